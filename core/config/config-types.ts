@@ -1,0 +1,94 @@
+/** A secret kept out of the config file: resolved from the environment at load time. */
+export interface SecretRef {
+  env: string;
+}
+
+/** How a channel turns the ledger quantity into the quantity it shows. */
+export interface ChannelRules {
+  /** Units held back from this channel (shown = available - reserve). Default 0. */
+  reserve: number;
+  /** Share of the available stock offered here, 0..1, rounded down. Default 1. */
+  share: number;
+  /** Never show more than this. Default: no cap. */
+  max?: number;
+}
+
+export interface ChannelLimits {
+  /** Overrides the connector's declared request rate. */
+  perSecond?: number;
+  burst?: number;
+  /** Lowers (never raises) the connector's batch maximum. */
+  maxBatchSize?: number;
+  /** In-flight push calls at most. */
+  concurrency?: number;
+}
+
+export interface ChannelConfig {
+  /** Unique channel id, `[a-z0-9][a-z0-9_-]*`; appears in metrics, event ids and webhook routes. */
+  id: string;
+  /** A built-in connector name (`sandbox`, `shopify`...), a path (relative to the config file) or a package name. */
+  connector: string;
+  /** Connector options, validated against the connector's own schema; secrets already resolved. */
+  options: Record<string, unknown>;
+  rules: ChannelRules;
+  limits: ChannelLimits;
+  /** Default true. A disabled channel is neither loaded nor pushed. */
+  enabled: boolean;
+}
+
+export interface HubConfig {
+  nats: {
+    servers: string[];
+    /** Stream holding inbound events. */
+    stream: string;
+    /** Stream holding dead letters (invalid events, pushes out of attempts). */
+    deadLetterStream: string;
+    /** Subject prefix: events go to `<prefix>.in.<type>`, dead letters to `<prefix>.dlq.<kind>`. */
+    subjectPrefix: string;
+    /** Durable consumer name. */
+    consumer: string;
+    /** JetStream duplicate window in ms (Nats-Msg-Id dedup). */
+    duplicateWindowMs: number;
+    replicas: number;
+    /** Redelivery time for an unacked event, ms. */
+    ackWaitMs: number;
+  };
+  database: {
+    /** Postgres URL; absent → embedded PGlite (trials only). */
+    url?: string;
+    /** PGlite data directory when `url` is absent; absent → in memory. */
+    dataDir?: string;
+    poolSize: number;
+  };
+  http: {
+    host: string;
+    port: number;
+  };
+  ledger: {
+    /** Most events applied in one transaction. */
+    maxBatchEvents: number;
+    /** Optimistic-lock conflicts retried at most this many times before the batch is redelivered. */
+    maxConflictRetries: number;
+  };
+  dispatch: {
+    /** Attempts per (channel, SKU) change before it is dead-lettered. */
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    /** Every channel re-reads what it is behind on (dead-lettered included) at this interval. */
+    reconcileIntervalMs: number;
+    /** Timeout of one push call. */
+    pushTimeoutMs: number;
+  };
+  channels: ChannelConfig[];
+}
+
+/** A loaded config: validated, defaults applied, secrets resolved, frozen. */
+export interface LoadedConfig {
+  config: Readonly<HubConfig>;
+  /** Absolute path of the config file (connector paths resolve against its folder). */
+  path: string;
+  dir: string;
+  /** Non-fatal notes for the operator (e.g. embedded database). */
+  warnings: string[];
+}

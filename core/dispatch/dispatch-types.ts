@@ -1,0 +1,81 @@
+import type { ChannelRules } from '../config/config-types.ts';
+import type { ConnectorInstance } from '../sdk.ts';
+import type { ChannelStateStore, LedgerChange } from '../ledger/ledger-types.ts';
+
+/** Effective limits of one channel: the connector's capabilities with config overrides applied. */
+export interface EffectiveLimits {
+  maxBatchSize: number;
+  perSecond: number;
+  burst: number;
+  concurrency: number;
+  compareAndSet: boolean;
+  dailyRevisionsPerSku?: number;
+}
+
+/** A (channel, SKU) change that ran out of attempts or was rejected: goes to the dead-letter stream. */
+export interface PushDeadLetter {
+  channelId: string;
+  sku: string;
+  quantity: number;
+  version: number;
+  attempts: number;
+  reason: string;
+  at: string;
+}
+
+/** Hooks the dispatcher calls so metrics and alerts can follow without the dispatcher knowing them. */
+export interface DispatchObserver {
+  /** One call per confirmed item; `lagMs` once per ledger change it covers (occurredAt → confirmed). */
+  confirmed(channelId: string, sku: string, lagMs: readonly number[], callMs: number): void;
+  /** One call per push attempt outcome per item. */
+  attempted(channelId: string, ok: boolean): void;
+  throttled(channelId: string, retryAfterMs: number): void;
+  deadLettered(channelId: string, letter: PushDeadLetter): void;
+}
+
+export interface DispatcherOptions {
+  channelId: string;
+  connector: ConnectorInstance;
+  limits: EffectiveLimits;
+  rules: ChannelRules;
+  store: ChannelStateStore;
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  reconcileIntervalMs: number;
+  pushTimeoutMs: number;
+  /** Persists a dead letter (the hub publishes it to the dead-letter stream). */
+  deadLetter(letter: PushDeadLetter): Promise<void>;
+  observer?: DispatchObserver;
+}
+
+/** What a dispatcher can say about itself right now (for /healthz, the read API and the demo). */
+export interface DispatcherSnapshot {
+  channelId: string;
+  /** SKUs waiting for a push. */
+  pending: number;
+  inFlight: number;
+  /** Epoch ms until which the channel is paused by a throttle, or 0. */
+  throttledUntil: number;
+  deadLettered: number;
+  /** occurredAt (epoch ms) of the oldest change not yet confirmed, or null. */
+  oldestPendingAt: number | null;
+}
+
+export interface Dispatcher {
+  /** Loads what the channel is behind on from the store and starts pushing. */
+  start(): Promise<void>;
+  /** Called after every ledger commit with the changes it made (all SKUs, any channel). */
+  notify(changes: readonly LedgerChange[]): void;
+  snapshot(): DispatcherSnapshot;
+  /** Resolves once nothing is pending or in flight (or the signal aborts). For tests and shutdown. */
+  idle(signal?: AbortSignal): Promise<void>;
+  /** Stops pushing, aborts in-flight calls, and resolves when they settled. */
+  stop(): Promise<void>;
+}
+
+export function shownQuantity(rules: ChannelRules, available: number): number {
+  let shown = Math.floor(available * rules.share) - rules.reserve;
+  if (rules.max !== undefined) shown = Math.min(shown, rules.max);
+  return Math.max(0, shown);
+}

@@ -1,0 +1,125 @@
+/**
+ * One catalogue of error codes. The class of an error decides what the host does with it:
+ * a {@link RetryableError} is retried with backoff, a {@link ThrottledError} pauses the channel,
+ * a {@link RejectedError} goes to the dead-letter stream at once.
+ */
+export const ErrorCodes = {
+  CONFIG_INVALID: 'SR_CONFIG_INVALID',
+  CONFIG_SECRET_MISSING: 'SR_CONFIG_SECRET_MISSING',
+  CONFIG_READ: 'SR_CONFIG_READ',
+  PLUGIN_NOT_FOUND: 'SR_PLUGIN_NOT_FOUND',
+  PLUGIN_INVALID: 'SR_PLUGIN_INVALID',
+  PLUGIN_CONTRACT: 'SR_PLUGIN_CONTRACT',
+  PLUGIN_OPTIONS: 'SR_PLUGIN_OPTIONS',
+  PLUGIN_CREATE: 'SR_PLUGIN_CREATE',
+  PLUGIN_FAILED: 'SR_PLUGIN_FAILED',
+  EVENT_INVALID: 'SR_EVENT_INVALID',
+  CONNECTOR_RETRYABLE: 'SR_CONNECTOR_RETRYABLE',
+  CONNECTOR_THROTTLED: 'SR_CONNECTOR_THROTTLED',
+  CONNECTOR_REJECTED: 'SR_CONNECTOR_REJECTED',
+  WEBHOOK_SIGNATURE: 'SR_WEBHOOK_SIGNATURE',
+  WEBHOOK_PAYLOAD: 'SR_WEBHOOK_PAYLOAD',
+  LEDGER_CONFLICT: 'SR_LEDGER_CONFLICT',
+  BUS_UNAVAILABLE: 'SR_BUS_UNAVAILABLE',
+  DATABASE_UNAVAILABLE: 'SR_DATABASE_UNAVAILABLE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class StockrelayError extends Error {
+  override name = 'StockrelayError';
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** One problem found while validating user input, with the JSON path of the offending field. */
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends StockrelayError {
+  override name = 'ConfigError';
+  readonly problems: readonly Problem[];
+  constructor(message: string, problems: readonly Problem[] = [], code: ErrorCode = ErrorCodes.CONFIG_INVALID, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.problems = problems;
+  }
+}
+
+/** A connector plugin could not be loaded or started. Always names the channel. */
+export class PluginError extends StockrelayError {
+  override name = 'PluginError';
+  readonly channelId: string;
+  constructor(code: ErrorCode, channelId: string, message: string, options?: { cause?: unknown }) {
+    super(code, `channel "${channelId}": ${message}`, options);
+    this.channelId = channelId;
+  }
+}
+
+export class EventValidationError extends StockrelayError {
+  override name = 'EventValidationError';
+  readonly problems: readonly Problem[];
+  constructor(message: string, problems: readonly Problem[] = []) {
+    super(ErrorCodes.EVENT_INVALID, message);
+    this.problems = problems;
+  }
+}
+
+/** A transient failure: the host retries with exponential backoff and jitter. */
+export class RetryableError extends StockrelayError {
+  override name = 'RetryableError';
+  /** Milliseconds the channel asked us to wait, when it said so. */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options?: { retryAfterMs?: number; cause?: unknown }) {
+    super(ErrorCodes.CONNECTOR_RETRYABLE, message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+/** The channel throttled us (429, THROTTLED): the host pauses the whole channel for `retryAfterMs`. */
+export class ThrottledError extends RetryableError {
+  override name = 'ThrottledError';
+  constructor(message: string, options?: { retryAfterMs?: number; cause?: unknown }) {
+    super(message, options);
+    (this as { code: ErrorCode }).code = ErrorCodes.CONNECTOR_THROTTLED;
+  }
+}
+
+/** The channel refused the request for good (bad credentials, unknown id): not retried. */
+export class RejectedError extends StockrelayError {
+  override name = 'RejectedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.CONNECTOR_REJECTED, message, options);
+  }
+}
+
+/** A webhook whose signature is missing or wrong. The ingress answers 401 and changes nothing. */
+export class WebhookSignatureError extends StockrelayError {
+  override name = 'WebhookSignatureError';
+  constructor(message: string) {
+    super(ErrorCodes.WEBHOOK_SIGNATURE, message);
+  }
+}
+
+/** A webhook that is signed correctly but whose body the connector cannot turn into events. */
+export class WebhookPayloadError extends StockrelayError {
+  override name = 'WebhookPayloadError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.WEBHOOK_PAYLOAD, message, options);
+  }
+}
+
+export const isStockrelayError = (err: unknown): err is StockrelayError => err instanceof StockrelayError;
+export const isRetryableError = (err: unknown): err is RetryableError => err instanceof RetryableError;
+export const isThrottledError = (err: unknown): err is ThrottledError => err instanceof ThrottledError;
+export const isRejectedError = (err: unknown): err is RejectedError => err instanceof RejectedError;
+
+/** Turns anything thrown into a message fit for a log line or a dead-letter reason. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

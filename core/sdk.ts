@@ -1,0 +1,191 @@
+/**
+ * The public SDK: everything a connector plugin may import from stockrelay.
+ * Connectors import this entry only, never the hub's internals.
+ */
+import type { InventoryEvent } from './events/event-types.ts';
+
+export * from './errors.ts';
+export type * from './events/event-types.ts';
+
+/** The contract version this host implements. A plugin declaring another major is refused. */
+export const CONTRACT_VERSION = 1;
+
+/** A JSON Schema object (draft 2020-12 / draft-07 subset understood by ajv). */
+export type JsonSchema = Record<string, unknown>;
+
+export interface ConnectorCapabilities {
+  /** Most items one `push` call may carry. The dispatcher never sends more. */
+  maxBatchSize: number;
+  /** The channel's documented request rate: `perSecond` refill, `burst` bucket size. */
+  rateLimit: { perSecond: number; burst: number };
+  /** `absolute`: the channel takes the quantity to show. (Delta channels are not supported yet.) */
+  quantityMode: 'absolute';
+  /** The channel can reject a write whose `previousQuantity` no longer matches (Shopify `changeFromQuantity`). */
+  compareAndSet?: boolean;
+  /** Most pushes the channel accepts per SKU per day (eBay: 250 revisions per listing). */
+  dailyRevisionsPerSku?: number;
+  /** Most in-flight `push` calls the dispatcher keeps open to this channel. Default 4. */
+  maxConcurrency?: number;
+}
+
+/** One quantity to show on the channel for one hub SKU. */
+export interface StockUpdate {
+  sku: string;
+  /** The quantity the channel should show (the channel's rules already applied). */
+  quantity: number;
+  /** What the hub last saw confirmed on this channel, when known: the compare-and-set base. */
+  previousQuantity?: number;
+  /** The ledger version this quantity reflects. */
+  version: number;
+}
+
+/**
+ * Per-item outcome of a push, in any order, one per update.
+ * - `ok`: the channel now shows `quantity` (the update's quantity unless the channel says otherwise).
+ * - `retry`: transient; retried with backoff, not before `afterMs` when given.
+ * - `stale`: compare-and-set refused; `shown` is what the channel shows now, when it said. Re-pushed at once.
+ * - `rejected`: the channel refused this item for good (unknown id...): dead-lettered.
+ */
+export type PushResult =
+  | { sku: string; status: 'ok'; quantity?: number }
+  | { sku: string; status: 'retry'; reason: string; afterMs?: number }
+  | { sku: string; status: 'stale'; reason: string; shown?: number }
+  | { sku: string; status: 'rejected'; reason: string };
+
+/** A webhook request as it reached the ingress: the raw body is untouched so signatures can be checked. */
+export interface WebhookRequest {
+  rawBody: Buffer;
+  /** Header names in lower case. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** Path after `/webhooks/<channel>`, usually empty. */
+  path: string;
+  query: Readonly<Record<string, string | undefined>>;
+}
+
+export interface WebhookOutcome {
+  /** Inventory events to publish; ids derive from the channel's order id so re-deliveries collapse. */
+  events: InventoryEvent[];
+  /** Optional response body (some channels expect an echo or a challenge answer). */
+  response?: { status?: number; body?: unknown; headers?: Record<string, string> };
+}
+
+export interface Logger {
+  debug(msg: string, data?: Record<string, unknown>): void;
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+  error(msg: string, data?: Record<string, unknown>): void;
+}
+
+/** What the host hands a connector when it creates it. */
+export interface ConnectorContext {
+  /** The channel id from config, e.g. `shopify-main`. */
+  channelId: string;
+  logger: Logger;
+  /** Aborted when the hub shuts down. */
+  signal: AbortSignal;
+}
+
+export interface ConnectorInstance {
+  /**
+   * Called by the channel's dispatcher with at most `maxBatchSize` updates, never two for one SKU,
+   * and never while another push for any of these SKUs is in flight on this channel.
+   * Must resolve one result per update, or throw: a thrown {@link ThrottledError} pauses the channel,
+   * a {@link RetryableError} (or any other error) retries every item, a {@link RejectedError} rejects every item.
+   * Must stop work and reject when `signal` aborts.
+   */
+  push(updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushResult[]>;
+  /**
+   * Optional. Called by the ingress for `POST /webhooks/<channel>` before any parsing: must check the
+   * signature over `rawBody` in constant time and throw {@link WebhookSignatureError} when it is wrong or missing,
+   * then return the events the request carries (fetching the order from the channel when the webhook holds only an id).
+   */
+  handleWebhook?(request: WebhookRequest, signal: AbortSignal): Promise<WebhookOutcome>;
+  /**
+   * Optional. Polled by the host for channels that deliver orders through a queue rather than HTTP
+   * (Amazon). Returns new order events since the last call; ids must be stable so re-reads collapse.
+   */
+  pollOrders?(signal: AbortSignal): Promise<InventoryEvent[]>;
+  /** Optional. What the channel shows now for these SKUs, for reconciliation and tests. */
+  fetchQuantities?(skus: readonly string[], signal: AbortSignal): Promise<Map<string, number>>;
+  /** Optional. Called once at shutdown; release sockets and timers. */
+  close?(): Promise<void>;
+}
+
+export interface ConnectorDefinition<Options = Record<string, unknown>> {
+  /** Stable connector name, e.g. `shopify`. */
+  name: string;
+  /** The SDK contract version the plugin was written against: {@link CONTRACT_VERSION}. */
+  contractVersion: number;
+  /** JSON Schema for the channel's `options`; checked by the host before `create` runs. */
+  optionsSchema: JsonSchema;
+  capabilities: ConnectorCapabilities;
+  /** Called once per channel at hub start with options already validated and secrets resolved. */
+  create(options: Options, context: ConnectorContext): ConnectorInstance | Promise<ConnectorInstance>;
+  /**
+   * Optional. Starts a local simulator of this channel's API, used by tests, the demo and `stockrelay bench`.
+   * Returns the base URL and the options a channel needs to talk to it.
+   */
+  simulator?: SimulatorFactory<Options>;
+}
+
+export interface SimulatorHandle<Options = Record<string, unknown>> {
+  /** Base URL the simulator listens on. */
+  url: string;
+  /** Connector options that point a channel at this simulator with valid credentials for `skus`. */
+  connectorOptions(skus: readonly string[]): Options;
+  /** What the simulated channel shows now for a hub SKU (undefined when unknown). */
+  shown(sku: string): number | undefined;
+  /** Sets what the simulated channel shows for a hub SKU, as if the channel changed it itself. */
+  setShown(sku: string, quantity: number): void;
+  /** Counters the simulator keeps: at least `requests`, `throttled` (429/THROTTLED answers) and `itemsWritten`. */
+  stats(): Record<string, number>;
+  /** Makes the simulated API misbehave until cleared with `null`. */
+  setFault(fault: SimulatorFault | null): void;
+  /**
+   * Optional, for channels that emit order webhooks: where the simulator delivers them
+   * (the hub's `/webhooks/<channel>` URL), signed the way the channel signs them.
+   */
+  setWebhookTarget?(url: string): void;
+  /**
+   * Optional: a shopper buys on this channel. The simulator lowers what it shows, records the order,
+   * and emits it the way the real channel does (webhook, id-only webhook, or queue for `pollOrders`).
+   */
+  placeOrder?(lines: ReadonlyArray<{ sku: string; qty: number }>, delivery?: WebhookDelivery): Promise<{ orderId: string }>;
+  close(): Promise<void>;
+}
+
+export type SimulatorFault =
+  /** Every request fails with 503 (or the channel's outage shape). */
+  | { kind: 'down' }
+  /** Every request is throttled (429 / THROTTLED) and told to retry after `retryAfterMs`. */
+  | { kind: 'throttle'; retryAfterMs: number }
+  /** Writes are applied, then the connection is dropped before the response is sent. */
+  | { kind: 'drop-after-write' };
+
+export interface WebhookDelivery {
+  /** Deliver the same webhook this many times (default 1). */
+  times?: number;
+  /** Deliver the order's later webhook (e.g. `orders/updated`) before the first. */
+  outOfOrder?: boolean;
+}
+
+export interface SimulatorOptions {
+  /** Port to listen on; 0 picks a free one. */
+  port?: number;
+  /** Added latency per request, in ms: `p50` median and `p99`; 0 for none. */
+  latency?: { p50: number; p99: number };
+  /** Override the channel's rate limit, for tests. */
+  rateLimit?: { perSecond: number; burst: number };
+  /** Hub SKUs the simulated channel lists, with their starting quantity. */
+  skus?: Record<string, number>;
+}
+
+export type SimulatorFactory<Options = Record<string, unknown>> = (options: SimulatorOptions) => Promise<SimulatorHandle<Options>>;
+
+/**
+ * Makes a connector plugin. The object is returned as is (frozen): the host checks `contractVersion`,
+ * validates options against `optionsSchema`, then calls `create`.
+ */
+export function defineConnector<Options = Record<string, unknown>>(definition: ConnectorDefinition<Options>): ConnectorDefinition<Options> {
+  return Object.freeze({ ...definition });
+}
