@@ -22,6 +22,7 @@ export const ErrorCodes = {
   LEDGER_CONFLICT: 'SR_LEDGER_CONFLICT',
   BUS_UNAVAILABLE: 'SR_BUS_UNAVAILABLE',
   DATABASE_UNAVAILABLE: 'SR_DATABASE_UNAVAILABLE',
+  MIGRATION_FAILED: 'SR_MIGRATION_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
