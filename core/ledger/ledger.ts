@@ -1,0 +1,378 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { EventType, InventoryEvent } from '../events/event-types.ts';
+import type {
+  BehindSku,
+  ChannelSkuState,
+  ChannelStateStore,
+  EventOutcome,
+  PushConfirmation,
+  StockLevel,
+} from './ledger-types.ts';
+import { LedgerConflictError } from './ledger-errors.ts';
+import type { AuditEntry, ListAuditOptions, ListOptions, OversellEntry, RejectedLineEntry } from './ledger-records.ts';
+import { planBatch, skusOf, type BatchPlan, type StockRow } from './plan-batch.ts';
+import type { LedgerSchema } from './schema.ts';
+
+export interface LedgerOptions {
+  /** Retries of a whole batch after an optimistic-lock conflict before giving up (default 8). */
+  maxConflictRetries?: number;
+  /** First backoff ceiling, ms; doubles per retry, full jitter (default 4). */
+  conflictBackoffBaseMs?: number;
+  /** Largest backoff ceiling, ms (default 250). */
+  conflictBackoffMaxMs?: number;
+  /** Called before each retry after a conflict (for metrics); `attempt` counts from 1. */
+  onConflict?: (attempt: number, cause: unknown) => void;
+}
+
+/** Thrown inside the transaction to roll it back and run the batch again. */
+class ConflictSignal extends Error {
+  override name = 'ConflictSignal';
+}
+
+/** Postgres errors that mean "a concurrent transaction got in the way; the same work may succeed now". */
+const RETRYABLE_PG_CODES = new Set(['40001', '40P01']);
+
+const DEFAULT_LIST_LIMIT = 100;
+
+/**
+ * The stock ledger: the one number per SKU every channel is derived from, changed exactly once per event.
+ *
+ * Writers use optimistic locking (a row is written only if its version is still the one read), so several
+ * hub processes can share one database; the whole batch — idempotency records, stock, audit, oversells,
+ * rejected lines — commits in one transaction or not at all.
+ */
+export class Ledger implements ChannelStateStore {
+  readonly #db: Kysely<LedgerSchema>;
+  readonly #options: Readonly<Required<Omit<LedgerOptions, 'onConflict'>>> & Pick<LedgerOptions, 'onConflict'>;
+
+  constructor(db: Kysely<LedgerSchema>, options: LedgerOptions = {}) {
+    this.#db = db;
+    this.#options = Object.freeze({
+      maxConflictRetries: options.maxConflictRetries ?? 8,
+      conflictBackoffBaseMs: options.conflictBackoffBaseMs ?? 4,
+      conflictBackoffMaxMs: options.conflictBackoffMaxMs ?? 250,
+      onConflict: options.onConflict,
+    });
+  }
+
+  /**
+   * Applies `events` in order, in one transaction. Events whose id was already processed (or that repeat
+   * an earlier id of the same batch) are `duplicate` and change nothing. Resolves after commit with one
+   * outcome per event, in input order; the changes in them are what dispatchers should be told about.
+   * On rejection nothing of the batch was committed: redelivering it is safe.
+   */
+  async applyBatch(events: readonly InventoryEvent[]): Promise<EventOutcome[]> {
+    if (events.length === 0) return [];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const plan = await this.#db.transaction().execute((trx) => this.#applyOnce(trx, events));
+        return plan.outcomes(new Date());
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        if (attempt >= this.#options.maxConflictRetries) throw new LedgerConflictError(attempt + 1, { cause: err });
+        this.#options.onConflict?.(attempt + 1, err);
+        const ceiling = Math.min(this.#options.conflictBackoffMaxMs, this.#options.conflictBackoffBaseMs * 2 ** attempt);
+        // Full jitter: writers that collided once must not wake up together and collide again.
+        await sleep(Math.random() * ceiling);
+      }
+    }
+  }
+
+  async #applyOnce(trx: Transaction<LedgerSchema>, events: readonly InventoryEvent[]): Promise<BatchPlan> {
+    const firstIndex = new Map<string, number>();
+    events.forEach((event, index) => {
+      if (!firstIndex.has(event.id)) firstIndex.set(event.id, index);
+    });
+    const candidates = [...firstIndex.values()].map((index) => events[index]!);
+    const recorded = await sql<{ event_id: string }>`
+      INSERT INTO processed_event (event_id, event_type, channel, occurred_at)
+      SELECT * FROM unnest(
+        ${candidates.map((e) => e.id)}::text[],
+        ${candidates.map((e) => e.type)}::text[],
+        ${candidates.map((e) => e.channel)}::text[],
+        ${candidates.map((e) => e.occurredAt)}::timestamptz[])
+      ON CONFLICT (event_id) DO NOTHING
+      RETURNING event_id`.execute(trx);
+    const fresh = new Set(recorded.rows.map((r) => r.event_id));
+    const isNew = (index: number) => {
+      const id = events[index]!.id;
+      return fresh.has(id) && firstIndex.get(id) === index;
+    };
+
+    const touched = new Set<string>();
+    events.forEach((event, index) => {
+      if (isNew(index)) for (const sku of skusOf(event)) touched.add(sku);
+    });
+    const rows = new Map<string, StockRow>();
+    if (touched.size > 0) {
+      const read = await trx
+        .selectFrom('stock')
+        .select(['sku', 'available', 'version'])
+        .where('sku', '=', sql<string>`ANY(${[...touched]}::text[])`)
+        .execute();
+      for (const row of read) rows.set(row.sku, row);
+    }
+
+    const plan = planBatch(events, isNew, rows);
+
+    if (plan.updates.length > 0) {
+      const updated = await sql`
+        UPDATE stock AS s
+           SET available = v.available, version = v.version, updated_at = now()
+          FROM unnest(
+            ${plan.updates.map((u) => u.sku)}::text[],
+            ${plan.updates.map((u) => u.available)}::int[],
+            ${plan.updates.map((u) => u.readVersion)}::int8[],
+            ${plan.updates.map((u) => u.version)}::int8[]) AS v(sku, available, read_version, version)
+         WHERE s.sku = v.sku AND s.version = v.read_version`.execute(trx);
+      // Fewer rows than planned: another writer committed one of them since we read it.
+      if (Number(updated.numAffectedRows ?? 0) !== plan.updates.length) throw new ConflictSignal('stock row changed since read');
+    }
+    if (plan.inserts.length > 0) {
+      const inserted = await sql<{ sku: string }>`
+        INSERT INTO stock (sku, available, version)
+        SELECT * FROM unnest(
+          ${plan.inserts.map((i) => i.sku)}::text[],
+          ${plan.inserts.map((i) => i.available)}::int[],
+          ${plan.inserts.map((i) => i.version)}::int8[])
+        ON CONFLICT (sku) DO NOTHING
+        RETURNING sku`.execute(trx);
+      // Another writer created one of these SKUs since we read: rerun against its row.
+      if (inserted.rows.length !== plan.inserts.length) throw new ConflictSignal('stock row created since read');
+    }
+    if (plan.audit.length > 0) {
+      await sql`
+        INSERT INTO audit (event_id, event_type, channel, sku, before, after, version, clamped, occurred_at)
+        SELECT * FROM unnest(
+          ${plan.audit.map((a) => a.eventId)}::text[],
+          ${plan.audit.map((a) => a.eventType)}::text[],
+          ${plan.audit.map((a) => a.channel)}::text[],
+          ${plan.audit.map((a) => a.sku)}::text[],
+          ${plan.audit.map((a) => a.before)}::int[],
+          ${plan.audit.map((a) => a.after)}::int[],
+          ${plan.audit.map((a) => a.version)}::int8[],
+          ${plan.audit.map((a) => a.clamped)}::int[],
+          ${plan.audit.map((a) => a.occurredAt)}::timestamptz[])`.execute(trx);
+    }
+    if (plan.oversells.length > 0) {
+      await sql`
+        INSERT INTO oversell (event_id, channel, sku, requested, available_before, shortfall)
+        SELECT * FROM unnest(
+          ${plan.oversells.map((o) => o.eventId)}::text[],
+          ${plan.oversells.map((o) => o.channel)}::text[],
+          ${plan.oversells.map((o) => o.sku)}::text[],
+          ${plan.oversells.map((o) => o.requested)}::int[],
+          ${plan.oversells.map((o) => o.availableBefore)}::int[],
+          ${plan.oversells.map((o) => o.shortfall)}::int[])`.execute(trx);
+    }
+    if (plan.rejected.length > 0) {
+      await sql`
+        INSERT INTO rejected_line (event_id, channel, sku, qty, reason)
+        SELECT * FROM unnest(
+          ${plan.rejected.map((r) => r.eventId)}::text[],
+          ${plan.rejected.map((r) => r.channel)}::text[],
+          ${plan.rejected.map((r) => r.sku)}::text[],
+          ${plan.rejected.map((r) => r.qty)}::int[],
+          ${plan.rejected.map((r) => r.reason)}::text[])`.execute(trx);
+    }
+    return plan;
+  }
+
+  /** Current levels of these SKUs; SKUs the ledger does not know are absent from the map. */
+  async getLevels(skus: readonly string[]): Promise<Map<string, StockLevel>> {
+    const levels = new Map<string, StockLevel>();
+    if (skus.length === 0) return levels;
+    const rows = await this.#db
+      .selectFrom('stock')
+      .select(['sku', 'available', 'version', 'updated_at'])
+      .where('sku', '=', sql<string>`ANY(${[...new Set(skus)]}::text[])`)
+      .execute();
+    for (const r of rows) levels.set(r.sku, { sku: r.sku, available: r.available, version: r.version, updatedAt: r.updated_at });
+    return levels;
+  }
+
+  /** The current level of one SKU, or `undefined` when the ledger does not know it. */
+  async getLevel(sku: string): Promise<StockLevel | undefined> {
+    return (await this.getLevels([sku])).get(sku);
+  }
+
+  /** Whether an event id has been applied (its idempotency record is committed). */
+  async isProcessed(eventId: string): Promise<boolean> {
+    const row = await this.#db.selectFrom('processed_event').select('event_id').where('event_id', '=', eventId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Recorded oversells, newest first. */
+  async listOversells(options: ListOptions = {}): Promise<OversellEntry[]> {
+    let query = this.#db.selectFrom('oversell').selectAll().orderBy('id', 'desc').limit(options.limit ?? DEFAULT_LIST_LIMIT);
+    if (options.sku !== undefined) query = query.where('sku', '=', options.sku);
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      id: r.id,
+      eventId: r.event_id,
+      channel: r.channel,
+      sku: r.sku,
+      requested: r.requested,
+      availableBefore: r.available_before,
+      shortfall: r.shortfall,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** Audit rows, newest first. */
+  async listAudit(options: ListAuditOptions = {}): Promise<AuditEntry[]> {
+    let query = this.#db.selectFrom('audit').selectAll().orderBy('id', 'desc').limit(options.limit ?? DEFAULT_LIST_LIMIT);
+    if (options.sku !== undefined) query = query.where('sku', '=', options.sku);
+    if (options.channel !== undefined) query = query.where('channel', '=', options.channel);
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      id: r.id,
+      eventId: r.event_id,
+      eventType: r.event_type as EventType,
+      channel: r.channel,
+      sku: r.sku,
+      before: r.before,
+      after: r.after,
+      version: r.version,
+      clamped: r.clamped,
+      occurredAt: r.occurred_at,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** Lines the ledger could not apply, newest first. */
+  async listRejectedLines(options: ListOptions = {}): Promise<RejectedLineEntry[]> {
+    let query = this.#db.selectFrom('rejected_line').selectAll().orderBy('id', 'desc').limit(options.limit ?? DEFAULT_LIST_LIMIT);
+    if (options.sku !== undefined) query = query.where('sku', '=', options.sku);
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      id: r.id,
+      eventId: r.event_id,
+      channel: r.channel,
+      sku: r.sku,
+      qty: r.qty,
+      reason: r.reason as RejectedLineEntry['reason'],
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** Every SKU the channel has not confirmed at the ledger's current version (never-pushed SKUs included), by SKU. */
+  async listBehind(channelId: string): Promise<BehindSku[]> {
+    const rows = await this.#db
+      .selectFrom('stock as s')
+      .leftJoin('channel_state as c', (join) => join.onRef('c.sku', '=', 's.sku').on('c.channel_id', '=', channelId))
+      .select([
+        's.sku',
+        's.available',
+        's.version',
+        's.updated_at',
+        sql<number>`coalesce(c.pushed_version, 0)`.as('pushed_version'),
+        'c.pushed_quantity',
+      ])
+      .where((eb) => eb.or([eb('c.sku', 'is', null), eb('c.pushed_version', '<', eb.ref('s.version'))]))
+      .orderBy('s.sku')
+      .execute();
+    return rows.map((r) => ({
+      sku: r.sku,
+      available: r.available,
+      version: r.version,
+      updatedAt: r.updated_at,
+      pushedVersion: r.pushed_version,
+      pushedQuantity: r.pushed_quantity,
+    }));
+  }
+
+  /**
+   * Records confirmed pushes in one statement. A confirmation older than what is stored (a late reply)
+   * never lowers `pushedVersion` nor overwrites the newer quantity; every confirmed SKU's dead-letter
+   * mark is cleared, since the channel is answering again.
+   */
+  async recordConfirmed(channelId: string, confirmations: readonly PushConfirmation[]): Promise<void> {
+    // One upsert may not touch a row twice: keep the newest confirmation per SKU.
+    const newest = new Map<string, PushConfirmation>();
+    for (const c of confirmations) {
+      const seen = newest.get(c.sku);
+      if (seen === undefined || c.version >= seen.version) newest.set(c.sku, c);
+    }
+    if (newest.size === 0) return;
+    const items = [...newest.values()];
+    await sql`
+      INSERT INTO channel_state AS cs (channel_id, sku, pushed_version, pushed_quantity, confirmed_at)
+      SELECT ${channelId}, v.sku, v.version, v.quantity, v.confirmed_at
+        FROM unnest(
+          ${items.map((c) => c.sku)}::text[],
+          ${items.map((c) => c.version)}::int8[],
+          ${items.map((c) => c.quantity)}::int[],
+          ${items.map((c) => c.confirmedAt.toISOString())}::timestamptz[]) AS v(sku, version, quantity, confirmed_at)
+      ON CONFLICT (channel_id, sku) DO UPDATE SET
+        pushed_version = GREATEST(cs.pushed_version, excluded.pushed_version),
+        pushed_quantity = CASE WHEN excluded.pushed_version >= cs.pushed_version THEN excluded.pushed_quantity ELSE cs.pushed_quantity END,
+        confirmed_at = CASE WHEN excluded.pushed_version >= cs.pushed_version THEN excluded.confirmed_at ELSE cs.confirmed_at END,
+        dead_lettered_at = NULL,
+        last_error = NULL`.execute(this.#db);
+  }
+
+  /**
+   * Records the quantity a channel says it shows (after a compare-and-set refusal). The pushed version is
+   * left alone: the channel's number is not known to match any ledger version, so the SKU stays behind.
+   */
+  async recordShown(channelId: string, sku: string, quantity: number): Promise<void> {
+    await this.#db
+      .insertInto('channel_state')
+      .values({ channel_id: channelId, sku, pushed_quantity: quantity })
+      .onConflict((oc) => oc.columns(['channel_id', 'sku']).doUpdateSet({ pushed_quantity: quantity }))
+      .execute();
+  }
+
+  /** Marks SKUs dead-lettered on this channel with their last error; their pushed version is left alone. */
+  async recordDeadLettered(channelId: string, items: ReadonlyArray<{ sku: string; error: string }>): Promise<void> {
+    const last = new Map<string, string>();
+    for (const item of items) last.set(item.sku, item.error);
+    if (last.size === 0) return;
+    await sql`
+      INSERT INTO channel_state AS cs (channel_id, sku, dead_lettered_at, last_error)
+      SELECT ${channelId}, v.sku, now(), v.error
+        FROM unnest(${[...last.keys()]}::text[], ${[...last.values()]}::text[]) AS v(sku, error)
+      ON CONFLICT (channel_id, sku) DO UPDATE SET dead_lettered_at = excluded.dead_lettered_at, last_error = excluded.last_error`.execute(this.#db);
+  }
+
+  /**
+   * Push state of one channel: for the SKUs asked for (in that order, never-pushed ones with
+   * `pushedVersion` 0), or every SKU the channel has state for (by SKU) when `skus` is omitted.
+   */
+  async getChannelStates(channelId: string, skus?: readonly string[]): Promise<ChannelSkuState[]> {
+    let query = this.#db.selectFrom('channel_state').selectAll().where('channel_id', '=', channelId).orderBy('sku');
+    if (skus !== undefined) {
+      if (skus.length === 0) return [];
+      query = query.where('sku', '=', sql<string>`ANY(${[...new Set(skus)]}::text[])`);
+    }
+    const rows = await query.execute();
+    const states = rows.map(
+      (r): ChannelSkuState => ({
+        channelId: r.channel_id,
+        sku: r.sku,
+        pushedVersion: r.pushed_version,
+        pushedQuantity: r.pushed_quantity,
+        confirmedAt: r.confirmed_at,
+        deadLetteredAt: r.dead_lettered_at,
+        lastError: r.last_error,
+      }),
+    );
+    if (skus === undefined) return states;
+    const bySku = new Map(states.map((s) => [s.sku, s]));
+    return skus.map(
+      (sku) =>
+        bySku.get(sku) ?? { channelId, sku, pushedVersion: 0, pushedQuantity: null, confirmedAt: null, deadLetteredAt: null, lastError: null },
+    );
+  }
+}
+
+function isConflict(err: unknown): boolean {
+  if (err instanceof ConflictSignal) return true;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+  return typeof code === 'string' && RETRYABLE_PG_CODES.has(code);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

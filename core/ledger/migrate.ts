@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import { MigrationError } from './ledger-errors.ts';
+import { initialMigration } from './migrations/0001-initial.ts';
+
+/**
+ * Every ledger migration, by name, in the order they run. Listed in code rather than found by
+ * scanning a folder so a bundled or `npx`-installed hub migrates the same way as a checkout.
+ */
+export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001-initial': initialMigration,
+});
+
+/** A {@link MigrationProvider} over a fixed set of migrations. */
+export function staticMigrationProvider(migrations: Readonly<Record<string, Migration>>): MigrationProvider {
+  return { getMigrations: async () => ({ ...migrations }) };
+}
+
+/**
+ * Brings the schema up to the newest migration; safe to call on every start and from several processes
+ * at once (Kysely's migration lock serialises them). Throws a {@link MigrationError} naming the migration
+ * that failed; the ones before it stay applied.
+ */
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  migrations: Readonly<Record<string, Migration>> = LEDGER_MIGRATIONS,
+): Promise<void> {
+  const migrator = new Migrator({ db, provider: staticMigrationProvider(migrations) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error === undefined) return;
+  const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? '(migration setup)';
+  throw new MigrationError(failed, { cause: error });
+}

@@ -1,0 +1,82 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** A timestamptz column: read as a Date, written as a Date or an ISO string. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamptz column the database fills in (`DEFAULT now()`) unless told otherwise. */
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+/** One row per SKU: the shared number every channel is derived from. */
+export interface StockTable {
+  sku: string;
+  /** Never negative (CHECK constraint). */
+  available: number;
+  /** bigint, read as a JS number; bumped once per change. */
+  version: Generated<number>;
+  updated_at: DefaultTimestamp;
+}
+
+/** The idempotency record: an event id present here has been applied, in the same transaction as its effect. */
+export interface ProcessedEventTable {
+  event_id: string;
+  event_type: string;
+  channel: string;
+  occurred_at: Timestamp;
+  processed_at: DefaultTimestamp;
+}
+
+export interface OversellTable {
+  id: Generated<number>;
+  event_id: string;
+  channel: string;
+  sku: string;
+  requested: number;
+  available_before: number;
+  shortfall: number;
+  created_at: DefaultTimestamp;
+}
+
+/** One row per changed SKU per event. */
+export interface AuditTable {
+  id: Generated<number>;
+  event_id: string;
+  event_type: string;
+  channel: string;
+  sku: string;
+  before: number;
+  after: number;
+  version: number;
+  /** Units a `stock.adjusted` asked to remove below zero and that the ledger ignored (0 when none). */
+  clamped: Generated<number>;
+  occurred_at: Timestamp;
+  created_at: DefaultTimestamp;
+}
+
+export interface RejectedLineTable {
+  id: Generated<number>;
+  event_id: string;
+  channel: string;
+  sku: string;
+  qty: number;
+  reason: string;
+  created_at: DefaultTimestamp;
+}
+
+export interface ChannelStateTable {
+  channel_id: string;
+  sku: string;
+  pushed_version: Generated<number>;
+  pushed_quantity: number | null;
+  confirmed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  dead_lettered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_error: string | null;
+}
+
+/** The ledger's tables, as Kysely sees them. */
+export interface LedgerSchema {
+  stock: StockTable;
+  processed_event: ProcessedEventTable;
+  oversell: OversellTable;
+  audit: AuditTable;
+  rejected_line: RejectedLineTable;
+  channel_state: ChannelStateTable;
+}
