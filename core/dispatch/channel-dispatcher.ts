@@ -1,0 +1,613 @@
+import { ConfigError, describeError, isRejectedError, isThrottledError, isRetryableError } from '../errors.ts';
+import type { Logger, PushResult, StockUpdate } from '../sdk.ts';
+import type { BehindSku, LedgerChange, PushConfirmation } from '../ledger/ledger-types.ts';
+import { backoffDelay } from './backoff.ts';
+import type { BackoffPolicy } from './backoff.ts';
+import { shownQuantity } from './dispatch-types.ts';
+import type { Dispatcher, DispatcherOptions, DispatcherSnapshot, DispatchObserver, PushDeadLetter } from './dispatch-types.ts';
+import { SkuPushState } from './sku-push-state.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+export interface ChannelDispatcherOptions extends DispatcherOptions {
+  /** Where store outages and connector surprises are reported. Default: warnings and errors to stderr. */
+  logger?: Logger;
+  /** Source of jitter, [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+/** One item of a push call, frozen when the batch was built. */
+interface BatchItem {
+  state: SkuPushState;
+  update: StockUpdate;
+}
+
+/** A SKU that ran out of attempts or was refused, with what was last sent for it. */
+interface Exhausted {
+  state: SkuPushState;
+  quantity: number;
+  version: number;
+  reason: string;
+}
+
+const stderrLogger: Logger = {
+  debug() {},
+  info() {},
+  warn(msg, data) {
+    console.warn(JSON.stringify({ level: 'warn', msg, ...data }));
+  },
+  error(msg, data) {
+    console.error(JSON.stringify({ level: 'error', msg, ...data }));
+  },
+};
+
+/**
+ * Keeps one channel level with the ledger: SKUs behind are coalesced (newest quantity only), batched up
+ * to the channel's maximum, paced by a token bucket and pushed with at most `concurrency` calls in
+ * flight, never two for one SKU. Failures are retried with jittered backoff; exhausted SKUs are
+ * dead-lettered and come back with the next ledger change or reconcile pass.
+ *
+ * Throttles pause the whole channel for the time it asked but do not consume the items' attempts:
+ * a 429 says "later", not "this item is broken", and giving up on a flash-sale SKU because the
+ * channel was busy would leave it showing stale stock longer than waiting does.
+ */
+export class ChannelDispatcher implements Dispatcher {
+  readonly #options: Readonly<ChannelDispatcherOptions>;
+  readonly #channelId: string;
+  readonly #logger: Logger;
+  readonly #random: () => number;
+  readonly #backoff: BackoffPolicy;
+  readonly #bucket: TokenBucket;
+  readonly #states = new Map<string, SkuPushState>();
+  /** Behind and not parked: what still has to be pushed (in flight or waiting). */
+  readonly #dirty = new Set<SkuPushState>();
+  readonly #parked = new Set<SkuPushState>();
+  /** Push calls and confirmation writes still running. */
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #stopController = new AbortController();
+  readonly #idleWaiters = new Set<() => void>();
+  #pushesInFlight = 0;
+  #pausedUntil = 0;
+  #consecutiveThrottles = 0;
+  #storeFailures = 0;
+  #reconcileFailures = 0;
+  #started = false;
+  #stopped = false;
+  #stopping: Promise<void> | null = null;
+  #reconciling: Promise<void> | null = null;
+  #reconcileTimer: NodeJS.Timeout | null = null;
+  #wakeTimer: NodeJS.Timeout | null = null;
+  #wakeAt = Infinity;
+  #pumpQueued = false;
+
+  constructor(options: ChannelDispatcherOptions) {
+    const { limits } = options;
+    const problems: string[] = [];
+    if (!Number.isInteger(limits.maxBatchSize) || limits.maxBatchSize < 1) problems.push(`maxBatchSize must be an integer >= 1 (got ${limits.maxBatchSize})`);
+    if (!Number.isInteger(limits.concurrency) || limits.concurrency < 1) problems.push(`concurrency must be an integer >= 1 (got ${limits.concurrency})`);
+    if (!(limits.perSecond > 0)) problems.push(`perSecond must be > 0 (got ${limits.perSecond})`);
+    if (!(limits.burst >= 1)) problems.push(`burst must be >= 1 (got ${limits.burst})`);
+    if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) problems.push(`maxAttempts must be an integer >= 1 (got ${options.maxAttempts})`);
+    if (!(options.pushTimeoutMs > 0)) problems.push(`pushTimeoutMs must be > 0 (got ${options.pushTimeoutMs})`);
+    if (!(options.reconcileIntervalMs > 0)) problems.push(`reconcileIntervalMs must be > 0 (got ${options.reconcileIntervalMs})`);
+    if (problems.length > 0) {
+      throw new ConfigError(
+        `channel "${options.channelId}": invalid dispatch limits: ${problems.join('; ')}`,
+        problems.map((message) => ({ path: `/channels/${options.channelId}/limits`, message })),
+      );
+    }
+    this.#options = Object.freeze({ ...options, limits: Object.freeze({ ...limits }), rules: Object.freeze({ ...options.rules }) });
+    this.#channelId = options.channelId;
+    this.#logger = options.logger ?? stderrLogger;
+    this.#random = options.random ?? Math.random;
+    this.#backoff = { baseMs: Math.max(1, options.backoffBaseMs), maxMs: Math.max(1, options.backoffMaxMs) };
+    this.#bucket = new TokenBucket(limits.perSecond, limits.burst, Date.now());
+  }
+
+  async start(): Promise<void> {
+    if (this.#started || this.#stopped) return;
+    this.#started = true;
+    await this.#reconcile();
+    this.#schedulePump();
+  }
+
+  notify(changes: readonly LedgerChange[]): void {
+    if (this.#stopped) return;
+    const now = Date.now();
+    let marked = false;
+    for (const change of changes) {
+      const state = this.#state(change.sku);
+      const fromHere = change.eventChannel === this.#channelId;
+      if (!state.observe(change.version, change.available, change.occurredAt.getTime(), fromHere, now)) continue;
+      this.#unpark(state);
+      this.#track(state);
+      marked = true;
+    }
+    if (marked) this.#schedulePump();
+  }
+
+  snapshot(): DispatcherSnapshot {
+    let pending = 0;
+    let oldest = Infinity;
+    for (const state of this.#dirty) {
+      if (!state.inFlight) pending += 1;
+      oldest = Math.min(oldest, state.oldestPendingAt);
+    }
+    for (const state of this.#parked) oldest = Math.min(oldest, state.oldestPendingAt);
+    return {
+      channelId: this.#channelId,
+      pending,
+      inFlight: this.#pushesInFlight,
+      throttledUntil: this.#pausedUntil > Date.now() ? this.#pausedUntil : 0,
+      deadLettered: this.#parked.size,
+      oldestPendingAt: Number.isFinite(oldest) ? oldest : null,
+    };
+  }
+
+  idle(signal?: AbortSignal): Promise<void> {
+    if (this.#isIdle() || this.#stopped || signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        signal?.removeEventListener('abort', done);
+        this.#idleWaiters.delete(done);
+        resolve();
+      };
+      this.#idleWaiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    this.#stopped = true;
+    this.#clearTimers();
+    this.#stopController.abort(new Error(`channel "${this.#channelId}": dispatcher stopped`));
+    this.#stopping = (async () => {
+      await Promise.allSettled([...this.#tasks, ...(this.#reconciling ? [this.#reconciling] : [])]);
+      this.#clearTimers();
+      for (const wake of [...this.#idleWaiters]) wake();
+    })();
+    return this.#stopping;
+  }
+
+  // --- level-triggered state ---------------------------------------------------------------
+
+  #state(sku: string): SkuPushState {
+    let state = this.#states.get(sku);
+    if (!state) {
+      state = new SkuPushState(sku);
+      this.#states.set(sku, state);
+    }
+    return state;
+  }
+
+  /** Puts a SKU in the set its state says it belongs to. */
+  #track(state: SkuPushState): void {
+    if (!state.behind) {
+      state.parked = false;
+      this.#parked.delete(state);
+      this.#dirty.delete(state);
+    } else if (state.parked) {
+      this.#dirty.delete(state);
+      this.#parked.add(state);
+    } else {
+      this.#parked.delete(state);
+      this.#dirty.add(state);
+    }
+  }
+
+  #unpark(state: SkuPushState): void {
+    if (!state.parked) return;
+    state.parked = false;
+    state.attempts = 0;
+    state.notBefore = 0;
+  }
+
+  #adopt(behind: BehindSku, now: number): void {
+    const state = this.#state(behind.sku);
+    state.adoptConfirmed(behind.pushedVersion, behind.pushedQuantity);
+    // Found in the store without its origin: the change may have come from this channel, so push it.
+    state.observe(behind.version, behind.available, behind.updatedAt.getTime(), true, now);
+    if (state.behind) this.#unpark(state);
+    this.#track(state);
+  }
+
+  /** Re-reads what the channel is behind on; the way dead-lettered and failed SKUs converge. Never throws. */
+  #reconcile(): Promise<void> {
+    if (this.#reconciling) return this.#reconciling;
+    if (this.#reconcileTimer) clearTimeout(this.#reconcileTimer);
+    this.#reconcileTimer = null;
+    this.#reconciling = (async () => {
+      let nextInMs = this.#options.reconcileIntervalMs;
+      try {
+        const behind = await this.#options.store.listBehind(this.#channelId);
+        this.#reconcileFailures = 0;
+        if (this.#stopped) return;
+        const now = Date.now();
+        for (const sku of behind) this.#adopt(sku, now);
+      } catch (err) {
+        this.#reconcileFailures += 1;
+        nextInMs = Math.min(nextInMs, Math.max(this.#backoff.baseMs, backoffDelay(this.#reconcileFailures, this.#backoff, 0, this.#random)));
+        this.#logger.error('dispatch: reading what the channel is behind on failed; retrying', {
+          channel: this.#channelId,
+          error: describeError(err),
+          retryInMs: nextInMs,
+        });
+      } finally {
+        this.#reconciling = null;
+      }
+      if (this.#stopped) return;
+      this.#reconcileTimer = setTimeout(() => void this.#reconcile(), nextInMs);
+      this.#reconcileTimer.unref();
+      this.#schedulePump();
+      this.#checkIdle();
+    })();
+    return this.#reconciling;
+  }
+
+  // --- scheduling ----------------------------------------------------------------------------
+
+  #schedulePump(): void {
+    if (this.#pumpQueued || this.#stopped || !this.#started) return;
+    this.#pumpQueued = true;
+    // setImmediate, not a microtask: changes notified in the same turn (one ledger batch) share a push.
+    setImmediate(() => {
+      this.#pumpQueued = false;
+      this.#pump();
+    });
+  }
+
+  #wakeUpAt(at: number): void {
+    if (this.#stopped) return;
+    if (this.#wakeTimer && this.#wakeAt <= at) return;
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    this.#wakeAt = at;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = null;
+      this.#wakeAt = Infinity;
+      this.#pump();
+    }, Math.max(0, at - Date.now()));
+    this.#wakeTimer.unref();
+  }
+
+  #clearTimers(): void {
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    if (this.#reconcileTimer) clearTimeout(this.#reconcileTimer);
+    this.#wakeTimer = null;
+    this.#wakeAt = Infinity;
+    this.#reconcileTimer = null;
+  }
+
+  /** Sends what may be sent now, and sets a timer for when the next thing may. */
+  #pump(): void {
+    if (this.#stopped || !this.#started) return;
+    const now = Date.now();
+    if (now < this.#pausedUntil) {
+      this.#wakeUpAt(this.#pausedUntil);
+      return;
+    }
+    const { rules, limits } = this.#options;
+    let nextNotBefore = Infinity;
+    const skippable: Array<{ state: SkuPushState; quantity: number }> = [];
+    const candidates: Array<{ state: SkuPushState; quantity: number; since: number }> = [];
+    for (const state of this.#dirty) {
+      if (state.inFlight) continue;
+      if (state.notBefore > now) {
+        nextNotBefore = Math.min(nextNotBefore, state.notBefore);
+        continue;
+      }
+      const quantity = shownQuantity(rules, state.available);
+      if (state.canSkip(quantity)) skippable.push({ state, quantity });
+      else candidates.push({ state, quantity, since: state.oldestPendingAt });
+    }
+    if (skippable.length > 0) this.#confirmUnchanged(skippable);
+
+    if (candidates.length > 0 && this.#pushesInFlight < limits.concurrency) {
+      // What prevents oversells first: moves to zero, then the scarcest, then the longest waiting.
+      candidates.sort((a, b) => {
+        if ((a.quantity === 0) !== (b.quantity === 0)) return a.quantity === 0 ? -1 : 1;
+        if (a.quantity !== b.quantity) return a.quantity - b.quantity;
+        return a.since - b.since;
+      });
+      let next = 0;
+      while (next < candidates.length && this.#pushesInFlight < limits.concurrency) {
+        if (!this.#bucket.tryTake(now)) {
+          this.#wakeUpAt(this.#bucket.nextTokenAt(now));
+          break;
+        }
+        const batch = candidates.slice(next, next + limits.maxBatchSize);
+        next += batch.length;
+        this.#launch(batch.map(({ state, quantity }) => this.#item(state, quantity)));
+      }
+    }
+    // A push finishing pumps again; only backoff expiries need a timer.
+    if (Number.isFinite(nextNotBefore)) this.#wakeUpAt(nextNotBefore);
+    this.#checkIdle();
+  }
+
+  /** The update for a SKU, from its newest known ledger state (never an older one). */
+  #item(state: SkuPushState, quantity: number): BatchItem {
+    state.inFlight = true;
+    const update: StockUpdate = { sku: state.sku, quantity, version: state.version };
+    if (state.confirmedQuantity !== null) update.previousQuantity = state.confirmedQuantity;
+    return { state, update };
+  }
+
+  #runTask(states: readonly SkuPushState[], work: () => Promise<void>, countsAsPush: boolean): void {
+    if (countsAsPush) this.#pushesInFlight += 1;
+    const task: Promise<void> = work()
+      .catch((err: unknown) => {
+        this.#logger.error('dispatch: unexpected failure', { channel: this.#channelId, error: describeError(err) });
+      })
+      .finally(() => {
+        if (countsAsPush) this.#pushesInFlight -= 1;
+        for (const state of states) {
+          state.inFlight = false;
+          this.#track(state);
+        }
+        this.#tasks.delete(task);
+        this.#schedulePump();
+        this.#checkIdle();
+      });
+    this.#tasks.add(task);
+  }
+
+  // --- pushing -------------------------------------------------------------------------------
+
+  #launch(items: BatchItem[]): void {
+    this.#runTask(
+      items.map((item) => item.state),
+      () => this.#push(items),
+      true,
+    );
+  }
+
+  async #push(items: BatchItem[]): Promise<void> {
+    const stopSignal = this.#stopController.signal;
+    const controller = new AbortController();
+    const onStop = (): void => controller.abort(stopSignal.reason);
+    stopSignal.addEventListener('abort', onStop, { once: true });
+    const timeout = setTimeout(
+      () => controller.abort(new Error(`push timed out after ${this.#options.pushTimeoutMs} ms`)),
+      this.#options.pushTimeoutMs,
+    );
+    timeout.unref();
+    const startedAt = Date.now();
+    let results: PushResult[];
+    try {
+      const updates = items.map((item) => item.update);
+      const answer = await untilAborted(
+        (async () => this.#options.connector.push(updates, controller.signal))(),
+        controller.signal,
+      );
+      if (!Array.isArray(answer)) throw new TypeError('connector push resolved without a result array');
+      results = answer;
+    } catch (err) {
+      // Stopped: nothing is lost, the durable pushed_version brings these SKUs back on the next start.
+      if (stopSignal.aborted) return;
+      await this.#failed(items, err);
+      return;
+    } finally {
+      clearTimeout(timeout);
+      stopSignal.removeEventListener('abort', onStop);
+    }
+    await this.#answered(items, results, Date.now() - startedAt);
+  }
+
+  /** The push call threw (or timed out): the class of the error decides for every item. */
+  async #failed(items: BatchItem[], err: unknown): Promise<void> {
+    const reason = describeError(err);
+    const now = Date.now();
+    for (let i = 0; i < items.length; i += 1) this.#observe((o) => o.attempted(this.#channelId, false));
+    if (isThrottledError(err)) {
+      this.#consecutiveThrottles += 1;
+      const waitMs = err.retryAfterMs ?? Math.min(this.#backoff.maxMs, this.#backoff.baseMs * 2 ** Math.min(this.#consecutiveThrottles - 1, 30));
+      this.#pausedUntil = Math.max(this.#pausedUntil, now + waitMs);
+      this.#bucket.pauseUntil(this.#pausedUntil, now);
+      this.#observe((o) => o.throttled(this.#channelId, waitMs));
+      this.#logger.warn('dispatch: channel throttled; pausing', { channel: this.#channelId, retryAfterMs: waitMs, error: reason });
+      for (const { state } of items) {
+        state.lastError = reason;
+        state.notBefore = Math.max(state.notBefore, this.#pausedUntil);
+      }
+      return;
+    }
+    if (isRejectedError(err)) {
+      await this.#deadLetter(items.map(({ state, update }) => ({ state, quantity: update.quantity, version: update.version, reason })));
+      return;
+    }
+    const serverDelay = isRetryableError(err) ? err.retryAfterMs : undefined;
+    if (!isRetryableError(err)) {
+      this.#logger.warn('dispatch: push failed with an unclassified error; retrying', { channel: this.#channelId, error: reason });
+    }
+    const exhausted: Exhausted[] = [];
+    for (const item of items) this.#retryLater(item, reason, serverDelay, now, exhausted);
+    await this.#deadLetter(exhausted);
+  }
+
+  /** The channel answered per item. */
+  async #answered(items: BatchItem[], results: readonly PushResult[], callMs: number): Promise<void> {
+    const now = Date.now();
+    const bySku = new Map<string, PushResult>();
+    for (const result of results) bySku.set(result.sku, result);
+    const confirmed: Array<{ item: BatchItem; quantity: number }> = [];
+    const shown: Array<{ sku: string; quantity: number }> = [];
+    const exhausted: Exhausted[] = [];
+    for (const item of items) {
+      const { state, update } = item;
+      const result = bySku.get(update.sku);
+      const ok = result?.status === 'ok';
+      this.#observe((o) => o.attempted(this.#channelId, ok));
+      if (!result) {
+        this.#retryLater(item, 'the channel returned no result for this item', undefined, now, exhausted);
+      } else if (result.status === 'ok') {
+        confirmed.push({ item, quantity: result.quantity ?? update.quantity });
+      } else if (result.status === 'retry') {
+        this.#retryLater(item, result.reason, result.afterMs, now, exhausted);
+      } else if (result.status === 'stale') {
+        // The channel changed under us; push again at once against what it says it shows.
+        state.attempts += 1;
+        state.lastError = result.reason;
+        state.confirmedQuantity = result.shown ?? null;
+        state.notBefore = 0;
+        if (result.shown !== undefined) shown.push({ sku: update.sku, quantity: result.shown });
+        if (state.attempts >= this.#options.maxAttempts) {
+          exhausted.push({ state, quantity: update.quantity, version: update.version, reason: result.reason });
+        }
+      } else {
+        exhausted.push({ state, quantity: update.quantity, version: update.version, reason: result.reason });
+      }
+    }
+    if (confirmed.length > 0) {
+      this.#consecutiveThrottles = 0;
+      await this.#recordConfirmed(
+        confirmed.map(({ item, quantity }) => ({ state: item.state, version: item.update.version, quantity })),
+        callMs,
+      );
+    }
+    for (const entry of shown) {
+      try {
+        await this.#options.store.recordShown(this.#channelId, entry.sku, entry.quantity);
+      } catch (err) {
+        this.#logger.warn('dispatch: recording what the channel shows failed', { channel: this.#channelId, sku: entry.sku, error: describeError(err) });
+      }
+    }
+    await this.#deadLetter(exhausted);
+  }
+
+  #retryLater(item: BatchItem, reason: string, serverDelayMs: number | undefined, now: number, exhausted: Exhausted[]): void {
+    const { state, update } = item;
+    state.attempts += 1;
+    state.lastError = reason;
+    if (state.attempts >= this.#options.maxAttempts) {
+      exhausted.push({ state, quantity: update.quantity, version: update.version, reason });
+      return;
+    }
+    state.notBefore = now + backoffDelay(state.attempts, this.#backoff, serverDelayMs ?? 0, this.#random);
+  }
+
+  /** The channel already shows these quantities: record the newer versions as confirmed without a call. */
+  #confirmUnchanged(entries: ReadonlyArray<{ state: SkuPushState; quantity: number }>): void {
+    for (const { state } of entries) state.inFlight = true;
+    this.#runTask(
+      entries.map((entry) => entry.state),
+      () => this.#recordConfirmed(entries.map(({ state, quantity }) => ({ state, version: state.version, quantity })), 0),
+      false,
+    );
+  }
+
+  /** One store write for every confirmation of a push; lag is observed once it is durable. */
+  async #recordConfirmed(entries: ReadonlyArray<{ state: SkuPushState; version: number; quantity: number }>, callMs: number): Promise<void> {
+    const confirmedAt = new Date();
+    const confirmations: PushConfirmation[] = entries.map(({ state, version, quantity }) => ({ sku: state.sku, version, quantity, confirmedAt }));
+    try {
+      await this.#options.store.recordConfirmed(this.#channelId, confirmations);
+      this.#storeFailures = 0;
+    } catch (err) {
+      this.#storeFailures += 1;
+      const retryInMs = Math.max(this.#backoff.baseMs, backoffDelay(this.#storeFailures, this.#backoff, 0, this.#random));
+      this.#logger.error('dispatch: recording confirmed pushes failed; will record again', {
+        channel: this.#channelId,
+        skus: entries.length,
+        error: describeError(err),
+        retryInMs,
+      });
+      // The channel does show these quantities: remembering that turns the retry into a store write only.
+      const retryAt = Date.now() + retryInMs;
+      for (const { state, quantity } of entries) {
+        state.confirmedQuantity = quantity;
+        state.notBefore = retryAt;
+      }
+      return;
+    }
+    for (const { state, version, quantity } of entries) {
+      const lags = state.confirm(version, quantity, confirmedAt.getTime());
+      state.attempts = 0;
+      state.notBefore = 0;
+      state.lastError = null;
+      this.#observe((o) => o.confirmed(this.#channelId, state.sku, lags, callMs));
+    }
+  }
+
+  async #deadLetter(entries: readonly Exhausted[]): Promise<void> {
+    if (entries.length === 0) return;
+    const at = new Date().toISOString();
+    const letters: PushDeadLetter[] = [];
+    for (const { state, quantity, version, reason } of entries) {
+      const letter: PushDeadLetter = { channelId: this.#channelId, sku: state.sku, quantity, version, attempts: state.attempts, reason, at };
+      letters.push(letter);
+      if (state.version > version) {
+        // A newer change arrived meanwhile: by the rule that a newer change brings a SKU back, it stays.
+        state.attempts = 0;
+        state.notBefore = Date.now() + backoffDelay(1, this.#backoff, 0, this.#random);
+      } else {
+        state.parked = true;
+      }
+      this.#observe((o) => o.deadLettered(this.#channelId, letter));
+    }
+    this.#logger.warn('dispatch: dead-lettering pushes', { channel: this.#channelId, skus: letters.map((l) => l.sku), reason: letters[0]?.reason });
+    await Promise.all(
+      letters.map(async (letter) => {
+        try {
+          await this.#options.deadLetter(letter);
+        } catch (err) {
+          this.#logger.error('dispatch: publishing a dead letter failed', { channel: this.#channelId, sku: letter.sku, error: describeError(err) });
+        }
+      }),
+    );
+    try {
+      await this.#options.store.recordDeadLettered(
+        this.#channelId,
+        letters.map((letter) => ({ sku: letter.sku, error: letter.reason })),
+      );
+    } catch (err) {
+      this.#logger.error('dispatch: marking SKUs dead-lettered failed', { channel: this.#channelId, error: describeError(err) });
+    }
+  }
+
+  // --- idle, observer -----------------------------------------------------------------------
+
+  #isIdle(): boolean {
+    return this.#dirty.size === 0 && this.#tasks.size === 0 && this.#reconciling === null;
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.size === 0 || !this.#isIdle()) return;
+    for (const wake of [...this.#idleWaiters]) wake();
+  }
+
+  /** Observers are metrics and alerts: a bug in one must not stop stock from reaching the channel. */
+  #observe(call: (observer: DispatchObserver) => void): void {
+    const { observer } = this.#options;
+    if (!observer) return;
+    try {
+      call(observer);
+    } catch (err) {
+      this.#logger.warn('dispatch: observer threw', { channel: this.#channelId, error: describeError(err) });
+    }
+  }
+}
+
+/**
+ * Settles with `promise`, or rejects with the abort reason as soon as `signal` aborts, so a connector
+ * that ignores its signal cannot hold the channel (or shutdown) forever.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}

@@ -1,0 +1,105 @@
+/** One ledger change a channel has not confirmed yet: kept only to measure its sync lag. */
+export interface UnconfirmedChange {
+  version: number;
+  /** Epoch ms the change happened at its source. */
+  occurredAt: number;
+}
+
+/**
+ * Occurrence times kept per SKU. A flash-sale SKU can change thousands of times while its channel is
+ * down; the oldest changes carry the largest lag, so those are the ones kept.
+ */
+export const MAX_TRACKED_CHANGES = 256;
+
+/**
+ * What one channel's dispatcher knows about one SKU: the newest ledger state (coalesced: only the
+ * newest quantity matters), what the channel last confirmed, and the retry bookkeeping.
+ */
+export class SkuPushState {
+  readonly sku: string;
+  /** Newest ledger state known. */
+  available = 0;
+  version = 0;
+  /** Newest ledger version the channel confirmed showing. */
+  confirmedVersion = 0;
+  /** What the channel last said it shows (the compare-and-set base), when known. */
+  confirmedQuantity: number | null = null;
+  /**
+   * Newest version whose change leaves what the channel shows unknown (the change came from the
+   * channel itself, or was found in the store without its origin): such a change is always pushed.
+   */
+  unknownShownVersion = 0;
+  readonly unconfirmed: UnconfirmedChange[] = [];
+  /** Epoch ms the SKU last fell behind; orders SKUs whose changes were not tracked. */
+  behindSince = 0;
+  /** Failed attempts since the last confirmation (throttles excluded). */
+  attempts = 0;
+  /** Epoch ms before which the SKU is not pushed again. */
+  notBefore = 0;
+  inFlight = false;
+  /** Dead-lettered: not pushed until a newer ledger change or the reconcile pass brings it back. */
+  parked = false;
+  lastError: string | null = null;
+
+  constructor(sku: string) {
+    this.sku = sku;
+  }
+
+  /** True while the channel has not confirmed the newest ledger version. */
+  get behind(): boolean {
+    return this.version > this.confirmedVersion;
+  }
+
+  /** Oldest unconfirmed change's time, or when the SKU fell behind if none was tracked. */
+  get oldestPendingAt(): number {
+    return this.unconfirmed[0]?.occurredAt ?? this.behindSince;
+  }
+
+  /** True when a push may be replaced by recording the confirmation: the channel already shows `quantity`. */
+  canSkip(quantity: number): boolean {
+    return this.confirmedQuantity === quantity && this.unknownShownVersion <= this.confirmedVersion;
+  }
+
+  /**
+   * Takes a ledger state if it is newer than anything known; returns whether it was.
+   * Afterwards `version`/`available` are the newest state and the change is tracked for lag.
+   */
+  observe(version: number, available: number, occurredAt: number, unknownShown: boolean, now: number): boolean {
+    if (version <= this.version || version <= this.confirmedVersion) return false;
+    if (!this.behind) this.behindSince = now;
+    this.version = version;
+    this.available = available;
+    if (unknownShown) this.unknownShownVersion = version;
+    if (this.unconfirmed.length < MAX_TRACKED_CHANGES) this.unconfirmed.push({ version, occurredAt });
+    return true;
+  }
+
+  /**
+   * The channel confirmed showing `quantity` for ledger `version`. Returns the lag of every tracked
+   * change the confirmation covers; afterwards those changes are no longer tracked.
+   */
+  confirm(version: number, quantity: number, confirmedAt: number): number[] {
+    if (version >= this.confirmedVersion) {
+      this.confirmedVersion = version;
+      this.confirmedQuantity = quantity;
+    }
+    const lags: number[] = [];
+    let covered = 0;
+    while (covered < this.unconfirmed.length && this.unconfirmed[covered]!.version <= version) {
+      lags.push(Math.max(0, confirmedAt - this.unconfirmed[covered]!.occurredAt));
+      covered += 1;
+    }
+    this.unconfirmed.splice(0, covered);
+    return lags;
+  }
+
+  /** The store knows of a newer confirmation than this process (another process, or an earlier run). */
+  adoptConfirmed(version: number, quantity: number | null): void {
+    if (version <= this.confirmedVersion) return;
+    this.confirmedVersion = version;
+    this.confirmedQuantity = quantity;
+    let covered = 0;
+    while (covered < this.unconfirmed.length && this.unconfirmed[covered]!.version <= version) covered += 1;
+    this.unconfirmed.splice(0, covered);
+  }
+}
