@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, ErrorCodes } from '../errors.ts';
+import { jsonErrorOffset } from './json-error-offset.ts';
 
 /**
  * Reads and parses a JSON file. Fails with a {@link ConfigError} (`SR_CONFIG_READ`) that names the file,
@@ -19,26 +20,17 @@ export async function readJsonFile(file: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    const where = syntaxErrorLocation(text, (err as Error).message);
+    const where = syntaxErrorLocation(text);
     throw new ConfigError(`config file ${file} is not valid JSON${where}: ${(err as Error).message}`, [], ErrorCodes.CONFIG_READ, { cause: err });
   }
 }
 
-/** ` at line L, column C` from V8's `... at position N` message; empty when it gives no position. */
-export function syntaxErrorLocation(text: string, message: string): string {
-  const lineCol = /line (\d+) column (\d+)/.exec(message);
-  if (lineCol) return ` at line ${lineCol[1]}, column ${lineCol[2]}`;
-  const position = /position (\d+)/.exec(message);
-  if (position) {
-    const offset = Number(position[1]);
-    const before = text.slice(0, offset);
-    const line = before.split('\n').length;
-    const column = offset - before.lastIndexOf('\n');
-    return ` at line ${line}, column ${column}`;
-  }
-  if (/end of JSON input/i.test(message)) {
-    const lines = text.split('\n');
-    return ` at line ${lines.length}, column ${(lines.at(-1) ?? '').length + 1}`;
-  }
-  return '';
+/** ` at line L, column C` (both from 1) of the first syntax error; empty when it cannot be placed. */
+export function syntaxErrorLocation(text: string): string {
+  const offset = jsonErrorOffset(text);
+  if (offset === undefined) return '';
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return ` at line ${line}, column ${column}`;
 }
