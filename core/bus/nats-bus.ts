@@ -1,0 +1,126 @@
+import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type PubAck } from '@nats-io/jetstream';
+import type { HubConfig } from '../config/config-types.ts';
+import { ErrorCodes, StockrelayError } from '../errors.ts';
+import type { InventoryEvent } from '../events/event-types.ts';
+import { deadLetterFilter, deadLetterSubject, inboundFilter, inboundSubject } from './subjects.ts';
+
+export type NatsSettings = HubConfig['nats'];
+
+/** What a dead letter carries: the reason, and the original payload when there was one. */
+export interface DeadLetter {
+  kind: 'event' | 'push';
+  reason: string;
+  /** For events: the original subject and raw payload (base64 when not UTF-8 JSON). */
+  subject?: string;
+  payload?: unknown;
+  channelId?: string;
+  at: string;
+  [key: string]: unknown;
+}
+
+/**
+ * The hub's JetStream plumbing: the inbound stream (dedup window = Nats-Msg-Id), the dead-letter
+ * stream and the durable pull consumer, created or updated to match the config at start.
+ */
+export class NatsBus {
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly settings: NatsSettings,
+  ) {}
+
+  static async connect(settings: NatsSettings, name = 'stockrelay'): Promise<NatsBus> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: settings.servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    } catch (err) {
+      throw new StockrelayError(ErrorCodes.BUS_UNAVAILABLE, `cannot reach NATS at ${settings.servers.join(', ')}: ${(err as Error).message}`, { cause: err });
+    }
+    const jsm = await jetstreamManager(nc);
+    return new NatsBus(nc, jetstream(nc), jsm, settings);
+  }
+
+  /** Creates the streams and the consumer, or brings their settings in line with the config. */
+  async ensureTopology(): Promise<void> {
+    const s = this.settings;
+    await this.ensureStream(s.stream, [inboundFilter(s.subjectPrefix)], s.duplicateWindowMs);
+    await this.ensureStream(s.deadLetterStream, [deadLetterFilter(s.subjectPrefix)], s.duplicateWindowMs);
+    const consumer = {
+      durable_name: s.consumer,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: inboundFilter(s.subjectPrefix),
+      ack_wait: nanos(s.ackWaitMs),
+      max_ack_pending: 20_000,
+      max_deliver: -1,
+    };
+    try {
+      await this.jsm.consumers.info(s.stream, s.consumer);
+      await this.jsm.consumers.update(s.stream, s.consumer, { ack_wait: consumer.ack_wait, max_ack_pending: consumer.max_ack_pending });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.jsm.consumers.add(s.stream, consumer);
+    }
+  }
+
+  private async ensureStream(name: string, subjects: string[], duplicateWindowMs: number): Promise<void> {
+    const config = {
+      name,
+      subjects,
+      duplicate_window: nanos(duplicateWindowMs),
+      num_replicas: this.settings.replicas,
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+    };
+    try {
+      const info = await this.jsm.streams.info(name);
+      if (info.config.duplicate_window !== config.duplicate_window || info.config.subjects.join() !== subjects.join()) {
+        await this.jsm.streams.update(name, { subjects, duplicate_window: config.duplicate_window });
+      }
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.jsm.streams.add(config);
+    }
+  }
+
+  /** Publishes an inbound event with `Nats-Msg-Id` = event id; `ack.duplicate` tells a dedup hit. */
+  publishEvent(event: InventoryEvent, options: { timeoutMs?: number } = {}): Promise<PubAck> {
+    return this.js.publish(inboundSubject(this.settings.subjectPrefix, event.type), JSON.stringify(event), {
+      msgID: event.id,
+      timeout: options.timeoutMs ?? 5_000,
+    });
+  }
+
+  /** Publishes raw bytes to an inbound subject (used to replay dead letters and by tests of bad input). */
+  publishRaw(subject: string, data: Uint8Array | string, msgID?: string): Promise<PubAck> {
+    return this.js.publish(subject, data, msgID ? { msgID } : {});
+  }
+
+  async publishDeadLetter(kind: 'event' | `push.${string}`, letter: DeadLetter): Promise<PubAck> {
+    const h = headers();
+    h.set('Stockrelay-Reason', letter.reason.slice(0, 1024).replace(/[\r\n]+/g, ' '));
+    return this.js.publish(deadLetterSubject(this.settings.subjectPrefix, kind), JSON.stringify(letter), { headers: h });
+  }
+
+  async deleteTopology(): Promise<void> {
+    for (const name of [this.settings.stream, this.settings.deadLetterStream]) {
+      try {
+        await this.jsm.streams.delete(name);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { code?: unknown; api_error?: { err_code?: number }; message?: string };
+  return e?.api_error?.err_code === 10059 || e?.api_error?.err_code === 10014 || /not found/i.test(e?.message ?? '');
+}

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { InventoryEvent } from '../events/event-types.ts';
+import { loadConfig } from '../config/load-config.ts';
+import { shownQuantity } from '../dispatch/dispatch-types.ts';
+import { ConfigError } from '../errors.ts';
+import { Hub } from '../hub.ts';
+import { createLogger } from '../logger.ts';
+import { startSimulatedChannels } from '../simulation/simulated-channels.ts';
+
+const DEFAULT_CONFIG = new URL('../../config/demo.json', import.meta.url).pathname;
+
+/** Picks index i of n with probability ∝ 1/(i+1)^s: a few hot SKUs, a long tail. */
+function zipfPicker(n: number, s = 1.1): () => number {
+  const weights = Array.from({ length: n }, (_, i) => 1 / (i + 1) ** s);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const cumulative: number[] = [];
+  let acc = 0;
+  for (const w of weights) cumulative.push((acc += w / total));
+  return () => {
+    const r = Math.random();
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! < r) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${Math.round(v)}`);
+
+/**
+ * The live demo: the real hub on NATS and Postgres, every channel of the config swapped for its
+ * simulator, and a steady stream of shoppers buying on the channels (through their webhooks).
+ * Prints per-channel sync lag every second and a summary at the end.
+ */
+export async function runDemo(args: readonly string[], out: (line: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      config: { type: 'string', short: 'c' },
+      duration: { type: 'string' },
+      rate: { type: 'string' },
+      skus: { type: 'string' },
+      stock: { type: 'string' },
+    },
+  });
+  const durationS = values.duration !== undefined ? Number(values.duration) : Infinity;
+  const rate = Number(values.rate ?? 20);
+  const skuCount = Number(values.skus ?? 40);
+  const startStock = Number(values.stock ?? 60);
+  if (!(durationS > 0) || !(rate > 0) || !(skuCount > 0) || !(startStock >= 0)) throw new ConfigError('demo: --duration, --rate, --skus and --stock must be positive numbers');
+
+  const base = await loadConfig(values.config ?? DEFAULT_CONFIG);
+  const runId = randomUUID().slice(0, 8);
+  const skus = Array.from({ length: skuCount }, (_, i) => `DEMO-${String(i + 1).padStart(3, '0')}`);
+  const simulated = await startSimulatedChannels(base, {
+    skus: Object.fromEntries(skus.map((s) => [s, 0])),
+    simulator: (channel) => ({
+      latency: { p50: 40, p99: 250 },
+      // The simulated API enforces the same rate the channel is configured for.
+      ...(channel.limits.perSecond ? { rateLimit: { perSecond: channel.limits.perSecond, burst: channel.limits.burst ?? channel.limits.perSecond } } : {}),
+    }),
+  });
+  const logger = createLogger({ component: 'hub' }, process.env.STOCKRELAY_LOG ?? 'warn');
+  let hub: Hub;
+  try {
+    hub = await Hub.start(simulated.loaded, { logger });
+  } catch (err) {
+    await simulated.close();
+    throw err;
+  }
+  for (const { channel, simulator } of simulated.channels) simulator.setWebhookTarget?.(`${hub.url}/webhooks/${channel.id}`);
+  out(`stockrelay demo: hub on ${hub.url} (metrics at ${hub.url}/metrics), ${simulated.channels.length} simulated channels, ${skuCount} SKUs, ~${rate} orders/s`);
+
+  const seed: InventoryEvent = { id: `demo:${runId}:seed`, type: 'stock.set', channel: 'demo', occurredAt: new Date().toISOString(), lines: skus.map((sku) => ({ sku, quantity: startStock })) };
+  await hub.publish(seed);
+
+  let oversoldLines = 0;
+  let oversoldUnits = 0;
+  hub.onChange((_changes, outcomes) => {
+    for (const outcome of outcomes) for (const o of outcome.oversells) {
+      oversoldLines += 1;
+      oversoldUnits += o.shortfall;
+    }
+  });
+  const pick = zipfPicker(skus.length);
+  let placed = 0;
+  let refused = 0;
+  let restocks = 0;
+  let stopping = false;
+  const started = Date.now();
+  const sellers = simulated.channels.filter((c) => c.simulator.placeOrder);
+
+  const placeOne = async (): Promise<void> => {
+    const seller = sellers[Math.floor(Math.random() * sellers.length)]!;
+    const sku = skus[pick()]!;
+    const qty = Math.random() < 0.8 ? 1 : 2;
+    // A shopper only buys what the channel shows: oversells come from channels that lag.
+    if ((seller.simulator.shown(sku) ?? 0) < qty) {
+      refused += 1;
+      if (refused % 25 === 0) {
+        restocks += 1;
+        await hub.publish({ id: `demo:${runId}:restock:${restocks}`, type: 'stock.adjusted', channel: 'warehouse', occurredAt: new Date().toISOString(), lines: [{ sku, delta: 40 }] });
+      }
+      return;
+    }
+    placed += 1;
+    await seller.simulator.placeOrder!([{ sku, qty }]);
+  };
+
+  const loadTimer = setInterval(() => {
+    if (stopping) return;
+    const perTick = rate / 10;
+    const count = Math.floor(perTick) + (Math.random() < perTick % 1 ? 1 : 0);
+    for (let i = 0; i < count; i++) placeOne().catch((err: unknown) => logger.warn('demo order failed', { error: String(err) }));
+  }, 100);
+
+  const printTable = (): void => {
+    const elapsed = ((Date.now() - started) / 1000).toFixed(0);
+    out(`\n[${elapsed}s] orders placed ${placed}, refused (channel showed too few) ${refused}, restocks ${restocks}, backlog ${hub.backlog()}`);
+    out(`${'channel'.padEnd(16)} ${'lag p50'.padStart(8)} ${'lag p99'.padStart(8)} ${'samples'.padStart(8)} ${'pending'.padStart(8)} ${'429s'.padStart(6)} ${'dead'.padStart(5)}`);
+    for (const { channel, simulator } of simulated.channels) {
+      const window = hub.metrics.recentLag.get(channel.id);
+      const snap = hub.dispatchers.get(channel.id)?.snapshot();
+      out(`${channel.id.padEnd(16)} ${fmt(window?.quantile(0.5)).padStart(8)} ${fmt(window?.quantile(0.99)).padStart(8)} ${String(window?.count() ?? 0).padStart(8)} ${String(snap?.pending ?? 0).padStart(8)} ${String(simulator.stats().throttled ?? 0).padStart(6)} ${String(snap?.deadLettered ?? 0).padStart(5)}`);
+    }
+  };
+  const tableTimer = setInterval(printTable, 1000);
+
+  await new Promise<void>((resolve) => {
+    const finish = (): void => resolve();
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
+    if (Number.isFinite(durationS)) setTimeout(finish, durationS * 1000).unref();
+  });
+  stopping = true;
+  clearInterval(loadTimer);
+  clearInterval(tableTimer);
+  out('\nstopping the load; letting every channel catch up…');
+  const settle = AbortSignal.timeout(15_000);
+  while (hub.backlog() > 0 && !settle.aborted) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 300));
+  await hub.idle(settle).catch(() => undefined);
+
+  const levels = await hub.ledger.getLevels(skus);
+  let converged = 0;
+  let total = 0;
+  for (const { channel, simulator } of simulated.channels) {
+    for (const sku of skus) {
+      total += 1;
+      if (simulator.shown(sku) === shownQuantity(channel.rules, levels.get(sku)?.available ?? 0)) converged += 1;
+    }
+  }
+  printTable();
+  out(`\nsummary: ${placed} orders in ${((Date.now() - started) / 1000).toFixed(0)} s; ${oversoldLines} oversold line(s) (${oversoldUnits} units); convergence ${converged}/${total} channel×SKU pairs equal the ledger`);
+  await hub.stop();
+  await simulated.close();
+  return converged === total ? 0 : 1;
+}

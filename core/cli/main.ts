@@ -1,0 +1,170 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { NatsBus } from '../bus/nats-bus.ts';
+import { loadConfig } from '../config/load-config.ts';
+import { formatProblems } from '../config/format-problems.ts';
+import { describeError, ConfigError, isStockrelayError } from '../errors.ts';
+import type { EventType, InventoryEvent } from '../events/event-types.ts';
+import { parseEvent } from '../events/validate-event.ts';
+import { Hub } from '../hub.ts';
+import { manualEvent, parseLines } from './event-input.ts';
+
+const USAGE = `stockrelay — keeps one seller's stock true on every sales channel
+
+Usage:
+  stockrelay start --config <file> [--port <n>]       run the hub
+  stockrelay validate <file>                          check a config (and its connectors' options)
+  stockrelay demo [--config <file>] [--duration <s>] [--rate <orders/s>]
+                                                      hub + simulated channels + live orders
+  stockrelay publish --config <file> [<event.json>|-] publish events (one object, an array, or NDJSON)
+  stockrelay order --config <file> --line SKU:QTY [--line ...] [--channel <id>] [--id <event id>] [--cancel]
+  stockrelay stock set SKU QTY --config <file>        set the absolute count
+  stockrelay stock adjust SKU DELTA --config <file>   add or remove units
+  stockrelay test-connector <path|package> [--options <file>]
+                                                      run the connector conformance suite
+`;
+
+type Out = (line: string) => void;
+
+/** Runs one CLI command and returns the exit code. */
+export async function main(argv: readonly string[], out: Out = (l) => process.stdout.write(`${l}\n`), err: Out = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        return await start(rest, err);
+      case 'validate': {
+        const file = rest[0];
+        if (!file) throw new ConfigError('validate: name the config file: stockrelay validate <file>');
+        const { runValidate } = await import('../config/validate-command.ts');
+        return await runValidate(file, out);
+      }
+      case 'demo': {
+        const { runDemo } = await import('./demo.ts');
+        return await runDemo(rest, out);
+      }
+      case 'publish':
+        return await publish(rest, out);
+      case 'order':
+        return await order(rest, out);
+      case 'stock':
+        return await stock(rest, out);
+      case 'test-connector': {
+        const { values, positionals } = parseArgs({ args: [...rest], options: { options: { type: 'string' } }, allowPositionals: true });
+        const spec = positionals[0];
+        if (!spec) throw new ConfigError('test-connector: name the connector: stockrelay test-connector <path|package> [--options <file>]');
+        const { runTestConnector } = await import('../conformance/test-connector-command.ts');
+        return await runTestConnector({ spec, optionsFile: values.options, cwd: process.cwd(), out });
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE);
+        return command === undefined ? 1 : 0;
+      default:
+        err(`unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof ConfigError && e.problems.length > 0) err(`${e.message}\n${formatProblems(e.problems)}`);
+    else err(isStockrelayError(e) ? `${e.code}: ${e.message}` : `error: ${describeError(e)}`);
+    return 1;
+  }
+}
+
+function configOption(values: { config?: string }): string {
+  if (!values.config) throw new ConfigError('--config <file> is required');
+  return values.config;
+}
+
+async function start(args: readonly string[], err: Out): Promise<number> {
+  const { values } = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' }, port: { type: 'string' } } });
+  const loaded = await loadConfig(configOption(values));
+  const hub = await Hub.start(loaded, values.port !== undefined ? { httpPort: Number(values.port) } : {});
+  err(`stockrelay listening on ${hub.url} with ${hub.dispatchers.size} channel(s)`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await hub.stop();
+  return 0;
+}
+
+async function withBus<T>(configFile: string, run: (bus: NatsBus) => Promise<T>): Promise<T> {
+  const loaded = await loadConfig(configFile);
+  const bus = await NatsBus.connect(loaded.config.nats, 'stockrelay-cli');
+  try {
+    await bus.ensureTopology();
+    return await run(bus);
+  } finally {
+    await bus.close();
+  }
+}
+
+async function publishAll(configFile: string, events: InventoryEvent[], out: Out): Promise<number> {
+  return withBus(configFile, async (bus) => {
+    for (const event of events) {
+      const ack = await bus.publishEvent(event);
+      out(`${event.id}  ${ack.duplicate ? 'duplicate (already in the stream)' : `stored as #${ack.seq}`}`);
+    }
+    return 0;
+  });
+}
+
+async function publish(args: readonly string[], out: Out): Promise<number> {
+  const { values, positionals } = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' } }, allowPositionals: true });
+  const source = positionals[0] ?? '-';
+  const text = source === '-' ? await readStdin() : await readFile(source, 'utf8');
+  const trimmed = text.trim();
+  let items: unknown[];
+  if (trimmed.startsWith('[')) items = JSON.parse(trimmed) as unknown[];
+  else if (trimmed.startsWith('{') && !trimmed.includes('\n{')) items = [JSON.parse(trimmed)];
+  else items = trimmed.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+  const events: InventoryEvent[] = [];
+  const problems: string[] = [];
+  items.forEach((item, index) => {
+    const parsed = parseEvent(JSON.stringify(item));
+    if (parsed.ok) events.push(parsed.event);
+    else problems.push(`event #${index + 1}: ${parsed.reason}`);
+  });
+  // Refuse the whole file when any event is invalid: half a correction file is worse than none.
+  if (problems.length > 0) throw new ConfigError(`nothing published:\n${problems.join('\n')}`);
+  return publishAll(configOption(values), events, out);
+}
+
+async function order(args: readonly string[], out: Out): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { config: { type: 'string', short: 'c' }, line: { type: 'string', multiple: true }, channel: { type: 'string' }, id: { type: 'string' }, cancel: { type: 'boolean' } },
+  });
+  const lines = parseLines(values.line ?? [], 'qty');
+  if (lines.length === 0) throw new ConfigError('order: give at least one --line SKU:QTY');
+  const event = manualEvent(values.cancel ? 'order.cancelled' : 'order.confirmed', lines, { id: values.id, channel: values.channel });
+  return publishAll(configOption(values), [checked(event)], out);
+}
+
+async function stock(args: readonly string[], out: Out): Promise<number> {
+  const [verb, ...rest] = args;
+  const { values, positionals } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, id: { type: 'string' } }, allowPositionals: true });
+  const [sku, amount] = positionals;
+  const types: Record<string, EventType> = { set: 'stock.set', adjust: 'stock.adjusted' };
+  const type = verb ? types[verb] : undefined;
+  if (!type || !sku || amount === undefined) throw new ConfigError('usage: stockrelay stock set|adjust SKU AMOUNT --config <file>');
+  const lines = parseLines([`${sku}:${amount}`], type === 'stock.set' ? 'quantity' : 'delta');
+  return publishAll(configOption(values), [checked(manualEvent(type, lines, { id: values.id }))], out);
+}
+
+function checked(event: InventoryEvent): InventoryEvent {
+  const parsed = parseEvent(JSON.stringify(event));
+  if (!parsed.ok) throw new ConfigError(parsed.reason, parsed.problems);
+  return parsed.event;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+

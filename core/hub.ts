@@ -1,0 +1,252 @@
+import type { FastifyInstance } from 'fastify';
+import type { PubAck } from '@nats-io/jetstream';
+import { EventApplier } from './bus/event-applier.ts';
+import { NatsBus } from './bus/nats-bus.ts';
+import type { LoadedConfig } from './config/config-types.ts';
+import { ChannelDispatcher } from './dispatch/channel-dispatcher.ts';
+import type { Dispatcher, PushDeadLetter } from './dispatch/dispatch-types.ts';
+import { describeError } from './errors.ts';
+import type { InventoryEvent } from './events/event-types.ts';
+import { startHttpServer, type WebhookTarget } from './http/http-server.ts';
+import { openDatabase, type LedgerDatabase } from './ledger/database.ts';
+import { Ledger } from './ledger/ledger.ts';
+import type { EventOutcome, LedgerChange } from './ledger/ledger-types.ts';
+import { migrateToLatest } from './ledger/migrate.ts';
+import { createLogger, withBindings } from './logger.ts';
+import { HubMetrics } from './metrics/hub-metrics.ts';
+import { loadConnector, type LoadedConnector } from './plugins/load-connector.ts';
+import type { Logger } from './sdk.ts';
+
+export interface HubOptions {
+  logger?: Logger;
+  /** Overrides the config's HTTP port (0 picks a free one: tests). */
+  httpPort?: number;
+  /** Extra HTTP routes (read API, dashboard). */
+  routes?: Array<(app: FastifyInstance, hub: Hub) => void | Promise<void>>;
+  /** Collect process metrics (CPU, memory) on /metrics. Default true. */
+  processMetrics?: boolean;
+  /** Interval between `pollOrders` calls for queue-fed channels, ms. Default 1000. */
+  pollIntervalMs?: number;
+}
+
+type ChangeListener = (changes: readonly LedgerChange[], outcomes: readonly EventOutcome[]) => void;
+
+/**
+ * The running hub: ledger, bus, one dispatcher per channel, HTTP. `Hub.start` refuses to start when
+ * anything the config names is missing or broken (database, NATS, a plugin), naming what and why.
+ */
+export class Hub {
+  readonly dispatchers = new Map<string, Dispatcher>();
+  readonly connectors = new Map<string, LoadedConnector>();
+  readonly metrics: HubMetrics;
+  url = '';
+  private readonly abort = new AbortController();
+  private readonly listeners = new Set<ChangeListener>();
+  private applier: EventApplier | undefined;
+  private http: FastifyInstance | undefined;
+  private pollers: NodeJS.Timeout[] = [];
+  private stopped = false;
+
+  private constructor(
+    readonly loaded: LoadedConfig,
+    readonly database: LedgerDatabase,
+    readonly ledger: Ledger,
+    readonly bus: NatsBus,
+    readonly logger: Logger,
+    options: HubOptions,
+  ) {
+    this.metrics = new HubMetrics({ processMetrics: options.processMetrics ?? true });
+  }
+
+  static async start(loaded: LoadedConfig, options: HubOptions = {}): Promise<Hub> {
+    const logger = options.logger ?? createLogger({ component: 'hub' });
+    const { config } = loaded;
+    for (const warning of loaded.warnings) logger.warn(warning);
+
+    const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, poolSize: config.database.poolSize });
+    let bus: NatsBus | undefined;
+    let hub: Hub | undefined;
+    try {
+      await migrateToLatest(database.db);
+      const ledger = new Ledger(database.db, { maxConflictRetries: config.ledger.maxConflictRetries });
+      bus = await NatsBus.connect(config.nats);
+      await bus.ensureTopology();
+      hub = new Hub(loaded, database, ledger, bus, logger, options);
+      await hub.boot(options);
+      return hub;
+    } catch (err) {
+      if (hub) await hub.stop().catch(() => undefined);
+      else {
+        await bus?.close().catch(() => undefined);
+        await database.close().catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  private async boot(options: HubOptions): Promise<void> {
+    const { config } = this.loaded;
+    // Every plugin is loaded before anything starts moving: one broken channel refuses the start.
+    for (const channel of config.channels.filter((c) => c.enabled)) {
+      const loaded = await loadConnector(channel, this.loaded.dir, { signal: this.abort.signal, logger: withBindings(this.logger, { channel: channel.id }) });
+      this.connectors.set(channel.id, loaded);
+      this.metrics.addChannel(channel.id);
+    }
+    for (const channel of config.channels.filter((c) => c.enabled)) {
+      const loaded = this.connectors.get(channel.id)!;
+      const dispatcher = new ChannelDispatcher({
+        channelId: channel.id,
+        connector: loaded.instance,
+        limits: loaded.limits,
+        rules: channel.rules,
+        store: this.ledger,
+        maxAttempts: config.dispatch.maxAttempts,
+        backoffBaseMs: config.dispatch.backoffBaseMs,
+        backoffMaxMs: config.dispatch.backoffMaxMs,
+        reconcileIntervalMs: config.dispatch.reconcileIntervalMs,
+        pushTimeoutMs: config.dispatch.pushTimeoutMs,
+        deadLetter: (letter) => this.deadLetterPush(letter),
+        observer: this.metrics,
+        logger: this.logger,
+      });
+      this.dispatchers.set(channel.id, dispatcher);
+    }
+    await Promise.all([...this.dispatchers.values()].map((d) => d.start()));
+
+    const webhooks = new Map<string, WebhookTarget>();
+    for (const [channelId, loaded] of this.connectors) if (loaded.instance.handleWebhook) webhooks.set(channelId, { channelId, connector: loaded.instance });
+    const { app, url } = await startHttpServer({
+      host: config.http.host,
+      port: options.httpPort ?? config.http.port,
+      logger: this.logger,
+      metrics: this.metrics,
+      webhooks,
+      publish: async (event) => ({ duplicate: (await this.publish(event)).duplicate }),
+      health: () => this.health(),
+      routes: (options.routes ?? []).map((route) => (app: FastifyInstance) => route(app, this)),
+      signal: this.abort.signal,
+    });
+    this.http = app;
+    this.url = url;
+
+    this.applier = new EventApplier({
+      bus: this.bus,
+      ledger: this.ledger,
+      logger: this.logger,
+      maxBatchEvents: config.ledger.maxBatchEvents,
+      onCommitted: (outcomes, events, commitMs) => this.committed(outcomes, events, commitMs),
+      onDeadLetter: () => this.metrics.deadLetters.inc({ kind: 'event', channel: '' }),
+    });
+    await this.applier.start();
+    this.startPollers(options.pollIntervalMs ?? 1000);
+    this.logger.info('hub started', { url, channels: [...this.connectors.keys()] });
+  }
+
+  /** Publishes an inbound event to JetStream (dedup by event id). */
+  publish(event: InventoryEvent): Promise<PubAck> {
+    return this.bus.publishEvent(event);
+  }
+
+  /** Called with every committed group's changes (read API, dashboard, tests). Returns an unsubscribe. */
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves when every dispatcher has nothing left to push (tests, demo summary). */
+  async idle(signal?: AbortSignal): Promise<void> {
+    await Promise.all([...this.dispatchers.values()].map((d) => d.idle(signal)));
+  }
+
+  /** Events received from the stream but not yet committed. */
+  backlog(): number {
+    return this.applier?.backlog() ?? 0;
+  }
+
+  private committed(outcomes: readonly EventOutcome[], events: readonly InventoryEvent[], commitMs: number): void {
+    const changes: LedgerChange[] = [];
+    const now = Date.now();
+    this.metrics.ledgerBatch.observe(commitMs);
+    this.metrics.ledgerBatchEvents.observe(events.length);
+    outcomes.forEach((outcome, index) => {
+      const event = events[index]!;
+      if (outcome.status === 'duplicate') {
+        this.metrics.duplicates.inc();
+        return;
+      }
+      this.metrics.eventsProcessed.inc({ type: event.type });
+      this.metrics.eventToCommit.observe(Math.max(0, now - Date.parse(event.occurredAt)));
+      for (const oversell of outcome.oversells) {
+        this.metrics.oversells.inc({ channel: oversell.channel });
+        this.metrics.oversoldUnits.inc({ channel: oversell.channel }, oversell.shortfall);
+        this.logger.warn('oversell detected', { ...oversell });
+      }
+      for (const line of outcome.rejectedLines) {
+        this.metrics.unknownSkuLines.inc({ channel: line.channel });
+        this.logger.warn('order line for an unknown SKU recorded', { ...line });
+      }
+      changes.push(...outcome.changes);
+    });
+    if (changes.length > 0) for (const dispatcher of this.dispatchers.values()) dispatcher.notify(changes);
+    for (const listener of this.listeners) {
+      try {
+        listener(changes, outcomes);
+      } catch (err) {
+        this.logger.error('change listener failed', { error: describeError(err) });
+      }
+    }
+  }
+
+  private async deadLetterPush(letter: PushDeadLetter): Promise<void> {
+    await this.bus.publishDeadLetter(`push.${letter.channelId}`, { kind: 'push', channelId: letter.channelId, reason: letter.reason, at: letter.at, sku: letter.sku, quantity: letter.quantity, version: letter.version, attempts: letter.attempts });
+    this.logger.warn('push dead-lettered', { ...letter });
+  }
+
+  private startPollers(intervalMs: number): void {
+    for (const [channelId, loaded] of this.connectors) {
+      const poll = loaded.instance.pollOrders?.bind(loaded.instance);
+      if (!poll) continue;
+      let busy = false;
+      const timer = setInterval(() => {
+        if (busy || this.stopped) return;
+        busy = true;
+        poll(this.abort.signal)
+          .then((events) => Promise.all(events.map((event) => this.publish(event))))
+          .catch((err: unknown) => this.logger.warn('order poll failed', { channel: channelId, error: describeError(err) }))
+          .finally(() => (busy = false));
+      }, intervalMs);
+      timer.unref();
+      this.pollers.push(timer);
+    }
+  }
+
+  async health(): Promise<{ ok: boolean; checks: Record<string, unknown> }> {
+    const checks: Record<string, unknown> = {};
+    let ok = true;
+    try {
+      await this.ledger.getLevels(['__healthz__']);
+      checks.database = 'ok';
+    } catch (err) {
+      ok = false;
+      checks.database = describeError(err);
+    }
+    checks.nats = this.bus.nc.isClosed() ? 'closed' : 'ok';
+    if (this.bus.nc.isClosed()) ok = false;
+    checks.backlog = this.backlog();
+    checks.channels = Object.fromEntries([...this.dispatchers].map(([id, d]) => [id, d.snapshot()]));
+    return { ok, checks };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const timer of this.pollers) clearInterval(timer);
+    await this.applier?.stop().catch(() => undefined);
+    await Promise.all([...this.dispatchers.values()].map((d) => d.stop().catch(() => undefined)));
+    this.abort.abort();
+    await this.http?.close().catch(() => undefined);
+    for (const loaded of this.connectors.values()) await loaded.instance.close?.().catch(() => undefined);
+    await this.bus.close().catch(() => undefined);
+    await this.database.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,83 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DispatchObserver, PushDeadLetter } from '../dispatch/dispatch-types.ts';
+import { LagWindow } from './lag-window.ts';
+
+/** Sync-lag buckets in ms: fine below a second (the target), coarse up to the 5 s alarm and beyond. */
+const LAG_BUCKETS = [5, 10, 25, 50, 100, 150, 250, 400, 600, 800, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 20000, 60000];
+
+/**
+ * The hub's Prometheus metrics, on a registry of its own so several hubs can live in one process.
+ * Names follow the article the alarms come from: `sync_lag_ms`, `oversell_detected_total`,
+ * `propagation_success_rate`.
+ */
+export class HubMetrics implements DispatchObserver {
+  readonly registry = new Registry();
+  readonly syncLag = new Histogram({ name: 'sync_lag_ms', help: 'Event occurredAt to channel-confirmed quantity, ms', labelNames: ['channel'], buckets: LAG_BUCKETS, registers: [this.registry] });
+  readonly channelCall = new Histogram({ name: 'channel_call_ms', help: 'Duration of one push call to a channel, ms', labelNames: ['channel'], buckets: LAG_BUCKETS, registers: [this.registry] });
+  readonly oversells = new Counter({ name: 'oversell_detected_total', help: 'Order lines that asked for more than the ledger had, by source channel', labelNames: ['channel'], registers: [this.registry] });
+  readonly oversoldUnits = new Counter({ name: 'oversold_units_total', help: 'Units sold beyond the ledger, by source channel', labelNames: ['channel'], registers: [this.registry] });
+  readonly successRate = new Gauge({ name: 'propagation_success_rate', help: 'Channel push items that succeeded / attempted since start', labelNames: ['channel'], registers: [this.registry] });
+  readonly pushAttempts = new Counter({ name: 'push_items_attempted_total', help: 'Channel push items attempted', labelNames: ['channel'], registers: [this.registry] });
+  readonly pushSucceeded = new Counter({ name: 'push_items_succeeded_total', help: 'Channel push items confirmed', labelNames: ['channel'], registers: [this.registry] });
+  readonly throttles = new Counter({ name: 'channel_throttled_total', help: 'Throttle answers (429 / THROTTLED) per channel', labelNames: ['channel'], registers: [this.registry] });
+  readonly eventsProcessed = new Counter({ name: 'events_processed_total', help: 'Inbound events applied to the ledger', labelNames: ['type'], registers: [this.registry] });
+  readonly duplicates = new Counter({ name: 'events_duplicate_total', help: 'Inbound events already applied (idempotency record hit)', registers: [this.registry] });
+  readonly unknownSkuLines = new Counter({ name: 'unknown_sku_lines_total', help: 'Order lines for SKUs the ledger does not know', labelNames: ['channel'], registers: [this.registry] });
+  readonly deadLetters = new Counter({ name: 'dead_letters_total', help: 'Dead letters written', labelNames: ['kind', 'channel'], registers: [this.registry] });
+  readonly ledgerBatch = new Histogram({ name: 'ledger_batch_ms', help: 'One ledger transaction (a group of events), ms', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [this.registry] });
+  readonly ledgerBatchEvents = new Histogram({ name: 'ledger_batch_events', help: 'Events per ledger transaction', buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500], registers: [this.registry] });
+  readonly eventToCommit = new Histogram({ name: 'event_commit_lag_ms', help: 'Event occurredAt to ledger commit, ms', buckets: LAG_BUCKETS, registers: [this.registry] });
+  readonly pending = new Gauge({ name: 'channel_pending_skus', help: 'SKUs waiting for a push per channel', labelNames: ['channel'], registers: [this.registry] });
+
+  private readonly attempts = new Map<string, { ok: number; all: number }>();
+  /** Recent lag samples per channel (last minute), for live percentiles. */
+  readonly recentLag = new Map<string, LagWindow>();
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Declares a channel so its series exist (at zero) before the first push. */
+  addChannel(channelId: string): void {
+    this.attempts.set(channelId, { ok: 0, all: 0 });
+    this.recentLag.set(channelId, new LagWindow());
+    this.successRate.set({ channel: channelId }, 1);
+    this.oversells.inc({ channel: channelId }, 0);
+    this.throttles.inc({ channel: channelId }, 0);
+    this.pushAttempts.inc({ channel: channelId }, 0);
+    this.pushSucceeded.inc({ channel: channelId }, 0);
+  }
+
+  confirmed(channelId: string, _sku: string, lagMs: readonly number[], callMs: number): void {
+    const window = this.recentLag.get(channelId);
+    for (const lag of lagMs) {
+      this.syncLag.observe({ channel: channelId }, lag);
+      window?.add(lag);
+    }
+    if (callMs > 0) this.channelCall.observe({ channel: channelId }, callMs);
+  }
+
+  attempted(channelId: string, ok: boolean): void {
+    const tally = this.attempts.get(channelId) ?? { ok: 0, all: 0 };
+    tally.all += 1;
+    if (ok) tally.ok += 1;
+    this.attempts.set(channelId, tally);
+    this.pushAttempts.inc({ channel: channelId });
+    if (ok) this.pushSucceeded.inc({ channel: channelId });
+    this.successRate.set({ channel: channelId }, tally.ok / tally.all);
+  }
+
+  throttled(channelId: string): void {
+    this.throttles.inc({ channel: channelId });
+  }
+
+  deadLettered(channelId: string, _letter: PushDeadLetter): void {
+    this.deadLetters.inc({ kind: 'push', channel: channelId });
+  }
+
+  /** Success ratio since start, for the read API and alerts. */
+  successRatio(channelId: string): number {
+    const tally = this.attempts.get(channelId);
+    return tally && tally.all > 0 ? tally.ok / tally.all : 1;
+  }
+}
