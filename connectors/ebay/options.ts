@@ -1,0 +1,53 @@
+import type { JsonSchema } from '../../core/sdk.ts';
+
+/** Where one hub SKU lives on eBay: the seller's inventory item SKU and the published offers that list it. */
+export interface EbayListingRef {
+  /** The inventory item's SKU on eBay (the seller-defined value; may differ from the hub SKU). */
+  sku: string;
+  /** Published offers of that item, one per marketplace; each gets the same available quantity. */
+  offerIds: string[];
+}
+
+export interface EbayOptions {
+  /** Base URL of eBay's REST APIs. */
+  baseUrl: string;
+  /** OAuth user access token (scope `sell.inventory`, `sell.fulfillment`). */
+  accessToken: string;
+  /** Hub SKU → eBay inventory item and offers. */
+  listings: Record<string, EbayListingRef>;
+  /** Verification token registered with the notification destination; needed to answer eBay's endpoint challenge. */
+  verificationToken?: string;
+  /** The notification endpoint URL exactly as registered with eBay; part of the challenge hash. */
+  endpointUrl?: string;
+  /** How long a fetched notification public key is trusted, in ms. eBay recommends about an hour. */
+  publicKeyTtlMs?: number;
+  /** Parallel keep-alive connections to the API. */
+  connections?: number;
+}
+
+export const ebayOptionsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['baseUrl', 'accessToken', 'listings'],
+  properties: {
+    baseUrl: { type: 'string', format: 'uri', default: 'https://api.ebay.com', description: 'Base URL of eBay REST APIs (https://api.ebay.com, https://api.sandbox.ebay.com, or a simulator).' },
+    accessToken: { type: 'string', minLength: 1, description: 'OAuth user access token sent as `Authorization: Bearer <token>`.' },
+    listings: {
+      type: 'object',
+      description: 'Hub SKU → { sku: eBay inventory item SKU, offerIds: published offer ids }. A hub SKU missing here is rejected on push.',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['sku', 'offerIds'],
+        properties: {
+          sku: { type: 'string', minLength: 1, maxLength: 50, description: 'Seller-defined SKU of the eBay inventory item.' },
+          offerIds: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 25, description: 'Published offers of the item; each gets the same available quantity.' },
+        },
+      },
+    },
+    verificationToken: { type: 'string', minLength: 32, maxLength: 80, description: 'Verification token of the notification destination, for the challenge_code handshake.' },
+    endpointUrl: { type: 'string', format: 'uri', description: 'Notification endpoint URL as registered with eBay, for the challenge_code handshake.' },
+    publicKeyTtlMs: { type: 'integer', minimum: 0, default: 3_600_000, description: 'How long a notification public key is cached, in ms.' },
+    connections: { type: 'integer', minimum: 1, maximum: 64, default: 8, description: 'Parallel keep-alive connections to the API.' },
+  },
+};

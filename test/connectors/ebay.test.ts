@@ -1,0 +1,275 @@
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import ebay from '../../connectors/ebay/index.ts';
+import { startEbaySimulator, type EbaySimulator, type EbaySimulatorOptions } from '../../connectors/ebay/simulator.ts';
+import {
+  RejectedError,
+  RetryableError,
+  ThrottledError,
+  WebhookSignatureError,
+  type ConnectorInstance,
+  type InventoryEvent,
+  type WebhookRequest,
+} from '../../core/sdk.ts';
+import type { EbayOptions } from '../../connectors/ebay/options.ts';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const signal = new AbortController().signal;
+const cleanup: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+async function setup(simOptions: EbaySimulatorOptions = {}, skus = ['A', 'B']) {
+  const sim = await startEbaySimulator({ latency: { p50: 0, p99: 0 }, ...simOptions });
+  const options = sim.connectorOptions(skus);
+  const connector = await ebay.create(options, { channelId: 'ebay-main', logger: silent, signal });
+  cleanup.push(sim.close, async () => connector.close?.());
+  return { sim, connector, options };
+}
+
+async function connectorWith(options: EbayOptions): Promise<ConnectorInstance> {
+  const connector = await ebay.create(options, { channelId: 'ebay-main', logger: silent, signal });
+  cleanup.push(async () => connector.close?.());
+  return connector;
+}
+
+interface Receiver {
+  requests: WebhookRequest[];
+  events: InventoryEvent[];
+  statuses: number[];
+}
+
+/** A tiny ingress: hands each delivery to the connector, as the hub's `/webhooks/<channel>` does. */
+async function receiveWebhooks(sim: EbaySimulator, connector: ConnectorInstance): Promise<Receiver> {
+  const received: Receiver = { requests: [], events: [], statuses: [] };
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const webhook: WebhookRequest = {
+      rawBody: Buffer.concat(chunks),
+      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])),
+      path: '',
+      query: Object.fromEntries(url.searchParams),
+    };
+    received.requests.push(webhook);
+    try {
+      const outcome = await connector.handleWebhook!(webhook, signal);
+      received.events.push(...outcome.events);
+      received.statuses.push(200);
+      res.writeHead(200).end();
+    } catch (err) {
+      const status = err instanceof WebhookSignatureError ? 401 : 500;
+      received.statuses.push(status);
+      res.writeHead(status).end(String(err));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  sim.setWebhookTarget!(`http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/ebay-main`);
+  return received;
+}
+
+const update = (sku: string, quantity: number, version = 1) => ({ sku, quantity, version });
+
+describe('eBay connector: pushing quantities', () => {
+  it('sets the inventory item and its offers to the pushed quantity', async () => {
+    const { sim, connector } = await setup({ offersPerItem: 2 });
+    const results = await connector.push([update('A', 7), update('B', 0)], signal);
+    expect(results).toEqual(
+      expect.arrayContaining([
+        { sku: 'A', status: 'ok', quantity: 7 },
+        { sku: 'B', status: 'ok', quantity: 0 },
+      ]),
+    );
+    expect(sim.shown('A')).toBe(7);
+    expect(sim.shown('B')).toBe(0);
+    expect(sim.stats().itemsWritten).toBe(2);
+  });
+
+  it('rejects a hub SKU with no eBay mapping without calling eBay', async () => {
+    const { sim, connector } = await setup();
+    const before = sim.stats().requests;
+    const results = await connector.push([update('UNMAPPED', 3)], signal);
+    expect(results).toEqual([{ sku: 'UNMAPPED', status: 'rejected', reason: expect.stringContaining('no eBay listing') }]);
+    expect(sim.stats().requests).toBe(before);
+  });
+
+  it('has the simulator refuse more than 25 requests with eBay error 25709', async () => {
+    const { sim, options } = await setup();
+    const res = await request(`${sim.url}/sell/inventory/v1/bulk_update_price_quantity`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${options.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ requests: Array.from({ length: 26 }, (_, i) => ({ sku: `X${i}`, shipToLocationAvailability: { quantity: 1 } })) }),
+    });
+    const body = (await res.body.json()) as { errors: Array<{ errorId: number }> };
+    expect(res.statusCode).toBe(400);
+    expect(body.errors[0]?.errorId).toBe(25709);
+  });
+
+  it('refuses a batch above 25 items before sending it', async () => {
+    const { connector } = await setup();
+    const updates = Array.from({ length: 26 }, (_, i) => update(`S${i}`, 1));
+    await expect(connector.push(updates, signal)).rejects.toBeInstanceOf(RejectedError);
+  });
+
+  it('turns a 429 into a ThrottledError carrying the Retry-After delay', async () => {
+    const { connector } = await setup({ rateLimit: { perSecond: 0.5, burst: 1 } });
+    await connector.push([update('A', 1)], signal);
+    const err = await connector.push([update('A', 2)], signal).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ThrottledError);
+    expect((err as ThrottledError).retryAfterMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('turns an outage into a RetryableError and a bad token into a RejectedError', async () => {
+    const { sim, connector, options } = await setup();
+    sim.setFault({ kind: 'down' });
+    const down = await connector.push([update('A', 1)], signal).catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(RetryableError);
+    expect(down).not.toBeInstanceOf(ThrottledError);
+    sim.setFault(null);
+    const badToken = await connectorWith({ ...options, accessToken: 'wrong' });
+    await expect(badToken.push([update('A', 1)], signal)).rejects.toBeInstanceOf(RejectedError);
+  });
+
+  it('maps a per-item system error (25001) to retry and leaves the other items ok', async () => {
+    const { sim, connector } = await setup();
+    sim.failItem('A');
+    const results = await connector.push([update('A', 4), update('B', 5)], signal);
+    expect(results).toContainEqual({ sku: 'A', status: 'retry', reason: expect.stringContaining('25001') });
+    expect(results).toContainEqual({ sku: 'B', status: 'ok', quantity: 5 });
+    expect(sim.shown('B')).toBe(5);
+  });
+
+  it('maps an unknown offer (25713) and an unknown eBay SKU (25702) to rejected', async () => {
+    const { options } = await setup();
+    const connector = await connectorWith({
+      ...options,
+      listings: { ...options.listings, A: { sku: options.listings.A!.sku, offerIds: ['999999'] }, GHOST: { sku: 'NOT-ON-EBAY', offerIds: [] } },
+    });
+    const results = await connector.push([update('A', 1), update('GHOST', 1)], signal);
+    expect(results).toContainEqual({ sku: 'A', status: 'rejected', reason: expect.stringContaining('25713') });
+    expect(results).toContainEqual({ sku: 'GHOST', status: 'rejected', reason: expect.stringContaining('25702') });
+  });
+
+  it('once a listing reached its daily revision limit, answers retry after the day turns', async () => {
+    const { sim, connector } = await setup({ dailyRevisionLimit: 2 });
+    await connector.push([update('A', 9)], signal);
+    await connector.push([update('A', 8)], signal);
+    const [result] = await connector.push([update('A', 7)], signal);
+    expect(result).toMatchObject({ sku: 'A', status: 'retry' });
+    expect(result?.status === 'retry' && result.afterMs).toBeGreaterThan(0);
+    expect(sim.shown('A')).toBe(8);
+    expect(sim.revisions('A')).toBe(2);
+  });
+
+  it('reads back what eBay shows', async () => {
+    const { sim, connector } = await setup();
+    sim.setShown('A', 12);
+    const shown = await connector.fetchQuantities!(['A', 'B'], signal);
+    expect(shown.get('A')).toBe(12);
+    expect(shown.get('B')).toBe(0);
+  });
+});
+
+describe('eBay connector: order notifications', () => {
+  it('verifies the ECDSA signature, fetches the order and emits order.confirmed in hub SKUs', async () => {
+    const { sim, connector } = await setup({ skus: { A: 10, B: 10 } });
+    const received = await receiveWebhooks(sim, connector);
+    const { orderId } = await sim.placeOrder!([{ sku: 'A', qty: 2 }, { sku: 'B', qty: 1 }]);
+    expect(received.statuses).toEqual([200, 200]);
+    const event = received.events[0]!;
+    expect(event).toMatchObject({ id: `ebay-main:order:${orderId}:confirmed`, type: 'order.confirmed', channel: 'ebay-main', orderId });
+    expect(event.type === 'order.confirmed' && event.lines).toEqual(expect.arrayContaining([{ sku: 'A', qty: 2 }, { sku: 'B', qty: 1 }]));
+    expect(Number.isNaN(Date.parse(event.occurredAt))).toBe(false);
+    expect(sim.shown('A')).toBe(8);
+  });
+
+  it('throws WebhookSignatureError for a wrong, truncated or missing signature', async () => {
+    const { sim, connector } = await setup();
+    const received = await receiveWebhooks(sim, connector);
+    await sim.placeOrder!([{ sku: 'A', qty: 1 }]);
+    const good = received.requests[0]!;
+    const header = good.headers['x-ebay-signature']!;
+    const decoded = JSON.parse(Buffer.from(header, 'base64').toString()) as { signature: string };
+    const truncatedSig = Buffer.from(JSON.stringify({ ...decoded, signature: decoded.signature.slice(0, 20) })).toString('base64');
+    const variants: WebhookRequest[] = [
+      { ...good, rawBody: Buffer.from(good.rawBody.toString().replace('ORDER_CONFIRMATION', 'ORDER_CONFIRMATION ')) },
+      { ...good, headers: { ...good.headers, 'x-ebay-signature': truncatedSig } },
+      { ...good, headers: { ...good.headers, 'x-ebay-signature': header.slice(0, header.length / 2) } },
+      { ...good, headers: { ...good.headers, 'x-ebay-signature': undefined } },
+    ];
+    for (const variant of variants) await expect(connector.handleWebhook!(variant, signal)).rejects.toBeInstanceOf(WebhookSignatureError);
+  });
+
+  it('accepts notifications signed with a rotated key, fetching the new key by kid', async () => {
+    const { sim, connector } = await setup();
+    const received = await receiveWebhooks(sim, connector);
+    await sim.placeOrder!([{ sku: 'A', qty: 1 }]);
+    const firstKid = sim.signingKid();
+    sim.rotateSigningKey();
+    expect(sim.signingKid()).not.toBe(firstKid);
+    await sim.placeOrder!([{ sku: 'B', qty: 1 }]);
+    expect(received.statuses).toEqual([200, 200]);
+    expect(received.events).toHaveLength(2);
+  });
+
+  it('fetches the public key once per kid, not per notification', async () => {
+    const { sim, connector } = await setup();
+    const received = await receiveWebhooks(sim, connector);
+    await sim.placeOrder!([{ sku: 'A', qty: 1 }]);
+    const afterFirst = sim.stats().requests ?? 0;
+    await sim.placeOrder!([{ sku: 'A', qty: 1 }]);
+    // The second notification costs only the order fetch.
+    expect((sim.stats().requests ?? 0) - afterFirst).toBe(1);
+    expect(received.events).toHaveLength(2);
+  });
+
+  it('collapses repeated deliveries of one order into one event id', async () => {
+    const { sim, connector } = await setup();
+    const received = await receiveWebhooks(sim, connector);
+    const { orderId } = await sim.placeOrder!([{ sku: 'A', qty: 1 }], { times: 3 });
+    expect(received.requests).toHaveLength(3);
+    expect(new Set(received.events.map((e) => e.id))).toEqual(new Set([`ebay-main:order:${orderId}:confirmed`]));
+  });
+
+  it('delivers per-line notifications out of order and still yields one event id with every line', async () => {
+    const { sim, connector } = await setup();
+    const received = await receiveWebhooks(sim, connector);
+    const legacyIds = (from: number) =>
+      received.requests.slice(from).map((r) => (JSON.parse(r.rawBody.toString()) as { notification: { data: { legacyItemId: string } } }).notification.data.legacyItemId);
+    await sim.placeOrder!([{ sku: 'A', qty: 1 }, { sku: 'B', qty: 2 }]);
+    const inOrder = legacyIds(0);
+    const { orderId } = await sim.placeOrder!([{ sku: 'A', qty: 1 }, { sku: 'B', qty: 2 }], { outOfOrder: true });
+    expect(legacyIds(2)).toEqual([...inOrder].reverse());
+    const events = received.events.filter((e) => e.type === 'order.confirmed' && e.orderId === orderId);
+    expect(events).toHaveLength(2);
+    expect(new Set(events.map((e) => e.id))).toEqual(new Set([`ebay-main:order:${orderId}:confirmed`]));
+    for (const event of events) expect(event.type === 'order.confirmed' && event.lines).toEqual(expect.arrayContaining([{ sku: 'A', qty: 1 }, { sku: 'B', qty: 2 }]));
+  });
+
+  it('reads a cancelled order as order.cancelled', async () => {
+    const { sim, connector } = await setup();
+    const received = await receiveWebhooks(sim, connector);
+    const { orderId } = await sim.placeOrder!([{ sku: 'A', qty: 1 }]);
+    sim.cancelOrder(orderId);
+    const outcome = await connector.handleWebhook!(received.requests[0]!, signal);
+    expect(outcome.events[0]).toMatchObject({ id: `ebay-main:order:${orderId}:cancelled`, type: 'order.cancelled' });
+  });
+
+  it('answers the endpoint challenge with sha256(challengeCode + verificationToken + endpoint)', async () => {
+    const { options } = await setup();
+    const verificationToken = 'a'.repeat(40);
+    const endpointUrl = 'https://hub.example.com/webhooks/ebay-main';
+    const connector = await connectorWith({ ...options, verificationToken, endpointUrl });
+    const outcome = await connector.handleWebhook!({ rawBody: Buffer.alloc(0), headers: {}, path: '', query: { challenge_code: 'abc123' } }, signal);
+    const expected = createHash('sha256').update(`abc123${verificationToken}${endpointUrl}`).digest('hex');
+    expect(outcome.events).toEqual([]);
+    expect(outcome.response).toMatchObject({ status: 200, body: { challengeResponse: expected } });
+  });
+});
