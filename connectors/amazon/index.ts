@@ -1,0 +1,232 @@
+import {
+  defineConnector,
+  describeError,
+  RejectedError,
+  RetryableError,
+  ThrottledError,
+  type InventoryEvent,
+  type OrderLine,
+  type PushResult,
+  type StockUpdate,
+} from '../../core/sdk.ts';
+import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
+import { createHttpClient, headerValue, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import {
+  DEFAULT_ENDPOINT,
+  DEFAULT_TOKEN_URL,
+  LISTINGS_PATH,
+  ORDERS_PATH,
+  PATCH_RATE,
+  RATE_LIMIT_HEADER,
+  type ListingsItemPatchRequest,
+  type ListingsItemSubmissionResponse,
+  type OrderChangeNotification,
+  type OrderItem,
+  type SpApiError,
+  type SpOrder,
+} from './api.ts';
+import { createLwaTokenSource } from './lwa-token.ts';
+import { amazonOptionsSchema, type AmazonOptions } from './options.ts';
+import { createSqsQueue } from './sqs-queue.ts';
+
+const USER_AGENT = 'stockrelay/0.1 (Language=TypeScript)';
+/** SQS hands out at most 10 messages per receive. */
+const SQS_MAX_MESSAGES = 10;
+
+const describeErrors = (body: unknown): string => {
+  const errors = (body as { errors?: SpApiError[] } | undefined)?.errors;
+  if (!Array.isArray(errors) || errors.length === 0) return JSON.stringify(body ?? null);
+  return errors.map((e) => `${e.code}: ${e.message}${e.details ? ` (${e.details})` : ''}`).join('; ');
+};
+
+export default defineConnector<AmazonOptions>({
+  name: 'amazon',
+  contractVersion: 1,
+  optionsSchema: amazonOptionsSchema,
+  capabilities: {
+    maxBatchSize: 1,
+    rateLimit: PATCH_RATE,
+    quantityMode: 'absolute',
+    // One SKU per call at 5/s: a few calls in flight hide the round trip without outrunning the bucket.
+    maxConcurrency: 5,
+  },
+  create(options, context) {
+    const sp = createHttpClient(options.endpoint ?? DEFAULT_ENDPOINT, { connections: options.connections ?? 4 });
+    const lwa = createLwaTokenSource(options.tokenUrl ?? DEFAULT_TOKEN_URL, options);
+    const tokens = createAccessTokenCache((signal) => lwa.fetch(signal));
+    const queue = options.queueUrl ? createSqsQueue(options.queueUrl) : undefined;
+    const hubSkuBySellerSku = new Map(Object.entries(options.listings).map(([hubSku, listing]) => [listing.sellerSku, hubSku]));
+    const listingPath = (sellerSku: string): string =>
+      `${LISTINGS_PATH}/${encodeURIComponent(options.sellerId)}/${encodeURIComponent(sellerSku)}?marketplaceIds=${encodeURIComponent(options.marketplaceId)}`;
+    // The usage plan Amazon last reported; a 429 carries no Retry-After, so one token's refill time is the wait.
+    let knownRate = PATCH_RATE.perSecond;
+    // Receipt handles of messages whose events were returned; deleted when the host polls again.
+    const handedOver: string[] = [];
+
+    /** Sends an SP-API request with a current LWA token; a 403 is retried once with a fresh token (revoked or expired early). */
+    const spRequest = async (req: Omit<HttpRequest, 'headers'>): Promise<HttpResponse> => {
+      for (let attempt = 0; ; attempt++) {
+        const token = await tokens.get(req.signal);
+        const res = await sp.request({ ...req, headers: { 'x-amz-access-token': token, 'user-agent': USER_AGENT } });
+        if (res.status === 403 && attempt === 0) {
+          tokens.invalidate(token);
+          continue;
+        }
+        if (res.status === 403) throw new RejectedError(`amazon refused the access token: ${describeErrors(res.body)}`);
+        const rate = Number(headerValue(res.headers, RATE_LIMIT_HEADER));
+        if (Number.isFinite(rate) && rate > 0) knownRate = rate;
+        if (res.status === 429) throw new ThrottledError(`amazon answered 429: ${describeErrors(res.body)}`, { retryAfterMs: Math.ceil(1000 / knownRate) });
+        if (res.status >= 500) throw new RetryableError(`amazon answered ${res.status}: ${describeErrors(res.body)}`);
+        return res;
+      }
+    };
+
+    const pushOne = async (update: StockUpdate, signal: AbortSignal): Promise<PushResult> => {
+      const listing = options.listings[update.sku];
+      if (!listing) return { sku: update.sku, status: 'rejected', reason: `no Amazon listing mapped for hub SKU "${update.sku}"` };
+      const body: ListingsItemPatchRequest = {
+        productType: listing.productType,
+        patches: [
+          {
+            op: 'replace',
+            path: '/attributes/fulfillment_availability',
+            value: [{ fulfillment_channel_code: 'DEFAULT', quantity: update.quantity }],
+          },
+        ],
+      };
+      const res = await spRequest({ method: 'PATCH', path: listingPath(listing.sellerSku), body, signal });
+      if (res.status !== 200) return { sku: update.sku, status: 'rejected', reason: `amazon answered ${res.status}: ${describeErrors(res.body)}` };
+      const submission = res.body as ListingsItemSubmissionResponse;
+      if (submission.status === 'ACCEPTED') return { sku: update.sku, status: 'ok', quantity: update.quantity };
+      const issues = (submission.issues ?? []).filter((issue) => issue.severity === 'ERROR');
+      const reason = issues.map((issue) => `${issue.code}: ${issue.message}`).join('; ') || `submission ${submission.status}`;
+      return { sku: update.sku, status: 'rejected', reason };
+    };
+
+    const getJson = async <T>(path: string, signal: AbortSignal): Promise<T> => {
+      const res = await spRequest({ method: 'GET', path, signal });
+      if (res.status !== 200) throw new RetryableError(`amazon GET ${path.split('?')[0]} answered ${res.status}: ${describeErrors(res.body)}`);
+      return (res.body as { payload: T }).payload;
+    };
+
+    /** The order's lines in hub SKUs, as the events for it; a cancelled order yields its confirmation too so the pair nets out in any arrival order. */
+    const orderEvents = async (orderId: string, signal: AbortSignal): Promise<InventoryEvent[]> => {
+      const order = await getJson<SpOrder>(`${ORDERS_PATH}/${encodeURIComponent(orderId)}`, signal);
+      const quantities = new Map<string, number>();
+      let nextToken: string | undefined;
+      do {
+        const query: string = nextToken ? `?NextToken=${encodeURIComponent(nextToken)}` : '';
+        const page: { OrderItems: OrderItem[]; NextToken?: string } = await getJson(`${ORDERS_PATH}/${encodeURIComponent(orderId)}/orderItems${query}`, signal);
+        for (const item of page.OrderItems) {
+          const hubSku = item.SellerSKU === undefined ? undefined : hubSkuBySellerSku.get(item.SellerSKU);
+          if (!hubSku) {
+            context.logger.warn('amazon order line for an unmapped seller SKU ignored', { orderId, sellerSku: item.SellerSKU });
+            continue;
+          }
+          if (item.QuantityOrdered > 0) quantities.set(hubSku, (quantities.get(hubSku) ?? 0) + item.QuantityOrdered);
+        }
+        nextToken = page.NextToken || undefined;
+      } while (nextToken);
+      const lines: OrderLine[] = [...quantities].map(([sku, qty]) => ({ sku, qty }));
+      if (lines.length === 0) return [];
+      const confirmed: InventoryEvent = {
+        id: `${context.channelId}:order:${orderId}:confirmed`,
+        type: 'order.confirmed',
+        channel: context.channelId,
+        occurredAt: order.PurchaseDate,
+        orderId,
+        reference: orderId,
+        lines,
+      };
+      if (order.OrderStatus !== 'Canceled') return [confirmed];
+      return [
+        confirmed,
+        {
+          id: `${context.channelId}:order:${orderId}:cancelled`,
+          type: 'order.cancelled',
+          channel: context.channelId,
+          occurredAt: order.LastUpdateDate ?? order.PurchaseDate,
+          orderId,
+          reference: orderId,
+          lines: lines.map((line) => ({ ...line })),
+        },
+      ];
+    };
+
+    return {
+      async push(updates, signal) {
+        // Amazon patches one listing per call; the dispatcher honours maxBatchSize, this guards a host that does not.
+        if (updates.length > 1) throw new RejectedError(`amazon takes one SKU per call, got ${updates.length}`);
+        const [update] = updates;
+        return update ? [await pushOne(update, signal)] : [];
+      },
+
+      async pollOrders(signal) {
+        if (!queue) return [];
+        // The host polling again means it has published what the last call returned: only now is deleting safe.
+        // A crash before this point leaves the messages in the queue; they reappear and their event ids collapse.
+        while (handedOver.length > 0) {
+          try {
+            await queue.delete(handedOver[0] as string, signal);
+          } catch (err) {
+            if (!(err instanceof RejectedError)) throw err;
+            context.logger.warn('amazon notification could not be deleted; it may be read again', { reason: describeError(err) });
+          }
+          handedOver.shift();
+        }
+        const messages = await queue.receive(SQS_MAX_MESSAGES, options.visibilityTimeoutSeconds ?? 30, options.waitTimeSeconds ?? 0, signal);
+        const events: InventoryEvent[] = [];
+        const seen = new Set<string>();
+        let failure: unknown;
+        for (const message of messages) {
+          let orderId: string | undefined;
+          try {
+            const notification = JSON.parse(message.Body) as Partial<OrderChangeNotification>;
+            if (notification.NotificationType === 'ORDER_CHANGE') orderId = notification.Payload?.OrderChangeNotification?.AmazonOrderId;
+          } catch {
+            // Not JSON: nothing can ever be made of it, so it is dropped below like any other foreign message.
+          }
+          if (typeof orderId !== 'string' || orderId.length === 0) {
+            context.logger.warn('amazon queue message is not an ORDER_CHANGE notification; dropped', { messageId: message.MessageId });
+            handedOver.push(message.ReceiptHandle);
+            continue;
+          }
+          if (!seen.has(orderId)) {
+            try {
+              events.push(...(await orderEvents(orderId, signal)));
+            } catch (err) {
+              if (signal.aborted) throw err;
+              // Left undeleted: SQS offers the message again after its visibility timeout.
+              failure = err;
+              break;
+            }
+            seen.add(orderId);
+          }
+          handedOver.push(message.ReceiptHandle);
+        }
+        if (failure !== undefined && events.length === 0) throw failure;
+        return events;
+      },
+
+      async fetchQuantities(skus, signal) {
+        const shown = new Map<string, number>();
+        for (const sku of skus) {
+          const listing = options.listings[sku];
+          if (!listing) continue;
+          const res = await spRequest({ method: 'GET', path: `${listingPath(listing.sellerSku)}&includedData=fulfillmentAvailability`, signal });
+          if (res.status === 404) continue;
+          if (res.status !== 200) throw new RetryableError(`amazon getListingsItem answered ${res.status}: ${describeErrors(res.body)}`);
+          const availability = (res.body as { fulfillmentAvailability?: Array<{ fulfillmentChannelCode: string; quantity?: number }> }).fulfillmentAvailability ?? [];
+          const merchant = availability.find((entry) => entry.fulfillmentChannelCode === 'DEFAULT');
+          if (merchant?.quantity !== undefined) shown.set(sku, merchant.quantity);
+        }
+        return shown;
+      },
+
+      async close() {
+        await Promise.all([sp.close(), lwa.close(), queue?.close()]);
+      },
+    };
+  },
+  simulator: async (options) => (await import('./simulator.ts')).startAmazonSimulator(options),
+});

@@ -1,0 +1,324 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
+import { ServerTokenBucket } from '../_kit/rate-window.ts';
+import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
+import {
+  LISTINGS_PATH,
+  ORDERS_PATH,
+  PATCH_RATE,
+  type FulfillmentAvailabilityAttribute,
+  type ListingsIssue,
+  type OrderChangeNotification,
+  type OrderItem,
+  type SpOrder,
+} from './api.ts';
+import type { AmazonListing, AmazonOptions } from './options.ts';
+import { SimulatedSqsQueue } from './simulated-sqs-queue.ts';
+
+export interface AmazonSimulatorOptions extends SimulatorOptions {
+  clientId?: string;
+  clientSecret?: string;
+  refreshToken?: string;
+  sellerId?: string;
+  marketplaceId?: string;
+  /** Product type every simulated listing has. Default `PRODUCT`. */
+  productType?: string;
+  /** Lifetime of issued access tokens. Default 3600 s, as LWA. */
+  tokenTtlSeconds?: number;
+  /** The queue's default visibility timeout, and the one `connectorOptions` asks for. Default 30 s. */
+  visibilityTimeoutSeconds?: number;
+}
+
+export interface AmazonSimulator extends SimulatorHandle<AmazonOptions> {
+  /** The seller SKU the simulated listing of a hub SKU has. */
+  sellerSku(hubSku: string): string | undefined;
+  /** Messages in the notification queue: visible now, and received but not yet deleted. */
+  queueDepth(): { visible: number; inFlight: number };
+  /** Revokes every access token issued so far, as when a seller re-authorises: the next SP-API call gets 403. */
+  revokeAccessTokens(): void;
+  /** Cancels an order: its quantities go back to the listings and an `ORDER_CHANGE` notification is queued. */
+  cancelOrder(orderId: string): void;
+}
+
+interface Listing {
+  hubSku: string;
+  productType: string;
+  quantity: number | undefined;
+}
+
+interface StoredOrder {
+  order: SpOrder;
+  items: OrderItem[];
+}
+
+type Bucket = ServerTokenBucket;
+
+const spError = (status: number, code: string, message: string, details = ''): SimResponse => ({
+  status,
+  headers: { 'x-amzn-requestid': randomUUID() },
+  body: { errors: [{ code, message, details }] },
+});
+
+const digits = (n: number): string => Array.from({ length: n }, () => Math.floor(Math.random() * 10)).join('');
+
+export async function startAmazonSimulator(options: AmazonSimulatorOptions = {}): Promise<AmazonSimulator> {
+  const clientId = options.clientId ?? 'amzn1.application-oa2-client.stockrelay';
+  const clientSecret = options.clientSecret ?? 'amzn1.oa2-cs.v1.simulated-secret';
+  const refreshToken = options.refreshToken ?? 'Atzr|simulated-refresh-token';
+  const sellerId = options.sellerId ?? 'A2SIMULATEDSELLER';
+  const marketplaceId = options.marketplaceId ?? 'ATVPDKIKX0DER';
+  const productType = options.productType ?? 'PRODUCT';
+  const tokenTtl = options.tokenTtlSeconds ?? 3600;
+  const visibility = options.visibilityTimeoutSeconds ?? 30;
+  const patchRate = options.rateLimit ?? PATCH_RATE;
+  const buckets: Record<'patch' | 'getListing' | 'getOrder' | 'getOrderItems', Bucket> = {
+    patch: new ServerTokenBucket(patchRate.perSecond, patchRate.burst),
+    getListing: new ServerTokenBucket(5, 10),
+    getOrder: new ServerTokenBucket(0.5, 30),
+    getOrderItems: new ServerTokenBucket(0.5, 30),
+  };
+  const rateHeader: Record<keyof typeof buckets, string> = {
+    patch: patchRate.perSecond.toFixed(1),
+    getListing: '5.0',
+    getOrder: '0.5',
+    getOrderItems: '0.5',
+  };
+
+  const accessTokens = new Map<string, number>();
+  const listings = new Map<string, Listing>();
+  const sellerSkuByHub = new Map<string, string>();
+  const orders = new Map<string, StoredOrder>();
+  let itemsWritten = 0;
+  let tokensIssued = 0;
+
+  const ensureListing = (hubSku: string): string => {
+    let sellerSku = sellerSkuByHub.get(hubSku);
+    if (sellerSku === undefined) {
+      // A slash makes every caller prove it URL-encodes the SKU path segment.
+      sellerSku = `AMZ/${hubSku}`;
+      sellerSkuByHub.set(hubSku, sellerSku);
+      listings.set(sellerSku, { hubSku, productType, quantity: undefined });
+    }
+    return sellerSku;
+  };
+  for (const [sku, quantity] of Object.entries(options.skus ?? {})) {
+    const listing = listings.get(ensureListing(sku)) as Listing;
+    listing.quantity = quantity;
+  }
+
+  let queue: SimulatedSqsQueue | undefined;
+
+  const issueToken = (req: SimRequest): SimResponse => {
+    const form = new URLSearchParams(req.rawBody.toString('utf8'));
+    if (form.get('grant_type') !== 'refresh_token') {
+      return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'The authorization grant type is not supported by the authorization server' } };
+    }
+    if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) {
+      return { status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed' } };
+    }
+    if (form.get('refresh_token') !== refreshToken) {
+      return { status: 400, body: { error: 'invalid_grant', error_description: 'The request has an invalid grant parameter : refresh_token' } };
+    }
+    const token = `Atza|${randomBytes(24).toString('base64url')}`;
+    accessTokens.set(token, Date.now() + tokenTtl * 1000);
+    tokensIssued += 1;
+    return { status: 200, body: { access_token: token, refresh_token: refreshToken, token_type: 'bearer', expires_in: tokenTtl } };
+  };
+
+  const checkToken = (req: SimRequest): SimResponse | undefined => {
+    const token = req.headers['x-amz-access-token'];
+    const expiresAt = typeof token === 'string' ? accessTokens.get(token) : undefined;
+    if (expiresAt === undefined) return spError(403, 'Unauthorized', 'Access to requested resource is denied.', 'The access token you provided is revoked, malformed or invalid.');
+    if (expiresAt <= Date.now()) return spError(403, 'Unauthorized', 'Access to requested resource is denied.', 'The access token you provided has expired.');
+    return undefined;
+  };
+
+  const take = (bucket: keyof typeof buckets): SimResponse | undefined => {
+    if (buckets[bucket].take().ok) return undefined;
+    // Amazon documents no Retry-After on 429.
+    return spError(429, 'QuotaExceeded', 'You exceeded your quota for the requested resource.');
+  };
+  const ok = (bucket: keyof typeof buckets, body: unknown, wrote = false): SimResponse => ({
+    status: 200,
+    headers: { 'x-amzn-ratelimit-limit': rateHeader[bucket], 'x-amzn-requestid': randomUUID() },
+    body,
+    wrote,
+  });
+
+  const patchListing = (req: SimRequest, pathSellerId: string, sellerSku: string): SimResponse => {
+    if (pathSellerId !== sellerId) return spError(403, 'Unauthorized', 'Access to requested resource is denied.', '');
+    if (!(req.query.get('marketplaceIds') ?? '').split(',').includes(marketplaceId)) {
+      return spError(400, 'InvalidInput', 'Request has missing or invalid parameters and cannot be parsed.', 'marketplaceIds');
+    }
+    const body = req.json as { productType?: unknown; patches?: unknown } | undefined;
+    if (typeof body?.productType !== 'string' || body.productType.length === 0 || !Array.isArray(body.patches) || body.patches.length === 0) {
+      return spError(400, 'InvalidInput', 'Request has missing or invalid parameters and cannot be parsed.', 'productType and patches are required');
+    }
+    const submissionId = randomBytes(16).toString('hex');
+    const invalid = (issues: ListingsIssue[]): SimResponse => ok('patch', { sku: sellerSku, status: 'INVALID', submissionId, issues });
+    const listing = listings.get(sellerSku);
+    if (!listing) {
+      return invalid([{ code: 'NOT_FOUND', message: `SKU '${sellerSku}' does not exist in marketplace ${marketplaceId}.`, severity: 'ERROR', attributeNames: [] }]);
+    }
+    if (body.productType !== listing.productType) {
+      return invalid([{ code: 'PRODUCT_TYPE_MISMATCH', message: `The product type '${body.productType}' does not match the listing's product type '${listing.productType}'.`, severity: 'ERROR', attributeNames: [] }]);
+    }
+    let quantity: number | undefined;
+    for (const patch of body.patches as Array<{ op?: unknown; path?: unknown; value?: unknown }>) {
+      if (!['add', 'replace', 'merge', 'delete'].includes(String(patch.op)) || typeof patch.path !== 'string') {
+        return spError(400, 'InvalidInput', 'Request has missing or invalid parameters and cannot be parsed.', 'patch op and path are required');
+      }
+      if (patch.path !== '/attributes/fulfillment_availability' || patch.op === 'delete') continue;
+      const entries = Array.isArray(patch.value) ? (patch.value as Partial<FulfillmentAvailabilityAttribute>[]) : [];
+      const merchant = entries.find((entry) => entry.fulfillment_channel_code === 'DEFAULT');
+      if (!merchant || !Number.isInteger(merchant.quantity) || (merchant.quantity as number) < 0) {
+        return invalid([{ code: '90220', message: "'fulfillment_availability' requires a non-negative integer 'quantity' for fulfillment_channel_code DEFAULT.", severity: 'ERROR', attributeNames: ['fulfillment_availability'] }]);
+      }
+      quantity = merchant.quantity as number;
+    }
+    if (quantity !== undefined) {
+      listing.quantity = quantity;
+      itemsWritten += 1;
+    }
+    return ok('patch', { sku: sellerSku, status: 'ACCEPTED', submissionId, issues: [] }, true);
+  };
+
+  const getListing = (req: SimRequest, pathSellerId: string, sellerSku: string): SimResponse => {
+    if (pathSellerId !== sellerId) return spError(403, 'Unauthorized', 'Access to requested resource is denied.', '');
+    const listing = listings.get(sellerSku);
+    if (!listing) return spError(404, 'NOT_FOUND', `SKU '${sellerSku}' not found in marketplace ${marketplaceId}`);
+    const included = (req.query.get('includedData') ?? 'summaries').split(',');
+    const body: Record<string, unknown> = { sku: sellerSku };
+    if (included.includes('summaries')) body.summaries = [{ marketplaceId, productType: listing.productType, status: ['BUYABLE'] }];
+    if (included.includes('fulfillmentAvailability')) {
+      body.fulfillmentAvailability = listing.quantity === undefined ? [] : [{ fulfillmentChannelCode: 'DEFAULT', quantity: listing.quantity }];
+    }
+    return ok('getListing', body);
+  };
+
+  const server = await startSimServer({
+    port: options.port,
+    latency: options.latency,
+    downResponse: spError(503, 'ServiceUnavailable', 'Service is temporarily unavailable.'),
+    throttleResponse: () => spError(429, 'QuotaExceeded', 'You exceeded your quota for the requested resource.'),
+    async route(req): Promise<SimResponse> {
+      if (req.method === 'POST' && req.path === '/auth/o2/token') return issueToken(req);
+      if (req.method === 'POST' && req.path === '/' && req.headers['x-amz-target'] !== undefined) return (queue as SimulatedSqsQueue).handle(req);
+
+      const denied = checkToken(req);
+      if (denied) return denied;
+
+      if (req.path.startsWith(`${LISTINGS_PATH}/`)) {
+        const segments = req.path.slice(LISTINGS_PATH.length + 1).split('/');
+        if (segments.length !== 2) return spError(404, 'NotFound', 'Resource not found.');
+        const [pathSellerId, sellerSku] = segments.map((segment) => decodeURIComponent(segment)) as [string, string];
+        if (req.method === 'PATCH') return take('patch') ?? patchListing(req, pathSellerId, sellerSku);
+        if (req.method === 'GET') return take('getListing') ?? getListing(req, pathSellerId, sellerSku);
+      }
+      const orderMatch = new RegExp(`^${ORDERS_PATH}/([^/]+)(/orderItems)?$`).exec(req.path);
+      if (req.method === 'GET' && orderMatch) {
+        const stored = orders.get(decodeURIComponent(orderMatch[1] ?? ''));
+        if (orderMatch[2]) {
+          const throttled = take('getOrderItems');
+          if (throttled) return throttled;
+          if (!stored) return spError(404, 'NotFound', 'The requested order was not found.');
+          return ok('getOrderItems', { payload: { AmazonOrderId: stored.order.AmazonOrderId, OrderItems: stored.items } });
+        }
+        const throttled = take('getOrder');
+        if (throttled) return throttled;
+        if (!stored) return spError(404, 'NotFound', 'The requested order was not found.');
+        return ok('getOrder', { payload: stored.order });
+      }
+      return spError(404, 'NotFound', 'Resource not found.');
+    },
+  });
+  const queueUrl = `${server.url}/123456789012/sp-api-order-change`;
+  queue = new SimulatedSqsQueue(queueUrl, visibility);
+
+  const notify = (stored: StoredOrder, status: string): void => {
+    const now = new Date().toISOString();
+    const notification: OrderChangeNotification = {
+      NotificationVersion: '1.0',
+      NotificationType: 'ORDER_CHANGE',
+      PayloadVersion: '1.0',
+      EventTime: now,
+      Payload: {
+        OrderChangeNotification: {
+          NotificationLevel: 'OrderLevel',
+          SellerId: sellerId,
+          AmazonOrderId: stored.order.AmazonOrderId,
+          OrderChangeType: 'OrderStatusChange',
+          OrderChangeTrigger: { TimeOfOrderChange: now, ChangeReason: 'OrderStatusChange' },
+          Summary: { MarketplaceId: marketplaceId, OrderStatus: status, PurchaseDate: stored.order.PurchaseDate },
+        },
+      },
+      NotificationMetadata: { ApplicationId: clientId, SubscriptionId: 'sim-subscription', PublishTime: now, NotificationId: randomUUID() },
+    };
+    (queue as SimulatedSqsQueue).send(JSON.stringify(notification));
+  };
+
+  const connectorListings = (skus: readonly string[]): Record<string, AmazonListing> => {
+    const out: Record<string, AmazonListing> = {};
+    for (const sku of skus) {
+      const sellerSku = ensureListing(sku);
+      out[sku] = { sellerSku, productType: (listings.get(sellerSku) as Listing).productType };
+    }
+    return out;
+  };
+
+  return {
+    url: server.url,
+    connectorOptions: (skus) => ({
+      endpoint: server.url,
+      tokenUrl: `${server.url}/auth/o2/token`,
+      clientId,
+      clientSecret,
+      refreshToken,
+      sellerId,
+      marketplaceId,
+      listings: connectorListings(skus),
+      queueUrl,
+      visibilityTimeoutSeconds: visibility,
+      waitTimeSeconds: 0,
+    }),
+    shown: (sku) => {
+      const sellerSku = sellerSkuByHub.get(sku);
+      return sellerSku === undefined ? undefined : listings.get(sellerSku)?.quantity;
+    },
+    setShown(sku, quantity) {
+      (listings.get(ensureListing(sku)) as Listing).quantity = quantity;
+    },
+    sellerSku: (sku) => sellerSkuByHub.get(sku),
+    stats: () => ({ ...server.counters, itemsWritten, tokensIssued, messagesReceived: queue?.received ?? 0, messagesDeleted: queue?.deleted ?? 0 }),
+    setFault: server.setFault,
+    queueDepth: () => (queue as SimulatedSqsQueue).depth(),
+    revokeAccessTokens: () => accessTokens.clear(),
+    async placeOrder(lines, delivery: WebhookDelivery = {}) {
+      const orderId = `${digits(3)}-${digits(7)}-${digits(7)}`;
+      const now = new Date().toISOString();
+      const items: OrderItem[] = lines.map((line, index) => {
+        const listing = listings.get(ensureListing(line.sku)) as Listing;
+        listing.quantity = Math.max(0, (listing.quantity ?? 0) - line.qty);
+        return { SellerSKU: sellerSkuByHub.get(line.sku), ASIN: `B0${digits(8)}`, OrderItemId: `${digits(14)}${index}`, QuantityOrdered: line.qty };
+      });
+      const stored: StoredOrder = { order: { AmazonOrderId: orderId, PurchaseDate: now, LastUpdateDate: now, OrderStatus: 'Unshipped' }, items };
+      orders.set(orderId, stored);
+      // Amazon reports a new order as Pending, then Unshipped once payment clears: two notifications per order.
+      const sequence = delivery.outOfOrder ? ['Unshipped', 'Pending'] : ['Pending'];
+      for (let i = 0; i < (delivery.times ?? 1); i++) for (const status of sequence) notify(stored, status);
+      return { orderId };
+    },
+    cancelOrder(orderId) {
+      const stored = orders.get(orderId);
+      if (!stored) throw new Error(`amazon simulator: no order ${orderId}`);
+      if (stored.order.OrderStatus === 'Canceled') return;
+      for (const item of stored.items) {
+        const listing = item.SellerSKU === undefined ? undefined : listings.get(item.SellerSKU);
+        if (listing) listing.quantity = (listing.quantity ?? 0) + item.QuantityOrdered;
+      }
+      stored.order = { ...stored.order, OrderStatus: 'Canceled', LastUpdateDate: new Date().toISOString() };
+      notify(stored, 'Canceled');
+    },
+    close: server.close,
+  };
+}

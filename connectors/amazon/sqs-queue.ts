@@ -1,0 +1,56 @@
+import { RejectedError, RetryableError, ThrottledError } from '../../core/sdk.ts';
+import { createHttpClient } from '../_kit/http-client.ts';
+import { SQS_CONTENT_TYPE, SQS_TARGET_DELETE, SQS_TARGET_RECEIVE, type SqsMessage } from './api.ts';
+
+export interface SqsQueue {
+  /**
+   * Called by `pollOrders` to take up to `max` messages. Each comes back with a fresh receipt handle and
+   * stays invisible to other receivers for `visibilityTimeoutSeconds`, after which SQS offers it again unless deleted.
+   */
+  receive(max: number, visibilityTimeoutSeconds: number, waitTimeSeconds: number, signal: AbortSignal): Promise<SqsMessage[]>;
+  /** Called once a message's event has been handed to the hub; afterwards SQS never offers that message again. */
+  delete(receiptHandle: string, signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface SqsErrorBody {
+  __type?: string;
+  message?: string;
+}
+
+/** The SQS JSON protocol: every action is `POST /` on the queue's endpoint with the action in `x-amz-target`. */
+export function createSqsQueue(queueUrl: string): SqsQueue {
+  const http = createHttpClient(new URL(queueUrl).origin, { connections: 2, timeoutMs: 30_000 });
+
+  const call = async (target: string, body: Record<string, unknown>, signal: AbortSignal): Promise<unknown> => {
+    const res = await http.request({
+      method: 'POST',
+      path: '/',
+      headers: { 'content-type': SQS_CONTENT_TYPE, 'x-amz-target': target },
+      body: JSON.stringify({ QueueUrl: queueUrl, ...body }),
+      signal,
+    });
+    if (res.status === 200) return res.body;
+    const error = (res.body ?? {}) as SqsErrorBody;
+    const type = error.__type?.split('#').pop() ?? `HTTP ${res.status}`;
+    const message = `SQS ${target.split('.').pop()} answered ${res.status} ${type}: ${error.message ?? ''}`.trim();
+    if (res.status >= 500) throw new RetryableError(message);
+    if (type === 'RequestThrottled' || type === 'ThrottlingException' || res.status === 429) throw new ThrottledError(message, { retryAfterMs: 1000 });
+    throw new RejectedError(message);
+  };
+
+  return {
+    async receive(max, visibilityTimeoutSeconds, waitTimeSeconds, signal) {
+      const body = (await call(
+        SQS_TARGET_RECEIVE,
+        { MaxNumberOfMessages: max, VisibilityTimeout: visibilityTimeoutSeconds, WaitTimeSeconds: waitTimeSeconds },
+        signal,
+      )) as { Messages?: SqsMessage[] } | undefined;
+      return body?.Messages ?? [];
+    },
+    async delete(receiptHandle, signal) {
+      await call(SQS_TARGET_DELETE, { ReceiptHandle: receiptHandle }, signal);
+    },
+    close: () => http.close(),
+  };
+}
