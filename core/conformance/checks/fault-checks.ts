@@ -1,0 +1,85 @@
+import type { SimulatorHandle } from '../../sdk.ts';
+import type { CheckEnvironment } from '../check-environment.ts';
+import { fail, failIfAny, skip } from '../check-outcome.ts';
+import { describeOutcome, describeResult, matchResults, preview, pushOutcome } from '../push-outcome.ts';
+import { problemsWithOkPush, requireInstance } from './push-checks.ts';
+
+const THROTTLE_RETRY_AFTER_MS = 1500;
+
+function requireSimulator(env: CheckEnvironment): SimulatorHandle {
+  return env.simulator ?? skip('needs the simulator to inject the fault');
+}
+
+/** Runs `body` with `fault` set on the simulator, clearing it afterwards whatever happens. */
+async function withFault<T>(simulator: SimulatorHandle, fault: Parameters<SimulatorHandle['setFault']>[0], body: () => Promise<T>): Promise<T> {
+  simulator.setFault(fault);
+  try {
+    return await body();
+  } finally {
+    simulator.setFault(null);
+  }
+}
+
+/** While the channel throttles, a push says "retry later" with a delay, as a whole or for every item. */
+export async function checkThrottle(env: CheckEnvironment, signal: AbortSignal): Promise<string> {
+  const instance = requireInstance(env);
+  const simulator = requireSimulator(env);
+  const updates = env.updates(env.knownSkus.slice(0, 2));
+  const outcome = await withFault(simulator, { kind: 'throttle', retryAfterMs: THROTTLE_RETRY_AFTER_MS }, () => pushOutcome(instance, updates, signal));
+  if (outcome.kind === 'threw') {
+    if (outcome.thrown !== 'throttled' && outcome.thrown !== 'retryable') fail(`${describeOutcome(outcome)}: throw ThrottledError with retryAfterMs`);
+    if (!(typeof outcome.retryAfterMs === 'number' && outcome.retryAfterMs > 0)) {
+      fail(`${describeOutcome(outcome)} without retryAfterMs > 0: pass the channel's Retry-After so the host waits as long as asked`);
+    }
+    return `${describeOutcome(outcome)}, retryAfterMs ${outcome.retryAfterMs}`;
+  }
+  const { bySku, problems } = matchResults(updates, outcome.results);
+  for (const update of updates) {
+    const result = bySku.get(update.sku);
+    if (!result) continue;
+    if (result.status !== 'retry') problems.push(`${update.sku}: ${describeResult(result)}, expected retry`);
+    else if (!(typeof result.afterMs === 'number' && result.afterMs > 0)) problems.push(`${update.sku}: retry without afterMs > 0`);
+  }
+  failIfAny(problems);
+  return `every item retry with afterMs > 0`;
+}
+
+/** While the channel is down, a push is retryable: never ok (nothing was written), never rejected (nothing is wrong with the items). */
+export async function checkOutage(env: CheckEnvironment, signal: AbortSignal): Promise<string> {
+  const instance = requireInstance(env);
+  const simulator = requireSimulator(env);
+  const updates = env.updates(env.knownSkus.slice(0, 2));
+  const outcome = await withFault(simulator, { kind: 'down' }, () => pushOutcome(instance, updates, signal));
+  if (outcome.kind === 'threw') {
+    if (outcome.thrown === 'retryable' || outcome.thrown === 'throttled') return describeOutcome(outcome);
+    fail(`${describeOutcome(outcome)}: an outage must throw RetryableError (the class decides retry vs dead-letter)`);
+  }
+  const { bySku, problems } = matchResults(updates, outcome.results);
+  const wrong = updates.map((u) => bySku.get(u.sku)).filter((r) => r !== undefined && r.status !== 'retry');
+  if (wrong.length > 0) problems.push(`expected retry for every item, got ${preview(wrong.map((r) => `${r.sku}: ${describeResult(r)}`), 3)}`);
+  failIfAny(problems);
+  return 'every item retry';
+}
+
+/**
+ * Pushing the same quantities twice is harmless; and a write whose answer was lost (connection dropped
+ * after the write) converges once the push is retried.
+ */
+export async function checkIdempotentRePush(env: CheckEnvironment, signal: AbortSignal): Promise<string> {
+  const instance = requireInstance(env);
+  const simulator = requireSimulator(env);
+  const updates = env.updates(env.knownSkus.slice(0, 2));
+  const problems: string[] = [];
+  for (const attempt of ['first', 'second'] as const) {
+    const outcome = await pushOutcome(instance, updates, signal);
+    problems.push(...problemsWithOkPush(env, updates, outcome).map((p) => `${attempt} push: ${p}`));
+  }
+  failIfAny(problems);
+
+  const retried = env.updates(env.knownSkus.slice(0, 2));
+  const dropped = await withFault(simulator, { kind: 'drop-after-write' }, () => pushOutcome(instance, retried, signal));
+  const again = await pushOutcome(instance, retried, signal);
+  problems.push(...problemsWithOkPush(env, retried, again).map((p) => `retry after a dropped answer (the dropped push ${describeOutcome(dropped)}): ${p}`));
+  failIfAny(problems);
+  return 'same push twice: same quantities; a dropped answer converges on retry';
+}
