@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_SCHEMAS, eventSubject, parseEvent } from '../core/events/validate-event.ts';
+import { EVENT_TYPES, type EventType } from '../core/events/event-types.ts';
+
+const base = { channel: 'shopify-main', occurredAt: '2026-11-27T13:00:00.000Z' };
+
+const valid: Record<EventType, Record<string, unknown>> = {
+  'order.confirmed': { ...base, id: 'shopify-main:order:1:confirmed', type: 'order.confirmed', orderId: '1', lines: [{ sku: 'A', qty: 2 }, { sku: 'B', qty: 1 }] },
+  'order.cancelled': { ...base, id: 'shopify-main:order:1:cancelled', type: 'order.cancelled', reference: '#1001', lines: [{ sku: 'A', qty: 2 }] },
+  'stock.adjusted': { ...base, id: 'manual:adj:7', type: 'stock.adjusted', lines: [{ sku: 'A', delta: -3 }, { sku: 'B', delta: 12 }] },
+  'stock.set': { ...base, id: 'import:count:2026-11-27', type: 'stock.set', lines: [{ sku: 'A', quantity: 0 }] },
+};
+
+function rejected(data: unknown, subjectType?: EventType): { reason: string; paths: string[] } {
+  const result = parseEvent(typeof data === 'string' ? data : JSON.stringify(data), subjectType);
+  if (result.ok) throw new Error('expected the event to be refused');
+  return { reason: result.reason, paths: result.problems.map((p) => p.path) };
+}
+
+describe('parseEvent', () => {
+  it.each(EVENT_TYPES)('accepts a valid %s event', (type) => {
+    const result = parseEvent(JSON.stringify(valid[type]), type);
+    expect(result).toEqual({ ok: true, event: valid[type] });
+  });
+
+  it('accepts bytes as they come off the bus', () => {
+    const result = parseEvent(new TextEncoder().encode(JSON.stringify(valid['stock.set'])));
+    expect(result.ok).toBe(true);
+  });
+
+  it('refuses bytes that are not UTF-8', () => {
+    expect(parseEvent(new Uint8Array([0x7b, 0xff, 0x7d])).ok).toBe(false);
+  });
+
+  it('refuses text that is not JSON', () => {
+    expect(rejected('{"id": "x",').reason).toMatch(/^not JSON/);
+  });
+
+  it('refuses JSON that is not an object', () => {
+    expect(rejected([valid['stock.set']]).reason).toBe('not a JSON object (got an array)');
+  });
+
+  it('refuses an event without a type, listing the types', () => {
+    const { type: _type, ...untyped } = valid['order.confirmed'];
+    const { reason, paths } = rejected(untyped);
+    expect(reason).toBe('missing field "type" (one of: order.confirmed, order.cancelled, stock.adjusted, stock.set)');
+    expect(paths).toEqual(['/type']);
+  });
+
+  it('refuses an unknown type', () => {
+    expect(rejected({ ...valid['order.confirmed'], type: 'order.shipped' }).reason).toMatch(/^unknown event type "order.shipped"/);
+  });
+
+  it('refuses an event whose type differs from its subject', () => {
+    const { reason } = rejected(valid['order.cancelled'], 'order.confirmed');
+    expect(reason).toBe('event type "order.cancelled" does not match its subject type "order.confirmed"');
+  });
+
+  it('names every bad field at once', () => {
+    const { reason, paths } = rejected({
+      ...valid['order.confirmed'],
+      id: '',
+      occurredAt: 'yesterday',
+      lines: [{ sku: 'A', qty: 0 }, { sku: 'B', qty: 1.5 }],
+      coupon: 'X',
+    });
+    expect(paths.sort()).toEqual(['/coupon', '/id', '/lines/0/qty', '/lines/1/qty', '/occurredAt']);
+    expect(reason).toContain('/lines/0/qty must be >= 1 (got 0)');
+    expect(reason).toContain('/occurredAt must be an ISO 8601 date-time');
+    expect(reason).toContain('unknown key "coupon"');
+  });
+
+  it('refuses a date-time without a time zone', () => {
+    expect(rejected({ ...valid['stock.set'], occurredAt: '2026-11-27T13:00:00' }).paths).toEqual(['/occurredAt']);
+  });
+
+  it('refuses an order without lines', () => {
+    expect(rejected({ ...valid['order.confirmed'], lines: [] }).reason).toContain('/lines must have at least 1 item');
+  });
+
+  it('refuses more than 500 lines', () => {
+    const lines = Array.from({ length: 501 }, (_, i) => ({ sku: `S${i}`, qty: 1 }));
+    expect(rejected({ ...valid['order.confirmed'], lines }).reason).toContain('/lines must have at most 500 items (got 501)');
+  });
+
+  it('refuses an id longer than 200 characters', () => {
+    expect(rejected({ ...valid['stock.set'], id: 'x'.repeat(201) }).paths).toEqual(['/id']);
+  });
+
+  it('refuses a zero adjustment', () => {
+    expect(rejected({ ...valid['stock.adjusted'], lines: [{ sku: 'A', delta: 0 }] }).reason).toContain('/lines/0/delta must not be 0');
+  });
+
+  it('refuses a negative stock count', () => {
+    expect(rejected({ ...valid['stock.set'], lines: [{ sku: 'A', quantity: -1 }] }).paths).toEqual(['/lines/0/quantity']);
+  });
+
+  it('refuses a line field of another event type', () => {
+    const { paths } = rejected({ ...valid['stock.set'], lines: [{ sku: 'A', qty: 1 }] });
+    expect(paths.sort()).toEqual(['/lines/0/qty', '/lines/0/quantity']);
+  });
+
+  it('refuses an empty sku', () => {
+    expect(rejected({ ...valid['order.cancelled'], lines: [{ sku: '', qty: 1 }] }).reason).toContain('/lines/0/sku must not be empty');
+  });
+
+  it('keeps the reason short for an event with hundreds of bad lines', () => {
+    const lines = Array.from({ length: 300 }, () => ({ sku: '', qty: 0 }));
+    const { reason, paths } = rejected({ ...valid['order.confirmed'], lines });
+    expect(paths).toHaveLength(600);
+    expect(reason).toContain('and 590 more');
+  });
+});
+
+describe('eventSubject', () => {
+  it('puts events under <prefix>.in.<type>', () => {
+    expect(eventSubject('inventory', 'order.confirmed')).toBe('inventory.in.order.confirmed');
+    expect(eventSubject('acme.stock', 'stock.set')).toBe('acme.stock.in.stock.set');
+  });
+});
+
+describe('EVENT_SCHEMAS', () => {
+  it('publishes one schema per event type, pinned to its type', () => {
+    expect(Object.keys(EVENT_SCHEMAS).sort()).toEqual([...EVENT_TYPES].sort());
+    for (const type of EVENT_TYPES) {
+      const schema = EVENT_SCHEMAS[type] as { properties: { type: { const: string } }; additionalProperties: boolean };
+      expect(schema.properties.type.const).toBe(type);
+      expect(schema.additionalProperties).toBe(false);
+    }
+  });
+});
