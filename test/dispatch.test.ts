@@ -282,6 +282,24 @@ describe('ChannelDispatcher: failures', () => {
     expect(store.state(CHANNEL, 'A')?.pushedVersion).toBe(2);
   });
 
+  it('keeps pushing a SKU whose newer change arrived while its last attempt failed', async () => {
+    const { dispatcher, store, connector, letters } = dispatchHarness({ maxAttempts: 1 });
+    await dispatcher.start();
+    const release = connector.hold();
+    connector.respond = (updates, call) => {
+      if (connector.calls.indexOf(call) === 0) throw new RetryableError('503 Service Unavailable');
+      return updates.map((u) => ok(u.sku));
+    };
+    dispatcher.notify([store.apply('A', 9)]);
+    await connector.waitForCalls(1);
+    dispatcher.notify([store.apply('A', 8)]);
+    release();
+    await settled(dispatcher);
+    expect(letters).toEqual([expect.objectContaining({ sku: 'A', version: 1 })]);
+    expect(connector.shown.get('A')).toBe(8);
+    expect(store.state(CHANNEL, 'A')?.pushedVersion).toBe(2);
+  });
+
   it('dead-letters every item at once when the push is rejected', async () => {
     const { dispatcher, store, connector, letters } = dispatchHarness({ maxAttempts: 5 });
     await dispatcher.start();

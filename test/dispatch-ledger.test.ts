@@ -1,0 +1,88 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type LedgerDatabase } from '../core/ledger/database.ts';
+import { Ledger } from '../core/ledger/ledger.ts';
+import { migrateToLatest } from '../core/ledger/migrate.ts';
+import type { EventOutcome } from '../core/ledger/ledger-types.ts';
+import { EventFactory } from './ledger-support/ledger-backends.ts';
+import { CHANNEL, dispatchHarness, settled, stopDispatchers } from './support/dispatch-harness.ts';
+import { RecordingConnector } from './support/recording-connector.ts';
+import { freshDatabase, type FreshDatabase } from './support/servers.ts';
+
+const changesOf = (outcomes: readonly EventOutcome[]) => outcomes.flatMap((o) => o.changes);
+
+describe('ChannelDispatcher on the Postgres ledger', () => {
+  let fresh: FreshDatabase;
+  let handle: LedgerDatabase;
+  let ledger: Ledger;
+
+  beforeAll(async () => {
+    fresh = await freshDatabase('dispatch');
+    handle = await openDatabase({ url: fresh.url, poolSize: 4 });
+    await migrateToLatest(handle.db);
+    ledger = new Ledger(handle.db);
+  });
+  afterEach(stopDispatchers);
+  afterAll(async () => {
+    await handle?.close();
+    await fresh?.drop();
+  });
+
+  it('brings the channel level with the ledger and records it durably', async () => {
+    const f = new EventFactory();
+    const [a, b] = [f.sku('a'), f.sku('b')];
+    const { dispatcher, connector } = dispatchHarness({ store: ledger });
+    await dispatcher.start();
+    dispatcher.notify(changesOf(await ledger.applyBatch([f.set({ [a]: 10, [b]: 4 })])));
+    dispatcher.notify(changesOf(await ledger.applyBatch([f.order({ [a]: 3, [b]: 1 }), f.order({ [a]: 1 })])));
+    await settled(dispatcher);
+    expect(connector.shown.get(a)).toBe(6);
+    expect(connector.shown.get(b)).toBe(3);
+    const states = await ledger.getChannelStates(CHANNEL, [a, b]);
+    expect(states.map((s) => [s.sku, s.pushedVersion, s.pushedQuantity])).toEqual([
+      [a, 3, 6],
+      [b, 2, 3],
+    ]);
+    expect((await ledger.listBehind(CHANNEL)).filter((s) => s.sku === a || s.sku === b)).toEqual([]);
+  });
+
+  it('after a restart, pushes what an interrupted dispatcher left behind, at its newest quantity', async () => {
+    const f = new EventFactory();
+    const sku = f.sku('hot');
+    const first = dispatchHarness({ store: ledger });
+    await first.dispatcher.start();
+    first.connector.hold();
+    first.dispatcher.notify(changesOf(await ledger.applyBatch([f.set({ [sku]: 20 })])));
+    await first.connector.waitForCalls(1);
+    await ledger.applyBatch([f.order({ [sku]: 2 }), f.order({ [sku]: 5 })]);
+    await first.dispatcher.stop();
+
+    const connector = new RecordingConnector();
+    const second = dispatchHarness({ store: ledger, connector });
+    await second.dispatcher.start();
+    await settled(second.dispatcher);
+    expect(connector.updatesFor(sku)).toEqual([{ sku, quantity: 13, version: 3 }]);
+    expect(await ledger.getChannelStates(CHANNEL, [sku])).toEqual([expect.objectContaining({ pushedVersion: 3, pushedQuantity: 13 })]);
+  });
+
+  it('marks a dead-lettered SKU in the ledger and clears the mark once the channel confirms it', async () => {
+    const f = new EventFactory();
+    const sku = f.sku('dl');
+    const { dispatcher, connector, letters } = dispatchHarness({ store: ledger, maxAttempts: 2, reconcileIntervalMs: 200 });
+    let down = true;
+    connector.respond = (updates) => {
+      if (down) throw new Error('ECONNRESET');
+      return updates.map((u) => ({ sku: u.sku, status: 'ok' as const }));
+    };
+    await dispatcher.start();
+    dispatcher.notify(changesOf(await ledger.applyBatch([f.set({ [sku]: 5 })])));
+    await settled(dispatcher);
+    expect(letters.map((l) => l.sku)).toContain(sku);
+    expect(await ledger.getChannelStates(CHANNEL, [sku])).toEqual([expect.objectContaining({ lastError: 'ECONNRESET', pushedVersion: 0 })]);
+    expect((await ledger.getChannelStates(CHANNEL, [sku]))[0]?.deadLetteredAt).toBeInstanceOf(Date);
+
+    down = false;
+    await expect.poll(async () => (await ledger.getChannelStates(CHANNEL, [sku]))[0]?.pushedVersion, { timeout: 3_000 }).toBe(1);
+    expect((await ledger.getChannelStates(CHANNEL, [sku]))[0]?.deadLetteredAt).toBeNull();
+    expect(connector.shown.get(sku)).toBe(5);
+  });
+});
