@@ -1,6 +1,19 @@
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../core/ledger/ledger.ts';
 import { EventFactory, pgliteBackend, postgresBackend, type LedgerBackend } from './ledger-support/ledger-backends.ts';
+
+/** Counts the statements a Kysely handle sends (transaction control excluded). */
+class StatementCounter implements KyselyPlugin {
+  constructor(private readonly onStatement: () => void) {}
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.onStatement();
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
 
 describe.each([postgresBackend(), pgliteBackend()])('ledger on $name', (backend: LedgerBackend) => {
   let ledger: Ledger;
@@ -180,6 +193,21 @@ describe.each([postgresBackend(), pgliteBackend()])('ledger on $name', (backend:
     expect(oversells.every((o) => o.shortfall === 1)).toBe(true);
     const audit = await ledger.listAudit({ sku, limit: 1000 });
     expect(audit.filter((a) => a.eventType === 'order.confirmed')).toHaveLength(50);
+  });
+
+  it('applies a batch of 500 events in a fixed number of statements, whatever its size', async () => {
+    const f = new EventFactory();
+    const skus = Array.from({ length: 50 }, (_, i) => f.sku(`s${i}`));
+    await ledger.applyBatch([f.set(Object.fromEntries(skus.map((s) => [s, 5])))]);
+    const events = Array.from({ length: 500 }, (_, i) =>
+      i % 5 === 4 ? f.cancel({ [skus[i % 50]!]: 1 }) : f.order({ [skus[i % 50]!]: 1, [f.sku('unknown')]: 1 }),
+    );
+    let statements = 0;
+    const counting = new Ledger(backend.primary().db.withPlugin(new StatementCounter(() => statements++)));
+    const outcomes = await counting.applyBatch(events);
+    expect(outcomes.filter((o) => o.oversells.length > 0).length).toBeGreaterThan(0);
+    // processed_event, stock read, stock update, audit, oversell, rejected_line.
+    expect(statements).toBe(6);
   });
 
   it('reports changes with the event that caused them and the commit time', async () => {
