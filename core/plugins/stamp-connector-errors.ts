@@ -1,0 +1,68 @@
+import type { ConnectorInstance } from '../sdk.ts';
+import { ErrorCodes, PluginError } from '../errors.ts';
+
+/** An error that escaped a connector, marked with the channel it came from. */
+export type StampedError = Error & { channelId: string };
+
+/**
+ * Marks `err` as coming from `channelId`: sets `err.channelId` and prefixes the message with
+ * `channel "<id>": `. The error object itself is kept, so its class and `code` still decide what the
+ * host does (retry, pause, dead-letter). Stamping twice changes nothing. A thrown non-error becomes a
+ * {@link PluginError} (`SR_PLUGIN_FAILED`).
+ */
+export function stampError(err: unknown, channelId: string): StampedError {
+  if (!(err instanceof Error)) {
+    return new PluginError(ErrorCodes.PLUGIN_FAILED, channelId, `connector threw a non-error value: ${String(err)}`, { cause: err });
+  }
+  const prefix = `channel "${channelId}": `;
+  try {
+    if (!err.message.startsWith(prefix)) {
+      const original = err.message;
+      // defineProperty, not assignment: DOMException (AbortError) keeps `message` as a getter without a setter.
+      Object.defineProperty(err, 'message', { value: prefix + original, writable: true, configurable: true, enumerable: false });
+      if (typeof err.stack === 'string' && original !== '' && err.stack.includes(original)) {
+        Object.defineProperty(err, 'stack', { value: err.stack.replace(original, prefix + original), writable: true, configurable: true, enumerable: false });
+      }
+    }
+    Object.defineProperty(err, 'channelId', { value: channelId, writable: true, configurable: true, enumerable: true });
+    return err as StampedError;
+  } catch {
+    // A frozen error cannot be marked; wrap it and keep it as the cause.
+    return new PluginError(ErrorCodes.PLUGIN_FAILED, channelId, err.message, { cause: err });
+  }
+}
+
+/**
+ * Wraps a connector instance so every error escaping one of its members is stamped with the channel id
+ * ({@link stampError}). Optional members stay optional: the wrapper has exactly the members the instance has,
+ * so the host can still feature-detect them.
+ */
+export function stampConnectorErrors(instance: ConnectorInstance, channelId: string): ConnectorInstance {
+  const guard = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      throw stampError(err, channelId);
+    }
+  };
+  const wrapped: ConnectorInstance = {
+    push: (updates, signal) => guard(() => instance.push(updates, signal)),
+  };
+  if (typeof instance.handleWebhook === 'function') {
+    const handleWebhook = instance.handleWebhook.bind(instance);
+    wrapped.handleWebhook = (request, signal) => guard(() => handleWebhook(request, signal));
+  }
+  if (typeof instance.pollOrders === 'function') {
+    const pollOrders = instance.pollOrders.bind(instance);
+    wrapped.pollOrders = (signal) => guard(() => pollOrders(signal));
+  }
+  if (typeof instance.fetchQuantities === 'function') {
+    const fetchQuantities = instance.fetchQuantities.bind(instance);
+    wrapped.fetchQuantities = (skus, signal) => guard(() => fetchQuantities(skus, signal));
+  }
+  if (typeof instance.close === 'function') {
+    const close = instance.close.bind(instance);
+    wrapped.close = () => guard(() => close());
+  }
+  return Object.freeze(wrapped);
+}
