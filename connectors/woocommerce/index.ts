@@ -1,0 +1,241 @@
+import {
+  defineConnector,
+  isRejectedError,
+  isThrottledError,
+  RejectedError,
+  RetryableError,
+  ThrottledError,
+  WebhookPayloadError,
+  WebhookSignatureError,
+  type InventoryEvent,
+  type OrderLine,
+  type PushResult,
+  type StockUpdate,
+} from '../../core/sdk.ts';
+import { createHttpClient, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
+import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
+import {
+  API_PREFIX,
+  gmtToIso,
+  MAX_BATCH,
+  productsBatchPath,
+  RESOURCE_HEADER,
+  SIGNATURE_HEADER,
+  STOCK_RETURNED_STATUSES,
+  STOCK_TAKEN_STATUSES,
+  TOPIC_HEADER,
+  variationsBatchPath,
+  type BatchResponse,
+  type BatchUpdateItem,
+  type WooError,
+  type WooOrder,
+} from './api.ts';
+import { wooCommerceOptionsSchema, type WooCommerceOptions } from './options.ts';
+
+/** The unsigned ping WooCommerce sends when a webhook is created. */
+const PING_BODY = /^webhook_id=\d+$/;
+
+interface Target {
+  update: StockUpdate;
+  /** The id written in the batch: the product's, or the variation's. */
+  id: number;
+}
+
+/** Every item of one batch call gets the same outcome when the call itself fails. */
+function callFailure(err: unknown, targets: readonly Target[]): PushResult[] {
+  if (isRejectedError(err)) return targets.map((t) => ({ sku: t.update.sku, status: 'rejected', reason: err.message }));
+  const afterMs = err instanceof RetryableError ? err.retryAfterMs : undefined;
+  return targets.map((t) => ({ sku: t.update.sku, status: 'retry', reason: err instanceof Error ? err.message : String(err), afterMs }));
+}
+
+function itemOutcome(target: Target, error: WooError | undefined, quantity: number | null | undefined): PushResult {
+  if (!error) return { sku: target.update.sku, status: 'ok', quantity: typeof quantity === 'number' ? quantity : target.update.quantity };
+  const reason = `${error.code}: ${error.message}`;
+  // Per-item 5xx means WordPress failed saving this one; anything 4xx (invalid id...) will fail again.
+  return (error.data?.status ?? 400) >= 500 ? { sku: target.update.sku, status: 'retry', reason } : { sku: target.update.sku, status: 'rejected', reason };
+}
+
+export default defineConnector<WooCommerceOptions>({
+  name: 'woocommerce',
+  contractVersion: 1,
+  optionsSchema: wooCommerceOptionsSchema,
+  capabilities: {
+    maxBatchSize: MAX_BATCH,
+    // Core WooCommerce has no rate limit; a batch of 100 saves 100 posts and takes seconds on
+    // shared hosting, so a gentle pace protects the seller's own site. Hosts that do limit answer 429/503.
+    rateLimit: { perSecond: 2, burst: 4 },
+    quantityMode: 'absolute',
+    maxConcurrency: 2,
+  },
+  create(options, context) {
+    const http = createHttpClient(options.baseUrl, { connections: options.connections ?? 4, timeoutMs: 30_000 });
+    const secrets = secretList(options.webhookSecret);
+    const authMode = options.authMode ?? 'basic';
+    const headers: Record<string, string> = authMode === 'basic' ? { authorization: `Basic ${Buffer.from(`${options.consumerKey}:${options.consumerSecret}`).toString('base64')}` } : {};
+    const withAuth = (path: string): string => {
+      if (authMode !== 'query') return path;
+      const sep = path.includes('?') ? '&' : '?';
+      return `${path}${sep}consumer_key=${encodeURIComponent(options.consumerKey)}&consumer_secret=${encodeURIComponent(options.consumerSecret)}`;
+    };
+    if (authMode === 'basic' && new URL(options.baseUrl).protocol !== 'https:') {
+      context.logger.warn('WooCommerce accepts Basic auth over HTTPS only; this base URL is not HTTPS', { baseUrl: options.baseUrl });
+    }
+    // Order lines carry product_id and variation_id: map them back to hub SKUs.
+    const skuById = new Map<string, string>();
+    for (const [sku, m] of Object.entries(options.skus)) skuById.set(`${m.productId}:${m.variationId ?? 0}`, sku);
+
+    const judge = (res: HttpResponse, what: string): void => {
+      if (res.status === 429) throw new ThrottledError(`woocommerce answered 429 to ${what}`, { retryAfterMs: retryAfterMs(res.headers, 1000) });
+      if (res.status === 401 || res.status === 403) throw new RejectedError(`woocommerce refused the credentials (${res.status}): ${(res.body as WooError | undefined)?.code ?? ''}`);
+      if (res.status === 413) throw new RejectedError(`woocommerce refused the batch size: ${(res.body as WooError | undefined)?.message ?? ''}`);
+      if (res.status >= 500) throw new RetryableError(`woocommerce answered ${res.status} to ${what}`, { retryAfterMs: res.headers['retry-after'] ? retryAfterMs(res.headers, 1000) : undefined });
+      if (res.status !== 200) throw new RejectedError(`woocommerce answered ${res.status} to ${what}: ${JSON.stringify(res.body)}`);
+    };
+
+    const batch = async (path: string, targets: readonly Target[], signal: AbortSignal): Promise<PushResult[]> => {
+      const update: BatchUpdateItem[] = targets.map((t) => ({ id: t.id, manage_stock: true, stock_quantity: t.update.quantity }));
+      const res = await http.request({ method: 'POST', path: withAuth(path), headers, body: { update }, signal });
+      judge(res, `POST ${path}`);
+      const answered = (res.body as BatchResponse | undefined)?.update ?? [];
+      return targets.map((target, i) => {
+        // Answers come in request order; match by id as well in case a proxy or plugin reorders them.
+        const item = answered[i]?.id === target.id ? answered[i] : answered.find((a) => a.id === target.id);
+        if (!item) return { sku: target.update.sku, status: 'retry', reason: `woocommerce returned no result for id ${target.id}` };
+        return itemOutcome(target, item.error, item.error ? undefined : item.stock_quantity);
+      });
+    };
+
+    const readStock = async (path: string, ids: readonly number[], signal: AbortSignal): Promise<Map<number, number>> => {
+      const found = new Map<number, number>();
+      for (let start = 0; start < ids.length; start += MAX_BATCH) {
+        const chunk = ids.slice(start, start + MAX_BATCH);
+        const res = await http.request({ method: 'GET', path: withAuth(`${path}?include=${chunk.join(',')}&per_page=${MAX_BATCH}`), headers, signal });
+        judge(res, `GET ${path}`);
+        for (const item of (res.body as Array<{ id: number; stock_quantity: number | null }>) ?? []) {
+          if (typeof item.stock_quantity === 'number') found.set(item.id, item.stock_quantity);
+        }
+      }
+      return found;
+    };
+
+    return {
+      async push(updates, signal): Promise<PushResult[]> {
+        if (updates.length > MAX_BATCH) throw new RejectedError(`woocommerce takes at most ${MAX_BATCH} objects per batch, got ${updates.length}`);
+        const results: PushResult[] = [];
+        // Simple products share one batch; variations go through their parent's variations batch.
+        const groups = new Map<string, Target[]>();
+        for (const update of updates) {
+          const m = options.skus[update.sku];
+          if (!m) {
+            results.push({ sku: update.sku, status: 'rejected', reason: `no WooCommerce product is mapped to SKU ${update.sku}` });
+            continue;
+          }
+          const path = m.variationId ? variationsBatchPath(m.productId) : productsBatchPath();
+          const group = groups.get(path) ?? [];
+          group.push({ update, id: m.variationId ?? m.productId });
+          groups.set(path, group);
+        }
+        if (groups.size === 0) return results;
+        if (groups.size === 1) {
+          // One call (the usual case): its throttle or outage pauses the channel as a whole.
+          const [path, targets] = [...groups][0]!;
+          return results.concat(await batch(path, targets, signal));
+        }
+        const settled = await Promise.allSettled([...groups].map(([path, targets]) => batch(path, targets, signal)));
+        const groupList = [...groups.values()];
+        if (settled.every((s) => s.status === 'rejected')) {
+          const first = (settled[0] as PromiseRejectedResult).reason as unknown;
+          if (isThrottledError(first) || isRejectedError(first) || signal.aborted) throw first;
+        }
+        settled.forEach((s, i) => results.push(...(s.status === 'fulfilled' ? s.value : callFailure(s.reason, groupList[i]!))));
+        return results;
+      },
+
+      async handleWebhook(request) {
+        const given = request.headers[SIGNATURE_HEADER];
+        if (!given && PING_BODY.test(request.rawBody.toString('utf8'))) {
+          // The ping on webhook creation is the only unsigned request accepted; it carries no order.
+          return { events: [], response: { status: 200, body: { ok: true } } };
+        }
+        if (!matchesAnySecret(secrets, given, (secret) => hmacSha256(secret, request.rawBody, 'base64'))) {
+          throw new WebhookSignatureError(`missing or wrong ${SIGNATURE_HEADER}`);
+        }
+        const topic = request.headers[TOPIC_HEADER] ?? '';
+        const resource = request.headers[RESOURCE_HEADER] ?? topic.split('.')[0];
+        if (resource !== 'order' || topic === 'order.deleted') return { events: [] };
+        let order: WooOrder;
+        try {
+          order = JSON.parse(request.rawBody.toString('utf8')) as WooOrder;
+        } catch (err) {
+          throw new WebhookPayloadError('body is not JSON', { cause: err });
+        }
+        if (order === null || typeof order !== 'object' || !Number.isInteger(order.id) || typeof order.status !== 'string' || typeof order.date_created_gmt !== 'string' || !Array.isArray(order.line_items)) {
+          throw new WebhookPayloadError('order id, status, date_created_gmt and line_items are required');
+        }
+        // pending / checkout-draft orders have not taken stock yet; their later order.updated will.
+        const taken = STOCK_TAKEN_STATUSES.has(order.status);
+        const returned = STOCK_RETURNED_STATUSES.has(order.status);
+        if (!taken && !returned) return { events: [] };
+        const totals = new Map<string, number>();
+        for (const line of order.line_items) {
+          const sku = skuById.get(`${line.product_id}:${line.variation_id ?? 0}`) ?? (line.sku || undefined);
+          if (!sku) {
+            context.logger.debug('order line without SKU ignored', { orderId: order.id, name: line.name });
+            continue;
+          }
+          if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw new WebhookPayloadError(`line ${sku} has no positive integer quantity`);
+          totals.set(sku, (totals.get(sku) ?? 0) + line.quantity);
+        }
+        if (totals.size === 0) return { events: [] };
+        const lines: OrderLine[] = [...totals].map(([sku, qty]) => ({ sku, qty }));
+        const orderId = String(order.id);
+        const confirmed: InventoryEvent = {
+          id: `${context.channelId}:order:${orderId}:confirmed`,
+          type: 'order.confirmed',
+          channel: context.channelId,
+          occurredAt: gmtToIso(order.date_created_gmt),
+          orderId,
+          reference: order.number,
+          lines,
+        };
+        if (taken) return { events: [confirmed] };
+        // A cancelled/refunded/failed order: both events (ids collapse repeats) so the ledger nets to zero
+        // whether or not the confirmation was seen first.
+        const cancelled: InventoryEvent = {
+          id: `${context.channelId}:order:${orderId}:cancelled`,
+          type: 'order.cancelled',
+          channel: context.channelId,
+          occurredAt: gmtToIso(order.date_modified_gmt ?? order.date_created_gmt),
+          orderId,
+          reference: order.number,
+          lines,
+        };
+        return { events: [confirmed, cancelled] };
+      },
+
+      async fetchQuantities(skus, signal) {
+        const shown = new Map<string, number>();
+        const simple: Array<[string, number]> = [];
+        const byParent = new Map<number, Array<[string, number]>>();
+        for (const sku of skus) {
+          const m = options.skus[sku];
+          if (!m) continue;
+          if (m.variationId) byParent.set(m.productId, [...(byParent.get(m.productId) ?? []), [sku, m.variationId]]);
+          else simple.push([sku, m.productId]);
+        }
+        if (simple.length > 0) {
+          const stock = await readStock(`${API_PREFIX}/products`, simple.map(([, id]) => id), signal);
+          for (const [sku, id] of simple) if (stock.has(id)) shown.set(sku, stock.get(id)!);
+        }
+        for (const [parent, children] of byParent) {
+          const stock = await readStock(`${API_PREFIX}/products/${parent}/variations`, children.map(([, id]) => id), signal);
+          for (const [sku, id] of children) if (stock.has(id)) shown.set(sku, stock.get(id)!);
+        }
+        return shown;
+      },
+
+      close: () => http.close(),
+    };
+  },
+  simulator: async (options) => (await import('./simulator.ts')).startWooCommerceSimulator(options),
+});

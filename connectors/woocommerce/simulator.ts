@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { request } from 'undici';
+import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
+import { ServerTokenBucket } from '../_kit/rate-window.ts';
+import { hmacSha256 } from '../_kit/signatures.ts';
+import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
+import {
+  API_PREFIX,
+  DELIVERY_ID_HEADER,
+  EVENT_HEADER,
+  MAX_BATCH,
+  RESOURCE_HEADER,
+  SIGNATURE_HEADER,
+  SOURCE_HEADER,
+  TOPIC_HEADER,
+  WEBHOOK_ID_HEADER,
+  type WooError,
+  type WooOrder,
+} from './api.ts';
+import type { WooCommerceOptions } from './options.ts';
+
+export interface WooCommerceSimulatorOptions extends SimulatorOptions {
+  consumerKey?: string;
+  consumerSecret?: string;
+  webhookSecret?: string;
+  /** Largest batch accepted. Default 100. */
+  maxBatchSize?: number;
+  /** Hub SKUs sold as variations: parent product name → the hub SKUs of its variations. */
+  variations?: Record<string, string[]>;
+}
+
+export interface WooCommerceSimulator extends SimulatorHandle<WooCommerceOptions> {
+  /** Sends the unsigned ping WooCommerce sends when a webhook is created; resolves to the HTTP status. */
+  sendPing(webhookId: number): Promise<number>;
+  /** Topics of the order webhooks sent, in order. */
+  sentWebhooks(): ReadonlyArray<{ topic: string; orderId: number }>;
+}
+
+interface Post {
+  id: number;
+  sku: string;
+  /** 0 for a product, the parent id for a variation. */
+  parentId: number;
+  stock: number;
+}
+
+const wooError = (status: number, code: string, message: string): SimResponse => ({ status, body: { code, message, data: { status } } satisfies WooError });
+
+/**
+ * A local WooCommerce REST API (products and variations batch, product and variation reads, orders) with the
+ * real auth and error shapes. It accepts Basic auth over plain HTTP, which WordPress refuses outside HTTPS,
+ * because it listens on loopback only. WooCommerce core has no rate limit: one is enforced (429 + Retry-After,
+ * as a host in front of WordPress would) only when `rateLimit` is given.
+ */
+export async function startWooCommerceSimulator(options: WooCommerceSimulatorOptions = {}): Promise<WooCommerceSimulator> {
+  const consumerKey = options.consumerKey ?? 'ck_simulator';
+  const consumerSecret = options.consumerSecret ?? 'cs_simulator';
+  const webhookSecret = options.webhookSecret ?? 'woocommerce-webhook-secret';
+  const maxBatch = options.maxBatchSize ?? MAX_BATCH;
+  const bucket = options.rateLimit ? new ServerTokenBucket(options.rateLimit.perSecond, options.rateLimit.burst) : undefined;
+  const posts = new Map<number, Post>();
+  const postBySku = new Map<string, Post>();
+  const orders = new Map<number, WooOrder>();
+  const sent: Array<{ topic: string; orderId: number }> = [];
+  let nextId = 100;
+  let itemsWritten = 0;
+  let webhookTarget: string | undefined;
+
+  const addPost = (sku: string, parentId: number, stock: number): Post => {
+    nextId += 1;
+    const post = { id: nextId, sku, parentId, stock };
+    posts.set(post.id, post);
+    postBySku.set(sku, post);
+    return post;
+  };
+  const ensureSku = (sku: string, stock = 0): Post => postBySku.get(sku) ?? addPost(sku, 0, stock);
+  const variationSkus = new Set<string>();
+  for (const [parentName, children] of Object.entries(options.variations ?? {})) {
+    const parent = addPost(parentName, 0, 0);
+    for (const child of children) {
+      addPost(child, parent.id, options.skus?.[child] ?? 0);
+      variationSkus.add(child);
+    }
+  }
+  for (const [sku, stock] of Object.entries(options.skus ?? {})) if (!variationSkus.has(sku)) ensureSku(sku, stock);
+
+  const authenticate = (req: SimRequest): SimResponse | undefined => {
+    let key = req.query.get('consumer_key') ?? undefined;
+    let secret = req.query.get('consumer_secret') ?? undefined;
+    const header = req.headers.authorization;
+    if (header?.startsWith('Basic ')) {
+      const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      key = decoded.slice(0, colon);
+      secret = decoded.slice(colon + 1);
+    }
+    if (key === undefined) return undefined;
+    if (key !== consumerKey) return wooError(401, 'woocommerce_rest_authentication_error', 'Consumer key is invalid.');
+    if (secret !== consumerSecret) return wooError(401, 'woocommerce_rest_authentication_error', 'Consumer secret is invalid.');
+    return { status: 200 };
+  };
+
+  const view = (post: Post): Record<string, unknown> => ({
+    id: post.id,
+    sku: post.sku,
+    ...(post.parentId ? { parent_id: post.parentId } : {}),
+    manage_stock: true,
+    stock_quantity: post.stock,
+    stock_status: post.stock > 0 ? 'instock' : 'outofstock',
+  });
+
+  const batch = (req: SimRequest, parentId: number): SimResponse => {
+    const body = (req.json ?? {}) as { create?: unknown[]; update?: unknown[]; delete?: unknown[] };
+    const total = (body.create?.length ?? 0) + (body.update?.length ?? 0) + (body.delete?.length ?? 0);
+    if (total > maxBatch) return wooError(413, 'woocommerce_rest_request_entity_too_large', `Unable to accept more than ${maxBatch} items for this request.`);
+    if (parentId && posts.get(parentId)?.parentId !== 0) return wooError(404, 'woocommerce_rest_product_invalid_id', 'Invalid ID.');
+    const type = parentId ? 'product_variation' : 'product';
+    let wrote = false;
+    const update = (body.update ?? []).map((raw) => {
+      const item = raw as { id?: unknown; stock_quantity?: unknown; manage_stock?: unknown };
+      const id = Number(item.id);
+      const post = posts.get(id);
+      if (!post || post.parentId !== parentId) return { id: Number.isFinite(id) ? id : 0, error: { code: `woocommerce_rest_${type}_invalid_id`, message: 'Invalid ID.', data: { status: 400 } } };
+      if (item.stock_quantity !== undefined && (typeof item.stock_quantity !== 'number' || !Number.isInteger(item.stock_quantity))) {
+        return { id, error: { code: 'rest_invalid_param', message: 'Invalid parameter(s): stock_quantity', data: { status: 400 } } };
+      }
+      if (typeof item.stock_quantity === 'number') {
+        post.stock = item.stock_quantity;
+        itemsWritten += 1;
+        wrote = true;
+      }
+      return view(post);
+    });
+    return { status: 200, body: { create: [], update, delete: [] }, wrote };
+  };
+
+  const list = (req: SimRequest, parentId: number): SimResponse => {
+    const include = (req.query.get('include') ?? '').split(',').filter(Boolean).map(Number);
+    const perPage = Number(req.query.get('per_page') ?? 10);
+    if (perPage > 100) return wooError(400, 'rest_invalid_param', 'Invalid parameter(s): per_page');
+    const found = include.map((id) => posts.get(id)).filter((p): p is Post => p !== undefined && p.parentId === parentId);
+    return { status: 200, body: found.slice(0, perPage).map(view) };
+  };
+
+  const server = await startSimServer({
+    port: options.port,
+    latency: options.latency,
+    downResponse: { status: 503, headers: { 'retry-after': '5' }, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' },
+    route(req): SimResponse {
+      if (!req.path.startsWith(API_PREFIX)) return { status: 404, body: { code: 'rest_no_route', message: 'No route was found matching the URL and request method.', data: { status: 404 } } };
+      const auth = authenticate(req);
+      if (auth && auth.status !== 200) return auth;
+      if (bucket) {
+        const slot = bucket.take();
+        if (!slot.ok) return { status: 429, headers: { 'retry-after': String(Math.max(1, Math.ceil(slot.retryAfterMs / 1000))) }, body: '<html><body><h1>429 Too Many Requests</h1></body></html>' };
+      }
+      const rest = req.path.slice(API_PREFIX.length);
+      const variations = /^\/products\/(\d+)\/variations(\/batch)?$/.exec(rest);
+      if (req.method === 'POST' && rest === '/products/batch') return auth ? batch(req, 0) : wooError(401, 'woocommerce_rest_cannot_batch', 'Sorry, you are not allowed to batch manipulate this resource.');
+      if (req.method === 'POST' && variations?.[2]) return auth ? batch(req, Number(variations[1])) : wooError(401, 'woocommerce_rest_cannot_batch', 'Sorry, you are not allowed to batch manipulate this resource.');
+      if (!auth) return wooError(401, 'woocommerce_rest_cannot_view', 'Sorry, you cannot list resources.');
+      if (req.method === 'GET' && rest === '/products') return list(req, 0);
+      if (req.method === 'GET' && variations && !variations[2]) return list(req, Number(variations[1]));
+      const orderMatch = /^\/orders\/(\d+)$/.exec(rest);
+      if (req.method === 'GET' && orderMatch) {
+        const order = orders.get(Number(orderMatch[1]));
+        return order ? { status: 200, body: order } : wooError(404, 'woocommerce_rest_shop_order_invalid_id', 'Invalid ID.');
+      }
+      return { status: 404, body: { code: 'rest_no_route', message: 'No route was found matching the URL and request method.', data: { status: 404 } } };
+    },
+  });
+
+  const post = async (headers: Record<string, string>, body: string): Promise<number> => {
+    if (!webhookTarget) throw new Error('woocommerce simulator: no webhook target set');
+    const res = await request(webhookTarget, { method: 'POST', headers, body });
+    await res.body.dump();
+    return res.statusCode;
+  };
+
+  const deliver = async (topic: 'order.created' | 'order.updated', order: WooOrder): Promise<void> => {
+    const body = JSON.stringify(order);
+    sent.push({ topic, orderId: order.id });
+    const status = await post(
+      {
+        'content-type': 'application/json',
+        'user-agent': 'WooCommerce/9.4.0 Hookshot (WordPress/6.7)',
+        [SOURCE_HEADER]: `${server.url}/`,
+        [TOPIC_HEADER]: topic,
+        [RESOURCE_HEADER]: 'order',
+        [EVENT_HEADER]: topic.split('.')[1] ?? '',
+        [SIGNATURE_HEADER]: hmacSha256(webhookSecret, body, 'base64'),
+        [WEBHOOK_ID_HEADER]: topic === 'order.created' ? '1' : '2',
+        [DELIVERY_ID_HEADER]: randomUUID().replace(/-/g, ''),
+      },
+      body,
+    );
+    if (status >= 300) throw new Error(`woocommerce simulator: webhook ${topic} answered ${status}`);
+  };
+
+  const gmtNow = (): string => new Date().toISOString().slice(0, 19);
+
+  return {
+    url: server.url,
+    connectorOptions(skus) {
+      const mapping: WooCommerceOptions['skus'] = {};
+      for (const sku of skus) {
+        const p = ensureSku(sku);
+        mapping[sku] = p.parentId ? { productId: p.parentId, variationId: p.id } : { productId: p.id };
+      }
+      return { baseUrl: server.url, consumerKey, consumerSecret, authMode: 'basic', skus: mapping, webhookSecret };
+    },
+    shown: (sku) => postBySku.get(sku)?.stock,
+    setShown(sku, quantity) {
+      ensureSku(sku).stock = quantity;
+    },
+    stats: () => ({ ...server.counters, itemsWritten }),
+    setFault: server.setFault,
+    setWebhookTarget(url) {
+      webhookTarget = url;
+    },
+    sentWebhooks: () => sent,
+    sendPing: (webhookId) => post({ 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'WooCommerce/9.4.0 Hookshot (WordPress/6.7)' }, `webhook_id=${webhookId}`),
+    async placeOrder(lines, delivery: WebhookDelivery = {}) {
+      nextId += 1;
+      const created = gmtNow();
+      const order: WooOrder = {
+        id: nextId,
+        number: String(nextId),
+        status: 'processing',
+        date_created_gmt: created,
+        date_modified_gmt: created,
+        line_items: lines.map((line, i) => {
+          const p = ensureSku(line.sku);
+          p.stock = Math.max(0, p.stock - line.qty);
+          return { id: i + 1, name: line.sku, product_id: p.parentId || p.id, variation_id: p.parentId ? p.id : 0, quantity: line.qty, sku: line.sku };
+        }),
+      };
+      orders.set(order.id, order);
+      const sequence: Array<'order.created' | 'order.updated'> = delivery.outOfOrder ? ['order.updated', 'order.created'] : ['order.created'];
+      for (let i = 0; i < (delivery.times ?? 1); i++) for (const topic of sequence) await deliver(topic, order);
+      return { orderId: String(order.id) };
+    },
+    close: server.close,
+  };
+}
