@@ -1,0 +1,62 @@
+import type { JsonSchema } from '../../core/sdk.ts';
+
+/** Where one hub SKU lives on Etsy: the listing and the product (variation) inside its inventory. */
+export interface EtsyListingRef {
+  /** The listing whose inventory holds the product. */
+  listingId: number;
+  /** The product's `sku` inside the listing inventory; defaults to the hub SKU. */
+  sku?: string;
+}
+
+export interface EtsyOptions {
+  /** Base URL of Etsy Open API v3 (without `/v3`). */
+  baseUrl: string;
+  /** App API keystring. */
+  keystring: string;
+  /** App shared secret; sent with the keystring as `x-api-key: <keystring>:<shared secret>`. */
+  sharedSecret: string;
+  /** OAuth access token as Etsy issues it: `<numeric user id>.<token>`. Needs `listings_w`, `listings_r`, `transactions_r`. */
+  accessToken: string;
+  /** The seller's shop id (receipts are read under it). */
+  shopId: number;
+  /** Hub SKU → listing and product. */
+  listings: Record<string, EtsyListingRef>;
+  /** Webhook signing secret, or two during a rotation. */
+  webhookSecret?: string | string[];
+  /** Largest accepted distance between `webhook-timestamp` and now, in seconds. */
+  webhookToleranceSec?: number;
+  /** Parallel keep-alive connections to the API. */
+  connections?: number;
+}
+
+export const etsyOptionsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['baseUrl', 'keystring', 'sharedSecret', 'accessToken', 'shopId', 'listings'],
+  properties: {
+    baseUrl: { type: 'string', format: 'uri', default: 'https://api.etsy.com', description: 'Base URL of Etsy Open API (https://api.etsy.com or a simulator); paths start with /v3/application.' },
+    keystring: { type: 'string', minLength: 1, description: 'App API keystring (client id).' },
+    sharedSecret: { type: 'string', minLength: 1, description: 'App shared secret; Etsy requires `x-api-key: <keystring>:<shared secret>`.' },
+    accessToken: { type: 'string', pattern: '^\\d+\\..+$', description: 'OAuth access token `<user id>.<token>`, sent as `Authorization: Bearer <token>`.' },
+    shopId: { type: 'integer', minimum: 1, description: 'Shop id the receipts belong to.' },
+    listings: {
+      type: 'object',
+      description: 'Hub SKU → { listingId, sku: product SKU inside the listing (defaults to the hub SKU) }. A hub SKU missing here is rejected on push.',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['listingId'],
+        properties: {
+          listingId: { type: 'integer', minimum: 1, description: 'Etsy listing id.' },
+          sku: { type: 'string', minLength: 1, description: 'Product SKU within the listing inventory.' },
+        },
+      },
+    },
+    webhookSecret: {
+      description: 'Webhook signing secret (`whsec_…`), or the list of active secrets during rotation.',
+      oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
+    },
+    webhookToleranceSec: { type: 'integer', minimum: 1, default: 300, description: 'Accepted clock distance of `webhook-timestamp`, in seconds (replay guard).' },
+    connections: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Parallel keep-alive connections to the API.' },
+  },
+};
