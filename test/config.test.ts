@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../core/config/load-config.ts';
-import { validateConfigObject, EMBEDDED_DATABASE_WARNING } from '../core/config/validate-config.ts';
+import { CONFIG_SCHEMA, validateConfigObject, EMBEDDED_DATABASE_WARNING } from '../core/config/validate-config.ts';
 import { formatProblems } from '../core/config/format-problems.ts';
 import { ConfigError, ErrorCodes } from '../core/errors.ts';
 
@@ -209,6 +209,39 @@ describe('validateConfigObject', () => {
   it('keeps connector options open: unknown option keys are left to the connector schema', () => {
     const result = validateConfigObject({ channels: [{ id: 'a', connector: 'sandbox', options: { anything: { nested: [1, 2] } } }] }, {});
     expect(result.ok).toBe(true);
+  });
+});
+
+describe('the published config schema', () => {
+  type Node = Record<string, unknown>;
+  const definitions = CONFIG_SCHEMA.definitions as Record<string, Node>;
+  const deref = (node: Node): Node => (typeof node.$ref === 'string' ? (definitions[node.$ref.replace('#/definitions/', '')] ?? node) : node);
+
+  /** Every named field of the schema, with its JSON path, following $refs once. */
+  function fields(node: Node, path: string, out: Array<{ path: string; schema: Node }>): Array<{ path: string; schema: Node }> {
+    const target = deref(node);
+    for (const [key, child] of Object.entries((target.properties as Record<string, Node> | undefined) ?? {})) {
+      out.push({ path: `${path}/${key}`, schema: child });
+      fields(child, `${path}/${key}`, out);
+    }
+    if (target.items) fields(target.items as Node, `${path}/*`, out);
+    return out;
+  }
+
+  const all = fields(CONFIG_SCHEMA, '', []);
+
+  it('gives every field a title and a description, so editors can explain it', () => {
+    const undocumented = all.filter(({ schema }) => {
+      const target = deref(schema);
+      return typeof (schema.title ?? target.title) !== 'string' || typeof (schema.description ?? target.description) !== 'string';
+    });
+    expect(undocumented.map((f) => f.path)).toEqual([]);
+  });
+
+  it('closes every object to unknown keys except connector options', () => {
+    const objects = [{ path: '', schema: CONFIG_SCHEMA as Node }, ...all].map(({ path, schema }) => ({ path, schema: deref(schema) })).filter(({ schema }) => schema.type === 'object');
+    const open = objects.filter(({ schema }) => schema.additionalProperties !== false).map((o) => o.path);
+    expect(open).toEqual(['/channels/*/options']);
   });
 });
 
