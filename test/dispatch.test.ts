@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { OVERDUE_MS } from '../core/dispatch/channel-dispatcher.ts';
 import { RejectedError, RetryableError, ThrottledError } from '../core/errors.ts';
 import type { PushResult } from '../core/sdk.ts';
 import { CHANNEL, dispatchHarness, settled, stopDispatchers } from './support/dispatch-harness.ts';
@@ -141,6 +142,19 @@ describe('ChannelDispatcher: coalescing and batching', () => {
     const batches = connector.calls.slice(1).map((c) => c.updates.map((u) => u.sku));
     expect(batches.map((b) => [...b].sort())).toEqual([['B', 'D'], ['C', 'E'], ['A']]);
     expect(batches[1]).toEqual(['E', 'C']);
+  });
+
+  it('lets a SKU that has waited past the overdue mark go ahead of lower quantities', async () => {
+    const { dispatcher, store, connector } = dispatchHarness({ limits: { maxBatchSize: 1, concurrency: 1 } });
+    await dispatcher.start();
+    const release = connector.hold();
+    dispatcher.notify([store.apply('X', 1)]);
+    await connector.waitForCalls(1);
+    const longAgo = new Date(Date.now() - OVERDUE_MS - 1_000);
+    dispatcher.notify([store.apply('LOW', 2), store.apply('OLD', 90, { occurredAt: longAgo }), store.apply('ZERO', 0)]);
+    release();
+    await settled(dispatcher);
+    expect(connector.calls.slice(1).map((c) => c.updates[0]!.sku)).toEqual(['ZERO', 'OLD', 'LOW']);
   });
 
   it('applies the channel rules: reserve, share and max', async () => {

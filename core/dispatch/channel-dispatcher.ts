@@ -29,6 +29,27 @@ interface Exhausted {
   reason: string;
 }
 
+/**
+ * A SKU waiting this long goes ahead of every non-zero quantity. Without it a saturated channel would
+ * serve the scarce SKUs forever and starve the plentiful ones past the sync-lag alarm (p99 > 5 s).
+ */
+export const OVERDUE_MS = 4_000;
+
+/**
+ * Push order when the channel cannot take everything at once, what prevents oversells first: moves to
+ * zero, then SKUs overdue, then the scarcest, then the longest waiting.
+ */
+function byUrgency(
+  a: { quantity: number; since: number; overdue: boolean },
+  b: { quantity: number; since: number; overdue: boolean },
+): number {
+  if ((a.quantity === 0) !== (b.quantity === 0)) return a.quantity === 0 ? -1 : 1;
+  if (a.overdue !== b.overdue) return a.overdue ? -1 : 1;
+  if (a.overdue && a.since !== b.since) return a.since - b.since;
+  if (a.quantity !== b.quantity) return a.quantity - b.quantity;
+  return a.since - b.since;
+}
+
 const stderrLogger: Logger = {
   debug() {},
   info() {},
@@ -286,9 +307,17 @@ export class ChannelDispatcher implements Dispatcher {
       return;
     }
     const { rules, limits } = this.#options;
+    // No call can go out now: a finishing push or the token timer pumps again. Returning before the
+    // scan keeps a saturated channel from re-sorting its whole backlog on every ledger commit.
+    if (this.#pushesInFlight >= limits.concurrency) return;
+    const tokenAt = this.#bucket.nextTokenAt(now);
+    if (tokenAt > now) {
+      this.#wakeUpAt(tokenAt);
+      return;
+    }
     let nextNotBefore = Infinity;
     const skippable: Array<{ state: SkuPushState; quantity: number }> = [];
-    const candidates: Array<{ state: SkuPushState; quantity: number; since: number }> = [];
+    const candidates: Array<{ state: SkuPushState; quantity: number; since: number; overdue: boolean }> = [];
     for (const state of this.#dirty) {
       if (state.inFlight) continue;
       if (state.notBefore > now) {
@@ -296,18 +325,17 @@ export class ChannelDispatcher implements Dispatcher {
         continue;
       }
       const quantity = shownQuantity(rules, state.available);
-      if (state.canSkip(quantity)) skippable.push({ state, quantity });
-      else candidates.push({ state, quantity, since: state.oldestPendingAt });
+      if (state.canSkip(quantity)) {
+        skippable.push({ state, quantity });
+      } else {
+        const since = state.oldestPendingAt;
+        candidates.push({ state, quantity, since, overdue: now - since >= OVERDUE_MS });
+      }
     }
     if (skippable.length > 0) this.#confirmUnchanged(skippable);
 
-    if (candidates.length > 0 && this.#pushesInFlight < limits.concurrency) {
-      // What prevents oversells first: moves to zero, then the scarcest, then the longest waiting.
-      candidates.sort((a, b) => {
-        if ((a.quantity === 0) !== (b.quantity === 0)) return a.quantity === 0 ? -1 : 1;
-        if (a.quantity !== b.quantity) return a.quantity - b.quantity;
-        return a.since - b.since;
-      });
+    if (candidates.length > 0) {
+      candidates.sort(byUrgency);
       let next = 0;
       while (next < candidates.length && this.#pushesInFlight < limits.concurrency) {
         if (!this.#bucket.tryTake(now)) {
