@@ -1,0 +1,99 @@
+/**
+ * The parts of the Walmart Marketplace API (US) this connector speaks, as documented.
+ *
+ * Auth: `POST /v3/token`, `Authorization: Basic base64(clientId:clientSecret)`, form body `grant_type=client_credentials`,
+ * `Accept: application/json` → `{ access_token, token_type: "Bearer", expires_in: 900 }` (15-minute tokens).
+ * Every API call carries `WM_SEC.ACCESS_TOKEN`, `WM_QOS.CORRELATION_ID` (a fresh id per request), `WM_SVC.NAME`,
+ * `Accept: application/json` and, as the documented samples do, the same Basic `Authorization` header.
+ * A missing, invalid or expired token → 401; a token without the needed scope → 403.
+ *
+ * Inventory: `PUT /v3/inventory?sku=<sku>[&shipNode=<id>]` body {@link WalmartInventory}
+ * `{ sku, quantity: { unit: "EACH", amount } }` → 200 with the same shape. One SKU per call;
+ * `GET /v3/inventory?sku=<sku>` reads it back. The bulk `MP_INVENTORY` feed (10 calls per hour, asynchronous,
+ * minutes to process) is not used: it cannot keep a flash sale's quantities current.
+ *
+ * Errors: `{ errors: [{ code, field, description, info, severity, category, causes }] }` (see {@link WalmartError}).
+ *
+ * Rate limits: per API and per seller, token-bucket style; a throttled call answers 429 (`REQUEST_THRESHOLD_VIOLATED`)
+ * and responses carry `x-current-token-count` and `x-next-replenish-time` (the time the next token is back).
+ * The inventory update's own numbers were not found in the public documentation; {@link INVENTORY_RATE} is an assumption.
+ *
+ * Orders: `GET /v3/orders/{purchaseOrderId}` → `{ order: { purchaseOrderId, orderDate, orderLines: { orderLine: [
+ * { lineNumber, item: { sku }, orderLineQuantity: { unitOfMeasurement, amount } }] } } }`.
+ *
+ * Webhooks (event notifications): `PO_CREATED` posts {@link PoEventNotification} to the subscription's `eventUrl`;
+ * its `orderLines` carry `sku` and `quantity.measurementValue`, so no fetch is needed (the connector still fetches the
+ * order when a notification arrives without lines). `PO_LINE_AUTOCANCELLED` has the same shape for cancelled lines.
+ * Authentication of a delivery is chosen per subscription (`authMethod`): BASIC_AUTH, HMAC or OAUTH. With HMAC
+ * Walmart sends, in the header named by the subscription's `authHeaderName`, the HMAC-SHA256 of the complete body
+ * keyed with the subscription's `clientSecret`. The digest's encoding is not documented; hex and base64 are accepted.
+ */
+
+export const TOKEN_PATH = '/v3/token';
+export const INVENTORY_PATH = '/v3/inventory';
+export const ORDERS_PATH = '/v3/orders';
+export const DEFAULT_BASE_URL = 'https://marketplace.walmartapis.com';
+export const DEFAULT_SERVICE_NAME = 'Walmart Marketplace';
+/** The header the HMAC digest travels in unless the subscription named another (`authHeaderName`). */
+export const DEFAULT_WEBHOOK_HEADER = 'authorization';
+
+export const TOKEN_COUNT_HEADER = 'x-current-token-count';
+export const REPLENISH_HEADER = 'x-next-replenish-time';
+
+/** Assumed single-item inventory update rate: the public documentation gives no figure for this call. */
+export const INVENTORY_RATE = { perSecond: 5, burst: 10 };
+
+export interface WalmartTokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+}
+
+export interface WalmartError {
+  code: string;
+  field?: string;
+  description?: string;
+  info?: string;
+  severity?: 'ERROR' | 'WARN' | 'INFO';
+  category?: 'APPLICATION' | 'DATA' | 'SYSTEM' | 'REQUEST';
+  causes?: unknown[];
+}
+
+export interface WalmartInventory {
+  sku: string;
+  quantity: { unit: 'EACH'; amount: number };
+}
+
+export interface PoEventLine {
+  lineNumber: string;
+  sku: string;
+  productName?: string;
+  quantity: { unitOfMeasure: string; measurementValue: string };
+  status?: string;
+  statusDate?: string;
+}
+
+export interface PoEventNotification {
+  source: { eventType: 'PO_CREATED' | 'PO_LINE_AUTOCANCELLED' | string; eventTime: string; eventId: string };
+  payload: {
+    partnerId?: string;
+    purchaseOrderId: string;
+    customerOrderId?: string;
+    orderDate?: string | number;
+    orderLines?: PoEventLine[];
+  };
+}
+
+export interface WalmartOrder {
+  purchaseOrderId: string;
+  customerOrderId: string;
+  /** Epoch milliseconds. */
+  orderDate: number;
+  orderLines: {
+    orderLine: Array<{
+      lineNumber: string;
+      item: { productName?: string; sku: string };
+      orderLineQuantity: { unitOfMeasurement: string; amount: string };
+    }>;
+  };
+}

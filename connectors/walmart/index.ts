@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import {
+  defineConnector,
+  RejectedError,
+  RetryableError,
+  ThrottledError,
+  WebhookPayloadError,
+  WebhookSignatureError,
+  type InventoryEvent,
+  type OrderLine,
+  type PushResult,
+  type StockUpdate,
+} from '../../core/sdk.ts';
+import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
+import { createHttpClient, headerValue, retryAfterMs, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
+import {
+  DEFAULT_BASE_URL,
+  DEFAULT_SERVICE_NAME,
+  DEFAULT_WEBHOOK_HEADER,
+  INVENTORY_PATH,
+  INVENTORY_RATE,
+  ORDERS_PATH,
+  REPLENISH_HEADER,
+  type PoEventNotification,
+  type WalmartError,
+  type WalmartInventory,
+  type WalmartOrder,
+} from './api.ts';
+import { walmartOptionsSchema, type WalmartOptions } from './options.ts';
+import { basicAuthorization, fetchWalmartToken } from './walmart-token.ts';
+
+const describeErrors = (body: unknown): string => {
+  const errors = (body as { errors?: WalmartError[] } | undefined)?.errors;
+  if (!Array.isArray(errors) || errors.length === 0) return JSON.stringify(body ?? null);
+  return errors.map((e) => `${e.code}${e.field ? ` [${e.field}]` : ''}: ${e.info ?? e.description ?? ''}`.trim()).join('; ');
+};
+
+/** How long until the bucket has a token again: the replenish time when Walmart sent one, else Retry-After, else one token's refill. */
+function throttleDelayMs(headers: HttpResponse['headers']): number {
+  const replenish = Number(headerValue(headers, REPLENISH_HEADER));
+  if (Number.isFinite(replenish) && replenish > 0) {
+    // The documentation gives a time, not its unit: epoch milliseconds and epoch seconds are both plausible.
+    const at = replenish > 1e12 ? replenish : replenish > 1e9 ? replenish * 1000 : Number.NaN;
+    if (Number.isFinite(at)) return Math.max(0, Math.ceil(at - Date.now()));
+  }
+  return retryAfterMs(headers, Math.ceil(1000 / INVENTORY_RATE.perSecond));
+}
+
+/** ISO time of an order date that arrives as an ISO string, epoch ms (number or digits), or not at all. */
+function isoTime(value: unknown, fallback: string): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return new Date(value).toISOString();
+  if (typeof value === 'string' && value.length > 0) {
+    const time = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+    if (Number.isFinite(time)) return new Date(time).toISOString();
+  }
+  return fallback;
+}
+
+export default defineConnector<WalmartOptions>({
+  name: 'walmart',
+  contractVersion: 1,
+  optionsSchema: walmartOptionsSchema,
+  capabilities: {
+    maxBatchSize: 1,
+    rateLimit: INVENTORY_RATE,
+    quantityMode: 'absolute',
+    maxConcurrency: 4,
+  },
+  create(options, context) {
+    const http = createHttpClient(options.baseUrl ?? DEFAULT_BASE_URL, { connections: options.connections ?? 4 });
+    const serviceName = options.serviceName ?? DEFAULT_SERVICE_NAME;
+    const basic = basicAuthorization(options.clientId, options.clientSecret);
+    const tokens = createAccessTokenCache((signal) => fetchWalmartToken(http, { ...options, serviceName }, signal));
+    const secrets = secretList(options.webhookSecret);
+    const signatureHeader = (options.webhookAuthHeaderName ?? DEFAULT_WEBHOOK_HEADER).toLowerCase();
+    const hubSkuByWalmartSku = new Map(Object.entries(options.skus).map(([hubSku, walmartSku]) => [walmartSku, hubSku]));
+
+    const inventoryPath = (walmartSku: string): string =>
+      `${INVENTORY_PATH}?sku=${encodeURIComponent(walmartSku)}${options.shipNode ? `&shipNode=${encodeURIComponent(options.shipNode)}` : ''}`;
+
+    /** One API call with a current token; a 401 (token revoked or expired early) is retried once with a fresh one. */
+    const apiRequest = async (req: Omit<HttpRequest, 'headers'>): Promise<HttpResponse> => {
+      for (let attempt = 0; ; attempt++) {
+        const token = await tokens.get(req.signal);
+        const headers: Record<string, string> = {
+          'wm_sec.access_token': token,
+          'wm_qos.correlation_id': randomUUID(),
+          'wm_svc.name': serviceName,
+          authorization: basic,
+          accept: 'application/json',
+        };
+        if (options.channelType) headers['wm_consumer.channel.type'] = options.channelType;
+        const res = await http.request({ ...req, headers });
+        if (res.status === 401 && attempt === 0) {
+          tokens.invalidate(token);
+          continue;
+        }
+        if (res.status === 401 || res.status === 403) throw new RejectedError(`walmart refused the credentials (${res.status}): ${describeErrors(res.body)}`);
+        if (res.status === 429) throw new ThrottledError(`walmart answered 429: ${describeErrors(res.body)}`, { retryAfterMs: throttleDelayMs(res.headers) });
+        if (res.status >= 500) throw new RetryableError(`walmart answered ${res.status}: ${describeErrors(res.body)}`);
+        return res;
+      }
+    };
+
+    const pushOne = async (update: StockUpdate, signal: AbortSignal): Promise<PushResult> => {
+      const walmartSku = options.skus[update.sku];
+      if (!walmartSku) return { sku: update.sku, status: 'rejected', reason: `no Walmart SKU mapped for hub SKU "${update.sku}"` };
+      const body: WalmartInventory = { sku: walmartSku, quantity: { unit: 'EACH', amount: update.quantity } };
+      const res = await apiRequest({ method: 'PUT', path: inventoryPath(walmartSku), body, signal });
+      if (res.status !== 200) return { sku: update.sku, status: 'rejected', reason: `walmart answered ${res.status}: ${describeErrors(res.body)}` };
+      const amount = (res.body as Partial<WalmartInventory> | undefined)?.quantity?.amount;
+      return { sku: update.sku, status: 'ok', quantity: typeof amount === 'number' ? amount : update.quantity };
+    };
+
+    /** Lines in hub SKUs, summed per SKU; lines for Walmart SKUs the hub does not manage are left out. */
+    const hubLines = (orderId: string, lines: Array<{ sku: string; qty: number }>): OrderLine[] => {
+      const quantities = new Map<string, number>();
+      for (const line of lines) {
+        const hubSku = hubSkuByWalmartSku.get(line.sku);
+        if (!hubSku) {
+          context.logger.warn('walmart order line for an unmapped SKU ignored', { orderId, walmartSku: line.sku });
+          continue;
+        }
+        if (Number.isInteger(line.qty) && line.qty > 0) quantities.set(hubSku, (quantities.get(hubSku) ?? 0) + line.qty);
+      }
+      return [...quantities].map(([sku, qty]) => ({ sku, qty }));
+    };
+
+    const fetchOrder = async (purchaseOrderId: string, signal: AbortSignal): Promise<WalmartOrder> => {
+      const res = await apiRequest({ method: 'GET', path: `${ORDERS_PATH}/${encodeURIComponent(purchaseOrderId)}`, signal });
+      if (res.status !== 200) throw new RetryableError(`walmart GET order ${purchaseOrderId} answered ${res.status}: ${describeErrors(res.body)}`);
+      return (res.body as { order: WalmartOrder }).order;
+    };
+
+    return {
+      async push(updates, signal) {
+        // Walmart's synchronous inventory update takes one SKU; the dispatcher honours maxBatchSize, this guards a host that does not.
+        if (updates.length > 1) throw new RejectedError(`walmart takes one SKU per call, got ${updates.length}`);
+        const [update] = updates;
+        return update ? [await pushOne(update, signal)] : [];
+      },
+
+      async handleWebhook(request, signal) {
+        const raw = request.headers[signatureHeader]?.trim();
+        // A scheme word before the digest ("HMAC <digest>") is tolerated; the digest is what gets compared.
+        const given = raw?.split(/\s+/).pop();
+        const signed =
+          matchesAnySecret(secrets, given, (secret) => hmacSha256(secret, request.rawBody, 'hex')) ||
+          matchesAnySecret(secrets, given, (secret) => hmacSha256(secret, request.rawBody, 'base64'));
+        if (!signed) throw new WebhookSignatureError(`missing or wrong HMAC-SHA256 in ${signatureHeader}`);
+
+        let notification: PoEventNotification;
+        try {
+          notification = JSON.parse(request.rawBody.toString('utf8')) as PoEventNotification;
+        } catch (err) {
+          throw new WebhookPayloadError('body is not JSON', { cause: err });
+        }
+        const eventType = notification?.source?.eventType;
+        if (eventType !== 'PO_CREATED' && eventType !== 'PO_LINE_AUTOCANCELLED') return { events: [] };
+        const purchaseOrderId = notification.payload?.purchaseOrderId;
+        if (typeof purchaseOrderId !== 'string' || purchaseOrderId.length === 0) throw new WebhookPayloadError('payload.purchaseOrderId is required');
+        const fallbackTime = isoTime(notification.source.eventTime, new Date().toISOString());
+
+        let occurredAt = isoTime(notification.payload.orderDate, fallbackTime);
+        let lines: Array<{ lineNumber: string; sku: string; qty: number; status?: string }>;
+        if (Array.isArray(notification.payload.orderLines) && notification.payload.orderLines.length > 0) {
+          lines = notification.payload.orderLines.map((line) => ({
+            lineNumber: String(line.lineNumber),
+            sku: line.sku,
+            qty: Number(line.quantity?.measurementValue),
+            status: line.status,
+          }));
+        } else {
+          const order = await fetchOrder(purchaseOrderId, signal);
+          occurredAt = isoTime(order.orderDate, occurredAt);
+          lines = order.orderLines.orderLine.map((line) => ({ lineNumber: String(line.lineNumber), sku: line.item.sku, qty: Number(line.orderLineQuantity.amount) }));
+        }
+
+        if (eventType === 'PO_CREATED') {
+          const orderLines = hubLines(purchaseOrderId, lines);
+          if (orderLines.length === 0) return { events: [] };
+          const event: InventoryEvent = {
+            id: `${context.channelId}:order:${purchaseOrderId}:confirmed`,
+            type: 'order.confirmed',
+            channel: context.channelId,
+            occurredAt,
+            orderId: purchaseOrderId,
+            reference: purchaseOrderId,
+            lines: orderLines,
+          };
+          return { events: [event] };
+        }
+        // Auto-cancellation is per line, and one PO can lose lines in separate notifications: the line numbers keep those apart.
+        const cancelled = lines.some((line) => line.status !== undefined) ? lines.filter((line) => /^cancel/i.test(line.status ?? '')) : lines;
+        const cancelledLines = hubLines(purchaseOrderId, cancelled);
+        if (cancelledLines.length === 0) return { events: [] };
+        const lineNumbers = cancelled.map((line) => line.lineNumber).sort().join(',');
+        const event: InventoryEvent = {
+          id: `${context.channelId}:order:${purchaseOrderId}:cancelled:${lineNumbers}`,
+          type: 'order.cancelled',
+          channel: context.channelId,
+          occurredAt: fallbackTime,
+          orderId: purchaseOrderId,
+          reference: purchaseOrderId,
+          lines: cancelledLines,
+        };
+        return { events: [event] };
+      },
+
+      async fetchQuantities(skus, signal) {
+        const shown = new Map<string, number>();
+        for (const sku of skus) {
+          const walmartSku = options.skus[sku];
+          if (!walmartSku) continue;
+          const res = await apiRequest({ method: 'GET', path: inventoryPath(walmartSku), signal });
+          if (res.status === 404) continue;
+          if (res.status !== 200) throw new RetryableError(`walmart GET inventory answered ${res.status}: ${describeErrors(res.body)}`);
+          const amount = (res.body as Partial<WalmartInventory>).quantity?.amount;
+          if (typeof amount === 'number') shown.set(sku, amount);
+        }
+        return shown;
+      },
+
+      close: () => http.close(),
+    };
+  },
+  simulator: async (options) => (await import('./simulator.ts')).startWalmartSimulator(options),
+});

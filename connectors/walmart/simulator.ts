@@ -1,0 +1,280 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'undici';
+import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
+import { ServerTokenBucket } from '../_kit/rate-window.ts';
+import { hmacSha256 } from '../_kit/signatures.ts';
+import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
+import {
+  INVENTORY_PATH,
+  INVENTORY_RATE,
+  ORDERS_PATH,
+  REPLENISH_HEADER,
+  TOKEN_COUNT_HEADER,
+  TOKEN_PATH,
+  type PoEventLine,
+  type PoEventNotification,
+  type WalmartError,
+  type WalmartOrder,
+} from './api.ts';
+import type { WalmartOptions } from './options.ts';
+import { basicAuthorization } from './walmart-token.ts';
+
+export interface WalmartSimulatorOptions extends SimulatorOptions {
+  clientId?: string;
+  clientSecret?: string;
+  /** HMAC `clientSecret` of the simulated PO_CREATED subscription. */
+  webhookSecret?: string;
+  /** The subscription's `authHeaderName`. Default `Authorization`. */
+  webhookAuthHeaderName?: string;
+  /** Encoding of the delivered HMAC digest. Default hex. */
+  webhookDigestEncoding?: 'hex' | 'base64';
+  /** `full` (documented PO_CREATED with orderLines) or `id-only` (no orderLines: the connector must fetch). Default `full`. */
+  webhookLines?: 'full' | 'id-only';
+  /** Lifetime of issued access tokens. Default 900 s, as Walmart. */
+  tokenTtlSeconds?: number;
+}
+
+export interface WalmartSimulator extends SimulatorHandle<WalmartOptions> {
+  /** The Walmart SKU the simulated item of a hub SKU has. */
+  walmartSku(hubSku: string): string | undefined;
+  /** Revokes every access token issued so far: the next API call gets 401. */
+  revokeAccessTokens(): void;
+  /** Walmart auto-cancels one line of a PO: its quantity goes back and `PO_LINE_AUTOCANCELLED` is delivered. */
+  autoCancelLine(purchaseOrderId: string, lineNumber: string): Promise<void>;
+}
+
+interface Item {
+  hubSku: string;
+  quantity: number | undefined;
+}
+
+const wmError = (status: number, error: WalmartError, headers: Record<string, string> = {}): SimResponse => ({
+  status,
+  headers,
+  body: { errors: [{ severity: 'ERROR', category: 'DATA', causes: [], ...error }] },
+});
+
+const unauthorized = (): SimResponse =>
+  wmError(401, { code: 'UNAUTHORIZED.GMP_GATEWAY_API', field: 'UNAUTHORIZED', description: 'Unauthorized', info: 'Unauthorized token or invalid client id.' });
+
+const digits = (n: number): string => Array.from({ length: n }, (_, i) => (i === 0 ? 1 + Math.floor(Math.random() * 9) : Math.floor(Math.random() * 10))).join('');
+
+export async function startWalmartSimulator(options: WalmartSimulatorOptions = {}): Promise<WalmartSimulator> {
+  const clientId = options.clientId ?? 'simulated-client-id';
+  const clientSecret = options.clientSecret ?? 'simulated-client-secret';
+  const webhookSecret = options.webhookSecret ?? 'simulated-webhook-secret';
+  const webhookHeader = options.webhookAuthHeaderName ?? 'Authorization';
+  const digestEncoding = options.webhookDigestEncoding ?? 'hex';
+  const tokenTtl = options.tokenTtlSeconds ?? 900;
+  const rate = options.rateLimit ?? INVENTORY_RATE;
+  const inventoryBucket = new ServerTokenBucket(rate.perSecond, rate.burst);
+  const basic = basicAuthorization(clientId, clientSecret);
+
+  const accessTokens = new Map<string, number>();
+  const items = new Map<string, Item>();
+  const walmartSkuByHub = new Map<string, string>();
+  const orders = new Map<string, WalmartOrder>();
+  const cancelledLines = new Set<string>();
+  let itemsWritten = 0;
+  let tokensIssued = 0;
+  let webhooksDelivered = 0;
+  let webhookTarget: string | undefined;
+
+  const ensureItem = (hubSku: string): string => {
+    let walmartSku = walmartSkuByHub.get(hubSku);
+    if (walmartSku === undefined) {
+      walmartSku = `WM-${hubSku}`;
+      walmartSkuByHub.set(hubSku, walmartSku);
+      items.set(walmartSku, { hubSku, quantity: undefined });
+    }
+    return walmartSku;
+  };
+  for (const [sku, quantity] of Object.entries(options.skus ?? {})) (items.get(ensureItem(sku)) as Item).quantity = quantity;
+
+  /** Every Walmart call needs the correlation id and service name headers before anything else is looked at. */
+  const checkHeaders = (req: SimRequest): SimResponse | undefined => {
+    const missing = ['wm_qos.correlation_id', 'wm_svc.name'].filter((name) => !req.headers[name]);
+    if (missing.length === 0) return undefined;
+    return wmError(400, { code: 'INVALID_REQUEST_HEADER.GMP_GATEWAY_API', field: missing[0]?.toUpperCase(), description: 'Invalid request header', info: `Missing required header: ${missing.join(', ')}` });
+  };
+
+  const issueToken = (req: SimRequest): SimResponse => {
+    if (req.headers.authorization !== basic) return unauthorized();
+    if (new URLSearchParams(req.rawBody.toString('utf8')).get('grant_type') !== 'client_credentials') {
+      return wmError(400, { code: 'INVALID_REQUEST_CONTENT.GMP_GATEWAY_API', field: 'grant_type', description: 'Invalid grant type', info: 'grant_type must be client_credentials' });
+    }
+    const token = `eyJraWQiOi${randomBytes(32).toString('base64url')}`;
+    accessTokens.set(token, Date.now() + tokenTtl * 1000);
+    tokensIssued += 1;
+    return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: tokenTtl } };
+  };
+
+  const checkToken = (req: SimRequest): SimResponse | undefined => {
+    const token = req.headers['wm_sec.access_token'];
+    const expiresAt = typeof token === 'string' ? accessTokens.get(token) : undefined;
+    return expiresAt === undefined || expiresAt <= Date.now() ? unauthorized() : undefined;
+  };
+
+  /** The bucket's state in Walmart's headers: tokens left, and when the next one is back (epoch ms). */
+  const bucketHeaders = (): Record<string, string> => {
+    const available = inventoryBucket.available();
+    const nextAt = available >= 1 ? Date.now() : Date.now() + Math.ceil(((1 - available) / rate.perSecond) * 1000);
+    return { [TOKEN_COUNT_HEADER]: String(Math.floor(available)), [REPLENISH_HEADER]: String(nextAt) };
+  };
+
+  const inventory = (req: SimRequest): SimResponse => {
+    const slot = inventoryBucket.take();
+    if (!slot.ok) {
+      return wmError(
+        429,
+        { code: 'REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API', field: 'REQUEST_THRESHOLD_VIOLATED', description: 'Error', info: 'This request exceeds the allowed throttle limit.' },
+        { ...bucketHeaders(), 'retry-after': String(Math.max(1, Math.ceil(slot.retryAfterMs / 1000))) },
+      );
+    }
+    const headers = bucketHeaders();
+    const sku = req.query.get('sku');
+    if (!sku) return wmError(400, { code: 'INVALID_REQUEST_PARAM.GMP_INVENTORY_API', field: 'sku', description: 'sku is required', info: 'Query parameter sku is missing.' }, headers);
+    const item = items.get(sku);
+    if (req.method === 'GET') {
+      if (!item || item.quantity === undefined) return wmError(404, { code: 'CONTENT_NOT_FOUND.GMP_INVENTORY_API', field: 'sku', description: 'Requested content could not be found.', info: `No inventory for sku ${sku}.` }, headers);
+      return { status: 200, headers, body: { sku, quantity: { unit: 'EACH', amount: item.quantity } } };
+    }
+    const body = req.json as { sku?: unknown; quantity?: { unit?: unknown; amount?: unknown } } | unknown[] | undefined;
+    if (Array.isArray(body)) {
+      // The single-item call takes one object; several SKUs belong in the MP_INVENTORY bulk feed.
+      return wmError(400, { code: 'INVALID_REQUEST_CONTENT.GMP_INVENTORY_API', field: 'inventory', description: 'Invalid request content', info: 'Only one item may be updated per request; use the MP_INVENTORY feed for bulk updates.' }, headers);
+    }
+    if (body?.sku !== sku) return wmError(400, { code: 'INVALID_REQUEST_CONTENT.GMP_INVENTORY_API', field: 'sku', description: 'Invalid request content', info: 'Body sku must match the sku query parameter.' }, headers);
+    const amount = body.quantity?.amount;
+    if (body.quantity?.unit !== 'EACH' || !Number.isInteger(amount) || (amount as number) < 0) {
+      return wmError(400, { code: 'INVALID_REQUEST_CONTENT.GMP_INVENTORY_API', field: 'quantity', description: 'Invalid request content', info: 'quantity must be { unit: "EACH", amount: non-negative integer }.' }, headers);
+    }
+    if (!item) return wmError(404, { code: 'CONTENT_NOT_FOUND.GMP_INVENTORY_API', field: 'sku', description: 'Requested content could not be found.', info: `Item with sku ${sku} not found.` }, headers);
+    item.quantity = amount as number;
+    itemsWritten += 1;
+    return { status: 200, headers, body: { sku, quantity: { unit: 'EACH', amount } }, wrote: true };
+  };
+
+  const server = await startSimServer({
+    port: options.port,
+    latency: options.latency,
+    downResponse: wmError(503, { code: 'SERVICE_UNAVAILABLE.GMP_GATEWAY_API', field: 'SERVICE_UNAVAILABLE', description: 'Service Unavailable', info: 'The service is temporarily unavailable.', category: 'SYSTEM' }),
+    throttleResponse: (retryAfterMs) =>
+      wmError(
+        429,
+        { code: 'REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API', field: 'REQUEST_THRESHOLD_VIOLATED', description: 'Error', info: 'This request exceeds the allowed throttle limit.' },
+        { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))), [TOKEN_COUNT_HEADER]: '0', [REPLENISH_HEADER]: String(Date.now() + retryAfterMs) },
+      ),
+    route(req): SimResponse {
+      const badHeaders = checkHeaders(req);
+      if (badHeaders) return badHeaders;
+      if (req.method === 'POST' && req.path === TOKEN_PATH) return issueToken(req);
+      const denied = checkToken(req);
+      if (denied) return denied;
+      if (req.path === INVENTORY_PATH && (req.method === 'PUT' || req.method === 'GET')) return inventory(req);
+      const orderMatch = new RegExp(`^${ORDERS_PATH}/([^/]+)$`).exec(req.path);
+      if (req.method === 'GET' && orderMatch) {
+        const order = orders.get(decodeURIComponent(orderMatch[1] ?? ''));
+        if (!order) return wmError(404, { code: 'CONTENT_NOT_FOUND.GMP_ORDER_API', field: 'purchaseOrderId', description: 'Requested content could not be found.', info: 'Order not found.' });
+        return { status: 200, body: { order } };
+      }
+      return wmError(404, { code: 'NOT_FOUND.GMP_GATEWAY_API', field: 'path', description: 'Not Found', info: `No resource at ${req.method} ${req.path}` });
+    },
+  });
+
+  const deliver = async (notification: PoEventNotification): Promise<void> => {
+    if (!webhookTarget) throw new Error('walmart simulator: no webhook target set');
+    const body = JSON.stringify(notification);
+    const res = await request(webhookTarget, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [webhookHeader]: hmacSha256(webhookSecret, body, digestEncoding) },
+      body,
+    });
+    await res.body.dump();
+    webhooksDelivered += 1;
+    if (res.statusCode >= 300) throw new Error(`walmart simulator: webhook answered ${res.statusCode}`);
+  };
+
+  const eventLines = (order: WalmartOrder, status: string, only?: string): PoEventLine[] =>
+    order.orderLines.orderLine
+      .filter((line) => only === undefined || line.lineNumber === only)
+      .map((line) => ({
+        lineNumber: line.lineNumber,
+        sku: line.item.sku,
+        productName: line.item.productName,
+        quantity: { unitOfMeasure: 'EACH', measurementValue: line.orderLineQuantity.amount },
+        status,
+        statusDate: new Date().toISOString(),
+      }));
+
+  const notification = (eventType: PoEventNotification['source']['eventType'], order: WalmartOrder, lines: PoEventLine[], eventTime: Date): PoEventNotification => ({
+    source: { eventType, eventTime: eventTime.toISOString(), eventId: randomUUID() },
+    payload: {
+      partnerId: '10000000001',
+      purchaseOrderId: order.purchaseOrderId,
+      customerOrderId: order.customerOrderId,
+      orderDate: new Date(order.orderDate).toISOString(),
+      ...(options.webhookLines === 'id-only' && eventType === 'PO_CREATED' ? {} : { orderLines: lines }),
+    },
+  });
+
+  return {
+    url: server.url,
+    connectorOptions: (skus) => {
+      const mapping: Record<string, string> = {};
+      for (const sku of skus) mapping[sku] = ensureItem(sku);
+      return { baseUrl: server.url, clientId, clientSecret, skus: mapping, webhookSecret, webhookAuthHeaderName: webhookHeader };
+    },
+    shown: (sku) => {
+      const walmartSku = walmartSkuByHub.get(sku);
+      return walmartSku === undefined ? undefined : items.get(walmartSku)?.quantity;
+    },
+    setShown(sku, quantity) {
+      (items.get(ensureItem(sku)) as Item).quantity = quantity;
+    },
+    walmartSku: (sku) => walmartSkuByHub.get(sku),
+    stats: () => ({ ...server.counters, itemsWritten, tokensIssued, webhooksDelivered }),
+    setFault: server.setFault,
+    setWebhookTarget(url) {
+      webhookTarget = url;
+    },
+    revokeAccessTokens: () => accessTokens.clear(),
+    async placeOrder(lines, delivery: WebhookDelivery = {}) {
+      const created = new Date();
+      const order: WalmartOrder = {
+        purchaseOrderId: digits(13),
+        customerOrderId: digits(15),
+        orderDate: created.getTime(),
+        orderLines: {
+          orderLine: lines.map((line, index) => {
+            const walmartSku = ensureItem(line.sku);
+            const item = items.get(walmartSku) as Item;
+            item.quantity = Math.max(0, (item.quantity ?? 0) - line.qty);
+            return { lineNumber: String(index + 1), item: { productName: `Item ${line.sku}`, sku: walmartSku }, orderLineQuantity: { unitOfMeasurement: 'EACH', amount: String(line.qty) } };
+          }),
+        },
+      };
+      orders.set(order.purchaseOrderId, order);
+      const first = notification('PO_CREATED', order, eventLines(order, 'Created'), created);
+      // Walmart sends one PO_CREATED per PO; the later copy (its own eventId and eventTime, as a second subscription or a
+      // redelivery produces) is what overtakes the original when delivery is out of order.
+      const later = notification('PO_CREATED', order, eventLines(order, 'Created'), new Date(created.getTime() + 1000));
+      const sequence = delivery.outOfOrder ? [later, first] : [first];
+      for (let i = 0; i < (delivery.times ?? 1); i++) for (const payload of sequence) await deliver(payload);
+      return { orderId: order.purchaseOrderId };
+    },
+    async autoCancelLine(purchaseOrderId, lineNumber) {
+      const order = orders.get(purchaseOrderId);
+      const line = order?.orderLines.orderLine.find((l) => l.lineNumber === lineNumber);
+      if (!order || !line) throw new Error(`walmart simulator: no line ${lineNumber} on PO ${purchaseOrderId}`);
+      const key = `${purchaseOrderId}#${lineNumber}`;
+      if (!cancelledLines.has(key)) {
+        cancelledLines.add(key);
+        const item = items.get(line.item.sku);
+        if (item) item.quantity = (item.quantity ?? 0) + Number(line.orderLineQuantity.amount);
+      }
+      await deliver(notification('PO_LINE_AUTOCANCELLED', order, eventLines(order, 'Cancelled', lineNumber), new Date()));
+    },
+    close: server.close,
+  };
+}
