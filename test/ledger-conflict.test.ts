@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ErrorCodes } from '../core/errors.ts';
 import { openDatabase, type LedgerDatabase } from '../core/ledger/database.ts';
 import { Ledger } from '../core/ledger/ledger.ts';
-import { isLedgerConflict } from '../core/ledger/ledger-errors.ts';
+import { isDatabaseUnavailable, isLedgerConflict } from '../core/ledger/ledger-errors.ts';
 import { migrateToLatest } from '../core/ledger/migrate.ts';
 import { freshDatabase, type FreshDatabase } from './support/servers.ts';
 import { EventFactory } from './ledger-support/ledger-backends.ts';
@@ -16,6 +16,8 @@ describe('ledger optimistic lock on postgres', () => {
   let fresh: FreshDatabase;
   let handle: LedgerDatabase;
   let rival: pg.Client;
+  /** The backend of the ledger's statement seen waiting on the rival's lock. */
+  let waitingPid = 0;
 
   beforeAll(async () => {
     fresh = await freshDatabase('ledger_conflict');
@@ -34,22 +36,25 @@ describe('ledger optimistic lock on postgres', () => {
     await rival.end();
   });
 
-  /** Starts `apply` while the rival holds an uncommitted change to `sku`; commits it once `apply` waits on the row. */
-  async function racedWithRival<T>(sku: string, apply: () => Promise<T>): Promise<T> {
+  /** Starts `apply` while the rival holds an uncommitted change to `sku`; once `apply` waits on the row, runs `then` (default: commit). */
+  async function racedWithRival<T>(sku: string, apply: () => Promise<T>, then: () => Promise<unknown> = () => rival.query('COMMIT')): Promise<T> {
     await rival.query('BEGIN');
     await rival.query('UPDATE stock SET available = available - 1, version = version + 1 WHERE sku = $1', [sku]);
     const result = apply();
     result.catch(() => {});
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const { rows } = await rival.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      const { rows } = await rival.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
       );
-      if (rows[0]!.n > 0) break;
+      if (rows.length > 0) {
+        waitingPid = rows[0]!.pid;
+        break;
+      }
       if (Date.now() > deadline) throw new Error('the ledger never waited on the rival row lock');
       await new Promise((r) => setTimeout(r, 10));
     }
-    await rival.query('COMMIT');
+    await then();
     return result;
   }
 
@@ -81,5 +86,27 @@ describe('ledger optimistic lock on postgres', () => {
     expect(err).toMatchObject({ code: ErrorCodes.LEDGER_CONFLICT, attempts: 1 });
     expect(await ledger.isProcessed(order.id)).toBe(false);
     expect(await ledger.getLevel(sku)).toMatchObject({ available: 9, version: 2 });
+  });
+
+  it('reports a connection lost mid-batch as database unavailable, having committed nothing', async () => {
+    const f = new EventFactory();
+    const sku = f.sku('a');
+    const ledger = new Ledger(handle.db);
+    await ledger.applyBatch([f.set({ [sku]: 10 })]);
+    const order = f.order({ [sku]: 2 });
+
+    const err = await racedWithRival(
+      sku,
+      () => ledger.applyBatch([order]),
+      async () => {
+        await rival.query('SELECT pg_terminate_backend($1)', [waitingPid]);
+        await rival.query('ROLLBACK');
+      },
+    ).then(() => undefined, (e: unknown) => e);
+
+    expect(isDatabaseUnavailable(err)).toBe(true);
+    expect(err).toMatchObject({ code: ErrorCodes.DATABASE_UNAVAILABLE });
+    expect(await ledger.isProcessed(order.id)).toBe(false);
+    expect(await ledger.getLevel(sku)).toMatchObject({ available: 10, version: 1 });
   });
 });

@@ -58,6 +58,10 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   // An idle connection dropped by the server emits 'error' on the pool; without a listener that
   // would crash the process. The pool discards the connection and the next query reconnects.
   pool.on('error', () => {});
+  // A connection lost while checked out (server restart mid-query) also emits 'error' on the client,
+  // which the pool does not listen to then; the query itself already rejects with the same error and the
+  // pool discards the dead client on release, so this listener only keeps the process alive.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<LedgerSchema>({ dialect: new PostgresDialect({ pool }) });
   return { db, kind: 'postgres', close: () => db.destroy() };
 }

@@ -38,3 +38,20 @@ export class MigrationError extends StockrelayError {
 export const isDatabaseUnavailable = (err: unknown): err is DatabaseUnavailableError => err instanceof DatabaseUnavailableError;
 export const isLedgerConflict = (err: unknown): err is LedgerConflictError => err instanceof LedgerConflictError;
 export const isMigrationError = (err: unknown): err is MigrationError => err instanceof MigrationError;
+
+/** Node socket errors and Postgres error classes that mean the connection, not the statement, failed. */
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+/**
+ * Whether `err` says the database went away (server restart, dropped socket, pool could not connect)
+ * rather than that a statement was wrong. Such a failure is worth retrying once the server is back.
+ */
+export function isConnectionFailure(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = 'code' in err ? String((err as { code: unknown }).code) : '';
+  if (CONNECTION_ERRNOS.has(code) || CONNECTION_SQLSTATES.has(code) || code.startsWith('08')) return true;
+  const message = err instanceof Error ? err.message : '';
+  // pg reports a socket closed under it, or a pool that could not connect in time, without a code.
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+}

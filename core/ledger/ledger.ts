@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { describeError } from '../errors.ts';
 import type { EventType, InventoryEvent } from '../events/event-types.ts';
 import type {
   BehindSku,
@@ -8,7 +9,7 @@ import type {
   PushConfirmation,
   StockLevel,
 } from './ledger-types.ts';
-import { LedgerConflictError } from './ledger-errors.ts';
+import { DatabaseUnavailableError, isConnectionFailure, LedgerConflictError } from './ledger-errors.ts';
 import type { AuditEntry, ListAuditOptions, ListOptions, OversellEntry, RejectedLineEntry } from './ledger-records.ts';
 import { planBatch, skusOf, type BatchPlan, type StockRow } from './plan-batch.ts';
 import type { LedgerSchema } from './schema.ts';
@@ -68,6 +69,10 @@ export class Ledger implements ChannelStateStore {
         const plan = await this.#db.transaction().execute((trx) => this.#applyOnce(trx, events));
         return plan.outcomes(new Date());
       } catch (err) {
+        if (isConnectionFailure(err)) {
+          // The commit may or may not have happened; either way redelivery is safe (idempotency record).
+          throw new DatabaseUnavailableError('ledger', `connection lost while applying a batch (${describeError(err)})`, { cause: err });
+        }
         if (!isConflict(err)) throw err;
         if (attempt >= this.#options.maxConflictRetries) throw new LedgerConflictError(attempt + 1, { cause: err });
         this.#options.onConflict?.(attempt + 1, err);
