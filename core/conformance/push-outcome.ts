@@ -87,3 +87,24 @@ function describeValue(value: unknown): string {
     return String(value);
   }
 }
+
+/** The batch size checks may use: the declared maximum when it is sane, else 1. */
+export function batchLimit(maxBatchSize: unknown): number {
+  return Number.isInteger(maxBatchSize) && (maxBatchSize as number) >= 1 ? (maxBatchSize as number) : 1;
+}
+
+/**
+ * Pushes `updates` the way the dispatcher would: in calls of at most `maxBatchSize` items. Stops at
+ * the first call that throws (the whole outcome is then that throw), else joins the results.
+ */
+export async function pushInBatches(instance: ConnectorInstance, updates: readonly StockUpdate[], maxBatchSize: unknown, signal: AbortSignal): Promise<PushOutcome> {
+  const size = batchLimit(maxBatchSize);
+  const started = performance.now();
+  const results: PushResult[] = [];
+  for (let at = 0; at < updates.length; at += size) {
+    const outcome = await pushOutcome(instance, updates.slice(at, at + size), signal);
+    if (outcome.kind === 'threw' || !Array.isArray(outcome.results)) return { ...outcome, ms: performance.now() - started };
+    results.push(...outcome.results);
+  }
+  return { kind: 'results', results, ms: performance.now() - started };
+}

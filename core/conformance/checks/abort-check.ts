@@ -1,6 +1,7 @@
 import { describeError } from '../../sdk.ts';
 import type { CheckEnvironment } from '../check-environment.ts';
 import { fail, skip } from '../check-outcome.ts';
+import { batchLimit } from '../push-outcome.ts';
 import { requireInstance } from './push-checks.ts';
 
 /** The slow simulator answers every request after this long, so only an abort can end the push sooner. */
@@ -23,7 +24,7 @@ export async function checkAbort(env: CheckEnvironment, signal: AbortSignal): Pr
   try {
     const started = performance.now();
     timers.push(setTimeout(() => controller.abort(new Error('conformance: push aborted')), ABORT_AFTER_MS));
-    const settled = instance.push(env.updates(env.knownSkus.slice(0, 2)), controller.signal).then(
+    const settled = instance.push(env.updates(env.knownSkus.slice(0, Math.min(2, batchLimit(env.definition.capabilities.maxBatchSize)))), controller.signal).then(
       () => ({ kind: 'resolved' as const, ms: performance.now() - started }),
       (error: unknown) => ({ kind: 'rejected' as const, error, ms: performance.now() - started }),
     );

@@ -1,7 +1,7 @@
 import type { SimulatorHandle } from '../../sdk.ts';
 import type { CheckEnvironment } from '../check-environment.ts';
 import { fail, failIfAny, skip } from '../check-outcome.ts';
-import { describeOutcome, describeResult, matchResults, preview, pushOutcome } from '../push-outcome.ts';
+import { describeOutcome, describeResult, matchResults, preview, pushInBatches } from '../push-outcome.ts';
 import { problemsWithOkPush, requireInstance } from './push-checks.ts';
 
 const THROTTLE_RETRY_AFTER_MS = 1500;
@@ -25,7 +25,7 @@ export async function checkThrottle(env: CheckEnvironment, signal: AbortSignal):
   const instance = requireInstance(env);
   const simulator = requireSimulator(env);
   const updates = env.updates(env.knownSkus.slice(0, 2));
-  const outcome = await withFault(simulator, { kind: 'throttle', retryAfterMs: THROTTLE_RETRY_AFTER_MS }, () => pushOutcome(instance, updates, signal));
+  const outcome = await withFault(simulator, { kind: 'throttle', retryAfterMs: THROTTLE_RETRY_AFTER_MS }, () => pushInBatches(instance, updates, env.definition.capabilities.maxBatchSize, signal));
   if (outcome.kind === 'threw') {
     if (outcome.thrown !== 'throttled' && outcome.thrown !== 'retryable') fail(`${describeOutcome(outcome)}: throw ThrottledError with retryAfterMs`);
     if (!(typeof outcome.retryAfterMs === 'number' && outcome.retryAfterMs > 0)) {
@@ -49,7 +49,7 @@ export async function checkOutage(env: CheckEnvironment, signal: AbortSignal): P
   const instance = requireInstance(env);
   const simulator = requireSimulator(env);
   const updates = env.updates(env.knownSkus.slice(0, 2));
-  const outcome = await withFault(simulator, { kind: 'down' }, () => pushOutcome(instance, updates, signal));
+  const outcome = await withFault(simulator, { kind: 'down' }, () => pushInBatches(instance, updates, env.definition.capabilities.maxBatchSize, signal));
   if (outcome.kind === 'threw') {
     if (outcome.thrown === 'retryable' || outcome.thrown === 'throttled') return describeOutcome(outcome);
     fail(`${describeOutcome(outcome)}: an outage must throw RetryableError (the class decides retry vs dead-letter)`);
@@ -71,14 +71,14 @@ export async function checkIdempotentRePush(env: CheckEnvironment, signal: Abort
   const updates = env.updates(env.knownSkus.slice(0, 2));
   const problems: string[] = [];
   for (const attempt of ['first', 'second'] as const) {
-    const outcome = await pushOutcome(instance, updates, signal);
+    const outcome = await pushInBatches(instance, updates, env.definition.capabilities.maxBatchSize, signal);
     problems.push(...problemsWithOkPush(env, updates, outcome).map((p) => `${attempt} push: ${p}`));
   }
   failIfAny(problems);
 
   const retried = env.updates(env.knownSkus.slice(0, 2));
-  const dropped = await withFault(simulator, { kind: 'drop-after-write' }, () => pushOutcome(instance, retried, signal));
-  const again = await pushOutcome(instance, retried, signal);
+  const dropped = await withFault(simulator, { kind: 'drop-after-write' }, () => pushInBatches(instance, retried, env.definition.capabilities.maxBatchSize, signal));
+  const again = await pushInBatches(instance, retried, env.definition.capabilities.maxBatchSize, signal);
   problems.push(...problemsWithOkPush(env, retried, again).map((p) => `retry after a dropped answer (the dropped push ${describeOutcome(dropped)}): ${p}`));
   failIfAny(problems);
   return 'same push twice: same quantities; a dropped answer converges on retry';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConnectorInstance, StockUpdate } from '../../sdk.ts';
 import type { CheckEnvironment } from '../check-environment.ts';
 import { fail, failIfAny, skip } from '../check-outcome.ts';
-import { describeOutcome, describeResult, matchResults, preview, pushOutcome, type PushOutcome } from '../push-outcome.ts';
+import { batchLimit, describeOutcome, describeResult, matchResults, preview, pushInBatches, pushOutcome, type PushOutcome } from '../push-outcome.ts';
 
 /** The instance under test; skips the check when `create` failed (that failure is reported once, by the create check). */
 export function requireInstance(env: CheckEnvironment): ConnectorInstance {
@@ -36,7 +36,7 @@ export async function checkPushSets(env: CheckEnvironment, signal: AbortSignal):
   // Sold out is the quantity that matters most in a flash sale, and a falsy one.
   const last = updates[updates.length - 1];
   if (last) last.quantity = 0;
-  const outcome = await pushOutcome(instance, updates, signal);
+  const outcome = await pushInBatches(instance, updates, env.definition.capabilities.maxBatchSize, signal);
   failIfAny(problemsWithOkPush(env, updates, outcome));
   return `${updates.length} items ok${env.simulator ? ', the simulator shows each pushed quantity' : ''}`;
 }
@@ -74,8 +74,13 @@ export async function checkBatchMaximum(env: CheckEnvironment, signal: AbortSign
 export async function checkPerItemResults(env: CheckEnvironment, signal: AbortSignal): Promise<string> {
   const instance = requireInstance(env);
   const unknown = `CONF-UNLISTED-${randomBytes(4).toString('hex')}`;
-  const updates = env.updates([...env.knownSkus.slice(0, 1), unknown, ...env.knownSkus.slice(1, 2)]);
+  // Known SKUs share the push with the unknown one as far as the batch maximum allows.
+  const companions = env.knownSkus.slice(0, Math.min(2, batchLimit(env.definition.capabilities.maxBatchSize) - 1));
+  const updates = env.updates([...companions.slice(0, 1), unknown, ...companions.slice(1)]);
   const outcome = await pushOutcome(instance, updates, signal);
+  if (outcome.kind === 'threw' && updates.length === 1 && outcome.thrown === 'rejected') {
+    return `maxBatchSize 1: the unknown SKU, pushed alone, was refused (${describeOutcome(outcome)})`;
+  }
   if (outcome.kind === 'threw') {
     fail(`one unknown SKU made the whole push fail: ${describeOutcome(outcome)}; return { status: 'rejected' } for that item and ok for the others`);
   }
@@ -85,7 +90,7 @@ export async function checkPerItemResults(env: CheckEnvironment, signal: AbortSi
   if (matching.some((p) => p.includes(unknown))) problems.push(...matching.filter((p) => p.includes(unknown)));
   failIfAny(problems);
   const result = bySku.get(unknown);
-  if (result?.status === 'rejected') return `unknown SKU rejected (${result.reason}); the others ok`;
+  if (result?.status === 'rejected') return `unknown SKU rejected (${result.reason})${updates.length > 1 ? '; the others in the same push ok' : ', pushed alone (maxBatchSize 1)'}`;
   if (result?.status === 'ok' && env.simulator?.shown(unknown) === updates.find((u) => u.sku === unknown)?.quantity) {
     skip('the simulator created a listing for a SKU it was not started with, so a per-item refusal cannot be provoked; make the simulator refuse unlisted SKUs');
   }

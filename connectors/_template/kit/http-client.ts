@@ -1,0 +1,86 @@
+import { Pool } from 'undici';
+import { RetryableError } from 'stockrelay';
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON body, or the text when it is not JSON, or `undefined` when empty. */
+  body: unknown;
+  /** Wall time of the call in ms. */
+  elapsedMs: number;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON unless it is already a string. */
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+export interface HttpClient {
+  request(req: HttpRequest): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * A keep-alive JSON client for one channel origin. Connection reuse matters: a fresh TCP
+ * connection per push costs several times the call itself on a fast API.
+ * Network failures become {@link RetryableError}s; HTTP statuses are returned for the connector to judge.
+ */
+export function createHttpClient(baseUrl: string, options: { connections?: number; timeoutMs?: number } = {}): HttpClient {
+  const origin = new URL(baseUrl);
+  const basePath = origin.pathname.replace(/\/$/, '');
+  const pool = new Pool(origin.origin, {
+    connections: options.connections ?? 8,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    headersTimeout: options.timeoutMs ?? 15_000,
+    bodyTimeout: options.timeoutMs ?? 15_000,
+  });
+  return {
+    async request(req) {
+      const started = performance.now();
+      const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+      let body: string | undefined;
+      if (req.body !== undefined) {
+        body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      try {
+        const res = await pool.request({ method: req.method, path: basePath + req.path, headers, body, signal: req.signal });
+        const text = await res.body.text();
+        let parsed: unknown = undefined;
+        if (text.length > 0) {
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = text;
+          }
+        }
+        return { status: res.statusCode, headers: res.headers, body: parsed, elapsedMs: performance.now() - started };
+      } catch (err) {
+        if (req.signal?.aborted) throw err;
+        throw new RetryableError(`${req.method} ${req.path}: ${(err as Error).message}`, { cause: err });
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+/** Reads `Retry-After` (seconds or an HTTP date) into milliseconds. */
+export function retryAfterMs(headers: HttpResponse['headers'], fallbackMs: number): number {
+  const raw = headers['retry-after'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (!value) return fallbackMs;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? fallbackMs : Math.max(0, date - Date.now());
+}
+
+export function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
+  const raw = headers[name];
+  return Array.isArray(raw) ? raw[0] : raw;
+}
