@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../core/dispatch/backoff.ts';
+import { RevisionBudget } from '../core/dispatch/revision-budget.ts';
 import { TokenBucket } from '../core/dispatch/token-bucket.ts';
 
 describe('TokenBucket', () => {
@@ -44,5 +45,18 @@ describe('backoffDelay', () => {
   it('never comes back earlier than the server asked', () => {
     expect(backoffDelay(1, policy, 5_000, () => 0.999)).toBe(5_000);
     expect(backoffDelay(4, policy, 10, () => 0.5)).toBe(400);
+  });
+});
+
+describe('RevisionBudget', () => {
+  it('lets a SKU spend an hour\'s share of its daily revisions at once, then one per day / perDay', () => {
+    const budget = new RevisionBudget(240);
+    expect(budget.burst).toBe(10);
+    for (let i = 0; i < 10; i += 1) {
+      expect(budget.availableAt('A', 0)).toBe(0);
+      budget.take('A', 0);
+    }
+    expect(budget.availableAt('A', 0)).toBe(360_000);
+    expect(budget.availableAt('B', 0)).toBe(0);
   });
 });

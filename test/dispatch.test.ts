@@ -157,6 +157,19 @@ describe('ChannelDispatcher: coalescing and batching', () => {
     expect(connector.calls.slice(1).map((c) => c.updates[0]!.sku)).toEqual(['ZERO', 'OLD', 'LOW']);
   });
 
+  it('holds back a SKU that spent its share of the channel\'s daily revisions, not the others', async () => {
+    // 24 a day: one at once, then one an hour.
+    const { dispatcher, store, connector } = dispatchHarness({ limits: { dailyRevisionsPerSku: 24 } });
+    await dispatcher.start();
+    dispatcher.notify([store.apply('A', 5)]);
+    await vi.waitFor(() => expect(connector.calls).toHaveLength(1));
+    dispatcher.notify([store.apply('A', 4), store.apply('B', 7)]);
+    await vi.waitFor(() => expect(connector.shown.get('B')).toBe(7));
+    await sleep(50);
+    expect(connector.updatesFor('A')).toHaveLength(1);
+    expect(dispatcher.snapshot().pending).toBe(1);
+  });
+
   it('applies the channel rules: reserve, share and max', async () => {
     const { dispatcher, store, connector } = dispatchHarness({ rules: { reserve: 2, share: 0.5, max: 10 } });
     await dispatcher.start();

@@ -5,6 +5,7 @@ import { backoffDelay } from './backoff.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import { shownQuantity } from './dispatch-types.ts';
 import type { Dispatcher, DispatcherOptions, DispatcherSnapshot, DispatchObserver, PushDeadLetter } from './dispatch-types.ts';
+import { RevisionBudget } from './revision-budget.ts';
 import { SkuPushState } from './sku-push-state.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -78,6 +79,7 @@ export class ChannelDispatcher implements Dispatcher {
   readonly #random: () => number;
   readonly #backoff: BackoffPolicy;
   readonly #bucket: TokenBucket;
+  readonly #revisions: RevisionBudget | null;
   readonly #states = new Map<string, SkuPushState>();
   /** Behind and not parked: what still has to be pushed (in flight or waiting). */
   readonly #dirty = new Set<SkuPushState>();
@@ -122,6 +124,7 @@ export class ChannelDispatcher implements Dispatcher {
     this.#random = options.random ?? Math.random;
     this.#backoff = { baseMs: Math.max(1, options.backoffBaseMs), maxMs: Math.max(1, options.backoffMaxMs) };
     this.#bucket = new TokenBucket(limits.perSecond, limits.burst, Date.now());
+    this.#revisions = limits.dailyRevisionsPerSku !== undefined ? new RevisionBudget(limits.dailyRevisionsPerSku) : null;
   }
 
   async start(): Promise<void> {
@@ -324,6 +327,11 @@ export class ChannelDispatcher implements Dispatcher {
         nextNotBefore = Math.min(nextNotBefore, state.notBefore);
         continue;
       }
+      const revisionAt = this.#revisions?.availableAt(state.sku, now) ?? now;
+      if (revisionAt > now) {
+        nextNotBefore = Math.min(nextNotBefore, revisionAt);
+        continue;
+      }
       const quantity = shownQuantity(rules, state.available);
       if (state.canSkip(quantity)) {
         skippable.push({ state, quantity });
@@ -355,6 +363,7 @@ export class ChannelDispatcher implements Dispatcher {
   /** The update for a SKU, from its newest known ledger state (never an older one). */
   #item(state: SkuPushState, quantity: number): BatchItem {
     state.inFlight = true;
+    this.#revisions?.take(state.sku, Date.now());
     const update: StockUpdate = { sku: state.sku, quantity, version: state.version };
     if (state.confirmedQuantity !== null) update.previousQuantity = state.confirmedQuantity;
     return { state, update };
@@ -428,6 +437,7 @@ export class ChannelDispatcher implements Dispatcher {
     for (let i = 0; i < items.length; i += 1) this.#observe((o) => o.attempted(this.#channelId, false));
     if (isThrottledError(err)) {
       this.#consecutiveThrottles += 1;
+      // No Retry-After: wait the whole exponential ceiling; a jittered wait could be zero and hit the same wall.
       const waitMs = err.retryAfterMs ?? Math.min(this.#backoff.maxMs, this.#backoff.baseMs * 2 ** Math.min(this.#consecutiveThrottles - 1, 30));
       this.#pausedUntil = Math.max(this.#pausedUntil, now + waitMs);
       this.#bucket.pauseUntil(this.#pausedUntil, now);

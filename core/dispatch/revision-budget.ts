@@ -1,0 +1,43 @@
+import { TokenBucket } from './token-bucket.ts';
+
+const DAY_MS = 86_400_000;
+/** Full buckets are forgotten after this many takes, so SKUs pushed once a day cost no memory. */
+const PRUNE_EVERY = 1_024;
+
+/**
+ * Paces pushes per SKU for channels that cap revisions per listing per day (eBay: 250). A SKU may spend
+ * about an hour's share of its allowance at once, then one revision every `day / perDay`. Spending it
+ * all in the first minutes of a flash sale would leave the listing frozen, and overselling, for the
+ * rest of the day; coalescing makes the paced pushes carry the newest quantity.
+ */
+export class RevisionBudget {
+  readonly perDay: number;
+  readonly burst: number;
+  readonly #buckets = new Map<string, TokenBucket>();
+  #takes = 0;
+
+  constructor(perDay: number) {
+    if (!Number.isInteger(perDay) || perDay < 1) throw new RangeError(`perDay must be an integer >= 1, got ${perDay}`);
+    this.perDay = perDay;
+    this.burst = Math.max(1, Math.ceil(perDay / 24));
+  }
+
+  /** Epoch ms from which `sku` may be pushed (`now` when it may already). */
+  availableAt(sku: string, now: number): number {
+    return this.#buckets.get(sku)?.nextTokenAt(now) ?? now;
+  }
+
+  /** Spends one revision of `sku`; called when a push carrying it is sent. */
+  take(sku: string, now: number): void {
+    let bucket = this.#buckets.get(sku);
+    if (!bucket) {
+      bucket = new TokenBucket((this.perDay * 1000) / DAY_MS, this.burst, now);
+      this.#buckets.set(sku, bucket);
+    }
+    bucket.tryTake(now);
+    this.#takes += 1;
+    if (this.#takes % PRUNE_EVERY === 0) {
+      for (const [key, b] of this.#buckets) if (b.available(now) >= this.burst) this.#buckets.delete(key);
+    }
+  }
+}
