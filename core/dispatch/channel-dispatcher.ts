@@ -109,6 +109,9 @@ export class ChannelDispatcher implements Dispatcher {
     if (!Number.isInteger(limits.concurrency) || limits.concurrency < 1) problems.push(`concurrency must be an integer >= 1 (got ${limits.concurrency})`);
     if (!(limits.perSecond > 0)) problems.push(`perSecond must be > 0 (got ${limits.perSecond})`);
     if (!(limits.burst >= 1)) problems.push(`burst must be >= 1 (got ${limits.burst})`);
+    if (limits.dailyRevisionsPerSku !== undefined && (!Number.isInteger(limits.dailyRevisionsPerSku) || limits.dailyRevisionsPerSku < 1)) {
+      problems.push(`dailyRevisionsPerSku must be an integer >= 1 (got ${limits.dailyRevisionsPerSku})`);
+    }
     if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) problems.push(`maxAttempts must be an integer >= 1 (got ${options.maxAttempts})`);
     if (!(options.pushTimeoutMs > 0)) problems.push(`pushTimeoutMs must be > 0 (got ${options.pushTimeoutMs})`);
     if (!(options.reconcileIntervalMs > 0)) problems.push(`reconcileIntervalMs must be > 0 (got ${options.reconcileIntervalMs})`);
