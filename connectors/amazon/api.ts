@@ -30,7 +30,8 @@
  * Notifications: `ORDER_CHANGE` is delivered to an Amazon SQS queue (or EventBridge), never over HTTP.
  * The message body is the notification JSON {@link OrderChangeNotification}; it carries the order id, not its lines.
  * SQS is spoken with its JSON protocol: `POST /` on the queue's endpoint, `content-type: application/x-amz-json-1.0`,
- * `x-amz-target: AmazonSQS.ReceiveMessage | AmazonSQS.DeleteMessage`, body with `QueueUrl`.
+ * `x-amz-target: AmazonSQS.ReceiveMessage | AmazonSQS.DeleteMessage`, body with `QueueUrl`. Unlike SP-API, SQS still
+ * requires every request to be signed with AWS Signature Version 4 (service `sqs`) by credentials the queue policy allows.
  */
 
 export const LISTINGS_PATH = '/listings/2021-08-01/items';

@@ -27,7 +27,8 @@ import {
 } from './api.ts';
 import { createLwaTokenSource } from './lwa-token.ts';
 import { amazonOptionsSchema, type AmazonOptions } from './options.ts';
-import { createSqsQueue } from './sqs-queue.ts';
+import { createSqsQueue, regionOfQueueUrl } from './sqs-queue.ts';
+import type { AwsCredentials } from './aws-sigv4.ts';
 
 const USER_AGENT = 'stockrelay/0.1 (Language=TypeScript)';
 /** SQS hands out at most 10 messages per receive. */
@@ -38,6 +39,14 @@ const describeErrors = (body: unknown): string => {
   if (!Array.isArray(errors) || errors.length === 0) return JSON.stringify(body ?? null);
   return errors.map((e) => `${e.code}: ${e.message}${e.details ? ` (${e.details})` : ''}`).join('; ');
 };
+
+/** SigV4 settings for the queue, or undefined when no AWS credentials were configured. */
+function sqsSigning(options: AmazonOptions): { credentials: AwsCredentials; region: string } | undefined {
+  if (!options.aws || !options.queueUrl) return undefined;
+  const region = options.aws.region ?? regionOfQueueUrl(options.queueUrl);
+  if (!region) throw new Error(`amazon: aws.region is required for queue URL ${options.queueUrl}`);
+  return { credentials: options.aws, region };
+}
 
 export default defineConnector<AmazonOptions>({
   name: 'amazon',
@@ -54,7 +63,7 @@ export default defineConnector<AmazonOptions>({
     const sp = createHttpClient(options.endpoint ?? DEFAULT_ENDPOINT, { connections: options.connections ?? 4 });
     const lwa = createLwaTokenSource(options.tokenUrl ?? DEFAULT_TOKEN_URL, options);
     const tokens = createAccessTokenCache((signal) => lwa.fetch(signal));
-    const queue = options.queueUrl ? createSqsQueue(options.queueUrl) : undefined;
+    const queue = options.queueUrl ? createSqsQueue(options.queueUrl, sqsSigning(options)) : undefined;
     const hubSkuBySellerSku = new Map(Object.entries(options.listings).map(([hubSku, listing]) => [listing.sellerSku, hubSku]));
     const listingPath = (sellerSku: string): string =>
       `${LISTINGS_PATH}/${encodeURIComponent(options.sellerId)}/${encodeURIComponent(sellerSku)}?marketplaceIds=${encodeURIComponent(options.marketplaceId)}`;

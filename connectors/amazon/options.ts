@@ -27,6 +27,8 @@ export interface AmazonOptions {
   listings: Record<string, AmazonListing>;
   /** SQS queue URL that receives `ORDER_CHANGE` notifications; without it `pollOrders` returns nothing. */
   queueUrl?: string;
+  /** AWS credentials allowed to receive and delete from `queueUrl`; requests are SigV4-signed with them. */
+  aws?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string; region?: string };
   /** Seconds a received message stays hidden before SQS offers it again (SQS `VisibilityTimeout`). */
   visibilityTimeoutSeconds?: number;
   /** Seconds one `ReceiveMessage` may wait for a message (SQS long polling); 0 answers at once. */
@@ -71,6 +73,18 @@ export const amazonOptionsSchema: JsonSchema = {
       },
     },
     queueUrl: { type: 'string', format: 'uri', description: 'SQS queue URL subscribed to ORDER_CHANGE notifications.' },
+    aws: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['accessKeyId', 'secretAccessKey'],
+      description: 'AWS credentials (IAM user or role) allowed to ReceiveMessage/DeleteMessage on queueUrl; SQS requests are signed with SigV4.',
+      properties: {
+        accessKeyId: { type: 'string', minLength: 1 },
+        secretAccessKey: { type: 'string', minLength: 1 },
+        sessionToken: { type: 'string', minLength: 1, description: 'For temporary (STS) credentials.' },
+        region: { type: 'string', minLength: 1, description: 'Region of the queue; read from a standard queue URL when absent.' },
+      },
+    },
     visibilityTimeoutSeconds: {
       type: 'integer',
       minimum: 1,

@@ -1,7 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { sleep } from '../_kit/latency.ts';
 import type { SimRequest, SimResponse } from '../_kit/sim-server.ts';
+import { safeEqual } from '../_kit/signatures.ts';
 import { SQS_CONTENT_TYPE, SQS_TARGET_DELETE, SQS_TARGET_RECEIVE, type SqsMessage } from './api.ts';
+import { parseSigV4Authorization, sigV4Signature, type AwsCredentials } from './aws-sigv4.ts';
 
 interface StoredMessage {
   id: string;
@@ -13,8 +15,8 @@ interface StoredMessage {
   receiveCount: number;
 }
 
-const sqsError = (type: string, message: string): SimResponse => ({
-  status: 400,
+const sqsError = (type: string, message: string, status = 400): SimResponse => ({
+  status,
   headers: { 'content-type': SQS_CONTENT_TYPE },
   body: { __type: `com.amazonaws.sqs#${type}`, message },
 });
@@ -27,7 +29,9 @@ const sqsError = (type: string, message: string): SimResponse => ({
  * - `DeleteMessage`: only the most recent receipt handle of a message deletes it; an older handle of the same
  *   message succeeds without deleting (as SQS documents), an unknown one is `ReceiptHandleIsInvalid`.
  * - A `QueueUrl` other than this queue's is `QueueDoesNotExist`.
- * Not modelled: SigV4 request signing, message attributes, batch actions, FIFO ordering, redrive to a dead-letter queue.
+ * - Every request must carry a valid SigV4 signature (service `sqs`) by the queue's credentials, dated within 15 minutes:
+ *   403 `MissingAuthenticationToken`, `InvalidClientTokenId` or `SignatureDoesNotMatch` otherwise.
+ * Not modelled: IAM policies, message attributes, batch actions, FIFO ordering, redrive to a dead-letter queue.
  */
 export class SimulatedSqsQueue {
   private readonly messages: StoredMessage[] = [];
@@ -38,7 +42,34 @@ export class SimulatedSqsQueue {
   constructor(
     readonly queueUrl: string,
     private readonly defaultVisibilitySeconds: number,
+    private readonly credentials: AwsCredentials,
+    private readonly region: string,
   ) {}
+
+  private checkSignature(req: SimRequest): SimResponse | undefined {
+    const auth = parseSigV4Authorization(req.headers.authorization);
+    if (!auth) return sqsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
+    if (auth.accessKeyId !== this.credentials.accessKeyId) return sqsError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
+    const xAmzDate = String(req.headers['x-amz-date'] ?? '');
+    const date = Date.parse(xAmzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+    if (!Number.isFinite(date) || Math.abs(Date.now() - date) > 15 * 60_000 || auth.day !== xAmzDate.slice(0, 8)) {
+      return sqsError('SignatureDoesNotMatch', 'Signature expired or x-amz-date missing.', 403);
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    const query = req.query.toString();
+    const url = new URL(`http://${headers.host ?? 'localhost'}${req.path}${query ? `?${query}` : ''}`);
+    const expected = sigV4Signature(
+      { method: req.method, url, headers, body: req.rawBody.toString('utf8'), service: auth.service, region: auth.region },
+      this.credentials.secretAccessKey,
+      xAmzDate,
+      auth.signedHeaders,
+    );
+    if (auth.service !== 'sqs' || auth.region !== this.region || !auth.signedHeaders.includes('host') || !safeEqual(expected, auth.signature)) {
+      return sqsError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.', 403);
+    }
+    return undefined;
+  }
 
   send(body: string): string {
     const id = randomUUID();
@@ -83,6 +114,8 @@ export class SimulatedSqsQueue {
 
   /** Answers one SQS JSON-protocol request. */
   async handle(req: SimRequest): Promise<SimResponse> {
+    const unsigned = this.checkSignature(req);
+    if (unsigned) return unsigned;
     const target = String(req.headers['x-amz-target'] ?? '');
     let input: Record<string, unknown>;
     try {

@@ -25,6 +25,8 @@ export interface AmazonSimulatorOptions extends SimulatorOptions {
   productType?: string;
   /** Lifetime of issued access tokens. Default 3600 s, as LWA. */
   tokenTtlSeconds?: number;
+  /** AWS credentials the notification queue accepts SigV4 signatures from. */
+  aws?: { accessKeyId: string; secretAccessKey: string };
   /** The queue's default visibility timeout, and the one `connectorOptions` asks for. Default 30 s. */
   visibilityTimeoutSeconds?: number;
 }
@@ -34,6 +36,8 @@ export interface AmazonSimulator extends SimulatorHandle<AmazonOptions> {
   sellerSku(hubSku: string): string | undefined;
   /** Messages in the notification queue: visible now, and received but not yet deleted. */
   queueDepth(): { visible: number; inFlight: number };
+  /** Puts any message body on the notification queue, as another subscription sharing the queue would. */
+  sendQueueMessage(body: string): void;
   /** Revokes every access token issued so far, as when a seller re-authorises: the next SP-API call gets 403. */
   revokeAccessTokens(): void;
   /** Cancels an order: its quantities go back to the listings and an `ORDER_CHANGE` notification is queued. */
@@ -70,6 +74,8 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
   const productType = options.productType ?? 'PRODUCT';
   const tokenTtl = options.tokenTtlSeconds ?? 3600;
   const visibility = options.visibilityTimeoutSeconds ?? 30;
+  const aws = options.aws ?? { accessKeyId: 'AKIASIMULATEDQUEUE01', secretAccessKey: randomBytes(30).toString('base64') };
+  const queueRegion = 'us-east-1';
   const patchRate = options.rateLimit ?? PATCH_RATE;
   const buckets: Record<'patch' | 'getListing' | 'getOrder' | 'getOrderItems', Bucket> = {
     patch: new ServerTokenBucket(patchRate.perSecond, patchRate.burst),
@@ -233,7 +239,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     },
   });
   const queueUrl = `${server.url}/123456789012/sp-api-order-change`;
-  queue = new SimulatedSqsQueue(queueUrl, visibility);
+  queue = new SimulatedSqsQueue(queueUrl, visibility, aws, queueRegion);
 
   const notify = (stored: StoredOrder, status: string): void => {
     const now = new Date().toISOString();
@@ -278,6 +284,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
       marketplaceId,
       listings: connectorListings(skus),
       queueUrl,
+      aws: { ...aws, region: queueRegion },
       visibilityTimeoutSeconds: visibility,
       waitTimeSeconds: 0,
     }),
@@ -292,6 +299,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     stats: () => ({ ...server.counters, itemsWritten, tokensIssued, messagesReceived: queue?.received ?? 0, messagesDeleted: queue?.deleted ?? 0 }),
     setFault: server.setFault,
     queueDepth: () => (queue as SimulatedSqsQueue).depth(),
+    sendQueueMessage: (body) => void (queue as SimulatedSqsQueue).send(body),
     revokeAccessTokens: () => accessTokens.clear(),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       const orderId = `${digits(3)}-${digits(7)}-${digits(7)}`;

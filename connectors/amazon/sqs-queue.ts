@@ -1,6 +1,7 @@
 import { RejectedError, RetryableError, ThrottledError } from '../../core/sdk.ts';
 import { createHttpClient } from '../_kit/http-client.ts';
 import { SQS_CONTENT_TYPE, SQS_TARGET_DELETE, SQS_TARGET_RECEIVE, type SqsMessage } from './api.ts';
+import { signAwsRequest, type AwsCredentials } from './aws-sigv4.ts';
 
 export interface SqsQueue {
   /**
@@ -18,18 +19,22 @@ interface SqsErrorBody {
   message?: string;
 }
 
-/** The SQS JSON protocol: every action is `POST /` on the queue's endpoint with the action in `x-amz-target`. */
-export function createSqsQueue(queueUrl: string): SqsQueue {
-  const http = createHttpClient(new URL(queueUrl).origin, { connections: 2, timeoutMs: 30_000 });
+/** The region of a standard SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`). */
+export const regionOfQueueUrl = (queueUrl: string): string | undefined => /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(new URL(queueUrl).host)?.[1];
+
+/**
+ * The SQS JSON protocol: every action is `POST /` on the queue's endpoint with the action in `x-amz-target`,
+ * signed with AWS Signature Version 4 (service `sqs`) when credentials are given, as real SQS requires.
+ */
+export function createSqsQueue(queueUrl: string, aws?: { credentials: AwsCredentials; region: string }): SqsQueue {
+  const endpoint = new URL('/', queueUrl);
+  const http = createHttpClient(endpoint.origin, { connections: 2, timeoutMs: 30_000 });
 
   const call = async (target: string, body: Record<string, unknown>, signal: AbortSignal): Promise<unknown> => {
-    const res = await http.request({
-      method: 'POST',
-      path: '/',
-      headers: { 'content-type': SQS_CONTENT_TYPE, 'x-amz-target': target },
-      body: JSON.stringify({ QueueUrl: queueUrl, ...body }),
-      signal,
-    });
+    const payload = JSON.stringify({ QueueUrl: queueUrl, ...body });
+    let headers: Record<string, string> = { 'content-type': SQS_CONTENT_TYPE, 'x-amz-target': target };
+    if (aws) headers = { ...headers, ...signAwsRequest({ method: 'POST', url: endpoint, headers, body: payload, service: 'sqs', region: aws.region }, aws.credentials) };
+    const res = await http.request({ method: 'POST', path: '/', headers, body: payload, signal });
     if (res.status === 200) return res.body;
     const error = (res.body ?? {}) as SqsErrorBody;
     const type = error.__type?.split('#').pop() ?? `HTTP ${res.status}`;

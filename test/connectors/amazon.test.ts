@@ -3,6 +3,7 @@ import amazon from '../../connectors/amazon/index.ts';
 import { startAmazonSimulator, type AmazonSimulator, type AmazonSimulatorOptions } from '../../connectors/amazon/simulator.ts';
 import { RejectedError, RetryableError, ThrottledError, type ConnectorContext, type ConnectorInstance, type InventoryEvent } from '../../core/sdk.ts';
 import type { AmazonOptions } from '../../connectors/amazon/options.ts';
+import { sigV4Signature, signAwsRequest } from '../../connectors/amazon/aws-sigv4.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const context: ConnectorContext = { channelId: 'amazon-us', logger: silent, signal: new AbortController().signal };
@@ -198,5 +199,52 @@ describe('amazon connector: orders through the ORDER_CHANGE queue', () => {
     } finally {
       await narrow.close?.();
     }
+  });
+});
+
+describe('amazon connector: the notification queue is read as SQS requires', () => {
+  it('drops a queue message that is not an ORDER_CHANGE notification and still reads the orders behind it', async () => {
+    const { sim, connector } = await setup(['S1'], { skus: { S1: 10 } });
+    sim.sendQueueMessage(JSON.stringify({ NotificationType: 'ANY_OFFER_CHANGED', Payload: {} }));
+    sim.sendQueueMessage('not json at all');
+    const { orderId } = await sim.placeOrder!([{ sku: 'S1', qty: 1 }]);
+    expect((await connector.pollOrders!(signal)).map((e) => e.id)).toEqual([`amazon-us:order:${orderId}:confirmed`]);
+    await connector.pollOrders!(signal);
+    expect(sim.queueDepth()).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('is refused by the queue when its requests are signed with the wrong AWS secret', async () => {
+    const { connector } = await setup(['S1'], {}, (o) => ({ ...o, aws: { ...o.aws!, secretAccessKey: 'not-the-secret' } }));
+    await expect(connector.pollOrders!(signal)).rejects.toBeInstanceOf(RejectedError);
+  });
+
+  it('computes AWS Signature Version 4 as AWS documents it (IAM ListUsers example)', () => {
+    const signature = sigV4Signature(
+      {
+        method: 'GET',
+        url: new URL('https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08'),
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+        body: '',
+        service: 'iam',
+        region: 'us-east-1',
+      },
+      'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      '20150830T123600Z',
+      ['content-type', 'host', 'x-amz-date'],
+    );
+    expect(signature).toBe('5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7');
+  });
+
+  it('writes the SigV4 Authorization header with the credential scope and every sent header signed', () => {
+    const headers = signAwsRequest(
+      { method: 'GET', url: new URL('https://example.amazonaws.com/'), headers: {}, body: '', service: 'service', region: 'us-east-1' },
+      { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+      new Date('2015-08-30T12:36:00Z'),
+    );
+    expect(headers).toEqual({
+      'x-amz-date': '20150830T123600Z',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31',
+    });
   });
 });
