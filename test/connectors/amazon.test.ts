@@ -113,6 +113,14 @@ describe('amazon connector: pushing quantities (Listings Items PATCH)', () => {
     expect(error).not.toBeInstanceOf(ThrottledError);
   });
 
+  it('throws a RetryableError when the connection drops after Amazon applied the write', async () => {
+    const { sim, connector } = await setup(['S1']);
+    await connector.push([update('S1', 1)], signal);
+    sim.setFault({ kind: 'drop-after-write' });
+    await expect(connector.push([update('S1', 6)], signal)).rejects.toBeInstanceOf(RetryableError);
+    expect(sim.shown('S1')).toBe(6);
+  });
+
   it('reads back what the listing shows through getListingsItem', async () => {
     const { sim, connector } = await setup(['S1', 'S2']);
     sim.setShown('S1', 11);

@@ -168,6 +168,14 @@ describe('walmart connector: pushing quantities (PUT /v3/inventory)', () => {
     expect(error).not.toBeInstanceOf(ThrottledError);
   });
 
+  it('throws a RetryableError when the connection drops after Walmart applied the write', async () => {
+    const { sim, connector } = await setup(['S1']);
+    await connector.push([update('S1', 1)], signal);
+    sim.setFault({ kind: 'drop-after-write' });
+    await expect(connector.push([update('S1', 6)], signal)).rejects.toBeInstanceOf(RetryableError);
+    expect(sim.shown('S1')).toBe(6);
+  });
+
   it('reads back what Walmart shows through GET /v3/inventory', async () => {
     const { sim, connector } = await setup(['S1', 'S2']);
     sim.setShown('S1', 4);
