@@ -1,0 +1,96 @@
+/**
+ * The parts of the TikTok Shop Partner API (version 202309) the TikTok channel speaks, shared by the connector and
+ * its simulator.
+ *
+ * - `POST /product/202309/products/{product_id}/inventory/update` body {@link InventoryUpdateBody}: the SKUs of one
+ *   product per call.
+ * - `POST /product/202309/inventory/search` body `{ sku_ids }` → {@link InventorySearchData}.
+ * - `GET /order/202309/orders?ids=…` → {@link OrdersData}; `line_items` hold one entry per unit sold.
+ * - Every call carries query `app_key`, `timestamp` (unix seconds, within 5 minutes), `shop_cipher`, `sign`
+ *   (see request-signature.ts) and header `x-tts-access-token`.
+ * - Every answer is `{ code, message, data, request_id }`; `code` 0 is success. Codes the channel uses:
+ *   {@link Codes}.
+ * - Webhooks: `POST <endpoint>` body {@link TiktokWebhook} (type 1 ORDER_STATUS_CHANGE carries only the order id),
+ *   header `Authorization: hex(HMAC-SHA256(app_secret, app_key + raw body))`.
+ */
+
+export const API_VERSION = '202309';
+export const inventoryUpdatePath = (productId: string): string => `/product/${API_VERSION}/products/${productId}/inventory/update`;
+export const INVENTORY_SEARCH_PATH = `/product/${API_VERSION}/inventory/search`;
+export const ORDERS_PATH = `/order/${API_VERSION}/orders`;
+export const ACCESS_TOKEN_HEADER = 'x-tts-access-token';
+
+/** Most SKUs the simulator accepts in one inventory update (TikTok's per-product SKU maximum). */
+export const MAX_SKUS_PER_PRODUCT = 100;
+
+export const Codes = {
+  OK: 0,
+  /** Too many requests (answered with HTTP 429). */
+  RATE_LIMITED: 36009002,
+  /** Internal error: transient. */
+  INTERNAL: 36009003,
+  /** Invalid parameter, including a bad `app_key` or a stale `timestamp`. */
+  INVALID_PARAMETER: 36009004,
+  /** Expired or invalid access token. */
+  ACCESS_TOKEN_EXPIRED: 105002,
+  /** Invalid `x-tts-access-token`. */
+  ACCESS_TOKEN_INVALID: 36004004,
+  /** The `sign` does not match. */
+  INVALID_SIGNATURE: 106001,
+  /**
+   * The product or one of its SKUs does not exist in the shop. The product errors of the inventory update are
+   * business codes in the 12052xxx family; this one is the simulator's choice within it.
+   */
+  PRODUCT_NOT_FOUND: 12052048,
+} as const;
+
+export interface TiktokEnvelope<T = unknown> {
+  code: number;
+  message: string;
+  data?: T;
+  request_id: string;
+}
+
+export interface InventoryUpdateBody {
+  skus: Array<{ id: string; inventory: Array<{ warehouse_id?: string; quantity: number }> }>;
+}
+
+export interface InventorySearchData {
+  inventory: Array<{
+    product_id: string;
+    skus: Array<{ id: string; seller_sku: string; total_available_quantity: number; warehouse_inventory: Array<{ warehouse_id: string; available_quantity: number }> }>;
+  }>;
+}
+
+export interface TiktokLineItem {
+  id: string;
+  product_id: string;
+  sku_id: string;
+  seller_sku: string;
+  sku_name: string;
+  display_status: string;
+}
+
+export interface TiktokOrder {
+  id: string;
+  status: 'UNPAID' | 'ON_HOLD' | 'AWAITING_SHIPMENT' | 'PARTIALLY_SHIPPING' | 'AWAITING_COLLECTION' | 'IN_TRANSIT' | 'DELIVERED' | 'COMPLETED' | 'CANCELLED';
+  /** Unix seconds. */
+  create_time: number;
+  update_time: number;
+  line_items: TiktokLineItem[];
+}
+
+export interface OrdersData {
+  orders: TiktokOrder[];
+}
+
+export interface TiktokWebhook {
+  /** 1 = ORDER_STATUS_CHANGE. */
+  type: number;
+  tts_notification_id: string;
+  shop_id: string;
+  timestamp: number;
+  data: { order_id: string; order_status: TiktokOrder['status']; is_on_hold_order: boolean; update_time: number };
+}
+
+export const ORDER_STATUS_CHANGE = 1;

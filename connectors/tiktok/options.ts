@@ -1,0 +1,59 @@
+import type { JsonSchema } from '../../core/sdk.ts';
+
+/** Where one hub SKU lives on TikTok Shop. */
+export interface TiktokSkuRef {
+  productId: string;
+  skuId: string;
+  /** Warehouse whose stock is set; omitted for single-warehouse shops. */
+  warehouseId?: string;
+}
+
+export interface TiktokOptions {
+  /** Base URL of the TikTok Shop Partner API. */
+  baseUrl: string;
+  appKey: string;
+  /**
+   * App secret: signs requests and verifies webhooks. During a rotation give `[new, old]`: requests are signed
+   * with the first, webhooks signed with either are accepted.
+   */
+  appSecret: string | string[];
+  /** Seller access token, sent as `x-tts-access-token`. */
+  accessToken: string;
+  /** The shop's cipher, sent as `shop_cipher`. */
+  shopCipher: string;
+  /** Hub SKU → product, SKU id and optional warehouse. */
+  skus: Record<string, TiktokSkuRef>;
+  /** Parallel keep-alive connections to the API. */
+  connections?: number;
+}
+
+export const tiktokOptionsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['baseUrl', 'appKey', 'appSecret', 'accessToken', 'shopCipher', 'skus'],
+  properties: {
+    baseUrl: { type: 'string', format: 'uri', default: 'https://open-api.tiktokglobalshop.com', description: 'Base URL of the TikTok Shop Partner API (or a simulator).' },
+    appKey: { type: 'string', minLength: 1, description: 'App key, sent as the `app_key` query parameter and prefixed to webhook bodies when they are signed.' },
+    appSecret: {
+      description: 'App secret, or [new, old] during a rotation: the first signs requests, either verifies webhooks.',
+      oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
+    },
+    accessToken: { type: 'string', minLength: 1, description: 'Seller access token, sent as `x-tts-access-token`.' },
+    shopCipher: { type: 'string', minLength: 1, description: 'The shop cipher from Get Authorized Shops, sent as `shop_cipher`.' },
+    skus: {
+      type: 'object',
+      description: 'Hub SKU → { productId, skuId, warehouseId? }. A hub SKU missing here is rejected on push.',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['productId', 'skuId'],
+        properties: {
+          productId: { type: 'string', minLength: 1, description: 'TikTok product id.' },
+          skuId: { type: 'string', minLength: 1, description: 'TikTok SKU id within the product.' },
+          warehouseId: { type: 'string', minLength: 1, description: 'Warehouse to set the quantity in; omit for the default warehouse.' },
+        },
+      },
+    },
+    connections: { type: 'integer', minimum: 1, maximum: 64, default: 8, description: 'Parallel keep-alive connections to the API.' },
+  },
+};

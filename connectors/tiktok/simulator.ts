@@ -1,0 +1,243 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'undici';
+import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
+import { ServerTokenBucket } from '../_kit/rate-window.ts';
+import { safeEqual } from '../_kit/signatures.ts';
+import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
+import {
+  ACCESS_TOKEN_HEADER,
+  Codes,
+  INVENTORY_SEARCH_PATH,
+  MAX_SKUS_PER_PRODUCT,
+  ORDER_STATUS_CHANGE,
+  ORDERS_PATH,
+  type InventorySearchData,
+  type TiktokOrder,
+  type TiktokWebhook,
+} from './api.ts';
+import type { TiktokOptions } from './options.ts';
+import { signRequest, signWebhook } from './request-signature.ts';
+
+export interface TiktokSimulatorOptions extends SimulatorOptions {
+  appKey?: string;
+  appSecret?: string;
+  accessToken?: string;
+  shopCipher?: string;
+  /** SKUs per product when the simulator creates products for hub SKUs. Default 2. */
+  skusPerProduct?: number;
+}
+
+export interface TiktokSimulator extends SimulatorHandle<TiktokOptions> {
+  /** Product id holding a hub SKU. */
+  productOf(sku: string): string | undefined;
+  /** Calls made to the inventory update endpoint. */
+  inventoryUpdates(): number;
+  /** Cancels an order, as when the buyer cancels before shipment. */
+  cancelOrder(orderId: string): void;
+}
+
+interface Sku {
+  hubSku: string;
+  id: string;
+  productId: string;
+  sellerSku: string;
+  quantity: number;
+}
+
+const WAREHOUSE_ID = '7068517275539719942';
+/** TikTok rejects a request whose timestamp is more than 5 minutes off. */
+const TIMESTAMP_TOLERANCE_SEC = 300;
+
+export async function startTiktokSimulator(options: TiktokSimulatorOptions = {}): Promise<TiktokSimulator> {
+  const appKey = options.appKey ?? '6abcsim01';
+  const appSecret = options.appSecret ?? randomBytes(20).toString('hex');
+  const accessToken = options.accessToken ?? `TTP_${randomBytes(16).toString('base64url')}`;
+  const shopCipher = options.shopCipher ?? 'ROW_sim-shop-cipher';
+  const perProduct = options.skusPerProduct ?? 2;
+  const rate = options.rateLimit ?? { perSecond: 50, burst: 50 };
+  const bucket = new ServerTokenBucket(rate.perSecond, rate.burst);
+
+  const byHub = new Map<string, Sku>();
+  const byId = new Map<string, Sku>();
+  const products = new Map<string, Sku[]>();
+  const orders = new Map<string, TiktokOrder>();
+  let counter = 1_729_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 1e9)) * 1000n;
+  const id = (): string => String((counter += 1n));
+  let itemsWritten = 0;
+  let updateCalls = 0;
+  let webhookTarget: string | undefined;
+  let lastProduct: string | undefined;
+
+  const ensure = (hubSku: string, quantity = 0): Sku => {
+    const existing = byHub.get(hubSku);
+    if (existing) return existing;
+    if (!lastProduct || (products.get(lastProduct)?.length ?? 0) >= perProduct) {
+      lastProduct = id();
+      products.set(lastProduct, []);
+    }
+    const sku: Sku = { hubSku, id: id(), productId: lastProduct, sellerSku: `TT-${hubSku}`, quantity };
+    products.get(lastProduct)!.push(sku);
+    byHub.set(hubSku, sku);
+    byId.set(sku.id, sku);
+    return sku;
+  };
+  for (const [sku, qty] of Object.entries(options.skus ?? {})) ensure(sku, qty);
+
+  const envelope = (status: number, code: number, message: string, data: unknown = {}): SimResponse => ({
+    status,
+    body: { code, message, data, request_id: randomUUID().replace(/-/g, '').toUpperCase() },
+  });
+
+  /** Checks what every call must carry, in TikTok's order: app key, timestamp, sign, access token, shop. */
+  const authenticate = (req: SimRequest): SimResponse | undefined => {
+    const query = Object.fromEntries(req.query);
+    if (query.app_key !== appKey) return envelope(400, Codes.INVALID_PARAMETER, 'Invalid credentials. Invalid `app_key` query parameter.');
+    const timestamp = Number(query.timestamp);
+    if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > TIMESTAMP_TOLERANCE_SEC) {
+      return envelope(400, Codes.INVALID_PARAMETER, 'Invalid timestamp. The value of the `timestamp` query parameter must not be earlier than 5 minutes before the current time.');
+    }
+    if (!query.sign) return envelope(400, Codes.INVALID_PARAMETER, 'Missing credentials. The request does not include a required signature in the query.');
+    const expected = signRequest(appSecret, req.path, query, req.rawBody.toString('utf8'));
+    if (!safeEqual(expected, query.sign)) return envelope(401, Codes.INVALID_SIGNATURE, 'Invalid signature. Please check your signature.');
+    if (req.headers[ACCESS_TOKEN_HEADER] !== accessToken) return envelope(401, Codes.ACCESS_TOKEN_INVALID, 'Invalid credentials. The `x-tts-access-token` header is invalid.');
+    if (query.shop_cipher !== shopCipher) return envelope(400, Codes.INVALID_PARAMETER, 'Invalid identifier. The `shop_cipher` query parameter is invalid.');
+    return undefined;
+  };
+
+  const updateInventory = (productId: string, body: unknown): SimResponse => {
+    updateCalls += 1;
+    const skus = products.get(productId);
+    if (!skus) return envelope(200, Codes.PRODUCT_NOT_FOUND, `Product ${productId} does not exist.`);
+    const list = (body as { skus?: unknown } | undefined)?.skus;
+    if (!Array.isArray(list) || list.length === 0) return envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. `skus` is required.');
+    if (list.length > MAX_SKUS_PER_PRODUCT) return envelope(400, Codes.INVALID_PARAMETER, `Invalid parameter. \`skus\` must not have more than ${MAX_SKUS_PER_PRODUCT} items.`);
+    const writes: Array<[Sku, number]> = [];
+    for (const raw of list as Array<{ id?: unknown; inventory?: Array<{ warehouse_id?: unknown; quantity?: unknown }> }>) {
+      const sku = typeof raw.id === 'string' ? byId.get(raw.id) : undefined;
+      if (!sku || sku.productId !== productId) return envelope(200, Codes.PRODUCT_NOT_FOUND, `SKU ${String(raw.id)} does not exist in product ${productId}.`);
+      const entry = Array.isArray(raw.inventory) && raw.inventory.length === 1 ? raw.inventory[0] : undefined;
+      if (!entry || !Number.isInteger(entry.quantity) || (entry.quantity as number) < 0 || (entry.quantity as number) > 99_999) {
+        return envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. `inventory.quantity` must be an integer between 0 and 99999.');
+      }
+      if (entry.warehouse_id !== undefined && entry.warehouse_id !== WAREHOUSE_ID) return envelope(400, Codes.INVALID_PARAMETER, `Invalid parameter. Unknown warehouse ${String(entry.warehouse_id)}.`);
+      writes.push([sku, entry.quantity as number]);
+    }
+    // TikTok validates the whole request before changing anything.
+    for (const [sku, quantity] of writes) sku.quantity = quantity;
+    itemsWritten += writes.length;
+    return { ...envelope(200, Codes.OK, 'Success'), wrote: true };
+  };
+
+  const route = (req: SimRequest): SimResponse => {
+    const refused = authenticate(req);
+    if (refused) return refused;
+    const slot = bucket.take();
+    if (!slot.ok) return envelope(429, Codes.RATE_LIMITED, 'Too many requests. Please retry later.');
+
+    const update = /^\/product\/202309\/products\/([^/]+)\/inventory\/update$/.exec(req.path);
+    if (req.method === 'POST' && update) return updateInventory(decodeURIComponent(update[1]!), req.json);
+    if (req.method === 'POST' && req.path === INVENTORY_SEARCH_PATH) {
+      const ids = ((req.json as { sku_ids?: string[] } | undefined)?.sku_ids ?? []).filter((skuId) => byId.has(skuId));
+      const grouped = new Map<string, Sku[]>();
+      for (const skuId of ids) {
+        const sku = byId.get(skuId)!;
+        grouped.set(sku.productId, [...(grouped.get(sku.productId) ?? []), sku]);
+      }
+      const data: InventorySearchData = {
+        inventory: [...grouped].map(([productId, skus]) => ({
+          product_id: productId,
+          skus: skus.map((s) => ({
+            id: s.id,
+            seller_sku: s.sellerSku,
+            total_available_quantity: s.quantity,
+            warehouse_inventory: [{ warehouse_id: WAREHOUSE_ID, available_quantity: s.quantity }],
+          })),
+        })),
+      };
+      return envelope(200, Codes.OK, 'Success', data);
+    }
+    if (req.method === 'GET' && req.path === ORDERS_PATH) {
+      const ids = (req.query.get('ids') ?? '').split(',').filter(Boolean);
+      if (ids.length === 0 || ids.length > 50) return envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. `ids` must hold 1 to 50 order ids.');
+      return envelope(200, Codes.OK, 'Success', { orders: ids.map((orderId) => orders.get(orderId)).filter(Boolean) });
+    }
+    return envelope(404, 36009009, 'Invalid path. The requested path does not exist.');
+  };
+
+  const server = await startSimServer({
+    port: options.port,
+    latency: options.latency,
+    route,
+    downResponse: envelope(503, Codes.INTERNAL, 'Internal error. Please retry later.'),
+    throttleResponse: (retryAfterMs) => ({
+      ...envelope(429, Codes.RATE_LIMITED, 'Too many requests. Please retry later.'),
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+    }),
+  });
+
+  const deliver = async (payload: TiktokWebhook): Promise<void> => {
+    if (!webhookTarget) throw new Error('TikTok simulator: no webhook target set');
+    const body = JSON.stringify(payload);
+    const res = await request(webhookTarget, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: signWebhook(appSecret, appKey, body) },
+      body,
+    });
+    await res.body.dump();
+    if (res.statusCode >= 300) throw new Error(`TikTok simulator: webhook answered ${res.statusCode}`);
+  };
+
+  const statusChange = (order: TiktokOrder, status: TiktokOrder['status']): TiktokWebhook => ({
+    type: ORDER_STATUS_CHANGE,
+    tts_notification_id: id(),
+    shop_id: '7494000000000000001',
+    timestamp: Math.floor(Date.now() / 1000),
+    data: { order_id: order.id, order_status: status, is_on_hold_order: false, update_time: order.update_time },
+  });
+
+  return {
+    url: server.url,
+    connectorOptions(hubSkus) {
+      const skus: TiktokOptions['skus'] = {};
+      for (const hubSku of hubSkus) {
+        const sku = ensure(hubSku);
+        skus[hubSku] = { productId: sku.productId, skuId: sku.id };
+      }
+      return { baseUrl: server.url, appKey, appSecret, accessToken, shopCipher, skus };
+    },
+    shown: (sku) => byHub.get(sku)?.quantity,
+    setShown(sku, quantity) {
+      ensure(sku, quantity).quantity = quantity;
+    },
+    stats: () => ({ ...server.counters, itemsWritten }),
+    setFault: server.setFault,
+    setWebhookTarget(url) {
+      webhookTarget = url;
+    },
+    productOf: (sku) => byHub.get(sku)?.productId,
+    inventoryUpdates: () => updateCalls,
+    cancelOrder(orderId) {
+      const order = orders.get(orderId);
+      if (order) order.status = 'CANCELLED';
+    },
+    async placeOrder(lines, delivery: WebhookDelivery = {}) {
+      const now = Math.floor(Date.now() / 1000);
+      const order: TiktokOrder = { id: id().slice(-18), status: 'AWAITING_SHIPMENT', create_time: now, update_time: now, line_items: [] };
+      for (const line of lines) {
+        const sku = ensure(line.sku);
+        sku.quantity = Math.max(0, sku.quantity - line.qty);
+        // One line item per unit sold, as TikTok lists them.
+        for (let unit = 0; unit < line.qty; unit++) {
+          order.line_items.push({ id: id(), product_id: sku.productId, sku_id: sku.id, seller_sku: sku.sellerSku, sku_name: line.sku, display_status: 'AWAITING_SHIPMENT' });
+        }
+      }
+      orders.set(order.id, order);
+      // Checkout then payment: UNPAID → AWAITING_SHIPMENT. Normally the paid status is what arrives; out of order,
+      // the paid status overtakes the earlier UNPAID notification.
+      const sequence = delivery.outOfOrder ? [statusChange(order, 'AWAITING_SHIPMENT'), statusChange(order, 'UNPAID')] : [statusChange(order, 'AWAITING_SHIPMENT')];
+      for (let i = 0; i < (delivery.times ?? 1); i++) for (const payload of sequence) await deliver(payload);
+      return { orderId: order.id };
+    },
+    close: server.close,
+  };
+}
