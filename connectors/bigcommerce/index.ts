@@ -1,0 +1,300 @@
+import {
+  defineConnector,
+  RejectedError,
+  RetryableError,
+  ThrottledError,
+  WebhookPayloadError,
+  WebhookSignatureError,
+  type InventoryEvent,
+  type OrderLine,
+  type PushResult,
+  type StockUpdate,
+} from '../../core/sdk.ts';
+import { createHttpClient, headerValue, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
+import { secretList } from '../_kit/signatures.ts';
+import { verifyStandardWebhook } from '../_kit/standard-webhooks.ts';
+import {
+  absoluteAdjustmentPath,
+  AUTH_HEADER,
+  DEFAULT_BASE_URL,
+  MAX_ITEMS,
+  ORDER_STATUS,
+  orderPath,
+  orderProductsPath,
+  REQUESTS_LEFT_HEADER,
+  RESET_MS_HEADER,
+  STOCK_RETURNED_STATUSES,
+  type AbsoluteAdjustment,
+  type AdjustmentItem,
+  type OrderWebhook,
+  type V2Order,
+  type V2OrderProduct,
+  type V3Error,
+} from './api.ts';
+import { bigCommerceOptionsSchema, type BigCommerceOptions, type BigCommerceSkuMapping } from './options.ts';
+
+const ORDER_SCOPES = new Set(['store/order/created', 'store/order/updated', 'store/order/statusUpdated']);
+const PRODUCTS_PAGE = 250;
+
+interface Target {
+  update: StockUpdate;
+  item: AdjustmentItem;
+}
+
+/** What the last response said about the store's shared request quota. */
+interface QuotaState {
+  left: number;
+  resetAt: number;
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+function identifier(mapping: BigCommerceSkuMapping, hubSku: string): { variant_id: number } | { product_id: number } | { sku: string } {
+  if (mapping.variantId !== undefined) return { variant_id: mapping.variantId };
+  if (mapping.productId !== undefined) return { product_id: mapping.productId };
+  return { sku: mapping.sku ?? hubSku };
+}
+
+/** The item index a 422 error key points at (`items.3.variant_id`, `items[3]`), if any. */
+function itemIndex(key: string): number | undefined {
+  const match = /^items(?:\.|\[)(\d+)/.exec(key);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** RFC 2822 dates from the v2 API into ISO 8601. */
+function rfc2822ToIso(value: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new WebhookPayloadError(`order date ${JSON.stringify(value)} is not a date`);
+  return new Date(time).toISOString();
+}
+
+export default defineConnector<BigCommerceOptions>({
+  name: 'bigcommerce',
+  contractVersion: 1,
+  optionsSchema: bigCommerceOptionsSchema,
+  capabilities: {
+    maxBatchSize: MAX_ITEMS,
+    // Standard/Plus stores get 150 requests per 30 s window. A bucket of 5 refilled at 4.8/s lets
+    // through at most 5 + 4.8 × 30 = 149 requests in any 30 s, so it can never exceed the quota;
+    // other apps share that quota, which the connector watches through X-Rate-Limit-Requests-Left.
+    rateLimit: { perSecond: 4.8, burst: 5 },
+    quantityMode: 'absolute',
+    maxConcurrency: 2,
+  },
+  create(options, context) {
+    const http = createHttpClient(options.baseUrl ?? DEFAULT_BASE_URL, { connections: options.connections ?? 4 });
+    const headers = { [AUTH_HEADER]: options.accessToken };
+    const locationId = options.locationId ?? 1;
+    const secrets = secretList(options.webhookSecret);
+    const lowWater = options.lowQuotaThreshold ?? 10;
+    const reason = options.reason ?? 'stockrelay sync';
+    let quota: QuotaState | undefined;
+
+    // Order lines carry variant_id, product_id and sku: map each back to the hub SKU it was mapped from.
+    const byVariant = new Map<number, string>();
+    const byProduct = new Map<number, string>();
+    const byStoreSku = new Map<string, string>();
+    for (const [sku, m] of Object.entries(options.skus)) {
+      if (m.variantId !== undefined) byVariant.set(m.variantId, sku);
+      else if (m.productId !== undefined) byProduct.set(m.productId, sku);
+      else byStoreSku.set(m.sku ?? sku, sku);
+    }
+
+    const remember = (res: HttpResponse): void => {
+      const left = Number(headerValue(res.headers, REQUESTS_LEFT_HEADER));
+      const resetMs = Number(headerValue(res.headers, RESET_MS_HEADER));
+      if (Number.isFinite(left) && Number.isFinite(resetMs)) quota = { left, resetAt: Date.now() + resetMs };
+    };
+
+    /** Spends the store's remaining quota evenly over what is left of the window, and skips a call sure to get 429. */
+    const pace = async (signal: AbortSignal): Promise<void> => {
+      if (!quota) return;
+      const untilReset = quota.resetAt - Date.now();
+      if (untilReset <= 0 || quota.left > lowWater) return;
+      if (quota.left <= 0) throw new ThrottledError('bigcommerce request quota used up for this window', { retryAfterMs: untilReset });
+      const gap = Math.ceil(untilReset / (quota.left + 1));
+      quota = { ...quota, left: quota.left - 1 };
+      await sleep(gap, signal);
+    };
+
+    const judge = (res: HttpResponse, what: string): void => {
+      remember(res);
+      if (res.status === 429) {
+        const resetMs = Number(headerValue(res.headers, RESET_MS_HEADER));
+        throw new ThrottledError(`bigcommerce answered 429 to ${what}`, { retryAfterMs: Number.isFinite(resetMs) ? resetMs : retryAfterMs(res.headers, 1000) });
+      }
+      if (res.status === 401 || res.status === 403) throw new RejectedError(`bigcommerce refused the access token (${res.status})`);
+      if (res.status >= 500) throw new RetryableError(`bigcommerce answered ${res.status} to ${what}`);
+    };
+
+    const get = async <T>(path: string, signal: AbortSignal): Promise<HttpResponse & { body: T }> => {
+      await pace(signal);
+      const res = await http.request({ method: 'GET', path, headers, signal });
+      judge(res, `GET ${path}`);
+      return res as HttpResponse & { body: T };
+    };
+
+    const fetchOrder = async (orderId: string, signal: AbortSignal): Promise<{ order: V2Order; products: V2OrderProduct[] }> => {
+      const orderRes = await get<V2Order>(orderPath(options.storeHash, orderId), signal);
+      // A fresh order can be briefly invisible to the API: 404 is worth BigCommerce's retry, not a dead letter.
+      if (orderRes.status === 404) throw new RetryableError(`bigcommerce has no order ${orderId} yet`);
+      if (orderRes.status !== 200) throw new RetryableError(`bigcommerce answered ${orderRes.status} for order ${orderId}`);
+      const products: V2OrderProduct[] = [];
+      for (let page = 1; ; page += 1) {
+        const res = await get<V2OrderProduct[]>(`${orderProductsPath(options.storeHash, orderId)}?limit=${PRODUCTS_PAGE}&page=${page}`, signal);
+        if (res.status === 204) break;
+        if (res.status !== 200 || !Array.isArray(res.body)) throw new RetryableError(`bigcommerce answered ${res.status} for the products of order ${orderId}`);
+        products.push(...res.body);
+        if (res.body.length < PRODUCTS_PAGE) break;
+      }
+      return { order: orderRes.body, products };
+    };
+
+    const adjust = async (targets: readonly Target[], signal: AbortSignal): Promise<Map<number, string> | undefined> => {
+      await pace(signal);
+      const path = absoluteAdjustmentPath(options.storeHash);
+      const body: AbsoluteAdjustment = { reason, items: targets.map((t) => t.item) };
+      const res = await http.request({ method: 'PUT', path, headers, body, signal });
+      judge(res, 'the absolute adjustment');
+      if (res.status >= 200 && res.status < 300) return undefined;
+      const error = res.body as V3Error | undefined;
+      const refused = new Map<number, string>();
+      if (res.status === 422 || res.status === 400) {
+        for (const [key, message] of Object.entries(error?.errors ?? {})) {
+          const index = itemIndex(key);
+          if (index !== undefined && index < targets.length && !refused.has(index)) refused.set(index, `${key}: ${message}`);
+        }
+      }
+      // An error that names no item (payload too large, bad location...) will not pass on a resend.
+      if (refused.size === 0) throw new RejectedError(`bigcommerce answered ${res.status} to the absolute adjustment: ${error?.title ?? JSON.stringify(res.body)}`);
+      return refused;
+    };
+
+    return {
+      async push(updates, signal): Promise<PushResult[]> {
+        if (updates.length > MAX_ITEMS) throw new RejectedError(`bigcommerce takes at most ${MAX_ITEMS} items per adjustment, got ${updates.length}`);
+        const results: PushResult[] = [];
+        let pending: Target[] = [];
+        for (const update of updates) {
+          const mapping = options.skus[update.sku];
+          if (!mapping) results.push({ sku: update.sku, status: 'rejected', reason: `no BigCommerce item is mapped to SKU ${update.sku}` });
+          else pending.push({ update, item: { location_id: locationId, ...identifier(mapping, update.sku), quantity: update.quantity } });
+        }
+        // The adjustment is all-or-nothing: refused items are taken out and the rest sent once more.
+        for (let round = 0; pending.length > 0; round += 1) {
+          const refused = await adjust(pending, signal);
+          if (!refused) {
+            for (const t of pending) results.push({ sku: t.update.sku, status: 'ok', quantity: t.update.quantity });
+            break;
+          }
+          const rest: Target[] = [];
+          pending.forEach((t, i) => {
+            const why = refused.get(i);
+            if (why) results.push({ sku: t.update.sku, status: 'rejected', reason: why });
+            else rest.push(t);
+          });
+          if (round >= 1) {
+            for (const t of rest) results.push({ sku: t.update.sku, status: 'retry', reason: 'adjustment refused because of other items in it' });
+            break;
+          }
+          pending = rest;
+        }
+        return results;
+      },
+
+      async handleWebhook(request, signal) {
+        const verdict = verifyStandardWebhook(secrets, request.headers, request.rawBody, { toleranceSeconds: options.webhookToleranceSeconds });
+        if (!verdict.ok) throw new WebhookSignatureError(verdict.reason);
+        let payload: OrderWebhook;
+        try {
+          payload = JSON.parse(request.rawBody.toString('utf8')) as OrderWebhook;
+        } catch (err) {
+          throw new WebhookPayloadError('body is not JSON', { cause: err });
+        }
+        if (!ORDER_SCOPES.has(payload?.scope)) return { events: [] };
+        const rawId = payload.data?.id;
+        if (payload.data?.type !== 'order' || (typeof rawId !== 'number' && typeof rawId !== 'string') || !/^\d+$/.test(String(rawId))) {
+          throw new WebhookPayloadError('data.type "order" and a numeric data.id are required');
+        }
+        const orderId = String(rawId);
+        // The webhook holds only the id: the lines come from the orders API.
+        const { order, products } = await fetchOrder(orderId, signal);
+        if (order.status_id === ORDER_STATUS.incomplete) return { events: [] };
+        const totals = new Map<string, number>();
+        for (const line of products) {
+          const sku = byVariant.get(line.variant_id) ?? byProduct.get(line.product_id) ?? byStoreSku.get(line.sku) ?? (line.sku || undefined);
+          if (!sku) {
+            context.logger.debug('order line without SKU ignored', { orderId, name: line.name });
+            continue;
+          }
+          if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw new WebhookPayloadError(`line ${sku} has no positive integer quantity`);
+          totals.set(sku, (totals.get(sku) ?? 0) + line.quantity);
+        }
+        if (totals.size === 0) return { events: [] };
+        const lines: OrderLine[] = [...totals].map(([sku, qty]) => ({ sku, qty }));
+        const confirmed: InventoryEvent = {
+          id: `${context.channelId}:order:${orderId}:confirmed`,
+          type: 'order.confirmed',
+          channel: context.channelId,
+          occurredAt: rfc2822ToIso(order.date_created),
+          orderId,
+          lines,
+        };
+        if (!STOCK_RETURNED_STATUSES.has(order.status_id)) return { events: [confirmed] };
+        // Cancelled, refunded or declined: both events (ids collapse repeats) so the ledger nets to zero
+        // whichever webhook arrives first.
+        const cancelled: InventoryEvent = {
+          id: `${context.channelId}:order:${orderId}:cancelled`,
+          type: 'order.cancelled',
+          channel: context.channelId,
+          occurredAt: rfc2822ToIso(order.date_modified ?? order.date_created),
+          orderId,
+          lines,
+        };
+        return { events: [confirmed, cancelled] };
+      },
+
+      async fetchQuantities(skus, signal) {
+        // Catalog variants report inventory_level (the total over locations); products mapped by
+        // product id are not read here.
+        const shown = new Map<string, number>();
+        const byId = skus.filter((s) => options.skus[s]?.variantId !== undefined);
+        const byStore = skus.filter((s) => options.skus[s] && options.skus[s]!.variantId === undefined && options.skus[s]!.productId === undefined);
+        const read = async (query: string): Promise<Array<{ id: number; sku: string; inventory_level: number }>> => {
+          const res = await get<{ data?: Array<{ id: number; sku: string; inventory_level: number }> }>(`/stores/${options.storeHash}/v3/catalog/variants?${query}&limit=250`, signal);
+          if (res.status !== 200) throw new RetryableError(`bigcommerce answered ${res.status} to the catalog variants read`);
+          return res.body.data ?? [];
+        };
+        for (let start = 0; start < byId.length; start += 250) {
+          const chunk = byId.slice(start, start + 250);
+          const found = new Map((await read(`id:in=${chunk.map((s) => options.skus[s]!.variantId).join(',')}`)).map((v) => [v.id, v.inventory_level]));
+          for (const sku of chunk) if (found.has(options.skus[sku]!.variantId!)) shown.set(sku, found.get(options.skus[sku]!.variantId!)!);
+        }
+        for (let start = 0; start < byStore.length; start += 250) {
+          const chunk = byStore.slice(start, start + 250);
+          const found = new Map((await read(`sku:in=${chunk.map((s) => encodeURIComponent(options.skus[s]!.sku ?? s)).join(',')}`)).map((v) => [v.sku, v.inventory_level]));
+          for (const sku of chunk) {
+            const level = found.get(options.skus[sku]!.sku ?? sku);
+            if (level !== undefined) shown.set(sku, level);
+          }
+        }
+        return shown;
+      },
+
+      close: () => http.close(),
+    };
+  },
+  simulator: async (options) => (await import('./simulator.ts')).startBigCommerceSimulator(options),
+});

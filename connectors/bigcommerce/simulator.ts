@@ -1,0 +1,231 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { request } from 'undici';
+import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
+import { FixedWindowCounter } from '../_kit/rate-window.ts';
+import { signStandardWebhook, STANDARD_WEBHOOK_HEADERS } from '../_kit/standard-webhooks.ts';
+import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
+import {
+  AUTH_HEADER,
+  MAX_ITEMS,
+  ORDER_STATUS,
+  REQUESTS_LEFT_HEADER,
+  REQUESTS_QUOTA_HEADER,
+  RESET_MS_HEADER,
+  WINDOW_MS_HEADER,
+  type OrderWebhook,
+  type V2Order,
+  type V2OrderProduct,
+  type V3Error,
+} from './api.ts';
+import type { BigCommerceOptions } from './options.ts';
+
+export interface BigCommerceSimulatorOptions extends SimulatorOptions {
+  storeHash?: string;
+  accessToken?: string;
+  /** Standard Webhooks secret (`whsec_<base64>`) the simulator signs with. */
+  webhookSecret?: string;
+  /** Requests per window. Default 150 (Standard/Plus plans); `rateLimit` maps to `burst` per `burst / perSecond` s. */
+  quota?: number;
+  /** Window length in ms. Default 30,000. */
+  windowMs?: number;
+  /** Largest `items` array accepted. Default 2,000. */
+  maxItems?: number;
+}
+
+export interface BigCommerceSimulator extends SimulatorHandle<BigCommerceOptions> {
+  /** Cancels an order as a merchant would: stock goes back and `store/order/statusUpdated` is sent. */
+  cancelOrder(orderId: string): Promise<void>;
+  /** Scope and `webhook-id` of every webhook sent, in order. */
+  sentWebhooks(): ReadonlyArray<{ scope: string; webhookId: string; orderId: number }>;
+}
+
+interface Variant {
+  id: number;
+  productId: number;
+  sku: string;
+  stock: number;
+}
+
+const STATUS_DOC = 'https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes';
+const v3Error = (status: number, title: string, errors?: Record<string, string>): SimResponse => ({ status, body: { status, title, type: STATUS_DOC, ...(errors ? { errors } : {}) } satisfies V3Error });
+const rfc2822 = (date: Date): string => date.toUTCString().replace('GMT', '+0000');
+
+/**
+ * A local BigCommerce store API: absolute inventory adjustments (all-or-nothing, 422 naming the refused items),
+ * catalog variant reads, v2 orders and their products, the per-window request quota with its headers, and
+ * id-only order webhooks signed with Standard Webhooks.
+ */
+export async function startBigCommerceSimulator(options: BigCommerceSimulatorOptions = {}): Promise<BigCommerceSimulator> {
+  const storeHash = options.storeHash ?? 'simstore';
+  const token = options.accessToken ?? 'bc-simulator-token';
+  const webhookSecret = options.webhookSecret ?? `whsec_${Buffer.from('bigcommerce-simulator-signing-key').toString('base64')}`;
+  const quota = options.quota ?? (options.rateLimit ? options.rateLimit.burst : 150);
+  const windowMs = options.windowMs ?? (options.rateLimit ? Math.ceil((options.rateLimit.burst / options.rateLimit.perSecond) * 1000) : 30_000);
+  const maxItems = options.maxItems ?? MAX_ITEMS;
+  const window = new FixedWindowCounter(quota, windowMs);
+  const variants = new Map<number, Variant>();
+  const bySku = new Map<string, Variant>();
+  const orders = new Map<number, { order: V2Order; products: V2OrderProduct[] }>();
+  const sent: Array<{ scope: string; webhookId: string; orderId: number }> = [];
+  let seq = 0;
+  let orderSeq = 100;
+  let itemsWritten = 0;
+  let webhookTarget: string | undefined;
+
+  const ensureSku = (sku: string, stock = 0): Variant => {
+    let variant = bySku.get(sku);
+    if (!variant) {
+      seq += 1;
+      variant = { id: 500 + seq, productId: 100 + seq, sku, stock };
+      variants.set(variant.id, variant);
+      bySku.set(sku, variant);
+    }
+    return variant;
+  };
+  for (const [sku, stock] of Object.entries(options.skus ?? {})) ensureSku(sku, stock);
+
+  const rateHeaders = (remaining: number, resetMs: number): Record<string, string> => ({
+    [REQUESTS_LEFT_HEADER]: String(remaining),
+    [REQUESTS_QUOTA_HEADER]: String(quota),
+    [RESET_MS_HEADER]: String(resetMs),
+    [WINDOW_MS_HEADER]: String(windowMs),
+  });
+
+  const adjustAbsolute = (req: SimRequest): SimResponse => {
+    const body = req.json as { reason?: unknown; items?: unknown } | undefined;
+    if (!body || !Array.isArray(body.items)) return v3Error(422, 'JSON data is missing or invalid', { items: 'items is required' });
+    if (body.items.length > maxItems) return v3Error(422, `The request contains more than ${maxItems} items`, { items: `at most ${maxItems} items are allowed` });
+    const errors: Record<string, string> = {};
+    const writes: Array<[Variant, number]> = [];
+    (body.items as Array<Record<string, unknown>>).forEach((item, i) => {
+      const ids = ['variant_id', 'product_id', 'sku'].filter((k) => item[k] !== undefined);
+      if (ids.length !== 1) return void (errors[`items.${i}`] = 'exactly one of sku, variant_id or product_id is required');
+      if (item.location_id !== 1) return void (errors[`items.${i}.location_id`] = `location ${String(item.location_id)} does not exist`);
+      if (!Number.isInteger(item.quantity) || (item.quantity as number) < 0) return void (errors[`items.${i}.quantity`] = 'quantity must be a non-negative integer');
+      const key = ids[0]!;
+      const variant = key === 'variant_id' ? variants.get(Number(item.variant_id))
+        : key === 'sku' ? bySku.get(String(item.sku))
+        : [...variants.values()].find((v) => v.productId === Number(item.product_id));
+      if (!variant) return void (errors[`items.${i}.${key}`] = `inventory item with ${key} ${String(item[key])} was not found`);
+      writes.push([variant, item.quantity as number]);
+    });
+    // All or nothing: a refused item stops the whole adjustment.
+    if (Object.keys(errors).length > 0) return v3Error(422, 'JSON data is missing or invalid', errors);
+    for (const [variant, quantity] of writes) variant.stock = quantity;
+    itemsWritten += writes.length;
+    return { status: 200, body: { transaction_id: randomUUID() }, wrote: true };
+  };
+
+  const catalogVariants = (req: SimRequest): SimResponse => {
+    const ids = (req.query.get('id:in') ?? '').split(',').filter(Boolean).map(Number);
+    const skus = (req.query.get('sku:in') ?? '').split(',').filter(Boolean);
+    const found = [...ids.map((id) => variants.get(id)), ...skus.map((s) => bySku.get(s))].filter((v): v is Variant => v !== undefined);
+    const data = found.map((v) => ({ id: v.id, product_id: v.productId, sku: v.sku, inventory_level: v.stock }));
+    return { status: 200, body: { data, meta: { pagination: { total: data.length, count: data.length, per_page: 250, current_page: 1, total_pages: 1 } } } };
+  };
+
+  const server = await startSimServer({
+    port: options.port,
+    latency: options.latency,
+    throttleResponse: (retryAfterMs) => ({ status: 429, headers: rateHeaders(0, retryAfterMs), body: { status: 429, title: 'Too many requests', type: STATUS_DOC } }),
+    route(req): SimResponse {
+      const prefix = `/stores/${storeHash}`;
+      if (!req.path.startsWith(`${prefix}/`)) return v3Error(404, 'Store not found');
+      if (req.headers[AUTH_HEADER] !== token) return v3Error(401, 'No valid credentials were found in this request');
+      const slot = window.take();
+      const answer = ((): SimResponse => {
+        if (!slot.ok) return { status: 429, body: { status: 429, title: 'Too many requests', type: STATUS_DOC } };
+        const rest = req.path.slice(prefix.length);
+        if (req.method === 'PUT' && rest === '/v3/inventory/adjustments/absolute') return adjustAbsolute(req);
+        if (req.method === 'GET' && rest === '/v3/catalog/variants') return catalogVariants(req);
+        const order = /^\/v2\/orders\/(\d+)(\/products)?$/.exec(rest);
+        if (req.method === 'GET' && order) {
+          const found = orders.get(Number(order[1]));
+          if (!found) return { status: 404, body: [{ status: 404, message: 'The requested resource was not found.' }] };
+          if (!order[2]) return { status: 200, body: found.order };
+          const limit = Math.min(250, Number(req.query.get('limit') ?? 50));
+          const page = Math.max(1, Number(req.query.get('page') ?? 1));
+          const slice = found.products.slice((page - 1) * limit, page * limit);
+          return slice.length > 0 ? { status: 200, body: slice } : { status: 204 };
+        }
+        return v3Error(404, 'The requested resource was not found');
+      })();
+      return { ...answer, headers: { ...answer.headers, ...rateHeaders(slot.remaining, slot.resetMs) } };
+    },
+  });
+
+  const deliver = async (scope: string, orderId: number, webhookId: string, extra: Partial<OrderWebhook['data']> = {}): Promise<void> => {
+    if (!webhookTarget) throw new Error('bigcommerce simulator: no webhook target set');
+    const now = Math.floor(Date.now() / 1000);
+    const payload: OrderWebhook = {
+      created_at: now,
+      store_id: '1001',
+      producer: `stores/${storeHash}`,
+      scope,
+      data: { type: 'order', id: orderId, ...extra },
+      hash: createHash('sha1').update(`${scope}:${orderId}`).digest('hex'),
+    };
+    const body = JSON.stringify(payload);
+    sent.push({ scope, webhookId, orderId });
+    // A retried message keeps its webhook-id and is signed again with a fresh timestamp.
+    const res = await request(webhookTarget, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [STANDARD_WEBHOOK_HEADERS.id]: webhookId,
+        [STANDARD_WEBHOOK_HEADERS.timestamp]: String(now),
+        [STANDARD_WEBHOOK_HEADERS.signature]: signStandardWebhook(webhookSecret, webhookId, now, body),
+      },
+      body,
+    });
+    await res.body.dump();
+    if (res.statusCode >= 300) throw new Error(`bigcommerce simulator: webhook ${scope} answered ${res.statusCode}`);
+  };
+
+  return {
+    url: server.url,
+    connectorOptions(skus) {
+      const mapping: BigCommerceOptions['skus'] = {};
+      for (const sku of skus) mapping[sku] = { variantId: ensureSku(sku).id };
+      return { baseUrl: server.url, storeHash, accessToken: token, locationId: 1, skus: mapping, webhookSecret };
+    },
+    shown: (sku) => bySku.get(sku)?.stock,
+    setShown(sku, quantity) {
+      ensureSku(sku).stock = quantity;
+    },
+    stats: () => ({ ...server.counters, itemsWritten }),
+    setFault: server.setFault,
+    setWebhookTarget(url) {
+      webhookTarget = url;
+    },
+    sentWebhooks: () => sent,
+    async placeOrder(lines, delivery: WebhookDelivery = {}) {
+      orderSeq += 1;
+      const id = orderSeq;
+      const created = rfc2822(new Date());
+      const products: V2OrderProduct[] = lines.map((line, i) => {
+        const variant = ensureSku(line.sku);
+        variant.stock = Math.max(0, variant.stock - line.qty);
+        return { id: id * 100 + i, order_id: id, product_id: variant.productId, variant_id: variant.id, sku: line.sku, quantity: line.qty, name: line.sku };
+      });
+      orders.set(id, { order: { id, date_created: created, date_modified: created, status_id: ORDER_STATUS.awaitingFulfillment, status: 'Awaiting Fulfillment' }, products });
+      const createdHook = { scope: 'store/order/created', webhookId: `msg_${randomUUID()}` };
+      const updatedHook = { scope: 'store/order/updated', webhookId: `msg_${randomUUID()}` };
+      const sequence = delivery.outOfOrder ? [updatedHook, createdHook] : [createdHook];
+      for (let i = 0; i < (delivery.times ?? 1); i++) for (const hook of sequence) await deliver(hook.scope, id, hook.webhookId);
+      return { orderId: String(id) };
+    },
+    async cancelOrder(orderId) {
+      const found = orders.get(Number(orderId));
+      if (!found) throw new Error(`bigcommerce simulator: no order ${orderId}`);
+      const previous = found.order.status_id;
+      found.order = { ...found.order, status_id: ORDER_STATUS.cancelled, status: 'Cancelled', date_modified: rfc2822(new Date()) };
+      for (const p of found.products) {
+        const variant = variants.get(p.variant_id);
+        if (variant) variant.stock += p.quantity;
+      }
+      await deliver('store/order/statusUpdated', found.order.id, `msg_${randomUUID()}`, { status: { previous_status_id: previous, new_status_id: ORDER_STATUS.cancelled } });
+    },
+    close: server.close,
+  };
+}
