@@ -10,7 +10,8 @@
  * - Sell Fulfillment `GET /sell/fulfillment/v1/order/{orderId}` → {@link EbayOrder}.
  * - Notification `GET /commerce/notification/v1/public_key/{public_key_id}` → {@link EbayPublicKey}.
  * - Auth: `Authorization: Bearer <access token>`; 401 with error 1001 otherwise.
- * - Throttle: 429 with error 2001 (daily call quota per API); the Retry-After header is honoured when present.
+ * - Throttle: 429 with error 2001 when the app's call quota for the API is used up; eBay documents no Retry-After
+ *   (the simulator sends one only under its `throttle` fault).
  * - Notifications: `POST <endpoint>` body {@link EbayNotification} (topic `ORDER_CONFIRMATION`, one per line item,
  *   carrying only the order id), header `X-EBAY-SIGNATURE: base64(JSON {@link EbaySignatureHeader})`,
  *   the signature being ECDSA (SHA1 digest, DER, base64) over the raw body with the key named by `kid`.
@@ -24,7 +25,10 @@ export const ORDER_PATH = '/sell/fulfillment/v1/order/';
 export const PUBLIC_KEY_PATH = '/commerce/notification/v1/public_key/';
 export const SIGNATURE_HEADER = 'x-ebay-signature';
 
-/** Requests per bulk call, per the Inventory API reference. */
+/**
+ * Requests per bulk call. The reference is ambiguous ("up to 25 inventory items" in the guide, "up to 25 offers"
+ * in the method page); 25 inventory items is the reading the connector and simulator use.
+ */
 export const MAX_BULK_REQUESTS = 25;
 /** eBay's documented cap: each listing can be revised 250 times per calendar day. */
 export const DAILY_REVISIONS_PER_LISTING = 250;

@@ -67,6 +67,7 @@ function worst(results: PushResult[]): PushResult {
 }
 
 function throwForStatus(res: HttpResponse, what: string): void {
+  // eBay documents no Retry-After on its 429s; one is honoured when present, otherwise a second is assumed.
   if (res.status === 429) throw new ThrottledError(`eBay throttled ${what} (429)`, { retryAfterMs: retryAfterMs(res.headers, 1000) });
   if (res.status === 401 || res.status === 403) throw new RejectedError(`eBay refused the access token for ${what} (${res.status})`);
   if (res.status >= 500) throw new RetryableError(`eBay answered ${res.status} to ${what}`);
@@ -141,7 +142,7 @@ export default defineConnector<EbayOptions>({
         }
         if (sent.length === 0) return results;
 
-        const res = await http.request({ method: 'POST', path: BULK_UPDATE_PATH, headers: { ...auth, 'content-language': 'en-US' }, body, signal });
+        const res = await http.request({ method: 'POST', path: BULK_UPDATE_PATH, headers: auth, body, signal });
         throwForStatus(res, 'bulkUpdatePriceQuantity');
         if (res.status !== 200 && res.status !== 207) {
           const errors = (res.body as { errors?: EbayError[] } | undefined)?.errors;

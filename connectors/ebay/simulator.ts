@@ -195,7 +195,6 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
     if (!slot.ok) {
       return {
         status: 429,
-        headers: { 'retry-after': String(Math.max(1, Math.ceil(slot.retryAfterMs / 1000))) },
         body: { errors: [err(ErrorIds.RATE_LIMITED, 'Too many requests. The request limit has been reached for the resource.', 'REQUEST', 'ACCESS')] },
       };
     }

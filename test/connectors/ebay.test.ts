@@ -118,12 +118,20 @@ describe('eBay connector: pushing quantities', () => {
     await expect(connector.push(updates, signal)).rejects.toBeInstanceOf(RejectedError);
   });
 
-  it('turns a 429 into a ThrottledError carrying the Retry-After delay', async () => {
+  it('turns a 429 into a ThrottledError with a delay', async () => {
     const { connector } = await setup({ rateLimit: { perSecond: 0.5, burst: 1 } });
     await connector.push([update('A', 1)], signal);
     const err = await connector.push([update('A', 2)], signal).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ThrottledError);
     expect((err as ThrottledError).retryAfterMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('honours a Retry-After that comes with a 429', async () => {
+    const { sim, connector } = await setup();
+    sim.setFault({ kind: 'throttle', retryAfterMs: 4000 });
+    const err = await connector.push([update('A', 1)], signal).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ThrottledError);
+    expect((err as ThrottledError).retryAfterMs).toBe(4000);
   });
 
   it('turns an outage into a RetryableError and a bad token into a RejectedError', async () => {
