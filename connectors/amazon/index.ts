@@ -31,6 +31,11 @@ import { createSqsQueue, regionOfQueueUrl } from './sqs-queue.ts';
 import type { AwsCredentials } from './aws-sigv4.ts';
 
 const USER_AGENT = 'stockrelay/0.1 (Language=TypeScript)';
+type Operation = 'patchListingsItem' | 'getListingsItem' | 'getOrder' | 'getOrderItems';
+/** Documented default usage plans (requests per second), until a response's `x-amzn-RateLimit-Limit` says otherwise. */
+const DEFAULT_RATES: Record<Operation, number> = { patchListingsItem: PATCH_RATE.perSecond, getListingsItem: 5, getOrder: 0.5, getOrderItems: 0.5 };
+/** Longest wait a run of 429s can grow to: beyond a minute, the usage plan itself is the problem. */
+const MAX_THROTTLE_WAIT_MS = 60_000;
 /** SQS hands out at most 10 messages per receive. */
 const SQS_MAX_MESSAGES = 10;
 
@@ -67,13 +72,17 @@ export default defineConnector<AmazonOptions>({
     const hubSkuBySellerSku = new Map(Object.entries(options.listings).map(([hubSku, listing]) => [listing.sellerSku, hubSku]));
     const listingPath = (sellerSku: string): string =>
       `${LISTINGS_PATH}/${encodeURIComponent(options.sellerId)}/${encodeURIComponent(sellerSku)}?marketplaceIds=${encodeURIComponent(options.marketplaceId)}`;
-    // The usage plan Amazon last reported; a 429 carries no Retry-After, so one token's refill time is the wait.
-    let knownRate = PATCH_RATE.perSecond;
+    // Per operation, the usage plan Amazon last reported: a 429 carries no Retry-After, so one token's refill time is the
+    // first wait, doubled for every 429 in a row (capped) so a throttle that outlasts one token does not become a retry storm.
+    const plans = new Map<Operation, { rate: number; throttledInARow: number }>(
+      (Object.keys(DEFAULT_RATES) as Operation[]).map((op) => [op, { rate: DEFAULT_RATES[op], throttledInARow: 0 }]),
+    );
     // Receipt handles of messages whose events were returned; deleted when the host polls again.
     const handedOver: string[] = [];
 
     /** Sends an SP-API request with a current LWA token; a 403 is retried once with a fresh token (revoked or expired early). */
-    const spRequest = async (req: Omit<HttpRequest, 'headers'>): Promise<HttpResponse> => {
+    const spRequest = async (operation: Operation, req: Omit<HttpRequest, 'headers'>): Promise<HttpResponse> => {
+      const plan = plans.get(operation) as { rate: number; throttledInARow: number };
       for (let attempt = 0; ; attempt++) {
         const token = await tokens.get(req.signal);
         const res = await sp.request({ ...req, headers: { 'x-amz-access-token': token, 'user-agent': USER_AGENT } });
@@ -83,8 +92,13 @@ export default defineConnector<AmazonOptions>({
         }
         if (res.status === 403) throw new RejectedError(`amazon refused the access token: ${describeErrors(res.body)}`);
         const rate = Number(headerValue(res.headers, RATE_LIMIT_HEADER));
-        if (Number.isFinite(rate) && rate > 0) knownRate = rate;
-        if (res.status === 429) throw new ThrottledError(`amazon answered 429: ${describeErrors(res.body)}`, { retryAfterMs: Math.ceil(1000 / knownRate) });
+        if (Number.isFinite(rate) && rate > 0) plan.rate = rate;
+        if (res.status === 429) {
+          plan.throttledInARow += 1;
+          const wait = Math.min(MAX_THROTTLE_WAIT_MS, Math.ceil(1000 / plan.rate) * 2 ** Math.min(plan.throttledInARow - 1, 16));
+          throw new ThrottledError(`amazon answered 429: ${describeErrors(res.body)}`, { retryAfterMs: wait });
+        }
+        plan.throttledInARow = 0;
         if (res.status >= 500) throw new RetryableError(`amazon answered ${res.status}: ${describeErrors(res.body)}`);
         return res;
       }
@@ -103,7 +117,7 @@ export default defineConnector<AmazonOptions>({
           },
         ],
       };
-      const res = await spRequest({ method: 'PATCH', path: listingPath(listing.sellerSku), body, signal });
+      const res = await spRequest('patchListingsItem', { method: 'PATCH', path: listingPath(listing.sellerSku), body, signal });
       if (res.status !== 200) return { sku: update.sku, status: 'rejected', reason: `amazon answered ${res.status}: ${describeErrors(res.body)}` };
       const submission = res.body as ListingsItemSubmissionResponse;
       if (submission.status === 'ACCEPTED') return { sku: update.sku, status: 'ok', quantity: update.quantity };
@@ -112,20 +126,20 @@ export default defineConnector<AmazonOptions>({
       return { sku: update.sku, status: 'rejected', reason };
     };
 
-    const getJson = async <T>(path: string, signal: AbortSignal): Promise<T> => {
-      const res = await spRequest({ method: 'GET', path, signal });
+    const getJson = async <T>(operation: Operation, path: string, signal: AbortSignal): Promise<T> => {
+      const res = await spRequest(operation, { method: 'GET', path, signal });
       if (res.status !== 200) throw new RetryableError(`amazon GET ${path.split('?')[0]} answered ${res.status}: ${describeErrors(res.body)}`);
       return (res.body as { payload: T }).payload;
     };
 
     /** The order's lines in hub SKUs, as the events for it; a cancelled order yields its confirmation too so the pair nets out in any arrival order. */
     const orderEvents = async (orderId: string, signal: AbortSignal): Promise<InventoryEvent[]> => {
-      const order = await getJson<SpOrder>(`${ORDERS_PATH}/${encodeURIComponent(orderId)}`, signal);
+      const order = await getJson<SpOrder>('getOrder', `${ORDERS_PATH}/${encodeURIComponent(orderId)}`, signal);
       const quantities = new Map<string, number>();
       let nextToken: string | undefined;
       do {
         const query: string = nextToken ? `?NextToken=${encodeURIComponent(nextToken)}` : '';
-        const page: { OrderItems: OrderItem[]; NextToken?: string } = await getJson(`${ORDERS_PATH}/${encodeURIComponent(orderId)}/orderItems${query}`, signal);
+        const page: { OrderItems: OrderItem[]; NextToken?: string } = await getJson('getOrderItems', `${ORDERS_PATH}/${encodeURIComponent(orderId)}/orderItems${query}`, signal);
         for (const item of page.OrderItems) {
           const hubSku = item.SellerSKU === undefined ? undefined : hubSkuBySellerSku.get(item.SellerSKU);
           if (!hubSku) {
@@ -222,7 +236,7 @@ export default defineConnector<AmazonOptions>({
         for (const sku of skus) {
           const listing = options.listings[sku];
           if (!listing) continue;
-          const res = await spRequest({ method: 'GET', path: `${listingPath(listing.sellerSku)}&includedData=fulfillmentAvailability`, signal });
+          const res = await spRequest('getListingsItem', { method: 'GET', path: `${listingPath(listing.sellerSku)}&includedData=fulfillmentAvailability`, signal });
           if (res.status === 404) continue;
           if (res.status !== 200) throw new RetryableError(`amazon getListingsItem answered ${res.status}: ${describeErrors(res.body)}`);
           const availability = (res.body as { fulfillmentAvailability?: Array<{ fulfillmentChannelCode: string; quantity?: number }> }).fulfillmentAvailability ?? [];

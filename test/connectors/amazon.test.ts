@@ -97,6 +97,20 @@ describe('amazon connector: pushing quantities (Listings Items PATCH)', () => {
     expect((error as ThrottledError).retryAfterMs).toBe(500);
   });
 
+  it('doubles the wait for every 429 in a row, since Amazon names no retry time', async () => {
+    const { sim, connector } = await setup(['S1'], { rateLimit: { perSecond: 10, burst: 1 } });
+    await connector.push([update('S1', 1)], signal);
+    sim.setFault({ kind: 'throttle', retryAfterMs: 1000 });
+    const waits: Array<number | undefined> = [];
+    for (let i = 0; i < 3; i++) waits.push(((await connector.push([update('S1', 2)], signal).catch((err: unknown) => err)) as ThrottledError).retryAfterMs);
+    expect(waits).toEqual([100, 200, 400]);
+    sim.setFault(null);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    await connector.push([update('S1', 3)], signal);
+    sim.setFault({ kind: 'throttle', retryAfterMs: 1000 });
+    expect(((await connector.push([update('S1', 4)], signal).catch((err: unknown) => err)) as ThrottledError).retryAfterMs).toBe(100);
+  });
+
   it('throws ThrottledError while the simulator throttles every request', async () => {
     const { sim, connector } = await setup(['S1']);
     await connector.push([update('S1', 1)], signal);
