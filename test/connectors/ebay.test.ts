@@ -238,6 +238,19 @@ describe('eBay connector: order notifications', () => {
     expect(received.events).toHaveLength(2);
   });
 
+  it('refuses a notification signed under a kid eBay does not know, asking eBay about that kid once', async () => {
+    const { sim, connector } = await setup();
+    const received = await receiveWebhooks(sim, connector);
+    await sim.placeOrder!([{ sku: 'A', qty: 1 }]);
+    const good = received.requests[0]!;
+    const decoded = JSON.parse(Buffer.from(good.headers['x-ebay-signature']!, 'base64').toString()) as Record<string, string>;
+    const forged = { ...good, headers: { ...good.headers, 'x-ebay-signature': Buffer.from(JSON.stringify({ ...decoded, kid: 'invented-kid' })).toString('base64') } };
+    const before = sim.stats().requests ?? 0;
+    await expect(connector.handleWebhook!(forged, signal)).rejects.toBeInstanceOf(WebhookSignatureError);
+    await expect(connector.handleWebhook!(forged, signal)).rejects.toBeInstanceOf(WebhookSignatureError);
+    expect((sim.stats().requests ?? 0) - before).toBe(1);
+  });
+
   it('collapses repeated deliveries of one order into one event id', async () => {
     const { sim, connector } = await setup();
     const received = await receiveWebhooks(sim, connector);
