@@ -25,7 +25,7 @@ import { ListingQueue } from './listing-queue.ts';
 import { etsyOptionsSchema, type EtsyOptions } from './options.ts';
 import { verifyWebhook, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP } from './webhook-signature.ts';
 
-const MAX_BATCH = 10;
+const MAX_BATCH = 5;
 
 function errorText(res: HttpResponse): string {
   const body = res.body as { error?: string } | string | undefined;
@@ -48,7 +48,8 @@ export default defineConnector<EtsyOptions>({
   contractVersion: 1,
   optionsSchema: etsyOptionsSchema,
   capabilities: {
-    // One push groups its SKUs by listing and costs one GET and one PUT per distinct listing.
+    // One push groups its SKUs by listing and costs one GET and one PUT per distinct listing: five listings at
+    // most, ten calls, one second of Etsy's default quota.
     maxBatchSize: MAX_BATCH,
     // Etsy allows 10 requests/s; a push of one listing is two requests, so 5 pushes/s.
     rateLimit: { perSecond: 5, burst: 5 },
@@ -126,8 +127,19 @@ export default defineConnector<EtsyOptions>({
           byListing.set(ref.listingId, group);
         }
         // Listings one after another: each costs two calls, and the per-second limit is small.
-        for (const [listingId, group] of byListing) {
-          results.push(...(await queue.run(String(listingId), () => pushListing(listingId, group, signal))));
+        const pending = [...byListing];
+        for (const [index, [listingId, group]] of pending.entries()) {
+          try {
+            results.push(...(await queue.run(String(listingId), () => pushListing(listingId, group, signal))));
+          } catch (err) {
+            // Throttled after some listings were written: keep what landed and retry only the rest later, so a
+            // push larger than one second's quota still makes progress instead of starting over each time.
+            if (!(err instanceof ThrottledError) || index === 0) throw err;
+            for (const [, rest] of pending.slice(index)) {
+              for (const u of rest) results.push({ sku: u.sku, status: 'retry', reason: err.message, afterMs: err.retryAfterMs });
+            }
+            break;
+          }
         }
         return results;
       },

@@ -86,14 +86,26 @@ export default defineConnector<TiktokOptions>({
           byProduct.set(ref.productId, [...(byProduct.get(ref.productId) ?? []), update]);
         }
         // Products one after another: a throttle answer then stops the push before it spends more calls.
-        for (const [productId, group] of byProduct) {
+        const pending = [...byProduct];
+        for (const [index, [productId, group]] of pending.entries()) {
           const body: InventoryUpdateBody = {
             skus: group.map((u) => {
               const ref = options.skus[u.sku]!;
               return { id: ref.skuId, inventory: [ref.warehouseId ? { warehouse_id: ref.warehouseId, quantity: u.quantity } : { quantity: u.quantity }] };
             }),
           };
-          const verdict = judge(await call('POST', inventoryUpdatePath(productId), {}, body, signal), `inventory update of product ${productId}`);
+          let verdict: Verdict;
+          try {
+            verdict = judge(await call('POST', inventoryUpdatePath(productId), {}, body, signal), `inventory update of product ${productId}`);
+          } catch (err) {
+            // Throttled after some products were written: keep what landed and retry only the rest later, so a
+            // push spanning many products still makes progress instead of starting over each time.
+            if (!(err instanceof ThrottledError) || index === 0) throw err;
+            for (const [, rest] of pending.slice(index)) {
+              for (const u of rest) results.push({ sku: u.sku, status: 'retry', reason: err.message, afterMs: err.retryAfterMs });
+            }
+            break;
+          }
           for (const u of group) results.push(verdict.kind === 'ok' ? { sku: u.sku, status: 'ok', quantity: u.quantity } : { sku: u.sku, status: verdict.kind, reason: verdict.reason });
         }
         return results;

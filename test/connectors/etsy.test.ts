@@ -138,9 +138,17 @@ describe('Etsy connector: pushing quantities', () => {
     expect(sim.shown('A')).toBe(999);
   });
 
-  it('refuses more than 10 items per push before calling Etsy', async () => {
+  it('refuses more than 5 items per push before calling Etsy', async () => {
     const { connector } = await setup();
-    await expect(connector.push(Array.from({ length: 11 }, (_, i) => update(`S${i}`, 1)), signal)).rejects.toBeInstanceOf(RejectedError);
+    await expect(connector.push(Array.from({ length: 6 }, (_, i) => update(`S${i}`, 1)), signal)).rejects.toBeInstanceOf(RejectedError);
+  });
+
+  it('keeps the listings written before a throttle and answers retry for the rest', async () => {
+    const { sim, connector } = await setup({ rateLimit: { perSecond: 0.5, burst: 2 }, productsPerListing: 1 });
+    const results = await connector.push([update('A', 3), update('B', 4)], signal);
+    expect(results).toContainEqual({ sku: 'A', status: 'ok', quantity: 3 });
+    expect(results).toContainEqual({ sku: 'B', status: 'retry', reason: expect.stringContaining('per-second'), afterMs: expect.any(Number) });
+    expect(sim.shown('A')).toBe(3);
   });
 
   it('turns the per-second 429 into a ThrottledError with the retry-after delay', async () => {

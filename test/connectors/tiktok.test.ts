@@ -121,6 +121,14 @@ describe('TikTok connector: pushing quantities', () => {
     expect((err as ThrottledError).retryAfterMs).toBeGreaterThan(0);
   });
 
+  it('keeps the products written before a throttle and answers retry for the rest', async () => {
+    const { sim, connector } = await setup({ rateLimit: { perSecond: 0.5, burst: 1 } });
+    const results = await connector.push([update('A', 3), update('C', 4)], signal);
+    expect(results).toContainEqual({ sku: 'A', status: 'ok', quantity: 3 });
+    expect(results).toContainEqual({ sku: 'C', status: 'retry', reason: expect.stringContaining('36009002'), afterMs: expect.any(Number) });
+    expect(sim.shown('A')).toBe(3);
+  });
+
   it('honours a Retry-After that comes with a throttle answer', async () => {
     const { sim, connector } = await setup();
     sim.setFault({ kind: 'throttle', retryAfterMs: 3000 });
