@@ -73,7 +73,7 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
   const keys = new Map<string, { publicPem: string; privateKey: KeyObject }>();
   let currentKid = '';
   let itemsWritten = 0;
-  let seq = 0;
+  let seq = Math.floor(Math.random() * 1_000_000) * 1000;
   let webhookTarget: string | undefined;
 
   const newKey = (): string => {
@@ -85,9 +85,10 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
   };
   newKey();
 
+  /** A fresh numeric id of exactly `digits` digits (eBay's offer, listing and order ids are digit strings). */
   const nextId = (digits: number): string => {
     seq += 1;
-    return `${Date.now() % 10 ** (digits - 4)}${String(seq).padStart(4, '0')}`.slice(-digits).padStart(digits, '1');
+    return String(10 ** (digits - 1) + (seq % (9 * 10 ** (digits - 1))));
   };
 
   const ensureItem = (hubSku: string, quantity = 0): Item => {
