@@ -86,11 +86,12 @@ export default defineConnector<AmazonOptions>({
       for (let attempt = 0; ; attempt++) {
         const token = await tokens.get(req.signal);
         const res = await sp.request({ ...req, headers: { 'x-amz-access-token': token, 'user-agent': USER_AGENT } });
-        if (res.status === 403 && attempt === 0) {
+        const refused = res.status === 403 || res.status === 401;
+        if (refused && attempt === 0) {
           tokens.invalidate(token);
           continue;
         }
-        if (res.status === 403) throw new RejectedError(`amazon refused the access token: ${describeErrors(res.body)}`);
+        if (refused) throw new RejectedError(`amazon refused the access token: ${describeErrors(res.body)}`);
         const rate = Number(headerValue(res.headers, RATE_LIMIT_HEADER));
         if (Number.isFinite(rate) && rate > 0) plan.rate = rate;
         if (res.status === 429) {

@@ -15,6 +15,17 @@ import {
 import type { AmazonListing, AmazonOptions } from './options.ts';
 import { SimulatedSqsQueue } from './simulated-sqs-queue.ts';
 
+/**
+ * A local SP-API + LWA + SQS for one seller and one marketplace, on one port:
+ * - `POST /auth/o2/token` issues `Atza|` access tokens for the configured client and refresh token (LWA error shapes);
+ * - listings PATCH/GET, `getOrder`, `getOrderItems` check `x-amz-access-token` (403 `Unauthorized` when missing,
+ *   revoked or expired) and each operation's usage plan (429 `QuotaExceeded`, no Retry-After; `x-amzn-RateLimit-Limit`
+ *   on success); `rateLimit` overrides the PATCH plan only;
+ * - `POST /` with `x-amz-target` is the ORDER_CHANGE queue ({@link SimulatedSqsQueue}), SigV4-checked.
+ * Amazon applies an ACCEPTED patch asynchronously; here it is applied at once. A patch for a seller SKU the seller
+ * does not list, or with another product type, answers INVALID with issue codes of the simulator's own
+ * (`NOT_FOUND`, `PRODUCT_TYPE_MISMATCH`): Amazon's exact codes for those cases are not documented.
+ */
 export interface AmazonSimulatorOptions extends SimulatorOptions {
   clientId?: string;
   clientSecret?: string;

@@ -19,6 +19,19 @@ import {
 import type { WalmartOptions } from './options.ts';
 import { basicAuthorization } from './walmart-token.ts';
 
+/**
+ * A local Walmart Marketplace API for one seller:
+ * - `POST /v3/token` (Basic client credentials) issues 15-minute tokens; every call needs `WM_QOS.CORRELATION_ID` and
+ *   `WM_SVC.NAME` (400 `INVALID_REQUEST_HEADER`) and a live `WM_SEC.ACCESS_TOKEN` (401 `UNAUTHORIZED.GMP_GATEWAY_API`);
+ * - `PUT`/`GET /v3/inventory?sku=` one item per call (an array body is refused, 400), token bucket with
+ *   `x-current-token-count` / `x-next-replenish-time` (epoch ms) on every answer, 429 `REQUEST_THRESHOLD_VIOLATED`
+ *   with `Retry-After`; unknown SKU → 404 `CONTENT_NOT_FOUND.GMP_INVENTORY_API`;
+ * - `GET /v3/orders/{purchaseOrderId}`;
+ * - `PO_CREATED` / `PO_LINE_AUTOCANCELLED` deliveries signed as an HMAC subscription signs them (digest of the body
+ *   keyed with the subscription secret, in the `authHeaderName` header).
+ * Error codes follow the documented `{ errors: [{ code, field, description, info, severity, category }] }` shape; the
+ * exact code strings for each case are the simulator's best reading, not a documented list.
+ */
 export interface WalmartSimulatorOptions extends SimulatorOptions {
   clientId?: string;
   clientSecret?: string;
