@@ -92,6 +92,21 @@ describe('walmart connector: pushing quantities (PUT /v3/inventory)', () => {
     expect(sim.stats().tokensIssued).toBe(1);
   });
 
+  it('shares one token request among pushes that start together', async () => {
+    const { sim, connector } = await setup(['S1', 'S2']);
+    await Promise.all([connector.push([update('S1', 1)], signal), connector.push([update('S2', 1)], signal)]);
+    expect(sim.stats().tokensIssued).toBe(1);
+  });
+
+  it('renews the token before it expires instead of waiting for a 401', async () => {
+    const { sim, connector } = await setup(['S1'], { tokenTtlSeconds: 1 });
+    await connector.push([update('S1', 1)], signal);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await connector.push([update('S1', 2)], signal);
+    // Two token calls and two writes: no request was spent on a refused token.
+    expect(sim.stats()).toMatchObject({ tokensIssued: 2, requests: 4 });
+  });
+
   it('fetches a new token when Walmart answers 401 to the current one', async () => {
     const { sim, connector } = await setup(['S1']);
     await connector.push([update('S1', 1)], signal);
