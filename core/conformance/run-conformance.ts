@@ -40,7 +40,7 @@ export interface ConformanceOptions {
 }
 
 /** The batch check needs `maxBatchSize + 1` listed SKUs; beyond this a simulator listing is impractical and the check is skipped. */
-const MAX_LISTED_SKUS = 2000;
+const MAX_LISTED_SKUS = 10_000;
 const DEFAULT_SKUS = ['CONF-SKU-1', 'CONF-SKU-2', 'CONF-SKU-3'];
 const ORDER_SKUS = ['CONF-ORDER-1', 'CONF-ORDER-2'];
 const STARTING_QUANTITY = 100;
@@ -68,7 +68,9 @@ const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
  * and every instance, simulator and server the run started is closed before it resolves.
  * Never throws for a misbehaving connector; its faults are in the report.
  */
-export async function runConformance(definition: ConnectorDefinition, options: ConformanceOptions = {}): Promise<ConformanceReport> {
+export async function runConformance<Options>(plugin: ConnectorDefinition<Options>, options: ConformanceOptions = {}): Promise<ConformanceReport> {
+  // The checks handle options as plain JSON, the way the host does before `create` sees them.
+  const definition = plugin as unknown as ConnectorDefinition;
   const connector = typeof definition?.name === 'string' && definition.name !== '' ? definition.name : '(unnamed)';
   const channelId = `conformance-${connector.replace(/[^a-z0-9_-]+/gi, '-')}`;
   const releases: Array<() => Promise<void> | void> = [];

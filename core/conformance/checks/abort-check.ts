@@ -33,6 +33,9 @@ export async function checkAbort(env: CheckEnvironment, signal: AbortSignal): Pr
     const outcome = await Promise.race([settled, hung]);
     const afterAbort = Math.round(outcome.ms - ABORT_AFTER_MS);
     if (outcome.kind === 'hung') fail(`push had not settled ${afterAbort} ms after its signal aborted: pass the signal to every request and sleep`);
+    if (outcome.kind === 'rejected' && outcome.ms < ABORT_AFTER_MS) {
+      fail(`push rejected before its signal aborted (${describeError(outcome.error)}), so the abort could not be observed`);
+    }
     if (outcome.kind === 'resolved') fail(`push resolved ${afterAbort} ms after its signal aborted (the channel answers after ${SLOW_LATENCY_MS} ms): it must reject when the signal aborts`);
     if (afterAbort > SETTLE_WITHIN_MS) fail(`push rejected only ${afterAbort} ms after its signal aborted; expected within ${SETTLE_WITHIN_MS} ms`);
     return `rejected ${afterAbort} ms after the abort (${describeError(outcome.error)})`;

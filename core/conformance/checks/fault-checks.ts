@@ -20,28 +20,56 @@ async function withFault<T>(simulator: SimulatorHandle, fault: Parameters<Simula
   }
 }
 
-/** While the channel throttles, a push says "retry later" with a delay, as a whole or for every item. */
+/** Longest the throttle check waits, after the fault clears, for the connector to push successfully again. */
+const RECOVERY_SLACK_MS = 1000;
+const RECOVERY_POLL_MS = 100;
+
+/**
+ * While the channel throttles, a push says "retry later" with a delay, as a whole or for every item;
+ * once the throttling stops and the delay has passed, pushes succeed again (a connector may pace
+ * itself by what the channel said, but must not stay stuck).
+ */
 export async function checkThrottle(env: CheckEnvironment, signal: AbortSignal): Promise<string> {
   const instance = requireInstance(env);
   const simulator = requireSimulator(env);
+  const limit = env.definition.capabilities.maxBatchSize;
   const updates = env.updates(env.knownSkus.slice(0, 2));
-  const outcome = await withFault(simulator, { kind: 'throttle', retryAfterMs: THROTTLE_RETRY_AFTER_MS }, () => pushInBatches(instance, updates, env.definition.capabilities.maxBatchSize, signal));
+  const outcome = await withFault(simulator, { kind: 'throttle', retryAfterMs: THROTTLE_RETRY_AFTER_MS }, () => pushInBatches(instance, updates, limit, signal));
+  let waitMs: number;
+  let said: string;
   if (outcome.kind === 'threw') {
     if (outcome.thrown !== 'throttled' && outcome.thrown !== 'retryable') fail(`${describeOutcome(outcome)}: throw ThrottledError with retryAfterMs`);
     if (!(typeof outcome.retryAfterMs === 'number' && outcome.retryAfterMs > 0)) {
       fail(`${describeOutcome(outcome)} without retryAfterMs > 0: pass the channel's Retry-After so the host waits as long as asked`);
     }
-    return `${describeOutcome(outcome)}, retryAfterMs ${outcome.retryAfterMs}`;
+    waitMs = outcome.retryAfterMs;
+    said = `${describeOutcome(outcome)}, retryAfterMs ${outcome.retryAfterMs}`;
+  } else {
+    const { bySku, problems } = matchResults(updates, outcome.results);
+    let longest = 0;
+    for (const update of updates) {
+      const result = bySku.get(update.sku);
+      if (!result) continue;
+      if (result.status !== 'retry') problems.push(`${update.sku}: ${describeResult(result)}, expected retry`);
+      else if (!(typeof result.afterMs === 'number' && result.afterMs > 0)) problems.push(`${update.sku}: retry without afterMs > 0`);
+      else longest = Math.max(longest, result.afterMs);
+    }
+    failIfAny(problems);
+    waitMs = longest;
+    said = 'every item retry with afterMs > 0';
   }
-  const { bySku, problems } = matchResults(updates, outcome.results);
-  for (const update of updates) {
-    const result = bySku.get(update.sku);
-    if (!result) continue;
-    if (result.status !== 'retry') problems.push(`${update.sku}: ${describeResult(result)}, expected retry`);
-    else if (!(typeof result.afterMs === 'number' && result.afterMs > 0)) problems.push(`${update.sku}: retry without afterMs > 0`);
+
+  // The host waits as long as it was told; the connector must then push again.
+  const deadline = performance.now() + Math.min(waitMs, THROTTLE_RETRY_AFTER_MS * 2) + RECOVERY_SLACK_MS;
+  const started = performance.now();
+  for (;;) {
+    const retried = env.updates(env.knownSkus.slice(0, 2));
+    const after = await pushInBatches(instance, retried, limit, signal);
+    const problems = problemsWithOkPush(env, retried, after);
+    if (problems.length === 0) return `${said}; pushes succeed again ${Math.round(performance.now() - started)} ms after the throttling stopped`;
+    if (performance.now() >= deadline || signal.aborted) fail(`${said}, but ${Math.round(performance.now() - started)} ms after the throttling stopped pushes still fail: ${problems.join('; ')}`);
+    await new Promise((resolve) => setTimeout(resolve, RECOVERY_POLL_MS));
   }
-  failIfAny(problems);
-  return `every item retry with afterMs > 0`;
 }
 
 /** While the channel is down, a push is retryable: never ok (nothing was written), never rejected (nothing is wrong with the items). */

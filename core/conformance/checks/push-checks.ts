@@ -48,7 +48,7 @@ export async function checkPushSets(env: CheckEnvironment, signal: AbortSignal):
 export async function checkBatchMaximum(env: CheckEnvironment, signal: AbortSignal): Promise<string> {
   const instance = requireInstance(env);
   const max = env.definition.capabilities.maxBatchSize;
-  const skus = env.batchSkus ?? skip(`needs ${max + 1} listed SKUs, which only a simulator provides`);
+  const skus = env.batchSkus ?? skip(env.simulator ? `maxBatchSize ${max} is more SKUs than the simulator is asked to list` : `needs ${max + 1} listed SKUs, which only a simulator provides`);
   const full = env.updates(skus.slice(0, max));
   const fullProblems = problemsWithOkPush(env, full, await pushOutcome(instance, full, signal));
   if (fullProblems.length > 0) fail(`a push of exactly maxBatchSize (${max}) items: ${fullProblems.join('; ')}`);

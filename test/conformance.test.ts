@@ -1,0 +1,189 @@
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import abortIgnoringConnector from './fixtures/conformance/abort-ignoring-connector.ts';
+import droppingConnector from './fixtures/conformance/dropping-connector.ts';
+import { CHECK_NAMES, type ConformanceReport } from '../core/conformance/conformance-report.ts';
+import { runConformance, type ConformanceOptions } from '../core/conformance/run-conformance.ts';
+import { runTestConnector } from '../core/conformance/test-connector-command.ts';
+import { loadConnectorDefinition } from '../core/plugins/load-connector-definition.ts';
+import type { ConnectorDefinition, SimulatorOptions } from '../core/sdk.ts';
+import { startAcmeSimulator } from '../connectors/_template/simulator.ts';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const CONNECTORS = join(REPO, 'connectors');
+const TEMPLATE = join(CONNECTORS, '_template');
+const run = promisify(execFile);
+
+/**
+ * Simulator settings a connector needs for every check to exercise something: the sandbox lists any
+ * SKU on write unless started strict, and then the per-item check could not provoke a refusal.
+ */
+const SIMULATOR_EXTRAS: Record<string, Record<string, unknown>> = { sandbox: { strictListing: true } };
+
+/** Checks a connector may skip when it lacks the optional member the check exercises. */
+const absentMember = (detail: string): boolean => detail.startsWith('the instance has no');
+
+/** Every check that did not pass, with its detail, so a failing assertion says what is wrong. */
+function notPassed(report: ConformanceReport): string[] {
+  return report.checks.filter((c) => c.status === 'fail' || (c.status === 'skip' && !absentMember(c.detail))).map((c) => `${c.status} ${c.name}: ${c.detail}`);
+}
+
+function statusOf(report: ConformanceReport, name: string): string | undefined {
+  return report.checks.find((c) => c.name === name)?.status;
+}
+
+/** Built-in connector folders (not `_kit`, `_template`): those missing an index or failing to load are listed with the reason. */
+const builtins: Array<{ name: string; definition?: ConnectorDefinition; problem?: string }> = [];
+for (const entry of readdirSync(CONNECTORS, { withFileTypes: true })) {
+  if (!entry.isDirectory() || entry.name.startsWith('_')) continue;
+  if (!existsSync(join(CONNECTORS, entry.name, 'index.ts'))) {
+    builtins.push({ name: entry.name, problem: 'no index.ts yet' });
+    continue;
+  }
+  try {
+    builtins.push({ name: entry.name, definition: await loadConnectorDefinition(entry.name, REPO) });
+  } catch (err) {
+    builtins.push({ name: entry.name, problem: (err as Error).message });
+  }
+}
+
+describe('every connector passes the conformance suite against its simulator', () => {
+  for (const { name, definition, problem } of builtins) {
+    if (!definition) {
+      it.skip(`${name} (does not load: ${problem})`, () => {});
+      continue;
+    }
+    it(name, async () => {
+      const options: ConformanceOptions = SIMULATOR_EXTRAS[name] ? { simulator: SIMULATOR_EXTRAS[name] as SimulatorOptions } : {};
+      const report = await runConformance(definition, options);
+      expect(notPassed(report), `${name} conformance`).toEqual([]);
+    });
+  }
+
+  it('the template (acme)', async () => {
+    const definition = await loadConnectorDefinition('./connectors/_template', REPO);
+    const report = await runConformance(definition);
+    expect(notPassed(report)).toEqual([]);
+  });
+});
+
+describe('the template is a plugin an author can take out of this repo', () => {
+  it('imports only the stockrelay SDK, node built-ins, undici and its own files', () => {
+    const files = readdirSync(TEMPLATE, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const imports = files.flatMap((file) =>
+      [...readFileSync(join(TEMPLATE, file), 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => ({ file, spec: m[1] as string })),
+    );
+    const outside = imports.filter(({ spec }) => !(spec === 'stockrelay' || spec === 'undici' || spec.startsWith('node:') || (spec.startsWith('./') && !spec.includes('..'))));
+    expect(imports.length).toBeGreaterThan(0);
+    expect(outside).toEqual([]);
+  });
+
+  /** Lays out a plugin author's project the way the template's README says: the copy, its package.json, stockrelay and undici installed. */
+  function authorProject(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'stockrelay-plugin-'));
+    const plugin = join(dir, 'my-connector');
+    cpSync(TEMPLATE, plugin, { recursive: true });
+    renameSync(join(plugin, 'package.template.json'), join(plugin, 'package.json'));
+    // Renamed in the copy, so a report naming it proves the copy (not the repo's template) was loaded.
+    const index = join(plugin, 'index.ts');
+    writeFileSync(index, readFileSync(index, 'utf8').replace("name: 'acme'", "name: 'acme-outside'"));
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(REPO, join(dir, 'node_modules', 'stockrelay'), 'dir');
+    symlinkSync(join(REPO, 'node_modules', 'undici'), join(dir, 'node_modules', 'undici'), 'dir');
+    return dir;
+  }
+
+  it('copied to a folder outside the repo, with stockrelay and undici installed, it loads by path and passes', async () => {
+    const dir = authorProject();
+    try {
+      const definition = await loadConnectorDefinition('./my-connector', dir);
+      const report = await runConformance(definition);
+      expect(report.connector).toBe('acme-outside');
+      expect(notPassed(report)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('copied outside the repo, it passes `stockrelay test-connector ./my-connector` run from that folder', async () => {
+    const dir = authorProject();
+    try {
+      const { stdout } = await run(process.execPath, [join(dir, 'node_modules', 'stockrelay', 'bin', 'stockrelay.mjs'), 'test-connector', './my-connector'], {
+        cwd: dir,
+        timeout: 60_000,
+      });
+      expect(stdout).toMatch(/^PASS acme-outside: 11 passed, 0 failed, 1 skipped$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the suite fails connectors that break the contract', () => {
+  it('a connector that drops items fails the push and batch checks', async () => {
+    const report = await runConformance(droppingConnector, { simulator: { strictListing: true } as SimulatorOptions });
+    expect(report.passed).toBe(false);
+    expect(statusOf(report, CHECK_NAMES.pushSets)).toBe('fail');
+    expect(statusOf(report, CHECK_NAMES.batchMaximum)).toBe('fail');
+    expect(report.checks.find((c) => c.name === CHECK_NAMES.pushSets)?.detail).toMatch(/no result for 1 of 3 updates/);
+  });
+
+  it('a connector that ignores the abort signal fails the abort check and only that one', async () => {
+    const report = await runConformance(abortIgnoringConnector, { simulator: { strictListing: true } as SimulatorOptions });
+    expect(report.passed).toBe(false);
+    expect(report.checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual([CHECK_NAMES.abort]);
+  });
+
+  it('every check still runs, and everything is closed, when create throws', async () => {
+    const broken: ConnectorDefinition = {
+      ...droppingConnector,
+      name: 'create-throws',
+      create() {
+        throw new Error('cannot reach the channel');
+      },
+    } as ConnectorDefinition;
+    const report = await runConformance(broken, { simulator: { strictListing: true } as SimulatorOptions });
+    expect(report.checks.map((c) => c.name)).toEqual(Object.values(CHECK_NAMES));
+    expect(report.checks.find((c) => c.name === CHECK_NAMES.create)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/cannot reach the channel/) });
+  });
+});
+
+describe('stockrelay test-connector', () => {
+  it('prints a line per check and exits 0 for a conforming connector', async () => {
+    const lines: string[] = [];
+    const code = await runTestConnector({ spec: './connectors/_template', cwd: REPO, out: (line) => lines.push(line) });
+    expect(code).toBe(0);
+    expect(lines.filter((l) => /^[✓✗–] /.test(l))).toHaveLength(Object.values(CHECK_NAMES).length);
+    expect(lines.at(-1)).toMatch(/^PASS acme: 11 passed, 0 failed, 1 skipped$/);
+  });
+
+  it('exits 1 and shows the failing check with its detail for a broken connector', async () => {
+    const lines: string[] = [];
+    const code = await runTestConnector({ spec: './test/fixtures/conformance/abort-ignoring-connector.ts', cwd: REPO, out: (line) => lines.push(line) });
+    expect(code).toBe(1);
+    expect(lines.find((l) => l.startsWith(`✗ ${CHECK_NAMES.abort}`))).toMatch(/resolved .* after its signal aborted/);
+  });
+
+  it('with --options runs against that endpoint and skips the checks that need a simulator', async () => {
+    const simulator = await startAcmeSimulator({ skus: { 'EP-1': 3, 'EP-2': 4, 'EP-3': 5 }, rateLimit: { perSecond: 1000, burst: 1000 } });
+    const dir = mkdtempSync(join(tmpdir(), 'stockrelay-endpoint-'));
+    try {
+      const file = join(dir, 'acme.json');
+      writeFileSync(file, JSON.stringify({ options: simulator.connectorOptions(['EP-1', 'EP-2', 'EP-3']), skus: ['EP-1', 'EP-2', 'EP-3'] }));
+      const lines: string[] = [];
+      const code = await runTestConnector({ spec: './connectors/_template', optionsFile: file, cwd: REPO, out: (line) => lines.push(line) });
+      expect(code).toBe(0);
+      expect(lines.find((l) => l.startsWith(`✓ ${CHECK_NAMES.pushSets}`))).toBeDefined();
+      expect(lines.find((l) => l.startsWith(`– ${CHECK_NAMES.throttle}`))).toBeDefined();
+      expect(simulator.shown('EP-3')).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await simulator.close();
+    }
+  });
+});
