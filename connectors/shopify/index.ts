@@ -55,7 +55,10 @@ function restoreWaitMs(cost: QueryCost | undefined): number {
 
 /** Turns transport-level answers into the SDK's error classes; returns the parsed GraphQL body on 200. */
 function graphqlBody<Data>(res: HttpResponse, what: string): GraphqlResponse<Data> {
-  if (res.status === 429) throw new ThrottledError(`shopify answered 429 to ${what}`, { retryAfterMs: retryAfterMs(res.headers, 1000) });
+  if (res.status === 429) {
+    const cost = (res.body as GraphqlResponse<Data> | undefined)?.extensions?.cost;
+    throw new ThrottledError(`shopify answered 429 to ${what}`, { retryAfterMs: cost ? restoreWaitMs(cost) : retryAfterMs(res.headers, 1000) });
+  }
   if (res.status === 401 || res.status === 403) throw new RejectedError(`shopify refused the access token (${res.status})`);
   if (res.status >= 500) throw new RetryableError(`shopify answered ${res.status} to ${what}`, { retryAfterMs: res.headers['retry-after'] ? retryAfterMs(res.headers, 1000) : undefined });
   if (res.status !== 200) throw new RejectedError(`shopify answered ${res.status} to ${what}: ${JSON.stringify(res.body)}`);
@@ -102,8 +105,30 @@ export default defineConnector<ShopifyOptions>({
     const skuByVariant = new Map<string, string>();
     for (const [sku, mapping] of Object.entries(options.skus)) if (mapping.variantId) skuByVariant.set(gidTail(mapping.variantId), sku);
 
+    // The bucket belongs to this app and shop alone, so the last throttleStatus, refilled at restoreRate
+    // since, says whether the next call fits; one that cannot is not sent (it would only come back THROTTLED).
+    let bucket: { available: number; maximum: number; restoreRate: number; at: number } | undefined;
+    const remember = (cost: QueryCost | undefined): void => {
+      if (!cost) return;
+      const { currentlyAvailable, maximumAvailable, restoreRate } = cost.throttleStatus;
+      bucket = { available: currentlyAvailable, maximum: maximumAvailable, restoreRate, at: Date.now() };
+    };
+    const ensureRoom = (needed: number, what: string): void => {
+      if (!bucket || !(bucket.restoreRate > 0)) return;
+      const available = Math.min(bucket.maximum, bucket.available + ((Date.now() - bucket.at) / 1000) * bucket.restoreRate);
+      if (available >= needed) return;
+      throw new ThrottledError(`shopify cost bucket holds ${Math.floor(available)} of the ${needed} points ${what} needs`, {
+        retryAfterMs: Math.max(50, Math.ceil(((needed - available) / bucket.restoreRate) * 1000)),
+      });
+    };
+    const lastCost = new Map<string, number>();
+
     const graphql = async <Data>(query: string, variables: unknown, what: string, signal: AbortSignal): Promise<GraphqlResponse<Data>> => {
+      ensureRoom(lastCost.get(what) ?? 1, what);
       const res = await http.request({ method: 'POST', path, headers, body: { query, variables }, signal });
+      const cost = (res.body as GraphqlResponse<Data> | undefined)?.extensions?.cost;
+      remember(cost);
+      if (cost && cost.actualQueryCost !== null) lastCost.set(what, cost.requestedQueryCost);
       return graphqlBody<Data>(res, what);
     };
 

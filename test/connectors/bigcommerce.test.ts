@@ -1,6 +1,8 @@
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import bigcommerce from '../../connectors/bigcommerce/index.ts';
+import { validateConnectorOptions } from '../../core/plugins/validate-connector-options.ts';
+import { parseEvent } from '../../core/events/validate-event.ts';
 import { startBigCommerceSimulator, type BigCommerceSimulator } from '../../connectors/bigcommerce/simulator.ts';
 import type { BigCommerceOptions } from '../../connectors/bigcommerce/options.ts';
 import { startWebhookSink, type WebhookSink } from '../../connectors/_kit/webhook-sink.ts';
@@ -112,6 +114,10 @@ describe('bigcommerce connector against its simulator', () => {
     sim.setShown('BOOT', 21);
     const shown = await connector.fetchQuantities!(['BOOT', 'NOT-MAPPED'], noSignal());
     expect(Object.fromEntries(shown)).toEqual({ BOOT: 21 });
+  });
+
+  it('hands out connector options that satisfy its own options schema', () => {
+    expect(validateConnectorOptions(bigcommerce, sim.connectorOptions(['NEW-SKU']))).toMatchObject({ ok: true });
   });
 });
 
@@ -275,5 +281,11 @@ describe('bigcommerce order webhooks', () => {
       [`bc-test:order:${orderId}:cancelled`, 'order.cancelled'],
     ]);
     expect(delivery?.events[1]).toMatchObject({ lines: [{ sku: 'BOOT', qty: 3 }] });
+  });
+
+  it('only produces events that pass the published event schemas', () => {
+    const events = sink.events();
+    expect(events.length).toBeGreaterThan(0);
+    for (const event of events) expect(parseEvent(JSON.stringify(event), event.type)).toMatchObject({ ok: true });
   });
 });

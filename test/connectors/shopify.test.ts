@@ -1,6 +1,8 @@
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import shopify from '../../connectors/shopify/index.ts';
+import { validateConnectorOptions } from '../../core/plugins/validate-connector-options.ts';
+import { parseEvent } from '../../core/events/validate-event.ts';
 import { startShopifySimulator, type ShopifySimulator } from '../../connectors/shopify/simulator.ts';
 import type { ShopifyOptions } from '../../connectors/shopify/options.ts';
 import { startWebhookSink, type WebhookSink } from '../../connectors/_kit/webhook-sink.ts';
@@ -116,21 +118,46 @@ describe('shopify connector against its simulator', () => {
     expect(shown.get('TEE-S')).toBe(12);
     expect(shown.has('NOT-MAPPED')).toBe(false);
   });
+
+  it('hands out connector options that satisfy its own options schema', () => {
+    expect(validateConnectorOptions(shopify, sim.connectorOptions(['NEW-SKU']))).toMatchObject({ ok: true });
+  });
 });
 
 describe('shopify cost-bucket throttling', () => {
   it('turns THROTTLED into ThrottledError with the time the bucket needs to hold the mutation again', async () => {
     // 10 points held, 10 restored per second: one mutation (10 points) empties it.
     const sim = await startShopifySimulator({ ...fast, costBucket: { restoreRate: 10, maximumAvailable: 10 }, skus: { A: 1 } });
-    const connector = await shopify.create(sim.connectorOptions(['A']), context());
+    const first = await shopify.create(sim.connectorOptions(['A']), context());
+    // A second hub process on the same app and shop: it has not seen the bucket drain.
+    const second = await shopify.create(sim.connectorOptions(['A']), context());
     try {
-      await connector.push([{ sku: 'A', quantity: 2, version: 1 }], noSignal());
-      const err = (await connector.push([{ sku: 'A', quantity: 3, version: 2 }], noSignal()).catch((e: unknown) => e)) as ThrottledError;
+      await first.push([{ sku: 'A', quantity: 2, version: 1 }], noSignal());
+      const err = (await second.push([{ sku: 'A', quantity: 3, version: 2 }], noSignal()).catch((e: unknown) => e)) as ThrottledError;
       expect(err).toBeInstanceOf(ThrottledError);
       expect(err.retryAfterMs).toBeGreaterThan(0);
       expect(err.retryAfterMs).toBeLessThanOrEqual(1000);
       expect(sim.stats().throttled).toBe(1);
       expect(sim.shown('A')).toBe(2);
+    } finally {
+      await first.close?.();
+      await second.close?.();
+      await sim.close();
+    }
+  });
+
+  it('does not send a call the last reported throttleStatus says cannot fit yet', async () => {
+    const sim = await startShopifySimulator({ ...fast, costBucket: { restoreRate: 10, maximumAvailable: 10 }, skus: { A: 1 } });
+    const connector = await shopify.create(sim.connectorOptions(['A']), context());
+    try {
+      await connector.push([{ sku: 'A', quantity: 2, version: 1 }], noSignal());
+      const requests = sim.stats().requests;
+      const err = (await connector.push([{ sku: 'A', quantity: 3, version: 2 }], noSignal()).catch((e: unknown) => e)) as ThrottledError;
+      expect(err).toBeInstanceOf(ThrottledError);
+      expect(err.retryAfterMs).toBeGreaterThan(0);
+      expect(err.retryAfterMs).toBeLessThanOrEqual(1000);
+      expect(sim.stats().requests).toBe(requests);
+      expect(sim.stats().throttled).toBe(0);
     } finally {
       await connector.close?.();
       await sim.close();
@@ -246,5 +273,11 @@ describe('shopify order webhooks', () => {
     const deliveries = sink.deliveries.slice(before);
     expect(deliveries.map((d) => d.headers['x-shopify-topic'])).toEqual(['orders/updated', 'orders/create']);
     expect(new Set(deliveries.flatMap((d) => d.events.map((e) => e.id)))).toEqual(new Set([`shopify-test:order:${orderId}:confirmed`]));
+  });
+
+  it('only produces events that pass the published event schemas', () => {
+    const events = sink.events();
+    expect(events.length).toBeGreaterThan(0);
+    for (const event of events) expect(parseEvent(JSON.stringify(event), event.type)).toMatchObject({ ok: true });
   });
 });

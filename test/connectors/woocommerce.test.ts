@@ -1,6 +1,8 @@
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import woocommerce from '../../connectors/woocommerce/index.ts';
+import { validateConnectorOptions } from '../../core/plugins/validate-connector-options.ts';
+import { parseEvent } from '../../core/events/validate-event.ts';
 import { startWooCommerceSimulator, type WooCommerceSimulator } from '../../connectors/woocommerce/simulator.ts';
 import type { WooCommerceOptions } from '../../connectors/woocommerce/options.ts';
 import { startWebhookSink, type WebhookSink } from '../../connectors/_kit/webhook-sink.ts';
@@ -63,6 +65,18 @@ describe('woocommerce connector against its simulator', () => {
     }
   });
 
+  it('keeps the products batch results when the variations batch of another parent fails', async () => {
+    const mixed = await woocommerce.create({ ...options, skus: { ...options.skus, ORPHAN: { productId: 999999, variationId: 999998 } } }, context());
+    try {
+      const results = await mixed.push([{ sku: 'ORPHAN', quantity: 1, version: 1 }, { sku: 'MUG', quantity: 7, version: 4 }], noSignal());
+      expect(results.find((r) => r.sku === 'ORPHAN')).toMatchObject({ status: 'rejected' });
+      expect(results.find((r) => r.sku === 'MUG')).toMatchObject({ status: 'ok', quantity: 7 });
+      expect(sim.shown('MUG')).toBe(7);
+    } finally {
+      await mixed.close?.();
+    }
+  });
+
   it('rejects a SKU that has no product mapping', async () => {
     const [result] = await connector.push([{ sku: 'NOT-MAPPED', quantity: 1, version: 1 }], noSignal());
     expect(result).toMatchObject({ sku: 'NOT-MAPPED', status: 'rejected', reason: expect.stringContaining('NOT-MAPPED') });
@@ -113,6 +127,10 @@ describe('woocommerce connector against its simulator', () => {
     sim.setShown('CAP-BLUE', 12);
     const shown = await connector.fetchQuantities!(['MUG', 'CAP-BLUE', 'NOT-MAPPED'], noSignal());
     expect(Object.fromEntries(shown)).toEqual({ MUG: 11, 'CAP-BLUE': 12 });
+  });
+
+  it('hands out connector options that satisfy its own options schema', () => {
+    expect(validateConnectorOptions(woocommerce, sim.connectorOptions(['NEW-SKU']))).toMatchObject({ ok: true });
   });
 });
 
@@ -241,5 +259,11 @@ describe('woocommerce order webhooks', () => {
     const deliveries = sink.deliveries.slice(before);
     expect(deliveries.map((d) => d.headers['x-wc-webhook-topic'])).toEqual(['order.updated', 'order.created']);
     expect(new Set(deliveries.flatMap((d) => d.events.map((e) => e.id)))).toEqual(new Set([`woo-test:order:${orderId}:confirmed`]));
+  });
+
+  it('only produces events that pass the published event schemas', () => {
+    const events = sink.events();
+    expect(events.length).toBeGreaterThan(0);
+    for (const event of events) expect(parseEvent(JSON.stringify(event), event.type)).toMatchObject({ ok: true });
   });
 });
