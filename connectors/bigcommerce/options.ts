@@ -2,6 +2,7 @@ import type { JsonSchema } from '../../core/sdk.ts';
 
 /** How one hub SKU is identified in the store: exactly one of these. */
 export interface BigCommerceSkuMapping {
+  /** The variant id (every product has at least its base variant). */
   variantId?: number;
   /** For a product without variants. */
   productId?: number;
@@ -12,6 +13,7 @@ export interface BigCommerceSkuMapping {
 export interface BigCommerceOptions {
   /** API origin; the real one is https://api.bigcommerce.com. */
   baseUrl?: string;
+  /** The store hash in `/stores/{store_hash}/`. */
   storeHash: string;
   /** API account access token, sent as `X-Auth-Token`. */
   accessToken: string;
@@ -27,6 +29,7 @@ export interface BigCommerceOptions {
   reason?: string;
   /** When `X-Rate-Limit-Requests-Left` falls to this or below, calls are spaced out until the window resets. Default 10. */
   lowQuotaThreshold?: number;
+  /** Parallel keep-alive connections to the API. */
   connections?: number;
 }
 

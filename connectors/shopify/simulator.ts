@@ -24,11 +24,13 @@ import {
 import type { ShopifyOptions } from './options.ts';
 
 export interface ShopifySimulatorOptions extends SimulatorOptions {
+  /** Token the API accepts in X-Shopify-Access-Token. */
   accessToken?: string;
   /** App secret that signs webhooks. */
   webhookSecret?: string;
   /**
-   * The cost bucket. Defaults to the Standard plan: 100 points/s restored, 2,000 points held.
+   * The cost bucket. Defaults to the Standard plan's documented 100 points/s restored; the 2,000 points held
+   * are our assumption (the docs no longer state the size; the earlier 1,000 at 50/s also held 20 s of restore).
    * `rateLimit` (in calls) is honoured too: it becomes `perSecond × mutationCost` points/s and `burst × mutationCost` points.
    */
   costBucket?: { restoreRate: number; maximumAvailable: number };
@@ -36,6 +38,7 @@ export interface ShopifySimulatorOptions extends SimulatorOptions {
   mutationCost?: number;
   /** Largest `quantities` array accepted. Default 250. */
   maxQuantities?: number;
+  /** Sent as X-Shopify-Shop-Domain on webhooks. */
   shopDomain?: string;
 }
 

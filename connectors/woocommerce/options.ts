@@ -2,6 +2,7 @@ import type { JsonSchema } from '../../core/sdk.ts';
 
 /** Where one hub SKU lives in the store: a simple product, or a variation of a variable product. */
 export interface WooCommerceSkuMapping {
+  /** The product id; for a variation, its parent's. */
   productId: number;
   /** Set for a variation: stock is then written through the parent's variations batch. */
   variationId?: number;
@@ -10,7 +11,9 @@ export interface WooCommerceSkuMapping {
 export interface WooCommerceOptions {
   /** The store's site URL, e.g. `https://shop.example.com`. */
   baseUrl: string;
+  /** REST API consumer key (`ck_...`). */
   consumerKey: string;
+  /** REST API consumer secret (`cs_...`). */
   consumerSecret: string;
   /** `basic` (HTTP Basic, HTTPS only) or `query` (consumer_key/consumer_secret parameters, for hosts that strip Authorization). */
   authMode?: 'basic' | 'query';
@@ -18,6 +21,7 @@ export interface WooCommerceOptions {
   skus: Record<string, WooCommerceSkuMapping>;
   /** Webhook secret(s); two during a rotation. */
   webhookSecret?: string | string[];
+  /** Parallel keep-alive connections to the store. */
   connections?: number;
 }
 

@@ -20,8 +20,11 @@ import {
 import type { WooCommerceOptions } from './options.ts';
 
 export interface WooCommerceSimulatorOptions extends SimulatorOptions {
+  /** Consumer key the API accepts. */
   consumerKey?: string;
+  /** Consumer secret the API accepts. */
   consumerSecret?: string;
+  /** Secret order webhooks are signed with. */
   webhookSecret?: string;
   /** Largest batch accepted. Default 100. */
   maxBatchSize?: number;
