@@ -153,6 +153,20 @@ describe('the suite fails connectors that break the contract', () => {
   });
 });
 
+describe('running the suite', () => {
+  it('an aborted run skips the checks it did not reach and still resolves a report', async () => {
+    const controller = new AbortController();
+    const definition = await loadConnectorDefinition('./connectors/_template', REPO);
+    const report = await runConformance(definition, {
+      signal: controller.signal,
+      onCheck: (check) => {
+        if (check.name === CHECK_NAMES.create) controller.abort();
+      },
+    });
+    expect(report.checks.map((c) => c.status)).toEqual(['pass', 'pass', 'pass', ...Array(Object.values(CHECK_NAMES).length - 3).fill('skip')]);
+  });
+});
+
 describe('stockrelay test-connector', () => {
   it('prints a line per check and exits 0 for a conforming connector', async () => {
     const lines: string[] = [];
