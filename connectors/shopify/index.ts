@@ -38,7 +38,8 @@ import { shopifyOptionsSchema, type ShopifyOptions } from './options.ts';
 const STALE_CODES = new Set(['CHANGE_FROM_QUANTITY_STALE', 'COMPARE_QUANTITY_STALE']);
 /** userError codes worth another try later. */
 const RETRY_CODES = new Set(['IDEMPOTENCY_CONCURRENT_REQUEST', 'IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED']);
-const ORDER_TOPICS = new Set(['orders/create', 'orders/updated', 'orders/paid', 'orders/edited', 'orders/cancelled']);
+// orders/edited is left out: its body is an order edit, not the order.
+const ORDER_TOPICS = new Set(['orders/create', 'orders/updated', 'orders/paid', 'orders/cancelled']);
 
 interface Target {
   update: StockUpdate;

@@ -77,7 +77,8 @@ export default defineConnector<WooCommerceOptions>({
       const sep = path.includes('?') ? '&' : '?';
       return `${path}${sep}consumer_key=${encodeURIComponent(options.consumerKey)}&consumer_secret=${encodeURIComponent(options.consumerSecret)}`;
     };
-    if (authMode === 'basic' && new URL(options.baseUrl).protocol !== 'https:') {
+    const base = new URL(options.baseUrl);
+    if (authMode === 'basic' && base.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) {
       context.logger.warn('WooCommerce accepts Basic auth over HTTPS only; this base URL is not HTTPS', { baseUrl: options.baseUrl });
     }
     // Order lines carry product_id and variation_id: map them back to hub SKUs.
