@@ -145,6 +145,7 @@ export class EventApplier {
     });
     this.options.onDeadLetter?.(reason);
     this.options.logger.warn('event dead-lettered', { subject: msg.subject, seq: msg.seq, reason });
-    msg.term(reason.slice(0, 200));
+    // No reason on the TERM itself: NATS 2.9 ignores a `+TERM` carrying one, leaving the message pending.
+    msg.term();
   }
 }
