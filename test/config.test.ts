@@ -30,14 +30,26 @@ describe('loadConfig', () => {
       consumer: 'stockrelay-core',
       duplicateWindowMs: 120000,
       replicas: 1,
-      ackWaitMs: 30000,
+      ackWaitMs: 10000,
     });
     expect(config.database).toEqual({ poolSize: 10 });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, tokens: [] });
+    expect(config.alerts).toEqual({ evaluateIntervalMs: 5000, windowMs: 300000, syncLagP99Ms: 5000, minSuccessRate: 0.99, oversell: true, deadLetterDepth: 1, backlog: 10000 });
     expect(config.ledger).toEqual({ maxBatchEvents: 500, maxConflictRetries: 8 });
     expect(config.dispatch).toEqual({ maxAttempts: 8, backoffBaseMs: 250, backoffMaxMs: 30000, reconcileIntervalMs: 30000, pushTimeoutMs: 15000 });
     expect(config.channels).toEqual([{ id: 'shop', connector: 'sandbox', options: {}, rules: { reserve: 0, share: 1 }, limits: {}, enabled: true }]);
     expect(warnings).toEqual([EMBEDDED_DATABASE_WARNING]);
+  });
+
+  it('resolves API tokens and the alert webhook from the environment', async () => {
+    const result = validateConfigObject(
+      { channels: [{ id: 'shop', connector: 'sandbox' }], http: { tokens: [{ token: { env: 'READ_TOKEN' }, scope: 'read' }] }, alerts: { webhookUrl: { env: 'ALERT_URL' } } },
+      { READ_TOKEN: 'r'.repeat(20), ALERT_URL: 'http://127.0.0.1:9/alerts' },
+    );
+    expect(result.ok && result.loaded.config.http.tokens[0]?.token).toBe('r'.repeat(20));
+    expect(result.ok && result.loaded.config.alerts.webhookUrl).toBe('http://127.0.0.1:9/alerts');
+    const missing = validateConfigObject({ channels: [{ id: 'shop', connector: 'sandbox' }], http: { tokens: [{ token: { env: 'NOPE_TOKEN' }, scope: 'admin' }] } }, {});
+    expect(missing.ok ? [] : missing.problems).toEqual([expect.objectContaining({ path: '/http/tokens/0/token', message: expect.stringContaining('NOPE_TOKEN') })]);
   });
 
   it('drops the editor-only "$schema" key and knows where the file lives', async () => {

@@ -63,7 +63,10 @@ export interface HubConfig {
   http: {
     host: string;
     port: number;
+    /** Bearer tokens for the read API (`read`) and the admin API (`admin`). */
+    tokens: Array<{ name?: string; token: string; scope: 'read' | 'admin' }>;
   };
+  alerts: AlertSettings;
   ledger: {
     /** Most events applied in one transaction. */
     maxBatchEvents: number;
@@ -81,6 +84,18 @@ export interface HubConfig {
     pushTimeoutMs: number;
   };
   channels: ChannelConfig[];
+}
+
+/** Thresholds evaluated continuously per channel (sync lag, oversells, success rate, dead letters, backlog). */
+export interface AlertSettings {
+  webhookUrl?: string;
+  evaluateIntervalMs: number;
+  windowMs: number;
+  syncLagP99Ms: number;
+  minSuccessRate: number;
+  oversell: boolean;
+  deadLetterDepth: number;
+  backlog: number;
 }
 
 /** A loaded config: validated, defaults applied, secrets resolved, frozen. */

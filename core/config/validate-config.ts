@@ -57,6 +57,15 @@ export function inspectConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env
       warnings.push(EMBEDDED_DATABASE_WARNING);
     }
 
+    const http = data.http;
+    if (isRecord(http) && Array.isArray(http.tokens)) {
+      http.tokens.forEach((entry: unknown, i: number) => {
+        if (isRecord(entry) && entry.token !== undefined) entry.token = resolveSecrets(entry.token, `/http/tokens/${i}/token`, env, missingSecrets);
+      });
+    }
+    const alerts = data.alerts;
+    if (isRecord(alerts) && alerts.webhookUrl !== undefined) alerts.webhookUrl = resolveSecrets(alerts.webhookUrl, '/alerts/webhookUrl', env, missingSecrets);
+
     if (Array.isArray(data.channels)) {
       data.channels.forEach((channel: unknown, i: number) => {
         if (isRecord(channel) && channel.options !== undefined) {
