@@ -7,6 +7,7 @@ import { ChannelDispatcher } from './dispatch/channel-dispatcher.ts';
 import type { Dispatcher, PushDeadLetter } from './dispatch/dispatch-types.ts';
 import { describeError } from './errors.ts';
 import type { InventoryEvent } from './events/event-types.ts';
+import { HUB_ROUTES, type HubRoute } from './http/hub-routes.ts';
 import { startHttpServer, type WebhookTarget } from './http/http-server.ts';
 import { openDatabase, type LedgerDatabase } from './ledger/database.ts';
 import { Ledger } from './ledger/ledger.ts';
@@ -21,8 +22,8 @@ export interface HubOptions {
   logger?: Logger;
   /** Overrides the config's HTTP port (0 picks a free one: tests). */
   httpPort?: number;
-  /** Extra HTTP routes (read API, dashboard). */
-  routes?: Array<(app: FastifyInstance, hub: Hub) => void | Promise<void>>;
+  /** HTTP routes in addition to the built-in ones ({@link HUB_ROUTES}). */
+  routes?: HubRoute[];
   /** Collect process metrics (CPU, memory) on /metrics. Default true. */
   processMetrics?: boolean;
   /** Interval between `pollOrders` calls for queue-fed channels, ms. Default 1000. */
@@ -123,7 +124,7 @@ export class Hub {
       webhooks,
       publish: async (event) => ({ duplicate: (await this.publish(event)).duplicate }),
       health: () => this.health(),
-      routes: (options.routes ?? []).map((route) => (app: FastifyInstance) => route(app, this)),
+      routes: [...HUB_ROUTES, ...(options.routes ?? [])].map((route) => (app: FastifyInstance) => route(app, this)),
       signal: this.abort.signal,
     });
     this.http = app;
