@@ -207,13 +207,22 @@ export class Hub {
     for (const [channelId, loaded] of this.connectors) {
       const poll = loaded.instance.pollOrders?.bind(loaded.instance);
       if (!poll) continue;
+      // A queue-fed connector deletes what it returned once it is polled again, so events are
+      // stored in JetStream before the next poll, however long that takes: none is lost.
+      let unpublished: InventoryEvent[] = [];
       let busy = false;
+      const tick = async (): Promise<void> => {
+        if (unpublished.length === 0) unpublished = await poll(this.abort.signal);
+        while (unpublished.length > 0) {
+          await this.publish(unpublished[0]!);
+          unpublished.shift();
+        }
+      };
       const timer = setInterval(() => {
         if (busy || this.stopped) return;
         busy = true;
-        poll(this.abort.signal)
-          .then((events) => Promise.all(events.map((event) => this.publish(event))))
-          .catch((err: unknown) => this.logger.warn('order poll failed', { channel: channelId, error: describeError(err) }))
+        tick()
+          .catch((err: unknown) => this.logger.warn('order poll failed', { channel: channelId, error: describeError(err), unpublished: unpublished.length }))
           .finally(() => (busy = false));
       }, intervalMs);
       timer.unref();
