@@ -68,7 +68,8 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
   const orders = new Map<number, { order: V2Order; products: V2OrderProduct[] }>();
   const sent: Array<{ scope: string; webhookId: string; orderId: number }> = [];
   let seq = 0;
-  let orderSeq = 100;
+  // Seeded from the clock so order ids stay unique across simulator runs against one ledger.
+  let orderSeq = Math.floor(Date.now() / 100) % 1_000_000_000;
   let itemsWritten = 0;
   let webhookTarget: string | undefined;
 

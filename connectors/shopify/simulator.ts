@@ -78,7 +78,9 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
   let idSeq = 0;
   let itemsWritten = 0;
   let costThrottled = 0;
-  let orderSeq = 0;
+  // Seeded from the clock so order ids stay unique across simulator runs against one ledger,
+  // as real order ids are: a reused id would be taken for a re-delivery and skipped.
+  let orderSeq = Math.floor(Date.now() / 100) % 1_000_000_000;
   let groupSeq = 0;
   let webhookTarget: string | undefined;
   const sent: Array<{ topic: string; webhookId: string; orderId: number }> = [];

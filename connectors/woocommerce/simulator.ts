@@ -224,7 +224,8 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
     sentWebhooks: () => sent,
     sendPing: (webhookId) => post({ 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'WooCommerce/9.4.0 Hookshot (WordPress/6.7)' }, `webhook_id=${webhookId}`),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
-      nextId += 1;
+      // Order ids follow the clock so they stay unique across simulator runs against one ledger.
+      nextId = Math.max(nextId + 1, Math.floor(Date.now() / 100) % 1_000_000_000);
       const created = gmtNow();
       const order: WooOrder = {
         id: nextId,
