@@ -32,9 +32,20 @@ export class HubMetrics implements DispatchObserver {
   private readonly attempts = new Map<string, { ok: number; all: number }>();
   /** Recent lag samples per channel (last minute), for live percentiles. */
   readonly recentLag = new Map<string, LagWindow>();
+  /** Observers that see every dispatch outcome too (the load-test runner), in addition to the metrics. */
+  private readonly taps = new Set<Partial<DispatchObserver>>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Adds an observer called after the metrics are updated for every dispatch outcome; returns the
+   * removal. A tap that throws is reported by the dispatcher like any observer failure.
+   */
+  tap(observer: Partial<DispatchObserver>): () => void {
+    this.taps.add(observer);
+    return () => this.taps.delete(observer);
   }
 
   /** Declares a channel so its series exist (at zero) before the first push. */
@@ -48,13 +59,14 @@ export class HubMetrics implements DispatchObserver {
     this.pushSucceeded.inc({ channel: channelId }, 0);
   }
 
-  confirmed(channelId: string, _sku: string, lagMs: readonly number[], callMs: number): void {
+  confirmed(channelId: string, sku: string, lagMs: readonly number[], callMs: number): void {
     const window = this.recentLag.get(channelId);
     for (const lag of lagMs) {
       this.syncLag.observe({ channel: channelId }, lag);
       window?.add(lag);
     }
     if (callMs > 0) this.channelCall.observe({ channel: channelId }, callMs);
+    for (const tap of this.taps) tap.confirmed?.(channelId, sku, lagMs, callMs);
   }
 
   attempted(channelId: string, ok: boolean): void {
@@ -65,14 +77,17 @@ export class HubMetrics implements DispatchObserver {
     this.pushAttempts.inc({ channel: channelId });
     if (ok) this.pushSucceeded.inc({ channel: channelId });
     this.successRate.set({ channel: channelId }, tally.ok / tally.all);
+    for (const tap of this.taps) tap.attempted?.(channelId, ok);
   }
 
-  throttled(channelId: string): void {
+  throttled(channelId: string, retryAfterMs = 0): void {
     this.throttles.inc({ channel: channelId });
+    for (const tap of this.taps) tap.throttled?.(channelId, retryAfterMs);
   }
 
-  deadLettered(channelId: string, _letter: PushDeadLetter): void {
+  deadLettered(channelId: string, letter: PushDeadLetter): void {
     this.deadLetters.inc({ kind: 'push', channel: channelId });
+    for (const tap of this.taps) tap.deadLettered?.(channelId, letter);
   }
 
   /** Success ratio since start, for the read API and alerts. */
