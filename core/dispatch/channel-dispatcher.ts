@@ -4,7 +4,7 @@ import type { BehindSku, LedgerChange, PushConfirmation } from '../ledger/ledger
 import { backoffDelay } from './backoff.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import { shownQuantity } from './dispatch-types.ts';
-import type { Dispatcher, DispatcherOptions, DispatcherSnapshot, DispatchObserver, PushDeadLetter } from './dispatch-types.ts';
+import type { Dispatcher, DispatcherOptions, DispatcherSnapshot, DispatchObserver, DispatchSkuStatus, PushDeadLetter } from './dispatch-types.ts';
 import { RevisionBudget } from './revision-budget.ts';
 import { SkuPushState } from './sku-push-state.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -167,6 +167,24 @@ export class ChannelDispatcher implements Dispatcher {
       throttledUntil: this.#pausedUntil > Date.now() ? this.#pausedUntil : 0,
       deadLettered: this.#parked.size,
       oldestPendingAt: Number.isFinite(oldest) ? oldest : null,
+    };
+  }
+
+  skuStatus(sku: string): DispatchSkuStatus | undefined {
+    const state = this.#states.get(sku);
+    if (!state) return undefined;
+    const now = Date.now();
+    return {
+      sku,
+      version: state.version,
+      confirmedVersion: state.confirmedVersion,
+      inFlight: state.inFlight,
+      attempts: state.attempts,
+      retryAt: state.notBefore > now ? state.notBefore : 0,
+      deadLettered: state.parked,
+      oldestPendingAt: state.behind ? state.oldestPendingAt : null,
+      lastError: state.lastError,
+      channelThrottledUntil: this.#pausedUntil > now ? this.#pausedUntil : 0,
     };
   }
 

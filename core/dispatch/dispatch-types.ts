@@ -62,12 +62,36 @@ export interface DispatcherSnapshot {
   oldestPendingAt: number | null;
 }
 
+/** What a dispatcher knows about one SKU right now, in memory (the read API combines it with the store). */
+export interface DispatchSkuStatus {
+  sku: string;
+  /** Newest ledger version the dispatcher has seen for the SKU. */
+  version: number;
+  /** Newest version the channel confirmed, as far as this process knows. */
+  confirmedVersion: number;
+  /** A push carrying the SKU is on its way to the channel. */
+  inFlight: boolean;
+  /** Failed attempts since the last confirmation (throttles excluded). */
+  attempts: number;
+  /** Epoch ms before which the SKU is not pushed again (backoff), or 0. */
+  retryAt: number;
+  /** Out of attempts or refused: waits for a newer change or the reconcile pass. */
+  deadLettered: boolean;
+  /** occurredAt (epoch ms) of the oldest change not yet confirmed, or null when in sync. */
+  oldestPendingAt: number | null;
+  lastError: string | null;
+  /** Epoch ms until which the whole channel is paused by a throttle, or 0. */
+  channelThrottledUntil: number;
+}
+
 export interface Dispatcher {
   /** Loads what the channel is behind on from the store and starts pushing. */
   start(): Promise<void>;
   /** Called after every ledger commit with the changes it made (all SKUs, any channel). */
   notify(changes: readonly LedgerChange[]): void;
   snapshot(): DispatcherSnapshot;
+  /** The SKU's in-memory push state, or undefined when the dispatcher has never seen it. Cheap: no I/O. */
+  skuStatus?(sku: string): DispatchSkuStatus | undefined;
   /** Resolves once nothing is pending or in flight (or the signal aborts). For tests and shutdown. */
   idle(signal?: AbortSignal): Promise<void>;
   /** Stops pushing, aborts in-flight calls, and resolves when they settled. */

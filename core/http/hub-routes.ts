@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Hub } from '../hub.ts';
+import { readRoutes } from '../read/read-routes.ts';
 
 /** Registers routes on the hub's HTTP server; called once at start, after the hub is wired. */
 export type HubRoute = (app: FastifyInstance, hub: Hub) => void | Promise<void>;
 
 /** The routes every `stockrelay start` serves besides webhooks, /metrics and /healthz. */
-export const HUB_ROUTES: HubRoute[] = [];
+export const HUB_ROUTES: HubRoute[] = [
+  readRoutes,
+];

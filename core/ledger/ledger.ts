@@ -370,6 +370,29 @@ export class Ledger implements ChannelStateStore {
         bySku.get(sku) ?? { channelId, sku, pushedVersion: 0, pushedQuantity: null, confirmedAt: null, deadLetteredAt: null, lastError: null },
     );
   }
+
+  /**
+   * Stored push state of these SKUs on these channels, in one query (the read API); pairs never pushed
+   * are absent. Both lists bound the primary key, so the query stays an index scan however large the table.
+   */
+  async getChannelStatesOfSkus(channelIds: readonly string[], skus: readonly string[]): Promise<ChannelSkuState[]> {
+    if (skus.length === 0 || channelIds.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom('channel_state')
+      .selectAll()
+      .where('channel_id', '=', sql<string>`ANY(${[...new Set(channelIds)]}::text[])`)
+      .where('sku', '=', sql<string>`ANY(${[...new Set(skus)]}::text[])`)
+      .execute();
+    return rows.map((r) => ({
+      channelId: r.channel_id,
+      sku: r.sku,
+      pushedVersion: r.pushed_version,
+      pushedQuantity: r.pushed_quantity,
+      confirmedAt: r.confirmed_at,
+      deadLetteredAt: r.dead_lettered_at,
+      lastError: r.last_error,
+    }));
+  }
 }
 
 function isConflict(err: unknown): boolean {
