@@ -152,6 +152,26 @@ export class ChannelDispatcher implements Dispatcher {
     if (marked) this.#schedulePump();
   }
 
+  async retry(skus: readonly string[]): Promise<string[]> {
+    if (this.#stopped || !this.#started) return [];
+    const wanted = [...new Set(skus)];
+    for (const sku of wanted) {
+      const state = this.#states.get(sku);
+      if (!state?.parked) continue;
+      this.#unpark(state);
+      this.#track(state);
+    }
+    // A SKU this process never saw (dead-lettered before a restart) is only known to the store.
+    if (wanted.some((sku) => !this.#isQueued(sku))) await this.#reconcile();
+    this.#schedulePump();
+    return wanted.filter((sku) => this.#isQueued(sku));
+  }
+
+  #isQueued(sku: string): boolean {
+    const state = this.#states.get(sku);
+    return state !== undefined && this.#dirty.has(state);
+  }
+
   snapshot(): DispatcherSnapshot {
     let pending = 0;
     let oldest = Infinity;

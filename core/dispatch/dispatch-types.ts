@@ -96,6 +96,12 @@ export interface Dispatcher {
   idle(signal?: AbortSignal): Promise<void>;
   /** Stops pushing, aborts in-flight calls, and resolves when they settled. */
   stop(): Promise<void>;
+  /**
+   * Called when an operator replays a dead-lettered push: puts these SKUs back in line at once with
+   * fresh attempts, pushing the ledger's current quantity. Resolves with the SKUs now queued; a SKU
+   * missing from the answer is already level with the ledger on this channel.
+   */
+  retry?(skus: readonly string[]): Promise<string[]>;
 }
 
 export function shownQuantity(rules: ChannelRules, available: number): number {
