@@ -20,6 +20,12 @@ Usage:
   stockrelay order --config <file> --line SKU:QTY [--line ...] [--channel <id>] [--id <event id>] [--cancel]
   stockrelay stock set SKU QTY --config <file>        set the absolute count
   stockrelay stock adjust SKU DELTA --config <file>   add or remove units
+  stockrelay stock get SKU [SKU...] --config <file> [--json]
+                                                      ledger quantity and every channel's shown quantity
+  stockrelay why <channel> <sku> --config <file> [--json]
+                                                      why the channel shows what it shows (audit trail)
+  stockrelay dead-letters list|show|replay|discard --config <file> [--hub <url> --token <t>]
+                                                      inspect, replay or discard dead letters
   stockrelay test-connector <path|package> [--options <file>]
                                                       run the connector conformance suite
 `;
@@ -49,6 +55,14 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
         return await order(rest, out);
       case 'stock':
         return await stock(rest, out);
+      case 'why': {
+        const { runWhy } = await import('./why-command.ts');
+        return await runWhy(rest, out);
+      }
+      case 'dead-letters': {
+        const { runDeadLetters } = await import('./dead-letters-command.ts');
+        return await runDeadLetters(rest, out);
+      }
       case 'test-connector': {
         const { values, positionals } = parseArgs({ args: [...rest], options: { options: { type: 'string' } }, allowPositionals: true });
         const spec = positionals[0];
@@ -147,11 +161,15 @@ async function order(args: readonly string[], out: Out): Promise<number> {
 
 async function stock(args: readonly string[], out: Out): Promise<number> {
   const [verb, ...rest] = args;
+  if (verb === 'get') {
+    const { runStockGet } = await import('./stock-get-command.ts');
+    return runStockGet(rest, out);
+  }
   const { values, positionals } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, id: { type: 'string' } }, allowPositionals: true });
   const [sku, amount] = positionals;
   const types: Record<string, EventType> = { set: 'stock.set', adjust: 'stock.adjusted' };
   const type = verb ? types[verb] : undefined;
-  if (!type || !sku || amount === undefined) throw new ConfigError('usage: stockrelay stock set|adjust SKU AMOUNT --config <file>');
+  if (!type || !sku || amount === undefined) throw new ConfigError('usage: stockrelay stock set|adjust SKU AMOUNT --config <file>, or stock get SKU [SKU...] --config <file>');
   const lines = parseLines([`${sku}:${amount}`], type === 'stock.set' ? 'quantity' : 'delta');
   return publishAll(configOption(values), [checked(manualEvent(type, lines, { id: values.id }))], out);
 }
