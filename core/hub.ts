@@ -15,6 +15,8 @@ import type { EventOutcome, LedgerChange } from './ledger/ledger-types.ts';
 import { migrateToLatest } from './ledger/migrate.ts';
 import { createLogger, withBindings } from './logger.ts';
 import { HubMetrics } from './metrics/hub-metrics.ts';
+import { startAlertEngine } from './alerts/start-alert-engine.ts';
+import { startInventoryResponder } from './read/inventory-responder.ts';
 import { loadConnector, type LoadedConnector } from './plugins/load-connector.ts';
 import type { Logger } from './sdk.ts';
 
@@ -46,6 +48,8 @@ export class Hub {
   private applier: EventApplier | undefined;
   private http: FastifyInstance | undefined;
   private pollers: NodeJS.Timeout[] = [];
+  /** Started after HTTP, before events flow (bus queries, alerts); stopped first. */
+  private services: Array<{ stop(): Promise<void> }> = [];
   private stopped = false;
 
   private constructor(
@@ -130,6 +134,7 @@ export class Hub {
     this.http = app;
     this.url = url;
 
+    this.services.push(startInventoryResponder(this), startAlertEngine(this));
     this.applier = new EventApplier({
       bus: this.bus,
       ledger: this.ledger,
@@ -251,6 +256,7 @@ export class Hub {
     if (this.stopped) return;
     this.stopped = true;
     for (const timer of this.pollers) clearInterval(timer);
+    await Promise.all(this.services.map((service) => service.stop().catch(() => undefined)));
     await this.applier?.stop().catch(() => undefined);
     await Promise.all([...this.dispatchers.values()].map((d) => d.stop().catch(() => undefined)));
     this.abort.abort();

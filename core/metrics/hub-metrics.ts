@@ -28,6 +28,9 @@ export class HubMetrics implements DispatchObserver {
   readonly ledgerBatchEvents = new Histogram({ name: 'ledger_batch_events', help: 'Events per ledger transaction', buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500], registers: [this.registry] });
   readonly eventToCommit = new Histogram({ name: 'event_commit_lag_ms', help: 'Event occurredAt to ledger commit, ms', buckets: LAG_BUCKETS, registers: [this.registry] });
   readonly pending = new Gauge({ name: 'channel_pending_skus', help: 'SKUs waiting for a push per channel', labelNames: ['channel'], registers: [this.registry] });
+  readonly consumerBacklog = new Gauge({ name: 'consumer_backlog', help: 'Inbound events not yet applied: undelivered in the stream plus received and uncommitted (sampled at each alert evaluation)', registers: [this.registry] });
+  readonly deadLetterDepth = new Gauge({ name: 'dead_letter_depth', help: 'Dead letters waiting in the dead-letter stream, by channel ("" for events; sampled at each alert evaluation)', labelNames: ['channel'], registers: [this.registry] });
+  readonly alertsFiring = new Gauge({ name: 'alerts_firing', help: 'Alerts the hub evaluates itself (GET /v1/alerts): 1 while firing, 0 once cleared', labelNames: ['kind', 'channel'], registers: [this.registry] });
 
   private readonly attempts = new Map<string, { ok: number; all: number }>();
   /** Recent lag samples per channel (last minute), for live percentiles. */

@@ -1,0 +1,79 @@
+import type { Msg, Subscription } from '@nats-io/transport-node';
+import { describeError } from '../errors.ts';
+import { authorize } from '../http/auth.ts';
+import type { Hub } from '../hub.ts';
+import { inventoryStatus } from './inventory-status.ts';
+import { describeProblems, parseSkuQuery } from './sku-query.ts';
+
+/** The subject agents on the bus send inventory queries to. */
+export const inventoryQuerySubject = (prefix: string): string => `${prefix}.query.inventory`;
+
+/** Hubs sharing a bus answer each query once between them. */
+const QUEUE_GROUP = 'stockrelay-read';
+
+/** A running responder; `stop` drains the subscription (queries already received are still answered). */
+export interface InventoryResponder {
+  readonly subject: string;
+  stop(): Promise<void>;
+}
+
+/** An error answer over the bus: the same `error` codes as the HTTP read API. */
+export interface BusErrorAnswer {
+  error: 'unauthorized' | 'forbidden' | 'invalid_request' | 'unavailable';
+  message: string;
+}
+
+/**
+ * Answers `<prefix>.query.inventory` requests: a JSON body `{ skus: [...] }` (1..500) and an
+ * `Authorization: Bearer <token>` header with a read-scope token, exactly as over HTTP. The reply is
+ * `{ items: InventoryStatus[] }` or a {@link BusErrorAnswer}; a request without a reply subject is ignored.
+ */
+export function startInventoryResponder(hub: Hub): InventoryResponder {
+  const subject = inventoryQuerySubject(hub.loaded.config.nats.subjectPrefix);
+  const tokens = hub.loaded.config.http.tokens;
+  const subscription: Subscription = hub.bus.nc.subscribe(subject, {
+    queue: QUEUE_GROUP,
+    callback: (err, msg) => {
+      if (err) {
+        hub.logger.warn('inventory query subscription error', { error: describeError(err) });
+        return;
+      }
+      void answer(msg);
+    },
+  });
+
+  async function answer(msg: Msg): Promise<void> {
+    if (!msg.reply) return;
+    const reply = (body: unknown): void => {
+      try {
+        msg.respond(JSON.stringify(body));
+      } catch (err) {
+        hub.logger.warn('inventory query reply failed', { error: describeError(err) });
+      }
+    };
+    const auth = authorize(tokens, msg.headers?.get('Authorization') || undefined, 'read');
+    if (!auth.ok) return reply({ error: auth.error, message: auth.message } satisfies BusErrorAnswer);
+    let body: unknown;
+    try {
+      body = msg.json();
+    } catch {
+      return reply({ error: 'invalid_request', message: 'the request body is not JSON' } satisfies BusErrorAnswer);
+    }
+    const parsed = parseSkuQuery(body);
+    if (!parsed.ok) return reply({ error: 'invalid_request', message: describeProblems(parsed.problems) } satisfies BusErrorAnswer);
+    try {
+      reply({ items: await inventoryStatus(hub, parsed.skus) });
+    } catch (err) {
+      hub.logger.error('inventory query failed', { error: describeError(err) });
+      reply({ error: 'unavailable', message: 'the ledger could not be read; try again' } satisfies BusErrorAnswer);
+    }
+  }
+
+  return {
+    subject,
+    async stop() {
+      if (subscription.isClosed()) return;
+      await subscription.drain().catch(() => subscription.unsubscribe());
+    },
+  };
+}
