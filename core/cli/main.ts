@@ -28,6 +28,10 @@ Usage:
                                                       inspect, replay or discard dead letters
   stockrelay test-connector <path|package> [--options <file>]
                                                       run the connector conformance suite
+  stockrelay bench --config <file> [--rate <n>] [--duration <s>] [--target-p99 <ms>] [--mode closed|open] [--out <dir>]
+                                                      flash-sale load test against simulated channels (--help for all options)
+  stockrelay bench-suite [--full] [--compare <previous.json>] [--out <dir>]
+                                                      micro-benchmarks and the flash-40 reference scenario
 `;
 
 type Out = (line: string) => void;
@@ -48,6 +52,14 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
       case 'demo': {
         const { runDemo } = await import('./demo.ts');
         return await runDemo(rest, out);
+      }
+      case 'bench': {
+        const { runBench } = await import('./bench-command.ts');
+        return await runBench(rest, out);
+      }
+      case 'bench-suite': {
+        const { runBenchSuite } = await import('./bench-suite-command.ts');
+        return await runBenchSuite(rest, out);
       }
       case 'publish':
         return await publish(rest, out);

@@ -1,0 +1,101 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { compareSuites, scenarioRow, type SuiteResult } from '../../bench/suite-result.ts';
+import type { MicroRow } from '../../bench/micro-row.ts';
+import type { ScenarioOptions } from '../bench/scenario-types.ts';
+import { ConfigError, describeError } from '../errors.ts';
+import { benchOnce } from './bench-command.ts';
+
+const CONFIG_DIR = new URL('../../config/', import.meta.url).pathname;
+
+/** The reference scenarios: what the README's Performance table is made of. */
+function referenceScenarios(full: boolean, rate: number): Array<{ config: string; options: Partial<ScenarioOptions>; ledgerOnly?: boolean; name: string }> {
+  const durationS = full ? 60 : 15;
+  const flash: Partial<ScenarioOptions> = { rate, durationS, skus: 200, stock: 200, latency: { p50: 80, p99: 300 }, targetP99Ms: 1_000 };
+  const list: Array<{ config: string; options: Partial<ScenarioOptions>; ledgerOnly?: boolean; name: string }> = [
+    { name: 'flash-40', config: join(CONFIG_DIR, 'flash-40.json'), options: { ...flash, path: 'publish' } },
+    { name: 'ledger-only', config: join(CONFIG_DIR, 'flash-40.json'), ledgerOnly: true, options: { rate: 3_000, durationS, skus: 200, stock: 1_000_000_000, mode: 'open', path: 'publish', targetP99Ms: 50 } },
+  ];
+  if (full) {
+    list.push({ name: 'flash-40-webhooks', config: join(CONFIG_DIR, 'flash-40.json'), options: { ...flash, path: 'webhook' } });
+    list.push({ name: 'flash-8-real', config: join(CONFIG_DIR, 'flash-8-real.json'), options: { rate: 500, durationS, skus: 200, stock: 200, latency: { p50: 80, p99: 300 }, path: 'webhook', targetP99Ms: 5_000 } });
+  }
+  return list;
+}
+
+/**
+ * `stockrelay bench-suite` (`npm run bench`): the micro-benchmarks, then the flash-40 reference scenario
+ * and the ledger alone (15 s each; `--full`: 60 s, plus flash-40 through webhooks and flash-8-real).
+ * Writes `bench/results/<time>.json`; `--compare <file>` prints ratios against an earlier one.
+ * Benchmarks report, they do not judge: the exit code is 0 unless something broke.
+ */
+export async function runBenchSuite(args: readonly string[], out: (line: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      full: { type: 'boolean' },
+      compare: { type: 'string' },
+      out: { type: 'string' },
+      reports: { type: 'string' },
+      rate: { type: 'string' },
+      'skip-micro': { type: 'boolean' },
+      'skip-scenarios': { type: 'boolean' },
+    },
+  });
+  const rate = Number(values.rate ?? 2_000);
+  if (!(rate > 0)) throw new ConfigError('bench-suite: --rate must be a positive number');
+  const startedAt = new Date().toISOString();
+  const cpuInfo = cpus();
+  const suite: SuiteResult = {
+    startedAt,
+    machine: { cpus: cpuInfo.length, cpuModel: cpuInfo[0]?.model ?? 'unknown', memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version, platform: `${process.platform}-${process.arch}` },
+    micro: [],
+    scenarios: [],
+  };
+  const previous = values.compare ? (JSON.parse(await readFile(values.compare, 'utf8')) as SuiteResult) : undefined;
+
+  if (!values['skip-micro']) {
+    out('micro-benchmarks (tinybench):');
+    const parts: Array<[string, () => Promise<MicroRow[]>]> = [
+      ['validation', async () => (await import('../../bench/validation.micro.ts')).validationMicro()],
+      ['dispatcher', async () => (await import('../../bench/dispatcher.micro.ts')).dispatcherMicro()],
+      ['ledger', async () => (await import('../../bench/ledger.micro.ts')).ledgerMicro()],
+      ['connectors', async () => (await import('../../bench/connectors.micro.ts')).connectorsMicro()],
+    ];
+    for (const [label, run] of parts) {
+      try {
+        const rows = await run();
+        suite.micro.push(...rows);
+        for (const row of rows) out(formatMicro(row));
+      } catch (err) {
+        out(`  ${label}: failed: ${describeError(err)}`);
+        suite.micro.push({ name: label, opsPerSec: 0, itemsPerOp: 1, meanMs: 0, p50Ms: 0, p99Ms: 0, samples: 0, error: describeError(err) });
+      }
+    }
+  }
+
+  if (!values['skip-scenarios']) {
+    for (const scenario of referenceScenarios(values.full ?? false, rate)) {
+      out(`\nscenario ${scenario.name}:`);
+      const { result, files } = await benchOnce(scenario.config, scenario.options, values.reports ?? 'reports', out, process.stderr, { ledgerOnly: scenario.ledgerOnly, name: scenario.name });
+      suite.scenarios.push(scenarioRow(result, files.json));
+    }
+  }
+
+  const dir = resolve(values.out ?? 'bench/results');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${startedAt.replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, `${JSON.stringify(suite, null, 2)}\n`);
+  out(`\nsuite result: ${file}`);
+  if (previous) for (const line of compareSuites(suite, previous)) out(line);
+  return 0;
+}
+
+function formatMicro(row: MicroRow): string {
+  if (row.error) return `  ${row.name.padEnd(62)} ERROR ${row.error}`;
+  if (row.opsPerSec === 0) return `  ${row.name.padEnd(62)} ${row.itemsPerOp} (${row.samples} calls)`;
+  const items = row.itemsPerOp > 1 ? `  = ${Math.round(row.opsPerSec * row.itemsPerOp).toLocaleString('en')} items/s` : '';
+  return `  ${row.name.padEnd(62)} ${Math.round(row.opsPerSec).toLocaleString('en').padStart(10)} ops/s  mean ${row.meanMs.toFixed(3)} ms  p50 ${row.p50Ms.toFixed(3)}  p99 ${row.p99Ms.toFixed(3)}  (${row.samples})${items}`;
+}
