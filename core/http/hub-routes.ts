@@ -4,6 +4,7 @@ import { alertRoutes } from '../alerts/alert-routes.ts';
 import { readRoutes } from '../read/read-routes.ts';
 import { deadLetterRoutes } from '../admin/dead-letter-routes.ts';
 import { whyRoutes } from '../admin/why-routes.ts';
+import { dashboardRoutes } from '../dashboard/dashboard-routes.ts';
 
 /** Registers routes on the hub's HTTP server; called once at start, after the hub is wired. */
 export type HubRoute = (app: FastifyInstance, hub: Hub) => void | Promise<void>;
@@ -14,4 +15,5 @@ export const HUB_ROUTES: HubRoute[] = [
   alertRoutes,
   deadLetterRoutes,
   whyRoutes,
+  dashboardRoutes,
 ];
