@@ -13,8 +13,8 @@ export function createProgressBar(stream: NodeJS.WriteStream | { write(s: string
     const share = p.phase === 'load' ? Math.min(1, p.elapsedS / p.durationS) : p.phase === 'seeding' ? 0 : 1;
     const filled = Math.round(share * width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-    const lag = p.lagP99 === null ? '—' : `${Math.round(p.lagP99)} ms`;
-    const text = `${p.phase.padEnd(8)} ${bar} ${p.elapsedS.toFixed(0).padStart(4)}s/${p.durationS}s  orders ${p.ordersPlaced} placed, ${p.ordersCommitted} committed  backlog ${p.backlog}  lag p99 ${lag}`;
+    const ms = (v: number | null): string => (v === null ? '—' : `${Math.round(v)} ms`);
+    const text = `${p.phase.padEnd(8)} ${bar} ${p.elapsedS.toFixed(0).padStart(4)}s/${p.durationS}s  orders ${p.ordersPlaced} placed, ${p.ordersCommitted} committed  backlog ${p.backlog}  commit p99 ${ms(p.commitP99)}  lag p99 ${ms(p.lagP99)}`;
     if (tty) {
       stream.write(`\r\x1b[2K${text}${p.phase === 'done' ? '\n' : ''}`);
       return;

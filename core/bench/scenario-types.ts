@@ -67,6 +67,8 @@ export interface ScenarioProgress {
   backlog: number;
   /** Sync-lag p99 over every channel so far, ms. */
   lagP99: number | null;
+  /** Event occurredAt → ledger commit p99 so far, ms. */
+  commitP99: number | null;
 }
 
 export interface ChannelResult {
@@ -149,6 +151,8 @@ export interface ScenarioResult {
   /** Share of the whole machine busy during the load (hub, NATS, Postgres, everything), 0..1. */
   machineCpuBusy: number | null;
   peakRssMb: number;
+  /** Delay of this process's event loop beyond the 10 ms sampling timer, ms: time everything here waited for the CPU. */
+  eventLoopDelay: { p50: number; p99: number; max: number };
   channels: ChannelResult[];
   /** Whether every channel whose capacity suffices met `targetP99Ms`, and convergence was complete. */
   pass: boolean;
