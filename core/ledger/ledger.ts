@@ -372,6 +372,37 @@ export class Ledger implements ChannelStateStore {
   }
 
   /**
+   * Levels of these SKUs and their stored push state on these channels, in one statement: one round
+   * trip, and one snapshot, so a confirmation can never look newer than the level it is compared with.
+   * SKUs the ledger does not know are absent; (channel, SKU) pairs never pushed have no state.
+   */
+  async readInventory(channelIds: readonly string[], skus: readonly string[]): Promise<{ levels: Map<string, StockLevel>; states: ChannelSkuState[] }> {
+    const levels = new Map<string, StockLevel>();
+    const states: ChannelSkuState[] = [];
+    if (skus.length === 0) return { levels, states };
+    const rows = await this.#db
+      .selectFrom('stock as s')
+      .leftJoin('channel_state as c', (join) => join.onRef('c.sku', '=', 's.sku').on('c.channel_id', '=', sql<string>`ANY(${[...new Set(channelIds)]}::text[])`))
+      .select(['s.sku', 's.available', 's.version', 's.updated_at', 'c.channel_id', 'c.pushed_version', 'c.pushed_quantity', 'c.confirmed_at', 'c.dead_lettered_at', 'c.last_error'])
+      .where('s.sku', '=', sql<string>`ANY(${[...new Set(skus)]}::text[])`)
+      .execute();
+    for (const r of rows) {
+      if (!levels.has(r.sku)) levels.set(r.sku, { sku: r.sku, available: r.available, version: r.version, updatedAt: r.updated_at });
+      if (r.channel_id === null) continue;
+      states.push({
+        channelId: r.channel_id,
+        sku: r.sku,
+        pushedVersion: r.pushed_version ?? 0,
+        pushedQuantity: r.pushed_quantity,
+        confirmedAt: r.confirmed_at,
+        deadLetteredAt: r.dead_lettered_at,
+        lastError: r.last_error,
+      });
+    }
+    return { levels, states };
+  }
+
+  /**
    * Stored push state of these SKUs on these channels, in one query (the read API); pairs never pushed
    * are absent. Both lists bound the primary key, so the query stays an index scan however large the table.
    */

@@ -61,17 +61,14 @@ export interface InventorySources {
 
 /**
  * The ledger's answer for these SKUs, in the order asked (duplicates answered once each time asked).
- * Reads the levels and every channel's stored push state in two queries, never from a cache, so an
+ * Reads the levels and every channel's stored push state in one statement, never from a cache, so an
  * answer reflects every change committed before it was asked; the dispatchers' in-memory state adds
  * what the store cannot know (a push in flight, a backoff, a throttled channel).
  */
 export async function inventoryStatus(hub: Hub, skus: readonly string[]): Promise<InventoryStatus[]> {
   const channels = hub.loaded.config.channels.filter((c) => c.enabled && hub.dispatchers.has(c.id));
   const channelIds = channels.map((c) => c.id);
-  // Levels first: a push confirmed between the two reads then looks older, never newer, than the ledger.
-  const levels = await hub.ledger.getLevels(skus);
-  const known = skus.filter((sku) => levels.has(sku));
-  const stored = await hub.ledger.getChannelStatesOfSkus(channelIds, known);
+  const { levels, states: stored } = await hub.ledger.readInventory(channelIds, skus);
   const byKey = new Map<string, ChannelSkuState>();
   for (const state of stored) byKey.set(`${state.channelId}\u0000${state.sku}`, state);
   const now = Date.now();
