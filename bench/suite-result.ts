@@ -25,6 +25,8 @@ export interface ScenarioRow {
   convergence: number;
   processCpuCores: number;
   machineCpuBusy: number | null;
+  backgroundCpuBusy: number | null;
+  eventLoopDelayP99Ms: number;
   peakRssMb: number;
   pass: boolean;
   /** The full result file, for the per-channel detail. */
@@ -63,6 +65,8 @@ export function scenarioRow(result: ScenarioResult, file?: string): ScenarioRow 
     convergence: result.convergence,
     processCpuCores: result.processCpuCores,
     machineCpuBusy: result.machineCpuBusy === null ? null : Math.round(result.machineCpuBusy * 1000) / 1000,
+    backgroundCpuBusy: result.backgroundCpuBusy === null ? null : Math.round(result.backgroundCpuBusy * 1000) / 1000,
+    eventLoopDelayP99Ms: result.eventLoopDelay.p99,
     peakRssMb: result.peakRssMb,
     pass: result.pass,
     ...(file ? { file } : {}),

@@ -66,6 +66,11 @@ export async function runScenario(loaded: LoadedConfig, partial: Partial<Scenari
   const startedAt = new Date();
   const progress = (p: Omit<ScenarioProgress, 'durationS'>): void => hooks.onProgress?.({ ...p, durationS: options.durationS });
 
+  // What else keeps the machine busy before the run starts: figures from a shared box need this to be read.
+  const idleFrom = machineCpuTimes();
+  await sleep(1_000);
+  const backgroundCpuBusy = busyShare(idleFrom, machineCpuTimes());
+
   const simulated = await startSimulatedChannels(env.loaded, {
     skus: Object.fromEntries(skus.map((s) => [s, 0])),
     simulator: (channel) => ({
@@ -83,6 +88,7 @@ export async function runScenario(loaded: LoadedConfig, partial: Partial<Scenari
       configPath: loaded.path,
       startedAt,
       runId,
+      backgroundCpuBusy,
     });
   } finally {
     await hub?.stop().catch(() => undefined);
@@ -110,7 +116,7 @@ async function drive(
   options: ScenarioOptions,
   random: () => number,
   progress: (p: Omit<ScenarioProgress, 'durationS'>) => void,
-  meta: { name: string; configPath: string; startedAt: Date; runId: string },
+  meta: { name: string; configPath: string; startedAt: Date; runId: string; backgroundCpuBusy: number | null },
 ): Promise<ScenarioResult> {
   const tallies = new Map<string, ChannelTally>();
   const newTally = (id: string, sim: SimulatedChannel | null): ChannelTally => ({
@@ -445,6 +451,7 @@ async function drive(
     settleMs,
     processCpuCores: round((cpu.user + cpu.system) / 1e6 / wallS, 2),
     machineCpuBusy: busyShare(machineStart, machineLoadEnd),
+    backgroundCpuBusy: meta.backgroundCpuBusy,
     peakRssMb: Math.round(peakRss / 2 ** 20),
     eventLoopDelay: { p50: round(loopDelay.percentile(50) / 1e6, 1), p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) },
     channels: channelResults,

@@ -52,7 +52,7 @@ export const DEFAULT_SCENARIO: ScenarioOptions = Object.freeze({
   maxLines: 3,
   zipfExponent: 1.1,
   maxInFlightOrders: 1_000,
-  settleTimeoutMs: 30_000,
+  settleTimeoutMs: 120_000,
   targetP99Ms: 5_000,
   cleanup: true,
 });
@@ -150,6 +150,8 @@ export interface ScenarioResult {
   processCpuCores: number;
   /** Share of the whole machine busy during the load (hub, NATS, Postgres, everything), 0..1. */
   machineCpuBusy: number | null;
+  /** Share of the machine busy in the second before the run (other work on the box), 0..1. */
+  backgroundCpuBusy: number | null;
   peakRssMb: number;
   /** Delay of this process's event loop beyond the 10 ms sampling timer, ms: time everything here waited for the CPU. */
   eventLoopDelay: { p50: number; p99: number; max: number };
