@@ -9,6 +9,7 @@ import {
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
+import { CallPacer } from '../_kit/call-pacer.ts';
 import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, headerValue, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
 import {
@@ -77,6 +78,11 @@ export default defineConnector<AmazonOptions>({
     const plans = new Map<Operation, { rate: number; throttledInARow: number }>(
       (Object.keys(DEFAULT_RATES) as Operation[]).map((op) => [op, { rate: DEFAULT_RATES[op], throttledInARow: 0 }]),
     );
+    // Calls are paced per operation right before they leave, after any token fetch, one token under
+    // Amazon's burst: a first burst delayed by connection set-up would otherwise land on the next call.
+    const pacers = new Map<Operation, CallPacer>(
+      (Object.keys(DEFAULT_RATES) as Operation[]).map((op) => [op, new CallPacer(DEFAULT_RATES[op], op === 'patchListingsItem' ? Math.max(1, PATCH_RATE.burst - 1) : 1)]),
+    );
     // Receipt handles of messages whose events were returned; deleted when the host polls again.
     const handedOver: string[] = [];
 
@@ -85,6 +91,7 @@ export default defineConnector<AmazonOptions>({
       const plan = plans.get(operation) as { rate: number; throttledInARow: number };
       for (let attempt = 0; ; attempt++) {
         const token = await tokens.get(req.signal);
+        await pacers.get(operation)!.take(req.signal);
         const res = await sp.request({ ...req, headers: { 'x-amz-access-token': token, 'user-agent': USER_AGENT } });
         const refused = res.status === 403 || res.status === 401;
         if (refused && attempt === 0) {

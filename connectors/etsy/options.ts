@@ -27,6 +27,8 @@ export interface EtsyOptions {
   webhookToleranceSec?: number;
   /** Parallel keep-alive connections to the API. */
   connections?: number;
+  /** Etsy's per-second request limit for this app (10 by default; raised on request). */
+  requestsPerSecond?: number;
 }
 
 export const etsyOptionsSchema: JsonSchema = {
@@ -58,5 +60,6 @@ export const etsyOptionsSchema: JsonSchema = {
     },
     webhookToleranceSec: { type: 'integer', minimum: 1, default: 300, description: 'Accepted clock distance of `webhook-timestamp`, in seconds (replay guard).' },
     connections: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Parallel keep-alive connections to the API.' },
+    requestsPerSecond: { type: 'number', exclusiveMinimum: 0, default: 10, description: "The app's per-second request limit; every call is paced under it." },
   },
 };

@@ -252,7 +252,7 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
         ensure(sku);
         mapped[sku] = { listingId: where.get(sku)!.listingId, sku: productSku(sku) };
       }
-      return { baseUrl: server.url, keystring, sharedSecret, accessToken, shopId, listings: mapped, webhookSecret };
+      return { baseUrl: server.url, keystring, sharedSecret, accessToken, shopId, listings: mapped, webhookSecret, requestsPerSecond: rate.perSecond };
     },
     shown: (sku) => productOf(sku)?.offerings[0]?.quantity,
     setShown(sku, quantity) {

@@ -11,6 +11,7 @@ import {
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
+import { CallPacer } from '../_kit/call-pacer.ts';
 import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, headerValue, retryAfterMs, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
@@ -72,6 +73,8 @@ export default defineConnector<WalmartOptions>({
     const serviceName = options.serviceName ?? DEFAULT_SERVICE_NAME;
     const basic = basicAuthorization(options.clientId, options.clientSecret);
     const tokens = createAccessTokenCache((signal) => fetchWalmartToken(http, { ...options, serviceName }, signal));
+    // One token under Walmart's burst: jittered arrivals eat into the channel's bucket, not a 429.
+    const pacer = new CallPacer(INVENTORY_RATE.perSecond, Math.max(1, INVENTORY_RATE.burst - 1));
     const secrets = secretList(options.webhookSecret);
     const signatureHeader = (options.webhookAuthHeaderName ?? DEFAULT_WEBHOOK_HEADER).toLowerCase();
     const hubSkuByWalmartSku = new Map(Object.entries(options.skus).map(([hubSku, walmartSku]) => [walmartSku, hubSku]));
@@ -83,6 +86,8 @@ export default defineConnector<WalmartOptions>({
     const apiRequest = async (req: Omit<HttpRequest, 'headers'>): Promise<HttpResponse> => {
       for (let attempt = 0; ; attempt++) {
         const token = await tokens.get(req.signal);
+        // Paced as it leaves, after any token fetch, so a delayed burst never lands on top of the next call.
+        await pacer.take(req.signal);
         const headers: Record<string, string> = {
           'wm_sec.access_token': token,
           'wm_qos.correlation_id': randomUUID(),

@@ -30,10 +30,10 @@ async function connectorWith(options: EtsyOptions): Promise<ConnectorInstance> {
   return connector;
 }
 
-async function setup(simOptions: EtsySimulatorOptions = {}, skus = ['A', 'B', 'C']) {
+async function setup(simOptions: EtsySimulatorOptions = {}, skus = ['A', 'B', 'C'], overrides: Partial<EtsyOptions> = {}) {
   const sim = await startEtsySimulator({ latency: { p50: 0, p99: 0 }, ...simOptions });
   cleanup.push(sim.close);
-  const options = sim.connectorOptions(skus);
+  const options = { ...sim.connectorOptions(skus), ...overrides };
   const connector = await connectorWith(options);
   return { sim, connector, options };
 }
@@ -144,7 +144,8 @@ describe('Etsy connector: pushing quantities', () => {
   });
 
   it('keeps the listings written before a throttle and answers retry for the rest', async () => {
-    const { sim, connector } = await setup({ rateLimit: { perSecond: 0.5, burst: 2 }, productsPerListing: 1 });
+    // The app's quota is shared (another app spends it): the connector's own pacing cannot see that.
+    const { sim, connector } = await setup({ rateLimit: { perSecond: 0.5, burst: 2 }, productsPerListing: 1 }, undefined, { requestsPerSecond: 100 });
     const results = await connector.push([update('A', 3), update('B', 4)], signal);
     expect(results).toContainEqual({ sku: 'A', status: 'ok', quantity: 3 });
     expect(results).toContainEqual({ sku: 'B', status: 'retry', reason: expect.stringContaining('per-second'), afterMs: expect.any(Number) });
@@ -152,10 +153,17 @@ describe('Etsy connector: pushing quantities', () => {
   });
 
   it('turns the per-second 429 into a ThrottledError with the retry-after delay', async () => {
-    const { connector } = await setup({ rateLimit: { perSecond: 0.5, burst: 1 } });
+    const { connector } = await setup({ rateLimit: { perSecond: 0.5, burst: 1 } }, undefined, { requestsPerSecond: 100 });
     const err = await connector.push([update('A', 1)], signal).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ThrottledError);
     expect((err as ThrottledError).retryAfterMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('paces its calls under the per-second limit, so a push of several listings draws no 429', async () => {
+    const { sim, connector } = await setup({ rateLimit: { perSecond: 4, burst: 4 }, productsPerListing: 1 }, ['A', 'B', 'C', 'D']);
+    const results = await connector.push([update('A', 1), update('B', 2), update('C', 3), update('D', 4)], signal);
+    expect(results.every((r) => r.status === 'ok')).toBe(true);
+    expect(sim.stats().throttled).toBe(0);
   });
 
   it('turns the exhausted daily quota into a ThrottledError lasting until the window resets', async () => {

@@ -73,32 +73,36 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const rawBody = Buffer.concat(chunks);
     counters.requests += 1;
+    // The API decides at arrival (rate limits, state) and the latency is spent before the answer goes
+    // back, as a gateway throttles before the work: a request's place in the rate window is its arrival.
+    const answer = await decide(req, rawBody);
     const delay = sampleLatency();
     if (delay > 0) await sleep(delay);
+    if (answer === 'drop') {
+      counters.dropped += 1;
+      req.socket.destroy();
+      return;
+    }
+    send(res, answer);
+  };
 
+  const decide = async (req: IncomingMessage, rawBody: Buffer): Promise<SimResponse | 'drop'> => {
     if (fault?.kind === 'down') {
       counters.failed += 1;
-      return send(res, options.downResponse ?? { status: 503, body: { error: 'service_unavailable' } });
+      return options.downResponse ?? { status: 503, body: { error: 'service_unavailable' } };
     }
-    if (fault?.kind === 'throttle') {
-      return send(res, (options.throttleResponse ?? defaultThrottle)(fault.retryAfterMs));
-    }
+    if (fault?.kind === 'throttle') return (options.throttleResponse ?? defaultThrottle)(fault.retryAfterMs);
     const url = new URL(req.url ?? '/', 'http://localhost');
     let json: unknown;
     if (rawBody.length > 0 && /json/.test(req.headers['content-type'] ?? 'application/json')) {
       try {
         json = JSON.parse(rawBody.toString('utf8'));
       } catch {
-        return send(res, { status: 400, body: { error: 'invalid_json' } });
+        return { status: 400, body: { error: 'invalid_json' } };
       }
     }
     const answer = await options.route({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, rawBody, json });
-    if (fault?.kind === 'drop-after-write' && answer.wrote) {
-      counters.dropped += 1;
-      req.socket.destroy();
-      return;
-    }
-    send(res, answer);
+    return fault?.kind === 'drop-after-write' && answer.wrote ? 'drop' : answer;
   };
 
   const server = createServer((req, res) => {
