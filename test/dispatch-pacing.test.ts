@@ -49,10 +49,10 @@ describe('backoffDelay', () => {
 });
 
 describe('RevisionBudget', () => {
-  it('lets a SKU spend an hour\'s share of its daily revisions at once, then one per day / perDay', () => {
+  it('lets a SKU spend a tenth of its daily revisions at once, then one per day / perDay', () => {
     const budget = new RevisionBudget(240);
-    expect(budget.burst).toBe(10);
-    for (let i = 0; i < 10; i += 1) {
+    expect(budget.burst).toBe(24);
+    for (let i = 0; i < 24; i += 1) {
       expect(budget.availableAt('A', 0)).toBe(0);
       budget.take('A', 0);
     }

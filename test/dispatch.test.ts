@@ -158,8 +158,8 @@ describe('ChannelDispatcher: coalescing and batching', () => {
   });
 
   it('holds back a SKU that spent its share of the channel\'s daily revisions, not the others', async () => {
-    // 24 a day: one at once, then one an hour.
-    const { dispatcher, store, connector } = dispatchHarness({ limits: { dailyRevisionsPerSku: 24 } });
+    // 10 a day: one at once, then one every 2.4 hours.
+    const { dispatcher, store, connector } = dispatchHarness({ limits: { dailyRevisionsPerSku: 10 } });
     await dispatcher.start();
     dispatcher.notify([store.apply('A', 5)]);
     await vi.waitFor(() => expect(connector.calls).toHaveLength(1));
@@ -168,6 +168,29 @@ describe('ChannelDispatcher: coalescing and batching', () => {
     await sleep(50);
     expect(connector.updatesFor('A')).toHaveLength(1);
     expect(dispatcher.snapshot().pending).toBe(1);
+  });
+
+  it('never holds a move to zero on a revision-budgeted channel, even past the budget', async () => {
+    const { dispatcher, store, connector } = dispatchHarness({ limits: { dailyRevisionsPerSku: 10 } });
+    await dispatcher.start();
+    dispatcher.notify([store.apply('A', 5)]);
+    await vi.waitFor(() => expect(connector.shown.get('A')).toBe(5));
+    dispatcher.notify([store.apply('A', 0)]);
+    await vi.waitFor(() => expect(connector.shown.get('A')).toBe(0));
+    expect(connector.updatesFor('A')).toHaveLength(2);
+  });
+
+  it('holds a small rise on a revision-budgeted channel, so falls keep their revisions', async () => {
+    const { dispatcher, store, connector } = dispatchHarness({ limits: { dailyRevisionsPerSku: 250 } });
+    await dispatcher.start();
+    dispatcher.notify([store.apply('A', 5)]);
+    await vi.waitFor(() => expect(connector.shown.get('A')).toBe(5));
+    dispatcher.notify([store.apply('A', 6)]);
+    await sleep(100);
+    expect(connector.shown.get('A')).toBe(5);
+    expect(dispatcher.snapshot().pending).toBe(1);
+    dispatcher.notify([store.apply('A', 3)]);
+    await vi.waitFor(() => expect(connector.shown.get('A')).toBe(3));
   });
 
   it('applies the channel rules: reserve, share and max', async () => {

@@ -35,6 +35,14 @@ interface Exhausted {
  * serve the scarce SKUs forever and starve the plentiful ones past the sync-lag alarm (p99 > 5 s).
  */
 export const OVERDUE_MS = 4_000;
+/** Share of the channel's declared rate the dispatcher uses (see the token bucket below). */
+export const RATE_HEADROOM = 0.97;
+/**
+ * On channels with a per-SKU revision budget, a rise in stock waits this long to be coalesced with the
+ * next changes: showing fewer units than are available cannot oversell, while every revision spent on
+ * a rise is one fewer for the falls that matter.
+ */
+export const BUDGETED_INCREASE_HOLD_MS = 60_000;
 
 /**
  * Push order when the channel cannot take everything at once, what prevents oversells first: moves to
@@ -126,7 +134,9 @@ export class ChannelDispatcher implements Dispatcher {
     this.#logger = options.logger ?? stderrLogger;
     this.#random = options.random ?? Math.random;
     this.#backoff = { baseMs: Math.max(1, options.backoffBaseMs), maxMs: Math.max(1, options.backoffMaxMs) };
-    this.#bucket = new TokenBucket(limits.perSecond, limits.burst, Date.now());
+    // Paced a little under the channel's own bucket: requests reach the channel with jittered delays
+    // (new connections, token fetches), and one token of headroom absorbs that instead of a 429.
+    this.#bucket = new TokenBucket(limits.perSecond * RATE_HEADROOM, Math.max(1, limits.burst - 1), Date.now());
     this.#revisions = limits.dailyRevisionsPerSku !== undefined ? new RevisionBudget(limits.dailyRevisionsPerSku) : null;
   }
 
@@ -368,12 +378,12 @@ export class ChannelDispatcher implements Dispatcher {
         nextNotBefore = Math.min(nextNotBefore, state.notBefore);
         continue;
       }
-      const revisionAt = this.#revisions?.availableAt(state.sku, now) ?? now;
-      if (revisionAt > now) {
-        nextNotBefore = Math.min(nextNotBefore, revisionAt);
+      const quantity = shownQuantity(rules, state.available);
+      const heldUntil = this.#revisions ? this.#budgetHold(state, quantity, now) : now;
+      if (heldUntil > now) {
+        nextNotBefore = Math.min(nextNotBefore, heldUntil);
         continue;
       }
-      const quantity = shownQuantity(rules, state.available);
       if (state.canSkip(quantity)) {
         skippable.push({ state, quantity });
       } else {
@@ -399,6 +409,20 @@ export class ChannelDispatcher implements Dispatcher {
     // A push finishing pumps again; only backoff expiries need a timer.
     if (Number.isFinite(nextNotBefore)) this.#wakeUpAt(nextNotBefore);
     this.#checkIdle();
+  }
+
+  /**
+   * Until when a revision-budgeted channel holds this SKU (`now`: push). A move to zero is never held:
+   * it is what stops an oversell. A rise is held a while to coalesce; other changes wait for the budget.
+   */
+  #budgetHold(state: SkuPushState, quantity: number, now: number): number {
+    if (quantity === 0) return now;
+    const confirmed = state.confirmedQuantity;
+    if (confirmed !== null && confirmed > 0 && quantity > confirmed) {
+      const until = state.oldestPendingAt + BUDGETED_INCREASE_HOLD_MS;
+      if (until > now) return until;
+    }
+    return this.#revisions!.availableAt(state.sku, now);
   }
 
   /** The update for a SKU, from its newest known ledger state (never an older one). */

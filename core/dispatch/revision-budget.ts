@@ -6,9 +6,9 @@ const PRUNE_EVERY = 1_024;
 
 /**
  * Paces pushes per SKU for channels that cap revisions per listing per day (eBay: 250). A SKU may spend
- * about an hour's share of its allowance at once, then one revision every `day / perDay`. Spending it
- * all in the first minutes of a flash sale would leave the listing frozen, and overselling, for the
- * rest of the day; coalescing makes the paced pushes carry the newest quantity.
+ * a tenth of its allowance at once (a flash sale's burst of falls), then one revision every
+ * `day / perDay`. Spending it all in the first minutes would leave the listing frozen, and overselling,
+ * for the rest of the day; coalescing makes the paced pushes carry the newest quantity.
  */
 export class RevisionBudget {
   readonly perDay: number;
@@ -19,7 +19,7 @@ export class RevisionBudget {
   constructor(perDay: number) {
     if (!Number.isInteger(perDay) || perDay < 1) throw new RangeError(`perDay must be an integer >= 1, got ${perDay}`);
     this.perDay = perDay;
-    this.burst = Math.max(1, Math.ceil(perDay / 24));
+    this.burst = Math.max(1, Math.ceil(perDay / 10));
   }
 
   /** Epoch ms from which `sku` may be pushed (`now` when it may already). */
