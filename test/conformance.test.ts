@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { authorProject } from './support/author-project.ts';
 import { describe, expect, it } from 'vitest';
 import abortIgnoringConnector from './fixtures/conformance/abort-ignoring-connector.ts';
 import droppingConnector from './fixtures/conformance/dropping-connector.ts';
@@ -83,20 +84,6 @@ describe('the template is a plugin an author can take out of this repo', () => {
     expect(outside).toEqual([]);
   });
 
-  /** Lays out a plugin author's project the way the template's README says: the copy, its package.json, stockrelay and undici installed. */
-  function authorProject(): string {
-    const dir = mkdtempSync(join(tmpdir(), 'stockrelay-plugin-'));
-    const plugin = join(dir, 'my-connector');
-    cpSync(TEMPLATE, plugin, { recursive: true });
-    renameSync(join(plugin, 'package.template.json'), join(plugin, 'package.json'));
-    // Renamed in the copy, so a report naming it proves the copy (not the repo's template) was loaded.
-    const index = join(plugin, 'index.ts');
-    writeFileSync(index, readFileSync(index, 'utf8').replace("name: 'acme'", "name: 'acme-outside'"));
-    mkdirSync(join(dir, 'node_modules'));
-    symlinkSync(REPO, join(dir, 'node_modules', 'stockrelay'), 'dir');
-    symlinkSync(join(REPO, 'node_modules', 'undici'), join(dir, 'node_modules', 'undici'), 'dir');
-    return dir;
-  }
 
   it('copied to a folder outside the repo, with stockrelay and undici installed, it loads by path and passes', async () => {
     const dir = authorProject();

@@ -77,6 +77,8 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
   const available = new Map<number, number>();
   let idSeq = 0;
   let itemsWritten = 0;
+  /** Writes refused because their changeFromQuantity no longer matched. */
+  let staleRefusals = 0;
   let costThrottled = 0;
   // Seeded from the clock so order ids stay unique across simulator runs against one ledger,
   // as real order ids are: a reused id would be taken for a re-delivery and skipped.
@@ -156,6 +158,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
       if (!('changeFromQuantity' in q)) {
         if (casRequired) return void userErrors.push({ code: 'COMPARE_QUANTITY_REQUIRED', field: field('changeFromQuantity'), message: 'changeFromQuantity must be given (null to skip the check).' });
       } else if (q.changeFromQuantity !== null && q.changeFromQuantity !== available.get(item)) {
+        staleRefusals += 1;
         return void userErrors.push({ code: 'CHANGE_FROM_QUANTITY_STALE', field: field('changeFromQuantity'), message: 'The changeFromQuantity value does not match persisted value.' });
       }
       writes.push([item, q.quantity as number]);
@@ -254,7 +257,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
     setShown(sku, quantity) {
       available.set(ensureSku(sku), quantity);
     },
-    stats: () => ({ ...server.counters, throttled: server.counters.throttled + costThrottled, itemsWritten }),
+    stats: () => ({ ...server.counters, throttled: server.counters.throttled + costThrottled, itemsWritten, staleRefusals }),
     setFault: server.setFault,
     setWebhookTarget(url) {
       webhookTarget = url;

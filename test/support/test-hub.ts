@@ -71,7 +71,7 @@ export async function setupTestHub(options: { channels: TestChannel[]; nats?: Re
   };
 }
 
-export function startHub(setup: TestHubSetup, options: HubOptions = {}): Promise<Hub> {
+export function startHub(setup: Pick<TestHubSetup, 'loaded'>, options: HubOptions = {}): Promise<Hub> {
   return Hub.start(setup.loaded, { logger: createLogger({}, 'silent'), processMetrics: false, httpPort: 0, ...options });
 }
 
