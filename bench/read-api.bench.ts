@@ -73,7 +73,7 @@ export async function readApiBench(options: ReadApiBenchOptions = {}): Promise<A
     };
 
     const bench = new Bench({ time: options.tinybenchMs ?? 2_000, warmupTime: 300 });
-    bench.add('read api: GET /v1/inventory/:sku back to back', read);
+    bench.add('read api: GET /v1/inventory/:sku back to back, client on the hub thread', read);
     await bench.run();
     const rows: Array<MicroRow | PacedRow> = rowsOf(bench);
 

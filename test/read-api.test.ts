@@ -116,6 +116,12 @@ describe('the read API answers from the ledger', () => {
     expect(items.every((i) => i.known && i.available === Number(i.sku.slice(6)) && i.channels.length === 2)).toBe(true);
   });
 
+  it('answers concurrent single-SKU reads each with its own SKU', async () => {
+    const skus = Array.from({ length: 40 }, (_, i) => `BATCH-${String(i * 2).padStart(3, '0')}`);
+    const answers = await Promise.all(skus.map((sku) => get(`/v1/inventory/${sku}`)));
+    expect(answers.map((a) => [a.body.sku, a.body.available])).toEqual(skus.map((sku) => [sku, Number(sku.slice(6))]));
+  });
+
   it('answers the query-string form with repeated sku parameters', async () => {
     const res = await get('/v1/inventory?sku=BATCH-001&sku=NOPE-1&sku=BATCH-002');
     expect(res.status).toBe(200);

@@ -2,6 +2,7 @@ import type { ChannelRules } from '../config/config-types.ts';
 import { shownQuantity, type DispatchSkuStatus } from '../dispatch/dispatch-types.ts';
 import type { Hub } from '../hub.ts';
 import type { ChannelSkuState, StockLevel } from '../ledger/ledger-types.ts';
+import { CoalescedInventoryReader } from './coalesced-inventory-reader.ts';
 
 /** Where one channel stands for one SKU. */
 export type ChannelSyncState = 'in_sync' | 'pending' | 'throttled' | 'failing' | 'dead_lettered';
@@ -59,16 +60,23 @@ export interface InventorySources {
   now: number;
 }
 
+const readers = new WeakMap<Hub, CoalescedInventoryReader>();
+
 /**
  * The ledger's answer for these SKUs, in the order asked (duplicates answered once each time asked).
- * Reads the levels and every channel's stored push state in one statement, never from a cache, so an
- * answer reflects every change committed before it was asked; the dispatchers' in-memory state adds
- * what the store cannot know (a push in flight, a backoff, a throttled channel).
+ * Reads the levels and every channel's stored push state in one statement (shared with reads asked in
+ * the same event-loop turn), never from a cache, so an answer reflects every change committed before
+ * it was asked; the dispatchers' in-memory state adds what the store cannot know (a push in flight,
+ * a backoff, a throttled channel).
  */
 export async function inventoryStatus(hub: Hub, skus: readonly string[]): Promise<InventoryStatus[]> {
   const channels = hub.loaded.config.channels.filter((c) => c.enabled && hub.dispatchers.has(c.id));
-  const channelIds = channels.map((c) => c.id);
-  const { levels, states: stored } = await hub.ledger.readInventory(channelIds, skus);
+  let reader = readers.get(hub);
+  if (!reader) {
+    reader = new CoalescedInventoryReader((ids, wanted) => hub.ledger.readInventory(ids, wanted), channels.map((c) => c.id));
+    readers.set(hub, reader);
+  }
+  const { levels, states: stored } = await reader.read(skus);
   const byKey = new Map<string, ChannelSkuState>();
   for (const state of stored) byKey.set(`${state.channelId}\u0000${state.sku}`, state);
   const now = Date.now();
