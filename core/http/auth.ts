@@ -46,7 +46,7 @@ export function authorize(tokens: readonly ApiToken[], header: string | readonly
   const digest = sha256(presented);
   let match: ApiToken | undefined;
   for (const token of tokens) {
-    if (timingSafeEqual(digest, sha256(token.token)) && match === undefined) match = token;
+    if (timingSafeEqual(digest, digestOf(token)) && match === undefined) match = token;
   }
   if (!match) return { ok: false, status: 401, error: 'unauthorized', reason: 'invalid_token', message: 'the bearer token is not valid' };
   const principal: Principal = { name: match.name, scope: match.scope };
@@ -84,6 +84,15 @@ export function requireScope(tokens: readonly ApiToken[], scope: TokenScope): (r
     reply.header('www-authenticate', challenge);
     await reply.code(result.status).send({ error: result.error, message: result.message });
   };
+}
+
+const digests = new WeakMap<ApiToken, Buffer>();
+
+/** Configured tokens are frozen with the config: hash each once, not on every request. */
+function digestOf(token: ApiToken): Buffer {
+  let digest = digests.get(token);
+  if (!digest) digests.set(token, (digest = sha256(token.token)));
+  return digest;
 }
 
 function sha256(value: string): Buffer {
