@@ -152,9 +152,9 @@ export class AlertEngine implements Partial<DispatchObserver> {
     /** Kinds whose probe failed this time: their alerts keep their state rather than clearing. */
     const unknown = new Set<AlertKind>();
     for (const channel of this.#options.channels) {
-      readings.push(this.#lagReading(channel, now), ...this.#successReading(channel, now));
-      const pending = this.#options.snapshot(channel)?.pending;
-      if (pending !== undefined) this.#options.metrics.pending.set({ channel }, pending);
+      const snapshot = this.#options.snapshot(channel);
+      readings.push(this.#lagReading(channel, snapshot, now), ...this.#successReading(channel, now));
+      if (snapshot) this.#options.metrics.pending.set({ channel }, snapshot.pending);
     }
     readings.push(...this.#oversellReadings(now));
     const [deadLetters, backlog] = await Promise.allSettled([this.#options.probes.deadLetters(), this.#options.probes.backlog()]);
@@ -178,10 +178,10 @@ export class AlertEngine implements Partial<DispatchObserver> {
    * unconfirmed when that is larger: a channel that confirms nothing produces no samples, yet is the
    * most behind of all.
    */
-  #lagReading(channel: string, now: number): Reading {
+  #lagReading(channel: string, snapshot: DispatcherSnapshot | undefined, now: number): Reading {
     const threshold = this.#settings.syncLagP99Ms;
     const p99 = this.#lag.get(channel)?.quantile(0.99, now) ?? null;
-    const oldest = this.#options.snapshot(channel)?.oldestPendingAt ?? null;
+    const oldest = snapshot?.oldestPendingAt ?? null;
     const waiting = oldest === null ? 0 : Math.max(0, now - oldest);
     const value = Math.max(p99 ?? 0, waiting);
     const message =
