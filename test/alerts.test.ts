@@ -58,7 +58,7 @@ describe('alerts fire and clear, and each transition reaches the webhook', () =>
     const result = validateConfigObject({
       ...setup.config,
       http: { host: '127.0.0.1', port: 0, tokens: [{ token: READ, scope: 'read' }] },
-      alerts: { webhookUrl: receiver.url, evaluateIntervalMs: 100, windowMs: 1500, syncLagP99Ms: 250, minSuccessRate: 0.99, oversell: true, deadLetterDepth: 1, backlog: 10_000 },
+      alerts: { webhookUrl: receiver.url, evaluateIntervalMs: 100, windowMs: 2500, syncLagP99Ms: 250, minSuccessRate: 0.99, oversell: true, deadLetterDepth: 1, backlog: 10_000 },
     });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     hub = await startHub({ ...setup, loaded: result.loaded });
