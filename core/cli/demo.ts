@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { InventoryEvent } from '../events/event-types.ts';
+import { deepFreeze } from '../config/deep-freeze.ts';
 import { loadConfig } from '../config/load-config.ts';
+import { dropDatabase, withDatabaseName } from '../ledger/database.ts';
 import { shownQuantity } from '../dispatch/dispatch-types.ts';
 import { ConfigError } from '../errors.ts';
 import { Hub } from '../hub.ts';
+import { LagWindow } from '../metrics/lag-window.ts';
 import { createLogger } from '../logger.ts';
 import { startSimulatedChannels } from '../simulation/simulated-channels.ts';
 
@@ -49,13 +52,17 @@ export async function runDemo(args: readonly string[], out: (line: string) => vo
     },
   });
   const durationS = values.duration !== undefined ? Number(values.duration) : Infinity;
-  const rate = Number(values.rate ?? 20);
+  const rate = Number(values.rate ?? 6);
   const skuCount = Number(values.skus ?? 40);
   const startStock = Number(values.stock ?? 60);
   if (!(durationS > 0) || !(rate > 0) || !(skuCount > 0) || !(startStock >= 0)) throw new ConfigError('demo: --duration, --rate, --skus and --stock must be positive numbers');
 
-  const base = await loadConfig(values.config ?? DEFAULT_CONFIG);
+  const loaded = await loadConfig(values.config ?? DEFAULT_CONFIG);
   const runId = randomUUID().slice(0, 8);
+  // Every run gets a ledger of its own: the simulated channels start empty each time, so channel
+  // state remembered from an earlier run would claim pushes these channels never received.
+  const databaseUrl = loaded.config.database.url ? withDatabaseName(loaded.config.database.url, `${new URL(loaded.config.database.url).pathname.slice(1)}_${runId}`) : undefined;
+  const base = databaseUrl ? { ...loaded, config: deepFreeze({ ...loaded.config, database: { ...loaded.config.database, url: databaseUrl } }) } : loaded;
   const skus = Array.from({ length: skuCount }, (_, i) => `DEMO-${String(i + 1).padStart(3, '0')}`);
   const simulated = await startSimulatedChannels(base, {
     skus: Object.fromEntries(skus.map((s) => [s, 0])),
@@ -71,13 +78,22 @@ export async function runDemo(args: readonly string[], out: (line: string) => vo
     hub = await Hub.start(simulated.loaded, { logger });
   } catch (err) {
     await simulated.close();
+    if (databaseUrl) await dropDatabase(databaseUrl).catch(() => undefined);
     throw err;
   }
   for (const { channel, simulator } of simulated.channels) simulator.setWebhookTarget?.(`${hub.url}/webhooks/${channel.id}`);
-  out(`stockrelay demo: hub on ${hub.url} (metrics at ${hub.url}/metrics), ${simulated.channels.length} simulated channels, ${skuCount} SKUs, ~${rate} orders/s`);
+  out(`stockrelay demo: hub on ${hub.url}, ${simulated.channels.length} simulated channels, ${skuCount} SKUs, ~${rate} orders/s`);
+  const token = base.config.http.tokens.find((t) => t.scope === 'read' || t.scope === 'admin')?.token;
+  out(`  dashboard ${hub.url}/dashboard${token ? ` (token: ${token})` : ''} · metrics ${hub.url}/metrics`);
 
   const seed: InventoryEvent = { id: `demo:${runId}:seed`, type: 'stock.set', channel: 'demo', occurredAt: new Date().toISOString(), lines: skus.map((sku) => ({ sku, quantity: startStock })) };
   await hub.publish(seed);
+  out(`seeding ${skuCount} SKUs × ${startStock} units on every channel…`);
+  const seeded = AbortSignal.timeout(60_000);
+  while (!(await hub.ledger.isProcessed(seed.id)) && !seeded.aborted) await new Promise((r) => setTimeout(r, 50));
+  await hub.idle(seeded);
+  // The live figures describe the order stream, not the initial fill of empty channels.
+  for (const id of hub.metrics.recentLag.keys()) hub.metrics.recentLag.set(id, new LagWindow());
 
   let oversoldLines = 0;
   let oversoldUnits = 0;
@@ -159,5 +175,6 @@ export async function runDemo(args: readonly string[], out: (line: string) => vo
   out(`\nsummary: ${placed} orders in ${((Date.now() - started) / 1000).toFixed(0)} s; ${oversoldLines} oversold line(s) (${oversoldUnits} units); convergence ${converged}/${total} channel×SKU pairs equal the ledger`);
   await hub.stop();
   await simulated.close();
+  if (databaseUrl) await dropDatabase(databaseUrl).catch(() => undefined);
   return converged === total ? 0 : 1;
 }

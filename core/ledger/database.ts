@@ -149,3 +149,28 @@ function pgCode(err: unknown): string | undefined {
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/**
+ * Drops the Postgres database `url` names (for throw-away ledgers: the demo's and load tests' per-run
+ * databases). Connections still open to it are closed by the server.
+ */
+export async function dropDatabase(url: string, connectTimeoutMs = 5000): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: connectTimeoutMs });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** `url` with its database name replaced by `name`. */
+export function withDatabaseName(url: string, name: string): string {
+  const next = new URL(url);
+  next.pathname = `/${encodeURIComponent(name)}`;
+  return next.toString();
+}
