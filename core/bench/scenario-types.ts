@@ -35,6 +35,8 @@ export interface ScenarioOptions {
   settleTimeoutMs: number;
   /** Sync-lag p99 the run must meet on every channel whose capacity suffices, ms. */
   targetP99Ms: number;
+  /** Before starting, wait up to this long for the machine to be mostly idle (other work skews every figure). Default 0. */
+  quietWaitMs: number;
   /** Drop the bench's database and streams afterwards. Default true. */
   cleanup: boolean;
 }
@@ -54,6 +56,7 @@ export const DEFAULT_SCENARIO: ScenarioOptions = Object.freeze({
   maxInFlightOrders: 1_000,
   settleTimeoutMs: 120_000,
   targetP99Ms: 5_000,
+  quietWaitMs: 0,
   cleanup: true,
 });
 

@@ -23,6 +23,7 @@ export const BENCH_USAGE = `stockrelay bench --config <file> [options]
   --target-p99 <ms>        sync-lag p99 every channel must meet (default ${DEFAULT_SCENARIO.targetP99Ms})
   --ledger-only            no channels: measures ingestion and the ledger alone (implies --path publish)
   --out <dir>              where the JSON and HTML report go (default reports/)
+  --wait-quiet <s>         first wait up to this long for the machine to be mostly idle (default 0)
   --keep                   keep the bench database and streams afterwards
 Exit code 0 on PASS, 1 on FAIL.`;
 
@@ -49,6 +50,7 @@ export function parseBenchArgs(args: readonly string[]): { config: string; optio
       'ledger-only': { type: 'boolean' },
       out: { type: 'string' },
       keep: { type: 'boolean' },
+      'wait-quiet': { type: 'string' },
     },
   });
   if (!values.config) throw new ConfigError(`bench: --config <file> is required\n\n${BENCH_USAGE}`);
@@ -68,6 +70,8 @@ export function parseBenchArgs(args: readonly string[]): { config: string; optio
   set('stock', num('stock', values.stock));
   set('restockDelayMs', num('restock-ms', values['restock-ms']));
   set('targetP99Ms', num('target-p99', values['target-p99']));
+  const quiet = num('wait-quiet', values['wait-quiet']);
+  if (quiet !== undefined) options.quietWaitMs = quiet * 1000;
   if (values.mode !== undefined) {
     if (values.mode !== 'closed' && values.mode !== 'open') throw new ConfigError('bench: --mode is closed or open');
     options.mode = values.mode;
