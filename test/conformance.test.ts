@@ -74,12 +74,12 @@ describe('every connector passes the conformance suite against its simulator', (
 });
 
 describe('the template is a plugin an author can take out of this repo', () => {
-  it('imports only the stockrelay SDK, node built-ins, undici and its own files', () => {
+  it('imports only the stockrelay SDK and kit, node built-ins, undici and its own files', () => {
     const files = readdirSync(TEMPLATE, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
     const imports = files.flatMap((file) =>
       [...readFileSync(join(TEMPLATE, file), 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => ({ file, spec: m[1] as string })),
     );
-    const outside = imports.filter(({ spec }) => !(spec === 'stockrelay' || spec === 'undici' || spec.startsWith('node:') || (spec.startsWith('./') && !spec.includes('..'))));
+    const outside = imports.filter(({ spec }) => !(spec === 'stockrelay' || spec === 'stockrelay/kit' || spec === 'undici' || spec.startsWith('node:') || (spec.startsWith('./') && !spec.includes('..'))));
     expect(imports.length).toBeGreaterThan(0);
     expect(outside).toEqual([]);
   });

@@ -10,8 +10,7 @@ import {
   type StockUpdate,
 } from 'stockrelay';
 import { AUTH_HEADER, MAX_BATCH, RETRYABLE_ITEM_CODES, SIGNATURE_HEADER, type AcmeOrderWebhook, type AcmeStockResult, type AcmeStockUpdate } from './api.ts';
-import { createHttpClient, retryAfterMs } from './kit/http-client.ts';
-import { hmacSha256, matchesAnySecret, secretList } from './kit/signatures.ts';
+import { createHttpClient, hmacSha256, matchesAnySecret, retryAfterMs, secretList } from 'stockrelay/kit';
 import { acmeOptionsSchema, type AcmeOptions } from './options.ts';
 
 export default defineConnector<AcmeOptions>({

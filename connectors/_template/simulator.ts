@@ -1,9 +1,7 @@
 import { request } from 'undici';
 import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from 'stockrelay';
 import { AUTH_HEADER, MAX_BATCH, SIGNATURE_HEADER, type AcmeOrderWebhook, type AcmeStockResult } from './api.ts';
-import { ServerTokenBucket } from './kit/rate-window.ts';
-import { hmacSha256 } from './kit/signatures.ts';
-import { startSimServer, type SimResponse } from './kit/sim-server.ts';
+import { hmacSha256, ServerTokenBucket, startSimServer, type SimResponse } from 'stockrelay/kit';
 import type { AcmeOptions } from './options.ts';
 
 export interface AcmeSimulatorOptions extends SimulatorOptions {

@@ -1,0 +1,13 @@
+/**
+ * The connector kit: what every channel connector and simulator needs beyond the SDK. Published as
+ * `stockrelay/kit` so connectors written outside this repo use the same helpers as the built-in ones.
+ */
+export { createHttpClient, headerValue, retryAfterMs, type HttpClient, type HttpRequest, type HttpResponse } from './http-client.ts';
+export { hmacSha256, matchesAnySecret, safeEqual, secretList } from './signatures.ts';
+export { signStandardWebhook, verifyStandardWebhook, STANDARD_WEBHOOK_HEADERS, DEFAULT_TOLERANCE_SECONDS } from './standard-webhooks.ts';
+export { createAccessTokenCache } from './access-token-cache.ts';
+export { CallPacer } from './call-pacer.ts';
+export { ServerTokenBucket, FixedWindowCounter } from './rate-window.ts';
+export { startSimServer, type SimRequest, type SimResponse, type SimRoute, type SimServer, type SimServerOptions } from './sim-server.ts';
+export { createLatencySampler, sleep, type LatencyProfile } from './latency.ts';
+export { startWebhookSink, type SinkDelivery, type WebhookSink } from './webhook-sink.ts';
