@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_SCHEMAS, eventSubject, parseEvent } from '../core/events/validate-event.ts';
+import { EVENT_SCHEMAS, parseEvent } from '../core/events/validate-event.ts';
+import { inboundSubject } from '../core/bus/subjects.ts';
 import { EVENT_TYPES, type EventType } from '../core/events/event-types.ts';
 
 const base = { channel: 'shopify-main', occurredAt: '2026-11-27T13:00:00.000Z' };
@@ -112,10 +113,10 @@ describe('parseEvent', () => {
   });
 });
 
-describe('eventSubject', () => {
+describe('inboundSubject', () => {
   it('puts events under <prefix>.in.<type>', () => {
-    expect(eventSubject('inventory', 'order.confirmed')).toBe('inventory.in.order.confirmed');
-    expect(eventSubject('acme.stock', 'stock.set')).toBe('acme.stock.in.stock.set');
+    expect(inboundSubject('inventory', 'order.confirmed')).toBe('inventory.in.order.confirmed');
+    expect(inboundSubject('acme.stock', 'stock.set')).toBe('acme.stock.in.stock.set');
   });
 });
 

@@ -6,7 +6,6 @@ import { createAjv } from '../config/create-ajv.ts';
 import { problemsFromAjv } from '../config/ajv-problems.ts';
 
 export { EVENT_SCHEMAS } from './event-schemas.ts';
-export { eventSubject } from './event-subject.ts';
 
 export type ParsedEvent = { ok: true; event: InventoryEvent } | { ok: false; reason: string; problems: Problem[] };
 
