@@ -98,7 +98,7 @@ export class EventApplier {
     const rejected: Promise<void>[] = [];
     for (const msg of group) {
       const subjectType = typeFromSubject(bus.settings.subjectPrefix, msg.subject);
-      const parsed = parseEvent(msg.data, subjectType as never);
+      const parsed = parseEvent(msg.data, subjectType);
       if (parsed.ok) valid.push({ msg, event: parsed.event });
       else rejected.push(this.deadLetter(msg, parsed.reason));
     }

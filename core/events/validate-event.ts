@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv';
-import { EVENT_TYPES, type EventType, type InventoryEvent } from './event-types.ts';
+import { EVENT_TYPES, type InventoryEvent } from './event-types.ts';
 import type { Problem } from '../errors.ts';
 import { EVENT_SCHEMAS } from './event-schemas.ts';
 import { createAjv } from '../config/create-ajv.ts';
@@ -26,7 +26,7 @@ const MAX_REASON_PROBLEMS = 10;
  * `subjectType` is the type the subject carried (`<prefix>.in.<type>`); an event whose own `type` differs
  * is refused, so a consumer filtering by subject never applies a command it did not ask for.
  */
-export function parseEvent(data: Uint8Array | string, subjectType?: EventType): ParsedEvent {
+export function parseEvent(data: Uint8Array | string, subjectType?: string): ParsedEvent {
   let text: string;
   try {
     text = typeof data === 'string' ? data : decoder.decode(data);
