@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startWebhookReceiver, type Receiver } from '../support/webhook-receiver.ts';
 import tiktok from '../../connectors/tiktok/index.ts';
 import type { TiktokOptions } from '../../connectors/tiktok/options.ts';
 import { signRequest, signWebhook } from '../../connectors/tiktok/request-signature.ts';
@@ -37,40 +36,12 @@ async function setup(simOptions: TiktokSimulatorOptions = {}, skus = ['A', 'B', 
   return { sim, connector, options };
 }
 
-interface Receiver {
-  requests: WebhookRequest[];
-  events: InventoryEvent[];
-  statuses: number[];
-}
 
 /** A tiny ingress: hands each delivery to the connector, as the hub's `/webhooks/<channel>` does. */
 async function receiveWebhooks(sim: TiktokSimulator, connector: ConnectorInstance): Promise<Receiver> {
-  const received: Receiver = { requests: [], events: [], statuses: [] };
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const webhook: WebhookRequest = {
-      rawBody: Buffer.concat(chunks),
-      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])),
-      path: '',
-      query: {},
-    };
-    received.requests.push(webhook);
-    try {
-      const outcome = await connector.handleWebhook!(webhook, signal);
-      received.events.push(...outcome.events);
-      received.statuses.push(200);
-      res.writeHead(200).end();
-    } catch (err) {
-      const status = err instanceof WebhookSignatureError ? 401 : 500;
-      received.statuses.push(status);
-      res.writeHead(status).end(String(err));
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  sim.setWebhookTarget!(`http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/tiktok-main`);
-  return received;
+  const receiver = await startWebhookReceiver(sim, connector, signal);
+  cleanup.push(receiver.close);
+  return receiver;
 }
 
 const update = (sku: string, quantity: number, version = 1) => ({ sku, quantity, version });
