@@ -26,6 +26,7 @@ export interface ScenarioRow {
   processCpuCores: number;
   machineCpuBusy: number | null;
   backgroundCpuBusy: number | null;
+  serverCpuCores: Record<string, number> | null;
   eventLoopDelayP99Ms: number;
   peakRssMb: number;
   pass: boolean;
@@ -66,6 +67,7 @@ export function scenarioRow(result: ScenarioResult, file?: string): ScenarioRow 
     processCpuCores: result.processCpuCores,
     machineCpuBusy: result.machineCpuBusy === null ? null : Math.round(result.machineCpuBusy * 1000) / 1000,
     backgroundCpuBusy: result.backgroundCpuBusy === null ? null : Math.round(result.backgroundCpuBusy * 1000) / 1000,
+    serverCpuCores: result.serverCpuCores,
     eventLoopDelayP99Ms: result.eventLoopDelay.p99,
     peakRssMb: result.peakRssMb,
     pass: result.pass,

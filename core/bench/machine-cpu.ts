@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Busy and total jiffies of the whole machine since boot (Linux `/proc/stat`), or null elsewhere. */
 export function machineCpuTimes(): { busy: number; total: number } | null {
@@ -19,3 +19,37 @@ export function busyShare(from: { busy: number; total: number } | null, to: { bu
   if (!from || !to || to.total <= from.total) return null;
   return (to.busy - from.busy) / (to.total - from.total);
 }
+
+/**
+ * CPU jiffies used so far by every process whose command name is one of `names` (Linux `/proc`),
+ * keyed by name: the servers the hub leans on (nats-server, postgres) run on the same box, and their
+ * share separates "the stack was busy" from "something else was". A process that exits between two
+ * readings drops out of the sum, so the figure is a lower bound.
+ */
+export function processCpuTimes(names: readonly string[]): Map<string, number> | null {
+  const totals = new Map<string, number>(names.map((n) => [n, 0]));
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      if (!totals.has(comm)) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) ".
+      totals.set(comm, totals.get(comm)! + Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return totals;
+}
+
+/** Jiffies per second, for turning the readings above into CPU seconds. */
+export const CLOCK_TICKS = 100;

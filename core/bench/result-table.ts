@@ -44,7 +44,8 @@ export function formatResultTable(result: ScenarioResult): string[] {
     out.push(`oversold ${result.oversoldUnits} of ${result.unitsSold} units sold (${pct(result.oversoldRatio)}); API calls per order ${result.apiCallsPerOrder}; 429s ${result.throttled}; retries ${result.retries}; dead letters ${result.deadLetters}`);
     out.push(`convergence ${result.converged}/${result.pairs} (${pct(result.convergence)}) after ${(result.settleMs / 1000).toFixed(1)} s of settling`);
   }
-  out.push(`CPU: this process ${result.processCpuCores} cores (hub + simulators + shoppers), machine ${result.machineCpuBusy === null ? '—' : pct(result.machineCpuBusy)} busy of ${result.machine.cpus} cores (${result.backgroundCpuBusy === null ? '—' : pct(result.backgroundCpuBusy)} before the run); peak RSS ${result.peakRssMb} MB; event-loop delay p99 ${result.eventLoopDelay.p99} ms, max ${result.eventLoopDelay.max} ms`);
+  const servers = result.serverCpuCores ? Object.entries(result.serverCpuCores).map(([name, cores]) => `${name} ${cores}`).join(', ') : '—';
+  out.push(`CPU: this process ${result.processCpuCores} cores (hub + simulators + shoppers), ${servers} cores, machine ${result.machineCpuBusy === null ? '—' : pct(result.machineCpuBusy)} busy of ${result.machine.cpus} cores (${result.backgroundCpuBusy === null ? '—' : pct(result.backgroundCpuBusy)} before the run); peak RSS ${result.peakRssMb} MB; event-loop delay p99 ${result.eventLoopDelay.p99} ms, max ${result.eventLoopDelay.max} ms`);
   out.push(result.verdict);
   return out;
 }

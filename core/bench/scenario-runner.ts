@@ -12,7 +12,7 @@ import type { Logger } from '../sdk.ts';
 import { startSimulatedChannels, type SimulatedChannel } from '../simulation/simulated-channels.ts';
 import { isolateConfig } from './bench-environment.ts';
 import { LagHistogram } from './lag-histogram.ts';
-import { busyShare, machineCpuTimes } from './machine-cpu.ts';
+import { busyShare, CLOCK_TICKS, machineCpuTimes, processCpuTimes } from './machine-cpu.ts';
 import { DEFAULT_SCENARIO, LAG_EDGES_MS, type ChannelResult, type ScenarioOptions, type ScenarioProgress, type ScenarioResult } from './scenario-types.ts';
 import { zipfPicker } from './zipf.ts';
 
@@ -43,6 +43,16 @@ interface ChannelTally {
   hubThrottles: number;
   retries: number;
   deadLetters: number;
+}
+
+/** The servers on the box whose CPU a run reports next to its own. */
+const SERVER_PROCESSES = ['nats-server', 'postgres'];
+
+function serverCores(from: Map<string, number> | null, to: Map<string, number> | null, seconds: number): Record<string, number> | null {
+  if (!from || !to || seconds <= 0) return null;
+  const out: Record<string, number> = {};
+  for (const [name, end] of to) out[name] = Math.max(0, Math.round(((end - (from.get(name) ?? 0)) / CLOCK_TICKS / seconds) * 100) / 100);
+  return out;
 }
 
 /** A machine busier than this before a run is running someone else's work. */
@@ -301,6 +311,7 @@ async function drive(
   loopDelay.enable();
   const cpuStart = process.cpuUsage();
   const machineStart = machineCpuTimes();
+  const serversStart = processCpuTimes(SERVER_PROCESSES);
   let peakRss = process.memoryUsage().rss;
   const loadStart = performance.now();
   const wallStart = Date.now();
@@ -339,6 +350,7 @@ async function drive(
   for (const timer of restockTimers.values()) clearTimeout(timer);
   restockTimers.clear();
   const machineLoadEnd = machineCpuTimes();
+  const serversEnd = processCpuTimes(SERVER_PROCESSES);
   const loadSeconds = (loadEnd - loadStart) / 1000;
   const committedDuringLoad = ordersCommitted;
   const linesDuringLoad = linesCommitted;
@@ -460,6 +472,7 @@ async function drive(
     processCpuCores: round((cpu.user + cpu.system) / 1e6 / wallS, 2),
     machineCpuBusy: busyShare(machineStart, machineLoadEnd),
     backgroundCpuBusy: meta.backgroundCpuBusy,
+    serverCpuCores: serverCores(serversStart, serversEnd, loadSeconds),
     peakRssMb: Math.round(peakRss / 2 ** 20),
     eventLoopDelay: { p50: round(loopDelay.percentile(50) / 1e6, 1), p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) },
     channels: channelResults,

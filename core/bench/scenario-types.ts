@@ -153,6 +153,8 @@ export interface ScenarioResult {
   processCpuCores: number;
   /** Share of the whole machine busy during the load (hub, NATS, Postgres, everything), 0..1. */
   machineCpuBusy: number | null;
+  /** CPU cores used during the load by the servers on this box, by process name (nats-server, postgres); a lower bound. */
+  serverCpuCores: Record<string, number> | null;
   /** Share of the machine busy in the second before the run (other work on the box), 0..1. */
   backgroundCpuBusy: number | null;
   peakRssMb: number;
