@@ -177,7 +177,10 @@ async function stock(args: readonly string[], out: Out): Promise<number> {
     const { runStockGet } = await import('./stock-get-command.ts');
     return runStockGet(rest, out);
   }
-  const { values, positionals } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, id: { type: 'string' } }, allowPositionals: true });
+  // `stock adjust SKU -3`: a negative amount is a value, not an option.
+  const negative = (arg: string): boolean => /^-\d+$/.test(arg);
+  const argv = [...rest.filter((a) => !negative(a)), '--', ...rest.filter(negative)];
+  const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, id: { type: 'string' } }, allowPositionals: true });
   const [sku, amount] = positionals;
   const types: Record<string, EventType> = { set: 'stock.set', adjust: 'stock.adjusted' };
   const type = verb ? types[verb] : undefined;
