@@ -86,6 +86,13 @@ describe('scenario runner: shoppers and the ledger alone', () => {
     expect(result.oversoldUnits).toBe(0);
   });
 
+  it('with --reserve, every channel holds back that many units, so a reserve as deep as the stock sells nothing', async () => {
+    const result = await runScenario(benchConfig(), { ...tiny, durationS: 1, restockDelayMs: 0, reserve: tiny.stock, mode: 'closed', path: 'publish' }, quiet);
+    expect(result.options.reserve).toBe(tiny.stock);
+    expect(result.ordersPlaced).toBe(0);
+    expect(result.converged).toBe(result.pairs);
+  });
+
   it('in the open loop, orders keep coming whatever the channels show, and oversells are recorded', async () => {
     const result = await runScenario(benchConfig(), { ...tiny, durationS: 1, stock: 0, restockDelayMs: 0, mode: 'open', path: 'publish' }, quiet);
     expect(result.ordersRefused).toBe(0);

@@ -67,7 +67,7 @@ export function renderHtmlReport(result: ScenarioResult): string {
   const rows = result.channels
     .map(
       (c) =>
-        `<tr class="${c.lag.p99 !== null && c.lag.p99 > result.options.targetP99Ms ? 'miss' : ''}"><td>${esc(c.channelId)}</td><td>${esc(c.connector)}</td><td>${c.perSecond}×${c.maxBatchSize} = ${c.capacity}${c.capacitySuffices ? '' : ' ⚠'}</td><td>${n(c.lag.p50)}</td><td>${n(c.lag.p95)}</td><td>${n(c.lag.p99)}</td><td>${n(c.lag.max)}</td><td>${n(c.timeToZero.p50)}</td><td>${n(c.timeToZero.p99)}</td><td>${n(c.overhead.p99)}</td><td>${c.requests}</td><td>${c.throttled}</td><td>${c.retries}</td><td>${c.deadLetters}</td><td>${c.oversoldUnits}/${c.unitsSold}</td><td>${c.converged}/${c.pairs}</td></tr>`,
+        `<tr class="${c.lag.p99 !== null && c.lag.p99 > result.options.targetP99Ms ? 'miss' : ''}"><td>${esc(c.channelId)}</td><td>${esc(c.connector)}</td><td>${c.perSecond}×${c.maxBatchSize} = ${c.capacity}${c.capacitySuffices ? '' : ' ⚠'}</td><td>${n(c.lag.p50)}</td><td>${n(c.lag.p95)}</td><td>${n(c.lag.p99)}</td><td>${n(c.lag.max)}</td><td>${n(c.timeToZero.p50)}</td><td>${n(c.timeToZero.p99)}</td><td>${n(c.overhead.p99)}</td><td>${n(c.eventToCommit.p99)}</td><td>${c.requests}</td><td>${c.throttled}</td><td>${c.retries}</td><td>${c.deadLetters}</td><td>${c.oversoldUnits}/${c.unitsSold}</td><td>${c.converged}/${c.pairs}</td></tr>`,
     )
     .join('\n');
   const summary = formatResultTable(result).filter((l) => !l.startsWith('channel') && result.channels.every((c) => !l.startsWith(c.channelId)));
@@ -89,7 +89,7 @@ pre{background:#f6f6f6;padding:8px;overflow:auto}
 <p>Box: p50–p95; bar: p99; dot: max; log scale. Channel names in orange have less capacity (requests/s × batch) than the ${result.skusChangedPerSecond} SKUs that changed per second.</p>
 ${percentileChart(result)}
 <h2>Per channel</h2>
-<table><thead><tr><th>channel</th><th>connector</th><th>capacity (SKU updates/s)</th><th>lag p50</th><th>p95</th><th>p99</th><th>max</th><th>time to zero p50</th><th>p99</th><th>hub overhead p99</th><th>API calls</th><th>429s</th><th>retries</th><th>dead letters</th><th>oversold / sold units</th><th>converged</th></tr></thead>
+<table><thead><tr><th>channel</th><th>connector</th><th>capacity (SKU updates/s)</th><th>lag p50</th><th>p95</th><th>p99</th><th>max</th><th>time to zero p50</th><th>p99</th><th>hub overhead p99</th><th>its orders: event → commit p99</th><th>API calls</th><th>429s</th><th>retries</th><th>dead letters</th><th>oversold / sold units</th><th>converged</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

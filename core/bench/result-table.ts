@@ -7,7 +7,7 @@ const pct = (v: number): string => `${(v * 100).toFixed(v < 0.01 && v > 0 ? 3 : 
 /** The per-channel table and the overall lines printed at the end of a bench run. */
 export function formatResultTable(result: ScenarioResult): string[] {
   const out: string[] = [];
-  const head = ['channel', 'cap/s', 'lag p50', 'p95', 'p99', 'max', 'ttz p50', 'ttz p99', 'ovh p99', 'calls', '429', 'retry', 'dead', 'oversold', 'conv'];
+  const head = ['channel', 'cap/s', 'lag p50', 'p95', 'p99', 'max', 'ttz p50', 'ttz p99', 'ovh p99', 'in p99', 'calls', '429', 'retry', 'dead', 'oversold', 'conv'];
   const rows = result.channels.map((c) => [
     c.channelId,
     `${fmtNum(c.perSecond)}×${c.maxBatchSize}${c.capacitySuffices ? '' : '!'}`,
@@ -18,6 +18,7 @@ export function formatResultTable(result: ScenarioResult): string[] {
     ms(c.timeToZero.p50),
     ms(c.timeToZero.p99),
     ms(c.overhead.p99),
+    ms(c.eventToCommit.p99),
     String(c.requests),
     String(c.throttled),
     String(c.retries),
@@ -30,11 +31,11 @@ export function formatResultTable(result: ScenarioResult): string[] {
   if (rows.length > 0) {
     out.push(line(head));
     for (const row of rows) out.push(line(row));
-    out.push(`(cap/s: requests/s × items per request; "!" = less than the ${result.skusChangedPerSecond} SKUs changing per second; lag, ttz = time to zero, ovh = hub overhead, in ms)`);
+    out.push(`(cap/s: requests/s × items per request; "!" = less than the ${result.skusChangedPerSecond} SKUs changing per second; lag, ttz = time to zero, ovh = hub overhead, in = event → commit of the channel's own orders, in ms)`);
     out.push('');
   }
   const o = result.options;
-  out.push(`scenario ${result.name}: ${o.mode} loop, orders via ${o.path === 'webhook' ? 'channel webhooks (signed HTTP into the ingress)' : 'direct JetStream publish'}, ${o.durationS} s, ${o.skus} SKUs × ${o.stock} units, channel latency p50 ${o.latency.p50} / p99 ${o.latency.p99} ms`);
+  out.push(`scenario ${result.name}: ${o.mode} loop, orders via ${o.path === 'webhook' ? 'channel webhooks (signed HTTP into the ingress)' : 'direct JetStream publish'}, ${o.durationS} s, ${o.skus} SKUs × ${o.stock} units, channel latency p50 ${o.latency.p50} / p99 ${o.latency.p99} ms${o.reserve !== null ? `, reserve ${o.reserve} units per channel` : ''}`);
   out.push(`orders/s: offered ${result.offeredRate}, placed ${result.placedRate}, committed ${result.committedRate}  (refused ${result.ordersRefused}, dropped ${result.ordersDropped}, failed ${result.ordersFailed}); order lines committed/s ${result.lineRate}`);
   out.push(`event → commit ${summary(result.eventToCommit)}`);
   if (result.channels.length > 0) {

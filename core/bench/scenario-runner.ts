@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LoadedConfig } from '../config/config-types.ts';
+import { deepFreeze } from '../config/deep-freeze.ts';
 import { shownQuantity } from '../dispatch/dispatch-types.ts';
 import { describeError } from '../errors.ts';
 import type { InventoryEvent, OrderLine } from '../events/event-types.ts';
@@ -34,6 +35,8 @@ interface ChannelTally {
   lag: LagHistogram;
   overhead: LagHistogram;
   ttz: LagHistogram;
+  /** Event → commit of the orders placed on this channel: how fast the channel's order path delivers. */
+  commit: LagHistogram;
   /** SKU → epoch ms the ledger reached zero, while this channel has not shown zero yet. */
   pendingZero: Map<string, number>;
   zeroSuperseded: number;
@@ -74,7 +77,10 @@ export async function runScenario(loaded: LoadedConfig, partial: Partial<Scenari
   validateOptions(options);
   const random = hooks.random ?? Math.random;
   const runId = `${Date.now().toString(36)}${randomUUID().slice(0, 6)}`;
-  const env = isolateConfig(loaded, runId);
+  const reserve = options.reserve;
+  const base: LoadedConfig =
+    reserve === null ? loaded : { ...loaded, config: deepFreeze({ ...loaded.config, channels: loaded.config.channels.map((c) => ({ ...c, rules: { ...c.rules, reserve } })) }) };
+  const env = isolateConfig(base, runId);
   const skus = Array.from({ length: options.skus }, (_, i) => `BENCH-${String(i + 1).padStart(4, '0')}`);
   const startedAt = new Date();
   const progress = (p: Omit<ScenarioProgress, 'durationS'>): void => hooks.onProgress?.({ ...p, durationS: options.durationS });
@@ -124,6 +130,7 @@ function validateOptions(o: ScenarioOptions): void {
   if (!Number.isInteger(o.maxLines) || o.maxLines < 1) problems.push('maxLines must be a positive integer');
   if (!(o.latency.p50 >= 0) || !(o.latency.p99 >= o.latency.p50)) problems.push('latency needs 0 <= p50 <= p99');
   if (!(o.targetP99Ms > 0)) problems.push('target p99 must be > 0');
+  if (o.reserve !== null && !(Number.isInteger(o.reserve) && o.reserve >= 0)) problems.push('reserve must be a non-negative integer');
   if (problems.length > 0) throw new RangeError(`bench: ${problems.join('; ')}`);
 }
 
@@ -143,6 +150,7 @@ async function drive(
     lag: new LagHistogram(),
     overhead: new LagHistogram(),
     ttz: new LagHistogram(),
+    commit: new LagHistogram(),
     pendingZero: new Map(),
     zeroSuperseded: 0,
     ordersPlaced: 0,
@@ -223,7 +231,9 @@ async function drive(
     for (const change of changes) {
       if (change.eventType === 'order.confirmed') {
         linesCommitted += 1;
-        commitLag.add(change.committedAt.getTime() - change.occurredAt.getTime());
+        const ms = change.committedAt.getTime() - change.occurredAt.getTime();
+        commitLag.add(ms);
+        (tallies.get(change.eventChannel) ?? orphan).commit.add(ms);
       }
       changedThisSecond.add(change.sku);
       if (change.available === 0 && change.before > 0) {
@@ -406,6 +416,7 @@ async function drive(
       lag: t.lag.summary(),
       overhead: t.overhead.summary(),
       timeToZero: t.ttz.summary(),
+      eventToCommit: t.commit.summary(),
       zeroSuperseded: t.zeroSuperseded,
       ordersPlaced: t.ordersPlaced,
       unitsSold: t.unitsSold,

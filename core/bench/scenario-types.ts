@@ -35,6 +35,8 @@ export interface ScenarioOptions {
   settleTimeoutMs: number;
   /** Sync-lag p99 the run must meet on every channel whose capacity suffices, ms. */
   targetP99Ms: number;
+  /** Overrides every channel's `rules.reserve` (units held back), to see what safety stock buys; null keeps the config's. */
+  reserve: number | null;
   /** Before starting, wait up to this long for the machine to be mostly idle (other work skews every figure). Default 0. */
   quietWaitMs: number;
   /** Drop the bench's database and streams afterwards. Default true. */
@@ -57,6 +59,7 @@ export const DEFAULT_SCENARIO: ScenarioOptions = Object.freeze({
   settleTimeoutMs: 120_000,
   targetP99Ms: 5_000,
   quietWaitMs: 0,
+  reserve: null,
   cleanup: true,
 });
 
@@ -87,6 +90,8 @@ export interface ChannelResult {
   /** Sync lag minus the channel call's own duration. */
   overhead: LagSummary;
   timeToZero: LagSummary;
+  /** Event occurredAt → ledger commit for order lines placed on this channel (its order path: webhook, fetch, queue). */
+  eventToCommit: LagSummary;
   /** Ledger sell-outs restocked before this channel confirmed zero. */
   zeroSuperseded: number;
   ordersPlaced: number;

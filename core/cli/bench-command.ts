@@ -18,6 +18,7 @@ export const BENCH_USAGE = `stockrelay bench --config <file> [options]
   --stock <units>          starting units per SKU (default ${DEFAULT_SCENARIO.stock})
   --restock-ms <ms>        restock a sold-out SKU after this long, 0 never (default ${DEFAULT_SCENARIO.restockDelayMs})
   --restock-units <units>  units each restock adds (default ${DEFAULT_SCENARIO.restockUnits})
+  --reserve <units>        hold back this many units on every channel (overrides rules.reserve): what safety stock buys
   --mode closed|open       shoppers buy only what the channel shows, or a fixed stream (default closed)
   --path webhook|publish   orders arrive as channel webhooks, or are published to JetStream (default webhook)
   --latency <p50>:<p99>    simulated channel API latency, ms (default ${DEFAULT_SCENARIO.latency.p50}:${DEFAULT_SCENARIO.latency.p99})
@@ -45,6 +46,7 @@ export function parseBenchArgs(args: readonly string[]): { config: string; optio
       stock: { type: 'string' },
       'restock-ms': { type: 'string' },
       'restock-units': { type: 'string' },
+      reserve: { type: 'string' },
       mode: { type: 'string' },
       path: { type: 'string' },
       latency: { type: 'string' },
@@ -72,6 +74,7 @@ export function parseBenchArgs(args: readonly string[]): { config: string; optio
   set('stock', num('stock', values.stock));
   set('restockDelayMs', num('restock-ms', values['restock-ms']));
   set('restockUnits', num('restock-units', values['restock-units']));
+  set('reserve', num('reserve', values.reserve));
   set('targetP99Ms', num('target-p99', values['target-p99']));
   const quiet = num('wait-quiet', values['wait-quiet']);
   if (quiet !== undefined) options.quietWaitMs = quiet * 1000;
