@@ -4,10 +4,10 @@ import { formatResultTable } from './result-table.ts';
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const n = (v: number | null): string => (v === null ? '—' : String(Math.round(v)));
 
-/** Log scale from 1 ms to `maxMs` onto [x0, x1]. */
+/** Log scale from 10 ms (below that nothing a seller sees differs) to `maxMs` onto [x0, x1]. */
 function logScale(maxMs: number, x0: number, x1: number): (ms: number) => number {
-  const top = Math.log10(Math.max(10, maxMs));
-  return (ms) => x0 + (Math.log10(Math.max(1, ms)) / top) * (x1 - x0);
+  const top = Math.log10(Math.max(100, maxMs));
+  return (ms) => x0 + ((Math.log10(Math.max(10, ms)) - 1) / (top - 1)) * (x1 - x0);
 }
 
 /** One row per channel: p50–p95 box, p99 tick, max dot, on a log axis, with the target as a line. */
@@ -20,7 +20,7 @@ function percentileChart(result: ScenarioResult): string {
   const maxMs = Math.max(result.options.targetP99Ms * 2, ...channels.map((c) => c.lag.max ?? 0));
   const x = logScale(maxMs, left, width - 20);
   const parts: string[] = [];
-  for (const tick of [1, 10, 100, 1000, 10000, 100000].filter((t) => t <= maxMs * 1.01)) {
+  for (const tick of [10, 100, 1000, 10000, 100000].filter((t) => t <= maxMs * 1.01)) {
     parts.push(`<line x1="${x(tick)}" x2="${x(tick)}" y1="20" y2="${height - 14}" stroke="#ddd"/><text x="${x(tick)}" y="${height - 2}" font-size="10" text-anchor="middle">${tick >= 1000 ? `${tick / 1000} s` : `${tick} ms`}</text>`);
   }
   const tx = x(result.options.targetP99Ms);
@@ -70,7 +70,7 @@ export function renderHtmlReport(result: ScenarioResult): string {
         `<tr class="${c.lag.p99 !== null && c.lag.p99 > result.options.targetP99Ms ? 'miss' : ''}"><td>${esc(c.channelId)}</td><td>${esc(c.connector)}</td><td>${c.perSecond}×${c.maxBatchSize} = ${c.capacity}${c.capacitySuffices ? '' : ' ⚠'}</td><td>${n(c.lag.p50)}</td><td>${n(c.lag.p95)}</td><td>${n(c.lag.p99)}</td><td>${n(c.lag.max)}</td><td>${n(c.timeToZero.p50)}</td><td>${n(c.timeToZero.p99)}</td><td>${n(c.overhead.p99)}</td><td>${n(c.eventToCommit.p99)}</td><td>${c.requests}</td><td>${c.throttled}</td><td>${c.retries}</td><td>${c.deadLetters}</td><td>${c.oversoldUnits}/${c.unitsSold}</td><td>${c.converged}/${c.pairs}</td></tr>`,
     )
     .join('\n');
-  const summary = formatResultTable(result).filter((l) => !l.startsWith('channel') && result.channels.every((c) => !l.startsWith(c.channelId)));
+  const summary = formatResultTable(result).filter((l) => !l.startsWith('channel') && !l.startsWith('(cap/s') && l !== '' && result.channels.every((c) => !l.startsWith(c.channelId)));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>stockrelay bench — ${esc(result.name)} — ${result.pass ? 'PASS' : 'FAIL'}</title>
 <style>
@@ -78,7 +78,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
 h1 .pass{color:#080}h1 .fail{color:#c00}
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child,th:first-child{text-align:left}
 tr.miss td{background:#fee}
-pre{background:#f6f6f6;padding:8px;overflow:auto}
+pre{background:#f6f6f6;padding:8px;overflow:auto;white-space:pre-wrap}
 .grid{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;border:1px solid #eee;padding:4px}figcaption{font-size:11px}
 </style></head><body>
 <h1>stockrelay bench: ${esc(result.name)} <span class="${result.pass ? 'pass' : 'fail'}">${result.pass ? 'PASS' : 'FAIL'}</span></h1>
