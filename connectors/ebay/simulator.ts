@@ -56,6 +56,8 @@ interface Item {
 }
 
 const err = (errorId: number, message: string, category: EbayError['category'] = 'REQUEST', domain = 'API_INVENTORY'): EbayError => ({ errorId, domain, category, message });
+/** Publish attempts per notification before the simulator gives up on an endpoint that keeps failing. */
+const PUBLISH_ATTEMPTS = 5;
 
 export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Promise<EbaySimulator> {
   const token = options.accessToken ?? 'v^1.1#i^1#ebay-sim-user-token';
@@ -63,6 +65,8 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
   const offersPerItem = options.offersPerItem ?? 1;
   const rate = options.rateLimit ?? { perSecond: 20, burst: 40 };
   const bucket = new ServerTokenBucket(rate.perSecond, rate.burst);
+  const fulfillmentBucket = new ServerTokenBucket(rate.perSecond, rate.burst);
+  const notificationBucket = new ServerTokenBucket(rate.perSecond, rate.burst);
 
   const items = new Map<string, Item>(); // by eBay SKU
   const byHub = new Map<string, Item>();
@@ -192,7 +196,10 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
         body: { errors: [{ ...err(ErrorIds.INVALID_TOKEN, 'Invalid access token', 'REQUEST', 'OAuth'), longMessage: 'Invalid access token. Check the value of the Authorization HTTP request header.' }] },
       };
     }
-    const slot = bucket.take();
+    // Each eBay API has its own quota: the Inventory API's limit does not slow the Fulfillment API's
+    // order reads or the Notification API's key lookups.
+    const inventoryCall = req.path === BULK_UPDATE_PATH || req.path === BULK_GET_PATH;
+    const slot = (inventoryCall ? bucket : req.path.startsWith(ORDER_PATH) ? fulfillmentBucket : notificationBucket).take();
     if (!slot.ok) {
       return {
         status: 429,
@@ -239,17 +246,22 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
     }),
   });
 
+  /** eBay publishes a notification again when the endpoint does not acknowledge it, counting the attempts. */
   const deliver = async (notification: EbayNotification): Promise<void> => {
     if (!webhookTarget) throw new Error('eBay simulator: no webhook target set');
-    const body = JSON.stringify(notification);
-    const key = keys.get(currentKid)!;
-    const res = await request(webhookTarget, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signNotification(body, currentKid, key.privateKey) },
-      body,
-    });
-    await res.body.dump();
-    if (res.statusCode >= 300) throw new Error(`eBay simulator: notification answered ${res.statusCode}`);
+    for (let attempt = notification.notification.publishAttemptCount; ; attempt++) {
+      const body = JSON.stringify({ ...notification, notification: { ...notification.notification, publishAttemptCount: attempt } });
+      const key = keys.get(currentKid)!;
+      const res = await request(webhookTarget, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signNotification(body, currentKid, key.privateKey) },
+        body,
+      });
+      await res.body.dump();
+      if (res.statusCode < 300) return;
+      if (attempt >= PUBLISH_ATTEMPTS) throw new Error(`eBay simulator: notification answered ${res.statusCode} ${attempt} times`);
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+    }
   };
 
   const notificationFor = (order: EbayOrder, line: EbayOrder['lineItems'][number], attempt: number): EbayNotification => ({
