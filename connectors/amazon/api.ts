@@ -119,7 +119,11 @@ export interface OrderChangeNotification {
       AmazonOrderId: string;
       OrderChangeType: 'OrderStatusChange' | 'BuyerRequestedChange';
       OrderChangeTrigger?: { TimeOfOrderChange: string; ChangeReason: string };
-      Summary?: { MarketplaceId: string; OrderStatus: string; PurchaseDate: string };
+      /**
+       * Since the ORDER_CHANGE notification replaced ORDER_STATUS_CHANGE its order-level summary carries the
+       * items (seller SKU and quantity), so an order can be read without calling the Orders API.
+       */
+      Summary?: { MarketplaceId: string; OrderStatus: SpOrder['OrderStatus']; PurchaseDate: string; OrderItems?: OrderItem[] };
     };
   };
   NotificationMetadata: { ApplicationId: string; SubscriptionId: string; PublishTime: string; NotificationId: string };

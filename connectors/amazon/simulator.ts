@@ -107,6 +107,8 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
   const orders = new Map<string, StoredOrder>();
   let itemsWritten = 0;
   let tokensIssued = 0;
+  /** getOrder and getOrderItems calls: orders read through the Orders API rather than from notifications. */
+  let ordersApiCalls = 0;
 
   const ensureListing = (hubSku: string): string => {
     let sellerSku = sellerSkuByHub.get(hubSku);
@@ -236,11 +238,13 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
       if (req.method === 'GET' && orderMatch) {
         const stored = orders.get(decodeURIComponent(orderMatch[1] ?? ''));
         if (orderMatch[2]) {
+          ordersApiCalls += 1;
           const throttled = take('getOrderItems');
           if (throttled) return throttled;
           if (!stored) return spError(404, 'NotFound', 'The requested order was not found.');
           return ok('getOrderItems', { payload: { AmazonOrderId: stored.order.AmazonOrderId, OrderItems: stored.items } });
         }
+        ordersApiCalls += 1;
         const throttled = take('getOrder');
         if (throttled) return throttled;
         if (!stored) return spError(404, 'NotFound', 'The requested order was not found.');
@@ -252,7 +256,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
   const queueUrl = `${server.url}/123456789012/sp-api-order-change`;
   queue = new SimulatedSqsQueue(queueUrl, visibility, aws, queueRegion);
 
-  const notify = (stored: StoredOrder, status: string): void => {
+  const notify = (stored: StoredOrder, status: SpOrder['OrderStatus']): void => {
     const now = new Date().toISOString();
     const notification: OrderChangeNotification = {
       NotificationVersion: '1.0',
@@ -266,7 +270,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
           AmazonOrderId: stored.order.AmazonOrderId,
           OrderChangeType: 'OrderStatusChange',
           OrderChangeTrigger: { TimeOfOrderChange: now, ChangeReason: 'OrderStatusChange' },
-          Summary: { MarketplaceId: marketplaceId, OrderStatus: status, PurchaseDate: stored.order.PurchaseDate },
+          Summary: { MarketplaceId: marketplaceId, OrderStatus: status, PurchaseDate: stored.order.PurchaseDate, OrderItems: stored.items.map((item) => ({ ...item })) },
         },
       },
       NotificationMetadata: { ApplicationId: clientId, SubscriptionId: 'sim-subscription', PublishTime: now, NotificationId: randomUUID() },
@@ -307,7 +311,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
       (listings.get(ensureListing(sku)) as Listing).quantity = quantity;
     },
     sellerSku: (sku) => sellerSkuByHub.get(sku),
-    stats: () => ({ ...server.counters, itemsWritten, tokensIssued, messagesReceived: queue?.received ?? 0, messagesDeleted: queue?.deleted ?? 0 }),
+    stats: () => ({ ...server.counters, itemsWritten, tokensIssued, ordersApiCalls, messagesReceived: queue?.received ?? 0, messagesDeleted: queue?.deleted ?? 0 }),
     setFault: server.setFault,
     queueDepth: () => (queue as SimulatedSqsQueue).depth(),
     sendQueueMessage: (body) => void (queue as SimulatedSqsQueue).send(body),
@@ -323,7 +327,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
       const stored: StoredOrder = { order: { AmazonOrderId: orderId, PurchaseDate: now, LastUpdateDate: now, OrderStatus: 'Unshipped' }, items };
       orders.set(orderId, stored);
       // Amazon reports a new order as Pending, then Unshipped once payment clears: two notifications per order.
-      const sequence = delivery.outOfOrder ? ['Unshipped', 'Pending'] : ['Pending'];
+      const sequence: Array<SpOrder['OrderStatus']> = delivery.outOfOrder ? ['Unshipped', 'Pending'] : ['Pending'];
       for (let i = 0; i < (delivery.times ?? 1); i++) for (const status of sequence) notify(stored, status);
       return { orderId };
     },

@@ -145,7 +145,7 @@ describe('amazon connector: pushing quantities (Listings Items PATCH)', () => {
 });
 
 describe('amazon connector: orders through the ORDER_CHANGE queue', () => {
-  it('turns a notification into an order.confirmed event with hub SKUs, fetched from the Orders API', async () => {
+  it('turns a notification into an order.confirmed event with hub SKUs, read from its summary without calling the Orders API', async () => {
     const { sim, connector } = await setup(['S1', 'S2'], { skus: { S1: 10, S2: 5 } });
     const { orderId } = await sim.placeOrder!([
       { sku: 'S1', qty: 2 },
@@ -161,6 +161,23 @@ describe('amazon connector: orders through the ORDER_CHANGE queue', () => {
       { sku: 'S2', qty: 1 },
     ]);
     expect(Number.isNaN(Date.parse(event.occurredAt))).toBe(false);
+    expect(sim.stats().ordersApiCalls).toBe(0);
+  });
+
+  it('fetches the order from the Orders API when the notification carries no items', async () => {
+    const { sim, connector } = await setup(['S1'], { skus: { S1: 10 } });
+    const { orderId } = await sim.placeOrder!([{ sku: 'S1', qty: 3 }]);
+    await connector.pollOrders!(signal);
+    await connector.pollOrders!(signal);
+    sim.sendQueueMessage(
+      JSON.stringify({
+        NotificationType: 'ORDER_CHANGE',
+        Payload: { OrderChangeNotification: { AmazonOrderId: orderId, Summary: { MarketplaceId: 'ATVPDKIKX0DER', OrderStatus: 'Unshipped', PurchaseDate: new Date().toISOString() } } },
+      }),
+    );
+    const events = await connector.pollOrders!(signal);
+    expect(events.map((e) => [e.id, e.lines])).toEqual([[`amazon-us:order:${orderId}:confirmed`, [{ sku: 'S1', qty: 3 }]]]);
+    expect(sim.stats().ordersApiCalls).toBe(2);
   });
 
   it('collapses a notification queued three times into one event id and deletes all three on the next poll', async () => {
