@@ -25,6 +25,8 @@ export interface TiktokOptions {
   skus: Record<string, TiktokSkuRef>;
   /** Parallel keep-alive connections to the API. */
   connections?: number;
+  /** Calls per second the app may make; every call is paced under it (a push makes one per product). */
+  requestsPerSecond?: number;
 }
 
 export const tiktokOptionsSchema: JsonSchema = {
@@ -55,5 +57,6 @@ export const tiktokOptionsSchema: JsonSchema = {
       },
     },
     connections: { type: 'integer', minimum: 1, maximum: 64, default: 8, description: 'Parallel keep-alive connections to the API.' },
+    requestsPerSecond: { type: 'number', exclusiveMinimum: 0, default: 50, description: 'Calls per second the app may make; a push makes one call per product, each paced under this.' },
   },
 };

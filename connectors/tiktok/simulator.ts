@@ -203,7 +203,7 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
         const sku = ensure(hubSku);
         skus[hubSku] = { productId: sku.productId, skuId: sku.id };
       }
-      return { baseUrl: server.url, appKey, appSecret, accessToken, shopCipher, skus };
+      return { baseUrl: server.url, appKey, appSecret, accessToken, shopCipher, skus, requestsPerSecond: rate.perSecond };
     },
     shown: (sku) => byHub.get(sku)?.quantity,
     setShown(sku, quantity) {

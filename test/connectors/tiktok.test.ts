@@ -28,10 +28,10 @@ async function connectorWith(options: TiktokOptions): Promise<ConnectorInstance>
   return connector;
 }
 
-async function setup(simOptions: TiktokSimulatorOptions = {}, skus = ['A', 'B', 'C']) {
+async function setup(simOptions: TiktokSimulatorOptions = {}, skus = ['A', 'B', 'C'], overrides: Partial<TiktokOptions> = {}) {
   const sim = await startTiktokSimulator({ latency: { p50: 0, p99: 0 }, ...simOptions });
   cleanup.push(sim.close);
-  const options = sim.connectorOptions(skus);
+  const options = { ...sim.connectorOptions(skus), ...overrides };
   const connector = await connectorWith(options);
   return { sim, connector, options };
 }
@@ -84,8 +84,17 @@ describe('TikTok connector: pushing quantities', () => {
     await expect(connector.push(Array.from({ length: 101 }, (_, i) => update(`S${i}`, 1)), signal)).rejects.toBeInstanceOf(RejectedError);
   });
 
+  it('paces its calls under the app limit, so a push spanning many products draws no throttle', async () => {
+    const skus = ['A', 'B', 'C', 'D', 'E', 'F'];
+    const { sim, connector } = await setup({ rateLimit: { perSecond: 4, burst: 4 }, skusPerProduct: 1 }, skus);
+    const results = await connector.push(skus.map((sku, i) => update(sku, i + 1)), signal);
+    expect(results.every((r) => r.status === 'ok')).toBe(true);
+    expect(sim.stats().throttled).toBe(0);
+  });
+
   it('turns the rate-limit code 36009002 into a ThrottledError with a delay', async () => {
-    const { connector } = await setup({ rateLimit: { perSecond: 0.5, burst: 1 } });
+    // Another app spends the same limit: the connector's own pacing cannot see that.
+    const { connector } = await setup({ rateLimit: { perSecond: 0.5, burst: 1 } }, undefined, { requestsPerSecond: 100 });
     await connector.push([update('A', 1)], signal);
     const err = await connector.push([update('A', 2)], signal).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ThrottledError);
@@ -93,7 +102,7 @@ describe('TikTok connector: pushing quantities', () => {
   });
 
   it('keeps the products written before a throttle and answers retry for the rest', async () => {
-    const { sim, connector } = await setup({ rateLimit: { perSecond: 0.5, burst: 1 } });
+    const { sim, connector } = await setup({ rateLimit: { perSecond: 0.5, burst: 1 } }, undefined, { requestsPerSecond: 100 });
     const results = await connector.push([update('A', 3), update('C', 4)], signal);
     expect(results).toContainEqual({ sku: 'A', status: 'ok', quantity: 3 });
     expect(results).toContainEqual({ sku: 'C', status: 'retry', reason: expect.stringContaining('36009002'), afterMs: expect.any(Number) });
