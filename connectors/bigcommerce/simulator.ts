@@ -55,6 +55,9 @@ const rfc2822 = (date: Date): string => date.toUTCString().replace('GMT', '+0000
  * catalog variant reads, v2 orders and their products, the per-window request quota with its headers, and
  * id-only order webhooks signed with Standard Webhooks.
  */
+/** Deliveries of one webhook before the simulator gives up on an endpoint that keeps failing. */
+const DELIVERY_ATTEMPTS = 6;
+
 export async function startBigCommerceSimulator(options: BigCommerceSimulatorOptions = {}): Promise<BigCommerceSimulator> {
   const storeHash = options.storeHash ?? 'simstore';
   const token = options.accessToken ?? 'bc-simulator-token';
@@ -168,19 +171,25 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     };
     const body = JSON.stringify(payload);
     sent.push({ scope, webhookId, orderId });
-    // A retried message keeps its webhook-id and is signed again with a fresh timestamp.
-    const res = await request(webhookTarget, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [STANDARD_WEBHOOK_HEADERS.id]: webhookId,
-        [STANDARD_WEBHOOK_HEADERS.timestamp]: String(now),
-        [STANDARD_WEBHOOK_HEADERS.signature]: signStandardWebhook(webhookSecret, webhookId, now, body),
-      },
-      body,
-    });
-    await res.body.dump();
-    if (res.statusCode >= 300) throw new Error(`bigcommerce simulator: webhook ${scope} answered ${res.statusCode}`);
+    // BigCommerce retries a delivery that was not acknowledged, with backoff (compressed here); a retried
+    // message keeps its webhook-id and is signed again with a fresh timestamp.
+    for (let attempt = 1; ; attempt++) {
+      const signedAt = Math.floor(Date.now() / 1000);
+      const res = await request(webhookTarget, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [STANDARD_WEBHOOK_HEADERS.id]: webhookId,
+          [STANDARD_WEBHOOK_HEADERS.timestamp]: String(signedAt),
+          [STANDARD_WEBHOOK_HEADERS.signature]: signStandardWebhook(webhookSecret, webhookId, signedAt, body),
+        },
+        body,
+      });
+      await res.body.dump();
+      if (res.statusCode < 300) return;
+      if (attempt >= DELIVERY_ATTEMPTS) throw new Error(`bigcommerce simulator: webhook ${scope} answered ${res.statusCode} ${attempt} times`);
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+    }
   };
 
   return {
