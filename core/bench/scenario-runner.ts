@@ -15,7 +15,7 @@ import { isolateConfig } from './bench-environment.ts';
 import { LagHistogram } from './lag-histogram.ts';
 import { busyShare, CLOCK_TICKS, machineCpuTimes, processCpuTimes } from './machine-cpu.ts';
 import { DEFAULT_SCENARIO, LAG_EDGES_MS, type ChannelResult, type ScenarioOptions, type ScenarioProgress, type ScenarioResult } from './scenario-types.ts';
-import { zipfPicker } from './zipf.ts';
+import { zipfPicker } from '../simulation/zipf.ts';
 
 export interface RunScenarioHooks {
   /** Called about twice a second and once per phase change. */

@@ -10,28 +10,9 @@ import { Hub } from '../hub.ts';
 import { LagWindow } from '../metrics/lag-window.ts';
 import { createLogger } from '../logger.ts';
 import { startSimulatedChannels } from '../simulation/simulated-channels.ts';
+import { zipfPicker } from '../simulation/zipf.ts';
 
 const DEFAULT_CONFIG = new URL('../../config/demo.json', import.meta.url).pathname;
-
-/** Picks index i of n with probability ∝ 1/(i+1)^s: a few hot SKUs, a long tail. */
-function zipfPicker(n: number, s = 1.1): () => number {
-  const weights = Array.from({ length: n }, (_, i) => 1 / (i + 1) ** s);
-  const total = weights.reduce((a, b) => a + b, 0);
-  const cumulative: number[] = [];
-  let acc = 0;
-  for (const w of weights) cumulative.push((acc += w / total));
-  return () => {
-    const r = Math.random();
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cumulative[mid]! < r) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
 
 const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${Math.round(v)}`);
 
