@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'connectors/**/*.test.ts'],
+    // Server restarts run alone, after this suite: see vitest.restarts.config.ts.
+    exclude: ['test/restarts/**', '**/node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
