@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { PubAck } from '@nats-io/jetstream';
+import { ChangeFeed, changeSubject } from './bus/change-feed.ts';
 import { EventApplier } from './bus/event-applier.ts';
 import { NatsBus } from './bus/nats-bus.ts';
 import type { LoadedConfig } from './config/config-types.ts';
 import { ChannelDispatcher } from './dispatch/channel-dispatcher.ts';
+import { localLeases, postgresLeases, type ChannelLeases } from './dispatch/channel-leases.ts';
 import type { Dispatcher, PushDeadLetter } from './dispatch/dispatch-types.ts';
 import { describeError } from './errors.ts';
 import type { InventoryEvent } from './events/event-types.ts';
@@ -28,9 +30,14 @@ export interface HubOptions {
   routes?: HubRoute[];
   /** Collect process metrics (CPU, memory) on /metrics. Default true. */
   processMetrics?: boolean;
+  /** How often a standby hub tries to take the channels another hub pushes, ms. Default 2000. */
+  leaseIntervalMs?: number;
   /** Interval between `pollOrders` calls for queue-fed channels, ms. Default 1000. */
   pollIntervalMs?: number;
 }
+
+/** How often a standby hub tries to take over channels, ms. */
+const LEASE_INTERVAL_MS = 2000;
 
 type ChangeListener = (changes: readonly LedgerChange[], outcomes: readonly EventOutcome[]) => void;
 
@@ -51,6 +58,11 @@ export class Hub {
   /** Started after HTTP, before events flow (bus queries, alerts); stopped first. */
   private services: Array<{ stop(): Promise<void> }> = [];
   private stopped = false;
+  private leases: ChannelLeases | undefined;
+  private changeFeed: ChangeFeed | undefined;
+  private readonly leased = new Set<string>();
+  private claimTimer: NodeJS.Timeout | undefined;
+  private claiming = false;
 
   private constructor(
     readonly loaded: LoadedConfig,
@@ -97,26 +109,14 @@ export class Hub {
       this.connectors.set(channel.id, loaded);
       this.metrics.addChannel(channel.id);
     }
-    for (const channel of config.channels.filter((c) => c.enabled)) {
-      const loaded = this.connectors.get(channel.id)!;
-      const dispatcher = new ChannelDispatcher({
-        channelId: channel.id,
-        connector: loaded.instance,
-        limits: loaded.limits,
-        rules: channel.rules,
-        store: this.ledger,
-        maxAttempts: config.dispatch.maxAttempts,
-        backoffBaseMs: config.dispatch.backoffBaseMs,
-        backoffMaxMs: config.dispatch.backoffMaxMs,
-        reconcileIntervalMs: config.dispatch.reconcileIntervalMs,
-        pushTimeoutMs: config.dispatch.pushTimeoutMs,
-        deadLetter: (letter) => this.deadLetterPush(letter),
-        observer: this.metrics,
-        logger: this.logger,
-      });
-      this.dispatchers.set(channel.id, dispatcher);
-    }
-    await Promise.all([...this.dispatchers.values()].map((d) => d.start()));
+    for (const channel of config.channels.filter((c) => c.enabled)) this.dispatchers.set(channel.id, this.makeDispatcher(channel.id));
+    // One dispatcher per channel across every hub sharing this ledger: a channel is pushed by the hub
+    // holding its lease; the others stand by and take it over when that hub goes away.
+    this.leases = config.database.url ? postgresLeases(config.database.url, this.logger) : localLeases();
+    this.leases.onLost(() => this.leasesLost());
+    await this.claimChannels();
+    this.claimTimer = setInterval(() => void this.claimChannels(), options.leaseIntervalMs ?? LEASE_INTERVAL_MS);
+    this.claimTimer.unref();
 
     const webhooks = new Map<string, WebhookTarget>();
     for (const [channelId, loaded] of this.connectors) if (loaded.instance.handleWebhook) webhooks.set(channelId, { channelId, connector: loaded.instance });
@@ -134,7 +134,10 @@ export class Hub {
     this.http = app;
     this.url = url;
 
-    this.services.push(startInventoryResponder(this), startAlertEngine(this));
+    this.changeFeed = new ChangeFeed(this.bus.nc, changeSubject(config.nats.subjectPrefix), (changes) => {
+      for (const dispatcher of this.dispatchers.values()) dispatcher.notify(changes);
+    });
+    this.services.push(this.changeFeed, startInventoryResponder(this), startAlertEngine(this));
     this.applier = new EventApplier({
       bus: this.bus,
       ledger: this.ledger,
@@ -146,6 +149,61 @@ export class Hub {
     await this.applier.start();
     this.startPollers(options.pollIntervalMs ?? 1000);
     this.logger.info('hub started', { url, channels: [...this.connectors.keys()] });
+  }
+
+  private makeDispatcher(channelId: string): ChannelDispatcher {
+    const { config } = this.loaded;
+    const channel = config.channels.find((c) => c.id === channelId)!;
+    const loaded = this.connectors.get(channelId)!;
+    return new ChannelDispatcher({
+      channelId,
+      connector: loaded.instance,
+      limits: loaded.limits,
+      rules: channel.rules,
+      store: this.ledger,
+      maxAttempts: config.dispatch.maxAttempts,
+      backoffBaseMs: config.dispatch.backoffBaseMs,
+      backoffMaxMs: config.dispatch.backoffMaxMs,
+      reconcileIntervalMs: config.dispatch.reconcileIntervalMs,
+      pushTimeoutMs: config.dispatch.pushTimeoutMs,
+      deadLetter: (letter) => this.deadLetterPush(letter),
+      observer: this.metrics,
+      logger: this.logger,
+    });
+  }
+
+  /** Takes the lease of every channel not pushed by this hub yet, and starts pushing the ones it got. */
+  private async claimChannels(): Promise<void> {
+    if (this.claiming || this.stopped) return;
+    this.claiming = true;
+    try {
+      for (const channelId of this.dispatchers.keys()) {
+        if (this.leased.has(channelId)) continue;
+        if (!(await this.leases!.tryAcquire(channelId))) continue;
+        this.leased.add(channelId);
+        this.logger.info('pushing channel', { channel: channelId });
+        await this.dispatchers.get(channelId)!.start();
+      }
+    } catch (err) {
+      this.logger.warn('channel leases could not be taken; retrying', { error: describeError(err) });
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  /** The session holding the leases ended: stop pushing at once, and stand by with fresh dispatchers. */
+  private leasesLost(): void {
+    for (const channelId of this.leased) {
+      const lost = this.dispatchers.get(channelId)!;
+      this.dispatchers.set(channelId, this.makeDispatcher(channelId));
+      void lost.stop();
+    }
+    this.leased.clear();
+  }
+
+  /** Channels this hub pushes now (holds the lease of). */
+  pushing(): string[] {
+    return [...this.leased];
   }
 
   /** Publishes an inbound event to JetStream (dedup by event id). */
@@ -161,7 +219,7 @@ export class Hub {
 
   /** Resolves when every dispatcher has nothing left to push (tests, demo summary). */
   async idle(signal?: AbortSignal): Promise<void> {
-    await Promise.all([...this.dispatchers.values()].map((d) => d.idle(signal)));
+    await Promise.all([...this.leased].map((id) => this.dispatchers.get(id)!.idle(signal)));
   }
 
   /** Events received from the stream but not yet committed. */
@@ -193,7 +251,10 @@ export class Hub {
       }
       changes.push(...outcome.changes);
     });
-    if (changes.length > 0) for (const dispatcher of this.dispatchers.values()) dispatcher.notify(changes);
+    if (changes.length > 0) {
+      for (const dispatcher of this.dispatchers.values()) dispatcher.notify(changes);
+      this.changeFeed?.publish(changes);
+    }
     for (const listener of this.listeners) {
       try {
         listener(changes, outcomes);
@@ -248,7 +309,7 @@ export class Hub {
     checks.nats = this.bus.nc.isClosed() ? 'closed' : 'ok';
     if (this.bus.nc.isClosed()) ok = false;
     checks.backlog = this.backlog();
-    checks.channels = Object.fromEntries([...this.dispatchers].map(([id, d]) => [id, d.snapshot()]));
+    checks.channels = Object.fromEntries([...this.dispatchers].map(([id, d]) => [id, { pushing: this.leased.has(id), ...d.snapshot() }]));
     return { ok, checks };
   }
 
@@ -256,9 +317,11 @@ export class Hub {
     if (this.stopped) return;
     this.stopped = true;
     for (const timer of this.pollers) clearInterval(timer);
+    if (this.claimTimer) clearInterval(this.claimTimer);
     await Promise.all(this.services.map((service) => service.stop().catch(() => undefined)));
     await this.applier?.stop().catch(() => undefined);
     await Promise.all([...this.dispatchers.values()].map((d) => d.stop().catch(() => undefined)));
+    await this.leases?.close().catch(() => undefined);
     this.abort.abort();
     await this.http?.close().catch(() => undefined);
     for (const loaded of this.connectors.values()) await loaded.instance.close?.().catch(() => undefined);
