@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import { RetryableError } from '../../core/sdk.ts';
+import { CallPacer } from './call-pacer.ts';
 
 export interface HttpResponse {
   status: number;
@@ -29,7 +30,18 @@ export interface HttpClient {
  * connection per push costs several times the call itself on a fast API.
  * Network failures become {@link RetryableError}s; HTTP statuses are returned for the connector to judge.
  */
-export function createHttpClient(baseUrl: string, options: { connections?: number; timeoutMs?: number } = {}): HttpClient {
+export interface HttpClientOptions {
+  connections?: number;
+  timeoutMs?: number;
+  /**
+   * Paces every call as it leaves (after any token fetch or queueing), for channels whose push costs a
+   * varying number of calls: the channel's per-request limit then holds however the dispatcher batched.
+   * Keep `burst` below the channel's own, so jittered arrivals eat into its bucket rather than draw a 429.
+   */
+  pace?: { perSecond: number; burst: number };
+}
+
+export function createHttpClient(baseUrl: string, options: HttpClientOptions = {}): HttpClient {
   const origin = new URL(baseUrl);
   const basePath = origin.pathname.replace(/\/$/, '');
   const pool = new Pool(origin.origin, {
@@ -39,8 +51,10 @@ export function createHttpClient(baseUrl: string, options: { connections?: numbe
     headersTimeout: options.timeoutMs ?? 15_000,
     bodyTimeout: options.timeoutMs ?? 15_000,
   });
+  const pacer = options.pace ? new CallPacer(options.pace.perSecond, options.pace.burst) : undefined;
   return {
     async request(req) {
+      await pacer?.take(req.signal);
       const started = performance.now();
       const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
       let body: string | undefined;

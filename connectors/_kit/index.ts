@@ -2,7 +2,7 @@
  * The connector kit: what every channel connector and simulator needs beyond the SDK. Published as
  * `stockrelay/kit` so connectors written outside this repo use the same helpers as the built-in ones.
  */
-export { createHttpClient, headerValue, retryAfterMs, type HttpClient, type HttpRequest, type HttpResponse } from './http-client.ts';
+export { createHttpClient, headerValue, retryAfterMs, type HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse } from './http-client.ts';
 export { hmacSha256, matchesAnySecret, safeEqual, secretList } from './signatures.ts';
 export { signStandardWebhook, verifyStandardWebhook, STANDARD_WEBHOOK_HEADERS, DEFAULT_TOLERANCE_SECONDS } from './standard-webhooks.ts';
 export { createAccessTokenCache } from './access-token-cache.ts';

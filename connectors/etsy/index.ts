@@ -9,8 +9,7 @@ import {
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
-import { CallPacer } from '../_kit/call-pacer.ts';
-import { createHttpClient, headerValue, retryAfterMs, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { createHttpClient, headerValue, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
 import { secretList } from '../_kit/signatures.ts';
 import {
   inventoryPath,
@@ -58,15 +57,10 @@ export default defineConnector<EtsyOptions>({
     maxConcurrency: 2,
   },
   create(options, context) {
-    const http = createHttpClient(options.baseUrl, { connections: options.connections ?? 4 });
     // A push costs two calls per listing, however it was batched: pace the calls themselves so Etsy's
     // per-second limit holds; a burst of half the limit leaves room for webhook order fetches.
     const perSecond = options.requestsPerSecond ?? 10;
-    const pacer = new CallPacer(perSecond, Math.max(1, Math.floor(perSecond / 2)));
-    const call = async (request: HttpRequest): Promise<HttpResponse> => {
-      await pacer.take(request.signal);
-      return http.request(request);
-    };
+    const http = createHttpClient(options.baseUrl, { connections: options.connections ?? 4, pace: { perSecond, burst: Math.max(1, Math.floor(perSecond / 2)) } });
     const headers = { 'x-api-key': `${options.keystring}:${options.sharedSecret}`, authorization: `Bearer ${options.accessToken}` };
     const secrets = secretList(options.webhookSecret);
     const queue = new ListingQueue();
@@ -77,7 +71,7 @@ export default defineConnector<EtsyOptions>({
     /** One GET + PUT for every update of one listing; resolves one result per update. */
     const pushListing = async (listingId: number, updates: StockUpdate[], signal: AbortSignal): Promise<PushResult[]> => {
       const path = inventoryPath(listingId);
-      const read = await call({ method: 'GET', path, headers, signal });
+      const read = await http.request({ method: 'GET', path, headers, signal });
       throwForStatus(read, `getListingInventory ${listingId}`);
       if (read.status === 404) return updates.map((u) => ({ sku: u.sku, status: 'rejected', reason: `Etsy listing ${listingId} not found` }));
       if (read.status !== 200) return updates.map((u) => ({ sku: u.sku, status: 'retry', reason: `Etsy answered ${read.status} reading listing ${listingId}` }));
@@ -99,7 +93,7 @@ export default defineConnector<EtsyOptions>({
       }
       if (written.length === 0) return results;
 
-      const write = await call({ method: 'PUT', path, headers, body: inventory, signal });
+      const write = await http.request({ method: 'PUT', path, headers, body: inventory, signal });
       throwForStatus(write, `updateListingInventory ${listingId}`);
       if (write.status === 200) {
         for (const { update, quantity } of written) results.push({ sku: update.sku, status: 'ok', quantity });
@@ -113,7 +107,7 @@ export default defineConnector<EtsyOptions>({
     };
 
     const fetchReceipt = async (shopId: number | string, receiptId: number | string, signal: AbortSignal): Promise<EtsyReceipt> => {
-      const res = await call({ method: 'GET', path: receiptPath(shopId, receiptId), headers, signal });
+      const res = await http.request({ method: 'GET', path: receiptPath(shopId, receiptId), headers, signal });
       throwForStatus(res, `getShopReceipt ${receiptId}`);
       if (res.status === 404) throw new WebhookPayloadError(`Etsy does not know receipt ${receiptId} of shop ${shopId}`);
       if (res.status !== 200) throw new RetryableError(`Etsy answered ${res.status} to getShopReceipt ${receiptId}`);
@@ -207,7 +201,7 @@ export default defineConnector<EtsyOptions>({
           listings.set(ref.listingId, [...(listings.get(ref.listingId) ?? []), sku]);
         }
         for (const [listingId, hubSkus] of listings) {
-          const res = await call({ method: 'GET', path: inventoryPath(listingId), headers, signal });
+          const res = await http.request({ method: 'GET', path: inventoryPath(listingId), headers, signal });
           throwForStatus(res, `getListingInventory ${listingId}`);
           if (res.status !== 200) continue;
           const inventory = res.body as EtsyInventory;

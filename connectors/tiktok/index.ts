@@ -9,7 +9,6 @@ import {
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
-import { CallPacer } from '../_kit/call-pacer.ts';
 import { createHttpClient, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
 import { matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
@@ -58,18 +57,16 @@ export default defineConnector<TiktokOptions>({
     maxConcurrency: 4,
   },
   create(options, context) {
-    const http = createHttpClient(options.baseUrl, { connections: options.connections ?? 8 });
     // A push makes one call per product, however it was batched: pace the calls so the app's limit holds.
     const perSecond = options.requestsPerSecond ?? 50;
-    const pacer = new CallPacer(perSecond, Math.max(1, Math.floor(perSecond / 2)));
+    const http = createHttpClient(options.baseUrl, { connections: options.connections ?? 8, pace: { perSecond, burst: Math.max(1, Math.floor(perSecond / 2)) } });
     const secrets = secretList(options.appSecret);
     const signingSecret = secrets[0]!;
     const byTiktokSku = new Map<string, string>();
     for (const [hubSku, ref] of Object.entries(options.skus)) byTiktokSku.set(ref.skuId, hubSku);
 
     /** Sends one signed call: common query parameters, `sign` over the exact body text, access token header. */
-    const call = async (method: 'GET' | 'POST', path: string, extra: Record<string, string>, body: unknown, signal: AbortSignal): Promise<HttpResponse> => {
-      await pacer.take(signal);
+    const call = (method: 'GET' | 'POST', path: string, extra: Record<string, string>, body: unknown, signal: AbortSignal): Promise<HttpResponse> => {
       const query: Record<string, string> = { ...extra, app_key: options.appKey, shop_cipher: options.shopCipher, timestamp: String(Math.floor(Date.now() / 1000)) };
       const text = body === undefined ? '' : JSON.stringify(body);
       query.sign = signRequest(signingSecret, path, query, text);

@@ -11,7 +11,6 @@ import {
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
-import { CallPacer } from '../_kit/call-pacer.ts';
 import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, headerValue, retryAfterMs, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
@@ -69,12 +68,12 @@ export default defineConnector<WalmartOptions>({
     maxConcurrency: 4,
   },
   create(options, context) {
-    const http = createHttpClient(options.baseUrl ?? DEFAULT_BASE_URL, { connections: options.connections ?? 4 });
+    // Every call is paced as it leaves, after any token fetch, one token under Walmart's burst: a delayed
+    // burst would otherwise land on top of the next call and draw a 429.
+    const http = createHttpClient(options.baseUrl ?? DEFAULT_BASE_URL, { connections: options.connections ?? 4, pace: { perSecond: INVENTORY_RATE.perSecond, burst: Math.max(1, INVENTORY_RATE.burst - 1) } });
     const serviceName = options.serviceName ?? DEFAULT_SERVICE_NAME;
     const basic = basicAuthorization(options.clientId, options.clientSecret);
     const tokens = createAccessTokenCache((signal) => fetchWalmartToken(http, { ...options, serviceName }, signal));
-    // One token under Walmart's burst: jittered arrivals eat into the channel's bucket, not a 429.
-    const pacer = new CallPacer(INVENTORY_RATE.perSecond, Math.max(1, INVENTORY_RATE.burst - 1));
     const secrets = secretList(options.webhookSecret);
     const signatureHeader = (options.webhookAuthHeaderName ?? DEFAULT_WEBHOOK_HEADER).toLowerCase();
     const hubSkuByWalmartSku = new Map(Object.entries(options.skus).map(([hubSku, walmartSku]) => [walmartSku, hubSku]));
@@ -86,8 +85,6 @@ export default defineConnector<WalmartOptions>({
     const apiRequest = async (req: Omit<HttpRequest, 'headers'>): Promise<HttpResponse> => {
       for (let attempt = 0; ; attempt++) {
         const token = await tokens.get(req.signal);
-        // Paced as it leaves, after any token fetch, so a delayed burst never lands on top of the next call.
-        await pacer.take(req.signal);
         const headers: Record<string, string> = {
           'wm_sec.access_token': token,
           'wm_qos.correlation_id': randomUUID(),
