@@ -134,9 +134,7 @@ export class Hub {
     this.http = app;
     this.url = url;
 
-    this.changeFeed = new ChangeFeed(this.bus.nc, changeSubject(config.nats.subjectPrefix), (changes) => {
-      for (const dispatcher of this.dispatchers.values()) dispatcher.notify(changes);
-    });
+    this.changeFeed = new ChangeFeed(this.bus.nc, changeSubject(config.nats.subjectPrefix), (changes) => this.notifyPushing(changes));
     this.services.push(this.changeFeed, startInventoryResponder(this), startAlertEngine(this));
     this.applier = new EventApplier({
       bus: this.bus,
@@ -201,6 +199,14 @@ export class Hub {
     this.leased.clear();
   }
 
+  /**
+   * Tells the dispatchers this hub runs about new ledger changes. A standby dispatcher is not told:
+   * it reads everything it is behind on from the ledger when it takes the lease.
+   */
+  private notifyPushing(changes: readonly LedgerChange[]): void {
+    for (const channelId of this.leased) this.dispatchers.get(channelId)!.notify(changes);
+  }
+
   /** Channels this hub pushes now (holds the lease of). */
   pushing(): string[] {
     return [...this.leased];
@@ -252,7 +258,7 @@ export class Hub {
       changes.push(...outcome.changes);
     });
     if (changes.length > 0) {
-      for (const dispatcher of this.dispatchers.values()) dispatcher.notify(changes);
+      this.notifyPushing(changes);
       this.changeFeed?.publish(changes);
     }
     for (const listener of this.listeners) {
