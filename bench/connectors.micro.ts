@@ -1,6 +1,7 @@
 import { Bench } from 'tinybench';
 import type { ConnectorDefinition, ConnectorInstance, StockUpdate } from '../core/sdk.ts';
 import { rowsOf, type MicroRow } from './micro-row.ts';
+import { memoryConnectorState } from '../core/plugins/memory-connector-state.ts';
 
 const CONNECTORS = ['sandbox', 'shopify', 'woocommerce', 'bigcommerce', 'ebay', 'etsy', 'tiktok', 'amazon', 'walmart'];
 
@@ -21,7 +22,7 @@ export async function connectorsMicro(timeMs = 500): Promise<MicroRow[]> {
     const abort = new AbortController();
     let instance: ConnectorInstance | undefined;
     try {
-      instance = await definition.create(simulator.connectorOptions(skus) as never, { channelId: `bench-${name}`, logger: silent, signal: abort.signal });
+      instance = await definition.create(simulator.connectorOptions(skus) as never, { channelId: `bench-${name}`, logger: silent, signal: abort.signal, state: memoryConnectorState(), registerSecret: () => {} });
       const batchSize = Math.min(25, definition.capabilities.maxBatchSize);
       let q = 0;
       let offset = 0;

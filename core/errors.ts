@@ -19,6 +19,7 @@ export const ErrorCodes = {
   CONNECTOR_REJECTED: 'SR_CONNECTOR_REJECTED',
   WEBHOOK_SIGNATURE: 'SR_WEBHOOK_SIGNATURE',
   WEBHOOK_PAYLOAD: 'SR_WEBHOOK_PAYLOAD',
+  PUSH_TIMEOUT: 'SR_PUSH_TIMEOUT',
   LEDGER_CONFLICT: 'SR_LEDGER_CONFLICT',
   BUS_UNAVAILABLE: 'SR_BUS_UNAVAILABLE',
   DATABASE_UNAVAILABLE: 'SR_DATABASE_UNAVAILABLE',
@@ -114,10 +115,46 @@ export class WebhookPayloadError extends StockrelayError {
   }
 }
 
-export const isStockrelayError = (err: unknown): err is StockrelayError => err instanceof StockrelayError;
-export const isRetryableError = (err: unknown): err is RetryableError => err instanceof RetryableError;
-export const isThrottledError = (err: unknown): err is ThrottledError => err instanceof ThrottledError;
-export const isRejectedError = (err: unknown): err is RejectedError => err instanceof RejectedError;
+/** The hub gave up waiting for a push call (`dispatch.pushTimeoutMs`): the host's own error, never a plugin's. */
+export class PushTimeoutError extends StockrelayError {
+  override name = 'PushTimeoutError';
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super(ErrorCodes.PUSH_TIMEOUT, `push timed out after ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/*
+ * Errors are classified by their stable `code`, never by class identity: a plugin installed from npm
+ * carries its own copy of this module, so its `ThrottledError` is another class than the host's, yet it
+ * still says `code: 'SR_CONNECTOR_THROTTLED'`.
+ */
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCodes));
+
+function codeOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** An error carrying one of the catalogue's codes, whichever copy of the SDK made it. */
+export const isStockrelayError = (err: unknown): err is StockrelayError => err instanceof Error && KNOWN_CODES.has(codeOf(err) ?? '');
+/** Retryable or throttled (a throttle is a kind of retryable failure). */
+export const isRetryableError = (err: unknown): err is RetryableError =>
+  err instanceof Error && (codeOf(err) === ErrorCodes.CONNECTOR_RETRYABLE || codeOf(err) === ErrorCodes.CONNECTOR_THROTTLED);
+export const isThrottledError = (err: unknown): err is ThrottledError => err instanceof Error && codeOf(err) === ErrorCodes.CONNECTOR_THROTTLED;
+export const isRejectedError = (err: unknown): err is RejectedError => err instanceof Error && codeOf(err) === ErrorCodes.CONNECTOR_REJECTED;
+export const isWebhookSignatureError = (err: unknown): err is WebhookSignatureError => err instanceof Error && codeOf(err) === ErrorCodes.WEBHOOK_SIGNATURE;
+export const isWebhookPayloadError = (err: unknown): err is WebhookPayloadError => err instanceof Error && codeOf(err) === ErrorCodes.WEBHOOK_PAYLOAD;
+export const isPushTimeoutError = (err: unknown): err is PushTimeoutError => err instanceof Error && codeOf(err) === ErrorCodes.PUSH_TIMEOUT;
+
+/** The `retryAfterMs` an error carries, when it is a finite, non-negative number (any SDK copy). */
+export function retryAfterOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const value = (err as { retryAfterMs?: unknown }).retryAfterMs;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
 
 /** Turns anything thrown into a message fit for a log line or a dead-letter reason. */
 export function describeError(err: unknown): string {

@@ -21,6 +21,8 @@ import { startAlertEngine } from './alerts/start-alert-engine.ts';
 import { startInventoryResponder } from './read/inventory-responder.ts';
 import { loadConnector, type LoadedConnector } from './plugins/load-connector.ts';
 import type { Logger } from './sdk.ts';
+import { memoryConnectorState } from './plugins/memory-connector-state.ts';
+import { SecretRegistry } from './secrets/secret-registry.ts';
 
 export interface HubOptions {
   logger?: Logger;
@@ -49,6 +51,8 @@ export class Hub {
   readonly dispatchers = new Map<string, Dispatcher>();
   readonly connectors = new Map<string, LoadedConnector>();
   readonly metrics: HubMetrics;
+  /** Every secret value known to this hub; masked in what it logs and answers. */
+  readonly secrets = new SecretRegistry();
   url = '';
   private readonly abort = new AbortController();
   private readonly listeners = new Set<ChangeListener>();
@@ -105,7 +109,12 @@ export class Hub {
     const { config } = this.loaded;
     // Every plugin is loaded before anything starts moving: one broken channel refuses the start.
     for (const channel of config.channels.filter((c) => c.enabled)) {
-      const loaded = await loadConnector(channel, this.loaded.dir, { signal: this.abort.signal, logger: withBindings(this.logger, { channel: channel.id }) });
+      const loaded = await loadConnector(channel, this.loaded.dir, {
+        signal: this.abort.signal,
+        logger: withBindings(this.logger, { channel: channel.id }),
+        state: memoryConnectorState(),
+        registerSecret: (value) => this.secrets.add(value),
+      });
       this.connectors.set(channel.id, loaded);
       this.metrics.addChannel(channel.id);
     }

@@ -40,16 +40,23 @@ export interface StockUpdate {
 }
 
 /**
- * Per-item outcome of a push, in any order, one per update.
+ * Per-item outcome of a push, in any order, exactly one per update.
  * - `ok`: the channel now shows `quantity` (the update's quantity unless the channel says otherwise).
- * - `retry`: transient; retried with backoff, not before `afterMs` when given.
+ * - `retry`: transient; retried with backoff, not before `afterMs` when given. Counts as an attempt.
+ * - `busy`: the item is locked or busy on the channel side (another write, a listing being edited):
+ *   tried again after `afterMs` (or a short backoff) without spending one of its attempts.
  * - `stale`: compare-and-set refused; `shown` is what the channel shows now, when it said. Re-pushed at once.
- * - `rejected`: the channel refused this item for good (unknown id...): dead-lettered.
+ * - `not_listed`: the channel has no listing for this SKU (no mapping, listing ended or deleted). Not a
+ *   failure of the push: the SKU is not pushed to this channel again until its mapping or listing changes,
+ *   is never dead-lettered for it, and `stockrelay why` says so.
+ * - `rejected`: the channel refused this item for good (invalid value, policy...): dead-lettered.
  */
 export type PushResult =
   | { sku: string; status: 'ok'; quantity?: number }
   | { sku: string; status: 'retry'; reason: string; afterMs?: number }
+  | { sku: string; status: 'busy'; reason: string; afterMs?: number }
   | { sku: string; status: 'stale'; reason: string; shown?: number }
+  | { sku: string; status: 'not_listed'; reason: string }
   | { sku: string; status: 'rejected'; reason: string };
 
 /** A webhook request as it reached the ingress: the raw body is untouched so signatures can be checked. */
@@ -76,6 +83,21 @@ export interface Logger {
   error(msg: string, data?: Record<string, unknown>): void;
 }
 
+/**
+ * Small durable key-value state of one channel's connector, kept by the host across restarts and
+ * hub takeovers (rotated OAuth refresh tokens, a daily quota's usage). Keys and values are strings;
+ * a value is at most 64 KiB. Reads and writes may fail while the database is unavailable: a connector
+ * treats a failed read as "nothing stored" only when it can start over without it.
+ */
+export interface ConnectorStateStore {
+  /** The value stored under `key` for this channel, or undefined. */
+  get(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key` for this channel; resolves once it is durable. */
+  set(key: string, value: string): Promise<void>;
+  /** Removes `key`; resolves once it is gone (no error when it was never set). */
+  delete(key: string): Promise<void>;
+}
+
 /** What the host hands a connector when it creates it. */
 export interface ConnectorContext {
   /** The channel id from config, e.g. `shopify-main`. */
@@ -83,6 +105,15 @@ export interface ConnectorContext {
   logger: Logger;
   /** Aborted when the hub shuts down. */
   signal: AbortSignal;
+  /** Durable state of this channel's connector (see {@link ConnectorStateStore}). */
+  state: ConnectorStateStore;
+  /**
+   * Marks a value the connector obtained or derived at run time (an access token, a rotated refresh
+   * token, a Basic credential built from configured secrets) as secret: from then on the host masks
+   * it in every log line, dead letter, error text, API answer and CLI output. Secrets given in the
+   * channel's options are masked without this call.
+   */
+  registerSecret(value: string): void;
 }
 
 export interface ConnectorInstance {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { loadConnector, type LoadedConnector } from '../core/plugins/load-connector.ts';
 import { stampError } from '../core/plugins/stamp-connector-errors.ts';
+import { memoryConnectorState } from '../core/plugins/memory-connector-state.ts';
 import {
   ErrorCodes,
   PluginError,
@@ -20,7 +21,7 @@ async function shop(): Promise<LoadedConnector> {
   return loadConnector(
     { id: 'shop-eu', connector: './good-connector.ts', options: { apiKey: 'k' }, rules: { reserve: 0, share: 1 }, limits: {}, enabled: true },
     pluginsDir,
-    { signal: new AbortController().signal, logger: quiet },
+    { signal: new AbortController().signal, logger: quiet, state: memoryConnectorState(), registerSecret: () => {} },
   );
 }
 

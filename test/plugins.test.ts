@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { loadConnector } from '../core/plugins/load-connector.ts';
+import { loadConnector, type ConnectorHost } from '../core/plugins/load-connector.ts';
+import { memoryConnectorState } from '../core/plugins/memory-connector-state.ts';
 import { loadConnectorDefinition } from '../core/plugins/load-connector-definition.ts';
 import { listBuiltinConnectors, resolveConnectorSource } from '../core/plugins/resolve-connector.ts';
 import { effectiveLimits } from '../core/plugins/effective-limits.ts';
@@ -20,10 +21,10 @@ interface LogLine {
   data?: Record<string, unknown>;
 }
 
-function host(): { signal: AbortSignal; logger: Logger; lines: LogLine[] } {
+function host(): ConnectorHost & { lines: LogLine[] } {
   const lines: LogLine[] = [];
   const log = (level: string) => (msg: string, data?: Record<string, unknown>) => void lines.push({ level, msg, data });
-  return { signal: new AbortController().signal, logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }, lines };
+  return { signal: new AbortController().signal, logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }, state: memoryConnectorState(), registerSecret: () => {}, lines };
 }
 
 function channel(id: string, connector: string, options: Record<string, unknown> = {}, limits: ChannelConfig['limits'] = {}): ChannelConfig {

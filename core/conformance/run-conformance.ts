@@ -1,3 +1,4 @@
+import { memoryConnectorState } from '../plugins/memory-connector-state.ts';
 import { validateConnectorOptions } from '../plugins/validate-connector-options.ts';
 import {
   describeError,
@@ -75,7 +76,7 @@ export async function runConformance<Options>(plugin: ConnectorDefinition<Option
   const channelId = `conformance-${connector.replace(/[^a-z0-9_-]+/gi, '-')}`;
   const releases: Array<() => Promise<void> | void> = [];
   const host = new AbortController();
-  const context: ConnectorContext = { channelId, logger: silentLogger, signal: host.signal };
+  const context: ConnectorContext = { channelId, logger: silentLogger, signal: host.signal, state: memoryConnectorState(), registerSecret: () => {} };
   const checks: ConformanceCheckResult[] = [];
 
   const againstEndpoint = options.connectorOptions !== undefined;

@@ -1,6 +1,6 @@
 import type { ChannelConfig } from '../config/config-types.ts';
 import type { EffectiveLimits } from '../dispatch/dispatch-types.ts';
-import type { ConnectorContext, ConnectorDefinition, ConnectorInstance, Logger } from '../sdk.ts';
+import type { ConnectorContext, ConnectorDefinition, ConnectorInstance, ConnectorStateStore, Logger } from '../sdk.ts';
 import { ConfigError, ErrorCodes, PluginError, describeError } from '../errors.ts';
 import { loadConnectorDefinition } from './load-connector-definition.ts';
 import { validateConnectorOptions } from './validate-connector-options.ts';
@@ -23,6 +23,10 @@ export interface ConnectorHost {
   signal: AbortSignal;
   /** The hub's logger; the connector gets one that adds `{ channel: <id> }` to every line. */
   logger: Logger;
+  /** The channel's durable connector state (the ledger database's, in a hub). */
+  state: ConnectorStateStore;
+  /** Masks a value the connector obtained at run time everywhere the hub prints or answers. */
+  registerSecret(value: string): void;
 }
 
 /**
@@ -48,7 +52,13 @@ export async function loadConnector(channel: ChannelConfig, configDir: string, h
   if (host.signal.aborted) {
     throw new PluginError(ErrorCodes.PLUGIN_CREATE, channel.id, `connector "${definition.name}" was not started: the hub is shutting down`, { cause: host.signal.reason });
   }
-  const context: ConnectorContext = { channelId: channel.id, logger: channelLogger(host.logger, channel.id), signal: host.signal };
+  const context: ConnectorContext = {
+    channelId: channel.id,
+    logger: channelLogger(host.logger, channel.id),
+    signal: host.signal,
+    state: host.state,
+    registerSecret: (value) => host.registerSecret(value),
+  };
   let instance: ConnectorInstance;
   try {
     instance = await definition.create(checked.options, context);

@@ -4,9 +4,10 @@ import { startAmazonSimulator, type AmazonSimulator, type AmazonSimulatorOptions
 import { RejectedError, RetryableError, ThrottledError, type ConnectorContext, type ConnectorInstance, type InventoryEvent } from '../../core/sdk.ts';
 import type { AmazonOptions } from '../../connectors/amazon/options.ts';
 import { sigV4Signature, signAwsRequest } from '../../connectors/amazon/aws-sigv4.ts';
+import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-const context: ConnectorContext = { channelId: 'amazon-us', logger: silent, signal: new AbortController().signal };
+const context: ConnectorContext = { channelId: 'amazon-us', logger: silent, signal: new AbortController().signal, state: memoryConnectorState(), registerSecret: () => {} };
 const signal = new AbortController().signal;
 
 let sim: AmazonSimulator | undefined;

@@ -8,9 +8,10 @@ import type { BigCommerceOptions } from '../../connectors/bigcommerce/options.ts
 import { startWebhookSink, type WebhookSink } from '../../connectors/_kit/webhook-sink.ts';
 import { signStandardWebhook } from '../../connectors/_kit/standard-webhooks.ts';
 import { RejectedError, RetryableError, ThrottledError, WebhookSignatureError, type ConnectorContext, type ConnectorInstance, type Logger, type WebhookRequest } from '../../core/sdk.ts';
+import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const context = (): ConnectorContext => ({ channelId: 'bc-test', logger: quiet, signal: new AbortController().signal });
+const context = (): ConnectorContext => ({ channelId: 'bc-test', logger: quiet, signal: new AbortController().signal, state: memoryConnectorState(), registerSecret: () => {} });
 const noSignal = (): AbortSignal => new AbortController().signal;
 const fast = { latency: { p50: 0, p99: 0 } };
 

@@ -14,6 +14,7 @@ import {
   type WebhookRequest,
 } from '../../core/sdk.ts';
 import type { EbayOptions } from '../../connectors/ebay/options.ts';
+import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const signal = new AbortController().signal;
@@ -26,13 +27,13 @@ afterEach(async () => {
 async function setup(simOptions: EbaySimulatorOptions = {}, skus = ['A', 'B']) {
   const sim = await startEbaySimulator({ latency: { p50: 0, p99: 0 }, ...simOptions });
   const options = sim.connectorOptions(skus);
-  const connector = await ebay.create(options, { channelId: 'ebay-main', logger: silent, signal });
+  const connector = await ebay.create(options, { channelId: 'ebay-main', logger: silent, signal, state: memoryConnectorState(), registerSecret: () => {} });
   cleanup.push(sim.close, async () => connector.close?.());
   return { sim, connector, options };
 }
 
 async function connectorWith(options: EbayOptions): Promise<ConnectorInstance> {
-  const connector = await ebay.create(options, { channelId: 'ebay-main', logger: silent, signal });
+  const connector = await ebay.create(options, { channelId: 'ebay-main', logger: silent, signal, state: memoryConnectorState(), registerSecret: () => {} });
   cleanup.push(async () => connector.close?.());
   return connector;
 }

@@ -14,6 +14,7 @@ import {
   type InventoryEvent,
   type WebhookRequest,
 } from '../../core/sdk.ts';
+import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const signal = new AbortController().signal;
@@ -24,7 +25,7 @@ afterEach(async () => {
 });
 
 async function connectorWith(options: EtsyOptions): Promise<ConnectorInstance> {
-  const connector = await etsy.create(options, { channelId: 'etsy-main', logger: silent, signal });
+  const connector = await etsy.create(options, { channelId: 'etsy-main', logger: silent, signal, state: memoryConnectorState(), registerSecret: () => {} });
   cleanup.push(async () => connector.close?.());
   return connector;
 }

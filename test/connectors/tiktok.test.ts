@@ -13,6 +13,7 @@ import {
   type InventoryEvent,
   type WebhookRequest,
 } from '../../core/sdk.ts';
+import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const signal = new AbortController().signal;
@@ -23,7 +24,7 @@ afterEach(async () => {
 });
 
 async function connectorWith(options: TiktokOptions): Promise<ConnectorInstance> {
-  const connector = await tiktok.create(options, { channelId: 'tiktok-main', logger: silent, signal });
+  const connector = await tiktok.create(options, { channelId: 'tiktok-main', logger: silent, signal, state: memoryConnectorState(), registerSecret: () => {} });
   cleanup.push(async () => connector.close?.());
   return connector;
 }

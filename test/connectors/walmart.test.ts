@@ -15,9 +15,10 @@ import {
   type InventoryEvent,
   type WebhookRequest,
 } from '../../core/sdk.ts';
+import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-const context: ConnectorContext = { channelId: 'walmart-us', logger: silent, signal: new AbortController().signal };
+const context: ConnectorContext = { channelId: 'walmart-us', logger: silent, signal: new AbortController().signal, state: memoryConnectorState(), registerSecret: () => {} };
 const signal = new AbortController().signal;
 
 let sim: WalmartSimulator | undefined;

@@ -8,9 +8,10 @@ import type { WooCommerceOptions } from '../../connectors/woocommerce/options.ts
 import { startWebhookSink, type WebhookSink } from '../../connectors/_kit/webhook-sink.ts';
 import { hmacSha256 } from '../../connectors/_kit/signatures.ts';
 import { RejectedError, RetryableError, ThrottledError, WebhookSignatureError, type ConnectorContext, type ConnectorInstance, type Logger, type WebhookRequest } from '../../core/sdk.ts';
+import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const context = (): ConnectorContext => ({ channelId: 'woo-test', logger: quiet, signal: new AbortController().signal });
+const context = (): ConnectorContext => ({ channelId: 'woo-test', logger: quiet, signal: new AbortController().signal, state: memoryConnectorState(), registerSecret: () => {} });
 const noSignal = (): AbortSignal => new AbortController().signal;
 const fast = { latency: { p50: 0, p99: 0 } };
 
