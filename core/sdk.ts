@@ -178,6 +178,12 @@ export interface SimulatorHandle<Options = Record<string, unknown>> {
    */
   setWebhookTarget?(url: string): void;
   /**
+   * Optional, for channels that sign webhooks: the headers the real channel would send with `rawBody`,
+   * signed with the secret `connectorOptions` configures. Lets tests and the conformance kit send any
+   * body (fuzzed, malformed, another topic) exactly as the channel would sign it.
+   */
+  signWebhook?(rawBody: Buffer, headers?: Readonly<Record<string, string>>): Record<string, string>;
+  /**
    * Optional: a shopper buys on this channel. The simulator lowers what it shows, records the order,
    * and emits it the way the real channel does (webhook, id-only webhook, or queue for `pollOrders`).
    */
@@ -191,7 +197,22 @@ export type SimulatorFault =
   /** Every request is throttled (429 / THROTTLED) and told to retry after `retryAfterMs`. */
   | { kind: 'throttle'; retryAfterMs: number }
   /** Writes are applied, then the connection is dropped before the response is sent. */
-  | { kind: 'drop-after-write' };
+  | { kind: 'drop-after-write' }
+  /** Every request fails with a 5xx server error (500 unless `status` says otherwise). */
+  | { kind: 'server-error'; status?: number }
+  /** Requests are never answered (the connection stays open until the client gives up). */
+  | { kind: 'hang' }
+  /**
+   * Writes are held `ms` before the channel applies them (and answers): a write the client gave up on
+   * still lands later, as a slow real API does.
+   */
+  | { kind: 'hold-writes'; ms: number }
+  /** Requests fail with an error body that echoes the request (headers included), as some APIs do. */
+  | { kind: 'echo-errors' }
+  /** Writes for these SKUs are refused per item as locked or busy (the channel's own per-item answer). */
+  | { kind: 'item-locked'; skus: readonly string[] }
+  /** Writes for these SKUs are refused per item as unknown on the channel (no such listing, offer or variant). */
+  | { kind: 'item-unknown'; skus: readonly string[] };
 
 export interface WebhookDelivery {
   /** Deliver the same webhook this many times (default 1). */
@@ -209,6 +230,11 @@ export interface SimulatorOptions {
   rateLimit?: { perSecond: number; burst: number };
   /** Hub SKUs the simulated channel lists, with their starting quantity. */
   skus?: Record<string, number>;
+  /**
+   * Lifetime of the access tokens the simulator issues, ms, for channels with OAuth tokens. Default: the
+   * real channel's lifetime. Short lifetimes make tests exercise token refresh.
+   */
+  tokenLifetimeMs?: number;
 }
 
 export type SimulatorFactory<Options = Record<string, unknown>> = (options: SimulatorOptions) => Promise<SimulatorHandle<Options>>;
