@@ -250,6 +250,9 @@ async function drive(
     for (const outcome of outcomes) {
       if (outcome.status !== 'applied' || outcome.eventId.startsWith('bench:')) continue;
       ordersCommitted += 1;
+      // A line that finds the SKU already at zero changes no row, so it has no ledger change above;
+      // it is still a committed line (recorded as an oversell), as is a line for an unknown SKU.
+      linesCommitted += outcome.rejectedLines.length + outcome.oversells.filter((o) => o.availableBefore === 0).length;
       for (const o of outcome.oversells) {
         oversoldUnits += o.shortfall;
         const t = tallies.get(o.channel) ?? orphan;
