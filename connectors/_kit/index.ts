@@ -8,6 +8,16 @@ export { signStandardWebhook, verifyStandardWebhook, STANDARD_WEBHOOK_HEADERS, D
 export { createAccessTokenCache } from './access-token-cache.ts';
 export { CallPacer } from './call-pacer.ts';
 export { ServerTokenBucket, FixedWindowCounter } from './rate-window.ts';
-export { startSimServer, type SimRequest, type SimResponse, type SimRoute, type SimServer, type SimServerOptions } from './sim-server.ts';
+export {
+  GENERIC_FAULT_KINDS,
+  startSimServer,
+  type EchoedRequest,
+  type ItemFaultKind,
+  type SimRequest,
+  type SimResponse,
+  type SimRoute,
+  type SimServer,
+  type SimServerOptions,
+} from './sim-server.ts';
 export { createLatencySampler, sleep, type LatencyProfile } from './latency.ts';
 export { startWebhookSink, type SinkDelivery, type WebhookSink } from './webhook-sink.ts';
