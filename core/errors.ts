@@ -24,6 +24,7 @@ export const ErrorCodes = {
   BUS_UNAVAILABLE: 'SR_BUS_UNAVAILABLE',
   DATABASE_UNAVAILABLE: 'SR_DATABASE_UNAVAILABLE',
   MIGRATION_FAILED: 'SR_MIGRATION_FAILED',
+  CONNECTOR_STATE_INVALID: 'SR_CONNECTOR_STATE_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -12,6 +12,7 @@ import type { InventoryEvent } from './events/event-types.ts';
 import { HUB_ROUTES, type HubRoute } from './http/hub-routes.ts';
 import { startHttpServer, type WebhookTarget } from './http/http-server.ts';
 import { openDatabase, type LedgerDatabase } from './ledger/database.ts';
+import { DatabaseConnectorState } from './ledger/database-connector-state.ts';
 import { Ledger } from './ledger/ledger.ts';
 import type { EventOutcome, LedgerChange } from './ledger/ledger-types.ts';
 import { migrateToLatest } from './ledger/migrate.ts';
@@ -21,7 +22,6 @@ import { startAlertEngine } from './alerts/start-alert-engine.ts';
 import { startInventoryResponder } from './read/inventory-responder.ts';
 import { loadConnector, type LoadedConnector } from './plugins/load-connector.ts';
 import type { Logger } from './sdk.ts';
-import { memoryConnectorState } from './plugins/memory-connector-state.ts';
 import { SecretRegistry } from './secrets/secret-registry.ts';
 
 export interface HubOptions {
@@ -112,7 +112,7 @@ export class Hub {
       const loaded = await loadConnector(channel, this.loaded.dir, {
         signal: this.abort.signal,
         logger: withBindings(this.logger, { channel: channel.id }),
-        state: memoryConnectorState(),
+        state: new DatabaseConnectorState(this.database.db, channel.id),
         registerSecret: (value) => this.secrets.add(value),
       });
       this.connectors.set(channel.id, loaded);

@@ -91,14 +91,14 @@ describe('migrateToLatest', () => {
     await migrateToLatest(handle.db);
     await migrateToLatest(handle.db);
     const tables = await handle.db.introspection.getTables();
-    expect(tables.map((t) => t.name).sort()).toEqual(['audit', 'channel_state', 'oversell', 'processed_event', 'rejected_line', 'stock']);
+    expect(tables.map((t) => t.name).sort()).toEqual(['audit', 'channel_state', 'connector_state', 'order_line', 'oversell', 'processed_event', 'rejected_line', 'stock']);
   });
 
   it('names the migration that failed', async () => {
-    const broken = { ...LEDGER_MIGRATIONS, '0002-broken': { up: async (db: unknown) => void (await sql`select * from no_such_table`.execute(db as never)) } };
+    const broken = { ...LEDGER_MIGRATIONS, '9999-broken': { up: async (db: unknown) => void (await sql`select * from no_such_table`.execute(db as never)) } };
     const err = await migrateToLatest(handle.db, broken).then(() => undefined, (e: unknown) => e);
     expect(isMigrationError(err)).toBe(true);
-    expect(err).toMatchObject({ code: ErrorCodes.MIGRATION_FAILED, migrationName: '0002-broken' });
-    expect((err as Error).message).toContain('0002-broken');
+    expect(err).toMatchObject({ code: ErrorCodes.MIGRATION_FAILED, migrationName: '9999-broken' });
+    expect((err as Error).message).toContain('9999-broken');
   });
 });

@@ -35,6 +35,18 @@ export class MigrationError extends StockrelayError {
   }
 }
 
+/** A connector tried to store a key or value its durable state cannot hold. Names the channel and the key. */
+export class ConnectorStateError extends StockrelayError {
+  override name = 'ConnectorStateError';
+  readonly channelId: string;
+  readonly key: string;
+  constructor(channelId: string, key: string, message: string) {
+    super(ErrorCodes.CONNECTOR_STATE_INVALID, `channel "${channelId}": connector state key ${JSON.stringify(key.slice(0, 200))}: ${message}`);
+    this.channelId = channelId;
+    this.key = key;
+  }
+}
+
 export const isDatabaseUnavailable = (err: unknown): err is DatabaseUnavailableError => err instanceof DatabaseUnavailableError;
 export const isLedgerConflict = (err: unknown): err is LedgerConflictError => err instanceof LedgerConflictError;
 export const isMigrationError = (err: unknown): err is MigrationError => err instanceof MigrationError;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import { MigrationError } from './ledger-errors.ts';
 import { initialMigration } from './migrations/0001-initial.ts';
+import { connectorStateOrderLinesMigration } from './migrations/0002-connector-state-order-lines.ts';
 
 /**
  * Every ledger migration, by name, in the order they run. Listed in code rather than found by
@@ -9,6 +10,7 @@ import { initialMigration } from './migrations/0001-initial.ts';
  */
 export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initialMigration,
+  '0002-connector-state-order-lines': connectorStateOrderLinesMigration,
 });
 
 /** A {@link MigrationProvider} over a fixed set of migrations. */

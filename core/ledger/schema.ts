@@ -71,6 +71,32 @@ export interface ChannelStateTable {
   last_error: string | null;
 }
 
+/** Durable key-value state of one channel's connector (see `ConnectorStateStore` in the SDK). */
+export interface ConnectorStateTable {
+  channel_id: string;
+  key: string;
+  value: string;
+  updated_at: DefaultTimestamp;
+}
+
+/**
+ * What one order took from and gave back to one SKU's stock, cumulative over the order's events, keyed
+ * by (channel, order id, SKU). `taken` <= `requested` (the rest was oversold); `restored` <= `taken` for
+ * orders whose confirmation the ledger applied.
+ */
+export interface OrderLineTable {
+  channel: string;
+  order_id: string;
+  sku: string;
+  requested: number;
+  taken: number;
+  cancelled: number;
+  restored: number;
+  /** Optimistic lock, like `stock.version`. */
+  version: number;
+  updated_at: DefaultTimestamp;
+}
+
 /** The ledger's tables, as Kysely sees them. */
 export interface LedgerSchema {
   stock: StockTable;
@@ -79,4 +105,6 @@ export interface LedgerSchema {
   audit: AuditTable;
   rejected_line: RejectedLineTable;
   channel_state: ChannelStateTable;
+  connector_state: ConnectorStateTable;
+  order_line: OrderLineTable;
 }
