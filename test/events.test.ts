@@ -113,6 +113,85 @@ describe('parseEvent', () => {
   });
 });
 
+describe('the bounds the ledger can hold', () => {
+  const order = (line: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ ...valid['order.confirmed'], ...extra, lines: [line] });
+
+  it('accepts the largest quantities each event type allows', () => {
+    expect(parseEvent(JSON.stringify(order({ sku: 'A', qty: 1_000_000 }))).ok).toBe(true);
+    expect(parseEvent(JSON.stringify({ ...valid['stock.adjusted'], lines: [{ sku: 'A', delta: -1_000_000 }, { sku: 'B', delta: 1_000_000 }] })).ok).toBe(true);
+    expect(parseEvent(JSON.stringify({ ...valid['stock.set'], lines: [{ sku: 'A', quantity: 1_000_000_000 }] })).ok).toBe(true);
+  });
+
+  it.each([1_000_001, 2_147_483_648, 1e300])('refuses an order line of %s units', (qty) => {
+    expect(rejected(order({ sku: 'A', qty })).paths).toEqual(['/lines/0/qty']);
+  });
+
+  it('keeps a full event of additions on top of the largest count inside PostgreSQL integer', () => {
+    const schema = (type: EventType, field: string) => (EVENT_SCHEMAS[type] as { properties: { lines: { maxItems: number; items: { properties: Record<string, { maximum: number }> } } } }).properties.lines;
+    const biggestEvent = (type: EventType, field: string) => schema(type, field).maxItems * schema(type, field).items.properties[field]!.maximum;
+    const set = (EVENT_SCHEMAS['stock.set'] as { properties: { lines: { items: { properties: { quantity: { maximum: number } } } } } }).properties.lines.items.properties.quantity.maximum;
+    for (const [type, field] of [['order.cancelled', 'qty'], ['stock.adjusted', 'delta']] as const) {
+      expect(set + biggestEvent(type, field)).toBeLessThanOrEqual(2 ** 31 - 1);
+    }
+  });
+
+  it('refuses adjustments and counts past their bounds', () => {
+    expect(rejected({ ...valid['stock.adjusted'], lines: [{ sku: 'A', delta: -1_000_001 }] }).paths).toEqual(['/lines/0/delta']);
+    expect(rejected({ ...valid['stock.adjusted'], lines: [{ sku: 'A', delta: 1_000_001 }] }).paths).toEqual(['/lines/0/delta']);
+    expect(rejected({ ...valid['stock.set'], lines: [{ sku: 'A', quantity: 1_000_000_001 }] }).paths).toEqual(['/lines/0/quantity']);
+  });
+
+  it.each([
+    ['a NUL', 'A\u0000B'],
+    ['a line feed', 'A\nB'],
+    ['an escape', '\u001b[31mA'],
+    ['a C1 control', 'A\u0085'],
+  ])('refuses a SKU with %s character', (_what, sku) => {
+    const { reason, paths } = rejected(order({ sku, qty: 1 }));
+    expect(paths).toEqual(['/lines/0/sku']);
+    expect(reason).toContain('must not contain control characters');
+  });
+
+  it('accepts a SKU of 200 printable characters in any script, and refuses 201', () => {
+    expect(parseEvent(JSON.stringify(order({ sku: 'ß-€-雪'.repeat(40), qty: 1 }))).ok).toBe(true);
+    expect(rejected(order({ sku: 'x'.repeat(201), qty: 1 })).paths).toEqual(['/lines/0/sku']);
+  });
+
+  it('refuses control characters in the id, channel and order id', () => {
+    const { paths } = rejected(order({ sku: 'A', qty: 1 }, { id: 'a\u0000', channel: 'web\r\n', orderId: '1\u0007' }));
+    expect(paths.sort()).toEqual(['/channel', '/id', '/orderId']);
+  });
+
+  it('refuses a channel longer than 200 characters', () => {
+    expect(rejected(order({ sku: 'A', qty: 1 }, { channel: 'c'.repeat(201) })).paths).toEqual(['/channel']);
+  });
+
+  it('accepts tabs and line breaks in a reference but no other control character', () => {
+    expect(parseEvent(JSON.stringify({ ...valid['stock.set'], reference: 'count sheet\n\tshelf 4' })).ok).toBe(true);
+    expect(rejected({ ...valid['stock.set'], reference: 'x\u0000' }).paths).toEqual(['/reference']);
+  });
+
+  it.each([
+    ['a leap second', '2026-06-30T23:59:60Z'],
+    ['a day that does not exist', '2026-02-30T10:00:00Z'],
+    ['a year before 2000', '1999-12-31T23:59:59Z'],
+    ['a year after 2099', '2100-01-01T00:00:00Z'],
+    ['a date without time', '2026-11-27'],
+    ['an offset without minutes', '2026-11-27T13:00:00+01'],
+    ['a space for the T', '2026-11-27 13:00:00Z'],
+  ])('refuses %s as occurredAt', (_what, occurredAt) => {
+    const { reason, paths } = rejected({ ...valid['stock.set'], occurredAt });
+    expect(paths).toEqual(['/occurredAt']);
+    expect(reason).toContain('/occurredAt');
+  });
+
+  it('accepts RFC 3339 dates with offsets, lower-case separators and fractions', () => {
+    for (const occurredAt of ['2026-11-27T13:00:00+05:30', '2026-11-27t13:00:00.123456z', '2000-01-01T00:00:00Z']) {
+      expect(parseEvent(JSON.stringify({ ...valid['stock.set'], occurredAt })).ok).toBe(true);
+    }
+  });
+});
+
 describe('inboundSubject', () => {
   it('puts events under <prefix>.in.<type>', () => {
     expect(inboundSubject('inventory', 'order.confirmed')).toBe('inventory.in.order.confirmed');

@@ -1,4 +1,4 @@
-import type { ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { EVENT_TYPES, type InventoryEvent } from './event-types.ts';
 import type { Problem } from '../errors.ts';
 import { EVENT_SCHEMAS } from './event-schemas.ts';
@@ -57,10 +57,42 @@ export function parseEvent(data: Uint8Array | string, subjectType?: string): Par
     return fail(`event type "${String(type)}" does not match its subject type "${subjectType}"`, [problem]);
   }
   if (!validate(value)) {
-    const problems = problemsFromAjv(validate.errors);
+    const problems = problemsOf(validate.errors ?? []);
     return fail(`invalid ${String(type)} event: ${summarize(problems)}`, problems);
   }
-  return { ok: true, event: value as InventoryEvent };
+  const event = value as InventoryEvent;
+  // The schema's pattern and format already make this a date every consumer can read; a date that still
+  // fails here would crash lag metrics later, so it is refused now rather than trusted.
+  if (!Number.isFinite(Date.parse(event.occurredAt))) {
+    const problem = { path: '/occurredAt', message: `is not a date-time this hub can read (got ${JSON.stringify(event.occurredAt)})` };
+    return fail(`invalid ${event.type} event: ${problem.path} ${problem.message}`, [problem]);
+  }
+  return { ok: true, event };
+}
+
+/**
+ * The schemas restrict text fields with patterns on top of length and format limits. A pattern says
+ * nothing a person can act on when another rule already failed for the field, and its regex reads
+ * poorly: drop it then, and otherwise say in words what it allows.
+ */
+function problemsOf(errors: readonly ErrorObject[]): Problem[] {
+  const otherwiseFailed = new Set(errors.filter((e) => e.keyword !== 'pattern').map((e) => e.instancePath));
+  const kept: ErrorObject[] = [];
+  const patterns: Problem[] = [];
+  for (const error of errors) {
+    if (error.keyword !== 'pattern') kept.push(error);
+    else if (!otherwiseFailed.has(error.instancePath)) patterns.push({ path: error.instancePath || '/', message: patternMessage(error) });
+  }
+  return [...problemsFromAjv(kept), ...patterns];
+}
+
+function patternMessage(error: ErrorObject): string {
+  const got = typeof error.data === 'string' ? ` (got ${JSON.stringify(error.data.length > 60 ? `${error.data.slice(0, 57)}...` : error.data)})` : '';
+  if (error.instancePath === '/occurredAt') {
+    return `must be an RFC 3339 date-time with a time zone (Z or +hh:mm), in the years 2000 to 2099, seconds 00 to 59${got}`;
+  }
+  if (error.instancePath === '/reference') return `must not contain control characters other than tab and line breaks${got}`;
+  return `must not contain control characters${got}`;
 }
 
 /** Dead-letter reasons stay readable: a poison event with 500 bad lines names the first few. */
