@@ -1,7 +1,10 @@
 /**
- * One catalogue of error codes. The class of an error decides what the host does with it:
- * a {@link RetryableError} is retried with backoff, a {@link ThrottledError} pauses the channel,
- * a {@link RejectedError} goes to the dead-letter stream at once.
+ * One catalogue of error codes, and the errors a connector plugin throws. The `code` of an error decides
+ * what the host does with it: `SR_CONNECTOR_RETRYABLE` is retried with backoff, `SR_CONNECTOR_THROTTLED`
+ * pauses the channel, `SR_CONNECTOR_REJECTED` goes to the dead-letter stream at once.
+ *
+ * This module is part of the public SDK (`core/sdk.ts` re-exports it). Errors only the host raises live
+ * in `host-errors.ts`, reached through the internal entry `core/internal.ts`.
  */
 export const ErrorCodes = {
   CONFIG_INVALID: 'SR_CONFIG_INVALID',
@@ -42,34 +45,6 @@ export class StockrelayError extends Error {
 export interface Problem {
   path: string;
   message: string;
-}
-
-export class ConfigError extends StockrelayError {
-  override name = 'ConfigError';
-  readonly problems: readonly Problem[];
-  constructor(message: string, problems: readonly Problem[] = [], code: ErrorCode = ErrorCodes.CONFIG_INVALID, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.problems = problems;
-  }
-}
-
-/** A connector plugin could not be loaded or started. Always names the channel. */
-export class PluginError extends StockrelayError {
-  override name = 'PluginError';
-  readonly channelId: string;
-  constructor(code: ErrorCode, channelId: string, message: string, options?: { cause?: unknown }) {
-    super(code, `channel "${channelId}": ${message}`, options);
-    this.channelId = channelId;
-  }
-}
-
-export class EventValidationError extends StockrelayError {
-  override name = 'EventValidationError';
-  readonly problems: readonly Problem[];
-  constructor(message: string, problems: readonly Problem[] = []) {
-    super(ErrorCodes.EVENT_INVALID, message);
-    this.problems = problems;
-  }
 }
 
 /** A transient failure: the host retries with exponential backoff and jitter. */
@@ -116,16 +91,6 @@ export class WebhookPayloadError extends StockrelayError {
   }
 }
 
-/** The hub gave up waiting for a push call (`dispatch.pushTimeoutMs`): the host's own error, never a plugin's. */
-export class PushTimeoutError extends StockrelayError {
-  override name = 'PushTimeoutError';
-  readonly timeoutMs: number;
-  constructor(timeoutMs: number) {
-    super(ErrorCodes.PUSH_TIMEOUT, `push timed out after ${timeoutMs} ms`);
-    this.timeoutMs = timeoutMs;
-  }
-}
-
 /*
  * Errors are classified by their stable `code`, never by class identity: a plugin installed from npm
  * carries its own copy of this module, so its `ThrottledError` is another class than the host's, yet it
@@ -148,7 +113,6 @@ export const isThrottledError = (err: unknown): err is ThrottledError => err ins
 export const isRejectedError = (err: unknown): err is RejectedError => err instanceof Error && codeOf(err) === ErrorCodes.CONNECTOR_REJECTED;
 export const isWebhookSignatureError = (err: unknown): err is WebhookSignatureError => err instanceof Error && codeOf(err) === ErrorCodes.WEBHOOK_SIGNATURE;
 export const isWebhookPayloadError = (err: unknown): err is WebhookPayloadError => err instanceof Error && codeOf(err) === ErrorCodes.WEBHOOK_PAYLOAD;
-export const isPushTimeoutError = (err: unknown): err is PushTimeoutError => err instanceof Error && codeOf(err) === ErrorCodes.PUSH_TIMEOUT;
 
 /** The `retryAfterMs` an error carries, when it is a finite, non-negative number (any SDK copy). */
 export function retryAfterOf(err: unknown): number | undefined {

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { loadConfig } from '../core/config/load-config.ts';
 import { CONFIG_SCHEMA, validateConfigObject, EMBEDDED_DATABASE_WARNING } from '../core/config/validate-config.ts';
 import { formatProblems } from '../core/config/format-problems.ts';
-import { ConfigError, ErrorCodes } from '../core/errors.ts';
+import { ConfigError, ErrorCodes } from '../core/internal.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/configs/${name}`, import.meta.url));
 

@@ -12,7 +12,8 @@ import {
   WebhookSignatureError,
   isRetryableError,
   isThrottledError,
-} from '../core/errors.ts';
+  retryAfterOf,
+} from '../core/internal.ts';
 
 const pluginsDir = fileURLToPath(new URL('./fixtures/plugins/', import.meta.url));
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -96,6 +97,13 @@ describe('errors escaping a connector', () => {
     expect(err).toBeInstanceOf(PluginError);
     expect(err.cause).toBe(frozen);
     expect(err.message).toBe('channel "shop-eu": nope');
+  });
+
+  it('that are frozen keep their code and retry hint through the wrapper, so a frozen throttle still pauses the channel', () => {
+    const err = stampError(Object.freeze(new ThrottledError('slow down', { retryAfterMs: 1500 })), 'shop-eu');
+    expect(isThrottledError(err)).toBe(true);
+    expect(retryAfterOf(err)).toBe(1500);
+    expect(stampError(Object.freeze(new Error('plain')), 'shop-eu')).toMatchObject({ code: ErrorCodes.PLUGIN_FAILED });
   });
 });
 

@@ -7,7 +7,7 @@ import { loadConnectorDefinition } from '../core/plugins/load-connector-definiti
 import { listBuiltinConnectors, resolveConnectorSource } from '../core/plugins/resolve-connector.ts';
 import { effectiveLimits } from '../core/plugins/effective-limits.ts';
 import type { ChannelConfig } from '../core/config/config-types.ts';
-import { ConfigError, ErrorCodes, PluginError } from '../core/errors.ts';
+import { ConfigError, ErrorCodes, PluginError } from '../core/internal.ts';
 import type { Logger } from '../core/sdk.ts';
 import { created } from './fixtures/plugins/good-connector.ts';
 import { started as futureStarted } from './fixtures/plugins/wrong-contract.ts';

@@ -1,7 +1,7 @@
 import type { PubAck, StoredMsg } from '@nats-io/jetstream';
 import type { DeadLetter, NatsBus } from '../bus/nats-bus.ts';
 import { deadLetterFilter, deadLetterSubject, inboundSubject } from '../bus/subjects.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../internal.ts';
 import { EVENT_TYPES, type EventType } from '../events/event-types.ts';
 
 export type DeadLetterKind = DeadLetter['kind'];

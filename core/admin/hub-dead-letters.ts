@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../internal.ts';
 import type { Hub } from '../hub.ts';
 import { DeadLetters } from './dead-letters.ts';
 

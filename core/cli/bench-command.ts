@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { LoadedConfig } from '../config/config-types.ts';
 import { deepFreeze } from '../config/deep-freeze.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../internal.ts';
 import { createProgressBar } from '../bench/progress-bar.ts';
 import { formatResultTable } from '../bench/result-table.ts';
 import { runScenario } from '../bench/scenario-runner.ts';

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { compareSuites, scenarioRow, type SuiteResult } from '../../bench/suite-result.ts';
 import type { MicroRow } from '../../bench/micro-row.ts';
 import type { ScenarioOptions } from '../bench/scenario-types.ts';
-import { ConfigError, describeError } from '../errors.ts';
+import { ConfigError, describeError } from '../internal.ts';
 import { benchOnce } from './bench-command.ts';
 
 const CONFIG_DIR = new URL('../../config/', import.meta.url).pathname;

@@ -6,7 +6,7 @@ import type { DeadLetterPage, DeadLetterRecord, ListDeadLettersOptions, ReplayRe
 import { DeadLetters } from '../admin/dead-letters.ts';
 import type { LoadedConfig } from '../config/config-types.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../internal.ts';
 import { withLedger } from './with-ledger.ts';
 
 type Out = (line: string) => void;

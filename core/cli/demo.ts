@@ -5,7 +5,7 @@ import { deepFreeze } from '../config/deep-freeze.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { dropDatabase, withDatabaseName } from '../ledger/database.ts';
 import { shownQuantity } from '../dispatch/dispatch-types.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../internal.ts';
 import { Hub } from '../hub.ts';
 import { LagWindow } from '../metrics/lag-window.ts';
 import { createLogger } from '../logger.ts';

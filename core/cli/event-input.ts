@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { InventoryEvent } from '../events/event-types.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../internal.ts';
 
 /** Parses `SKU:QTY` arguments (`--line A-1:2`), naming the offending argument when malformed. */
 export function parseLines(values: readonly string[], what: 'qty' | 'delta' | 'quantity'): Array<{ sku: string; value: number }> {

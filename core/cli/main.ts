@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { NatsBus } from '../bus/nats-bus.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { formatProblems } from '../config/format-problems.ts';
-import { describeError, ConfigError, isStockrelayError } from '../errors.ts';
+import { describeError, ConfigError, isStockrelayError } from '../internal.ts';
 import type { EventType, InventoryEvent } from '../events/event-types.ts';
 import { parseEvent } from '../events/validate-event.ts';
 import { Hub } from '../hub.ts';

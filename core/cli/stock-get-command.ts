@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../internal.ts';
 import type { ChannelSkuState } from '../ledger/ledger-types.ts';
 import { inventoryStatusOf, type InventoryStatus } from '../read/inventory-status.ts';
 import { withLedger } from './with-ledger.ts';

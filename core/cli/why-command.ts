@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { formatWhy } from '../admin/format-why.ts';
 import { explainChannelQuantity } from '../admin/why.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../internal.ts';
 import { withLedger } from './with-ledger.ts';
 
 const USAGE = 'usage: stockrelay why <channel> <sku> --config <file> [--json] [--limit <n>]';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { LoadedConfig } from './config-types.ts';
-import { ConfigError, ErrorCodes } from '../errors.ts';
+import { ConfigError, ErrorCodes } from '../internal.ts';
 import { readJsonFile } from './read-json-file.ts';
 import { inspectConfig, toLoadedConfig } from './validate-config.ts';
 import { formatProblems } from './format-problems.ts';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError, ErrorCodes } from '../errors.ts';
+import { ConfigError, ErrorCodes } from '../internal.ts';
 import { jsonErrorOffset } from './json-error-offset.ts';
 
 /**

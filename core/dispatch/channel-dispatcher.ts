@@ -1,4 +1,4 @@
-import { ConfigError, describeError, isRejectedError, isThrottledError, isRetryableError } from '../errors.ts';
+import { ConfigError, describeError, isRejectedError, isThrottledError, isRetryableError } from '../internal.ts';
 import type { Logger, PushResult, StockUpdate } from '../sdk.ts';
 import type { BehindSku, LedgerChange, PushConfirmation } from '../ledger/ledger-types.ts';
 import { backoffDelay } from './backoff.ts';

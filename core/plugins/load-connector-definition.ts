@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { CONTRACT_VERSION, type ConnectorDefinition } from '../sdk.ts';
-import { ErrorCodes, PluginError, describeError } from '../errors.ts';
+import { ErrorCodes, PluginError, describeError } from '../internal.ts';
 import { listBuiltinConnectors, resolveConnectorSource, type ConnectorSource } from './resolve-connector.ts';
 import { compileOptionsSchema } from './validate-connector-options.ts';
 

@@ -1,7 +1,7 @@
 import type { ChannelConfig } from '../config/config-types.ts';
 import type { EffectiveLimits } from '../dispatch/dispatch-types.ts';
 import type { ConnectorContext, ConnectorDefinition, ConnectorInstance, ConnectorStateStore, Logger } from '../sdk.ts';
-import { ConfigError, ErrorCodes, PluginError, describeError } from '../errors.ts';
+import { ConfigError, ErrorCodes, PluginError, describeError } from '../internal.ts';
 import { loadConnectorDefinition } from './load-connector-definition.ts';
 import { validateConnectorOptions } from './validate-connector-options.ts';
 import { effectiveLimits } from './effective-limits.ts';

@@ -1,5 +1,5 @@
 import type { ConnectorInstance } from '../sdk.ts';
-import { ErrorCodes, PluginError } from '../errors.ts';
+import { ErrorCodes, PluginError, isStockrelayError, retryAfterOf } from '../internal.ts';
 
 /** An error that escaped a connector, marked with the channel it came from. */
 export type StampedError = Error & { channelId: string };
@@ -27,9 +27,19 @@ export function stampError(err: unknown, channelId: string): StampedError {
     Object.defineProperty(err, 'channelId', { value: channelId, writable: true, configurable: true, enumerable: true });
     return err as StampedError;
   } catch {
-    // A frozen error cannot be marked; wrap it and keep it as the cause.
-    return new PluginError(ErrorCodes.PLUGIN_FAILED, channelId, err.message, { cause: err });
+    return wrapFrozen(err, channelId);
   }
+}
+
+/**
+ * A frozen error cannot be marked: it is wrapped, kept as the cause, and the wrapper carries its catalogue
+ * `code` and `retryAfterMs`, so a frozen throttle still pauses the channel instead of burning attempts.
+ */
+function wrapFrozen(err: Error, channelId: string): StampedError {
+  const wrapped = new PluginError(isStockrelayError(err) ? err.code : ErrorCodes.PLUGIN_FAILED, channelId, err.message, { cause: err });
+  const retryAfterMs = retryAfterOf(err);
+  if (retryAfterMs !== undefined) Object.defineProperty(wrapped, 'retryAfterMs', { value: retryAfterMs, enumerable: true });
+  return wrapped;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { ChannelConfig, HubConfig, LoadedConfig } from '../config/config-ty
 import { loadConnectorDefinition } from '../plugins/load-connector-definition.ts';
 import type { ConnectorDefinition, SimulatorHandle, SimulatorOptions } from '../sdk.ts';
 import { deepFreeze } from '../config/deep-freeze.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../internal.ts';
 
 export interface SimulatedChannel {
   channel: ChannelConfig;
