@@ -22,7 +22,9 @@ describe('Shopify compare-and-set through the hub', () => {
     await waitFor('Shopify to show the ledger value', () => shopify.shown('CAS-1') === 8);
     // The first push (changeFromQuantity 10) was refused as stale rather than applied blindly.
     expect(shopify.stats().staleRefusals).toBeGreaterThan(refusedBefore);
-    const [state] = await env.hub.ledger.getChannelStates('shopify-main', ['CAS-1']);
-    expect(state).toMatchObject({ pushedQuantity: 8, pushedVersion: (await env.hub.ledger.getLevel('CAS-1'))!.version });
+    // The hub records the confirmed write after the channel's answer reaches it, so wait for that too.
+    const confirmed = async () => (await env.hub.ledger.getChannelStates('shopify-main', ['CAS-1']))[0];
+    await waitFor('the hub to record the write of 8', async () => (await confirmed())?.pushedQuantity === 8);
+    expect(await confirmed()).toMatchObject({ pushedQuantity: 8, pushedVersion: (await env.hub.ledger.getLevel('CAS-1'))!.version });
   });
 });

@@ -186,7 +186,7 @@ describe('shopify order webhooks', () => {
   let connector: ConnectorInstance;
   let sink: WebhookSink;
 
-  const order = { id: 820982911946154500, name: '#1001', created_at: '2026-11-27T10:00:00-05:00', cancelled_at: null, line_items: [{ sku: 'TEE-S', quantity: 2, variant_id: null }, { sku: 'TEE-S', quantity: 1, variant_id: null }, { sku: null, quantity: 1, variant_id: null, title: 'Gift card' }] };
+  const order = { id: 5820982911946, admin_graphql_api_id: 'gid://shopify/Order/5820982911946', name: '#1001', created_at: '2026-11-27T10:00:00-05:00', cancelled_at: null, line_items: [{ sku: 'TEE-S', quantity: 2, variant_id: null }, { sku: 'TEE-S', quantity: 1, variant_id: null }, { sku: null, quantity: 1, variant_id: null, title: 'Gift card' }] };
   const signed = (body: string, secret: string, topic = 'orders/create') => ({
     rawBody: Buffer.from(body),
     headers: { 'x-shopify-hmac-sha256': hmacSha256(secret, body, 'base64'), 'x-shopify-topic': topic, 'content-type': 'application/json' },
@@ -211,11 +211,11 @@ describe('shopify order webhooks', () => {
     const rotating = await shopify.create(options, context());
     const { events } = await rotating.handleWebhook!(signed(JSON.stringify(order), 'new-secret'), noSignal());
     expect(events).toEqual([{
-      id: 'shopify-test:order:820982911946154500:confirmed',
+      id: 'shopify-test:order:5820982911946:confirmed',
       type: 'order.confirmed',
       channel: 'shopify-test',
       occurredAt: '2026-11-27T15:00:00.000Z',
-      orderId: '820982911946154500',
+      orderId: '5820982911946',
       reference: '#1001',
       lines: [{ sku: 'TEE-S', qty: 3 }],
     }]);
@@ -250,8 +250,8 @@ describe('shopify order webhooks', () => {
     const body = JSON.stringify({ ...order, cancelled_at: '2026-11-27T11:00:00-05:00' });
     const { events } = await rotating.handleWebhook!(signed(body, 'new-secret', 'orders/cancelled'), noSignal());
     expect(events.map((e) => [e.id, e.type, e.occurredAt])).toEqual([
-      ['shopify-test:order:820982911946154500:confirmed', 'order.confirmed', '2026-11-27T15:00:00.000Z'],
-      ['shopify-test:order:820982911946154500:cancelled', 'order.cancelled', '2026-11-27T16:00:00.000Z'],
+      ['shopify-test:order:5820982911946:confirmed', 'order.confirmed', '2026-11-27T15:00:00.000Z'],
+      ['shopify-test:order:5820982911946:cancelled', 'order.cancelled', '2026-11-27T16:00:00.000Z'],
     ]);
   });
 
