@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/restarts/**/*.test.ts'],
-    testTimeout: 120_000,
+    testTimeout: 900_000,
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: false,

@@ -32,6 +32,8 @@ Usage:
                                                       flash-sale load test against simulated channels (--help for all options)
   stockrelay bench-suite [--full] [--compare <previous.json>] [--out <dir>]
                                                       micro-benchmarks and the flash-40 reference scenario
+  stockrelay sweep [--short] [--runs <n>] [--seed <n>] [--out <dir>]
+                                                      crash-and-fault sweep: kills, restarts, outages, invariants
 `;
 
 type Out = (line: string) => void;
@@ -60,6 +62,10 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
       case 'bench-suite': {
         const { runBenchSuite } = await import('./bench-suite-command.ts');
         return await runBenchSuite(rest, out);
+      }
+      case 'sweep': {
+        const { runSweepCommand } = await import('./sweep-command.ts');
+        return await runSweepCommand(rest, out);
       }
       case 'publish':
         return await publish(rest, out);

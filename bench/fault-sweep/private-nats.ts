@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A free TCP port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await portOpen(port))) {
+    if (Date.now() > deadline) throw new Error(`nats-server did not open port ${port} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The nats-server binary: `NATS_SERVER_BIN`, else the Debian package's path, else whatever PATH finds. */
+export function natsServerBinary(): string {
+  return process.env.NATS_SERVER_BIN ?? (process.platform === 'linux' ? '/usr/sbin/nats-server' : 'nats-server');
+}
+
+/** One nats-server process of ours, on loopback ports of its own, with its JetStream store in a temp folder. */
+export class NatsNode {
+  #child: ChildProcess | undefined;
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    private readonly args: readonly string[],
+    readonly storeDir: string,
+  ) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const child = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, '-n', this.name, ...this.args], { stdio: 'ignore' });
+    this.#child = child;
+    await new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('spawn', () => resolve());
+    });
+    await waitForPort(this.port, 15_000);
+  }
+
+  /** kill -9: the node vanishes with whatever it had not written. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || !this.running) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** A clean stop (SIGTERM), as an operator's restart does. */
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (!child || !this.running) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+export interface PrivateNats {
+  nodes: NatsNode[];
+  servers: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `size` nats-server processes with JetStream on free loopback ports: one alone, or a cluster whose
+ * streams can have up to `size` replicas. They are the sweep's own, so stopping and killing them never
+ * touches the machine's NATS.
+ */
+export async function startPrivateNats(size: 1 | 3): Promise<PrivateNats> {
+  const root = await mkdtemp(join(tmpdir(), 'stockrelay-sweep-nats-'));
+  const clientPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const clusterPorts = size > 1 ? await Promise.all(Array.from({ length: size }, () => freePort())) : [];
+  const nodes = clientPorts.map((port, i) => {
+    const args: string[] = [];
+    if (size > 1) {
+      const routes = clusterPorts.filter((_, j) => j !== i).map((p) => `nats://127.0.0.1:${p}`).join(',');
+      args.push('--cluster_name', 'sweep', '--cluster', `nats://127.0.0.1:${clusterPorts[i]}`, '--routes', routes);
+    }
+    return new NatsNode(`sweep-${i + 1}`, port, args, join(root, `n${i + 1}`));
+  });
+  await Promise.all(nodes.map((node) => node.start()));
+  return {
+    nodes,
+    servers: nodes.map((node) => node.url),
+    async close() {
+      await Promise.all(nodes.map((node) => node.kill()));
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
