@@ -76,8 +76,9 @@ export default defineConnector<SandboxOptions>({
         } catch (err) {
           throw new WebhookPayloadError('body is not JSON', { cause: err });
         }
-        const order = payload.order;
+        const order = (payload as Partial<SandboxOrderWebhook> | null)?.order;
         if (!order || typeof order.id !== 'string' || !Array.isArray(order.lines)) throw new WebhookPayloadError('order.id and order.lines are required');
+        if (!order.lines.every((line) => typeof line?.sku === 'string' && typeof line.qty === 'number')) throw new WebhookPayloadError('every order line needs a string sku and a numeric qty');
         // created and updated both mean "this order exists": one event id per order collapses them.
         const type = payload.topic === 'order.cancelled' ? 'order.cancelled' : 'order.confirmed';
         const event: InventoryEvent = {

@@ -110,6 +110,7 @@ export async function startSandboxSimulator(options: SandboxSimulatorOptions = {
     setWebhookTarget(url) {
       webhookTarget = url;
     },
+    signWebhook: (rawBody) => ({ [SIGNATURE_HEADER]: `sha256=${hmacSha256(webhookSecret, rawBody, 'hex')}` }),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       orderSeq += 1;
       const order = { id: `SBX-${process.pid}-${Date.now().toString(36)}-${orderSeq}`, lines: lines.map((l) => ({ ...l })), createdAt: new Date().toISOString() };
