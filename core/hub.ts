@@ -11,6 +11,7 @@ import { describeError } from './errors.ts';
 import type { InventoryEvent } from './events/event-types.ts';
 import { HUB_ROUTES, type HubRoute } from './http/hub-routes.ts';
 import { startHttpServer, type WebhookTarget } from './http/http-server.ts';
+import { withDeadline } from './http/with-deadline.ts';
 import { openDatabase, type LedgerDatabase } from './ledger/database.ts';
 import { DatabaseConnectorState } from './ledger/database-connector-state.ts';
 import { Ledger } from './ledger/ledger.ts';
@@ -139,6 +140,9 @@ export class Hub {
       health: () => this.health(),
       routes: [...HUB_ROUTES, ...(options.routes ?? [])].map((route) => (app: FastifyInstance) => route(app, this)),
       signal: this.abort.signal,
+      timeouts: config.http,
+      protectMetrics: config.http.protectMetrics ? config.http.tokens : undefined,
+      redact: (text) => this.secrets.redact(text),
     });
     this.http = app;
     this.url = url;
@@ -285,6 +289,7 @@ export class Hub {
   }
 
   private startPollers(intervalMs: number): void {
+    const { config } = this.loaded;
     for (const [channelId, loaded] of this.connectors) {
       const poll = loaded.instance.pollOrders?.bind(loaded.instance);
       if (!poll) continue;
@@ -293,7 +298,7 @@ export class Hub {
       let unpublished: InventoryEvent[] = [];
       let busy = false;
       const tick = async (): Promise<void> => {
-        if (unpublished.length === 0) unpublished = await poll(this.abort.signal);
+        if (unpublished.length === 0) unpublished = await withDeadline(config.dispatch.pollTimeoutMs, this.abort.signal, poll);
         while (unpublished.length > 0) {
           await this.publish(unpublished[0]!);
           unpublished.shift();

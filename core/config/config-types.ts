@@ -64,7 +64,16 @@ export interface HubConfig {
     host: string;
     port: number;
     /** Bearer tokens for the read API (`read`) and the admin API (`admin`). */
-    tokens: Array<{ name?: string; token: string; scope: 'read' | 'admin' }>;
+    tokens: Array<{ name?: string; token: string; scope: 'read' | 'admin' | 'metrics' }>;
+    /** Whole request (headers and body) deadline, ms. */
+    requestTimeoutMs: number;
+    /** Idle socket timeout, ms. */
+    connectionTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    /** Deadline of a connector's webhook handling (signature, order fetch), ms; 503 past it. */
+    webhookTimeoutMs: number;
+    /** `/metrics` and `/healthz` need a `metrics` (or `admin`) token. */
+    protectMetrics: boolean;
   };
   alerts: AlertSettings;
   ledger: {
@@ -82,6 +91,8 @@ export interface HubConfig {
     reconcileIntervalMs: number;
     /** Timeout of one push call. */
     pushTimeoutMs: number;
+    /** Overall deadline of one `pollOrders` call. */
+    pollTimeoutMs: number;
   };
   channels: ChannelConfig[];
 }

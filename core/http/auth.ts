@@ -2,8 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HubConfig } from '../config/config-types.ts';
 
-/** `read`: inventory, channels, alerts, dashboard. `admin`: everything `read` may, plus operator actions. */
-export type TokenScope = 'read' | 'admin';
+/**
+ * `read`: inventory, channels, alerts, dashboard. `admin`: everything, operator actions included.
+ * `metrics`: `/metrics` and `/healthz` only (when `http.protectMetrics` is on), for a scraper.
+ */
+export type TokenScope = 'read' | 'admin' | 'metrics';
 
 /** One configured bearer token (`config.http.tokens`), its secret already resolved. */
 export type ApiToken = HubConfig['http']['tokens'][number];
@@ -30,9 +33,9 @@ export function bearerToken(header: string | readonly string[] | undefined): str
   return BEARER.exec(value)?.[1];
 }
 
-/** Whether a token of scope `held` may do what `needed` guards: admin includes read. */
+/** Whether a token of scope `held` may do what `needed` guards: admin includes every other scope. */
 export function scopeAllows(held: TokenScope, needed: TokenScope): boolean {
-  return held === 'admin' || needed === 'read';
+  return held === 'admin' || held === needed;
 }
 
 /**

@@ -1,13 +1,30 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { describeError, isStockrelayError, ErrorCodes } from '../errors.ts';
 import type { InventoryEvent } from '../events/event-types.ts';
-import type { ConnectorInstance, Logger, WebhookRequest } from '../sdk.ts';
+import type { ConnectorInstance, Logger, WebhookOutcome, WebhookRequest } from '../sdk.ts';
 import type { HubMetrics } from '../metrics/hub-metrics.ts';
+import { requireScope, type ApiToken } from './auth.ts';
+import { checkWebhookEvents } from './check-webhook-events.ts';
+import { DeadlineError, withDeadline } from './with-deadline.ts';
 
 export interface WebhookTarget {
   channelId: string;
   connector: ConnectorInstance;
 }
+
+/** Deadlines of the HTTP server (`config.http`); see the config schema for what each bounds. */
+export interface HttpTimeouts {
+  /** The whole request (headers and body) must have arrived within this, ms. */
+  requestTimeoutMs: number;
+  /** An idle socket is closed after this, ms. */
+  connectionTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this, ms. */
+  keepAliveTimeoutMs: number;
+  /** A connector's `handleWebhook` (signature check, order fetch) must settle within this, ms; 503 otherwise. */
+  webhookTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: Readonly<HttpTimeouts> = Object.freeze({ requestTimeoutMs: 15_000, connectionTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000, webhookTimeoutMs: 10_000 });
 
 export interface HttpServerOptions {
   host: string;
@@ -21,6 +38,11 @@ export interface HttpServerOptions {
   /** Extra routes (read API, dashboard) registered by other parts of the hub. */
   routes?: Array<(app: FastifyInstance) => void | Promise<void>>;
   signal: AbortSignal;
+  timeouts?: Partial<HttpTimeouts>;
+  /** When given, `/metrics` and `/healthz` need a token of the `metrics` (or `admin`) scope from these. */
+  protectMetrics?: readonly ApiToken[];
+  /** Masks known secrets in text the server answers with (a connector's error message). */
+  redact?: (text: string) => string;
 }
 
 /** Largest webhook body accepted; channel order payloads are far smaller. */
@@ -28,17 +50,37 @@ const WEBHOOK_BODY_LIMIT = 2 * 1024 * 1024;
 
 /**
  * The hub's HTTP surface: `/metrics`, `/healthz`, and `POST /webhooks/<channel>`, which checks the
- * channel's signature over the raw body before anything is parsed, publishes the events, then answers.
+ * channel's signature over the raw body before anything is parsed, checks every event the connector
+ * made of it, publishes them, then answers.
+ *
+ * Answers to a channel: 401 for a bad signature, 400 for a payload we can never take (the channel stops
+ * re-delivering it), 503 when something on our side failed or took too long (the channel delivers again).
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<{ app: FastifyInstance; url: string }> {
-  const app = Fastify({ logger: false, bodyLimit: WEBHOOK_BODY_LIMIT, forceCloseConnections: true });
+  const timeouts: HttpTimeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
+  const redact = options.redact ?? ((text: string) => text);
+  const app = Fastify({
+    logger: false,
+    bodyLimit: WEBHOOK_BODY_LIMIT,
+    forceCloseConnections: true,
+    // Slow senders (a body trickling in, a socket left open) must not hold connections for ever.
+    requestTimeout: timeouts.requestTimeoutMs,
+    connectionTimeout: timeouts.connectionTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    // Node enforces requestTimeout only when it sweeps connections (every 30 s by default): sweep often
+    // enough that a slow sender is cut close to its deadline.
+    http: { connectionsCheckingInterval: Math.max(250, Math.min(5_000, Math.floor(timeouts.requestTimeoutMs / 4))) },
+  });
+  // Node's default headersTimeout (60 s) is above a short requestTimeout; headers are part of the request.
+  app.server.headersTimeout = Math.min(app.server.headersTimeout, timeouts.requestTimeoutMs);
 
-  app.get('/metrics', async (_req, reply) => {
+  const guard = options.protectMetrics ? { preHandler: requireScope(options.protectMetrics, 'metrics') } : {};
+  app.get('/metrics', guard, async (_req, reply) => {
     reply.header('content-type', options.metrics.registry.contentType);
     return options.metrics.registry.metrics();
   });
 
-  app.get('/healthz', async (_req, reply) => {
+  app.get('/healthz', guard, async (_req, reply) => {
     const health = await options.health();
     reply.code(health.ok ? 200 : 503);
     return health;
@@ -49,7 +91,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ app
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-    const handler = async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const handler = async (req: FastifyRequest, reply: FastifyReply) => {
       const { channel } = req.params as { channel: string };
       const target = options.webhooks.get(channel);
       if (!target?.connector.handleWebhook) {
@@ -62,9 +104,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ app
         path: (req.params as { '*'?: string })['*'] ?? '',
         query: req.query as Record<string, string | undefined>,
       };
-      let outcome;
+      let outcome: WebhookOutcome;
       try {
-        outcome = await target.connector.handleWebhook(request, options.signal);
+        outcome = await withDeadline(timeouts.webhookTimeoutMs, options.signal, (signal) => target.connector.handleWebhook!(request, signal));
       } catch (err) {
         if (isStockrelayError(err) && err.code === ErrorCodes.WEBHOOK_SIGNATURE) {
           options.logger.warn('webhook refused: bad signature', { channel, error: describeError(err) });
@@ -74,15 +116,27 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ app
         if (isStockrelayError(err) && err.code === ErrorCodes.WEBHOOK_PAYLOAD) {
           options.logger.warn('webhook refused: bad payload', { channel, error: describeError(err) });
           reply.code(400);
-          return { error: 'invalid_payload', message: describeError(err) };
+          return { error: 'invalid_payload', message: redact(describeError(err)) };
+        }
+        if (err instanceof DeadlineError) {
+          options.logger.error('webhook timed out', { channel, timeoutMs: timeouts.webhookTimeoutMs });
+          reply.code(503);
+          return { error: 'timeout' };
         }
         // Fetching the order failed, or the connector broke: 503 makes the channel deliver again.
         options.logger.error('webhook failed', { channel, error: describeError(err) });
         reply.code(503);
         return { error: 'unavailable' };
       }
+      // A connector may return anything: nothing of a request is published unless all of it is sound.
+      const checked = checkWebhookEvents(channel, (outcome as Partial<WebhookOutcome> | null | undefined)?.events);
+      if (!checked.ok) {
+        options.logger.warn('webhook refused: its events cannot be taken', { channel, reason: checked.reason });
+        reply.code(400);
+        return { error: 'invalid_payload', message: redact(checked.reason) };
+      }
       try {
-        await Promise.all(outcome.events.map((event) => options.publish(event)));
+        await Promise.all(checked.events.map((event) => options.publish(event)));
       } catch (err) {
         options.logger.error('webhook events could not be published', { channel, error: describeError(err) });
         reply.code(503);
@@ -91,7 +145,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ app
       const response = outcome.response;
       reply.code(response?.status ?? 200);
       if (response?.headers) reply.headers(response.headers);
-      return response?.body ?? { accepted: outcome.events.length };
+      return response?.body ?? { accepted: checked.events.length };
     };
     scope.post('/webhooks/:channel', handler);
     scope.post('/webhooks/:channel/*', handler);
