@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../internal.ts';
 
 const USAGE = `stockrelay sweep [--short] [--runs <per kill point>] [--seed <n>] [--out <dir>]
   Kills and restarts hubs, NATS and the database connection while orders stream, then checks that every
