@@ -1,19 +1,29 @@
 /**
  * The parts of eBay's REST APIs the eBay channel speaks, shared by the connector and its simulator.
  *
- * - Sell Inventory `POST /sell/inventory/v1/bulk_update_price_quantity` body {@link BulkPriceQuantityRequest}:
- *   at most 25 requests per call; answers 200 (all items ok) or 207 (mixed) with {@link BulkPriceQuantityResponse},
- *   one response per offer (or per inventory item when no offer is named).
+ * - Sell Inventory `POST /sell/inventory/v1/bulk_update_price_quantity` body {@link BulkPriceQuantityRequest}
+ *   (`Content-Type: application/json` required): the method text of eBay's sell inventory OpenAPI (1.18.0) says
+ *   "Only one SKU (one product) can be updated per call" and "Up to 25 offers associated with an inventory item";
+ *   the schema's "up to 25 inventory items" wording is older. One SKU per call with up to 25 of its offers is what
+ *   the connector sends and the simulator accepts. Answers 200 (all ok) or 207 (mixed) with
+ *   {@link BulkPriceQuantityResponse}, one response per offer (or per inventory item when no offer is named).
  *   A listing's quantity is the lower of the inventory item's ship-to-home quantity and the offer's
  *   `availableQuantity`, so both are written.
  * - Sell Inventory `POST /sell/inventory/v1/bulk_get_inventory_item` body `{ requests: [{ sku }] }` (at most 25).
  * - Sell Fulfillment `GET /sell/fulfillment/v1/order/{orderId}` → {@link EbayOrder}.
- * - Notification `GET /commerce/notification/v1/public_key/{public_key_id}` → {@link EbayPublicKey}.
- * - Auth: `Authorization: Bearer <access token>`; 401 with error 1001 otherwise.
+ * - Notification `GET /commerce/notification/v1/public_key/{public_key_id}` → {@link EbayPublicKey} (an application
+ *   token, client-credentials grant, scope `api_scope`); the key is one-line PEM text
+ *   (`-----BEGIN PUBLIC KEY-----MFkw…-----END PUBLIC KEY-----`), as eBay's SDK test data shows; 404 error 195001 for an
+ *   unknown key id.
+ * - Auth: `Authorization: Bearer <access token>`; 401 with error 1001 otherwise. User tokens live about 2 h and are
+ *   renewed at `POST /identity/v1/oauth2/token` (form body `grant_type=refresh_token&refresh_token=…&scope=…`,
+ *   `Authorization: Basic base64(client_id:client_secret)`), answered `{ access_token, expires_in, token_type }`;
+ *   eBay keeps the refresh token (18 months) and does not rotate it. A refused refresh token: 400 `invalid_grant`.
  * - Throttle: 429 with error 2001 when the app's call quota for the API is used up; eBay documents no Retry-After
  *   (the simulator sends one only under its `throttle` fault).
- * - Notifications: `POST <endpoint>` body {@link EbayNotification} (topic `ORDER_CONFIRMATION`, one per line item,
- *   carrying only the order id), header `X-EBAY-SIGNATURE: base64(JSON {@link EbaySignatureHeader})`,
+ * - Notifications: `POST <endpoint>` body {@link EbayNotification} (topic `ORDER_CONFIRMATION`, one per line item
+ *   per eBay's AsyncAPI contract, carrying `data.order.orderId` and the order's line items by listing id, not SKU),
+ *   header `X-EBAY-SIGNATURE: base64(JSON {@link EbaySignatureHeader})`,
  *   the signature being ECDSA (SHA1 digest, DER, base64) over the raw body with the key named by `kid`.
  * - Endpoint validation: `GET <endpoint>?challenge_code=…` answered with
  *   `{ challengeResponse: hex(sha256(challengeCode + verificationToken + endpoint)) }`.
@@ -23,13 +33,19 @@ export const BULK_UPDATE_PATH = '/sell/inventory/v1/bulk_update_price_quantity';
 export const BULK_GET_PATH = '/sell/inventory/v1/bulk_get_inventory_item';
 export const ORDER_PATH = '/sell/fulfillment/v1/order/';
 export const PUBLIC_KEY_PATH = '/commerce/notification/v1/public_key/';
+export const TOKEN_PATH = '/identity/v1/oauth2/token';
+/** The scope of application tokens (client-credentials grant), enough for getPublicKey. */
+export const APP_SCOPE = 'https://api.ebay.com/oauth/api_scope';
+/** Scopes a user token needs for what this channel calls. */
+export const USER_SCOPES = ['https://api.ebay.com/oauth/api_scope/sell.inventory', 'https://api.ebay.com/oauth/api_scope/sell.fulfillment'] as const;
 export const SIGNATURE_HEADER = 'x-ebay-signature';
 
-/**
- * Requests per bulk call. The reference is ambiguous ("up to 25 inventory items" in the guide, "up to 25 offers"
- * in the method page); 25 inventory items is the reading the connector and simulator use.
- */
-export const MAX_BULK_REQUESTS = 25;
+/** SKUs per bulkUpdatePriceQuantity call: "Only one SKU (one product) can be updated per call". */
+export const MAX_SKUS_PER_PRICE_QUANTITY_CALL = 1;
+/** Offers of that SKU per call: "Up to 25 offers associated with an inventory item". */
+export const MAX_OFFERS_PER_PRICE_QUANTITY_CALL = 25;
+/** Inventory items per bulkGetInventoryItem call ("Up to 25 inventory item records"). */
+export const MAX_BULK_GET_REQUESTS = 25;
 /** eBay's documented cap: each listing can be revised 250 times per calendar day. */
 export const DAILY_REVISIONS_PER_LISTING = 250;
 
@@ -43,12 +59,16 @@ export const ErrorIds = {
    * message naming the revision limit; the connector recognises it by that message.
    */
   USER: 25002,
-  /** The SKU has no inventory item. */
+  /** "SKU {additionalInfo} is not available in the system". */
   SKU_NOT_FOUND: 25702,
+  /** "Concurrent access of Inventory or InventoryItemGroup. Please try again later" (APPLICATION). */
+  CONCURRENT_ACCESS: 25025,
   /** "Invalid value for {fieldName}": used for a request array above the maximum. */
   INVALID_VALUE: 25709,
-  /** The offer does not exist or is not published. */
+  /** "This Offer is not available : {additionalInfo}." */
   OFFER_NOT_AVAILABLE: 25713,
+  /** Notification API: "The specified key id is invalid." (404). */
+  PUBLIC_KEY_NOT_FOUND: 195001,
   /** OAuth: invalid access token. */
   INVALID_TOKEN: 1001,
   /** Rate limiter: call quota reached. */
@@ -94,12 +114,18 @@ export interface BulkGetInventoryItemResponse {
   }>;
 }
 
+/** The parts of the Fulfillment API's `Order` the channel reads (every field is optional in eBay's schema). */
 export interface EbayOrder {
   orderId: string;
+  legacyOrderId?: string;
   creationDate: string;
-  orderFulfillmentStatus: string;
-  cancelStatus: { cancelState: 'NONE_REQUESTED' | 'IN_PROGRESS' | 'CANCELED' };
-  lineItems: Array<{ lineItemId: string; sku: string; quantity: number; legacyItemId: string }>;
+  lastModifiedDate?: string;
+  orderFulfillmentStatus: 'NOT_STARTED' | 'IN_PROGRESS' | 'FULFILLED';
+  orderPaymentStatus?: string;
+  sellerId?: string;
+  cancelStatus: { cancelState: 'NONE_REQUESTED' | 'IN_PROGRESS' | 'CANCELED'; cancelRequests: unknown[] };
+  lineItems: Array<{ lineItemId: string; legacyItemId: string; sku?: string; title?: string; quantity: number; [key: string]: unknown }>;
+  [key: string]: unknown;
 }
 
 export interface EbayPublicKey {
@@ -117,13 +143,33 @@ export interface EbaySignatureHeader {
   digest: string;
 }
 
-export interface EbayNotification {
-  metadata: { topic: string; schemaVersion: string; deprecated: boolean };
+export interface EbayNotification<Data = Record<string, unknown>> {
+  metadata: { topic: string; schemaVersion: string | null; deprecated: boolean };
   notification: {
     notificationId: string;
     eventDate: string;
     publishDate: string;
     publishAttemptCount: number;
-    data: { orderId: string; legacyItemId?: string; [key: string]: unknown };
+    data: Data;
   };
+}
+
+/** `notification.data` of an ORDER_CONFIRMATION notification. */
+export interface OrderConfirmationData {
+  user?: { userId: string; username: string };
+  order: { orderId: string; orderLineItems?: Array<{ orderLineItemId: string; listingId: string; quantity: number }> };
+}
+
+/** The token endpoint's answer to a refresh-token or client-credentials grant. */
+export interface EbayTokenResponse {
+  access_token: string;
+  /** Seconds. */
+  expires_in: number;
+  token_type: string;
+}
+
+/** The token endpoint's OAuth error answer. */
+export interface EbayOAuthError {
+  error: string;
+  error_description?: string;
 }

@@ -12,27 +12,32 @@ import {
   type WebhookOutcome,
   type WebhookRequest,
 } from '../../core/sdk.ts';
-import { createHttpClient, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
+import { createAccessTokenCache, type AccessTokenCache } from '../_kit/access-token-cache.ts';
+import { createHttpClient, retryAfterMs, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { createRefreshingAccessToken } from '../_kit/refreshing-access-token.ts';
 import {
+  APP_SCOPE,
   BULK_GET_PATH,
   BULK_UPDATE_PATH,
   DAILY_REVISIONS_PER_LISTING,
   ErrorIds,
-  MAX_BULK_REQUESTS,
+  MAX_BULK_GET_REQUESTS,
+  MAX_SKUS_PER_PRICE_QUANTITY_CALL,
   ORDER_PATH,
   PUBLIC_KEY_PATH,
   REVISION_LIMIT_MESSAGE,
   SIGNATURE_HEADER,
+  USER_SCOPES,
   type BulkGetInventoryItemResponse,
   type BulkPriceQuantityRequest,
   type BulkPriceQuantityResponse,
   type EbayError,
-  type EbayNotification,
-  type EbayOrder,
   type EbayPublicKey,
   type PriceQuantityResponse,
 } from './api.ts';
+import { basicCredential, fetchEbayAppToken, refreshEbayUserToken } from './ebay-token.ts';
 import { decodeSignatureHeader, verifyNotification } from './notification-signature.ts';
+import { readOrderConfirmation, readOrder } from './notification-payload.ts';
 import { ebayOptionsSchema, type EbayOptions } from './options.ts';
 import { PublicKeyCache } from './public-key-cache.ts';
 
@@ -43,27 +48,50 @@ function untilNextDay(now = Date.now()): number {
   return next.getTime() - now;
 }
 
-function describe(errors: readonly EbayError[] | undefined, statusCode: number): string {
-  if (!errors || errors.length === 0) return `statusCode ${statusCode}`;
-  return errors.map((e) => `${e.errorId}: ${e.longMessage ?? e.message}`).join('; ');
+/** Error text from eBay, kept short: ids and eBay's own messages, never anything we sent. */
+function describe(errors: unknown, statusCode: number): string {
+  if (!Array.isArray(errors) || errors.length === 0) return `statusCode ${statusCode}`;
+  return (errors as Array<Partial<EbayError>>)
+    .slice(0, 3)
+    .map((e) => `${typeof e?.errorId === 'number' ? e.errorId : '?'}: ${String(e?.message ?? '').slice(0, 160)}`)
+    .join('; ');
 }
+
+const errorIds = (entry: PriceQuantityResponse): Set<number> =>
+  new Set((Array.isArray(entry.errors) ? entry.errors : []).map((e) => (typeof e?.errorId === 'number' ? e.errorId : -1)));
 
 /** One per-offer (or per-item) answer judged on its own. */
 function judge(hubSku: string, entry: PriceQuantityResponse, quantity: number): PushResult {
-  if (entry.statusCode >= 200 && entry.statusCode < 300) return { sku: hubSku, status: 'ok', quantity };
-  const reason = describe(entry.errors, entry.statusCode);
-  const ids = new Set((entry.errors ?? []).map((e) => e.errorId));
-  if (ids.has(ErrorIds.SYSTEM) || entry.statusCode >= 500) return { sku: hubSku, status: 'retry', reason };
+  const statusCode = typeof entry?.statusCode === 'number' ? entry.statusCode : 0;
+  if (statusCode >= 200 && statusCode < 300) return { sku: hubSku, status: 'ok', quantity };
+  const reason = describe(entry?.errors, statusCode);
+  const ids = errorIds(entry);
+  // No inventory item or offer of that id: the SKU is not listed there, which no retry changes.
+  if (ids.has(ErrorIds.SKU_NOT_FOUND) || ids.has(ErrorIds.OFFER_NOT_AVAILABLE)) return { sku: hubSku, status: 'not_listed', reason };
+  // Another write holds the inventory item: a moment later it is free, and it was no attempt of ours.
+  if (ids.has(ErrorIds.CONCURRENT_ACCESS)) return { sku: hubSku, status: 'busy', reason };
+  if (ids.has(ErrorIds.SYSTEM) || statusCode >= 500) return { sku: hubSku, status: 'retry', reason };
   // The daily revision block lifts at the next calendar day: a retry then, never a dead letter.
-  if ((entry.errors ?? []).some((e) => REVISION_LIMIT_MESSAGE.test(`${e.message} ${e.longMessage ?? ''}`))) {
+  const errors = Array.isArray(entry.errors) ? entry.errors : [];
+  if (errors.some((e) => REVISION_LIMIT_MESSAGE.test(`${String(e?.message ?? '')} ${String(e?.longMessage ?? '')}`))) {
     return { sku: hubSku, status: 'retry', reason, afterMs: untilNextDay() };
   }
   return { sku: hubSku, status: 'rejected', reason };
 }
 
-/** The worst of several answers for one hub SKU: rejected over retry over ok. */
-function worst(results: PushResult[]): PushResult {
-  return results.find((r) => r.status === 'rejected') ?? results.find((r) => r.status === 'retry') ?? results[0]!;
+/**
+ * One SKU's answers (the item and each of its offers) as one result. A refusal or a transient failure of any
+ * part wins; "not listed" only when nothing of the SKU is listed, since an ended offer beside live ones must not
+ * stop the live ones from being kept true.
+ */
+function combine(results: PushResult[]): PushResult {
+  return (
+    results.find((r) => r.status === 'rejected') ??
+    results.find((r) => r.status === 'retry') ??
+    results.find((r) => r.status === 'busy') ??
+    results.find((r) => r.status === 'ok') ??
+    results[0]!
+  );
 }
 
 function throwForStatus(res: HttpResponse, what: string): void {
@@ -73,12 +101,18 @@ function throwForStatus(res: HttpResponse, what: string): void {
   if (res.status >= 500) throw new RetryableError(`eBay answered ${res.status} to ${what}`);
 }
 
+/** An access token source that can (or cannot) be renewed. */
+interface TokenSource extends AccessTokenCache {
+  renewable: boolean;
+}
+
 export default defineConnector<EbayOptions>({
   name: 'ebay',
   contractVersion: 1,
   optionsSchema: ebayOptionsSchema,
   capabilities: {
-    maxBatchSize: MAX_BULK_REQUESTS,
+    // bulkUpdatePriceQuantity: "Only one SKU (one product) can be updated per call" (with up to 25 of its offers).
+    maxBatchSize: MAX_SKUS_PER_PRICE_QUANTITY_CALL,
     // The Inventory API's default quota is a daily call count, not a per-second rate; 5/s (burst 10) keeps a
     // busy day well inside it while leaving bursts fast.
     rateLimit: { perSecond: 5, burst: 10 },
@@ -88,26 +122,72 @@ export default defineConnector<EbayOptions>({
   },
   create(options, context) {
     const http = createHttpClient(options.baseUrl, { connections: options.connections ?? 8 });
-    const auth = { authorization: `Bearer ${options.accessToken}` };
     const byEbaySku = new Map<string, string>();
     for (const [hubSku, ref] of Object.entries(options.listings)) byEbaySku.set(ref.sku, hubSku);
-    const toHubSku = (ebaySku: string): string => byEbaySku.get(ebaySku) ?? ebaySku;
 
-    const keys = new PublicKeyCache(async (kid, signal) => {
-      const res = await http.request({ method: 'GET', path: PUBLIC_KEY_PATH + encodeURIComponent(kid), headers: auth, signal });
-      if (res.status === 404 || res.status === 400) return undefined;
-      throwForStatus(res, 'getPublicKey');
-      if (res.status !== 200) throw new RetryableError(`eBay answered ${res.status} to getPublicKey`);
-      return res.body as EbayPublicKey;
-    }, options.publicKeyTtlMs ?? 3_600_000);
+    const basic = options.clientId && options.clientSecret ? basicCredential({ clientId: options.clientId, clientSecret: options.clientSecret }) : undefined;
+    if (basic) {
+      context.registerSecret(basic);
+      context.registerSecret(basic.slice('Basic '.length));
+    }
+    let userTokens: TokenSource;
+    if (basic && options.refreshToken) {
+      const scopes = options.scopes ?? [...USER_SCOPES];
+      userTokens = Object.assign(
+        createRefreshingAccessToken({
+          refresh: (refreshToken, signal) => refreshEbayUserToken(http, basic, refreshToken, scopes, signal),
+          initialRefreshToken: options.refreshToken,
+          state: context.state,
+          stateKey: 'ebay.user-refresh-token',
+          registerSecret: (value) => context.registerSecret(value),
+        }),
+        { renewable: true },
+      );
+    } else if (options.accessToken) {
+      const fixed = options.accessToken;
+      context.registerSecret(fixed);
+      userTokens = { get: () => Promise.resolve(fixed), invalidate() {}, renewable: false };
+    } else {
+      throw new RejectedError('eBay options need accessToken, or clientId + clientSecret + refreshToken');
+    }
+    // getPublicKey takes an application token (client-credentials grant, scope api_scope) when the app's
+    // credentials are configured; a user token carries that scope too, so it serves otherwise.
+    const appTokens: TokenSource = basic
+      ? Object.assign(
+          createAccessTokenCache(async (signal) => {
+            const issued = await fetchEbayAppToken(http, basic, APP_SCOPE, signal ?? AbortSignal.timeout(30_000));
+            context.registerSecret(issued.token);
+            return issued;
+          }),
+          { renewable: true },
+        )
+      : userTokens;
 
-    const fetchOrder = async (orderId: string, signal: AbortSignal): Promise<EbayOrder> => {
-      const res = await http.request({ method: 'GET', path: ORDER_PATH + encodeURIComponent(orderId), headers: auth, signal });
-      throwForStatus(res, `getOrder ${orderId}`);
-      if (res.status === 404) throw new WebhookPayloadError(`eBay does not know order ${orderId}`);
-      if (res.status !== 200) throw new RetryableError(`eBay answered ${res.status} to getOrder ${orderId}`);
-      return res.body as EbayOrder;
+    /**
+     * Sends one call with a current token. An expired or revoked token answers 401 (error 1001): a renewable
+     * token is then invalidated (one refresh for every call that saw it) and the call sent once more.
+     */
+    const send = async (tokens: TokenSource, req: HttpRequest & { signal: AbortSignal }): Promise<HttpResponse> => {
+      for (let attempt = 0; ; attempt++) {
+        const token = await tokens.get(req.signal);
+        const res = await http.request({ ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } });
+        if (res.status !== 401 || !tokens.renewable || attempt > 0) return res;
+        tokens.invalidate(token);
+      }
     };
+
+    const keys = new PublicKeyCache(
+      async (kid, signal) => {
+        const res = await send(appTokens, { method: 'GET', path: PUBLIC_KEY_PATH + encodeURIComponent(kid), signal });
+        if (res.status === 404 || res.status === 400) return undefined;
+        throwForStatus(res, 'getPublicKey');
+        if (res.status !== 200) throw new RetryableError(`eBay answered ${res.status} to getPublicKey`);
+        const body = res.body as Partial<EbayPublicKey> | undefined;
+        if (typeof body?.key !== 'string' || typeof body.algorithm !== 'string') throw new RetryableError('eBay answered getPublicKey without a key');
+        return { key: body.key, algorithm: body.algorithm, digest: typeof body.digest === 'string' ? body.digest : '' };
+      },
+      { ttlMs: options.publicKeyTtlMs ?? 3_600_000, maxFetchesPerMinute: options.publicKeyFetchesPerMinute ?? 10 },
+    );
 
     const answerChallenge = (request: WebhookRequest): WebhookOutcome => {
       if (!options.verificationToken || !options.endpointUrl) {
@@ -121,110 +201,123 @@ export default defineConnector<EbayOptions>({
       return { events: [], response: { status: 200, body: { challengeResponse }, headers: { 'content-type': 'application/json' } } };
     };
 
+    /** Verifies the signature, doing the free checks first: only a well-formed header about a JSON body costs a key lookup. */
+    const verify = async (request: WebhookRequest, signal: AbortSignal): Promise<unknown> => {
+      const header = decodeSignatureHeader(request.headers[SIGNATURE_HEADER]);
+      if (!header) throw new WebhookSignatureError(`missing or malformed ${SIGNATURE_HEADER}`);
+      let body: unknown;
+      let parsed = false;
+      try {
+        body = JSON.parse(request.rawBody.toString('utf8'));
+        parsed = typeof body === 'object' && body !== null && !Array.isArray(body);
+      } catch {
+        parsed = false;
+      }
+      if (!parsed) {
+        // eBay only ever signs JSON objects. Judge such a body with a key already at hand (then a signed one is a
+        // payload error, 400); never spend a lookup on it.
+        const known = keys.peek(header.kid);
+        if (known && verifyNotification(request.rawBody, header, known)) throw new WebhookPayloadError('signed notification body is not a JSON object');
+        throw new WebhookSignatureError(`${SIGNATURE_HEADER} does not sign this body`);
+      }
+      const key = await keys.get(header.kid, signal);
+      if (!key || !verifyNotification(request.rawBody, header, key)) throw new WebhookSignatureError(`wrong ${SIGNATURE_HEADER}`);
+      return body;
+    };
+
+    const fetchOrderEvent = async (orderId: string, eventDate: string | undefined, signal: AbortSignal): Promise<InventoryEvent | undefined> => {
+      const res = await send(userTokens, { method: 'GET', path: ORDER_PATH + encodeURIComponent(orderId), signal });
+      throwForStatus(res, 'getOrder');
+      if (res.status === 404 || res.status === 400) throw new WebhookPayloadError(`eBay does not know order ${orderId}`);
+      if (res.status !== 200) throw new RetryableError(`eBay answered ${res.status} to getOrder`);
+      const order = readOrder(res.body);
+      const quantities = new Map<string, number>();
+      for (const line of order.lines) {
+        if (line.sku === undefined) {
+          context.logger.debug('eBay order line without a SKU ignored', { orderId, legacyItemId: line.legacyItemId });
+          continue;
+        }
+        const sku = byEbaySku.get(line.sku) ?? line.sku;
+        quantities.set(sku, (quantities.get(sku) ?? 0) + line.quantity);
+      }
+      if (quantities.size === 0) return undefined;
+      const cancelled = order.cancelState === 'CANCELED';
+      return {
+        id: `${context.channelId}:order:${order.orderId}:${cancelled ? 'cancelled' : 'confirmed'}`,
+        type: cancelled ? 'order.cancelled' : 'order.confirmed',
+        channel: context.channelId,
+        occurredAt: order.creationDate ?? eventDate ?? new Date().toISOString(),
+        orderId: order.orderId,
+        lines: [...quantities].map(([sku, qty]) => ({ sku, qty })),
+      };
+    };
+
     return {
       async push(updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushResult[]> {
-        if (updates.length > MAX_BULK_REQUESTS) throw new RejectedError(`eBay takes at most ${MAX_BULK_REQUESTS} items per call, got ${updates.length}`);
-        const results: PushResult[] = [];
-        const sent: Array<{ update: StockUpdate; ebaySku: string }> = [];
-        const body: BulkPriceQuantityRequest = { requests: [] };
-        for (const update of updates) {
-          const ref = options.listings[update.sku];
-          if (!ref) {
-            results.push({ sku: update.sku, status: 'rejected', reason: `no eBay listing mapped for hub SKU ${update.sku}` });
-            continue;
-          }
-          sent.push({ update, ebaySku: ref.sku });
-          body.requests.push({
-            sku: ref.sku,
-            shipToLocationAvailability: { quantity: update.quantity },
-            offers: ref.offerIds.map((offerId) => ({ offerId, availableQuantity: update.quantity })),
-          });
+        if (updates.length > MAX_SKUS_PER_PRICE_QUANTITY_CALL) {
+          throw new RejectedError(`eBay updates one SKU per bulkUpdatePriceQuantity call, got ${updates.length}`);
         }
-        if (sent.length === 0) return results;
-
-        const res = await http.request({ method: 'POST', path: BULK_UPDATE_PATH, headers: auth, body, signal });
+        const [update] = updates;
+        if (!update) return [];
+        const ref = options.listings[update.sku];
+        if (!ref) return [{ sku: update.sku, status: 'not_listed', reason: `no eBay listing mapped for hub SKU ${update.sku}` }];
+        const body: BulkPriceQuantityRequest = {
+          requests: [
+            {
+              sku: ref.sku,
+              shipToLocationAvailability: { quantity: update.quantity },
+              ...(ref.offerIds.length > 0 ? { offers: ref.offerIds.map((offerId) => ({ offerId, availableQuantity: update.quantity })) } : {}),
+            },
+          ],
+        };
+        const res = await send(userTokens, { method: 'POST', path: BULK_UPDATE_PATH, headers: { 'content-type': 'application/json' }, body, signal });
         throwForStatus(res, 'bulkUpdatePriceQuantity');
         if (res.status !== 200 && res.status !== 207) {
-          const errors = (res.body as { errors?: EbayError[] } | undefined)?.errors;
-          throw new RejectedError(`eBay refused the bulk update (${res.status}): ${describe(errors, res.status)}`);
+          throw new RejectedError(`eBay refused the bulk update (${res.status}): ${describe((res.body as { errors?: unknown } | undefined)?.errors, res.status)}`);
         }
-        const responses = (res.body as BulkPriceQuantityResponse | undefined)?.responses ?? [];
-        const byEbaySkuAnswer = new Map<string, PriceQuantityResponse[]>();
-        for (const entry of responses) {
-          if (!entry.sku) continue;
-          const list = byEbaySkuAnswer.get(entry.sku) ?? [];
-          list.push(entry);
-          byEbaySkuAnswer.set(entry.sku, list);
+        const responses = (res.body as Partial<BulkPriceQuantityResponse> | undefined)?.responses;
+        const answers = (Array.isArray(responses) ? responses : []).filter((entry) => entry?.sku === ref.sku);
+        if (answers.length === 0) return [{ sku: update.sku, status: 'retry', reason: `eBay sent no result for SKU ${ref.sku}` }];
+        const judged = answers.map((entry) => judge(update.sku, entry, update.quantity));
+        const result = combine(judged);
+        if (result.status === 'ok' && judged.some((r) => r.status === 'not_listed')) {
+          context.logger.warn('eBay offer not available; the SKU stays pushed to its other offers', { sku: update.sku });
         }
-        for (const { update, ebaySku } of sent) {
-          const answers = byEbaySkuAnswer.get(ebaySku);
-          if (!answers || answers.length === 0) {
-            results.push({ sku: update.sku, status: 'retry', reason: `eBay sent no result for SKU ${ebaySku}` });
-            continue;
-          }
-          results.push(worst(answers.map((entry) => judge(update.sku, entry, update.quantity))));
-        }
-        return results;
+        return [result];
       },
 
       async handleWebhook(request, signal) {
         if (request.query.challenge_code !== undefined && request.rawBody.length === 0) return answerChallenge(request);
-
-        const header = decodeSignatureHeader(request.headers[SIGNATURE_HEADER]);
-        if (!header) throw new WebhookSignatureError(`missing or malformed ${SIGNATURE_HEADER}`);
-        const key = await keys.get(header.kid, signal);
-        if (!key || !verifyNotification(request.rawBody, header, key)) throw new WebhookSignatureError(`wrong ${SIGNATURE_HEADER} (kid ${header.kid})`);
-
-        let payload: EbayNotification;
-        try {
-          payload = JSON.parse(request.rawBody.toString('utf8')) as EbayNotification;
-        } catch (err) {
-          throw new WebhookPayloadError('body is not JSON', { cause: err });
-        }
-        const topic = payload.metadata?.topic;
-        if (topic !== 'ORDER_CONFIRMATION') {
-          context.logger.debug('eBay notification ignored', { topic });
+        const body = await verify(request, signal);
+        // Everything below reads the signed body only.
+        const confirmation = readOrderConfirmation(body, request.rawBody);
+        if (!confirmation) {
+          context.logger.debug('eBay notification ignored', { topic: (body as { metadata?: { topic?: unknown } }).metadata?.topic });
           return { events: [] };
         }
-        const orderId = payload.notification?.data?.orderId;
-        if (typeof orderId !== 'string' || !orderId) throw new WebhookPayloadError('notification.data.orderId is required');
-
-        // The notification carries only the id: the lines come from the Fulfillment API.
-        const order = await fetchOrder(orderId, signal);
-        const quantities = new Map<string, number>();
-        for (const item of order.lineItems ?? []) {
-          const sku = toHubSku(item.sku);
-          quantities.set(sku, (quantities.get(sku) ?? 0) + item.quantity);
-        }
-        const cancelled = order.cancelStatus?.cancelState === 'CANCELED';
-        const event: InventoryEvent = {
-          id: `${context.channelId}:order:${order.orderId}:${cancelled ? 'cancelled' : 'confirmed'}`,
-          type: cancelled ? 'order.cancelled' : 'order.confirmed',
-          channel: context.channelId,
-          occurredAt: order.creationDate,
-          orderId: order.orderId,
-          lines: [...quantities].map(([sku, qty]) => ({ sku, qty })),
-        };
-        return { events: [event] };
+        // The notification names the order and its listings, not SKUs: the lines come from the Fulfillment API.
+        const event = await fetchOrderEvent(confirmation.orderId, confirmation.eventDate, signal);
+        return { events: event ? [event] : [] };
       },
 
       async fetchQuantities(skus, signal) {
         const shown = new Map<string, number>();
         const mapped = skus.filter((sku) => options.listings[sku]);
-        for (let i = 0; i < mapped.length; i += MAX_BULK_REQUESTS) {
-          const chunk = mapped.slice(i, i + MAX_BULK_REQUESTS);
-          const res = await http.request({
+        for (let i = 0; i < mapped.length; i += MAX_BULK_GET_REQUESTS) {
+          const chunk = mapped.slice(i, i + MAX_BULK_GET_REQUESTS);
+          const res = await send(userTokens, {
             method: 'POST',
             path: BULK_GET_PATH,
-            headers: auth,
+            headers: { 'content-type': 'application/json' },
             body: { requests: chunk.map((sku) => ({ sku: options.listings[sku]!.sku })) },
             signal,
           });
           throwForStatus(res, 'bulkGetInventoryItem');
           if (res.status !== 200 && res.status !== 207) throw new RetryableError(`eBay answered ${res.status} to bulkGetInventoryItem`);
-          for (const entry of (res.body as BulkGetInventoryItemResponse).responses ?? []) {
-            const quantity = entry.inventoryItem?.availability?.shipToLocationAvailability?.quantity;
-            if (entry.statusCode === 200 && typeof quantity === 'number') shown.set(toHubSku(entry.sku), quantity);
+          const responses = (res.body as Partial<BulkGetInventoryItemResponse> | undefined)?.responses;
+          for (const entry of Array.isArray(responses) ? responses : []) {
+            const quantity = entry?.inventoryItem?.availability?.shipToLocationAvailability?.quantity;
+            if (entry?.statusCode === 200 && typeof entry.sku === 'string' && Number.isInteger(quantity)) shown.set(byEbaySku.get(entry.sku) ?? entry.sku, quantity as number);
           }
         }
         return shown;

@@ -11,8 +11,21 @@ export interface EbayListingRef {
 export interface EbayOptions {
   /** Base URL of eBay's REST APIs. */
   baseUrl: string;
-  /** OAuth user access token (scope `sell.inventory`, `sell.fulfillment`). */
-  accessToken: string;
+  /**
+   * A fixed OAuth user access token (scope `sell.inventory`, `sell.fulfillment`). eBay user tokens live about
+   * 2 hours: give `clientId`, `clientSecret` and `refreshToken` instead (or as well) so the channel renews them.
+   */
+  accessToken?: string;
+  /** The app's client id (App ID), for the token endpoint. */
+  clientId?: string;
+  /** The app's client secret (Cert ID), for the token endpoint. */
+  clientSecret?: string;
+  /** The seller's refresh token (about 18 months), from the authorization-code grant. */
+  refreshToken?: string;
+  /** Scopes asked for at each refresh; default `sell.inventory` and `sell.fulfillment`. */
+  scopes?: string[];
+  /** Key fetches per minute for notification signatures, however many key ids arrive. Default 10. */
+  publicKeyFetchesPerMinute?: number;
   /** Hub SKU → eBay inventory item and offers. */
   listings: Record<string, EbayListingRef>;
   /** Verification token registered with the notification destination; needed to answer eBay's endpoint challenge. */
@@ -28,10 +41,18 @@ export interface EbayOptions {
 export const ebayOptionsSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['baseUrl', 'accessToken', 'listings'],
+  required: ['baseUrl', 'listings'],
+  // A fixed token, or what renews one; a refresh token is useless without the app's credentials.
+  anyOf: [{ required: ['accessToken'] }, { required: ['clientId', 'clientSecret', 'refreshToken'] }],
+  dependencies: { refreshToken: ['clientId', 'clientSecret'] },
   properties: {
     baseUrl: { type: 'string', format: 'uri', default: 'https://api.ebay.com', description: 'Base URL of eBay REST APIs (https://api.ebay.com, https://api.sandbox.ebay.com, or a simulator).' },
-    accessToken: { type: 'string', minLength: 1, description: 'OAuth user access token sent as `Authorization: Bearer <token>`.' },
+    accessToken: { type: 'string', minLength: 1, description: 'A fixed OAuth user access token; lives about 2 h. Prefer clientId + clientSecret + refreshToken.' },
+    clientId: { type: 'string', minLength: 1, description: 'The app client id (App ID), for the token endpoint.' },
+    clientSecret: { type: 'string', minLength: 1, description: 'The app client secret (Cert ID), for the token endpoint.' },
+    refreshToken: { type: 'string', minLength: 1, description: "The seller's refresh token; user access tokens are renewed with it before they expire." },
+    scopes: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, description: 'OAuth scopes asked for at each refresh (default sell.inventory and sell.fulfillment).' },
+    publicKeyFetchesPerMinute: { type: 'integer', minimum: 1, maximum: 600, default: 10, description: 'Notification public key fetches allowed per minute, whatever key ids arrive.' },
     listings: {
       type: 'object',
       description: 'Hub SKU → { sku: eBay inventory item SKU, offerIds: published offer ids }. A hub SKU missing here is rejected on push.',
@@ -41,7 +62,7 @@ export const ebayOptionsSchema: JsonSchema = {
         required: ['sku', 'offerIds'],
         properties: {
           sku: { type: 'string', minLength: 1, maxLength: 50, description: 'Seller-defined SKU of the eBay inventory item.' },
-          offerIds: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 25, description: 'Published offers of the item; each gets the same available quantity.' },
+          offerIds: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 25, uniqueItems: true, description: 'Published offers of the item (at most 25, per bulkUpdatePriceQuantity); each gets the same available quantity.' },
         },
       },
     },

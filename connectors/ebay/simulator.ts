@@ -1,4 +1,5 @@
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
 import { ServerTokenBucket } from '../_kit/rate-window.ts';
@@ -8,20 +9,36 @@ import {
   BULK_UPDATE_PATH,
   DAILY_REVISIONS_PER_LISTING,
   ErrorIds,
-  MAX_BULK_REQUESTS,
+  MAX_BULK_GET_REQUESTS,
+  MAX_OFFERS_PER_PRICE_QUANTITY_CALL,
+  MAX_SKUS_PER_PRICE_QUANTITY_CALL,
   ORDER_PATH,
   PUBLIC_KEY_PATH,
   SIGNATURE_HEADER,
+  TOKEN_PATH,
   type EbayError,
   type EbayNotification,
   type EbayOrder,
+  type OrderConfirmationData,
   type PriceQuantityResponse,
 } from './api.ts';
-import { signNotification } from './notification-signature.ts';
+import { basicCredential } from './ebay-token.ts';
+import { ebayPublicKeyText, signNotification } from './notification-signature.ts';
 import type { EbayOptions } from './options.ts';
 
+/*
+ * The simulator answers from eBay's own artefacts: orders are the Fulfillment `Order` template (checked against
+ * eBay's sell fulfillment OpenAPI by the contract tests) with ids and lines filled in, notifications the
+ * ORDER_CONFIRMATION shape of eBay's notification contract, public keys one-line PEM as eBay's SDK test data shows.
+ */
+const FIXTURES = new URL('../../test/fixtures/vendor/ebay/', import.meta.url);
+const readFixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as T;
+const ORDER_TEMPLATE = readFixture<EbayOrder>('fulfillment-order.template.json');
+const NOTIFICATION_TEMPLATE = readFixture<EbayNotification<OrderConfirmationData>>('order-confirmation.notification.json');
+const clone = <T>(value: T): T => structuredClone(value);
+
 export interface EbaySimulatorOptions extends SimulatorOptions {
-  /** Access token the API accepts. */
+  /** A user access token the API accepts from the start, as if issued when the simulator started. */
   accessToken?: string;
   /** Revisions per listing per day before eBay blocks the listing. Default 250. */
   dailyRevisionLimit?: number;
@@ -40,6 +57,14 @@ export interface EbaySimulator extends SimulatorHandle<EbayOptions> {
   failItem(sku: string, times?: number): void;
   /** Marks an order cancelled, as when the buyer cancels; the next notification for it reads as a cancellation. */
   cancelOrder(orderId: string): void;
+  /** Token endpoint grants so far, by grant type. */
+  grants(): { refresh_token: number; client_credentials: number };
+  /** Ends the life of every access token issued so far, as if their 2 hours had passed. */
+  expireTokens(): void;
+  /** Requests answered 401 because their access token had expired. */
+  expiredTokenAnswers(): number;
+  /** The app credentials and refresh token the token endpoint accepts (for tests that build their own options). */
+  credentials(): { clientId: string; clientSecret: string; refreshToken: string };
 }
 
 interface Offer {
@@ -56,17 +81,31 @@ interface Item {
 }
 
 const err = (errorId: number, message: string, category: EbayError['category'] = 'REQUEST', domain = 'API_INVENTORY'): EbayError => ({ errorId, domain, category, message });
+const INVALID_TOKEN = {
+  errors: [{ ...err(ErrorIds.INVALID_TOKEN, 'Invalid access token', 'REQUEST', 'OAuth'), longMessage: 'Invalid access token. Check the value of the Authorization HTTP request header.' }],
+};
 /** Publish attempts per notification before the simulator gives up on an endpoint that keeps failing. */
 const PUBLISH_ATTEMPTS = 5;
+/** eBay's user and application tokens live 7,200 s. */
+const DEFAULT_TOKEN_LIFETIME_MS = 7_200_000;
 
 export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Promise<EbaySimulator> {
-  const token = options.accessToken ?? 'v^1.1#i^1#ebay-sim-user-token';
   const revisionLimit = options.dailyRevisionLimit ?? DAILY_REVISIONS_PER_LISTING;
   const offersPerItem = options.offersPerItem ?? 1;
+  const tokenLifetimeMs = options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS;
   const rate = options.rateLimit ?? { perSecond: 20, burst: 40 };
   const bucket = new ServerTokenBucket(rate.perSecond, rate.burst);
   const fulfillmentBucket = new ServerTokenBucket(rate.perSecond, rate.burst);
   const notificationBucket = new ServerTokenBucket(rate.perSecond, rate.burst);
+
+  const app = { clientId: `StockRel-sim-PRD-${randomBytes(4).toString('hex')}`, clientSecret: `PRD-${randomBytes(12).toString('hex')}` };
+  const refreshToken = `v^1.1#i^1#r^1#p^3#I^3#f^0#t^${randomBytes(24).toString('base64url')}`;
+  const basic = basicCredential(app);
+  /** Issued access tokens: what they may call and until when. */
+  const tokens = new Map<string, { kind: 'user' | 'app'; expiresAt: number }>();
+  const grantCounts = { refresh_token: 0, client_credentials: 0 };
+  let expiredAnswers = 0;
+  if (options.accessToken) tokens.set(options.accessToken, { kind: 'user', expiresAt: Date.now() + tokenLifetimeMs });
 
   const items = new Map<string, Item>(); // by eBay SKU
   const byHub = new Map<string, Item>();
@@ -74,7 +113,7 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
   const revisionCount = new Map<string, { day: string; count: number }>();
   const failures = new Map<string, number>();
   const orders = new Map<string, EbayOrder>();
-  const keys = new Map<string, { publicPem: string; privateKey: KeyObject }>();
+  const keys = new Map<string, { publicKey: KeyObject; privateKey: KeyObject }>();
   let currentKid = '';
   let itemsWritten = 0;
   let seq = Math.floor(Math.random() * 1_000_000) * 1000;
@@ -83,7 +122,7 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
   const newKey = (): string => {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const kid = randomUUID();
-    keys.set(kid, { publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), privateKey });
+    keys.set(kid, { publicKey, privateKey });
     currentKid = kid;
     return kid;
   };
@@ -121,21 +160,75 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
     return true;
   };
 
+  /** `POST /identity/v1/oauth2/token`: form-encoded grants under the app's Basic credential. */
+  const tokenGrant = (req: SimRequest): SimResponse => {
+    const oauthError = (status: number, error: string, description: string): SimResponse => ({ status, body: { error, error_description: description } });
+    if (!/^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) return oauthError(400, 'invalid_request', 'request is missing a required parameter or is otherwise malformed');
+    if (req.headers.authorization !== basic) return oauthError(401, 'invalid_client', 'client authentication failed');
+    const form = new URLSearchParams(req.rawBody.toString('utf8'));
+    const grantType = form.get('grant_type');
+    let kind: 'user' | 'app';
+    if (grantType === 'refresh_token') {
+      if (form.get('refresh_token') !== refreshToken) return oauthError(400, 'invalid_grant', 'the provided authorization refresh token is invalid or was issued to another client');
+      kind = 'user';
+      grantCounts.refresh_token += 1;
+    } else if (grantType === 'client_credentials') {
+      if (!form.get('scope')) return oauthError(400, 'invalid_scope', 'the requested scope is invalid, unknown, malformed, or exceeds the scope granted to the client');
+      kind = 'app';
+      grantCounts.client_credentials += 1;
+    } else {
+      return oauthError(400, 'unsupported_grant_type', 'grant type in request is not supported by the authorization server');
+    }
+    const token = `v^1.1#i^1#p^1#I^3#r^${kind === 'user' ? 1 : 0}#f^0#t^${randomBytes(32).toString('base64url')}`;
+    tokens.set(token, { kind, expiresAt: Date.now() + tokenLifetimeMs });
+    // Keep the table small: forget tokens long expired.
+    if (tokens.size > 10_000) for (const [t, v] of tokens) if (v.expiresAt < Date.now() - tokenLifetimeMs) tokens.delete(t);
+    return { status: 200, body: { access_token: token, expires_in: Math.max(1, Math.ceil(tokenLifetimeMs / 1000)), token_type: kind === 'user' ? 'User Access Token' : 'Application Access Token' } };
+  };
+
+  /** The caller's token, judged as eBay does: unknown or expired tokens answer 401 with error 1001. */
+  const authorize = (req: SimRequest, allowApp: boolean): SimResponse | undefined => {
+    const header = req.headers.authorization ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    const issued = tokens.get(token);
+    if (!issued || (issued.kind === 'app' && !allowApp)) return { status: 401, body: INVALID_TOKEN };
+    if (issued.expiresAt <= Date.now()) {
+      expiredAnswers += 1;
+      return { status: 401, body: INVALID_TOKEN };
+    }
+    return undefined;
+  };
+
+  const requiresJson = (req: SimRequest): SimResponse | undefined =>
+    /^application\/json/.test(req.headers['content-type'] ?? '') ? undefined : { status: 415, body: { errors: [err(2004, 'Unsupported Media Type. The Content-Type header must be application/json.', 'REQUEST', 'ACCESS')] } };
+
   const bulkUpdate = (req: SimRequest): SimResponse => {
     const requests = (req.json as { requests?: unknown } | undefined)?.requests;
     if (!Array.isArray(requests) || requests.length === 0) {
-      return { status: 400, body: { errors: [err(ErrorIds.INVALID_VALUE, 'Invalid value for requests.')] } };
+      return { status: 400, body: { errors: [err(ErrorIds.INVALID_VALUE, 'Invalid request. Invalid value for field requests.')] } };
     }
-    if (requests.length > MAX_BULK_REQUESTS) {
-      return { status: 400, body: { errors: [err(ErrorIds.INVALID_VALUE, `Invalid value for requests. The number of requests must not exceed ${MAX_BULK_REQUESTS}.`)] } };
+    // "Only one SKU (one product) can be updated per call."
+    const skus = new Set(requests.map((r: { sku?: unknown }) => r?.sku));
+    if (requests.length > MAX_SKUS_PER_PRICE_QUANTITY_CALL || skus.size > MAX_SKUS_PER_PRICE_QUANTITY_CALL) {
+      return { status: 400, body: { errors: [err(ErrorIds.INVALID_VALUE, `Invalid request. Invalid value for field requests. Only ${MAX_SKUS_PER_PRICE_QUANTITY_CALL} SKU can be updated per call.`)] } };
     }
     const responses: PriceQuantityResponse[] = [];
     let wrote = false;
+    const fault = req.fault;
     for (const raw of requests as Array<{ sku?: unknown; shipToLocationAvailability?: { quantity?: unknown }; offers?: Array<{ offerId?: unknown; availableQuantity?: unknown }> }>) {
       const sku = typeof raw.sku === 'string' ? raw.sku : '';
+      const offerUpdates = Array.isArray(raw.offers) ? raw.offers : [];
+      // "Up to 25 offers associated with an inventory item"; duplicate offer ids are refused.
+      if (offerUpdates.length > MAX_OFFERS_PER_PRICE_QUANTITY_CALL || new Set(offerUpdates.map((o) => o?.offerId)).size !== offerUpdates.length) {
+        return { status: 400, body: { errors: [err(ErrorIds.INVALID_VALUE, 'Invalid request. Invalid value for field offers.')] } };
+      }
       const item = items.get(sku);
-      if (!item) {
-        responses.push({ statusCode: 404, sku, errors: [err(ErrorIds.SKU_NOT_FOUND, `SKU ${sku} is not available in the system.`)] });
+      if (!item || (fault?.kind === 'item-unknown' && fault.skus.includes(item.hubSku))) {
+        responses.push({ statusCode: 400, sku, errors: [err(ErrorIds.SKU_NOT_FOUND, `SKU ${sku} is not available in the system`)] });
+        continue;
+      }
+      if (fault?.kind === 'item-locked' && fault.skus.includes(item.hubSku)) {
+        responses.push({ statusCode: 500, sku, errors: [err(ErrorIds.CONCURRENT_ACCESS, 'Concurrent access of Inventory or InventoryItemGroup. Please try again later', 'APPLICATION')] });
         continue;
       }
       const pending = failures.get(item.hubSku) ?? 0;
@@ -146,21 +239,20 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
       }
       const itemQuantity = raw.shipToLocationAvailability?.quantity;
       if (itemQuantity !== undefined && (!Number.isInteger(itemQuantity) || (itemQuantity as number) < 0)) {
-        responses.push({ statusCode: 400, sku, errors: [err(ErrorIds.INVALID_VALUE, 'Invalid value for shipToLocationAvailability.quantity.')] });
+        responses.push({ statusCode: 400, sku, errors: [err(ErrorIds.INVALID_VALUE, 'Invalid request. Invalid value for field shipToLocationAvailability.quantity.')] });
         continue;
       }
-      const offerUpdates = Array.isArray(raw.offers) ? raw.offers : [];
       const offerAnswers: PriceQuantityResponse[] = [];
       const apply: Array<() => void> = [];
       for (const o of offerUpdates) {
         const offerId = typeof o.offerId === 'string' ? o.offerId : '';
         const found = offers.get(offerId);
         if (!found || found.item !== item) {
-          offerAnswers.push({ statusCode: 404, sku, offerId, errors: [err(ErrorIds.OFFER_NOT_AVAILABLE, `This Offer is not available : ${offerId}.`)] });
+          offerAnswers.push({ statusCode: 400, sku, offerId, errors: [err(ErrorIds.OFFER_NOT_AVAILABLE, `This Offer is not available : ${offerId}.`)] });
           continue;
         }
         if (!Number.isInteger(o.availableQuantity) || (o.availableQuantity as number) < 0) {
-          offerAnswers.push({ statusCode: 400, sku, offerId, errors: [err(ErrorIds.INVALID_VALUE, 'Invalid value for availableQuantity.')] });
+          offerAnswers.push({ statusCode: 400, sku, offerId, errors: [err(ErrorIds.INVALID_VALUE, 'Invalid request. Invalid value for field availableQuantity.')] });
           continue;
         }
         if (!revise(found.offer.listingId)) {
@@ -168,7 +260,7 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
             statusCode: 400,
             sku,
             offerId,
-            errors: [err(ErrorIds.USER, `A user error has occurred. This listing has been revised the maximum ${revisionLimit} times today (revision limit reached).`, 'BUSINESS')],
+            errors: [err(ErrorIds.USER, `Any User error. This listing has been revised the maximum ${revisionLimit} times today (revision limit reached).`, 'REQUEST')],
           });
           continue;
         }
@@ -190,12 +282,10 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
   };
 
   const route = (req: SimRequest): SimResponse => {
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      return {
-        status: 401,
-        body: { errors: [{ ...err(ErrorIds.INVALID_TOKEN, 'Invalid access token', 'REQUEST', 'OAuth'), longMessage: 'Invalid access token. Check the value of the Authorization HTTP request header.' }] },
-      };
-    }
+    if (req.method === 'POST' && req.path === TOKEN_PATH) return tokenGrant(req);
+    const isPublicKey = req.method === 'GET' && req.path.startsWith(PUBLIC_KEY_PATH);
+    const denied = authorize(req, isPublicKey);
+    if (denied) return denied;
     // Each eBay API has its own quota: the Inventory API's limit does not slow the Fulfillment API's
     // order reads or the Notification API's key lookups.
     const inventoryCall = req.path === BULK_UPDATE_PATH || req.path === BULK_GET_PATH;
@@ -206,9 +296,14 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
         body: { errors: [err(ErrorIds.RATE_LIMITED, 'Too many requests. The request limit has been reached for the resource.', 'REQUEST', 'ACCESS')] },
       };
     }
-    if (req.method === 'POST' && req.path === BULK_UPDATE_PATH) return bulkUpdate(req);
+    if (req.method === 'POST' && req.path === BULK_UPDATE_PATH) return requiresJson(req) ?? bulkUpdate(req);
     if (req.method === 'POST' && req.path === BULK_GET_PATH) {
-      const requests = ((req.json as { requests?: Array<{ sku?: string }> } | undefined)?.requests ?? []).slice(0, MAX_BULK_REQUESTS);
+      const unsupported = requiresJson(req);
+      if (unsupported) return unsupported;
+      const requests = (req.json as { requests?: Array<{ sku?: string }> } | undefined)?.requests;
+      if (!Array.isArray(requests) || requests.length === 0 || requests.length > MAX_BULK_GET_REQUESTS) {
+        return { status: 400, body: { errors: [err(ErrorIds.INVALID_VALUE, 'Invalid request. Invalid value for field requests.')] } };
+      }
       return {
         status: 200,
         body: {
@@ -216,29 +311,38 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
             const item = items.get(sku);
             return item
               ? { statusCode: 200, sku, inventoryItem: { sku, availability: { shipToLocationAvailability: { quantity: item.quantity } } } }
-              : { statusCode: 404, sku, errors: [err(ErrorIds.SKU_NOT_FOUND, `SKU ${sku} is not available in the system.`)] };
+              : { statusCode: 400, sku, errors: [err(ErrorIds.SKU_NOT_FOUND, `SKU ${sku} is not available in the system`)] };
           }),
         },
       };
     }
     if (req.method === 'GET' && req.path.startsWith(ORDER_PATH)) {
       const order = orders.get(decodeURIComponent(req.path.slice(ORDER_PATH.length)));
-      return order ? { status: 200, body: order } : { status: 404, body: { errors: [err(32100, 'Invalid order ID', 'REQUEST', 'API_FULFILLMENT')] } };
+      return order ? { status: 200, body: order } : { status: 404, body: { errors: [err(32100, `Invalid order ID: ${req.path.slice(ORDER_PATH.length)}`, 'REQUEST', 'API_FULFILLMENT')] } };
     }
-    if (req.method === 'GET' && req.path.startsWith(PUBLIC_KEY_PATH)) {
+    if (isPublicKey) {
       const key = keys.get(decodeURIComponent(req.path.slice(PUBLIC_KEY_PATH.length)));
       return key
-        ? { status: 200, body: { algorithm: 'ECDSA', digest: 'SHA1', key: key.publicPem } }
-        : { status: 404, body: { errors: [err(195002, 'The public key was not found.', 'REQUEST', 'API_NOTIFICATION')] } };
+        ? { status: 200, body: { key: ebayPublicKeyText(key.publicKey), algorithm: 'ECDSA', digest: 'SHA1' } }
+        : { status: 404, body: { errors: [err(ErrorIds.PUBLIC_KEY_NOT_FOUND, 'The specified key id is invalid.', 'REQUEST', 'API_NOTIFICATION')] } };
     }
     return { status: 404, body: { errors: [err(2002, 'Resource not found', 'REQUEST', 'ACCESS')] } };
   };
 
+  const systemError = { errors: [err(ErrorIds.SYSTEM, 'A system error has occurred.', 'APPLICATION')] };
   const server = await startSimServer({
+    name: 'ebay',
     port: options.port,
     latency: options.latency,
     route,
-    downResponse: { status: 503, body: { errors: [err(ErrorIds.SYSTEM, 'A system error has occurred.', 'APPLICATION')] } },
+    itemFaults: ['item-locked', 'item-unknown'],
+    isWrite: (req) => req.method === 'POST' && req.path === BULK_UPDATE_PATH,
+    downResponse: { status: 503, body: systemError },
+    serverErrorResponse: (status) => ({ status, body: systemError }),
+    echoErrorResponse: (echoed) => ({
+      status: 400,
+      body: { errors: [{ ...err(ErrorIds.INVALID_VALUE, 'Invalid request.'), longMessage: `Invalid request: ${JSON.stringify(echoed)}` }] },
+    }),
     throttleResponse: (retryAfter) => ({
       status: 429,
       headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfter / 1000))) },
@@ -246,17 +350,17 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
     }),
   });
 
+  const signedHeaders = (rawBody: Buffer | string): Record<string, string> => ({
+    'content-type': 'application/json',
+    [SIGNATURE_HEADER]: signNotification(rawBody, currentKid, keys.get(currentKid)!.privateKey),
+  });
+
   /** eBay publishes a notification again when the endpoint does not acknowledge it, counting the attempts. */
-  const deliver = async (notification: EbayNotification): Promise<void> => {
+  const deliver = async (notification: EbayNotification<OrderConfirmationData>): Promise<void> => {
     if (!webhookTarget) throw new Error('eBay simulator: no webhook target set');
     for (let attempt = notification.notification.publishAttemptCount; ; attempt++) {
       const body = JSON.stringify({ ...notification, notification: { ...notification.notification, publishAttemptCount: attempt } });
-      const key = keys.get(currentKid)!;
-      const res = await request(webhookTarget, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signNotification(body, currentKid, key.privateKey) },
-        body,
-      });
+      const res = await request(webhookTarget, { method: 'POST', headers: signedHeaders(body), body });
       await res.body.dump();
       if (res.statusCode < 300) return;
       if (attempt >= PUBLISH_ATTEMPTS) throw new Error(`eBay simulator: notification answered ${res.statusCode} ${attempt} times`);
@@ -264,16 +368,19 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
     }
   };
 
-  const notificationFor = (order: EbayOrder, line: EbayOrder['lineItems'][number], attempt: number): EbayNotification => ({
-    metadata: { topic: 'ORDER_CONFIRMATION', schemaVersion: '1.0', deprecated: false },
-    notification: {
-      notificationId: randomUUID(),
-      eventDate: order.creationDate,
-      publishDate: new Date().toISOString(),
-      publishAttemptCount: attempt,
-      data: { orderId: order.orderId, legacyItemId: line.legacyItemId },
-    },
-  });
+  /** One ORDER_CONFIRMATION, built from eBay's example: eBay sends one per line item, each naming the order. */
+  const notificationFor = (order: EbayOrder, attempt: number): EbayNotification<OrderConfirmationData> => {
+    const notification = clone(NOTIFICATION_TEMPLATE);
+    notification.notification.notificationId = `${randomUUID()}_${randomUUID()}`;
+    notification.notification.eventDate = order.creationDate;
+    notification.notification.publishDate = new Date().toISOString();
+    notification.notification.publishAttemptCount = attempt;
+    notification.notification.data.order = {
+      orderId: order.orderId,
+      orderLineItems: order.lineItems.map((line) => ({ orderLineItemId: line.lineItemId, listingId: line.legacyItemId, quantity: line.quantity })),
+    };
+    return notification;
+  };
 
   const shownFor = (item: Item): number => Math.min(item.quantity, ...item.offers.map((o) => o.availableQuantity));
 
@@ -285,7 +392,7 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
         const item = ensureItem(sku);
         listings[sku] = { sku: item.sku, offerIds: item.offers.map((o) => o.offerId) };
       }
-      return { baseUrl: server.url, accessToken: token, listings };
+      return { baseUrl: server.url, clientId: app.clientId, clientSecret: app.clientSecret, refreshToken, listings };
     },
     shown: (sku) => {
       const item = byHub.get(sku);
@@ -296,11 +403,12 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
       item.quantity = quantity;
       for (const offer of item.offers) offer.availableQuantity = quantity;
     },
-    stats: () => ({ ...server.counters, itemsWritten }),
+    stats: () => ({ ...server.counters, itemsWritten, expiredTokenAnswers: expiredAnswers, tokenGrants: grantCounts.refresh_token + grantCounts.client_credentials }),
     setFault: server.setFault,
     setWebhookTarget(url) {
       webhookTarget = url;
     },
+    signWebhook: (rawBody) => signedHeaders(rawBody),
     rotateSigningKey: newKey,
     signingKid: () => currentKid,
     revisions(sku) {
@@ -313,28 +421,32 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
     },
     cancelOrder(orderId) {
       const order = orders.get(orderId);
-      if (order) order.cancelStatus = { cancelState: 'CANCELED' };
+      if (order) order.cancelStatus = { cancelState: 'CANCELED', cancelRequests: [] };
     },
+    grants: () => ({ ...grantCounts }),
+    expireTokens() {
+      const past = Date.now() - 1;
+      for (const issued of tokens.values()) issued.expiresAt = Math.min(issued.expiresAt, past);
+    },
+    expiredTokenAnswers: () => expiredAnswers,
+    credentials: () => ({ ...app, refreshToken }),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       const orderId = `${nextId(2)}-${nextId(5)}-${nextId(5)}`;
-      const order: EbayOrder = {
-        orderId,
-        creationDate: new Date().toISOString(),
-        orderFulfillmentStatus: 'NOT_STARTED',
-        cancelStatus: { cancelState: 'NONE_REQUESTED' },
-        lineItems: lines.map((line) => {
-          const item = ensureItem(line.sku);
-          item.quantity = Math.max(0, item.quantity - line.qty);
-          for (const offer of item.offers) offer.availableQuantity = Math.max(0, offer.availableQuantity - line.qty);
-          return { lineItemId: nextId(11), sku: item.sku, quantity: line.qty, legacyItemId: item.offers[0]?.listingId ?? '' };
-        }),
-      };
+      const now = new Date().toISOString();
+      const order = clone(ORDER_TEMPLATE);
+      const lineTemplate = order.lineItems[0]!;
+      Object.assign(order, { orderId, creationDate: now, lastModifiedDate: now });
+      order.cancelStatus = { cancelState: 'NONE_REQUESTED', cancelRequests: [] };
+      order.lineItems = lines.map((line) => {
+        const item = ensureItem(line.sku);
+        item.quantity = Math.max(0, item.quantity - line.qty);
+        for (const offer of item.offers) offer.availableQuantity = Math.max(0, offer.availableQuantity - line.qty);
+        return { ...clone(lineTemplate), lineItemId: nextId(14), legacyItemId: item.offers[0]?.listingId ?? nextId(12), sku: item.sku, title: `Item ${item.sku}`, quantity: line.qty };
+      });
       orders.set(orderId, order);
-      // eBay sends one ORDER_CONFIRMATION per line item; out of order, the later ones (or a re-send) come first.
-      let sequence = order.lineItems.map((line) => notificationFor(order, line, 1));
-      if (delivery.outOfOrder) {
-        sequence = sequence.length > 1 ? [...sequence].reverse() : [notificationFor(order, order.lineItems[0]!, 2), ...sequence];
-      }
+      // eBay sends one ORDER_CONFIRMATION per line item; out of order, a re-send can arrive before the first.
+      let sequence = order.lineItems.map(() => notificationFor(order, 1));
+      if (delivery.outOfOrder) sequence = [notificationFor(order, 2), ...sequence];
       for (let i = 0; i < (delivery.times ?? 1); i++) for (const notification of sequence) await deliver(notification);
       return { orderId };
     },

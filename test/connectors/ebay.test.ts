@@ -48,45 +48,64 @@ async function receiveWebhooks(sim: EbaySimulator, connector: ConnectorInstance)
 
 const update = (sku: string, quantity: number, version = 1) => ({ sku, quantity, version });
 
+/** A user access token from the simulator's token endpoint, as the connector would obtain it. */
+async function userToken(sim: EbaySimulator): Promise<string> {
+  const { clientId, clientSecret, refreshToken } = sim.credentials();
+  const res = await request(`${sim.url}/identity/v1/oauth2/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'https://api.ebay.com/oauth/api_scope/sell.inventory' }).toString(),
+  });
+  return ((await res.body.json()) as { access_token: string }).access_token;
+}
+
 describe('eBay connector: pushing quantities', () => {
   it('sets the inventory item and its offers to the pushed quantity', async () => {
     const { sim, connector } = await setup({ offersPerItem: 2 });
-    const results = await connector.push([update('A', 7), update('B', 0)], signal);
-    expect(results).toEqual(
-      expect.arrayContaining([
-        { sku: 'A', status: 'ok', quantity: 7 },
-        { sku: 'B', status: 'ok', quantity: 0 },
-      ]),
-    );
+    expect(await connector.push([update('A', 7)], signal)).toEqual([{ sku: 'A', status: 'ok', quantity: 7 }]);
+    expect(await connector.push([update('B', 0)], signal)).toEqual([{ sku: 'B', status: 'ok', quantity: 0 }]);
     expect(sim.shown('A')).toBe(7);
     expect(sim.shown('B')).toBe(0);
     expect(sim.stats().itemsWritten).toBe(2);
   });
 
-  it('rejects a hub SKU with no eBay mapping without calling eBay', async () => {
+  it('answers not_listed for a hub SKU with no eBay mapping, without calling eBay', async () => {
     const { sim, connector } = await setup();
     const before = sim.stats().requests;
     const results = await connector.push([update('UNMAPPED', 3)], signal);
-    expect(results).toEqual([{ sku: 'UNMAPPED', status: 'rejected', reason: expect.stringContaining('no eBay listing') }]);
+    expect(results).toEqual([{ sku: 'UNMAPPED', status: 'not_listed', reason: expect.stringContaining('no eBay listing') }]);
     expect(sim.stats().requests).toBe(before);
   });
 
-  it('has the simulator refuse more than 25 requests with eBay error 25709', async () => {
+  it('has the simulator refuse two SKUs in one bulkUpdatePriceQuantity call with eBay error 25709', async () => {
     const { sim, options } = await setup();
     const res = await request(`${sim.url}/sell/inventory/v1/bulk_update_price_quantity`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${options.accessToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ requests: Array.from({ length: 26 }, (_, i) => ({ sku: `X${i}`, shipToLocationAvailability: { quantity: 1 } })) }),
+      headers: { authorization: `Bearer ${await userToken(sim)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ requests: ['A', 'B'].map((sku) => ({ sku: options.listings[sku]!.sku, shipToLocationAvailability: { quantity: 1 } })) }),
     });
     const body = (await res.body.json()) as { errors: Array<{ errorId: number }> };
     expect(res.statusCode).toBe(400);
     expect(body.errors[0]?.errorId).toBe(25709);
+    expect(sim.stats().itemsWritten).toBe(0);
   });
 
-  it('refuses a batch above 25 items before sending it', async () => {
-    const { connector } = await setup();
-    const updates = Array.from({ length: 26 }, (_, i) => update(`S${i}`, 1));
-    await expect(connector.push(updates, signal)).rejects.toBeInstanceOf(RejectedError);
+  it('has the simulator refuse more than 25 offers of one SKU', async () => {
+    const { sim, options } = await setup();
+    const res = await request(`${sim.url}/sell/inventory/v1/bulk_update_price_quantity`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await userToken(sim)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ requests: [{ sku: options.listings.A!.sku, offers: Array.from({ length: 26 }, (_, i) => ({ offerId: String(9_000_000_000 + i), availableQuantity: 1 })) }] }),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(((await res.body.json()) as { errors: Array<{ errorId: number }> }).errors[0]?.errorId).toBe(25709);
+  });
+
+  it('refuses a batch above one SKU before sending it', async () => {
+    const { sim, connector } = await setup();
+    const before = sim.stats().requests;
+    await expect(connector.push([update('A', 1), update('B', 1)], signal)).rejects.toBeInstanceOf(RejectedError);
+    expect(sim.stats().requests).toBe(before);
   });
 
   it('turns a 429 into a ThrottledError with a delay', async () => {
@@ -112,28 +131,27 @@ describe('eBay connector: pushing quantities', () => {
     expect(down).toBeInstanceOf(RetryableError);
     expect(down).not.toBeInstanceOf(ThrottledError);
     sim.setFault(null);
-    const badToken = await connectorWith({ ...options, accessToken: 'wrong' });
+    const badToken = await connectorWith({ baseUrl: options.baseUrl, listings: options.listings, accessToken: 'wrong' });
     await expect(badToken.push([update('A', 1)], signal)).rejects.toBeInstanceOf(RejectedError);
+    const badRefresh = await connectorWith({ ...options, refreshToken: 'revoked' });
+    await expect(badRefresh.push([update('A', 1)], signal)).rejects.toBeInstanceOf(RejectedError);
   });
 
-  it('maps a per-item system error (25001) to retry and leaves the other items ok', async () => {
+  it('maps a per-item system error (25001) to retry', async () => {
     const { sim, connector } = await setup();
     sim.failItem('A');
-    const results = await connector.push([update('A', 4), update('B', 5)], signal);
-    expect(results).toContainEqual({ sku: 'A', status: 'retry', reason: expect.stringContaining('25001') });
-    expect(results).toContainEqual({ sku: 'B', status: 'ok', quantity: 5 });
-    expect(sim.shown('B')).toBe(5);
+    expect(await connector.push([update('A', 4)], signal)).toEqual([{ sku: 'A', status: 'retry', reason: expect.stringContaining('25001') }]);
+    expect(await connector.push([update('A', 4)], signal)).toEqual([{ sku: 'A', status: 'ok', quantity: 4 }]);
   });
 
-  it('maps an unknown offer (25713) and an unknown eBay SKU (25702) to rejected', async () => {
+  it('maps an unknown offer (25713) and an unknown eBay SKU (25702) to not_listed', async () => {
     const { options } = await setup();
     const connector = await connectorWith({
       ...options,
       listings: { ...options.listings, A: { sku: options.listings.A!.sku, offerIds: ['999999'] }, GHOST: { sku: 'NOT-ON-EBAY', offerIds: [] } },
     });
-    const results = await connector.push([update('A', 1), update('GHOST', 1)], signal);
-    expect(results).toContainEqual({ sku: 'A', status: 'rejected', reason: expect.stringContaining('25713') });
-    expect(results).toContainEqual({ sku: 'GHOST', status: 'rejected', reason: expect.stringContaining('25702') });
+    expect(await connector.push([update('A', 1)], signal)).toEqual([{ sku: 'A', status: 'not_listed', reason: expect.stringContaining('25713') }]);
+    expect(await connector.push([update('GHOST', 1)], signal)).toEqual([{ sku: 'GHOST', status: 'not_listed', reason: expect.stringContaining('25702') }]);
   });
 
   it('once a listing reached its daily revision limit, answers retry after the day turns', async () => {
@@ -230,17 +248,14 @@ describe('eBay connector: order notifications', () => {
     expect(new Set(received.events.map((e) => e.id))).toEqual(new Set([`ebay-main:order:${orderId}:confirmed`]));
   });
 
-  it('delivers per-line notifications out of order and still yields one event id with every line', async () => {
+  it('yields one event id with every line from the per-line notifications, a re-send arriving first included', async () => {
     const { sim, connector } = await setup();
     const received = await receiveWebhooks(sim, connector);
-    const legacyIds = (from: number) =>
-      received.requests.slice(from).map((r) => (JSON.parse(r.rawBody.toString()) as { notification: { data: { legacyItemId: string } } }).notification.data.legacyItemId);
-    await sim.placeOrder!([{ sku: 'A', qty: 1 }, { sku: 'B', qty: 2 }]);
-    const inOrder = legacyIds(0);
     const { orderId } = await sim.placeOrder!([{ sku: 'A', qty: 1 }, { sku: 'B', qty: 2 }], { outOfOrder: true });
-    expect(legacyIds(2)).toEqual([...inOrder].reverse());
+    const attempts = received.requests.map((r) => (JSON.parse(r.rawBody.toString()) as { notification: { publishAttemptCount: number } }).notification.publishAttemptCount);
+    expect(attempts).toEqual([2, 1, 1]);
     const events = received.events.filter((e) => e.type === 'order.confirmed' && e.orderId === orderId);
-    expect(events).toHaveLength(2);
+    expect(events).toHaveLength(3);
     expect(new Set(events.map((e) => e.id))).toEqual(new Set([`ebay-main:order:${orderId}:confirmed`]));
     for (const event of events) expect(event.type === 'order.confirmed' && event.lines).toEqual(expect.arrayContaining([{ sku: 'A', qty: 1 }, { sku: 'B', qty: 2 }]));
   });
