@@ -187,6 +187,9 @@ export class DeadLetters {
   /** Deletes a letter; resolves false when there was none at `seq`. */
   async discard(seq: number): Promise<boolean> {
     if (!Number.isSafeInteger(seq) || seq < 1) return false;
+    // Past the stream's end the server answers an error of its own, not "not found": nothing to discard.
+    const { state } = await this.#bus.jsm.streams.info(this.#stream);
+    if (seq > state.last_seq) return false;
     try {
       return await this.#bus.jsm.streams.deleteMessage(this.#stream, seq);
     } catch (err) {

@@ -57,11 +57,17 @@ export const dashboardRoutes: HubRoute = async (app, hub) => {
   const tokens = hub.loaded.config.http.tokens;
   app.get('/v1/stream', async (req: FastifyRequest, reply: FastifyReply) => {
     const queryToken = (req.query as { token?: unknown }).token;
-    const header = req.headers.authorization ?? (typeof queryToken === 'string' ? `Bearer ${queryToken}` : undefined);
+    const inUrl = req.headers.authorization === undefined && typeof queryToken === 'string';
+    const header = req.headers.authorization ?? (inUrl ? `Bearer ${queryToken}` : undefined);
     const auth = authorize(tokens, header, 'read');
     if (!auth.ok) {
       reply.code(auth.status).header('www-authenticate', 'Bearer realm="stockrelay"');
       return { error: auth.error, message: auth.message };
+    }
+    // A URL ends up in proxy logs and browser history: only a read token may travel there.
+    if (inUrl && auth.principal.scope !== 'read') {
+      reply.code(403).header('www-authenticate', 'Bearer realm="stockrelay", error="insufficient_scope"');
+      return { error: 'forbidden', message: 'only a read token may be sent in the URL (?token=); send this one in the Authorization header' };
     }
     reply.hijack();
     const res = reply.raw;
