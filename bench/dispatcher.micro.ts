@@ -11,6 +11,10 @@ const nullStore: ChannelStateStore = {
   recordConfirmed: async (_channel: string, _c: readonly PushConfirmation[]): Promise<void> => {},
   recordShown: async (): Promise<void> => {},
   recordDeadLettered: async (): Promise<void> => {},
+  claimChannel: async (): Promise<number> => 1,
+  recordWriting: async (): Promise<void> => {},
+  recordNotListed: async (): Promise<void> => {},
+  listRevisionBudgets: async () => [],
 };
 
 /**

@@ -307,7 +307,7 @@ describe.each([postgresBackend(), pgliteBackend()])('ledger on $name', (backend:
       const f = new EventFactory();
       const channel = `${f.prefix}-ch`;
       expect(await ledger.getChannelStates(channel, [f.sku('none')])).toEqual([
-        { channelId: channel, sku: f.sku('none'), pushedVersion: 0, pushedQuantity: null, confirmedAt: null, deadLetteredAt: null, lastError: null },
+        { channelId: channel, sku: f.sku('none'), pushedVersion: 0, pushedQuantity: null, confirmedAt: null, deadLetteredAt: null, lastError: null, writeUntil: null, notListed: null },
       ]);
     });
   });

@@ -60,6 +60,21 @@ export interface ChannelSkuState {
   confirmedAt: Date | null;
   deadLetteredAt: Date | null;
   lastError: string | null;
+  /**
+   * A write of this SKU was sent to the channel and may still land until then: what the channel shows
+   * is unverified until a read-back or a confirmed later write proves it. Absent or null: none.
+   */
+  writeUntil?: Date | null;
+  /** The channel said it has no listing for this SKU: not pushed there until its config changes or an operator retries. */
+  notListed?: NotListedMark | null;
+}
+
+/** A channel's "no listing for this SKU" answer, as stored. */
+export interface NotListedMark {
+  at: Date;
+  reason: string;
+  /** Fingerprint of the channel's connector and options when the channel said so. */
+  config: string;
 }
 
 /** A SKU whose channel state is behind the ledger: needs a push. */
@@ -70,6 +85,9 @@ export interface BehindSku {
   updatedAt: Date;
   pushedVersion: number;
   pushedQuantity: number | null;
+  /** See {@link ChannelSkuState.writeUntil}. */
+  writeUntil: Date | null;
+  notListed: NotListedMark | null;
 }
 
 export interface PushConfirmation {
@@ -80,18 +98,57 @@ export interface PushConfirmation {
 }
 
 /**
+ * The lease epoch of the process writing a channel's state. Writes that carry one are refused by the
+ * database (with a `SR_CHANNEL_FENCED` error (ChannelFencedError)) once a newer holder claimed the channel.
+ */
+export interface ChannelFence {
+  epoch: number;
+}
+
+/** A write about to be sent: the SKU, until when it may land, and what is left of its revision budget. */
+export interface WriteMark {
+  sku: string;
+  until: Date;
+  revision?: RevisionLeft;
+}
+
+/** Revisions a SKU has left in its daily budget at a moment (a token bucket's state). */
+export interface RevisionLeft {
+  tokens: number;
+  at: Date;
+}
+
+/**
  * Durable per-(channel, SKU) push state: level-triggered dispatch compares it with the ledger version.
- * Implemented by the ledger; used by the dispatchers.
+ * Implemented by the ledger; used by the dispatchers. Every write takes the writer's optional
+ * {@link ChannelFence}.
  */
 export interface ChannelStateStore {
-  /** Every SKU whose `pushedVersion` is below the ledger version for `channelId` (dead-lettered included). */
+  /**
+   * Makes the caller the channel's pusher: bumps and returns the channel's lease epoch. Writes fenced
+   * with an older epoch are refused from then on.
+   */
+  claimChannel(channelId: string): Promise<number>;
+  /** Every SKU whose `pushedVersion` is below the ledger version for `channelId` (dead-lettered and not-listed included). */
   listBehind(channelId: string): Promise<BehindSku[]>;
   /** Current ledger levels of these SKUs (missing SKUs are absent from the map). */
   getLevels(skus: readonly string[]): Promise<Map<string, StockLevel>>;
-  /** Records confirmed pushes; never lowers a stored `pushedVersion`. Clears dead-letter marks. */
-  recordConfirmed(channelId: string, confirmations: readonly PushConfirmation[]): Promise<void>;
+  /**
+   * Records confirmed pushes; never lowers a stored `pushedVersion`. Clears dead-letter marks, not-listed
+   * marks and write marks of the confirmed SKUs.
+   */
+  recordConfirmed(channelId: string, confirmations: readonly PushConfirmation[], fence?: ChannelFence): Promise<void>;
   /** Records what the channel said it shows after a compare-and-set refusal. */
-  recordShown(channelId: string, sku: string, quantity: number): Promise<void>;
+  recordShown(channelId: string, sku: string, quantity: number, fence?: ChannelFence): Promise<void>;
   /** Marks SKUs dead-lettered for this channel with the last error. */
-  recordDeadLettered(channelId: string, items: ReadonlyArray<{ sku: string; error: string }>): Promise<void>;
+  recordDeadLettered(channelId: string, items: ReadonlyArray<{ sku: string; error: string }>, fence?: ChannelFence): Promise<void>;
+  /**
+   * Called before a write is sent: these SKUs' writes may land until `until` (never moved earlier), and
+   * their revision budgets are now as given. Resolves once durable.
+   */
+  recordWriting(channelId: string, marks: readonly WriteMark[], fence?: ChannelFence): Promise<void>;
+  /** Marks SKUs not listed on this channel, with the channel's reason and the config fingerprint; null `config` clears. */
+  recordNotListed(channelId: string, items: ReadonlyArray<{ sku: string; reason: string }>, config: string | null, fence?: ChannelFence): Promise<void>;
+  /** Revision budgets stored for this channel's SKUs (only those not full when last written). */
+  listRevisionBudgets(channelId: string): Promise<Array<{ sku: string } & RevisionLeft>>;
 }

@@ -1,18 +1,23 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { describeError } from '../errors.ts';
 import type { EventType, InventoryEvent } from '../events/event-types.ts';
+import { ChannelFencedError } from './channel-fenced-error.ts';
 import type {
   BehindSku,
+  ChannelFence,
   ChannelSkuState,
   ChannelStateStore,
   EventOutcome,
+  NotListedMark,
   PushConfirmation,
+  RevisionLeft,
   StockLevel,
+  WriteMark,
 } from './ledger-types.ts';
 import { DatabaseUnavailableError, isConnectionFailure, LedgerConflictError } from './ledger-errors.ts';
 import type { AuditEntry, ListAuditOptions, ListOptions, OversellEntry, RejectedLineEntry } from './ledger-records.ts';
 import { planBatch, skusOf, type BatchPlan, type StockRow } from './plan-batch.ts';
-import type { LedgerSchema } from './schema.ts';
+import type { ChannelStateTable, LedgerSchema } from './schema.ts';
 
 export interface LedgerOptions {
   /** Retries of a whole batch after an optimistic-lock conflict before giving up (default 8). */
@@ -273,6 +278,10 @@ export class Ledger implements ChannelStateStore {
         's.updated_at',
         sql<number>`coalesce(c.pushed_version, 0)`.as('pushed_version'),
         'c.pushed_quantity',
+        'c.write_until',
+        'c.not_listed_at',
+        'c.not_listed_reason',
+        'c.not_listed_config',
       ])
       .where((eb) => eb.or([eb('c.sku', 'is', null), eb('c.pushed_version', '<', eb.ref('s.version'))]))
       .orderBy('s.sku')
@@ -284,15 +293,29 @@ export class Ledger implements ChannelStateStore {
       updatedAt: r.updated_at,
       pushedVersion: r.pushed_version,
       pushedQuantity: r.pushed_quantity,
+      writeUntil: r.write_until ?? null,
+      notListed: notListedMark(r),
     }));
   }
 
   /**
-   * Records confirmed pushes in one statement. A confirmation older than what is stored (a late reply)
-   * never lowers `pushedVersion` nor overwrites the newer quantity; every confirmed SKU's dead-letter
-   * mark is cleared, since the channel is answering again.
+   * Makes the caller the channel's pusher: bumps the channel's lease epoch and returns it. From then on
+   * the database refuses channel-state writes fenced with an older epoch.
    */
-  async recordConfirmed(channelId: string, confirmations: readonly PushConfirmation[]): Promise<void> {
+  async claimChannel(channelId: string): Promise<number> {
+    const row = await sql<{ epoch: number }>`
+      INSERT INTO channel_lease AS l (channel_id, epoch) VALUES (${channelId}, 1)
+      ON CONFLICT (channel_id) DO UPDATE SET epoch = l.epoch + 1, acquired_at = now()
+      RETURNING epoch`.execute(this.#db);
+    return Number(row.rows[0]!.epoch);
+  }
+
+  /**
+   * Records confirmed pushes in one statement. A confirmation older than what is stored (a late reply)
+   * never lowers `pushedVersion` nor overwrites the newer quantity; every confirmed SKU's dead-letter,
+   * not-listed and write marks are cleared, since the channel answered for it.
+   */
+  async recordConfirmed(channelId: string, confirmations: readonly PushConfirmation[], fence?: ChannelFence): Promise<void> {
     // One upsert may not touch a row twice: keep the newest confirmation per SKU.
     const newest = new Map<string, PushConfirmation>();
     for (const c of confirmations) {
@@ -301,7 +324,7 @@ export class Ledger implements ChannelStateStore {
     }
     if (newest.size === 0) return;
     const items = [...newest.values()];
-    await sql`
+    const written = await sql`
       INSERT INTO channel_state AS cs (channel_id, sku, pushed_version, pushed_quantity, confirmed_at)
       SELECT ${channelId}, v.sku, v.version, v.quantity, v.confirmed_at
         FROM unnest(
@@ -309,36 +332,110 @@ export class Ledger implements ChannelStateStore {
           ${items.map((c) => c.version)}::int8[],
           ${items.map((c) => c.quantity)}::int[],
           ${items.map((c) => c.confirmedAt.toISOString())}::timestamptz[]) AS v(sku, version, quantity, confirmed_at)
+       WHERE ${leaseHeld(channelId, fence)}
       ON CONFLICT (channel_id, sku) DO UPDATE SET
         pushed_version = GREATEST(cs.pushed_version, excluded.pushed_version),
         pushed_quantity = CASE WHEN excluded.pushed_version >= cs.pushed_version THEN excluded.pushed_quantity ELSE cs.pushed_quantity END,
         confirmed_at = CASE WHEN excluded.pushed_version >= cs.pushed_version THEN excluded.confirmed_at ELSE cs.confirmed_at END,
         dead_lettered_at = NULL,
-        last_error = NULL`.execute(this.#db);
+        last_error = NULL,
+        write_until = NULL,
+        not_listed_at = NULL,
+        not_listed_reason = NULL,
+        not_listed_config = NULL
+      RETURNING 1`.execute(this.#db);
+    refusedUnlessWritten(written.rows.length, channelId, fence);
   }
 
   /**
    * Records the quantity a channel says it shows (after a compare-and-set refusal). The pushed version is
    * left alone: the channel's number is not known to match any ledger version, so the SKU stays behind.
+   * The refusal settled the write, so its in-flight mark goes.
    */
-  async recordShown(channelId: string, sku: string, quantity: number): Promise<void> {
-    await this.#db
-      .insertInto('channel_state')
-      .values({ channel_id: channelId, sku, pushed_quantity: quantity })
-      .onConflict((oc) => oc.columns(['channel_id', 'sku']).doUpdateSet({ pushed_quantity: quantity }))
-      .execute();
+  async recordShown(channelId: string, sku: string, quantity: number, fence?: ChannelFence): Promise<void> {
+    const written = await sql`
+      INSERT INTO channel_state AS cs (channel_id, sku, pushed_quantity)
+      SELECT ${channelId}, ${sku}, ${quantity}::int WHERE ${leaseHeld(channelId, fence)}
+      ON CONFLICT (channel_id, sku) DO UPDATE SET pushed_quantity = excluded.pushed_quantity, write_until = NULL
+      RETURNING 1`.execute(this.#db);
+    refusedUnlessWritten(written.rows.length, channelId, fence);
   }
 
   /** Marks SKUs dead-lettered on this channel with their last error; their pushed version is left alone. */
-  async recordDeadLettered(channelId: string, items: ReadonlyArray<{ sku: string; error: string }>): Promise<void> {
+  async recordDeadLettered(channelId: string, items: ReadonlyArray<{ sku: string; error: string }>, fence?: ChannelFence): Promise<void> {
     const last = new Map<string, string>();
     for (const item of items) last.set(item.sku, item.error);
     if (last.size === 0) return;
-    await sql`
+    const written = await sql`
       INSERT INTO channel_state AS cs (channel_id, sku, dead_lettered_at, last_error)
       SELECT ${channelId}, v.sku, now(), v.error
         FROM unnest(${[...last.keys()]}::text[], ${[...last.values()]}::text[]) AS v(sku, error)
-      ON CONFLICT (channel_id, sku) DO UPDATE SET dead_lettered_at = excluded.dead_lettered_at, last_error = excluded.last_error`.execute(this.#db);
+       WHERE ${leaseHeld(channelId, fence)}
+      ON CONFLICT (channel_id, sku) DO UPDATE SET dead_lettered_at = excluded.dead_lettered_at, last_error = excluded.last_error
+      RETURNING 1`.execute(this.#db);
+    refusedUnlessWritten(written.rows.length, channelId, fence);
+  }
+
+  /**
+   * Written before a push is sent: each SKU's write may land on the channel until its `until` (a later
+   * mark never moves it earlier), and its revision budget is as given. A confirmation clears the mark.
+   */
+  async recordWriting(channelId: string, marks: readonly WriteMark[], fence?: ChannelFence): Promise<void> {
+    const bySku = new Map<string, WriteMark>();
+    for (const mark of marks) bySku.set(mark.sku, mark);
+    if (bySku.size === 0) return;
+    const items = [...bySku.values()];
+    const written = await sql`
+      INSERT INTO channel_state AS cs (channel_id, sku, write_until, revision_tokens, revision_at)
+      SELECT ${channelId}, v.sku, v.until, v.tokens, v.at
+        FROM unnest(
+          ${items.map((m) => m.sku)}::text[],
+          ${items.map((m) => m.until.toISOString())}::timestamptz[],
+          ${items.map((m) => m.revision?.tokens ?? null)}::float8[],
+          ${items.map((m) => m.revision?.at.toISOString() ?? null)}::timestamptz[]) AS v(sku, until, tokens, at)
+       WHERE ${leaseHeld(channelId, fence)}
+      ON CONFLICT (channel_id, sku) DO UPDATE SET
+        write_until = GREATEST(cs.write_until, excluded.write_until),
+        revision_tokens = COALESCE(excluded.revision_tokens, cs.revision_tokens),
+        revision_at = COALESCE(excluded.revision_at, cs.revision_at)
+      RETURNING 1`.execute(this.#db);
+    refusedUnlessWritten(written.rows.length, channelId, fence);
+  }
+
+  /**
+   * Marks SKUs as not listed on this channel (its reason, and `config`: the fingerprint of the channel's
+   * connector and options when it said so); `config` null clears the marks instead. The channel's answer
+   * settled the write, so a not-listed mark also clears its in-flight mark.
+   */
+  async recordNotListed(channelId: string, items: ReadonlyArray<{ sku: string; reason: string }>, config: string | null, fence?: ChannelFence): Promise<void> {
+    const last = new Map<string, string>();
+    for (const item of items) last.set(item.sku, item.reason);
+    if (last.size === 0) return;
+    const written = await sql`
+      INSERT INTO channel_state AS cs (channel_id, sku, not_listed_at, not_listed_reason, not_listed_config)
+      SELECT ${channelId}, v.sku, CASE WHEN ${config}::text IS NULL THEN NULL ELSE now() END,
+             CASE WHEN ${config}::text IS NULL THEN NULL ELSE v.reason END, ${config}::text
+        FROM unnest(${[...last.keys()]}::text[], ${[...last.values()]}::text[]) AS v(sku, reason)
+       WHERE ${leaseHeld(channelId, fence)}
+      ON CONFLICT (channel_id, sku) DO UPDATE SET
+        not_listed_at = excluded.not_listed_at,
+        not_listed_reason = excluded.not_listed_reason,
+        not_listed_config = excluded.not_listed_config,
+        write_until = CASE WHEN excluded.not_listed_config IS NULL THEN cs.write_until ELSE NULL END
+      RETURNING 1`.execute(this.#db);
+    refusedUnlessWritten(written.rows.length, channelId, fence);
+  }
+
+  /** Revision budgets stored for this channel's SKUs. */
+  async listRevisionBudgets(channelId: string): Promise<Array<{ sku: string } & RevisionLeft>> {
+    const rows = await this.#db
+      .selectFrom('channel_state')
+      .select(['sku', 'revision_tokens', 'revision_at'])
+      .where('channel_id', '=', channelId)
+      .where('revision_tokens', 'is not', null)
+      .where('revision_at', 'is not', null)
+      .execute();
+    return rows.map((r) => ({ sku: r.sku, tokens: r.revision_tokens!, at: r.revision_at! }));
   }
 
   /**
@@ -352,22 +449,22 @@ export class Ledger implements ChannelStateStore {
       query = query.where('sku', '=', sql<string>`ANY(${[...new Set(skus)]}::text[])`);
     }
     const rows = await query.execute();
-    const states = rows.map(
-      (r): ChannelSkuState => ({
-        channelId: r.channel_id,
-        sku: r.sku,
-        pushedVersion: r.pushed_version,
-        pushedQuantity: r.pushed_quantity,
-        confirmedAt: r.confirmed_at,
-        deadLetteredAt: r.dead_lettered_at,
-        lastError: r.last_error,
-      }),
-    );
+    const states = rows.map(channelSkuState);
     if (skus === undefined) return states;
     const bySku = new Map(states.map((s) => [s.sku, s]));
     return skus.map(
       (sku) =>
-        bySku.get(sku) ?? { channelId, sku, pushedVersion: 0, pushedQuantity: null, confirmedAt: null, deadLetteredAt: null, lastError: null },
+        bySku.get(sku) ?? {
+          channelId,
+          sku,
+          pushedVersion: 0,
+          pushedQuantity: null,
+          confirmedAt: null,
+          deadLetteredAt: null,
+          lastError: null,
+          writeUntil: null,
+          notListed: null,
+        },
     );
   }
 
@@ -383,7 +480,22 @@ export class Ledger implements ChannelStateStore {
     const rows = await this.#db
       .selectFrom('stock as s')
       .leftJoin('channel_state as c', (join) => join.onRef('c.sku', '=', 's.sku').on('c.channel_id', '=', sql<string>`ANY(${[...new Set(channelIds)]}::text[])`))
-      .select(['s.sku', 's.available', 's.version', 's.updated_at', 'c.channel_id', 'c.pushed_version', 'c.pushed_quantity', 'c.confirmed_at', 'c.dead_lettered_at', 'c.last_error'])
+      .select([
+        's.sku',
+        's.available',
+        's.version',
+        's.updated_at',
+        'c.channel_id',
+        'c.pushed_version',
+        'c.pushed_quantity',
+        'c.confirmed_at',
+        'c.dead_lettered_at',
+        'c.last_error',
+        'c.write_until',
+        'c.not_listed_at',
+        'c.not_listed_reason',
+        'c.not_listed_config',
+      ])
       .where('s.sku', '=', sql<string>`ANY(${[...new Set(skus)]}::text[])`)
       .execute();
     for (const r of rows) {
@@ -397,6 +509,8 @@ export class Ledger implements ChannelStateStore {
         confirmedAt: r.confirmed_at,
         deadLetteredAt: r.dead_lettered_at,
         lastError: r.last_error,
+        writeUntil: r.write_until ?? null,
+        notListed: notListedMark(r),
       });
     }
     return { levels, states };
@@ -414,16 +528,44 @@ export class Ledger implements ChannelStateStore {
       .where('channel_id', '=', sql<string>`ANY(${[...new Set(channelIds)]}::text[])`)
       .where('sku', '=', sql<string>`ANY(${[...new Set(skus)]}::text[])`)
       .execute();
-    return rows.map((r) => ({
-      channelId: r.channel_id,
-      sku: r.sku,
-      pushedVersion: r.pushed_version,
-      pushedQuantity: r.pushed_quantity,
-      confirmedAt: r.confirmed_at,
-      deadLetteredAt: r.dead_lettered_at,
-      lastError: r.last_error,
-    }));
+    return rows.map(channelSkuState);
   }
+}
+
+type ChannelStateRow = Selectable<ChannelStateTable>;
+
+function channelSkuState(r: ChannelStateRow): ChannelSkuState {
+  return {
+    channelId: r.channel_id,
+    sku: r.sku,
+    pushedVersion: r.pushed_version,
+    pushedQuantity: r.pushed_quantity,
+    confirmedAt: r.confirmed_at,
+    deadLetteredAt: r.dead_lettered_at,
+    lastError: r.last_error,
+    writeUntil: r.write_until ?? null,
+    notListed: notListedMark(r),
+  };
+}
+
+function notListedMark(r: { not_listed_at: Date | null; not_listed_reason: string | null; not_listed_config: string | null }): NotListedMark | null {
+  if (r.not_listed_at === null || r.not_listed_config === null) return null;
+  return { at: r.not_listed_at, reason: r.not_listed_reason ?? '', config: r.not_listed_config };
+}
+
+/**
+ * The condition a fenced channel-state write carries: the writer's epoch is still the channel's. The
+ * lease row is read FOR SHARE, so a takeover (which bumps it) waits for this write to commit and then
+ * sees it, and a write after the takeover finds the newer epoch and changes nothing.
+ */
+function leaseHeld(channelId: string, fence: ChannelFence | undefined) {
+  if (fence === undefined) return sql<boolean>`true`;
+  return sql<boolean>`EXISTS (SELECT 1 FROM channel_lease WHERE channel_id = ${channelId} AND epoch = ${fence.epoch} FOR SHARE)`;
+}
+
+/** A fenced write that changed no row was refused: the channel has a newer pusher. */
+function refusedUnlessWritten(rows: number, channelId: string, fence: ChannelFence | undefined): void {
+  if (fence !== undefined && rows === 0) throw new ChannelFencedError(channelId, fence.epoch);
 }
 
 function isConflict(err: unknown): boolean {

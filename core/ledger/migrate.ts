@@ -3,6 +3,7 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
 import { MigrationError } from './ledger-errors.ts';
 import { initialMigration } from './migrations/0001-initial.ts';
 import { connectorStateOrderLinesMigration } from './migrations/0002-connector-state-order-lines.ts';
+import { channelFencingMigration } from './migrations/0003-channel-fencing.ts';
 
 /**
  * Every ledger migration, by name, in the order they run. Listed in code rather than found by
@@ -11,6 +12,7 @@ import { connectorStateOrderLinesMigration } from './migrations/0002-connector-s
 export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initialMigration,
   '0002-connector-state-order-lines': connectorStateOrderLinesMigration,
+  '0003-channel-fencing': channelFencingMigration,
 });
 
 /** A {@link MigrationProvider} over a fixed set of migrations. */

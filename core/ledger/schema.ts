@@ -69,6 +69,22 @@ export interface ChannelStateTable {
   confirmed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   dead_lettered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   last_error: string | null;
+  /** A write of the SKU may still land on the channel until then (see migration 0003). */
+  write_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  not_listed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  not_listed_reason: string | null;
+  /** Fingerprint of the channel's connector and options when the channel said "not listed". */
+  not_listed_config: string | null;
+  /** Revisions left in the SKU's daily budget at `revision_at` (channels with one, e.g. eBay). */
+  revision_tokens: number | null;
+  revision_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** One row per channel: the epoch of its current pusher (bumped by every process that takes it over). */
+export interface ChannelLeaseTable {
+  channel_id: string;
+  epoch: number;
+  acquired_at: DefaultTimestamp;
 }
 
 /** Durable key-value state of one channel's connector (see `ConnectorStateStore` in the SDK). */
@@ -107,4 +123,5 @@ export interface LedgerSchema {
   channel_state: ChannelStateTable;
   connector_state: ConnectorStateTable;
   order_line: OrderLineTable;
+  channel_lease: ChannelLeaseTable;
 }

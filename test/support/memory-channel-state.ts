@@ -1,11 +1,15 @@
 import type { EventType } from '../../core/events/event-types.ts';
+import { ChannelFencedError } from '../../core/ledger/channel-fenced-error.ts';
 import type {
   BehindSku,
+  ChannelFence,
   ChannelSkuState,
   ChannelStateStore,
   LedgerChange,
   PushConfirmation,
+  RevisionLeft,
   StockLevel,
+  WriteMark,
 } from '../../core/ledger/ledger-types.ts';
 
 /**
@@ -19,6 +23,9 @@ export class MemoryChannelState implements ChannelStateStore {
   /** Every call in order, by method name, for assertions. */
   readonly calls: Array<{ method: string; channelId: string; skus: string[] }> = [];
   failing = false;
+  /** Lease epoch per channel (bumped by claimChannel); fenced writes with another epoch are refused. */
+  readonly epochs = new Map<string, number>();
+  readonly revisions = new Map<string, Map<string, RevisionLeft>>();
   #eventSeq = 0;
 
   /** Sets a SKU's ledger quantity as a committed event would, and returns the change it made. */
@@ -53,7 +60,7 @@ export class MemoryChannelState implements ChannelStateStore {
       const state = this.state(channelId, level.sku);
       const pushedVersion = state?.pushedVersion ?? 0;
       if (pushedVersion >= level.version) continue;
-      behind.push({ ...level, pushedVersion, pushedQuantity: state?.pushedQuantity ?? null });
+      behind.push({ ...level, pushedVersion, pushedQuantity: state?.pushedQuantity ?? null, writeUntil: state?.writeUntil ?? null, notListed: state?.notListed ?? null });
     }
     return behind;
   }
@@ -68,26 +75,64 @@ export class MemoryChannelState implements ChannelStateStore {
     return found;
   }
 
-  async recordConfirmed(channelId: string, confirmations: readonly PushConfirmation[]): Promise<void> {
-    this.#enter('recordConfirmed', channelId, confirmations.map((c) => c.sku));
+  async claimChannel(channelId: string): Promise<number> {
+    this.#enter('claimChannel', channelId, []);
+    const epoch = (this.epochs.get(channelId) ?? 0) + 1;
+    this.epochs.set(channelId, epoch);
+    return epoch;
+  }
+
+  async recordConfirmed(channelId: string, confirmations: readonly PushConfirmation[], fence?: ChannelFence): Promise<void> {
+    this.#enter('recordConfirmed', channelId, confirmations.map((c) => c.sku), fence);
     for (const c of confirmations) {
       const state = this.#row(channelId, c.sku);
+      state.deadLetteredAt = null;
+      state.lastError = null;
+      state.writeUntil = null;
+      state.notListed = null;
       if (c.version < state.pushedVersion) continue;
       state.pushedVersion = c.version;
       state.pushedQuantity = c.quantity;
       state.confirmedAt = c.confirmedAt;
-      state.deadLetteredAt = null;
-      state.lastError = null;
     }
   }
 
-  async recordShown(channelId: string, sku: string, quantity: number): Promise<void> {
-    this.#enter('recordShown', channelId, [sku]);
-    this.#row(channelId, sku).pushedQuantity = quantity;
+  async recordShown(channelId: string, sku: string, quantity: number, fence?: ChannelFence): Promise<void> {
+    this.#enter('recordShown', channelId, [sku], fence);
+    const row = this.#row(channelId, sku);
+    row.pushedQuantity = quantity;
+    row.writeUntil = null;
   }
 
-  async recordDeadLettered(channelId: string, items: ReadonlyArray<{ sku: string; error: string }>): Promise<void> {
-    this.#enter('recordDeadLettered', channelId, items.map((i) => i.sku));
+  async recordWriting(channelId: string, marks: readonly WriteMark[], fence?: ChannelFence): Promise<void> {
+    this.#enter('recordWriting', channelId, marks.map((m) => m.sku), fence);
+    for (const mark of marks) {
+      const state = this.#row(channelId, mark.sku);
+      if (!state.writeUntil || state.writeUntil < mark.until) state.writeUntil = mark.until;
+      if (mark.revision) {
+        let budgets = this.revisions.get(channelId);
+        if (!budgets) this.revisions.set(channelId, (budgets = new Map()));
+        budgets.set(mark.sku, { ...mark.revision });
+      }
+    }
+  }
+
+  async recordNotListed(channelId: string, items: ReadonlyArray<{ sku: string; reason: string }>, config: string | null, fence?: ChannelFence): Promise<void> {
+    this.#enter('recordNotListed', channelId, items.map((i) => i.sku), fence);
+    for (const item of items) {
+      const row = this.#row(channelId, item.sku);
+      row.notListed = config === null ? null : { at: new Date(), reason: item.reason, config };
+      if (config !== null) row.writeUntil = null;
+    }
+  }
+
+  async listRevisionBudgets(channelId: string): Promise<Array<{ sku: string } & RevisionLeft>> {
+    this.#enter('listRevisionBudgets', channelId, []);
+    return [...(this.revisions.get(channelId) ?? new Map<string, RevisionLeft>())].map(([sku, left]) => ({ sku, ...left }));
+  }
+
+  async recordDeadLettered(channelId: string, items: ReadonlyArray<{ sku: string; error: string }>, fence?: ChannelFence): Promise<void> {
+    this.#enter('recordDeadLettered', channelId, items.map((i) => i.sku), fence);
     for (const item of items) {
       const state = this.#row(channelId, item.sku);
       state.deadLetteredAt = new Date();
@@ -95,9 +140,10 @@ export class MemoryChannelState implements ChannelStateStore {
     }
   }
 
-  #enter(method: string, channelId: string, skus: string[]): void {
+  #enter(method: string, channelId: string, skus: string[], fence?: ChannelFence): void {
     this.calls.push({ method, channelId, skus });
     if (this.failing) throw new Error(`connection refused (${method})`);
+    if (fence !== undefined && this.epochs.get(channelId) !== fence.epoch) throw new ChannelFencedError(channelId, fence.epoch);
   }
 
   #row(channelId: string, sku: string): ChannelSkuState {
@@ -108,7 +154,7 @@ export class MemoryChannelState implements ChannelStateStore {
     }
     let row = rows.get(sku);
     if (!row) {
-      row = { channelId, sku, pushedVersion: 0, pushedQuantity: null, confirmedAt: null, deadLetteredAt: null, lastError: null };
+      row = { channelId, sku, pushedVersion: 0, pushedQuantity: null, confirmedAt: null, deadLetteredAt: null, lastError: null, writeUntil: null, notListed: null };
       rows.set(sku, row);
     }
     return row;
