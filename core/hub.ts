@@ -6,6 +6,7 @@ import { NatsBus } from './bus/nats-bus.ts';
 import type { LoadedConfig } from './config/config-types.ts';
 import { ChannelDispatcher } from './dispatch/channel-dispatcher.ts';
 import { localLeases, postgresLeases, type ChannelLeases } from './dispatch/channel-leases.ts';
+import { channelConfigFingerprint } from './dispatch/config-fingerprint.ts';
 import type { Dispatcher, PushDeadLetter } from './dispatch/dispatch-types.ts';
 import { describeError } from './errors.ts';
 import type { InventoryEvent } from './events/event-types.ts';
@@ -177,6 +178,10 @@ export class Hub {
       backoffMaxMs: config.dispatch.backoffMaxMs,
       reconcileIntervalMs: config.dispatch.reconcileIntervalMs,
       pushTimeoutMs: config.dispatch.pushTimeoutMs,
+      lateWriteWindowMs: config.dispatch.lateWriteWindowMs,
+      configFingerprint: channelConfigFingerprint(channel),
+      connectorName: loaded.definition.name,
+      onFenced: () => void this.channelFenced(channelId),
       deadLetter: (letter) => this.deadLetterPush(letter),
       observer: this.metrics,
       logger: this.logger,
@@ -210,6 +215,18 @@ export class Hub {
       void lost.stop();
     }
     this.leased.clear();
+  }
+
+  /**
+   * The database refused this hub's writes for a channel: another hub claimed it. Stand by for it with a
+   * fresh dispatcher, and let the lease go so this hub does not look like its pusher.
+   */
+  private async channelFenced(channelId: string): Promise<void> {
+    if (!this.leased.delete(channelId) || this.stopped) return;
+    const fenced = this.dispatchers.get(channelId)!;
+    this.dispatchers.set(channelId, this.makeDispatcher(channelId));
+    await fenced.stop();
+    await this.leases?.release(channelId);
   }
 
   /**

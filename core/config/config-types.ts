@@ -93,6 +93,8 @@ export interface HubConfig {
     pushTimeoutMs: number;
     /** Overall deadline of one `pollOrders` call. */
     pollTimeoutMs: number;
+    /** How long after a push timed out its write may still land on the channel. */
+    lateWriteWindowMs: number;
   };
   channels: ChannelConfig[];
 }

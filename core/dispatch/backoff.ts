@@ -20,3 +20,14 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy, serverDelay
   const jittered = Math.floor(random() * Math.max(0, ceiling));
   return Math.max(jittered, Math.max(0, serverDelayMs));
 }
+
+/**
+ * Delay before trying again an item the channel called busy or locked, after `streak` such answers in a
+ * row: exponential with equal jitter (never below half the ceiling), floored by the server's `afterMs`.
+ * Busy answers spend no attempts, so this growth is what keeps a SKU locked for good from spinning.
+ */
+export function busyDelay(streak: number, policy: BackoffPolicy, serverDelayMs = 0, random: () => number = Math.random): number {
+  const exponent = Math.max(0, Math.min(streak - 1, 30));
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** exponent);
+  return Math.max(Math.floor(ceiling / 2 + random() * (ceiling / 2)), Math.max(0, serverDelayMs));
+}

@@ -1,10 +1,13 @@
-import { ConfigError, describeError, isRejectedError, isThrottledError, isRetryableError } from '../internal.ts';
+import { ConfigError, describeError, isPushTimeoutError, isRejectedError, isThrottledError, isRetryableError, PushTimeoutError, retryAfterOf } from '../internal.ts';
 import type { Logger, PushResult, StockUpdate } from '../sdk.ts';
-import type { BehindSku, LedgerChange, PushConfirmation } from '../ledger/ledger-types.ts';
-import { backoffDelay } from './backoff.ts';
+import { isChannelFencedError } from '../ledger/channel-fenced-error.ts';
+import type { BehindSku, ChannelFence, LedgerChange, PushConfirmation, WriteMark } from '../ledger/ledger-types.ts';
+import { backoffDelay, busyDelay } from './backoff.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import { shownQuantity } from './dispatch-types.ts';
 import type { Dispatcher, DispatcherOptions, DispatcherSnapshot, DispatchObserver, DispatchSkuStatus, PushDeadLetter } from './dispatch-types.ts';
+import { DEFAULT_LATE_WRITE_WINDOW_MS, LateWrites, mayLandLater } from './late-writes.ts';
+import { checkPushResults } from './result-validation.ts';
 import { RevisionBudget } from './revision-budget.ts';
 import { SkuPushState } from './sku-push-state.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -20,6 +23,8 @@ export interface ChannelDispatcherOptions extends DispatcherOptions {
 interface BatchItem {
   state: SkuPushState;
   update: StockUpdate;
+  /** What the SKU's daily revision budget has left after this push (channels with one). */
+  revision?: { tokens: number; at: number };
 }
 
 /** A SKU that ran out of attempts or was refused, with what was last sent for it. */
@@ -28,6 +33,8 @@ interface Exhausted {
   quantity: number;
   version: number;
   reason: string;
+  /** The channel refused the item itself (not a run of failures). */
+  refused?: boolean;
 }
 
 /**
@@ -43,6 +50,12 @@ export const RATE_HEADROOM = 0.97;
  * a rise is one fewer for the falls that matter.
  */
 export const BUDGETED_INCREASE_HOLD_MS = 60_000;
+/**
+ * A SKU the channel called not listed is tried again after this long (at its next change or reconcile
+ * pass): a listing created on the channel later is found within the hour, while a SKU the seller never
+ * lists there costs one call an hour instead of one per change (or a dead letter per reconcile pass).
+ */
+export const NOT_LISTED_RECHECK_MS = 3_600_000;
 
 /**
  * Push order when the channel cannot take everything at once, what prevents oversells first: moves to
@@ -103,6 +116,11 @@ export class ChannelDispatcher implements Dispatcher {
   #reconcileFailures = 0;
   #started = false;
   #stopped = false;
+  /** This process's lease epoch on the channel, once claimed: every state write carries it. */
+  #epoch: number | undefined;
+  #fencedReported = false;
+  /** The first pass after the claim read what the predecessor left in flight. */
+  #adoptedOnce = false;
   #stopping: Promise<void> | null = null;
   #reconciling: Promise<void> | null = null;
   #reconcileTimer: NodeJS.Timeout | null = null;
@@ -123,6 +141,7 @@ export class ChannelDispatcher implements Dispatcher {
     if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) problems.push(`maxAttempts must be an integer >= 1 (got ${options.maxAttempts})`);
     if (!(options.pushTimeoutMs > 0)) problems.push(`pushTimeoutMs must be > 0 (got ${options.pushTimeoutMs})`);
     if (!(options.reconcileIntervalMs > 0)) problems.push(`reconcileIntervalMs must be > 0 (got ${options.reconcileIntervalMs})`);
+    if (options.lateWriteWindowMs !== undefined && !(options.lateWriteWindowMs >= 0)) problems.push(`lateWriteWindowMs must be >= 0 (got ${options.lateWriteWindowMs})`);
     if (problems.length > 0) {
       throw new ConfigError(
         `channel "${options.channelId}": invalid dispatch limits: ${problems.join('; ')}`,
@@ -156,6 +175,7 @@ export class ChannelDispatcher implements Dispatcher {
       const fromHere = change.eventChannel === this.#channelId;
       if (!state.observe(change.version, change.available, change.occurredAt.getTime(), fromHere, now)) continue;
       this.#unpark(state);
+      if (state.notListed && now - state.notListed.at >= NOT_LISTED_RECHECK_MS) state.notListed = null;
       this.#track(state);
       marked = true;
     }
@@ -167,12 +187,22 @@ export class ChannelDispatcher implements Dispatcher {
     const wanted = [...new Set(skus)];
     for (const sku of wanted) {
       const state = this.#states.get(sku);
-      if (!state?.parked) continue;
+      if (!state || (!state.parked && !state.notListed)) continue;
+      // An operator retrying a not-listed SKU says the listing exists now.
+      state.notListed = null;
       this.#unpark(state);
       this.#track(state);
     }
     // A SKU this process never saw (dead-lettered before a restart) is only known to the store.
-    if (wanted.some((sku) => !this.#isQueued(sku))) await this.#reconcile();
+    if (wanted.some((sku) => !this.#isQueued(sku))) {
+      await this.#reconcile();
+      for (const sku of wanted) {
+        const state = this.#states.get(sku);
+        if (!state?.notListed) continue;
+        state.notListed = null;
+        this.#track(state);
+      }
+    }
     this.#schedulePump();
     return wanted.filter((sku) => this.#isQueued(sku));
   }
@@ -215,6 +245,8 @@ export class ChannelDispatcher implements Dispatcher {
       oldestPendingAt: state.behind ? state.oldestPendingAt : null,
       lastError: state.lastError,
       channelThrottledUntil: this.#pausedUntil > now ? this.#pausedUntil : 0,
+      unverifiedUntil: state.lateWrites?.until ?? 0,
+      notListed: state.notListed ? { ...state.notListed } : null,
     };
   }
 
@@ -257,7 +289,11 @@ export class ChannelDispatcher implements Dispatcher {
 
   /** Puts a SKU in the set its state says it belongs to. */
   #track(state: SkuPushState): void {
-    if (!state.behind) {
+    if (state.notListed && state.behind) {
+      state.parked = false;
+      this.#parked.delete(state);
+      this.#dirty.delete(state);
+    } else if (!state.behind) {
       state.parked = false;
       this.#parked.delete(state);
       this.#dirty.delete(state);
@@ -277,13 +313,65 @@ export class ChannelDispatcher implements Dispatcher {
     state.notBefore = 0;
   }
 
-  #adopt(behind: BehindSku, now: number): void {
+  #adopt(behind: BehindSku, now: number, fromPredecessor: boolean): void {
     const state = this.#state(behind.sku);
     state.adoptConfirmed(behind.pushedVersion, behind.pushedQuantity);
     // Found in the store without its origin: the change may have come from this channel, so push it.
     state.observe(behind.version, behind.available, behind.updatedAt.getTime(), true, now);
+    // A write sent by an earlier holder (or an earlier run) may still land: verify before trusting any "ok".
+    // Later passes skip this: since the claim this process is the only writer, and knows its own writes.
+    const writeUntil = fromPredecessor ? (behind.writeUntil?.getTime() ?? 0) : 0;
+    if (writeUntil > now && !state.inFlight) {
+      if (state.lateWrites) state.lateWrites.add(writeUntil, undefined);
+      else state.lateWrites = new LateWrites(writeUntil, undefined);
+    }
+    const mark = behind.notListed;
+    if (mark && mark.config === this.#fingerprint && now - mark.at.getTime() < NOT_LISTED_RECHECK_MS) {
+      state.notListed ??= { at: mark.at.getTime(), reason: mark.reason };
+    } else if (state.notListed && now - state.notListed.at >= NOT_LISTED_RECHECK_MS) {
+      state.notListed = null;
+    }
     if (state.behind) this.#unpark(state);
     this.#track(state);
+  }
+
+  get #fingerprint(): string {
+    return this.#options.configFingerprint ?? '';
+  }
+
+  get #fence(): ChannelFence | undefined {
+    return this.#epoch === undefined ? undefined : { epoch: this.#epoch };
+  }
+
+  /**
+   * Takes the channel in the store (a new lease epoch, so a former pusher's writes are refused from now
+   * on) and loads what must outlive a process: the SKUs' revision budgets.
+   */
+  async #claim(): Promise<void> {
+    if (this.#epoch !== undefined) return;
+    const epoch = await this.#options.store.claimChannel(this.#channelId);
+    if (this.#revisions) {
+      for (const left of await this.#options.store.listRevisionBudgets(this.#channelId)) {
+        this.#revisions.restore(left.sku, left.tokens, left.at.getTime());
+      }
+    }
+    this.#epoch = epoch;
+  }
+
+  /**
+   * The database refused a state write: another process claimed the channel since. Stop pushing at
+   * once; whatever this process had in flight, the new holder verifies.
+   */
+  #fenced(err: unknown): void {
+    if (this.#fencedReported) return;
+    this.#fencedReported = true;
+    this.#logger.error('dispatch: another hub took this channel over; this one stops pushing it', { channel: this.#channelId, error: describeError(err) });
+    void this.stop();
+    try {
+      this.#options.onFenced?.();
+    } catch (hookErr) {
+      this.#logger.warn('dispatch: onFenced hook threw', { channel: this.#channelId, error: describeError(hookErr) });
+    }
   }
 
   /** Re-reads what the channel is behind on; the way dead-lettered and failed SKUs converge. Never throws. */
@@ -294,11 +382,14 @@ export class ChannelDispatcher implements Dispatcher {
     this.#reconciling = (async () => {
       let nextInMs = this.#options.reconcileIntervalMs;
       try {
+        const fromPredecessor = this.#epoch === undefined || !this.#adoptedOnce;
+        await this.#claim();
         const behind = await this.#options.store.listBehind(this.#channelId);
         this.#reconcileFailures = 0;
         if (this.#stopped) return;
         const now = Date.now();
-        for (const sku of behind) this.#adopt(sku, now);
+        for (const sku of behind) this.#adopt(sku, now, fromPredecessor);
+        this.#adoptedOnce = true;
       } catch (err) {
         this.#reconcileFailures += 1;
         nextInMs = Math.min(nextInMs, Math.max(this.#backoff.baseMs, backoffDelay(this.#reconcileFailures, this.#backoff, 0, this.#random)));
@@ -354,7 +445,8 @@ export class ChannelDispatcher implements Dispatcher {
 
   /** Sends what may be sent now, and sets a timer for when the next thing may. */
   #pump(): void {
-    if (this.#stopped || !this.#started) return;
+    // Nothing is sent before the channel is claimed: every write must be fenced and marked first.
+    if (this.#stopped || !this.#started || this.#epoch === undefined) return;
     const now = Date.now();
     if (now < this.#pausedUntil) {
       this.#wakeUpAt(this.#pausedUntil);
@@ -370,12 +462,23 @@ export class ChannelDispatcher implements Dispatcher {
       return;
     }
     let nextNotBefore = Infinity;
+    const toVerify: SkuPushState[] = [];
     const skippable: Array<{ state: SkuPushState; quantity: number }> = [];
     const candidates: Array<{ state: SkuPushState; quantity: number; since: number; overdue: boolean }> = [];
     for (const state of this.#dirty) {
       if (state.inFlight) continue;
       if (state.notBefore > now) {
         nextNotBefore = Math.min(nextNotBefore, state.notBefore);
+        continue;
+      }
+      const late = state.lateWrites;
+      if (late && !late.closed(now) && late.pushedVersion >= state.version) {
+        // Already pushed this version while an earlier write may still land: only the window's end tells.
+        nextNotBefore = Math.min(nextNotBefore, late.until);
+        continue;
+      }
+      if (late && late.closed(now) && this.#options.connector.fetchQuantities) {
+        toVerify.push(state);
         continue;
       }
       const quantity = shownQuantity(rules, state.available);
@@ -393,7 +496,18 @@ export class ChannelDispatcher implements Dispatcher {
     }
     if (skippable.length > 0) this.#confirmUnchanged(skippable);
 
-    if (candidates.length > 0) {
+    // Read-backs first: each settles a SKU without spending a write (or a revision).
+    for (let next = 0; next < toVerify.length && this.#pushesInFlight < limits.concurrency; ) {
+      if (!this.#bucket.tryTake(now)) {
+        this.#wakeUpAt(this.#bucket.nextTokenAt(now));
+        break;
+      }
+      const batch = toVerify.slice(next, next + limits.maxBatchSize);
+      next += batch.length;
+      this.#launchVerify(batch);
+    }
+
+    if (candidates.length > 0 && this.#pushesInFlight < limits.concurrency) {
       candidates.sort(byUrgency);
       let next = 0;
       while (next < candidates.length && this.#pushesInFlight < limits.concurrency) {
@@ -428,16 +542,17 @@ export class ChannelDispatcher implements Dispatcher {
   /** The update for a SKU, from its newest known ledger state (never an older one). */
   #item(state: SkuPushState, quantity: number): BatchItem {
     state.inFlight = true;
-    this.#revisions?.take(state.sku, Date.now());
+    const revision = this.#revisions?.take(state.sku, Date.now());
     const update: StockUpdate = { sku: state.sku, quantity, version: state.version };
     if (state.confirmedQuantity !== null) update.previousQuantity = state.confirmedQuantity;
-    return { state, update };
+    return revision ? { state, update, revision } : { state, update };
   }
 
   #runTask(states: readonly SkuPushState[], work: () => Promise<void>, countsAsPush: boolean): void {
     if (countsAsPush) this.#pushesInFlight += 1;
     const task: Promise<void> = work()
       .catch((err: unknown) => {
+        if (isChannelFencedError(err)) return this.#fenced(err);
         this.#logger.error('dispatch: unexpected failure', { channel: this.#channelId, error: describeError(err) });
       })
       .finally(() => {
@@ -465,45 +580,78 @@ export class ChannelDispatcher implements Dispatcher {
 
   async #push(items: BatchItem[]): Promise<void> {
     const stopSignal = this.#stopController.signal;
+    const sentAt = Date.now();
+    // Durable before the call: if this process dies with the write in flight, whoever pushes the channel
+    // next knows the write may still land, and verifies instead of trusting a newer "ok".
+    const writeUntil = new Date(sentAt + this.#options.pushTimeoutMs + this.#lateWriteWindowMs);
+    const marks: WriteMark[] = items.map(({ update, revision }) =>
+      revision ? { sku: update.sku, until: writeUntil, revision: { tokens: revision.tokens, at: new Date(revision.at) } } : { sku: update.sku, until: writeUntil },
+    );
+    try {
+      await this.#options.store.recordWriting(this.#channelId, marks, this.#fence);
+      this.#storeFailures = 0;
+    } catch (err) {
+      if (isChannelFencedError(err)) throw err;
+      this.#storeFailures += 1;
+      const retryInMs = Math.max(this.#backoff.baseMs, backoffDelay(this.#storeFailures, this.#backoff, 0, this.#random));
+      this.#logger.error('dispatch: marking writes in flight failed; not pushing until the store answers', { channel: this.#channelId, error: describeError(err), retryInMs });
+      for (const { state } of items) state.notBefore = Math.max(state.notBefore, Date.now() + retryInMs);
+      return;
+    }
+    if (stopSignal.aborted) return;
     const controller = new AbortController();
     const onStop = (): void => controller.abort(stopSignal.reason);
     stopSignal.addEventListener('abort', onStop, { once: true });
-    const timeout = setTimeout(
-      () => controller.abort(new Error(`push timed out after ${this.#options.pushTimeoutMs} ms`)),
-      this.#options.pushTimeoutMs,
-    );
+    const timeout = setTimeout(() => controller.abort(new PushTimeoutError(this.#options.pushTimeoutMs)), this.#options.pushTimeoutMs);
     timeout.unref();
     const startedAt = Date.now();
-    let results: PushResult[];
+    let answer: unknown;
     try {
       const updates = items.map((item) => item.update);
-      const answer = await untilAborted(
+      answer = await untilAborted(
         (async () => this.#options.connector.push(updates, controller.signal))(),
         controller.signal,
       );
-      if (!Array.isArray(answer)) throw new TypeError('connector push resolved without a result array');
-      results = answer;
     } catch (err) {
       // Stopped: nothing is lost, the durable pushed_version brings these SKUs back on the next start.
       if (stopSignal.aborted) return;
-      await this.#failed(items, err);
+      await this.#failed(items, err, startedAt);
       return;
     } finally {
       clearTimeout(timeout);
       stopSignal.removeEventListener('abort', onStop);
     }
-    await this.#answered(items, results, Date.now() - startedAt);
+    await this.#answered(items, answer, startedAt, Date.now() - startedAt);
+  }
+
+  get #lateWriteWindowMs(): number {
+    return this.#options.lateWriteWindowMs ?? DEFAULT_LATE_WRITE_WINDOW_MS;
   }
 
   /** The push call threw (or timed out): the class of the error decides for every item. */
-  async #failed(items: BatchItem[], err: unknown): Promise<void> {
+  async #failed(items: BatchItem[], err: unknown, sentAt: number): Promise<void> {
     const reason = describeError(err);
     const now = Date.now();
     for (let i = 0; i < items.length; i += 1) this.#observe((o) => o.attempted(this.#channelId, false));
+    if (mayLandLater(err)) {
+      // The request may be on its way still: until the window ends, what the channel shows is unknown.
+      const until = Math.max(now, sentAt + this.#options.pushTimeoutMs) + this.#lateWriteWindowMs;
+      for (const { state, update } of items) {
+        const base = this.#options.limits.compareAndSet ? update.previousQuantity : undefined;
+        if (state.lateWrites) state.lateWrites.add(until, base);
+        else state.lateWrites = new LateWrites(until, base);
+      }
+      this.#logger.warn('dispatch: push got no answer in time; its write may still land, so the channel stays unverified until the window ends', {
+        channel: this.#channelId,
+        skus: items.length,
+        error: reason,
+        verifyAfter: new Date(until).toISOString(),
+      });
+    }
     if (isThrottledError(err)) {
       this.#consecutiveThrottles += 1;
       // No Retry-After: wait the whole exponential ceiling; a jittered wait could be zero and hit the same wall.
-      const waitMs = err.retryAfterMs ?? Math.min(this.#backoff.maxMs, this.#backoff.baseMs * 2 ** Math.min(this.#consecutiveThrottles - 1, 30));
+      const waitMs = retryAfterOf(err) ?? Math.min(this.#backoff.maxMs, this.#backoff.baseMs * 2 ** Math.min(this.#consecutiveThrottles - 1, 30));
       this.#pausedUntil = Math.max(this.#pausedUntil, now + waitMs);
       this.#bucket.pauseUntil(this.#pausedUntil, now);
       this.#observe((o) => o.throttled(this.#channelId, waitMs));
@@ -515,35 +663,67 @@ export class ChannelDispatcher implements Dispatcher {
       return;
     }
     if (isRejectedError(err)) {
-      await this.#deadLetter(items.map(({ state, update }) => ({ state, quantity: update.quantity, version: update.version, reason })));
+      await this.#deadLetter(items.map(({ state, update }) => ({ state, quantity: update.quantity, version: update.version, reason })), 'refused');
       return;
     }
-    const serverDelay = isRetryableError(err) ? err.retryAfterMs : undefined;
-    if (!isRetryableError(err)) {
+    const serverDelay = isRetryableError(err) ? retryAfterOf(err) : undefined;
+    if (!isRetryableError(err) && !isPushTimeoutError(err)) {
       this.#logger.warn('dispatch: push failed with an unclassified error; retrying', { channel: this.#channelId, error: reason });
     }
     const exhausted: Exhausted[] = [];
     for (const item of items) this.#retryLater(item, reason, serverDelay, now, exhausted);
-    await this.#deadLetter(exhausted);
+    await this.#deadLetter(exhausted, 'attempts');
   }
 
   /** The channel answered per item. */
-  async #answered(items: BatchItem[], results: readonly PushResult[], callMs: number): Promise<void> {
+  async #answered(items: BatchItem[], answer: unknown, sentAt: number, callMs: number): Promise<void> {
     const now = Date.now();
-    const bySku = new Map<string, PushResult>();
-    for (const result of results) bySku.set(result.sku, result);
+    const checked = checkPushResults(answer, items.map((item) => item.update));
+    if (checked.invalid.size > 0 || checked.stray.length > 0) {
+      this.#logger.warn('dispatch: the connector answered a push outside its contract; the items concerned count as failed attempts', {
+        channel: this.#channelId,
+        connector: this.#options.connectorName,
+        problems: [...checked.stray, ...checked.invalid.values()].slice(0, 5),
+      });
+    }
     const confirmed: Array<{ item: BatchItem; quantity: number }> = [];
     const shown: Array<{ sku: string; quantity: number }> = [];
+    const notListed: Array<{ state: SkuPushState; reason: string }> = [];
     const exhausted: Exhausted[] = [];
     for (const item of items) {
       const { state, update } = item;
-      const result = bySku.get(update.sku);
-      const ok = result?.status === 'ok';
-      this.#observe((o) => o.attempted(this.#channelId, ok));
-      if (!result) {
-        this.#retryLater(item, 'the channel returned no result for this item', undefined, now, exhausted);
-      } else if (result.status === 'ok') {
-        confirmed.push({ item, quantity: result.quantity ?? update.quantity });
+      const invalid = checked.invalid.get(update.sku);
+      const result = checked.bySku.get(update.sku);
+      if (invalid !== undefined || !result) {
+        this.#observe((o) => o.attempted(this.#channelId, false));
+        const owner = this.#options.connectorName ? `connector "${this.#options.connectorName}"` : 'the connector';
+        this.#retryLater(item, `channel "${this.#channelId}": ${owner} answered out of contract: ${invalid ?? 'no result'}`, undefined, now, exhausted);
+        continue;
+      }
+      if (result.status === 'busy') {
+        // Locked on the channel's side: later, without spending an attempt, but ever later while it lasts.
+        state.busyStreak += 1;
+        state.lastError = result.reason;
+        state.notBefore = now + busyDelay(state.busyStreak, this.#backoff, result.afterMs ?? 0, this.#random);
+        continue;
+      }
+      if (result.status === 'not_listed') {
+        notListed.push({ state, reason: result.reason });
+        continue;
+      }
+      this.#observe((o) => o.attempted(this.#channelId, result.status === 'ok'));
+      if (result.status === 'ok') {
+        const quantity = result.quantity ?? update.quantity;
+        const late = state.lateWrites;
+        if (late && !late.proves(quantity, sentAt)) {
+          // The channel took it, but an older write may still land on top: not confirmed until verified.
+          late.pushedVersion = Math.max(late.pushedVersion, update.version);
+          state.attempts = 0;
+          state.busyStreak = 0;
+          continue;
+        }
+        if (late && sentAt >= late.until) state.lateWrites = null;
+        confirmed.push({ item, quantity });
       } else if (result.status === 'retry') {
         this.#retryLater(item, result.reason, result.afterMs, now, exhausted);
       } else if (result.status === 'stale') {
@@ -557,24 +737,70 @@ export class ChannelDispatcher implements Dispatcher {
           exhausted.push({ state, quantity: update.quantity, version: update.version, reason: result.reason });
         }
       } else {
-        exhausted.push({ state, quantity: update.quantity, version: update.version, reason: result.reason });
+        exhausted.push({ state, quantity: update.quantity, version: update.version, reason: result.reason, refused: true });
       }
     }
     if (confirmed.length > 0) {
       this.#consecutiveThrottles = 0;
-      await this.#recordConfirmed(
+      const recorded = await this.#recordConfirmed(
         confirmed.map(({ item, quantity }) => ({ state: item.state, version: item.update.version, quantity })),
         callMs,
       );
+      if (recorded) this.#channelAnswering();
     }
     for (const entry of shown) {
       try {
-        await this.#options.store.recordShown(this.#channelId, entry.sku, entry.quantity);
+        await this.#options.store.recordShown(this.#channelId, entry.sku, entry.quantity, this.#fence);
       } catch (err) {
+        if (isChannelFencedError(err)) throw err;
         this.#logger.warn('dispatch: recording what the channel shows failed', { channel: this.#channelId, sku: entry.sku, error: describeError(err) });
       }
     }
-    await this.#deadLetter(exhausted);
+    if (notListed.length > 0) await this.#markNotListed(notListed);
+    await this.#deadLetter(exhausted.filter((e) => !e.refused), 'attempts');
+    await this.#deadLetter(exhausted.filter((e) => e.refused), 'refused');
+  }
+
+  /**
+   * The channel confirmed a push again: SKUs parked for running out of attempts (an outage) come back at
+   * once instead of at the next reconcile pass. SKUs the channel refused stay parked.
+   */
+  #channelAnswering(): void {
+    let woke = false;
+    for (const state of [...this.#parked]) {
+      if (state.parkedBy !== 'attempts' || state.inFlight) continue;
+      this.#unpark(state);
+      this.#track(state);
+      woke = true;
+    }
+    if (woke) this.#schedulePump();
+  }
+
+  /** The channel has no listing for these SKUs: stop pushing them there, durably, and say why. */
+  async #markNotListed(entries: ReadonlyArray<{ state: SkuPushState; reason: string }>): Promise<void> {
+    const at = Date.now();
+    for (const { state, reason } of entries) {
+      state.notListed = { at, reason };
+      state.attempts = 0;
+      state.busyStreak = 0;
+      state.lastError = reason;
+    }
+    this.#logger.info('dispatch: the channel has no listing for these SKUs; not pushing them there until its config changes or an operator retries', {
+      channel: this.#channelId,
+      skus: entries.map((e) => e.state.sku).slice(0, 20),
+      reason: entries[0]?.reason,
+    });
+    try {
+      await this.#options.store.recordNotListed(
+        this.#channelId,
+        entries.map(({ state, reason }) => ({ sku: state.sku, reason })),
+        this.#fingerprint,
+        this.#fence,
+      );
+    } catch (err) {
+      if (isChannelFencedError(err)) throw err;
+      this.#logger.error('dispatch: recording SKUs not listed failed', { channel: this.#channelId, error: describeError(err) });
+    }
   }
 
   #retryLater(item: BatchItem, reason: string, serverDelayMs: number | undefined, now: number, exhausted: Exhausted[]): void {
@@ -588,24 +814,67 @@ export class ChannelDispatcher implements Dispatcher {
     state.notBefore = now + backoffDelay(state.attempts, this.#backoff, serverDelayMs ?? 0, this.#random);
   }
 
+  #launchVerify(states: SkuPushState[]): void {
+    for (const state of states) state.inFlight = true;
+    this.#runTask(states, () => this.#verify(states), true);
+  }
+
+  /**
+   * Reads back what the channel shows for SKUs whose late-write window closed: a SKU showing what the
+   * ledger asks for is confirmed without a write; any other is pushed again (and that push, sent after
+   * the window, proves itself). A failed read-back falls back to the push.
+   */
+  async #verify(states: SkuPushState[]): Promise<void> {
+    const fetch = this.#options.connector.fetchQuantities;
+    const snapshot = states.map((state) => ({ state, version: state.version, quantity: shownQuantity(this.#options.rules, state.available) }));
+    let shown: Map<string, number> | undefined;
+    const controller = new AbortController();
+    const stopSignal = this.#stopController.signal;
+    const onStop = (): void => controller.abort(stopSignal.reason);
+    stopSignal.addEventListener('abort', onStop, { once: true });
+    const timeout = setTimeout(() => controller.abort(new PushTimeoutError(this.#options.pushTimeoutMs)), this.#options.pushTimeoutMs);
+    timeout.unref();
+    try {
+      const answer = fetch ? await untilAborted((async () => fetch.call(this.#options.connector, states.map((s) => s.sku), controller.signal))(), controller.signal) : undefined;
+      if (answer instanceof Map) shown = answer;
+    } catch (err) {
+      if (stopSignal.aborted) return;
+      this.#logger.warn('dispatch: reading back what the channel shows failed; pushing again instead', { channel: this.#channelId, error: describeError(err) });
+    } finally {
+      clearTimeout(timeout);
+      stopSignal.removeEventListener('abort', onStop);
+    }
+    const matching: typeof snapshot = [];
+    for (const entry of snapshot) {
+      // The window is over: from now on a push's "ok" proves itself, whatever the read-back said.
+      entry.state.lateWrites = null;
+      const value = shown?.get(entry.state.sku);
+      if (typeof value === 'number' && value === entry.quantity) matching.push(entry);
+    }
+    if (matching.length > 0) await this.#recordConfirmed(matching.map(({ state, version, quantity }) => ({ state, version, quantity })), 0);
+  }
+
   /** The channel already shows these quantities: record the newer versions as confirmed without a call. */
   #confirmUnchanged(entries: ReadonlyArray<{ state: SkuPushState; quantity: number }>): void {
     for (const { state } of entries) state.inFlight = true;
     this.#runTask(
       entries.map((entry) => entry.state),
-      () => this.#recordConfirmed(entries.map(({ state, quantity }) => ({ state, version: state.version, quantity })), 0),
+      async () => {
+        await this.#recordConfirmed(entries.map(({ state, quantity }) => ({ state, version: state.version, quantity })), 0);
+      },
       false,
     );
   }
 
-  /** One store write for every confirmation of a push; lag is observed once it is durable. */
-  async #recordConfirmed(entries: ReadonlyArray<{ state: SkuPushState; version: number; quantity: number }>, callMs: number): Promise<void> {
+  /** One store write for every confirmation of a push; lag is observed once it is durable. Resolves whether it was recorded. */
+  async #recordConfirmed(entries: ReadonlyArray<{ state: SkuPushState; version: number; quantity: number }>, callMs: number): Promise<boolean> {
     const confirmedAt = new Date();
     const confirmations: PushConfirmation[] = entries.map(({ state, version, quantity }) => ({ sku: state.sku, version, quantity, confirmedAt }));
     try {
-      await this.#options.store.recordConfirmed(this.#channelId, confirmations);
+      await this.#options.store.recordConfirmed(this.#channelId, confirmations, this.#fence);
       this.#storeFailures = 0;
     } catch (err) {
+      if (isChannelFencedError(err)) throw err;
       this.#storeFailures += 1;
       const retryInMs = Math.max(this.#backoff.baseMs, backoffDelay(this.#storeFailures, this.#backoff, 0, this.#random));
       this.#logger.error('dispatch: recording confirmed pushes failed; will record again', {
@@ -620,23 +889,26 @@ export class ChannelDispatcher implements Dispatcher {
         state.confirmedQuantity = quantity;
         state.notBefore = retryAt;
       }
-      return;
+      return false;
     }
     for (const { state, version, quantity } of entries) {
       const lags = state.confirm(version, quantity, confirmedAt.getTime());
       state.attempts = 0;
+      state.busyStreak = 0;
       state.notBefore = 0;
       state.lastError = null;
+      state.notListed = null;
       this.#observe((o) => o.confirmed(this.#channelId, state.sku, lags, callMs));
     }
+    return true;
   }
 
-  async #deadLetter(entries: readonly Exhausted[]): Promise<void> {
+  async #deadLetter(entries: readonly Exhausted[], parkedBy: 'attempts' | 'refused'): Promise<void> {
     if (entries.length === 0) return;
     const at = new Date().toISOString();
     const letters: PushDeadLetter[] = [];
     for (const { state, quantity, version, reason } of entries) {
-      const letter: PushDeadLetter = { channelId: this.#channelId, sku: state.sku, quantity, version, attempts: state.attempts, reason, at };
+      const letter: PushDeadLetter = { channelId: this.#channelId, sku: state.sku, quantity, version, attempts: state.attempts, reason: String(reason || 'no reason given'), at };
       letters.push(letter);
       if (state.version > version) {
         // A newer change arrived meanwhile: by the rule that a newer change brings a SKU back, it stays.
@@ -644,6 +916,7 @@ export class ChannelDispatcher implements Dispatcher {
         state.notBefore = Date.now() + backoffDelay(1, this.#backoff, 0, this.#random);
       } else {
         state.parked = true;
+        state.parkedBy = parkedBy;
       }
       this.#observe((o) => o.deadLettered(this.#channelId, letter));
     }
@@ -661,8 +934,10 @@ export class ChannelDispatcher implements Dispatcher {
       await this.#options.store.recordDeadLettered(
         this.#channelId,
         letters.map((letter) => ({ sku: letter.sku, error: letter.reason })),
+        this.#fence,
       );
     } catch (err) {
+      if (isChannelFencedError(err)) throw err;
       this.#logger.error('dispatch: marking SKUs dead-lettered failed', { channel: this.#channelId, error: describeError(err) });
     }
   }

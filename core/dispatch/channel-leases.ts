@@ -15,13 +15,15 @@ export interface ChannelLeases {
    * held them ended). Afterwards no lease is held; `tryAcquire` starts a new session.
    */
   onLost(listener: () => void): void;
+  /** Gives up the lease on `channelId` (another process took the channel over: it must not look held here). */
+  release(channelId: string): Promise<void>;
   /** Releases every lease and ends the session. */
   close(): Promise<void>;
 }
 
 /** Leases for a single-process ledger (embedded PGlite): this process holds them all. */
 export function localLeases(): ChannelLeases {
-  return { tryAcquire: async () => true, onLost: () => {}, close: async () => {} };
+  return { tryAcquire: async () => true, onLost: () => {}, release: async () => {}, close: async () => {} };
 }
 
 /** Namespace of stockrelay's advisory locks (the first key of the two-key form). */
@@ -75,6 +77,10 @@ export function postgresLeases(url: string, logger: Logger): ChannelLeases {
     },
     onLost(listener) {
       listeners.push(listener);
+    },
+    async release(channelId) {
+      if (!held.delete(channelId) || !client) return;
+      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, channelId]).catch(() => undefined);
     },
     async close() {
       const db = client;

@@ -44,6 +44,20 @@ export interface DispatcherOptions {
   backoffMaxMs: number;
   reconcileIntervalMs: number;
   pushTimeoutMs: number;
+  /**
+   * How long after a push timed out its write may still land on the channel, ms (default
+   * `DEFAULT_LATE_WRITE_WINDOW_MS` of late-writes.ts): until then an "ok" for a newer quantity is not trusted.
+   */
+  lateWriteWindowMs?: number;
+  /**
+   * Fingerprint of the channel's connector and options. A SKU the channel called not listed stays
+   * unpushed only while this is unchanged (a new mapping or account may list it).
+   */
+  configFingerprint?: string;
+  /** The connector's name, for errors about what the plugin answered. */
+  connectorName?: string;
+  /** Called once when the database refused a state write because another process took the channel over. */
+  onFenced?: () => void;
   /** Persists a dead letter (the hub publishes it to the dead-letter stream). */
   deadLetter(letter: PushDeadLetter): Promise<void>;
   observer?: DispatchObserver;
@@ -82,6 +96,10 @@ export interface DispatchSkuStatus {
   lastError: string | null;
   /** Epoch ms until which the whole channel is paused by a throttle, or 0. */
   channelThrottledUntil: number;
+  /** Epoch ms until which an earlier write may still land: what the channel shows is unverified. 0: none. */
+  unverifiedUntil?: number;
+  /** The channel said it has no listing for this SKU (why), or null. */
+  notListed?: { at: number; reason: string } | null;
 }
 
 export interface Dispatcher {

@@ -27,17 +27,33 @@ export class RevisionBudget {
     return this.#buckets.get(sku)?.nextTokenAt(now) ?? now;
   }
 
-  /** Spends one revision of `sku`; called when a push carrying it is sent. */
-  take(sku: string, now: number): void {
+  /**
+   * Spends one revision of `sku`; called when a push carrying it is sent. Returns what the SKU has left,
+   * to be stored with the write so the budget survives a restart or a takeover.
+   */
+  take(sku: string, now: number): { tokens: number; at: number } {
+    const bucket = this.#bucket(sku, now);
+    bucket.tryTake(now);
+    const left = { tokens: bucket.available(now), at: now };
+    this.#takes += 1;
+    if (this.#takes % PRUNE_EVERY === 0) {
+      for (const [key, b] of this.#buckets) if (b.available(now) >= this.burst) this.#buckets.delete(key);
+    }
+    return left;
+  }
+
+  /** Takes back what a SKU had left at `at` (stored by an earlier process); refills from then on. */
+  restore(sku: string, tokens: number, at: number): void {
+    const bucket = this.#bucket(sku, at);
+    bucket.restore(tokens, at);
+  }
+
+  #bucket(sku: string, now: number): TokenBucket {
     let bucket = this.#buckets.get(sku);
     if (!bucket) {
       bucket = new TokenBucket((this.perDay * 1000) / DAY_MS, this.burst, now);
       this.#buckets.set(sku, bucket);
     }
-    bucket.tryTake(now);
-    this.#takes += 1;
-    if (this.#takes % PRUNE_EVERY === 0) {
-      for (const [key, b] of this.#buckets) if (b.available(now) >= this.burst) this.#buckets.delete(key);
-    }
+    return bucket;
   }
 }

@@ -1,3 +1,5 @@
+import type { LateWrites } from './late-writes.ts';
+
 /** One ledger change a channel has not confirmed yet: kept only to measure its sync lag. */
 export interface UnconfirmedChange {
   version: number;
@@ -39,6 +41,17 @@ export class SkuPushState {
   inFlight = false;
   /** Dead-lettered: not pushed until a newer ledger change or the reconcile pass brings it back. */
   parked = false;
+  /**
+   * Why it is parked: `attempts` (ran out of them: comes back as soon as the channel confirms any push
+   * again) or `refused` (the channel refused this item: waits for a newer change or the reconcile pass).
+   */
+  parkedBy: 'attempts' | 'refused' = 'attempts';
+  /** Busy answers in a row (not attempts): the delay before the next try grows with them. */
+  busyStreak = 0;
+  /** Writes that may still land on the channel: while set, what the channel shows is unverified. */
+  lateWrites: LateWrites | null = null;
+  /** The channel said it has no listing for this SKU: not pushed there until that can have changed. */
+  notListed: { at: number; reason: string } | null = null;
   lastError: string | null = null;
 
   constructor(sku: string) {
@@ -57,7 +70,7 @@ export class SkuPushState {
 
   /** True when a push may be replaced by recording the confirmation: the channel already shows `quantity`. */
   canSkip(quantity: number): boolean {
-    return this.confirmedQuantity === quantity && this.unknownShownVersion <= this.confirmedVersion;
+    return this.confirmedQuantity === quantity && this.unknownShownVersion <= this.confirmedVersion && this.lateWrites === null;
   }
 
   /**

@@ -52,6 +52,12 @@ export class TokenBucket {
     this.#refilledAt = Math.max(this.#refilledAt, until);
   }
 
+  /** Sets the bucket to hold `tokens` at `at` (a state saved earlier), capped at `burst`. */
+  restore(tokens: number, at: number): void {
+    this.#tokens = Math.max(0, Math.min(this.burst, tokens));
+    this.#refilledAt = at;
+  }
+
   #refill(now: number): void {
     // A clock stepping back (or a pause in the future) must not mint or burn tokens.
     const elapsed = now - this.#refilledAt;

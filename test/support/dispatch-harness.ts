@@ -60,6 +60,7 @@ export function dispatchHarness<S extends ChannelStateStore = MemoryChannelState
     backoffMaxMs: 100,
     reconcileIntervalMs: 60_000,
     pushTimeoutMs: 5_000,
+    lateWriteWindowMs: 200,
     observer,
     logger: silentLogger,
     deadLetter: async (letter) => {
