@@ -11,8 +11,9 @@
  * - Throttling is a cost bucket: every response carries `extensions.cost { requestedQueryCost, actualQueryCost,
  *   throttleStatus { maximumAvailable, currentlyAvailable, restoreRate } }`; a request whose cost does not fit
  *   answers HTTP 200 with `errors[].extensions.code = "THROTTLED"` (Shopify can also answer 429/503).
- * - Order webhooks (`orders/create`, `orders/updated`, `orders/cancelled`) carry the full order; the raw body
- *   is signed with `X-Shopify-Hmac-Sha256: base64(HMAC-SHA256(app secret, body))`.
+ * - Order webhooks (`orders/create`, `orders/updated`, `orders/cancelled`) carry the full REST Order resource;
+ *   the raw body is signed with `X-Shopify-Hmac-Sha256: base64(HMAC-SHA256(app secret, body))`. The
+ *   `X-Shopify-Topic` header is not signed, so the connector reads what happened from the body alone.
  */
 
 export const DEFAULT_API_VERSION = '2026-04';
@@ -27,9 +28,8 @@ export const TOKEN_HEADER = 'x-shopify-access-token';
 
 export const graphqlPath = (version: string): string => `/admin/api/${version}/graphql.json`;
 
-/** Root field names the simulator recognises the two operations by. */
+/** The mutation's root field. */
 export const SET_QUANTITIES_FIELD = 'inventorySetQuantities';
-export const LEVELS_FIELD = 'nodes';
 
 export const SET_QUANTITIES_MUTATION = `mutation StockrelaySetQuantities($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
   inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {
@@ -95,17 +95,6 @@ export interface SetQuantitiesData {
 
 export interface LevelsData {
   nodes: Array<{ id: string; inventoryLevel: { quantities: Array<{ name: string; quantity: number }> } | null } | null>;
-}
-
-/** The parts of Shopify's order webhook body the hub reads. */
-export interface ShopifyOrder {
-  id: number;
-  admin_graphql_api_id?: string;
-  name?: string;
-  created_at: string;
-  updated_at?: string;
-  cancelled_at?: string | null;
-  line_items: Array<{ id?: number; sku: string | null; quantity: number; variant_id?: number | null; product_id?: number | null; title?: string }>;
 }
 
 /** `gid://shopify/<Type>/<id>` from a numeric id or a gid. */

@@ -34,6 +34,8 @@ import { shopifyOptionsSchema, type ShopifyOptions } from './options.ts';
 
 /** userError codes meaning "the quantity moved under us": the hub re-pushes from its current value. */
 const STALE_CODES = new Set(['CHANGE_FROM_QUANTITY_STALE', 'COMPARE_QUANTITY_STALE']);
+/** userError codes meaning "no such inventory item here": the SKU is not listed on this channel until its mapping changes. */
+const NOT_LISTED_CODES = new Set(['INVALID_INVENTORY_ITEM', 'ITEM_NOT_STOCKED_AT_LOCATION']);
 /** userError codes worth another try later. */
 const RETRY_CODES = new Set(['IDEMPOTENCY_CONCURRENT_REQUEST', 'IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED']);
 
@@ -205,6 +207,7 @@ export default defineConnector<ShopifyOptions>({
             if (!error) return rest.push(t);
             const why = `${error.code ?? 'ERROR'}: ${error.message}`;
             if (STALE_CODES.has(error.code ?? '')) stale.push({ sku: t.update.sku, reason: why });
+            else if (NOT_LISTED_CODES.has(error.code ?? '')) results.push({ sku: t.update.sku, status: 'not_listed', reason: why });
             else if (RETRY_CODES.has(error.code ?? '')) results.push({ sku: t.update.sku, status: 'retry', reason: why });
             else results.push({ sku: t.update.sku, status: 'rejected', reason: why });
           });

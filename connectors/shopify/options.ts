@@ -11,7 +11,7 @@ export interface ShopifySkuMapping {
 export interface ShopifyOptions {
   /** The shop's admin origin, `https://<shop>.myshopify.com`. */
   baseUrl: string;
-  /** Admin API version in the URL, e.g. `2026-04`. */
+  /** Admin API version in the URL, `2026-04` or later. */
   apiVersion?: string;
   /** Admin API access token sent as `X-Shopify-Access-Token`. */
   accessToken: string;
@@ -35,7 +35,13 @@ export const shopifyOptionsSchema: JsonSchema = {
   required: ['baseUrl', 'accessToken', 'locationId', 'skus'],
   properties: {
     baseUrl: { type: 'string', format: 'uri', description: 'Admin origin of the shop, e.g. https://my-shop.myshopify.com (or a simulator URL).' },
-    apiVersion: { type: 'string', pattern: '^(\\d{4}-\\d{2}|unstable)$', default: '2026-04', description: 'GraphQL Admin API version; 2026-04 or later requires changeFromQuantity on every quantity.' },
+    apiVersion: {
+      type: 'string',
+      // The mutation sends changeFromQuantity and @idempotent, which API versions before 2026-04 refuse.
+      pattern: '^(unstable|2026-(0[4-9]|1[0-2])|20(2[7-9]|[3-9][0-9])-(0[1-9]|1[0-2]))$',
+      default: '2026-04',
+      description: 'GraphQL Admin API version, 2026-04 or later (YYYY-MM or unstable): the connector sets quantities with changeFromQuantity and @idempotent, which earlier versions refuse.',
+    },
     accessToken: { type: 'string', minLength: 1, description: 'Admin API access token with write_inventory scope, sent as X-Shopify-Access-Token.' },
     locationId: { type: 'string', pattern: idPattern, description: 'Location whose "available" quantity is set: numeric id or gid://shopify/Location/<id>.' },
     skus: {

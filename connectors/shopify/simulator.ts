@@ -1,15 +1,31 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  executeSync,
+  getArgumentValues,
+  getDirectiveValues,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  parse,
+  validate,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { request } from 'undici';
 import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
 import { ServerTokenBucket } from '../_kit/rate-window.ts';
 import { hmacSha256 } from '../_kit/signatures.ts';
-import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
+import { startSimServer, type EchoedRequest, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
+import { adminSchema, isChangeFromVersion } from './admin-schema.ts';
 import {
   DEFAULT_API_VERSION,
   EVENT_ID_HEADER,
   gidTail,
   HMAC_HEADER,
-  LEVELS_FIELD,
   MAX_QUANTITIES,
   SET_QUANTITIES_FIELD,
   TOKEN_HEADER,
@@ -17,8 +33,6 @@ import {
   toGid,
   WEBHOOK_ID_HEADER,
   type QueryCost,
-  type SetQuantityInput,
-  type ShopifyOrder,
   type UserError,
 } from './api.ts';
 import type { ShopifyOptions } from './options.ts';
@@ -50,14 +64,47 @@ export interface ShopifySimulator extends SimulatorHandle<ShopifyOptions> {
 const UNAUTHORIZED = { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' };
 const LOCATION_ID = 70000000001;
 
+/** Shopify's published Order example: every order webhook the simulator sends is this order with its ids, dates and lines filled in. */
+const ORDER_EXAMPLE = JSON.parse(readFileSync(new URL('../../test/fixtures/vendor/shopify/order-create.json', import.meta.url), 'utf8')) as Record<string, unknown> & {
+  line_items: Array<Record<string, unknown>>;
+};
+
+type Json = Record<string, unknown>;
+
+/** A top-level GraphQL error answer (HTTP 200, no data), as Shopify sends for documents it cannot run. */
+const graphqlErrors = (errors: ReadonlyArray<{ message: string; locations?: unknown; path?: unknown; extensions?: Json }>): SimResponse => ({ status: 200, body: { errors } });
+
+const fromGraphqlError = (code: string) => (e: GraphQLError) => ({ message: e.message, ...(e.locations ? { locations: e.locations } : {}), extensions: { code } });
+
+/** The operation a request body asks for, parsed; undefined when it is not one the schema can even parse. */
+function operationOf(body: unknown): { document: DocumentNode; operation: OperationDefinitionNode } | undefined {
+  const { query, operationName } = (body ?? {}) as { query?: unknown; operationName?: unknown };
+  if (typeof query !== 'string') return undefined;
+  try {
+    const document = parse(query);
+    const operation = getOperationAST(document, typeof operationName === 'string' ? operationName : undefined);
+    return operation ? { document, operation } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const rootFields = (operation: OperationDefinitionNode): FieldNode[] => operation.selectionSet.selections.filter((s): s is FieldNode => s.kind === Kind.FIELD);
+
 /**
- * A local Shopify GraphQL Admin API for the two operations the connector sends. It does not parse GraphQL:
- * it recognises the operation by its root field (`inventorySetQuantities` or `nodes`) and reads every
- * argument from `variables`, which is how the connector sends them.
+ * A local Shopify GraphQL Admin API for the two operations the connector sends. Every document is parsed and
+ * validated with `graphql` against Shopify's published schema of the slice (test/fixtures/vendor/shopify, the
+ * 2026-04 changes applied for 2026-04 and later), variables are coerced against their declared types, and the
+ * operation is executed, so a field, argument, variable or directive Shopify does not know is refused as Shopify
+ * refuses it, and the answer holds exactly the fields selected.
  *
  * Cost model (documented approximation): the mutation costs `mutationCost` points (10, the base cost of a
  * mutation; the selected payload adds nothing measurable), the levels query 1 point per requested node + 1.
  * Requested and actual costs are equal, so no refund happens.
+ *
+ * Per-item fault: `item-unknown` answers the SKUs' quantities with the userError INVALID_INVENTORY_ITEM, as
+ * for an inventory item that does not exist. Shopify has no per-item "locked" answer for this mutation, so
+ * `item-locked` is not implemented (setFault refuses it).
  */
 export async function startShopifySimulator(options: ShopifySimulatorOptions = {}): Promise<ShopifySimulator> {
   const token = options.accessToken ?? 'shpat_simulator';
@@ -118,126 +165,231 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
     };
   };
 
-  const setQuantities = (variables: Record<string, unknown>, version: string): SimResponse => {
-    const input = variables.input as { name?: unknown; reason?: unknown; quantities?: unknown } | undefined;
-    const quantities = input?.quantities;
-    if (!input || !Array.isArray(quantities)) {
-      return { status: 200, body: { errors: [{ message: 'Variable $input of type InventorySetQuantitiesInput! was provided invalid value', extensions: { code: 'INVALID_VARIABLE' } }] } };
-    }
-    if (quantities.length > maxQuantities) {
-      return {
-        status: 200,
-        body: {
-          errors: [{
-            message: `The input array size of ${quantities.length} is greater than the maximum allowed of ${maxQuantities}.`,
-            locations: [{ line: 2, column: 3 }],
-            path: [SET_QUANTITIES_FIELD, 'input', 'quantities'],
-            extensions: { code: 'MAX_INPUT_SIZE_EXCEEDED' },
-          }],
-        },
-      };
-    }
-    const slot = bucket.take(mutationCost);
-    if (!slot.ok) return throttled(mutationCost, cost(mutationCost, null).throttleStatus);
+  /** inventorySetQuantities on coerced input: all or nothing, as Shopify applies it. */
+  const setQuantities = (input: Json, version: string, unknownSkus: ReadonlySet<string>): { payload: Json; wrote: boolean } => {
+    const quantities = input.quantities as Array<Json>;
     const userErrors: UserError[] = [];
     if (input.name !== 'available' && input.name !== 'on_hand') userErrors.push({ code: 'INVALID_NAME', field: ['input', 'name'], message: "The quantity name must be either 'available' or 'on_hand'." });
     if (typeof input.reason !== 'string' || input.reason.length === 0) userErrors.push({ code: 'INVALID_REASON', field: ['input', 'reason'], message: 'The specified reason is invalid.' });
-    const casRequired = version === 'unstable' || version >= '2026-04';
+    const casRequired = isChangeFromVersion(version);
     const writes: Array<[number, number]> = [];
     const seen = new Set<number>();
-    (quantities as Array<Partial<SetQuantityInput>>).forEach((q, i) => {
+    quantities.forEach((q, i) => {
       const field = (name: string): string[] => ['input', 'quantities', String(i), name];
-      const item = Number(gidTail(q.inventoryItemId ?? ''));
-      if (!available.has(item)) return void userErrors.push({ code: 'INVALID_INVENTORY_ITEM', field: field('inventoryItemId'), message: 'The specified inventory item could not be found.' });
-      if (q.locationId !== locationGid && gidTail(q.locationId ?? '') !== String(LOCATION_ID)) return void userErrors.push({ code: 'INVALID_LOCATION', field: field('locationId'), message: 'The specified location could not be found.' });
-      if (!Number.isInteger(q.quantity)) return void userErrors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: field('quantity'), message: 'The quantity must be an integer.' });
-      if ((q.quantity as number) < 0) return void userErrors.push({ code: 'INVALID_QUANTITY_NEGATIVE', field: field('quantity'), message: "The quantity can't be negative." });
-      if ((q.quantity as number) > 1_000_000_000) return void userErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: field('quantity'), message: "The total quantity can't be higher than 1,000,000,000." });
+      const item = Number(gidTail(String(q.inventoryItemId)));
+      const sku = skuByItem.get(item);
+      if (!available.has(item) || (sku !== undefined && unknownSkus.has(sku))) {
+        return void userErrors.push({ code: 'INVALID_INVENTORY_ITEM', field: field('inventoryItemId'), message: 'The specified inventory item could not be found.' });
+      }
+      if (q.locationId !== locationGid && gidTail(String(q.locationId)) !== String(LOCATION_ID)) return void userErrors.push({ code: 'INVALID_LOCATION', field: field('locationId'), message: 'The specified location could not be found.' });
+      const quantity = q.quantity as number;
+      if (quantity < 0) return void userErrors.push({ code: 'INVALID_QUANTITY_NEGATIVE', field: field('quantity'), message: "The quantity can't be negative." });
+      if (quantity > 1_000_000_000) return void userErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: field('quantity'), message: "The total quantity can't be higher than 1,000,000,000." });
       if (seen.has(item)) return void userErrors.push({ code: 'NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR', field: field('inventoryItemId'), message: 'The combination of inventoryItemId and locationId must be unique.' });
       seen.add(item);
-      if (!('changeFromQuantity' in q)) {
-        if (casRequired) return void userErrors.push({ code: 'COMPARE_QUANTITY_REQUIRED', field: field('changeFromQuantity'), message: 'changeFromQuantity must be given (null to skip the check).' });
-      } else if (q.changeFromQuantity !== null && q.changeFromQuantity !== available.get(item)) {
-        staleRefusals += 1;
-        return void userErrors.push({ code: 'CHANGE_FROM_QUANTITY_STALE', field: field('changeFromQuantity'), message: 'The changeFromQuantity value does not match persisted value.' });
+      if (casRequired) {
+        // From 2026-04 the key must be present; null opts this quantity out of the check.
+        if (!('changeFromQuantity' in q)) return void userErrors.push({ code: 'COMPARE_QUANTITY_REQUIRED', field: field('changeFromQuantity'), message: 'changeFromQuantity must be given (null to skip the check).' });
+        if (q.changeFromQuantity !== null && q.changeFromQuantity !== available.get(item)) {
+          staleRefusals += 1;
+          return void userErrors.push({ code: 'CHANGE_FROM_QUANTITY_STALE', field: field('changeFromQuantity'), message: 'The changeFromQuantity value does not match persisted value.' });
+        }
+      } else if (input.ignoreCompareQuantity !== true) {
+        if (q.compareQuantity === undefined || q.compareQuantity === null) return void userErrors.push({ code: 'COMPARE_QUANTITY_REQUIRED', field: field('compareQuantity'), message: 'The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.' });
+        if (q.compareQuantity !== available.get(item)) {
+          staleRefusals += 1;
+          return void userErrors.push({ code: 'COMPARE_QUANTITY_STALE', field: field('compareQuantity'), message: 'The compareQuantity value does not match persisted value.' });
+        }
       }
-      writes.push([item, q.quantity as number]);
+      writes.push([item, quantity]);
     });
-    // All or nothing: with any userError Shopify applies none of the quantities.
-    if (userErrors.length > 0) {
-      return { status: 200, body: { data: { [SET_QUANTITIES_FIELD]: { inventoryAdjustmentGroup: null, userErrors } }, extensions: { cost: cost(mutationCost, mutationCost) } } };
-    }
+    if (userErrors.length > 0) return { payload: { inventoryAdjustmentGroup: null, userErrors }, wrote: false };
     for (const [item, quantity] of writes) available.set(item, quantity);
     itemsWritten += writes.length;
     groupSeq += 1;
     return {
-      status: 200,
+      payload: { inventoryAdjustmentGroup: { id: `gid://shopify/InventoryAdjustmentGroup/${groupSeq}`, reason: input.reason, referenceDocumentUri: input.referenceDocumentUri ?? null }, userErrors: [] },
       wrote: true,
+    };
+  };
+
+  /** An InventoryItem node as graphql's default resolvers read it (functions receive the field's arguments). */
+  const inventoryItemNode = (item: number): Json => ({
+    __typename: 'InventoryItem',
+    id: toGid('InventoryItem', item),
+    inventoryLevel: ({ locationId }: { locationId: string }) =>
+      locationId === locationGid || gidTail(locationId) === String(LOCATION_ID)
+        ? {
+            __typename: 'InventoryLevel',
+            id: `gid://shopify/InventoryLevel/${item}?inventory_item_id=${item}`,
+            quantities: ({ names }: { names: string[] }) => names.filter((n) => n === 'available').map((name) => ({ name, quantity: available.get(item) ?? 0 })),
+          }
+        : null,
+  });
+
+  /** Parses, validates, coerces and runs one GraphQL request against the version's schema. */
+  const graphql = (req: SimRequest, version: string): SimResponse => {
+    const body = req.json as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
+    if (typeof body?.query !== 'string') return { status: 400, body: { errors: { query: 'Required parameter missing or invalid' } } };
+    const schema: GraphQLSchema = adminSchema(version);
+    let document: DocumentNode;
+    try {
+      document = parse(body.query);
+    } catch (err) {
+      return graphqlErrors([fromGraphqlError('PARSE_ERROR')(err as GraphQLError)]);
+    }
+    const invalid = validate(schema, document);
+    if (invalid.length > 0) return graphqlErrors(invalid.map(fromGraphqlError('GRAPHQL_VALIDATION_FAILED')));
+    const operationName = typeof body.operationName === 'string' ? body.operationName : undefined;
+    const operation = getOperationAST(document, operationName);
+    if (!operation) return graphqlErrors([{ message: 'An operation name is required', extensions: { code: 'BAD_REQUEST' } }]);
+    const variables = body.variables === undefined || body.variables === null ? {} : body.variables;
+    if (typeof variables !== 'object' || Array.isArray(variables)) return graphqlErrors([{ message: 'Variables must be an object', extensions: { code: 'BAD_REQUEST' } }]);
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables as Json);
+    if (coerced.errors) return graphqlErrors(coerced.errors.map(fromGraphqlError('INVALID_VARIABLE')));
+
+    // Cost and input-size limits are decided before anything runs, from the root fields' arguments.
+    const root = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
+    let requested = 0;
+    for (const node of rootFields(operation)) {
+      const definition = root?.getFields()[node.name.value];
+      if (!definition) continue;
+      const args = getArgumentValues(definition, node, coerced.coerced);
+      if (node.name.value === SET_QUANTITIES_FIELD) {
+        const quantities = (args.input as { quantities: unknown[] }).quantities;
+        if (quantities.length > maxQuantities) {
+          return graphqlErrors([{
+            message: `The input array size of ${quantities.length} is greater than the maximum allowed of ${maxQuantities}.`,
+            locations: [{ line: node.loc?.startToken.line ?? 1, column: node.loc?.startToken.column ?? 1 }],
+            path: [SET_QUANTITIES_FIELD, 'input', 'quantities'],
+            extensions: { code: 'MAX_INPUT_SIZE_EXCEEDED' },
+          }]);
+        }
+        if (isChangeFromVersion(version)) {
+          // From 2026-04 inventory mutations must carry an idempotency key (the shape of this refusal is our reading).
+          const idempotent = schema.getDirective('idempotent');
+          const key = idempotent ? getDirectiveValues(idempotent, node, coerced.coerced)?.key : undefined;
+          if (typeof key !== 'string' || key.trim().length === 0) {
+            return graphqlErrors([{ message: `${SET_QUANTITIES_FIELD} requires the @idempotent directive with a non-empty key.`, extensions: { code: 'BAD_REQUEST' } }]);
+          }
+        }
+        requested += mutationCost;
+      } else if (node.name.value === 'nodes') {
+        const ids = args.ids as unknown[];
+        if (ids.length > maxQuantities) {
+          return graphqlErrors([{ message: `The input array size of ${ids.length} is greater than the maximum allowed of ${maxQuantities}.`, extensions: { code: 'MAX_INPUT_SIZE_EXCEEDED' } }]);
+        }
+        requested += 1 + ids.length;
+      }
+    }
+    requested = Math.max(1, requested);
+    const slot = bucket.take(requested);
+    if (!slot.ok) return throttled(requested, cost(requested, null).throttleStatus);
+
+    const fault = req.fault;
+    const unknownSkus = new Set(fault?.kind === 'item-unknown' ? fault.skus : []);
+    let wrote = false;
+    const rootValue: Json = {
+      [SET_QUANTITIES_FIELD]: ({ input }: { input: Json }) => {
+        const outcome = setQuantities(input, version, unknownSkus);
+        wrote ||= outcome.wrote;
+        return outcome.payload;
+      },
+      nodes: ({ ids }: { ids: string[] }) => ids.map((id) => {
+        const item = Number(gidTail(id));
+        return available.has(item) ? inventoryItemNode(item) : null;
+      }),
+    };
+    const result = executeSync({ schema, document, rootValue, variableValues: variables as Json, operationName });
+    return {
+      status: 200,
+      wrote,
       body: {
-        data: { [SET_QUANTITIES_FIELD]: { inventoryAdjustmentGroup: { id: `gid://shopify/InventoryAdjustmentGroup/${groupSeq}` }, userErrors: [] } },
-        extensions: { cost: cost(mutationCost, mutationCost) },
+        ...(result.errors ? { errors: result.errors.map(fromGraphqlError('INTERNAL_SERVER_ERROR')) } : {}),
+        data: result.data ?? null,
+        extensions: { cost: cost(requested, requested) },
       },
     };
   };
 
-  const levels = (variables: Record<string, unknown>): SimResponse => {
-    const ids = Array.isArray(variables.ids) ? (variables.ids as unknown[]) : [];
-    if (ids.length > maxQuantities) {
-      return { status: 200, body: { errors: [{ message: `The input array size of ${ids.length} is greater than the maximum allowed of ${maxQuantities}.`, extensions: { code: 'MAX_INPUT_SIZE_EXCEEDED' } }] } };
-    }
-    const requested = 1 + ids.length;
-    const slot = bucket.take(requested);
-    if (!slot.ok) return throttled(requested, cost(requested, null).throttleStatus);
-    const atLocation = variables.locationId === locationGid || gidTail(String(variables.locationId ?? '')) === String(LOCATION_ID);
-    const nodes = ids.map((id) => {
-      const item = Number(gidTail(String(id)));
-      if (!available.has(item)) return null;
-      return { id: toGid('InventoryItem', item), inventoryLevel: atLocation ? { quantities: [{ name: 'available', quantity: available.get(item) }] } : null };
-    });
-    return { status: 200, body: { data: { nodes }, extensions: { cost: cost(requested, requested) } } };
-  };
-
   const server = await startSimServer({
+    name: 'shopify',
     port: options.port,
     latency: options.latency,
+    itemFaults: ['item-unknown'],
+    // Everything goes through POST /graphql.json: only mutations change state.
+    isWrite: (req) => operationOf(req.json)?.operation.operation === 'mutation',
     throttleResponse(retryAfterMs) {
       // Report an empty bucket whose refill takes exactly retryAfterMs for the request's cost.
       const requested = Math.max(1, Math.ceil((bucketShape.restoreRate * retryAfterMs) / 1000));
       return throttled(requested, { maximumAvailable: bucketShape.maximumAvailable, currentlyAvailable: 0, restoreRate: bucketShape.restoreRate });
     },
+    downResponse: { status: 503, body: { errors: 'Service Unavailable' } },
+    serverErrorResponse: (status) => ({ status, body: { errors: [{ message: 'Internal error. Looks like something went wrong on our end.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } }),
+    echoErrorResponse: (echoed: EchoedRequest) => ({ status: 400, body: { errors: [{ message: `Bad request: ${echoed.method} ${echoed.path}`, extensions: { code: 'BAD_REQUEST', request: echoed } }] } }),
     route(req: SimRequest): SimResponse {
       const match = /^\/admin\/api\/([^/]+)\/graphql\.json$/.exec(req.path);
       if (!match || req.method !== 'POST') return { status: 404, body: { errors: 'Not Found' } };
       if (req.headers[TOKEN_HEADER] !== token) return { status: 401, body: UNAUTHORIZED };
-      const body = req.json as { query?: unknown; variables?: unknown } | undefined;
-      const query = typeof body?.query === 'string' ? body.query : '';
-      const variables = (body?.variables ?? {}) as Record<string, unknown>;
-      if (new RegExp(`\\b${SET_QUANTITIES_FIELD}\\s*\\(`).test(query)) return setQuantities(variables, match[1] ?? DEFAULT_API_VERSION);
-      if (new RegExp(`\\b${LEVELS_FIELD}\\s*\\(`).test(query)) return levels(variables);
-      return { status: 200, body: { errors: [{ message: 'This simulator answers inventorySetQuantities and nodes only', extensions: { code: 'UNSUPPORTED' } }] } };
+      return graphql(req, match[1] ?? DEFAULT_API_VERSION);
     },
   });
 
-  const deliver = async (topic: string, order: ShopifyOrder, webhookId: string): Promise<void> => {
+  const webhookHeaders = (rawBody: Buffer | string, topic: string, webhookId: string): Record<string, string> => ({
+    'content-type': 'application/json',
+    [TOPIC_HEADER]: topic,
+    [HMAC_HEADER]: hmacSha256(webhookSecret, rawBody, 'base64'),
+    [WEBHOOK_ID_HEADER]: webhookId,
+    [EVENT_ID_HEADER]: randomUUID(),
+    'x-shopify-shop-domain': shopDomain,
+    'x-shopify-api-version': DEFAULT_API_VERSION,
+    'x-shopify-triggered-at': new Date().toISOString(),
+  });
+
+  const deliver = async (topic: string, body: string, orderId: number, webhookId: string): Promise<void> => {
     if (!webhookTarget) throw new Error('shopify simulator: no webhook target set');
-    const body = JSON.stringify(order);
-    sent.push({ topic, webhookId, orderId: order.id });
-    const res = await request(webhookTarget, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [TOPIC_HEADER]: topic,
-        [HMAC_HEADER]: hmacSha256(webhookSecret, body, 'base64'),
-        [WEBHOOK_ID_HEADER]: webhookId,
-        [EVENT_ID_HEADER]: randomUUID(),
-        'x-shopify-shop-domain': shopDomain,
-        'x-shopify-api-version': DEFAULT_API_VERSION,
-        'x-shopify-triggered-at': new Date().toISOString(),
-      },
-      body,
-    });
+    sent.push({ topic, webhookId, orderId });
+    const res = await request(webhookTarget, { method: 'POST', headers: webhookHeaders(body, topic, webhookId), body });
     await res.body.dump();
     if (res.statusCode >= 300) throw new Error(`shopify simulator: webhook ${topic} answered ${res.statusCode}`);
+  };
+
+  /** Shopify's example order with this order's ids, dates and lines: the body of every order webhook sent. */
+  const orderBody = (id: number, lines: ReadonlyArray<{ sku: string; qty: number }>): Json => {
+    const at = new Date().toISOString();
+    const template = ORDER_EXAMPLE.line_items[0]!;
+    return {
+      ...structuredClone(ORDER_EXAMPLE),
+      id,
+      admin_graphql_api_id: toGid('Order', id),
+      name: `#${1000 + (orderSeq % 1_000_000)}`,
+      number: orderSeq % 1_000_000,
+      order_number: 1000 + (orderSeq % 1_000_000),
+      created_at: at,
+      updated_at: at,
+      processed_at: at,
+      cancelled_at: null,
+      cancel_reason: null,
+      fulfillments: [],
+      refunds: [],
+      line_items: lines.map((line, i) => {
+        const lineId = 1300000000 + orderSeq * 100 + i;
+        return {
+          ...structuredClone(template),
+          id: lineId,
+          admin_graphql_api_id: toGid('LineItem', lineId),
+          sku: line.sku,
+          name: line.sku,
+          title: line.sku,
+          variant_title: null,
+          quantity: line.qty,
+          current_quantity: line.qty,
+          fulfillable_quantity: line.qty,
+          variant_id: variantBySku.get(line.sku) ?? null,
+          product_id: 8000000000 + i,
+        };
+      }),
+    };
   };
 
   return {
@@ -262,29 +414,24 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
     setWebhookTarget(url) {
       webhookTarget = url;
     },
+    signWebhook(rawBody, headers = {}) {
+      const given = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+      return { ...webhookHeaders(rawBody, given[TOPIC_HEADER] ?? 'orders/create', given[WEBHOOK_ID_HEADER] ?? randomUUID()), ...given, [HMAC_HEADER]: hmacSha256(webhookSecret, rawBody, 'base64') };
+    },
     sentWebhooks: () => sent,
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       orderSeq += 1;
       const id = 5000000000 + orderSeq;
-      const createdAt = new Date().toISOString();
-      const order: ShopifyOrder = {
-        id,
-        admin_graphql_api_id: toGid('Order', id),
-        name: `#${1000 + orderSeq}`,
-        created_at: createdAt,
-        updated_at: createdAt,
-        cancelled_at: null,
-        line_items: lines.map((line, i) => {
-          const item = ensureSku(line.sku);
-          available.set(item, Math.max(0, (available.get(item) ?? 0) - line.qty));
-          return { id: 1300000000 + orderSeq * 100 + i, sku: line.sku, quantity: line.qty, variant_id: variantBySku.get(line.sku) ?? null, product_id: 8000000000 + i, title: line.sku };
-        }),
-      };
+      for (const line of lines) {
+        const item = ensureSku(line.sku);
+        available.set(item, Math.max(0, (available.get(item) ?? 0) - line.qty));
+      }
+      const body = JSON.stringify(orderBody(id, lines));
       const created = { topic: 'orders/create', webhookId: randomUUID() };
       const updated = { topic: 'orders/updated', webhookId: randomUUID() };
       const sequence = delivery.outOfOrder ? [updated, created] : [created];
       // A repeated delivery is Shopify retrying the same webhook: same X-Shopify-Webhook-Id.
-      for (let i = 0; i < (delivery.times ?? 1); i++) for (const hook of sequence) await deliver(hook.topic, order, hook.webhookId);
+      for (let i = 0; i < (delivery.times ?? 1); i++) for (const hook of sequence) await deliver(hook.topic, body, id, hook.webhookId);
       return { orderId: String(id) };
     },
     close: server.close,

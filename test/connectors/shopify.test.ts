@@ -69,11 +69,11 @@ describe('shopify connector against its simulator', () => {
     expect(results.find((r) => r.sku === 'TEE-S')).toMatchObject({ status: 'ok' });
   });
 
-  it('maps a userError on one quantity (unknown inventory item) to a rejected result for that SKU only', async () => {
+  it('maps a userError on one quantity (unknown inventory item) to not_listed for that SKU only', async () => {
     const withGhost = await shopify.create({ ...options, skus: { ...options.skus, GHOST: { inventoryItemId: 'gid://shopify/InventoryItem/1' } } }, context());
     try {
       const results = await withGhost.push([{ sku: 'GHOST', quantity: 1, version: 1 }, { sku: 'TEE-M', quantity: 5, version: 6 }], noSignal());
-      expect(results.find((r) => r.sku === 'GHOST')).toMatchObject({ status: 'rejected', reason: expect.stringContaining('INVALID_INVENTORY_ITEM') });
+      expect(results.find((r) => r.sku === 'GHOST')).toMatchObject({ status: 'not_listed', reason: expect.stringContaining('INVALID_INVENTORY_ITEM') });
       expect(results.find((r) => r.sku === 'TEE-M')).toMatchObject({ status: 'ok' });
       expect(sim.shown('TEE-M')).toBe(5);
     } finally {
@@ -122,6 +122,16 @@ describe('shopify connector against its simulator', () => {
 
   it('hands out connector options that satisfy its own options schema', () => {
     expect(validateConnectorOptions(shopify, sim.connectorOptions(['NEW-SKU']))).toMatchObject({ ok: true });
+  });
+
+  it.each(['2025-10', '2026-01', '2024-04'])('refuses apiVersion %s, which would refuse changeFromQuantity and @idempotent, naming the field', (apiVersion) => {
+    const result = validateConnectorOptions(shopify, { ...sim.connectorOptions(['NEW-SKU']), apiVersion });
+    expect(result.ok).toBe(false);
+    expect(JSON.stringify(result)).toContain('apiVersion');
+  });
+
+  it.each(['2026-04', '2026-07', '2027-01', 'unstable'])('accepts apiVersion %s', (apiVersion) => {
+    expect(validateConnectorOptions(shopify, { ...sim.connectorOptions(['NEW-SKU']), apiVersion })).toMatchObject({ ok: true });
   });
 });
 
