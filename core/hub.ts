@@ -157,6 +157,7 @@ export class Hub {
       maxBatchEvents: config.ledger.maxBatchEvents,
       onCommitted: (outcomes, events, commitMs) => this.committed(outcomes, events, commitMs),
       onDeadLetter: () => this.metrics.deadLetters.inc({ kind: 'event', channel: '' }),
+      onLedgerAvailability: (available) => this.metrics.ledgerUnavailable.set(available ? 0 : 1),
     });
     await this.applier.start();
     this.startPollers(options.pollIntervalMs ?? 1000);

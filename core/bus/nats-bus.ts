@@ -3,21 +3,17 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy,
 import type { HubConfig } from '../config/config-types.ts';
 import { ErrorCodes, StockrelayError } from '../errors.ts';
 import type { InventoryEvent } from '../events/event-types.ts';
+import type { DeadLetter } from './dead-letter.ts';
+import { fitDeadLetter } from './fit-dead-letter.ts';
 import { deadLetterFilter, deadLetterSubject, inboundFilter, inboundSubject } from './subjects.ts';
 
 export type NatsSettings = HubConfig['nats'];
+export type { DeadLetter } from './dead-letter.ts';
 
-/** What a dead letter carries: the reason, and the original payload when there was one. */
-export interface DeadLetter {
-  kind: 'event' | 'push';
-  reason: string;
-  /** For events: the original subject and raw payload (base64 when not UTF-8 JSON). */
-  subject?: string;
-  payload?: unknown;
-  channelId?: string;
-  at: string;
-  [key: string]: unknown;
-}
+/** What NATS allows per message when the server does not say (its default max_payload). */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** Room kept below the server's max payload for the headers and protocol framing. */
+const DEAD_LETTER_HEADROOM = 4096;
 
 /**
  * The hub's JetStream plumbing: the inbound stream (dedup window = Nats-Msg-Id), the dead-letter
@@ -98,10 +94,21 @@ export class NatsBus {
     return this.js.publish(subject, data, msgID ? { msgID } : {});
   }
 
-  async publishDeadLetter(kind: 'event' | `push.${string}`, letter: DeadLetter): Promise<PubAck> {
+  /**
+   * Publishes a dead letter that always fits the server's max payload (see {@link fitDeadLetter}).
+   * `msgID`, when given, makes a second copy of the same letter inside the duplicate window a no-op.
+   */
+  async publishDeadLetter(kind: 'event' | `push.${string}`, letter: DeadLetter, options: { msgID?: string; timeoutMs?: number } = {}): Promise<PubAck> {
     const h = headers();
-    h.set('Stockrelay-Reason', letter.reason.slice(0, 1024).replace(/[\r\n]+/g, ' '));
-    return this.js.publish(deadLetterSubject(this.settings.subjectPrefix, kind), JSON.stringify(letter), { headers: h });
+    // Header values are one line of text: control characters (a hostile event's, quoted in the reason) become spaces.
+    h.set('Stockrelay-Reason', letter.reason.slice(0, 1024).replace(/[\u0000-\u001f\u007f]+/g, ' '));
+    const maxPayload = this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+    const data = fitDeadLetter(letter, maxPayload - DEAD_LETTER_HEADROOM);
+    return this.js.publish(deadLetterSubject(this.settings.subjectPrefix, kind), data, {
+      headers: h,
+      timeout: options.timeoutMs ?? 5_000,
+      ...(options.msgID !== undefined ? { msgID: options.msgID } : {}),
+    });
   }
 
   async deleteTopology(): Promise<void> {

@@ -67,3 +67,23 @@ export function isConnectionFailure(err: unknown): boolean {
   // pg reports a socket closed under it, or a pool that could not connect in time, without a code.
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
 }
+
+/**
+ * SQLSTATE classes and codes that say "not now" rather than "never": the server is going away or out of
+ * resources, a statement ran past its timeout, a lock or a concurrent writer got in the way.
+ */
+const TRANSIENT_SQLSTATE_CLASSES = ['08', '53', '57P', '58'];
+const TRANSIENT_SQLSTATES = new Set(['57014', '55P03', '40001', '40P01', '25P03']);
+
+/**
+ * Whether a failed ledger write may succeed unchanged later, so the events in it are valid and must wait,
+ * never be dead-lettered: the database unreachable, restarting, out of connections or resources, a
+ * statement timeout, or conflicts past the retry budget. Anything else (a value the database refuses,
+ * a constraint) would fail again the same way. Classified by code, so it holds for errors from any driver.
+ */
+export function isTransientLedgerError(err: unknown): boolean {
+  if (isConnectionFailure(err)) return true;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  if (code === ErrorCodes.DATABASE_UNAVAILABLE || code === ErrorCodes.LEDGER_CONFLICT) return true;
+  return TRANSIENT_SQLSTATES.has(code) || TRANSIENT_SQLSTATE_CLASSES.some((prefix) => code.startsWith(prefix));
+}
