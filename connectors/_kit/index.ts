@@ -4,7 +4,18 @@
  */
 export { createHttpClient, headerValue, retryAfterMs, type HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse } from './http-client.ts';
 export { hmacSha256, matchesAnySecret, safeEqual, secretList } from './signatures.ts';
-export { signStandardWebhook, verifyStandardWebhook, STANDARD_WEBHOOK_HEADERS, DEFAULT_TOLERANCE_SECONDS } from './standard-webhooks.ts';
+export {
+  createStandardWebhookVerifier,
+  signStandardWebhook,
+  standardWebhookHeaders,
+  standardWebhookSecretProblem,
+  verifyStandardWebhook,
+  DEFAULT_TOLERANCE_SECONDS,
+  STANDARD_WEBHOOK_HEADERS,
+  STANDARD_WEBHOOK_SECRET_PATTERN,
+  type StandardWebhookVerdict,
+  type StandardWebhookVerifier,
+} from './standard-webhooks.ts';
 export { createAccessTokenCache, type AccessTokenCache, type IssuedToken } from './access-token-cache.ts';
 export { createRefreshingAccessToken, refreshTokenFingerprint, type RefreshGrantResult, type RefreshingAccessTokenOptions } from './refreshing-access-token.ts';
 export { CallPacer } from './call-pacer.ts';

@@ -12,7 +12,7 @@ import {
 } from '../../core/sdk.ts';
 import { createHttpClient, headerValue, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
 import { secretList } from '../_kit/signatures.ts';
-import { verifyStandardWebhook } from '../_kit/standard-webhooks.ts';
+import { createStandardWebhookVerifier } from '../_kit/standard-webhooks.ts';
 import {
   absoluteAdjustmentPath,
   AUTH_HEADER,
@@ -97,7 +97,13 @@ export default defineConnector<BigCommerceOptions>({
     const http = createHttpClient(options.baseUrl ?? DEFAULT_BASE_URL, { connections: options.connections ?? 4 });
     const headers = { [AUTH_HEADER]: options.accessToken };
     const locationId = options.locationId ?? 1;
-    const secrets = secretList(options.webhookSecret);
+    // BigCommerce keys its signatures with the client secret's bytes, given to Standard Webhooks base64-encoded.
+    const clientKeys = secretList(options.clientSecret).map((secret) => Buffer.from(secret, 'utf8').toString('base64'));
+    for (const key of clientKeys) context.registerSecret(key);
+    const verifyClientSigned = createStandardWebhookVerifier(clientKeys, { toleranceSeconds: options.webhookToleranceSeconds, field: 'options.clientSecret' });
+    const verifyWebhookSecret = createStandardWebhookVerifier(secretList(options.webhookSecret), { toleranceSeconds: options.webhookToleranceSeconds, field: 'options.webhookSecret' });
+    const hasClientSecret = clientKeys.length > 0;
+    const hasWebhookSecret = secretList(options.webhookSecret).length > 0;
     const lowWater = options.lowQuotaThreshold ?? 10;
     const reason = options.reason ?? 'stockrelay sync';
     let quota: QuotaState | undefined;
@@ -215,8 +221,15 @@ export default defineConnector<BigCommerceOptions>({
       },
 
       async handleWebhook(request, signal) {
-        const verdict = verifyStandardWebhook(secrets, request.headers, request.rawBody, { toleranceSeconds: options.webhookToleranceSeconds });
-        if (!verdict.ok) throw new WebhookSignatureError(verdict.reason);
+        // Both verifiers run when both are configured, so timing does not tell which key matched.
+        const verdicts = [
+          ...(hasClientSecret ? [verifyClientSigned(request.headers, request.rawBody)] : []),
+          ...(hasWebhookSecret || !hasClientSecret ? [verifyWebhookSecret(request.headers, request.rawBody)] : []),
+        ];
+        if (!verdicts.some((v) => v.ok)) {
+          const reason = verdicts.map((v) => (v.ok ? '' : v.reason)).find(Boolean) ?? 'no signature';
+          throw new WebhookSignatureError(`BigCommerce webhook refused: ${reason}`);
+        }
         let payload: OrderWebhook;
         try {
           payload = JSON.parse(request.rawBody.toString('utf8')) as OrderWebhook;

@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../../core/sdk.ts';
+import { STANDARD_WEBHOOK_SECRET_PATTERN } from '../_kit/standard-webhooks.ts';
 
 /** How one hub SKU is identified in the store: exactly one of these. */
 export interface BigCommerceSkuMapping {
@@ -21,7 +22,13 @@ export interface BigCommerceOptions {
   locationId?: number;
   /** Hub SKU → variant id, product id or store SKU. */
   skus: Record<string, BigCommerceSkuMapping>;
-  /** Standard Webhooks secret(s) (`whsec_...`); two during a rotation. */
+  /**
+   * The app's client secret(s), two during a rotation: BigCommerce signs webhooks with Standard Webhooks,
+   * keyed by the client secret's own bytes (its documentation base64-encodes the client secret and hands
+   * that to the reference library).
+   */
+  clientSecret?: string | string[];
+  /** Standard Webhooks secret(s) in their own form (base64, with or without `whsec_`); two during a rotation. */
   webhookSecret?: string | string[];
   /** Accepted distance between `webhook-timestamp` and our clock, in seconds. Default 300. */
   webhookToleranceSeconds?: number;
@@ -57,9 +64,16 @@ export const bigCommerceOptionsSchema: JsonSchema = {
         },
       },
     },
-    webhookSecret: {
-      description: 'Standard Webhooks signing secret (whsec_...), or the two active secrets during a rotation.',
+    clientSecret: {
+      description: "The app's client secret, which BigCommerce signs webhooks with (Standard Webhooks keyed by the secret's bytes), or the two active ones during a rotation.",
       oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
+    },
+    webhookSecret: {
+      description: 'A Standard Webhooks signing secret in its own form (base64, with or without whsec_), or the two active secrets during a rotation.',
+      oneOf: [
+        { type: 'string', pattern: STANDARD_WEBHOOK_SECRET_PATTERN },
+        { type: 'array', items: { type: 'string', pattern: STANDARD_WEBHOOK_SECRET_PATTERN }, minItems: 1, maxItems: 2 },
+      ],
     },
     webhookToleranceSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 300, description: 'Replay window for webhook-timestamp, in seconds.' },
     reason: { type: 'string', minLength: 1, default: 'stockrelay sync', description: 'Reason recorded on every adjustment.' },

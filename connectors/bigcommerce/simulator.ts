@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { request } from 'undici';
 import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
 import { FixedWindowCounter } from '../_kit/rate-window.ts';
-import { signStandardWebhook, STANDARD_WEBHOOK_HEADERS } from '../_kit/standard-webhooks.ts';
+import { standardWebhookHeaders } from '../_kit/standard-webhooks.ts';
 import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import {
   AUTH_HEADER,
@@ -22,8 +22,8 @@ import type { BigCommerceOptions } from './options.ts';
 export interface BigCommerceSimulatorOptions extends SimulatorOptions {
   storeHash?: string;
   accessToken?: string;
-  /** Standard Webhooks secret (`whsec_<base64>`) the simulator signs with. */
-  webhookSecret?: string;
+  /** The app's client secret, which BigCommerce signs webhooks with (Standard Webhooks, keyed by its bytes). */
+  clientSecret?: string;
   /** Requests per window. Default 150 (Standard/Plus plans); `rateLimit` maps to `burst` per `burst / perSecond` s. */
   quota?: number;
   /** Window length in ms. Default 30,000. */
@@ -61,7 +61,13 @@ const DELIVERY_ATTEMPTS = 6;
 export async function startBigCommerceSimulator(options: BigCommerceSimulatorOptions = {}): Promise<BigCommerceSimulator> {
   const storeHash = options.storeHash ?? 'simstore';
   const token = options.accessToken ?? 'bc-simulator-token';
-  const webhookSecret = options.webhookSecret ?? `whsec_${Buffer.from('bigcommerce-simulator-signing-key').toString('base64')}`;
+  const clientSecret = options.clientSecret ?? 'bigcommerce-simulator-signing-key';
+  // As BigCommerce's documentation verifies: the client secret, base64-encoded, is the Standard Webhooks key.
+  const signingKey = Buffer.from(clientSecret, 'utf8').toString('base64');
+  const signedHeaders = (rawBody: Buffer | string, webhookId = `msg_${randomUUID()}`): Record<string, string> => ({
+    'content-type': 'application/json',
+    ...standardWebhookHeaders(signingKey, webhookId, rawBody),
+  });
   const quota = options.quota ?? (options.rateLimit ? options.rateLimit.burst : 150);
   const windowMs = options.windowMs ?? (options.rateLimit ? Math.ceil((options.rateLimit.burst / options.rateLimit.perSecond) * 1000) : 30_000);
   const maxItems = options.maxItems ?? MAX_ITEMS;
@@ -174,17 +180,7 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     // BigCommerce retries a delivery that was not acknowledged, with backoff (compressed here); a retried
     // message keeps its webhook-id and is signed again with a fresh timestamp.
     for (let attempt = 1; ; attempt++) {
-      const signedAt = Math.floor(Date.now() / 1000);
-      const res = await request(webhookTarget, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [STANDARD_WEBHOOK_HEADERS.id]: webhookId,
-          [STANDARD_WEBHOOK_HEADERS.timestamp]: String(signedAt),
-          [STANDARD_WEBHOOK_HEADERS.signature]: signStandardWebhook(webhookSecret, webhookId, signedAt, body),
-        },
-        body,
-      });
+      const res = await request(webhookTarget, { method: 'POST', headers: signedHeaders(body, webhookId), body });
       await res.body.dump();
       if (res.statusCode < 300) return;
       if (attempt >= DELIVERY_ATTEMPTS) throw new Error(`bigcommerce simulator: webhook ${scope} answered ${res.statusCode} ${attempt} times`);
@@ -197,7 +193,7 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     connectorOptions(skus) {
       const mapping: BigCommerceOptions['skus'] = {};
       for (const sku of skus) mapping[sku] = { variantId: ensureSku(sku).id };
-      return { baseUrl: server.url, storeHash, accessToken: token, locationId: 1, skus: mapping, webhookSecret };
+      return { baseUrl: server.url, storeHash, accessToken: token, locationId: 1, skus: mapping, clientSecret };
     },
     shown: (sku) => bySku.get(sku)?.stock,
     setShown(sku, quantity) {
@@ -209,6 +205,7 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
       webhookTarget = url;
     },
     sentWebhooks: () => sent,
+    signWebhook: (rawBody, headers) => ({ ...signedHeaders(rawBody), ...headers }),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       orderSeq += 1;
       const id = orderSeq;

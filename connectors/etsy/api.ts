@@ -1,5 +1,6 @@
 /**
- * The parts of Etsy Open API v3 the Etsy channel speaks, shared by the connector and its simulator.
+ * The parts of Etsy Open API v3 the Etsy channel speaks, shared by the connector and its simulator. Checked
+ * against Etsy's published OpenAPI document (test/fixtures/vendor/etsy/openapi-3.0.0.trimmed.json).
  *
  * - `GET /v3/application/listings/{listing_id}/inventory` → {@link EtsyInventory} (read shape: ids, `is_deleted`,
  *   prices as money objects).
@@ -8,18 +9,30 @@
  *   offering and writing every product back. The write shape differs from the read shape: `product_id`,
  *   `offering_id`, `is_deleted` and `scale_name` must be left out and `price` is a decimal number.
  *   Etsy reissues product and offering ids on every write.
- * - `GET /v3/application/shops/{shop_id}/receipts/{receipt_id}` → {@link EtsyReceipt}.
+ * - `GET /v3/application/shops/{shop_id}/receipts/{receipt_id}` → {@link EtsyReceipt} (`status` in lower case:
+ *   `paid`, `canceled`, ...; `transactions[]` with `listing_id`, `sku`, `quantity`).
  * - Auth: `x-api-key: <keystring>:<shared secret>` on every call (403 otherwise) and
- *   `Authorization: Bearer <user id>.<access token>` where a scope is needed (401 otherwise).
+ *   `Authorization: Bearer <user id>.<access token>` where a scope is needed. Access tokens live one hour; an
+ *   expired one is answered 401 `{"error":"invalid_token","error_description":"access token is expired"}`.
+ *   `POST /v3/public/oauth/token` (form: `grant_type=refresh_token`, `client_id`, `refresh_token`) answers
+ *   `{ access_token, token_type: "Bearer", expires_in: 3600, refresh_token }` with a NEW refresh token each time;
+ *   a refused one answers 400 `{"error":"invalid_grant", ...}`.
+ * - Errors: `{ "error": "<text>" }` (the document's ErrorSchema).
  * - Rate limit: per second (default 10) and per day (default 10,000) per app; every answer carries
  *   `x-limit-per-second`, `x-remaining-this-second`, `x-limit-per-day`, `x-remaining-today`; a 429 carries `retry-after`.
- * - Webhooks (`ORDER_PAID`): body {@link EtsyWebhookEvent} carrying the receipt URL, signed Standard-Webhooks style:
- *   `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`.
+ * - Webhooks (`order.paid`): a flat body `{ event_type, resource_url, shop_id }` where `resource_url` is the
+ *   receipt's API URL, signed the Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
  */
 
 export const API_PREFIX = '/v3/application';
-export const inventoryPath = (listingId: string | number): string => `${API_PREFIX}/listings/${listingId}/inventory`;
-export const receiptPath = (shopId: string | number, receiptId: string | number): string => `${API_PREFIX}/shops/${shopId}/receipts/${receiptId}`;
+// Every id is encoded: ids read from a webhook never reach the request line as anything but one path segment.
+export const inventoryPath = (listingId: string | number): string => `${API_PREFIX}/listings/${encodeURIComponent(String(listingId))}/inventory`;
+export const receiptPath = (shopId: string | number, receiptId: string | number): string =>
+  `${API_PREFIX}/shops/${encodeURIComponent(String(shopId))}/receipts/${encodeURIComponent(String(receiptId))}`;
+export const TOKEN_PATH = '/v3/public/oauth/token';
+
+/** A receipt URL as Etsy puts it in `resource_url`; any host, ids as digits only. */
+export const RECEIPT_URL = /^https?:\/\/[^/?#]+\/v3\/application\/shops\/(\d{1,20})\/receipts\/(\d{1,20})\/?(?:[?#].*)?$/;
 
 /** Largest offering quantity Etsy accepts. */
 export const MAX_OFFERING_QUANTITY = 999;
@@ -82,17 +95,19 @@ export interface EtsyInventoryUpdate {
 
 export interface EtsyTransaction {
   transaction_id: number;
-  listing_id: number;
-  product_id: number;
-  sku: string;
+  listing_id: number | null;
+  product_id: number | null;
+  sku: string | null;
   quantity: number;
   created_timestamp: number;
 }
 
+/** Receipt `status` values of the document's ShopReceipt schema. */
+export type EtsyReceiptStatus = 'paid' | 'completed' | 'open' | 'payment processing' | 'canceled' | 'fully refunded' | 'partially refunded';
+
 export interface EtsyReceipt {
   receipt_id: number;
-  shop_id: number;
-  status: 'Paid' | 'Completed' | 'Open' | 'Payment Processing' | 'Canceled' | 'Fully Refunded' | 'Partially Refunded';
+  status: EtsyReceiptStatus;
   is_paid: boolean;
   /** Unix seconds. */
   created_timestamp: number;
@@ -100,13 +115,17 @@ export interface EtsyReceipt {
   transactions: EtsyTransaction[];
 }
 
+/** An Etsy webhook body: the flat shape Etsy sends (`data.resource_url` of the older documentation is read too). */
 export interface EtsyWebhookEvent {
-  event_id: string;
   event_type: string;
-  created_at: string;
-  shop_id: number;
-  /** API URL of the resource the event is about (the receipt for order events). */
-  resource_url: string;
-  /** Some deliveries nest the fields under `data`; both are read. */
-  data?: { resource_url?: string; receipt_id?: number; shop_id?: number };
+  resource_url?: string;
+  shop_id?: number | string;
+  data?: { resource_url?: string };
+}
+
+export interface EtsyTokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token?: string;
 }

@@ -1,5 +1,6 @@
 import {
   defineConnector,
+  isThrottledError,
   RejectedError,
   RetryableError,
   ThrottledError,
@@ -9,27 +10,30 @@ import {
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
-import { createHttpClient, headerValue, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
+import { createHttpClient, headerValue, retryAfterMs, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
 import { secretList } from '../_kit/signatures.ts';
-import {
-  inventoryPath,
-  MAX_OFFERING_QUANTITY,
-  RateHeaders,
-  receiptPath,
-  type EtsyInventory,
-  type EtsyReceipt,
-  type EtsyWebhookEvent,
-} from './api.ts';
+import { createStandardWebhookVerifier } from '../_kit/standard-webhooks.ts';
+import { inventoryPath, MAX_OFFERING_QUANTITY, RateHeaders, receiptPath, type EtsyInventory } from './api.ts';
+import { createEtsyAccessToken } from './etsy-access-token.ts';
 import { toInventoryUpdate } from './inventory-update.ts';
 import { ListingQueue } from './listing-queue.ts';
 import { etsyOptionsSchema, type EtsyOptions } from './options.ts';
-import { verifyWebhook, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP } from './webhook-signature.ts';
+import { readOrderWebhook, readReceipt } from './read-receipt.ts';
 
 const MAX_BATCH = 5;
+/** Longest piece of an Etsy error text kept in a reason: enough to act on, never a whole echoed request. */
+const MAX_ERROR_TEXT = 160;
 
+/** The `error` text of an Etsy answer (its ErrorSchema), short; never the raw body, which may echo the request. */
 function errorText(res: HttpResponse): string {
-  const body = res.body as { error?: string } | string | undefined;
-  return typeof body === 'string' ? body : (body?.error ?? JSON.stringify(body));
+  const body = res.body as { error?: unknown } | undefined;
+  const text = typeof body?.error === 'string' ? body.error : `HTTP ${res.status}`;
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
+}
+
+/** True for Etsy's answer to an access token that has run out (or was otherwise retired): refresh and try once more. */
+function isTokenRefused(res: HttpResponse): boolean {
+  return res.status === 401 && (res.body as { error?: unknown } | undefined)?.error === 'invalid_token';
 }
 
 /** Throws for the answers that concern the whole call: throttle, credentials, outage. */
@@ -61,19 +65,34 @@ export default defineConnector<EtsyOptions>({
     // per-second limit holds; a burst of half the limit leaves room for webhook order fetches.
     const perSecond = options.requestsPerSecond ?? 10;
     const http = createHttpClient(options.baseUrl, { connections: options.connections ?? 4, pace: { perSecond, burst: Math.max(1, Math.floor(perSecond / 2)) } });
-    const headers = { 'x-api-key': `${options.keystring}:${options.sharedSecret}`, authorization: `Bearer ${options.accessToken}` };
-    const secrets = secretList(options.webhookSecret);
+    const apiKey = `${options.keystring}:${options.sharedSecret}`;
+    context.registerSecret(apiKey);
+    const tokens = createEtsyAccessToken(options, http, context);
+    const verify = createStandardWebhookVerifier(secretList(options.webhookSecret), {
+      toleranceSeconds: options.webhookToleranceSec ?? 300,
+      field: 'options.webhookSecret',
+    });
     const queue = new ListingQueue();
     const productSku = (hubSku: string): string => options.listings[hubSku]?.sku ?? hubSku;
     const byProduct = new Map<string, string>();
     for (const [hubSku, ref] of Object.entries(options.listings)) byProduct.set(`${ref.listingId}:${ref.sku ?? hubSku}`, hubSku);
 
+    /** One call with the current access token; an expired token is refreshed once and the call repeated. */
+    const call = async (req: Omit<HttpRequest, 'headers'>): Promise<HttpResponse> => {
+      for (let attempt = 0; ; attempt++) {
+        const token = await tokens.get(req.signal);
+        const res = await http.request({ ...req, headers: { 'x-api-key': apiKey, authorization: `Bearer ${token}` } });
+        if (!isTokenRefused(res) || attempt > 0 || !tokens.renewable) return res;
+        tokens.invalidate(token);
+      }
+    };
+
     /** One GET + PUT for every update of one listing; resolves one result per update. */
     const pushListing = async (listingId: number, updates: StockUpdate[], signal: AbortSignal): Promise<PushResult[]> => {
       const path = inventoryPath(listingId);
-      const read = await http.request({ method: 'GET', path, headers, signal });
+      const read = await call({ method: 'GET', path, signal });
       throwForStatus(read, `getListingInventory ${listingId}`);
-      if (read.status === 404) return updates.map((u) => ({ sku: u.sku, status: 'rejected', reason: `Etsy listing ${listingId} not found` }));
+      if (read.status === 404) return updates.map((u) => ({ sku: u.sku, status: 'not_listed', reason: `Etsy has no listing ${listingId}: ${errorText(read)}` }));
       if (read.status !== 200) return updates.map((u) => ({ sku: u.sku, status: 'retry', reason: `Etsy answered ${read.status} reading listing ${listingId}` }));
 
       const inventory = toInventoryUpdate(read.body as EtsyInventory);
@@ -83,7 +102,7 @@ export default defineConnector<EtsyOptions>({
         const sku = productSku(update.sku);
         const product = inventory.products.find((p) => p.sku === sku);
         if (!product || product.offerings.length === 0) {
-          results.push({ sku: update.sku, status: 'rejected', reason: `listing ${listingId} has no product with SKU ${sku}` });
+          results.push({ sku: update.sku, status: 'not_listed', reason: `Etsy listing ${listingId} has no product with SKU ${sku}` });
           continue;
         }
         // Etsy caps an offering at 999: show the cap and report it, rather than failing the whole listing.
@@ -93,25 +112,19 @@ export default defineConnector<EtsyOptions>({
       }
       if (written.length === 0) return results;
 
-      const write = await http.request({ method: 'PUT', path, headers, body: inventory, signal });
+      const write = await call({ method: 'PUT', path, body: inventory, signal });
       throwForStatus(write, `updateListingInventory ${listingId}`);
       if (write.status === 200) {
         for (const { update, quantity } of written) results.push({ sku: update.sku, status: 'ok', quantity });
-      } else if (write.status === 404 || write.status === 400 || write.status === 409) {
-        const reason = `Etsy refused the inventory of listing ${listingId} (${write.status}): ${errorText(write)}`;
+      } else if (write.status === 404) {
+        for (const { update } of written) results.push({ sku: update.sku, status: 'not_listed', reason: `Etsy has no listing ${listingId}: ${errorText(write)}` });
+      } else if (write.status === 400) {
+        const reason = `Etsy refused the inventory of listing ${listingId} (400): ${errorText(write)}`;
         for (const { update } of written) results.push({ sku: update.sku, status: 'rejected', reason });
       } else {
         for (const { update } of written) results.push({ sku: update.sku, status: 'retry', reason: `Etsy answered ${write.status} writing listing ${listingId}` });
       }
       return results;
-    };
-
-    const fetchReceipt = async (shopId: number | string, receiptId: number | string, signal: AbortSignal): Promise<EtsyReceipt> => {
-      const res = await http.request({ method: 'GET', path: receiptPath(shopId, receiptId), headers, signal });
-      throwForStatus(res, `getShopReceipt ${receiptId}`);
-      if (res.status === 404) throw new WebhookPayloadError(`Etsy does not know receipt ${receiptId} of shop ${shopId}`);
-      if (res.status !== 200) throw new RetryableError(`Etsy answered ${res.status} to getShopReceipt ${receiptId}`);
-      return res.body as EtsyReceipt;
     };
 
     return {
@@ -122,7 +135,7 @@ export default defineConnector<EtsyOptions>({
         for (const update of updates) {
           const ref = options.listings[update.sku];
           if (!ref) {
-            results.push({ sku: update.sku, status: 'rejected', reason: `no Etsy listing mapped for hub SKU ${update.sku}` });
+            results.push({ sku: update.sku, status: 'not_listed', reason: `no Etsy listing is mapped to hub SKU ${update.sku}` });
             continue;
           }
           const group = byListing.get(ref.listingId) ?? [];
@@ -137,7 +150,7 @@ export default defineConnector<EtsyOptions>({
           } catch (err) {
             // Throttled after some listings were written: keep what landed and retry only the rest later, so a
             // push larger than one second's quota still makes progress instead of starting over each time.
-            if (!(err instanceof ThrottledError) || index === 0) throw err;
+            if (!isThrottledError(err) || index === 0) throw err;
             for (const [, rest] of pending.slice(index)) {
               for (const u of rest) results.push({ sku: u.sku, status: 'retry', reason: err.message, afterMs: err.retryAfterMs });
             }
@@ -148,48 +161,37 @@ export default defineConnector<EtsyOptions>({
       },
 
       async handleWebhook(request, signal) {
-        const ok = verifyWebhook(
-          secrets,
-          { id: request.headers[WEBHOOK_ID], timestamp: request.headers[WEBHOOK_TIMESTAMP], signature: request.headers[WEBHOOK_SIGNATURE] },
-          request.rawBody,
-          options.webhookToleranceSec ?? 300,
-        );
-        if (!ok) throw new WebhookSignatureError(`missing, stale or wrong ${WEBHOOK_SIGNATURE}`);
-
-        let payload: EtsyWebhookEvent;
-        try {
-          payload = JSON.parse(request.rawBody.toString('utf8')) as EtsyWebhookEvent;
-        } catch (err) {
-          throw new WebhookPayloadError('body is not JSON', { cause: err });
-        }
-        const type = String(payload.event_type ?? '').toUpperCase();
-        if (!type.startsWith('ORDER')) {
-          context.logger.debug('Etsy webhook ignored', { type });
+        const verdict = verify(request.headers, request.rawBody);
+        if (!verdict.ok) throw new WebhookSignatureError(`Etsy webhook refused: ${verdict.reason}`);
+        const ref = readOrderWebhook(request.rawBody);
+        if (!ref) return { events: [] };
+        // One endpoint may serve every shop that authorised the app: only this channel's shop moves its stock.
+        if (ref.shopId !== String(options.shopId)) {
+          context.logger.debug('Etsy webhook for another shop ignored', { shop: ref.shopId });
           return { events: [] };
         }
-        const url = payload.resource_url ?? payload.data?.resource_url;
-        const match = url ? /\/shops\/(\d+)\/receipts\/(\d+)/.exec(url) : null;
-        const receiptId = match?.[2] ?? payload.data?.receipt_id;
-        const shopId = match?.[1] ?? payload.shop_id ?? options.shopId;
-        if (receiptId === undefined) throw new WebhookPayloadError('resource_url with a receipt id is required');
-
         // The event carries only the receipt URL: the lines come from the receipt.
-        const receipt = await fetchReceipt(shopId, receiptId, signal);
+        const res = await call({ method: 'GET', path: receiptPath(ref.shopId, ref.receiptId), signal });
+        throwForStatus(res, `getShopReceipt ${ref.receiptId}`);
+        if (res.status === 404) throw new WebhookPayloadError(`Etsy does not know receipt ${ref.receiptId} of shop ${ref.shopId}`);
+        if (res.status !== 200) throw new RetryableError(`Etsy answered ${res.status} to getShopReceipt ${ref.receiptId}`);
+        const receipt = readReceipt(res.body, ref.receiptId);
         const quantities = new Map<string, number>();
-        for (const t of receipt.transactions ?? []) {
-          const sku = byProduct.get(`${t.listing_id}:${t.sku}`) ?? t.sku;
-          quantities.set(sku, (quantities.get(sku) ?? 0) + t.quantity);
+        for (const line of receipt.lines) {
+          if (line.quantity === 0) continue;
+          const sku = (line.listingId !== undefined && line.sku !== undefined ? byProduct.get(`${line.listingId}:${line.sku}`) : undefined) ?? line.sku;
+          if (sku === undefined) continue; // a product without a SKU cannot be one of ours
+          quantities.set(sku, (quantities.get(sku) ?? 0) + line.quantity);
         }
-        const cancelled = receipt.status?.toLowerCase() === 'canceled' || type.includes('CANCEL');
         const event: InventoryEvent = {
-          id: `${context.channelId}:order:${receipt.receipt_id}:${cancelled ? 'cancelled' : 'confirmed'}`,
-          type: cancelled ? 'order.cancelled' : 'order.confirmed',
+          id: `${context.channelId}:order:${ref.receiptId}:${receipt.cancelled ? 'cancelled' : 'confirmed'}`,
+          type: receipt.cancelled ? 'order.cancelled' : 'order.confirmed',
           channel: context.channelId,
-          occurredAt: new Date(receipt.created_timestamp * 1000).toISOString(),
-          orderId: String(receipt.receipt_id),
+          occurredAt: receipt.occurredAt,
+          orderId: ref.receiptId,
           lines: [...quantities].map(([sku, qty]) => ({ sku, qty })),
         };
-        return { events: [event] };
+        return { events: event.lines.length > 0 ? [event] : [] };
       },
 
       async fetchQuantities(skus, signal) {
@@ -201,7 +203,7 @@ export default defineConnector<EtsyOptions>({
           listings.set(ref.listingId, [...(listings.get(ref.listingId) ?? []), sku]);
         }
         for (const [listingId, hubSkus] of listings) {
-          const res = await http.request({ method: 'GET', path: inventoryPath(listingId), headers, signal });
+          const res = await call({ method: 'GET', path: inventoryPath(listingId), signal });
           throwForStatus(res, `getListingInventory ${listingId}`);
           if (res.status !== 200) continue;
           const inventory = res.body as EtsyInventory;

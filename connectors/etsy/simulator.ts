@@ -1,26 +1,29 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
+import type { SimulatorFault, SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
 import { FixedWindowCounter, ServerTokenBucket } from '../_kit/rate-window.ts';
 import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
-import {
-  API_PREFIX,
-  MAX_OFFERING_QUANTITY,
-  RateHeaders,
-  receiptPath,
-  type EtsyInventory,
-  type EtsyProduct,
-  type EtsyReceipt,
-  type EtsyWebhookEvent,
-} from './api.ts';
+import { standardWebhookHeaders } from '../_kit/standard-webhooks.ts';
+import { API_PREFIX, MAX_OFFERING_QUANTITY, RateHeaders, receiptPath, TOKEN_PATH, type EtsyInventory, type EtsyProduct } from './api.ts';
 import type { EtsyOptions } from './options.ts';
-import { signWebhook, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP } from './webhook-signature.ts';
+
+/**
+ * Etsy's own example of an order webhook (test/fixtures/vendor/etsy/SOURCE): every delivery is this body
+ * with the receipt's URL and shop filled in.
+ */
+const ORDER_PAID_EXAMPLE = JSON.parse(readFileSync(new URL('../../test/fixtures/vendor/etsy/webhook-order-paid.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+/** Access tokens live one hour on Etsy. */
+const TOKEN_LIFETIME_MS = 3_600_000;
 
 export interface EtsySimulatorOptions extends SimulatorOptions {
   keystring?: string;
   sharedSecret?: string;
-  /** `<user id>.<token>`. */
+  /** `<user id>.<token>`: the first access token; the simulator issues the next ones through its token endpoint. */
   accessToken?: string;
+  /** `<user id>.<token>`: the first refresh token. Etsy issues a new one at every refresh and retires the one presented. */
+  refreshToken?: string;
   shopId?: number;
   /** Secret the simulator signs webhooks with. */
   webhookSecret?: string;
@@ -37,6 +40,10 @@ export interface EtsySimulator extends SimulatorHandle<EtsyOptions> {
   listingOf(sku: string): number | undefined;
   /** Marks a receipt cancelled, as when the seller cancels the order. */
   cancelReceipt(receiptId: number): void;
+  /** The receipt as getShopReceipt answers it. */
+  receipt(receiptId: number): Record<string, unknown> | undefined;
+  /** Refresh-token grants answered so far. */
+  refreshes(): number;
 }
 
 /** The custom variation property Etsy gives sellers' own variations. */
@@ -47,13 +54,25 @@ interface Listing {
   inventory: EtsyInventory;
 }
 
+/** A receipt as getShopReceipt answers it: the fields of the document's ShopReceipt schema. */
+type Receipt = Record<string, unknown> & { receipt_id: number; status: string; transactions: Array<Record<string, unknown>> };
+
+const money = (amount: number): { amount: number; divisor: number; currency_code: string } => ({ amount, divisor: 100, currency_code: 'USD' });
+
 const READ_ONLY_PRODUCT_FIELDS = ['product_id', 'is_deleted'];
 const READ_ONLY_OFFERING_FIELDS = ['offering_id', 'is_deleted'];
 
 export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Promise<EtsySimulator> {
   const keystring = options.keystring ?? 'etsysimkeystring0001';
   const sharedSecret = options.sharedSecret ?? 'etsysimsecret';
-  const accessToken = options.accessToken ?? '12345678.etsy-sim-access-token';
+  const userId = '12345678';
+  const tokenLifetimeMs = options.tokenLifetimeMs ?? TOKEN_LIFETIME_MS;
+  /** Access tokens issued, with the time each expires; refresh tokens still valid. */
+  const accessTokens = new Map<string, number>([[options.accessToken ?? `${userId}.etsy-sim-access-token`, Date.now() + tokenLifetimeMs]]);
+  const firstAccessToken = [...accessTokens.keys()][0]!;
+  const refreshTokens = new Set<string>([options.refreshToken ?? `${userId}.etsy-sim-refresh-token`]);
+  const firstRefreshToken = [...refreshTokens][0]!;
+  let refreshCount = 0;
   const shopId = options.shopId ?? 41_000_001;
   const webhookSecret = options.webhookSecret ?? `whsec_${randomBytes(24).toString('base64')}`;
   const perListing = options.productsPerListing ?? 2;
@@ -64,7 +83,9 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
 
   const listings = new Map<number, Listing>();
   const where = new Map<string, Listing>(); // hub SKU → listing
-  const receipts = new Map<number, EtsyReceipt>();
+  const receipts = new Map<number, Receipt>();
+  let fault: SimulatorFault | null = null;
+  const unknownSkus = (): ReadonlySet<string> => new Set(fault?.kind === 'item-unknown' ? fault.skus : []);
   let nextId = 1_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1000;
   const id = (): number => (nextId += 1);
   let itemsWritten = 0;
@@ -131,9 +152,10 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
     for (const [i, raw] of (b.products as Array<Record<string, unknown>>).entries()) {
       for (const field of READ_ONLY_PRODUCT_FIELDS) if (field in raw) return `Unexpected input parameter '${field}' in products[${i}]`;
       if (typeof raw.sku !== 'string' && raw.sku !== undefined) return `Expected type 'string' for products[${i}].sku`;
-      if (!Array.isArray(raw.property_values)) return `Missing Input Parameter: [products[${i}].property_values]`;
-      if (variations && raw.property_values.length === 0) return "Property values can't be empty";
-      for (const pv of raw.property_values as Array<Record<string, unknown>>) {
+      if (raw.property_values !== undefined && !Array.isArray(raw.property_values)) return `Expected type 'array' for products[${i}].property_values`;
+      const propertyValues = (raw.property_values ?? []) as Array<Record<string, unknown>>;
+      if (variations && propertyValues.length === 0) return "Property values can't be empty";
+      for (const pv of propertyValues) {
         if ('scale_name' in pv) return `Unexpected input parameter 'scale_name' in products[${i}].property_values`;
         if (!Number.isInteger(pv.property_id) || !Array.isArray(pv.values)) return `Invalid property value in products[${i}]`;
       }
@@ -154,7 +176,7 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
     const problem = validate(req.json, listing);
     if (problem) return bad(problem);
     const body = req.json as {
-      products: Array<{ sku?: string; property_values: EtsyProduct['property_values']; offerings: Array<{ price: number; quantity: number; is_enabled: boolean }> }>;
+      products: Array<{ sku?: string; property_values?: EtsyProduct['property_values']; offerings: Array<{ price: number; quantity: number; is_enabled: boolean }> }>;
       price_on_property?: number[];
       quantity_on_property?: number[];
       sku_on_property?: number[];
@@ -166,7 +188,7 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
         product_id: id(),
         sku: p.sku ?? '',
         is_deleted: false,
-        property_values: p.property_values.map((pv) => ({ ...pv, scale_name: null })),
+        property_values: (p.property_values ?? []).map((pv) => ({ ...pv, scale_name: null })),
         offerings: p.offerings.map((o) => ({
           offering_id: id(),
           quantity: o.quantity,
@@ -183,7 +205,25 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
     return { status: 200, body: listing.inventory, wrote: true };
   };
 
+  /** `POST /v3/public/oauth/token` with `grant_type=refresh_token`: a new access token and a new refresh token. */
+  const refreshGrant = (req: SimRequest): SimResponse => {
+    if (!/^application\/x-www-form-urlencoded/.test(String(req.headers['content-type'] ?? ''))) return { status: 400, body: { error: 'invalid_request', error_description: 'body must be application/x-www-form-urlencoded' } };
+    const form = new URLSearchParams(req.rawBody.toString('utf8'));
+    if (form.get('grant_type') !== 'refresh_token') return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'grant_type must be refresh_token' } };
+    if (form.get('client_id') !== keystring) return { status: 400, body: { error: 'invalid_client', error_description: 'client_id is invalid' } };
+    const presented = form.get('refresh_token') ?? '';
+    if (!refreshTokens.has(presented)) return { status: 400, body: { error: 'invalid_grant', error_description: 'refresh_token is revoked' } };
+    refreshTokens.delete(presented);
+    const issued = { access: `${userId}.${randomBytes(24).toString('base64url')}`, refresh: `${userId}.${randomBytes(24).toString('base64url')}` };
+    accessTokens.set(issued.access, Date.now() + tokenLifetimeMs);
+    refreshTokens.add(issued.refresh);
+    refreshCount += 1;
+    return { status: 200, body: { access_token: issued.access, token_type: 'Bearer', expires_in: Math.max(1, Math.round(tokenLifetimeMs / 1000)), refresh_token: issued.refresh } };
+  };
+
   const route = (req: SimRequest): SimResponse => {
+    // The token endpoint authenticates the app by `client_id` in the form, not by x-api-key.
+    if (req.method === 'POST' && req.path === TOKEN_PATH) return refreshGrant(req);
     if (req.headers['x-api-key'] !== `${keystring}:${sharedSecret}`) {
       return { status: 403, body: { error: "Invalid API key: x-api-key must be '<keystring>:<shared secret>' of an active app." } };
     }
@@ -197,13 +237,21 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
       return { status: 429, headers: { ...rateHeaders(slot.remaining), 'retry-after': String(Math.ceil(daily.resetMs / 1000)) }, body: { error: 'You have exceeded your daily rate limit.' } };
     }
     const answer = (response: SimResponse): SimResponse => ({ ...response, headers: { ...rateHeaders(slot.remaining), ...response.headers } });
-    if (req.headers.authorization !== `Bearer ${accessToken}`) return answer({ status: 401, body: { error: 'invalid_token', error_description: 'access token is invalid or expired' } });
+    const bearer = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const expiresAt = bearer === undefined ? undefined : accessTokens.get(bearer);
+    if (expiresAt === undefined) return answer({ status: 401, body: { error: 'invalid_token', error_description: 'access token is invalid' } });
+    if (expiresAt <= Date.now()) return answer({ status: 401, body: { error: 'invalid_token', error_description: 'access token is expired' } });
 
     const inventoryMatch = new RegExp(`^${API_PREFIX}/listings/(\\d+)/inventory$`).exec(req.path);
     if (inventoryMatch) {
       const listing = listings.get(Number(inventoryMatch[1]));
       if (!listing) return answer({ status: 404, body: { error: `Listing ${inventoryMatch[1]} not found` } });
-      if (req.method === 'GET') return answer({ status: 200, body: listing.inventory });
+      if (req.method === 'GET') {
+        // An `item-unknown` fault: the product is gone from its listing, as when the seller deleted that variation.
+        const hidden = unknownSkus();
+        const products = listing.inventory.products.filter((p) => ![...hidden].some((sku) => productSku(sku) === p.sku));
+        return answer({ status: 200, body: { ...listing.inventory, products } });
+      }
       if (req.method === 'PUT') return answer(putInventory(req, listing));
     }
     const receiptMatch = new RegExp(`^${API_PREFIX}/shops/(\\d+)/receipts/(\\d+)$`).exec(req.path);
@@ -226,20 +274,15 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
     }),
   });
 
-  const deliver = async (messageId: string, event: EtsyWebhookEvent): Promise<void> => {
+  /** The headers Etsy sends with a webhook body: Standard Webhooks, signed with the endpoint's secret. */
+  const signedHeaders = (rawBody: Buffer | string, messageId = `msg_${randomUUID().replace(/-/g, '')}`): Record<string, string> => ({
+    'content-type': 'application/json',
+    ...standardWebhookHeaders(webhookSecret, messageId, rawBody),
+  });
+
+  const deliver = async (messageId: string, body: string): Promise<void> => {
     if (!webhookTarget) throw new Error('Etsy simulator: no webhook target set');
-    const body = JSON.stringify(event);
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const res = await request(webhookTarget, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [WEBHOOK_ID]: messageId,
-        [WEBHOOK_TIMESTAMP]: timestamp,
-        [WEBHOOK_SIGNATURE]: `v1,${signWebhook(webhookSecret, messageId, timestamp, body)}`,
-      },
-      body,
-    });
+    const res = await request(webhookTarget, { method: 'POST', headers: signedHeaders(body, messageId), body });
     await res.body.dump();
     if (res.statusCode >= 300) throw new Error(`Etsy simulator: webhook answered ${res.statusCode}`);
   };
@@ -252,52 +295,135 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
         ensure(sku);
         mapped[sku] = { listingId: where.get(sku)!.listingId, sku: productSku(sku) };
       }
-      return { baseUrl: server.url, keystring, sharedSecret, accessToken, shopId, listings: mapped, webhookSecret, requestsPerSecond: rate.perSecond };
+      return {
+        baseUrl: server.url,
+        keystring,
+        sharedSecret,
+        accessToken: firstAccessToken,
+        refreshToken: firstRefreshToken,
+        shopId,
+        listings: mapped,
+        webhookSecret,
+        requestsPerSecond: rate.perSecond,
+      };
     },
     shown: (sku) => productOf(sku)?.offerings[0]?.quantity,
     setShown(sku, quantity) {
       for (const offering of ensure(sku, quantity).offerings) offering.quantity = quantity;
     },
-    stats: () => ({ ...server.counters, itemsWritten }),
-    setFault: server.setFault,
+    stats: () => ({ ...server.counters, itemsWritten, refreshes: refreshCount }),
+    setFault(next) {
+      // Etsy documents no per-item "locked" answer for listing inventory, so there is none to simulate.
+      if (next?.kind === 'item-locked') throw new Error('Etsy simulator does not implement the "item-locked" fault: Etsy documents no such answer');
+      fault = next;
+      server.setFault(next?.kind === 'item-unknown' ? null : next);
+    },
     setWebhookTarget(url) {
       webhookTarget = url;
     },
+    signWebhook: (rawBody, headers) => ({ ...signedHeaders(rawBody), ...headers }),
     inventory: (listingId) => listings.get(listingId)?.inventory,
     listingOf: (sku) => where.get(sku)?.listingId,
+    receipt: (receiptId) => receipts.get(receiptId),
+    refreshes: () => refreshCount,
     cancelReceipt(receiptId) {
       const receipt = receipts.get(receiptId);
-      if (receipt) receipt.status = 'Canceled';
+      if (receipt) receipt.status = 'canceled';
     },
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       const now = Math.floor(Date.now() / 1000);
-      const receipt: EtsyReceipt = {
-        receipt_id: id(),
-        shop_id: shopId,
-        status: 'Paid',
+      const receiptId = id();
+      const transactions = lines.map((line) => {
+        const product = ensure(line.sku);
+        for (const offering of product.offerings) offering.quantity = Math.max(0, offering.quantity - line.qty);
+        return {
+          transaction_id: id(),
+          title: `Item ${product.sku}`,
+          description: null,
+          seller_user_id: Number(userId),
+          buyer_user_id: 87_654_321,
+          create_timestamp: now,
+          created_timestamp: now,
+          paid_timestamp: now,
+          shipped_timestamp: null,
+          quantity: line.qty,
+          listing_image_id: null,
+          receipt_id: receiptId,
+          is_digital: false,
+          file_data: '',
+          listing_id: where.get(line.sku)!.listingId,
+          transaction_type: 'listing',
+          product_id: product.product_id,
+          sku: product.sku,
+          price: money(1250),
+          shipping_cost: money(0),
+          variations: [],
+          product_data: [],
+          shipping_profile_id: null,
+          min_processing_days: null,
+          max_processing_days: null,
+          shipping_method: null,
+          shipping_upgrade: null,
+          expected_ship_date: null,
+          buyer_coupon: 0,
+          shop_coupon: 0,
+        };
+      });
+      const total = money(1250 * lines.reduce((sum, line) => sum + line.qty, 0));
+      const receipt: Receipt = {
+        receipt_id: receiptId,
+        receipt_type: 0,
+        seller_user_id: Number(userId),
+        seller_email: null,
+        buyer_user_id: 87_654_321,
+        buyer_email: null,
+        name: 'Simulated Buyer',
+        first_line: '1 Main St',
+        second_line: null,
+        city: 'Brooklyn',
+        state: 'NY',
+        zip: '11201',
+        status: 'paid',
+        formatted_address: '1 Main St, Brooklyn, NY 11201',
+        country_iso: 'US',
+        payment_method: 'cc',
+        payment_email: '',
+        message_from_seller: null,
+        message_from_buyer: null,
+        message_from_payment: null,
         is_paid: true,
-        created_timestamp: now,
+        is_shipped: false,
         create_timestamp: now,
-        transactions: lines.map((line) => {
-          const product = ensure(line.sku);
-          for (const offering of product.offerings) offering.quantity = Math.max(0, offering.quantity - line.qty);
-          return { transaction_id: id(), listing_id: where.get(line.sku)!.listingId, product_id: product.product_id, sku: product.sku, quantity: line.qty, created_timestamp: now };
-        }),
+        created_timestamp: now,
+        update_timestamp: now,
+        updated_timestamp: now,
+        is_gift: false,
+        gift_message: '',
+        grandtotal: total,
+        subtotal: total,
+        total_price: total,
+        total_shipping_cost: money(0),
+        total_tax_cost: money(0),
+        total_vat_cost: money(0),
+        discount_amt: money(0),
+        gift_wrap_price: money(0),
+        shipments: [],
+        transactions,
+        refunds: [],
       };
-      receipts.set(receipt.receipt_id, receipt);
-      const event: EtsyWebhookEvent = {
-        event_id: randomUUID(),
-        event_type: 'ORDER_PAID',
-        created_at: new Date(now * 1000).toISOString(),
+      receipts.set(receiptId, receipt);
+      // Etsy's example body, pointing at this receipt the way Etsy does (its public API host, not ours).
+      const body = JSON.stringify({
+        ...ORDER_PAID_EXAMPLE,
+        resource_url: `https://openapi.etsy.com${receiptPath(shopId, receiptId)}`,
         shop_id: shopId,
-        resource_url: `${server.url}${receiptPath(shopId, receipt.receipt_id)}`,
-      };
+      });
       const messageId = `msg_${randomUUID().replace(/-/g, '')}`;
       // ORDER_PAID is Etsy's only order event at checkout; out of order here means a retried delivery of the same
       // message overtaking the original.
       const sequence = delivery.outOfOrder ? 2 : 1;
-      for (let i = 0; i < (delivery.times ?? 1); i++) for (let n = 0; n < sequence; n++) await deliver(messageId, event);
-      return { orderId: String(receipt.receipt_id) };
+      for (let i = 0; i < (delivery.times ?? 1); i++) for (let n = 0; n < sequence; n++) await deliver(messageId, body);
+      return { orderId: String(receiptId) };
     },
     close: server.close,
   };

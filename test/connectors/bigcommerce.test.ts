@@ -185,13 +185,15 @@ describe('bigcommerce order webhooks', () => {
   let options: BigCommerceOptions;
   let connector: ConnectorInstance;
   let sink: WebhookSink;
-  const oldSecret = `whsec_${Buffer.from('the-previous-signing-key').toString('base64')}`;
+  const oldSecret = 'the-previous-client-secret';
 
-  const webhook = (orderId: string, secret: string, at = Math.floor(Date.now() / 1000), id = 'msg_test'): WebhookRequest => {
+  /** A delivery signed as BigCommerce signs: Standard Webhooks keyed by the app's client secret (base64-encoded, as its docs verify). */
+  const webhook = (orderId: string, clientSecret: string, at = Math.floor(Date.now() / 1000), id = 'msg_test'): WebhookRequest => {
+    const key = Buffer.from(clientSecret).toString('base64');
     const body = JSON.stringify({ scope: 'store/order/created', store_id: '1001', data: { type: 'order', id: Number(orderId) }, hash: 'x', created_at: at, producer: 'stores/simstore' });
     return {
       rawBody: Buffer.from(body),
-      headers: { 'webhook-id': id, 'webhook-timestamp': String(at), 'webhook-signature': signStandardWebhook(secret, id, at, body), 'content-type': 'application/json' },
+      headers: { 'webhook-id': id, 'webhook-timestamp': String(at), 'webhook-signature': signStandardWebhook(key, id, at, body), 'content-type': 'application/json' },
       path: '',
       query: {},
     };
@@ -200,7 +202,7 @@ describe('bigcommerce order webhooks', () => {
   beforeAll(async () => {
     sim = await startBigCommerceSimulator({ ...fast, skus: { BOOT: 10, SOCK: 10 } });
     options = sim.connectorOptions(['BOOT', 'SOCK']);
-    connector = await bigcommerce.create({ ...options, webhookSecret: [oldSecret, options.webhookSecret as string] }, context());
+    connector = await bigcommerce.create({ ...options, clientSecret: [oldSecret, options.clientSecret as string] }, context());
     sink = await startWebhookSink((req) => connector.handleWebhook!(req, noSignal()));
     sim.setWebhookTarget!(sink.url);
   });
@@ -226,7 +228,7 @@ describe('bigcommerce order webhooks', () => {
     expect(sim.shown('BOOT')).toBe(8);
   });
 
-  it('accepts the previous secret during a rotation', async () => {
+  it('accepts the previous client secret during a rotation', async () => {
     const { orderId } = await sim.placeOrder!([{ sku: 'BOOT', qty: 1 }]);
     const { events } = await connector.handleWebhook!(webhook(orderId, oldSecret), noSignal());
     expect(events.map((e) => e.id)).toEqual([`bc-test:order:${orderId}:confirmed`]);
@@ -234,7 +236,7 @@ describe('bigcommerce order webhooks', () => {
 
   it('accepts a webhook-signature listing several signatures when one of them matches', async () => {
     const { orderId } = await sim.placeOrder!([{ sku: 'BOOT', qty: 1 }]);
-    const req = webhook(orderId, options.webhookSecret as string);
+    const req = webhook(orderId, options.clientSecret as string);
     const headers = { ...req.headers, 'webhook-signature': `v1,${Buffer.from('nope').toString('base64')} ${req.headers['webhook-signature']}` };
     const { events } = await connector.handleWebhook!({ ...req, headers }, noSignal());
     expect(events).toHaveLength(1);
@@ -245,13 +247,13 @@ describe('bigcommerce order webhooks', () => {
     ['truncated', (h: string) => h.slice(0, -4)],
     ['missing', () => undefined],
   ])('throws WebhookSignatureError when the signature is %s', async (_label, mangle) => {
-    const req = webhook('101', options.webhookSecret as string);
+    const req = webhook('101', options.clientSecret as string);
     const headers = { ...req.headers, 'webhook-signature': mangle(req.headers['webhook-signature']!) };
     await expect(connector.handleWebhook!({ ...req, headers }, noSignal())).rejects.toBeInstanceOf(WebhookSignatureError);
   });
 
   it('throws WebhookSignatureError for a correctly signed webhook whose timestamp is older than five minutes', async () => {
-    const req = webhook('101', options.webhookSecret as string, Math.floor(Date.now() / 1000) - 301);
+    const req = webhook('101', options.clientSecret as string, Math.floor(Date.now() / 1000) - 301);
     await expect(connector.handleWebhook!(req, noSignal())).rejects.toThrow(/webhook-timestamp/);
   });
 

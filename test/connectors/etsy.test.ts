@@ -4,7 +4,7 @@ import { startWebhookReceiver, type Receiver } from '../support/webhook-receiver
 import etsy from '../../connectors/etsy/index.ts';
 import type { EtsyOptions } from '../../connectors/etsy/options.ts';
 import { startEtsySimulator, type EtsySimulator, type EtsySimulatorOptions } from '../../connectors/etsy/simulator.ts';
-import { signWebhook } from '../../connectors/etsy/webhook-signature.ts';
+import { standardWebhookHeaders } from '../../connectors/_kit/standard-webhooks.ts';
 import {
   RejectedError,
   RetryableError,
@@ -91,16 +91,16 @@ describe('Etsy connector: pushing quantities', () => {
     expect(body.error).toMatch(/product_id/);
   });
 
-  it('rejects an unmapped hub SKU, a listing Etsy does not know, and a product missing from its listing', async () => {
+  it('answers not_listed for an unmapped hub SKU, a listing Etsy does not know, and a product missing from its listing', async () => {
     const { options } = await setup();
     const connector = await connectorWith({
       ...options,
       listings: { ...options.listings, GONE: { listingId: 1 }, MISSING: { listingId: options.listings.A!.listingId, sku: 'NOPE' } },
     });
     const results = await connector.push([update('UNMAPPED', 1), update('GONE', 1), update('MISSING', 1), update('A', 6)], signal);
-    expect(results).toContainEqual({ sku: 'UNMAPPED', status: 'rejected', reason: expect.stringContaining('no Etsy listing') });
-    expect(results).toContainEqual({ sku: 'GONE', status: 'rejected', reason: expect.stringContaining('not found') });
-    expect(results).toContainEqual({ sku: 'MISSING', status: 'rejected', reason: expect.stringContaining('NOPE') });
+    expect(results).toContainEqual({ sku: 'UNMAPPED', status: 'not_listed', reason: expect.stringContaining('no Etsy listing') });
+    expect(results).toContainEqual({ sku: 'GONE', status: 'not_listed', reason: expect.stringContaining('no listing 1') });
+    expect(results).toContainEqual({ sku: 'MISSING', status: 'not_listed', reason: expect.stringContaining('NOPE') });
     expect(results).toContainEqual({ sku: 'A', status: 'ok', quantity: 6 });
   });
 
@@ -186,19 +186,12 @@ describe('Etsy connector: order webhooks', () => {
     await sim.placeOrder!([{ sku: 'A', qty: 1 }]);
     const good = received.requests[0]!;
     const signature = good.headers['webhook-signature']!;
-    const stale = String(Math.floor(Date.now() / 1000) - 3600);
+    const stale = Math.floor(Date.now() / 1000) - 3600;
     const variants: WebhookRequest[] = [
       { ...good, rawBody: Buffer.concat([good.rawBody, Buffer.from(' ')]) },
       { ...good, headers: { ...good.headers, 'webhook-signature': signature.slice(0, signature.length - 6) } },
       { ...good, headers: { ...good.headers, 'webhook-signature': undefined } },
-      {
-        ...good,
-        headers: {
-          ...good.headers,
-          'webhook-timestamp': stale,
-          'webhook-signature': `v1,${signWebhook(options.webhookSecret as string, good.headers['webhook-id']!, stale, good.rawBody)}`,
-        },
-      },
+      { ...good, headers: { ...good.headers, ...standardWebhookHeaders(options.webhookSecret as string, good.headers['webhook-id']!, good.rawBody, stale) } },
     ];
     for (const variant of variants) await expect(connector.handleWebhook!(variant, signal)).rejects.toBeInstanceOf(WebhookSignatureError);
   });
