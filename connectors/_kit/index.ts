@@ -13,6 +13,7 @@ export {
   DEFAULT_TOLERANCE_SECONDS,
   STANDARD_WEBHOOK_HEADERS,
   STANDARD_WEBHOOK_SECRET_PATTERN,
+  StandardWebhookSecretError,
   type StandardWebhookVerdict,
   type StandardWebhookVerifier,
 } from './standard-webhooks.ts';

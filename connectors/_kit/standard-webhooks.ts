@@ -1,5 +1,4 @@
 import { Webhook } from 'standardwebhooks';
-import { ConfigError } from '../../core/sdk.ts';
 import { safeEqual } from './signatures.ts';
 
 /**
@@ -52,16 +51,25 @@ export function standardWebhookSecretProblem(secret: unknown): string | undefine
 }
 
 /**
- * Signers for the active secrets; throws a {@link ConfigError} naming `field` (never the value) when one
- * of them is not usable.
+ * A signing secret the reference library would refuse. Thrown from a connector's `create`, it stops the
+ * channel at start; the message names the option, never its value.
  */
+export class StandardWebhookSecretError extends Error {
+  override name = 'StandardWebhookSecretError';
+  constructor(
+    /** The option at fault, e.g. `options.webhookSecret[1]`. */
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field} ${problem}`);
+  }
+}
+
+/** Signers for the active secrets; throws a {@link StandardWebhookSecretError} when one of them is not usable. */
 function webhooksFor(secrets: readonly string[], field: string): Webhook[] {
   return secrets.map((secret, i) => {
     const problem = standardWebhookSecretProblem(secret);
-    if (problem) {
-      const path = secrets.length > 1 ? `${field}[${i}]` : field;
-      throw new ConfigError(`${path} ${problem}`, [{ path: path.replace(/\./g, '/'), message: problem }]);
-    }
+    if (problem) throw new StandardWebhookSecretError(secrets.length > 1 ? `${field}[${i}]` : field, problem);
     return new Webhook(secret);
   });
 }
@@ -93,7 +101,7 @@ export type StandardWebhookVerifier = (
 ) => StandardWebhookVerdict;
 
 /**
- * A verifier for the active secrets. Throws a {@link ConfigError} at once when a secret is
+ * A verifier for the active secrets. Throws a {@link StandardWebhookSecretError} at once when a secret is
  * not usable, so a channel fails at start (naming the field) rather than at its first delivery.
  */
 export function createStandardWebhookVerifier(secrets: readonly string[], options: StandardWebhookVerifierOptions = {}): StandardWebhookVerifier {
@@ -121,8 +129,8 @@ export function createStandardWebhookVerifier(secrets: readonly string[], option
 
 /**
  * Checks the three headers against every active secret. Fails on a missing header, a timestamp outside
- * the tolerance (replays) or not canonical, or no matching `v1` entry; throws a {@link ConfigError}
- * for a secret that cannot be used.
+ * the tolerance (replays) or not canonical, or no matching `v1` entry; throws a
+ * {@link StandardWebhookSecretError} for a secret that cannot be used.
  */
 export function verifyStandardWebhook(
   secrets: readonly string[],

@@ -40,6 +40,10 @@ export interface EtsySimulator extends SimulatorHandle<EtsyOptions> {
   listingOf(sku: string): number | undefined;
   /** Marks a receipt cancelled, as when the seller cancels the order. */
   cancelReceipt(receiptId: number): void;
+  /** The shop the simulated seller runs. */
+  shopId: number;
+  /** An order Etsy holds (stock taken, receipt readable) without sending its webhook. */
+  recordOrder(lines: ReadonlyArray<{ sku: string; qty: number }>): Promise<{ orderId: string }>;
   /** The receipt as getShopReceipt answers it. */
   receipt(receiptId: number): Record<string, unknown> | undefined;
   /** Refresh-token grants answered so far. */
@@ -287,6 +291,92 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
     if (res.statusCode >= 300) throw new Error(`Etsy simulator: webhook answered ${res.statusCode}`);
   };
 
+  /** Records an order as Etsy holds it: the stock comes off the listing and a receipt with the document's fields exists. */
+  const record = (lines: ReadonlyArray<{ sku: string; qty: number }>): number => {
+    const now = Math.floor(Date.now() / 1000);
+    const receiptId = id();
+    const transactions = lines.map((line) => {
+      const product = ensure(line.sku);
+      for (const offering of product.offerings) offering.quantity = Math.max(0, offering.quantity - line.qty);
+      return {
+        transaction_id: id(),
+        title: `Item ${product.sku}`,
+        description: null,
+        seller_user_id: Number(userId),
+        buyer_user_id: 87_654_321,
+        create_timestamp: now,
+        created_timestamp: now,
+        paid_timestamp: now,
+        shipped_timestamp: null,
+        quantity: line.qty,
+        listing_image_id: null,
+        receipt_id: receiptId,
+        is_digital: false,
+        file_data: '',
+        listing_id: where.get(line.sku)!.listingId,
+        transaction_type: 'listing',
+        product_id: product.product_id,
+        sku: product.sku,
+        price: money(1250),
+        shipping_cost: money(0),
+        variations: [],
+        product_data: [],
+        shipping_profile_id: null,
+        min_processing_days: null,
+        max_processing_days: null,
+        shipping_method: null,
+        shipping_upgrade: null,
+        expected_ship_date: null,
+        buyer_coupon: 0,
+        shop_coupon: 0,
+      };
+    });
+    const total = money(1250 * lines.reduce((sum, line) => sum + line.qty, 0));
+    const receipt: Receipt = {
+      receipt_id: receiptId,
+      receipt_type: 0,
+      seller_user_id: Number(userId),
+      seller_email: null,
+      buyer_user_id: 87_654_321,
+      buyer_email: null,
+      name: 'Simulated Buyer',
+      first_line: '1 Main St',
+      second_line: null,
+      city: 'Brooklyn',
+      state: 'NY',
+      zip: '11201',
+      status: 'paid',
+      formatted_address: '1 Main St, Brooklyn, NY 11201',
+      country_iso: 'US',
+      payment_method: 'cc',
+      payment_email: '',
+      message_from_seller: null,
+      message_from_buyer: null,
+      message_from_payment: null,
+      is_paid: true,
+      is_shipped: false,
+      create_timestamp: now,
+      created_timestamp: now,
+      update_timestamp: now,
+      updated_timestamp: now,
+      is_gift: false,
+      gift_message: '',
+      grandtotal: total,
+      subtotal: total,
+      total_price: total,
+      total_shipping_cost: money(0),
+      total_tax_cost: money(0),
+      total_vat_cost: money(0),
+      discount_amt: money(0),
+      gift_wrap_price: money(0),
+      shipments: [],
+      transactions,
+      refunds: [],
+    };
+    receipts.set(receiptId, receipt);
+    return receiptId;
+  };
+
   return {
     url: server.url,
     connectorOptions(skus) {
@@ -330,88 +420,10 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
       const receipt = receipts.get(receiptId);
       if (receipt) receipt.status = 'canceled';
     },
+    shopId,
+    recordOrder: async (lines) => ({ orderId: String(record(lines)) }),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
-      const now = Math.floor(Date.now() / 1000);
-      const receiptId = id();
-      const transactions = lines.map((line) => {
-        const product = ensure(line.sku);
-        for (const offering of product.offerings) offering.quantity = Math.max(0, offering.quantity - line.qty);
-        return {
-          transaction_id: id(),
-          title: `Item ${product.sku}`,
-          description: null,
-          seller_user_id: Number(userId),
-          buyer_user_id: 87_654_321,
-          create_timestamp: now,
-          created_timestamp: now,
-          paid_timestamp: now,
-          shipped_timestamp: null,
-          quantity: line.qty,
-          listing_image_id: null,
-          receipt_id: receiptId,
-          is_digital: false,
-          file_data: '',
-          listing_id: where.get(line.sku)!.listingId,
-          transaction_type: 'listing',
-          product_id: product.product_id,
-          sku: product.sku,
-          price: money(1250),
-          shipping_cost: money(0),
-          variations: [],
-          product_data: [],
-          shipping_profile_id: null,
-          min_processing_days: null,
-          max_processing_days: null,
-          shipping_method: null,
-          shipping_upgrade: null,
-          expected_ship_date: null,
-          buyer_coupon: 0,
-          shop_coupon: 0,
-        };
-      });
-      const total = money(1250 * lines.reduce((sum, line) => sum + line.qty, 0));
-      const receipt: Receipt = {
-        receipt_id: receiptId,
-        receipt_type: 0,
-        seller_user_id: Number(userId),
-        seller_email: null,
-        buyer_user_id: 87_654_321,
-        buyer_email: null,
-        name: 'Simulated Buyer',
-        first_line: '1 Main St',
-        second_line: null,
-        city: 'Brooklyn',
-        state: 'NY',
-        zip: '11201',
-        status: 'paid',
-        formatted_address: '1 Main St, Brooklyn, NY 11201',
-        country_iso: 'US',
-        payment_method: 'cc',
-        payment_email: '',
-        message_from_seller: null,
-        message_from_buyer: null,
-        message_from_payment: null,
-        is_paid: true,
-        is_shipped: false,
-        create_timestamp: now,
-        created_timestamp: now,
-        update_timestamp: now,
-        updated_timestamp: now,
-        is_gift: false,
-        gift_message: '',
-        grandtotal: total,
-        subtotal: total,
-        total_price: total,
-        total_shipping_cost: money(0),
-        total_tax_cost: money(0),
-        total_vat_cost: money(0),
-        discount_amt: money(0),
-        gift_wrap_price: money(0),
-        shipments: [],
-        transactions,
-        refunds: [],
-      };
-      receipts.set(receiptId, receipt);
+      const receiptId = record(lines);
       // Etsy's example body, pointing at this receipt the way Etsy does (its public API host, not ours).
       const body = JSON.stringify({
         ...ORDER_PAID_EXAMPLE,
@@ -428,3 +440,4 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
     close: server.close,
   };
 }
+
