@@ -170,8 +170,17 @@ export interface SimulatorHandle<Options = Record<string, unknown>> {
   setShown(sku: string, quantity: number): void;
   /** Counters the simulator keeps: at least `requests`, `throttled` (429/THROTTLED answers) and `itemsWritten`. */
   stats(): Record<string, number>;
-  /** Makes the simulated API misbehave until cleared with `null`. */
+  /**
+   * Makes the simulated API misbehave until cleared with `null`. Throws, naming the kind, for a fault
+   * kind this simulator does not implement (and for parameters out of range): no test can then believe
+   * it injected a fault that never happened.
+   */
   setFault(fault: SimulatorFault | null): void;
+  /**
+   * Optional: every fault kind `setFault` accepts (the kit's server lists them as `faults`). Tools read it
+   * to report what a simulator cannot do as skipped; without it they try `setFault` and read the refusal.
+   */
+  faults?: readonly SimulatorFault['kind'][];
   /**
    * Optional, for channels that emit order webhooks: where the simulator delivers them
    * (the hub's `/webhooks/<channel>` URL), signed the way the channel signs them.

@@ -9,7 +9,7 @@ import {
   type PushResult,
   type StockUpdate,
 } from 'stockrelay';
-import { AUTH_HEADER, MAX_BATCH, RETRYABLE_ITEM_CODES, SIGNATURE_HEADER, type AcmeOrderWebhook, type AcmeStockResult, type AcmeStockUpdate } from './api.ts';
+import { AUTH_HEADER, BUSY_ITEM_CODES, MAX_BATCH, NOT_LISTED_ITEM_CODES, RETRYABLE_ITEM_CODES, SIGNATURE_HEADER, type AcmeOrderWebhook, type AcmeStockResult, type AcmeStockUpdate } from './api.ts';
 import { createHttpClient, hmacSha256, matchesAnySecret, retryAfterMs, secretList } from 'stockrelay/kit';
 import { acmeOptionsSchema, type AcmeOptions } from './options.ts';
 
@@ -31,12 +31,13 @@ export default defineConnector<AcmeOptions>({
     return {
       async push(updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushResult[]> {
         if (updates.length > MAX_BATCH) throw new RejectedError(`acme takes at most ${MAX_BATCH} updates per call, got ${updates.length}`);
-        // SKUs without a listing never reach the API: they are refused one by one, the rest still go out.
+        // SKUs without a listing never reach the API: each is `not_listed` (the host stops pushing it until the
+        // mapping changes, and says why), the rest still go out.
         const results: PushResult[] = [];
         const sent: AcmeStockUpdate[] = [];
         for (const update of updates) {
           const listingId = options.listings[update.sku];
-          if (listingId === undefined) results.push({ sku: update.sku, status: 'rejected', reason: `no acme listing mapped for "${update.sku}"` });
+          if (listingId === undefined) results.push({ sku: update.sku, status: 'not_listed', reason: `no acme listing mapped for "${update.sku}"` });
           else sent.push({ listingId, available: update.quantity });
         }
         if (sent.length === 0) return results;
@@ -56,8 +57,12 @@ export default defineConnector<AcmeOptions>({
           if (!answer) results.push({ sku, status: 'retry', reason: 'acme returned no result for this listing' });
           else if (answer.ok) results.push({ sku, status: 'ok', quantity: answer.available });
           else {
-            const reason = `${answer.error.code}: ${answer.error.message}`;
-            results.push(RETRYABLE_ITEM_CODES.has(answer.error.code) ? { sku, status: 'retry', reason } : { sku, status: 'rejected', reason });
+            const { code } = answer.error;
+            const reason = `${code}: ${answer.error.message}`;
+            if (BUSY_ITEM_CODES.has(code)) results.push({ sku, status: 'busy', reason });
+            else if (RETRYABLE_ITEM_CODES.has(code)) results.push({ sku, status: 'retry', reason });
+            else if (NOT_LISTED_ITEM_CODES.has(code)) results.push({ sku, status: 'not_listed', reason });
+            else results.push({ sku, status: 'rejected', reason });
           }
         }
         return results;
@@ -69,13 +74,24 @@ export default defineConnector<AcmeOptions>({
         if (!matchesAnySecret(secrets, given, (secret) => hmacSha256(secret, request.rawBody, 'base64'))) {
           throw new WebhookSignatureError(`missing or wrong ${SIGNATURE_HEADER}`);
         }
-        let payload: AcmeOrderWebhook;
+        let parsed: unknown;
         try {
-          payload = JSON.parse(request.rawBody.toString('utf8')) as AcmeOrderWebhook;
+          parsed = JSON.parse(request.rawBody.toString('utf8'));
         } catch (err) {
           throw new WebhookPayloadError('body is not JSON', { cause: err });
         }
-        if (typeof payload.orderId !== 'string' || !Array.isArray(payload.lines)) throw new WebhookPayloadError('orderId and lines are required');
+        // A correct signature does not make a well-formed body: check every field before reading it, so a bad
+        // body is refused with WebhookPayloadError (400) instead of crashing into a TypeError (503, re-delivered).
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new WebhookPayloadError('the body must be a JSON object');
+        const payload = parsed as AcmeOrderWebhook;
+        if (typeof payload.orderId !== 'string' || typeof payload.placedAt !== 'string' || !Array.isArray(payload.lines)) {
+          throw new WebhookPayloadError('orderId, placedAt and lines are required');
+        }
+        const badLine = payload.lines.findIndex((line: unknown) => {
+          const l = line as { listingId?: unknown; quantity?: unknown } | null;
+          return typeof l !== 'object' || l === null || typeof l.listingId !== 'string' || !Number.isInteger(l.quantity) || (l.quantity as number) < 1;
+        });
+        if (badLine >= 0) throw new WebhookPayloadError(`lines[${badLine}] needs a listingId string and a positive integer quantity`);
         // Lines for listings the seller did not map are not the hub's stock.
         const lines = payload.lines.flatMap((line) => {
           const sku = skuOfListing.get(line.listingId);

@@ -39,8 +39,11 @@ export async function startAcmeSimulator(options: AcmeSimulatorOptions = {}): Pr
   for (const [sku, available] of Object.entries(options.skus ?? {})) list(sku, available);
 
   const server = await startSimServer({
+    name: 'acme',
     port: options.port,
     latency: options.latency,
+    // The per-item faults are answered below in Acme's own per-item shape; the kit does the rest.
+    itemFaults: ['item-locked', 'item-unknown'],
     route(req): SimResponse {
       if (req.headers[AUTH_HEADER] !== apiKey) return { status: 401, body: { error: 'unauthorized' } };
       const slot = bucket.take();
@@ -49,10 +52,13 @@ export async function startAcmeSimulator(options: AcmeSimulatorOptions = {}): Pr
         const updates = (req.json as { updates?: unknown } | undefined)?.updates;
         if (!Array.isArray(updates)) return { status: 400, body: { error: 'invalid_request' } };
         if (updates.length > MAX_BATCH) return { status: 400, body: { error: 'too_many_updates', max: MAX_BATCH } };
+        const unknownNow = req.fault?.kind === 'item-unknown' ? new Set(req.fault.skus) : undefined;
+        const lockedNow = req.fault?.kind === 'item-locked' ? new Set(req.fault.skus) : undefined;
         const results = updates.map((u: { listingId?: unknown; available?: unknown }): AcmeStockResult => {
           const listingId = typeof u.listingId === 'string' ? u.listingId : '';
           const listing = listings.get(listingId);
-          if (!listing) return { listingId, ok: false, error: { code: 'unknown_listing', message: `no listing ${listingId}` } };
+          if (!listing || unknownNow?.has(listing.sku)) return { listingId, ok: false, error: { code: 'unknown_listing', message: `no listing ${listingId}` } };
+          if (lockedNow?.has(listing.sku)) return { listingId, ok: false, error: { code: 'listing_locked', message: `listing ${listingId} is being edited` } };
           if (!Number.isInteger(u.available) || (u.available as number) < 0) {
             return { listingId, ok: false, error: { code: 'invalid_quantity', message: 'available must be a non-negative integer' } };
           }
@@ -70,14 +76,17 @@ export async function startAcmeSimulator(options: AcmeSimulatorOptions = {}): Pr
     },
   });
 
+  /** The headers Acme sends with a webhook body: the HMAC covers the raw body only. */
+  const signWebhook = (rawBody: Buffer | string, extra: Readonly<Record<string, string>> = {}): Record<string, string> => ({
+    'content-type': 'application/json',
+    ...extra,
+    [SIGNATURE_HEADER]: hmacSha256(webhookSecret, rawBody, 'base64'),
+  });
+
   const deliver = async (payload: AcmeOrderWebhook): Promise<void> => {
     if (!webhookTarget) throw new Error('acme simulator: no webhook target set');
     const body = JSON.stringify(payload);
-    const res = await request(webhookTarget, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: hmacSha256(webhookSecret, body, 'base64') },
-      body,
-    });
+    const res = await request(webhookTarget, { method: 'POST', headers: signWebhook(body), body });
     await res.body.dump();
     if (res.statusCode >= 300) throw new Error(`acme simulator: webhook answered ${res.statusCode}`);
   };
@@ -100,6 +109,8 @@ export async function startAcmeSimulator(options: AcmeSimulatorOptions = {}): Pr
     },
     stats: () => ({ ...server.counters, itemsWritten }),
     setFault: server.setFault,
+    faults: server.faults,
+    signWebhook: (rawBody, headers) => signWebhook(rawBody, headers),
     setWebhookTarget(url) {
       webhookTarget = url;
     },

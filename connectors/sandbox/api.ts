@@ -1,7 +1,8 @@
 /**
  * The sandbox channel's HTTP API: a generic inventory API shaped like most marketplaces'.
  *
- * - `PUT  /v1/inventory`  body `{ items: [{ sku, quantity }] }` → `{ results: [{ sku, status: "ok", quantity } | { sku, status: "error", code, message }] }`
+ * - `PUT  /v1/inventory`  body `{ items: [{ sku, quantity }] }` → `{ results: [{ sku, status: "ok", quantity } | { sku, status: "error", code, message }] }`;
+ *   per-item codes: `unknown_sku` (no listing), `locked` / `busy` (being edited, try later), `internal`, `invalid_item`.
  * - `GET  /v1/inventory?sku=a,b` → `{ items: [{ sku, quantity }] }`
  * - `GET  /v1/orders/{id}` → `{ id, lines: [{ sku, qty }], createdAt }`
  * - Auth: `Authorization: Bearer <token>`; 401 `{ error: "unauthorized" }` otherwise.

@@ -22,8 +22,12 @@ interface SandboxItemResult {
   message?: string;
 }
 
-/** Per-item codes worth another try; anything else is a permanent refusal. */
-const RETRYABLE_ITEM_CODES = new Set(['busy', 'locked', 'internal']);
+/** Per-item codes for an item being edited on the channel: tried again later, not an attempt spent. */
+const BUSY_ITEM_CODES: ReadonlySet<string> = new Set(['busy', 'locked']);
+/** Per-item codes worth another try as an attempt. */
+const RETRYABLE_ITEM_CODES: ReadonlySet<string> = new Set(['internal']);
+/** The channel has no listing for the SKU: nothing to push until it lists one. */
+const NOT_LISTED_ITEM_CODES: ReadonlySet<string> = new Set(['unknown_sku']);
 
 export default defineConnector<SandboxOptions>({
   name: 'sandbox',
@@ -61,7 +65,11 @@ export default defineConnector<SandboxOptions>({
         return results.map((item): PushResult => {
           if (item.status === 'ok') return { sku: item.sku, status: 'ok', quantity: item.quantity };
           const reason = `${item.code ?? 'error'}: ${item.message ?? ''}`.trim();
-          return RETRYABLE_ITEM_CODES.has(item.code ?? '') ? { sku: item.sku, status: 'retry', reason } : { sku: item.sku, status: 'rejected', reason };
+          const code = item.code ?? '';
+          if (BUSY_ITEM_CODES.has(code)) return { sku: item.sku, status: 'busy', reason };
+          if (RETRYABLE_ITEM_CODES.has(code)) return { sku: item.sku, status: 'retry', reason };
+          if (NOT_LISTED_ITEM_CODES.has(code)) return { sku: item.sku, status: 'not_listed', reason };
+          return { sku: item.sku, status: 'rejected', reason };
         });
       },
 
@@ -70,17 +78,26 @@ export default defineConnector<SandboxOptions>({
         if (!matchesAnySecret(secrets, given, (secret) => hmacSha256(secret, request.rawBody, 'hex'))) {
           throw new WebhookSignatureError(`missing or wrong ${SIGNATURE_HEADER}`);
         }
-        let payload: SandboxOrderWebhook;
+        let parsed: unknown;
         try {
-          payload = JSON.parse(request.rawBody.toString('utf8')) as SandboxOrderWebhook;
+          parsed = JSON.parse(request.rawBody.toString('utf8'));
         } catch (err) {
           throw new WebhookPayloadError('body is not JSON', { cause: err });
         }
-        const order = (payload as Partial<SandboxOrderWebhook> | null)?.order;
-        if (!order || typeof order.id !== 'string' || !Array.isArray(order.lines)) throw new WebhookPayloadError('order.id and order.lines are required');
-        if (!order.lines.every((line) => typeof line?.sku === 'string' && typeof line.qty === 'number')) throw new WebhookPayloadError('every order line needs a string sku and a numeric qty');
+        // Signed is not well-formed: every field is checked before it is read, so a bad body is a 400, never a crash.
+        const payload = parsed as Partial<SandboxOrderWebhook> | null;
+        const order = typeof payload === 'object' && payload !== null ? payload.order : undefined;
+        if (typeof order !== 'object' || order === null || typeof order.id !== 'string' || !Array.isArray(order.lines)) {
+          throw new WebhookPayloadError('order.id and order.lines are required');
+        }
+        if (typeof order.createdAt !== 'string') throw new WebhookPayloadError('order.createdAt must be a string');
+        const badLine = order.lines.findIndex((line: unknown) => {
+          const l = line as { sku?: unknown; qty?: unknown } | null;
+          return typeof l !== 'object' || l === null || typeof l.sku !== 'string' || !Number.isInteger(l.qty) || (l.qty as number) < 1;
+        });
+        if (badLine >= 0) throw new WebhookPayloadError(`order.lines[${badLine}] needs a sku string and a positive integer qty`);
         // created and updated both mean "this order exists": one event id per order collapses them.
-        const type = payload.topic === 'order.cancelled' ? 'order.cancelled' : 'order.confirmed';
+        const type = payload?.topic === 'order.cancelled' ? 'order.cancelled' : 'order.confirmed';
         const event: InventoryEvent = {
           id: `${context.channelId}:order:${order.id}:${type === 'order.cancelled' ? 'cancelled' : 'confirmed'}`,
           type,

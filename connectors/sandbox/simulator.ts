@@ -37,8 +37,10 @@ export async function startSandboxSimulator(options: SandboxSimulatorOptions = {
   let orderSeq = 0;
 
   const server = await startSimServer({
+    name: 'sandbox',
     port: options.port,
     latency: options.latency,
+    itemFaults: ['item-locked', 'item-unknown'],
     route(req): SimResponse {
       if (req.headers.authorization !== `Bearer ${token}`) return { status: 401, body: { error: 'unauthorized' } };
       const slot = bucket.take();
@@ -54,12 +56,15 @@ export async function startSandboxSimulator(options: SandboxSimulatorOptions = {
         if (!Array.isArray(items)) return { status: 400, body: { error: 'invalid_request', message: 'items must be an array' } };
         if (items.length > maxBatch) return { status: 413, body: { error: 'batch_too_large', max: maxBatch } };
         const now = Date.now();
+        const unknownNow = req.fault?.kind === 'item-unknown' ? new Set(req.fault.skus) : undefined;
+        const lockedNow = req.fault?.kind === 'item-locked' ? new Set(req.fault.skus) : undefined;
         const results = items.map((item: { sku?: unknown; quantity?: unknown }) => {
           const sku = typeof item.sku === 'string' ? item.sku : '';
           if (!sku || !Number.isInteger(item.quantity) || (item.quantity as number) < 0) {
             return { sku, status: 'error', code: 'invalid_item', message: 'sku and a non-negative integer quantity are required' };
           }
-          if (options.strictListing && !shown.has(sku)) return { sku, status: 'error', code: 'unknown_sku', message: `no listing for ${sku}` };
+          if ((options.strictListing && !shown.has(sku)) || unknownNow?.has(sku)) return { sku, status: 'error', code: 'unknown_sku', message: `no listing for ${sku}` };
+          if (lockedNow?.has(sku)) return { sku, status: 'error', code: 'locked', message: `${sku} is being edited; try again shortly` };
           const quantity = item.quantity as number;
           shown.set(sku, quantity);
           const log = writeLog.get(sku) ?? [];
@@ -83,18 +88,18 @@ export async function startSandboxSimulator(options: SandboxSimulatorOptions = {
     },
   });
 
+  /** The headers the sandbox sends with a webhook body: the signature covers the raw body only. */
+  const signWebhook = (rawBody: Buffer | string, extra: Readonly<Record<string, string>> = {}): Record<string, string> => ({
+    'content-type': 'application/json',
+    'x-sandbox-delivery': randomUUID(),
+    ...extra,
+    [SIGNATURE_HEADER]: `sha256=${hmacSha256(webhookSecret, rawBody, 'hex')}`,
+  });
+
   const deliver = async (payload: SandboxOrderWebhook): Promise<void> => {
     if (!webhookTarget) throw new Error('sandbox simulator: no webhook target set');
     const body = JSON.stringify(payload);
-    const res = await request(webhookTarget, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [SIGNATURE_HEADER]: `sha256=${hmacSha256(webhookSecret, body, 'hex')}`,
-        'x-sandbox-delivery': randomUUID(),
-      },
-      body,
-    });
+    const res = await request(webhookTarget, { method: 'POST', headers: signWebhook(body), body });
     await res.body.dump();
     if (res.statusCode >= 300) throw new Error(`sandbox simulator: webhook answered ${res.statusCode}`);
   };
@@ -107,10 +112,11 @@ export async function startSandboxSimulator(options: SandboxSimulatorOptions = {
     writes: (sku) => writeLog.get(sku) ?? [],
     stats: () => ({ ...server.counters, itemsWritten }),
     setFault: server.setFault,
+    faults: server.faults,
+    signWebhook: (rawBody, headers) => signWebhook(rawBody, headers),
     setWebhookTarget(url) {
       webhookTarget = url;
     },
-    signWebhook: (rawBody) => ({ [SIGNATURE_HEADER]: `sha256=${hmacSha256(webhookSecret, rawBody, 'hex')}` }),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       orderSeq += 1;
       const order = { id: `SBX-${process.pid}-${Date.now().toString(36)}-${orderSeq}`, lines: lines.map((l) => ({ ...l })), createdAt: new Date().toISOString() };
