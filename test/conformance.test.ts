@@ -7,12 +7,22 @@ import { promisify } from 'node:util';
 import { authorProject } from './support/author-project.ts';
 import { describe, expect, it } from 'vitest';
 import abortIgnoringConnector from './fixtures/conformance/abort-ignoring-connector.ts';
+import codelessConnector from './fixtures/conformance/codeless-errors-connector.ts';
 import droppingConnector from './fixtures/conformance/dropping-connector.ts';
 import { CHECK_NAMES, type ConformanceReport } from '../core/conformance/conformance-report.ts';
 import { runConformance, type ConformanceOptions } from '../core/conformance/run-conformance.ts';
 import { runTestConnector } from '../core/conformance/test-connector-command.ts';
 import { loadConnectorDefinition } from '../core/plugins/load-connector-definition.ts';
-import type { ConnectorDefinition, SimulatorOptions } from '../core/sdk.ts';
+import {
+  isWebhookPayloadError,
+  type ConnectorContext,
+  type ConnectorDefinition,
+  type PushResult,
+  type SimulatorFault,
+  type SimulatorOptions,
+  type StockUpdate,
+  type WebhookRequest,
+} from '../core/sdk.ts';
 import { startAcmeSimulator } from '../connectors/_template/simulator.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -26,8 +36,11 @@ const run = promisify(execFile);
  */
 const SIMULATOR_EXTRAS: Record<string, Record<string, unknown>> = { sandbox: { strictListing: true } };
 
-/** Checks a connector may skip when it lacks the optional member the check exercises. */
-const absentMember = (detail: string): boolean => detail.startsWith('the instance has no');
+/**
+ * Checks a connector may skip: it lacks the optional member the check exercises, or its simulator does
+ * not implement the fault or helper the check needs (the connector's own area adds those).
+ */
+const absentMember = (detail: string): boolean => /^the (instance|simulator) (has no|does not implement)/.test(detail);
 
 /** Every check that did not pass, with its detail, so a failing assertion says what is wrong. */
 function notPassed(report: ConformanceReport): string[] {
@@ -104,7 +117,7 @@ describe('the template is a plugin an author can take out of this repo', () => {
         cwd: dir,
         timeout: 60_000,
       });
-      expect(stdout).toMatch(/^PASS acme-outside: 11 passed, 0 failed, 1 skipped$/m);
+      expect(stdout).toMatch(/^PASS acme-outside: 18 passed, 0 failed, 1 skipped$/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -120,10 +133,96 @@ describe('the suite fails connectors that break the contract', () => {
     expect(report.checks.find((c) => c.name === CHECK_NAMES.pushSets)?.detail).toMatch(/no result for 1 of 3 updates/);
   });
 
-  it('a connector that ignores the abort signal fails the abort check and only that one', async () => {
+  it('a connector that ignores the abort signal fails the hanging-API and abort checks, and only those', async () => {
     const report = await runConformance(abortIgnoringConnector, { simulator: { strictListing: true } as SimulatorOptions });
     expect(report.passed).toBe(false);
-    expect(report.checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual([CHECK_NAMES.abort]);
+    expect(report.checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual([CHECK_NAMES.hang, CHECK_NAMES.abort]);
+    expect(report.checks.find((c) => c.name === CHECK_NAMES.hang)?.detail).toMatch(/had not settled .* after its signal aborted/);
+  });
+
+  it('a connector whose errors lack the catalogue codes fails, though its classes are named like the SDK’s', async () => {
+    const report = await runConformance(codelessConnector, { simulator: { strictListing: true } as SimulatorOptions });
+    expect(report.passed).toBe(false);
+    const failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.name);
+    expect(failed).toEqual(expect.arrayContaining([CHECK_NAMES.throttle, CHECK_NAMES.outage, CHECK_NAMES.serverError, CHECK_NAMES.errorCodes]));
+    expect(report.checks.find((c) => c.name === CHECK_NAMES.throttle)?.detail).toMatch(/ThrottledError without a code: named like the SDK's class/);
+    expect(report.checks.find((c) => c.name === CHECK_NAMES.errorCodes)?.detail).toMatch(/push: RetryableError without a code/);
+  });
+
+  it('a connector declaring a higher rate than its channel enforces fails the declared-rate check', async () => {
+    const template = await loadConnectorDefinition('./connectors/_template', REPO);
+    const greedy = { ...template, name: 'greedy', capabilities: { ...template.capabilities, rateLimit: { perSecond: 40, burst: 40 } } } as ConnectorDefinition;
+    const report = await runConformance(greedy);
+    expect(report.checks.find((c) => c.name === CHECK_NAMES.declaredRate)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/declared rateLimit 40\/s burst 40 is more than the simulator enforces/) });
+  });
+
+  it('a connector that retries an unknown item and dead-letters a locked one fails both per-item fault checks', async () => {
+    const template = await loadConnectorDefinition('./connectors/_template', REPO);
+    const swapped = {
+      ...template,
+      name: 'swapped-items',
+      async create(options: Record<string, unknown>, context: ConnectorContext) {
+        const inner = await template.create(options, context);
+        return {
+          ...inner,
+          push: async (updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushResult[]> =>
+            (await inner.push(updates, signal)).map((r): PushResult => (r.status === 'not_listed' ? { ...r, status: 'retry' } : r.status === 'busy' ? { ...r, status: 'rejected' } : r)),
+        };
+      },
+    } as ConnectorDefinition;
+    const report = await runConformance(swapped);
+    expect(report.checks.find((c) => c.name === CHECK_NAMES.itemUnknown)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/expected not_listed or rejected/) });
+    expect(report.checks.find((c) => c.name === CHECK_NAMES.itemLocked)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/expected busy or retry/) });
+  });
+
+  it('a connector that throws a TypeError on a signed malformed webhook fails the malformed-webhook check', async () => {
+    const template = await loadConnectorDefinition('./connectors/_template', REPO);
+    const careless = {
+      ...template,
+      name: 'careless-webhooks',
+      async create(options: Record<string, unknown>, context: ConnectorContext) {
+        const inner = await template.create(options, context);
+        return {
+          ...inner,
+          handleWebhook: async (request: WebhookRequest, signal: AbortSignal) => {
+            try {
+              return await inner.handleWebhook!(request, signal);
+            } catch (err) {
+              if (isWebhookPayloadError(err)) throw new TypeError("Cannot read properties of undefined (reading 'map')");
+              throw err;
+            }
+          },
+        };
+      },
+    } as ConnectorDefinition;
+    const report = await runConformance(careless);
+    expect(report.checks.find((c) => c.name === CHECK_NAMES.malformedWebhook)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/threw TypeError/) });
+    expect(statusOf(report, CHECK_NAMES.webhook)).toBe('pass');
+  });
+
+  it('reports the checks whose fault the simulator does not implement as skipped, with the reason', async () => {
+    const template = await loadConnectorDefinition('./connectors/_template', REPO);
+    const plain = {
+      ...template,
+      name: 'plain-simulator',
+      simulator: async (options: SimulatorOptions) => {
+        const started = await template.simulator!(options);
+        // Like a simulator that does not list what it implements and refuses the per-item kinds.
+        const { faults: _listed, ...rest } = started;
+        return {
+          ...rest,
+          setFault(fault: SimulatorFault | null) {
+            if (fault?.kind === 'item-locked' || fault?.kind === 'item-unknown') throw new Error(`plain simulator does not implement the "${fault.kind}" fault`);
+            started.setFault(fault);
+          },
+        };
+      },
+    } as ConnectorDefinition;
+    const report = await runConformance(plain);
+    for (const name of [CHECK_NAMES.itemUnknown, CHECK_NAMES.itemLocked]) {
+      expect(report.checks.find((c) => c.name === name)).toMatchObject({ status: 'skip', detail: expect.stringMatching(/the simulator does not implement the "item-(unknown|locked)" fault/) });
+    }
+    expect(report.passed).toBe(true);
   });
 
   it('every check still runs, and everything is closed, when create throws', async () => {
@@ -160,7 +259,7 @@ describe('stockrelay test-connector', () => {
     const code = await runTestConnector({ spec: './connectors/_template', cwd: REPO, out: (line) => lines.push(line) });
     expect(code).toBe(0);
     expect(lines.filter((l) => /^[✓✗–] /.test(l))).toHaveLength(Object.values(CHECK_NAMES).length);
-    expect(lines.at(-1)).toMatch(/^PASS acme: 11 passed, 0 failed, 1 skipped$/);
+    expect(lines.at(-1)).toMatch(/^PASS acme: 18 passed, 0 failed, 1 skipped$/);
   });
 
   it('exits 1 and shows the failing check with its detail for a broken connector', async () => {
@@ -168,6 +267,14 @@ describe('stockrelay test-connector', () => {
     const code = await runTestConnector({ spec: './test/fixtures/conformance/abort-ignoring-connector.ts', cwd: REPO, out: (line) => lines.push(line) });
     expect(code).toBe(1);
     expect(lines.find((l) => l.startsWith(`✗ ${CHECK_NAMES.abort}`))).toMatch(/resolved .* after its signal aborted/);
+  });
+
+  it('exits 1 for a plugin whose errors the host would not recognise', async () => {
+    const lines: string[] = [];
+    const code = await runTestConnector({ spec: './test/fixtures/conformance/codeless-errors-connector.ts', cwd: REPO, out: (line) => lines.push(line) });
+    expect(code).toBe(1);
+    expect(lines.find((l) => l.startsWith(`✗ ${CHECK_NAMES.errorCodes}`))).toMatch(/without a code/);
+    expect(lines.at(-1)).toMatch(/^FAIL codeless-errors: /);
   });
 
   it('with --options runs against that endpoint and skips the checks that need a simulator', async () => {

@@ -1,4 +1,5 @@
 import type { CheckFailed, CheckSkipped } from './check-outcome.ts';
+import type { ThrownRecord } from './recording-instance.ts';
 import type {
   ConnectorContext,
   ConnectorDefinition,
@@ -34,6 +35,8 @@ export interface CheckEnvironment {
   startSimulator(options: SimulatorOptions): Promise<SimulatorHandle>;
   /** Registers something to release when the run ends, even after a failure. */
   onClose(release: () => Promise<void> | void): void;
+  /** Every error that escaped a connector call so far in this run, in order. */
+  thrown: readonly ThrownRecord[];
   /** Updates for `skus` whose quantities differ from anything pushed before in this run. */
   updates(skus: readonly string[]): StockUpdate[];
 }

@@ -30,12 +30,19 @@ export const CHECK_NAMES = {
   pushSets: 'push sets quantities',
   batchMaximum: 'batch maximum honoured',
   perItem: 'per-item results',
+  itemUnknown: 'per-item unknown id',
+  itemLocked: 'per-item locked',
   throttle: 'throttle: retry with delay',
   outage: 'outage: retryable',
+  serverError: 'server error: retryable',
+  hang: 'hanging API: settles on abort',
   idempotent: 'idempotent re-push',
   abort: 'abort signal honoured',
+  declaredRate: 'declared rate within enforced limit',
   webhook: 'webhook',
+  malformedWebhook: 'signed malformed webhook',
   pollOrders: 'pollOrders',
+  errorCodes: 'errors carry catalogue codes',
 } as const;
 
 export type CheckName = (typeof CHECK_NAMES)[keyof typeof CHECK_NAMES];

@@ -14,12 +14,17 @@ import type { Check, CheckEnvironment } from './check-environment.ts';
 import { CheckFailed, CheckSkipped, fail } from './check-outcome.ts';
 import { checkAbort } from './checks/abort-check.ts';
 import { checkContract } from './checks/contract-check.ts';
-import { checkIdempotentRePush, checkOutage, checkThrottle } from './checks/fault-checks.ts';
+import { checkErrorCodes } from './checks/error-codes-check.ts';
+import { checkHang, checkIdempotentRePush, checkOutage, checkServerError, checkThrottle } from './checks/fault-checks.ts';
+import { checkItemLocked, checkItemUnknown } from './checks/item-fault-checks.ts';
+import { checkMalformedWebhook } from './checks/malformed-webhook-check.ts';
+import { checkDeclaredRate } from './checks/rate-limit-check.ts';
 import { checkOptionsSchema } from './checks/options-schema-check.ts';
 import { checkPollOrders } from './checks/poll-orders-check.ts';
 import { checkBatchMaximum, checkPerItemResults, checkPushSets } from './checks/push-checks.ts';
 import { checkWebhook } from './checks/webhook-check.ts';
 import { CHECK_NAMES, type ConformanceCheckResult, type ConformanceReport } from './conformance-report.ts';
+import { recordThrown, type ThrownRecord } from './recording-instance.ts';
 
 export interface ConformanceOptions {
   /**
@@ -54,12 +59,20 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   [CHECK_NAMES.pushSets, checkPushSets],
   [CHECK_NAMES.batchMaximum, checkBatchMaximum],
   [CHECK_NAMES.perItem, checkPerItemResults],
+  [CHECK_NAMES.itemUnknown, checkItemUnknown],
+  [CHECK_NAMES.itemLocked, checkItemLocked],
   [CHECK_NAMES.throttle, checkThrottle],
   [CHECK_NAMES.outage, checkOutage],
+  [CHECK_NAMES.serverError, checkServerError],
+  [CHECK_NAMES.hang, checkHang],
   [CHECK_NAMES.idempotent, checkIdempotentRePush],
   [CHECK_NAMES.abort, checkAbort],
+  [CHECK_NAMES.declaredRate, checkDeclaredRate],
   [CHECK_NAMES.webhook, checkWebhook],
+  [CHECK_NAMES.malformedWebhook, checkMalformedWebhook],
   [CHECK_NAMES.pollOrders, checkPollOrders],
+  // Last: it judges every error the connector threw in the checks before it.
+  [CHECK_NAMES.errorCodes, checkErrorCodes],
 ];
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -78,6 +91,7 @@ export async function runConformance<Options>(plugin: ConnectorDefinition<Option
   const host = new AbortController();
   const context: ConnectorContext = { channelId, logger: silentLogger, signal: host.signal, state: memoryConnectorState(), registerSecret: () => {} };
   const checks: ConformanceCheckResult[] = [];
+  const thrown: ThrownRecord[] = [];
 
   const againstEndpoint = options.connectorOptions !== undefined;
   const maxBatch = definition?.capabilities?.maxBatchSize;
@@ -126,13 +140,14 @@ export async function runConformance<Options>(plugin: ConnectorDefinition<Option
     batchSkus: simulator ? batchSkus : undefined,
     orderSkus: ORDER_SKUS,
     instance: undefined,
+    thrown,
     async createInstance(raw) {
       if (setupProblem) fail(setupProblem);
       const valid = validateConnectorOptions(definition, raw);
       if (!valid.ok) fail(`options refused by optionsSchema: ${valid.problems.map((p) => `${p.path} ${p.message}`).join(', ')}`);
       const instance = await definition.create(valid.options as Record<string, unknown>, context);
       if (typeof instance?.close === 'function') releases.push(() => instance.close?.());
-      return instance;
+      return recordThrown(instance, thrown);
     },
     async startSimulator(simOptions) {
       if (typeof definition.simulator !== 'function') fail('the definition has no simulator');

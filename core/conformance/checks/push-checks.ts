@@ -70,7 +70,10 @@ export async function checkBatchMaximum(env: CheckEnvironment, signal: AbortSign
   return `${max} items ok; ${max + 1} items each accounted for (${describeOutcome(outcome)})`;
 }
 
-/** One SKU the channel does not know is rejected on its own; the other items of the same push still succeed. */
+/**
+ * One SKU the channel does not list is refused on its own, as `not_listed` (the host stops pushing it,
+ * without a dead letter) or `rejected`; the other items of the same push still succeed.
+ */
 export async function checkPerItemResults(env: CheckEnvironment, signal: AbortSignal): Promise<string> {
   const instance = requireInstance(env);
   const unknown = `CONF-UNLISTED-${randomBytes(4).toString('hex')}`;
@@ -82,7 +85,7 @@ export async function checkPerItemResults(env: CheckEnvironment, signal: AbortSi
     return `maxBatchSize 1: the unknown SKU, pushed alone, was refused (${describeOutcome(outcome)})`;
   }
   if (outcome.kind === 'threw') {
-    fail(`one unknown SKU made the whole push fail: ${describeOutcome(outcome)}; return { status: 'rejected' } for that item and ok for the others`);
+    fail(`one unknown SKU made the whole push fail: ${describeOutcome(outcome)}; return { status: 'not_listed' } for that item and ok for the others`);
   }
   const known = updates.filter((u) => u.sku !== unknown);
   const problems = problemsWithOkPush(env, known, { ...outcome, results: outcome.results.filter((r) => r?.sku !== unknown) });
@@ -90,9 +93,11 @@ export async function checkPerItemResults(env: CheckEnvironment, signal: AbortSi
   if (matching.some((p) => p.includes(unknown))) problems.push(...matching.filter((p) => p.includes(unknown)));
   failIfAny(problems);
   const result = bySku.get(unknown);
-  if (result?.status === 'rejected') return `unknown SKU rejected (${result.reason})${updates.length > 1 ? '; the others in the same push ok' : ', pushed alone (maxBatchSize 1)'}`;
+  if (result?.status === 'rejected' || result?.status === 'not_listed') {
+    return `unknown SKU ${result.status} (${result.reason})${updates.length > 1 ? '; the others in the same push ok' : ', pushed alone (maxBatchSize 1)'}`;
+  }
   if (result?.status === 'ok' && env.simulator?.shown(unknown) === updates.find((u) => u.sku === unknown)?.quantity) {
     skip('the simulator created a listing for a SKU it was not started with, so a per-item refusal cannot be provoked; make the simulator refuse unlisted SKUs');
   }
-  fail(`unknown SKU "${unknown}" got ${describeResult(result)}: an item the channel cannot place must be rejected (a retry would repeat forever)`);
+  fail(`unknown SKU "${unknown}" got ${describeResult(result)}: an item the channel does not list must be not_listed or rejected (a retry would repeat forever)`);
 }
