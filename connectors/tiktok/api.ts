@@ -3,11 +3,16 @@
  * its simulator.
  *
  * - `POST /product/202309/products/{product_id}/inventory/update` body {@link InventoryUpdateBody}: the SKUs of one
- *   product per call.
+ *   product per call. SKUs refused one by one are listed in `data.errors[]` ({@link InventoryUpdateData}); the others
+ *   were written. (Models: TikTok Shop's Node SDK, `Product202309UpdateInventory*`.)
  * - `POST /product/202309/inventory/search` body `{ sku_ids }` → {@link InventorySearchData}.
  * - `GET /order/202309/orders?ids=…` → {@link OrdersData}; `line_items` hold one entry per unit sold.
  * - Every call carries query `app_key`, `timestamp` (unix seconds, within 5 minutes), `shop_cipher`, `sign`
- *   (see request-signature.ts) and header `x-tts-access-token`.
+ *   (see request-signature.ts) and headers `x-tts-access-token` and `Content-Type: application/json`, which the SDK
+ *   marks required on every one of these operations, GET order detail included.
+ * - Access tokens are renewed at `GET https://auth.tiktok-shops.com/api/v2/token/refresh` with query `app_key`,
+ *   `app_secret`, `refresh_token`, `grant_type=refresh_token`; the answer's `data` is {@link TokenData}, whose
+ *   `*_expire_in` are unix timestamps (seconds), not durations. An expired access token is answered code 105002.
  * - Every answer is `{ code, message, data, request_id }`; `code` 0 is success. Codes the channel uses:
  *   {@link Codes}.
  * - Webhooks: `POST <endpoint>` body {@link TiktokWebhook} (type 1 ORDER_STATUS_CHANGE carries only the order id),
@@ -19,6 +24,8 @@ export const inventoryUpdatePath = (productId: string): string => `/product/${AP
 export const INVENTORY_SEARCH_PATH = `/product/${API_VERSION}/inventory/search`;
 export const ORDERS_PATH = `/order/${API_VERSION}/orders`;
 export const ACCESS_TOKEN_HEADER = 'x-tts-access-token';
+export const TOKEN_REFRESH_PATH = '/api/v2/token/refresh';
+export const DEFAULT_AUTH_BASE_URL = 'https://auth.tiktok-shops.com';
 
 /** Most SKUs the simulator accepts in one inventory update (TikTok's per-product SKU maximum). */
 export const MAX_SKUS_PER_PRODUCT = 100;
@@ -39,9 +46,15 @@ export const Codes = {
   INVALID_SIGNATURE: 106001,
   /**
    * The product or one of its SKUs does not exist in the shop. The product errors of the inventory update are
-   * business codes in the 12052xxx family; this one is the simulator's choice within it.
+   * business codes in the 12052xxx family; TikTok publishes no list of them in its SDK, so this one (and
+   * {@link Codes.SKU_LOCKED}) is the simulator's choice within it, and the connector reads any other per-SKU
+   * code as a refusal of that SKU alone.
    */
   PRODUCT_NOT_FOUND: 12052048,
+  /** The SKU is being edited or reviewed and cannot take a stock change now (the simulator's choice of code). */
+  SKU_LOCKED: 12052230,
+  /** The refresh token is invalid or expired (token endpoint). */
+  REFRESH_TOKEN_INVALID: 36004013,
 } as const;
 
 export interface TiktokEnvelope<T = unknown> {
@@ -49,6 +62,29 @@ export interface TiktokEnvelope<T = unknown> {
   message: string;
   data?: T;
   request_id: string;
+}
+
+/** `data` of the inventory update answer: the SKUs refused one by one. */
+export interface InventoryUpdateData {
+  errors?: Array<{
+    code: number;
+    message: string;
+    detail?: { sku_id?: string; extra_errors?: Array<{ warehouse_id?: string; code?: number; message?: string }> };
+  }>;
+}
+
+/** `data` of the token endpoint's answer. */
+export interface TokenData {
+  access_token: string;
+  /** Unix seconds at which the access token expires. */
+  access_token_expire_in: number;
+  refresh_token: string;
+  /** Unix seconds at which the refresh token expires. */
+  refresh_token_expire_in: number;
+  open_id?: string;
+  seller_name?: string;
+  seller_base_region?: string;
+  user_type?: number;
 }
 
 export interface InventoryUpdateBody {
@@ -84,13 +120,14 @@ export interface OrdersData {
   orders: TiktokOrder[];
 }
 
+/** A webhook as TikTok sends it (shape of the SDK test sample; see test/fixtures/vendor/tiktok/SOURCE). */
 export interface TiktokWebhook {
   /** 1 = ORDER_STATUS_CHANGE. */
   type: number;
-  tts_notification_id: string;
+  tts_notification_id?: string;
   shop_id: string;
   timestamp: number;
-  data: { order_id: string; order_status: TiktokOrder['status']; is_on_hold_order: boolean; update_time: number };
+  data: { order_id: string; order_status: TiktokOrder['status']; is_on_hold_order?: boolean; update_time: number };
 }
 
 export const ORDER_STATUS_CHANGE = 1;

@@ -1,5 +1,6 @@
 import {
   defineConnector,
+  isThrottledError,
   RejectedError,
   RetryableError,
   ThrottledError,
@@ -9,39 +10,64 @@ import {
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
+import type { AccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
+import { createRefreshingAccessToken } from '../_kit/refreshing-access-token.ts';
 import { matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
   ACCESS_TOKEN_HEADER,
   Codes,
+  DEFAULT_AUTH_BASE_URL,
   INVENTORY_SEARCH_PATH,
   inventoryUpdatePath,
   ORDER_STATUS_CHANGE,
   ORDERS_PATH,
   type InventorySearchData,
   type InventoryUpdateBody,
-  type OrdersData,
+  type InventoryUpdateData,
   type TiktokEnvelope,
-  type TiktokWebhook,
 } from './api.ts';
 import { tiktokOptionsSchema, type TiktokOptions } from './options.ts';
+import { readOrderDetail, readStatusChange } from './order-payload.ts';
 import { signRequest, signWebhook } from './request-signature.ts';
+import { refreshTiktokToken } from './tiktok-token.ts';
 
 const MAX_BATCH = 100;
+/** Answers meaning "this access token is no longer good": renew it once and send again. */
+const TOKEN_CODES = new Set<number>([Codes.ACCESS_TOKEN_EXPIRED, Codes.ACCESS_TOKEN_INVALID]);
 const CREDENTIAL_CODES = new Set<number>([Codes.ACCESS_TOKEN_EXPIRED, Codes.ACCESS_TOKEN_INVALID, Codes.INVALID_SIGNATURE]);
 
-type Verdict = { kind: 'ok' } | { kind: 'retry' | 'rejected'; reason: string };
+type Verdict = { kind: 'ok' } | { kind: 'retry' | 'rejected' | 'not_listed'; reason: string };
+
+const codeOf = (res: HttpResponse): number | undefined => {
+  const code = (res.body as Partial<TiktokEnvelope> | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+};
 
 /** Judges one answer: throws for what concerns every call (throttle, credentials), returns the rest. */
 function judge(res: HttpResponse, what: string): Verdict {
   const envelope = res.body as Partial<TiktokEnvelope> | undefined;
-  const code = typeof envelope?.code === 'number' ? envelope.code : undefined;
-  const reason = `TikTok ${what}: ${code ?? res.status} ${envelope?.message ?? ''}`.trim();
+  const code = codeOf(res);
+  const reason = `TikTok ${what}: ${code ?? res.status} ${String(envelope?.message ?? '').slice(0, 200)}`.trim();
   if (res.status === 429 || code === Codes.RATE_LIMITED) throw new ThrottledError(reason, { retryAfterMs: retryAfterMs(res.headers, 1000) });
   if (res.status === 401 || res.status === 403 || (code !== undefined && CREDENTIAL_CODES.has(code))) throw new RejectedError(reason);
   if (res.status >= 500 || code === Codes.INTERNAL) return { kind: 'retry', reason };
   if (res.status === 200 && code === Codes.OK) return { kind: 'ok' };
+  if (code === Codes.PRODUCT_NOT_FOUND) return { kind: 'not_listed', reason };
   return { kind: 'rejected', reason };
+}
+
+/** One SKU refused inside an otherwise answered inventory update, judged by TikTok's code for it. */
+function perSkuResult(sku: string, code: unknown, message: unknown): PushResult {
+  const reason = `TikTok refused SKU: ${typeof code === 'number' ? code : '?'} ${String(message ?? '').slice(0, 200)}`.trim();
+  if (code === Codes.PRODUCT_NOT_FOUND) return { sku, status: 'not_listed', reason };
+  if (code === Codes.SKU_LOCKED) return { sku, status: 'busy', reason };
+  if (code === Codes.INTERNAL) return { sku, status: 'retry', reason };
+  return { sku, status: 'rejected', reason };
+}
+
+interface TokenSource extends AccessTokenCache {
+  renewable: boolean;
 }
 
 export default defineConnector<TiktokOptions>({
@@ -65,13 +91,73 @@ export default defineConnector<TiktokOptions>({
     const byTiktokSku = new Map<string, string>();
     for (const [hubSku, ref] of Object.entries(options.skus)) byTiktokSku.set(ref.skuId, hubSku);
 
-    /** Sends one signed call: common query parameters, `sign` over the exact body text, access token header. */
-    const call = (method: 'GET' | 'POST', path: string, extra: Record<string, string>, body: unknown, signal: AbortSignal): Promise<HttpResponse> => {
-      const query: Record<string, string> = { ...extra, app_key: options.appKey, shop_cipher: options.shopCipher, timestamp: String(Math.floor(Date.now() / 1000)) };
-      const text = body === undefined ? '' : JSON.stringify(body);
-      query.sign = signRequest(signingSecret, path, query, text);
-      const search = new URLSearchParams(query).toString();
-      return http.request({ method, path: `${path}?${search}`, headers: { [ACCESS_TOKEN_HEADER]: options.accessToken }, body: body === undefined ? undefined : text, signal });
+    let tokens: TokenSource;
+    let authHttp: ReturnType<typeof createHttpClient> | undefined;
+    if (options.refreshToken) {
+      const auth = createHttpClient(options.authBaseUrl ?? DEFAULT_AUTH_BASE_URL, { connections: 2 });
+      authHttp = auth;
+      tokens = Object.assign(
+        createRefreshingAccessToken({
+          refresh: (refreshToken, signal) => refreshTiktokToken(auth, { appKey: options.appKey, appSecret: signingSecret }, refreshToken, signal),
+          initialRefreshToken: options.refreshToken,
+          state: context.state,
+          stateKey: 'tiktok.refresh-token',
+          registerSecret: (value) => context.registerSecret(value),
+        }),
+        { renewable: true },
+      );
+    } else if (options.accessToken) {
+      const fixed = options.accessToken;
+      context.registerSecret(fixed);
+      tokens = { get: () => Promise.resolve(fixed), invalidate() {}, renewable: false };
+    } else {
+      throw new RejectedError('TikTok options need accessToken or refreshToken');
+    }
+
+    /**
+     * Sends one signed call: common query parameters, `sign` over the exact body text, the access token and the
+     * Content-Type TikTok requires on every call (GET included). An expired token (code 105002) is renewed once,
+     * and the call signed anew and sent again.
+     */
+    const call = async (method: 'GET' | 'POST', path: string, extra: Record<string, string>, body: unknown, signal: AbortSignal): Promise<HttpResponse> => {
+      for (let attempt = 0; ; attempt++) {
+        const token = await tokens.get(signal);
+        const query: Record<string, string> = { ...extra, app_key: options.appKey, shop_cipher: options.shopCipher, timestamp: String(Math.floor(Date.now() / 1000)) };
+        const text = body === undefined ? '' : JSON.stringify(body);
+        query.sign = signRequest(signingSecret, path, query, text);
+        const search = new URLSearchParams(query).toString();
+        const res = await http.request({
+          method,
+          path: `${path}?${search}`,
+          headers: { [ACCESS_TOKEN_HEADER]: token, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : text,
+          signal,
+        });
+        const code = codeOf(res);
+        if (!tokens.renewable || attempt > 0 || code === undefined || !TOKEN_CODES.has(code)) return res;
+        tokens.invalidate(token);
+      }
+    };
+
+    /** Results for one product's SKUs from its inventory update answer, honouring `data.errors[]` per SKU. */
+    const resultsFor = (group: StockUpdate[], res: HttpResponse, productId: string): PushResult[] => {
+      const verdict = judge(res, `inventory update of product ${productId}`);
+      const data = (res.body as Partial<TiktokEnvelope<InventoryUpdateData>> | undefined)?.data;
+      const errors = Array.isArray(data?.errors) ? data.errors : [];
+      const refused = new Map<string, PushResult>();
+      for (const entry of errors) {
+        const skuId = entry?.detail?.sku_id;
+        const hubSku = typeof skuId === 'string' ? group.find((u) => options.skus[u.sku]!.skuId === skuId)?.sku : undefined;
+        if (hubSku !== undefined) refused.set(hubSku, perSkuResult(hubSku, entry.code, entry.message));
+      }
+      return group.map((u): PushResult => {
+        const own = refused.get(u.sku);
+        if (own) return own;
+        if (verdict.kind === 'ok') return { sku: u.sku, status: 'ok', quantity: u.quantity };
+        // The call failed as a whole, or named other SKUs only: nothing says this one landed.
+        if (refused.size > 0) return { sku: u.sku, status: 'retry', reason: verdict.reason };
+        return { sku: u.sku, status: verdict.kind, reason: verdict.reason };
+      });
     };
 
     return {
@@ -82,7 +168,7 @@ export default defineConnector<TiktokOptions>({
         for (const update of updates) {
           const ref = options.skus[update.sku];
           if (!ref) {
-            results.push({ sku: update.sku, status: 'rejected', reason: `no TikTok SKU mapped for hub SKU ${update.sku}` });
+            results.push({ sku: update.sku, status: 'not_listed', reason: `no TikTok SKU mapped for hub SKU ${update.sku}` });
             continue;
           }
           byProduct.set(ref.productId, [...(byProduct.get(ref.productId) ?? []), update]);
@@ -96,19 +182,17 @@ export default defineConnector<TiktokOptions>({
               return { id: ref.skuId, inventory: [ref.warehouseId ? { warehouse_id: ref.warehouseId, quantity: u.quantity } : { quantity: u.quantity }] };
             }),
           };
-          let verdict: Verdict;
           try {
-            verdict = judge(await call('POST', inventoryUpdatePath(productId), {}, body, signal), `inventory update of product ${productId}`);
+            results.push(...resultsFor(group, await call('POST', inventoryUpdatePath(encodeURIComponent(productId)), {}, body, signal), productId));
           } catch (err) {
             // Throttled after some products were written: keep what landed and retry only the rest later, so a
             // push spanning many products still makes progress instead of starting over each time.
-            if (!(err instanceof ThrottledError) || index === 0) throw err;
+            if (!isThrottledError(err) || index === 0) throw err;
             for (const [, rest] of pending.slice(index)) {
               for (const u of rest) results.push({ sku: u.sku, status: 'retry', reason: err.message, afterMs: err.retryAfterMs });
             }
             break;
           }
-          for (const u of group) results.push(verdict.kind === 'ok' ? { sku: u.sku, status: 'ok', quantity: u.quantity } : { sku: u.sku, status: verdict.kind, reason: verdict.reason });
         }
         return results;
       },
@@ -118,39 +202,34 @@ export default defineConnector<TiktokOptions>({
         if (!matchesAnySecret(secrets, given, (secret) => signWebhook(secret, options.appKey, request.rawBody))) {
           throw new WebhookSignatureError('missing or wrong Authorization signature');
         }
-        let payload: TiktokWebhook;
-        try {
-          payload = JSON.parse(request.rawBody.toString('utf8')) as TiktokWebhook;
-        } catch (err) {
-          throw new WebhookPayloadError('body is not JSON', { cause: err });
-        }
-        if (payload.type !== ORDER_STATUS_CHANGE) {
-          context.logger.debug('TikTok webhook ignored', { type: payload.type });
+        // Everything below reads the signed body only.
+        const change = readStatusChange(request.rawBody);
+        if (change.type !== ORDER_STATUS_CHANGE) {
+          context.logger.debug('TikTok webhook ignored', { type: change.type });
           return { events: [] };
         }
-        const orderId = payload.data?.order_id;
-        if (typeof orderId !== 'string' || !orderId) throw new WebhookPayloadError('data.order_id is required');
-
         // The webhook carries only the id and status: the lines come from Get Order Detail.
-        const res = await call('GET', ORDERS_PATH, { ids: orderId }, undefined, signal);
-        const verdict = judge(res, `order detail ${orderId}`);
+        const res = await call('GET', ORDERS_PATH, { ids: change.orderId }, undefined, signal);
+        const verdict = judge(res, 'order detail');
         if (verdict.kind === 'retry') throw new RetryableError(verdict.reason);
-        if (verdict.kind === 'rejected') throw new WebhookPayloadError(verdict.reason);
-        const order = (res.body as TiktokEnvelope<OrdersData>).data?.orders?.find((o) => o.id === orderId);
-        if (!order) throw new WebhookPayloadError(`TikTok does not know order ${orderId}`);
+        if (verdict.kind !== 'ok') throw new WebhookPayloadError(verdict.reason);
+        const order = readOrderDetail(res.body, change.orderId);
+        if (!order) throw new WebhookPayloadError(`TikTok does not know order ${change.orderId}`);
 
         // TikTok lists one line item per unit sold: count them per SKU.
         const quantities = new Map<string, number>();
-        for (const item of order.line_items ?? []) {
-          const sku = byTiktokSku.get(item.sku_id) ?? item.seller_sku;
+        for (const item of order.lineItems) {
+          const sku = (item.skuId !== undefined ? byTiktokSku.get(item.skuId) : undefined) ?? item.sellerSku;
+          if (sku === undefined) continue;
           quantities.set(sku, (quantities.get(sku) ?? 0) + 1);
         }
+        if (quantities.size === 0) return { events: [] };
         const cancelled = order.status === 'CANCELLED';
         const event: InventoryEvent = {
           id: `${context.channelId}:order:${order.id}:${cancelled ? 'cancelled' : 'confirmed'}`,
           type: cancelled ? 'order.cancelled' : 'order.confirmed',
           channel: context.channelId,
-          occurredAt: new Date(order.create_time * 1000).toISOString(),
+          occurredAt: order.createdAt,
           orderId: order.id,
           lines: [...quantities].map(([sku, qty]) => ({ sku, qty })),
         };
@@ -164,19 +243,24 @@ export default defineConnector<TiktokOptions>({
         const res = await call('POST', INVENTORY_SEARCH_PATH, {}, { sku_ids: mapped.map((sku) => options.skus[sku]!.skuId) }, signal);
         const verdict = judge(res, 'inventory search');
         if (verdict.kind !== 'ok') throw new RetryableError(verdict.reason);
-        for (const product of (res.body as TiktokEnvelope<InventorySearchData>).data?.inventory ?? []) {
-          for (const sku of product.skus) {
-            const hubSku = byTiktokSku.get(sku.id);
+        const inventory = (res.body as Partial<TiktokEnvelope<InventorySearchData>>).data?.inventory;
+        for (const product of Array.isArray(inventory) ? inventory : []) {
+          for (const sku of Array.isArray(product?.skus) ? product.skus : []) {
+            const hubSku = byTiktokSku.get(sku?.id);
             if (!hubSku) continue;
             const warehouse = options.skus[hubSku]?.warehouseId;
-            const quantity = warehouse ? sku.warehouse_inventory.find((w) => w.warehouse_id === warehouse)?.available_quantity : sku.total_available_quantity;
-            if (quantity !== undefined) shown.set(hubSku, quantity);
+            const quantity = warehouse
+              ? (Array.isArray(sku.warehouse_inventory) ? sku.warehouse_inventory : []).find((w) => w?.warehouse_id === warehouse)?.available_quantity
+              : sku.total_available_quantity;
+            if (Number.isInteger(quantity)) shown.set(hubSku, quantity as number);
           }
         }
         return shown;
       },
 
-      close: () => http.close(),
+      close: async () => {
+        await Promise.all([http.close(), authHttp?.close()]);
+      },
     };
   },
   simulator: async (options) => (await import('./simulator.ts')).startTiktokSimulator(options),

@@ -17,8 +17,15 @@ export interface TiktokOptions {
    * with the first, webhooks signed with either are accepted.
    */
   appSecret: string | string[];
-  /** Seller access token, sent as `x-tts-access-token`. */
-  accessToken: string;
+  /**
+   * A fixed seller access token, sent as `x-tts-access-token`. TikTok access tokens expire: give `refreshToken`
+   * so the channel renews them (a fixed token is then not used).
+   */
+  accessToken?: string;
+  /** The shop's refresh token, from the authorization; access tokens are renewed with it before they expire. */
+  refreshToken?: string;
+  /** Base URL of TikTok Shop's token endpoint. */
+  authBaseUrl?: string;
   /** The shop's cipher, sent as `shop_cipher`. */
   shopCipher: string;
   /** Hub SKU → product, SKU id and optional warehouse. */
@@ -32,7 +39,8 @@ export interface TiktokOptions {
 export const tiktokOptionsSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['baseUrl', 'appKey', 'appSecret', 'accessToken', 'shopCipher', 'skus'],
+  required: ['baseUrl', 'appKey', 'appSecret', 'shopCipher', 'skus'],
+  anyOf: [{ required: ['accessToken'] }, { required: ['refreshToken'] }],
   properties: {
     baseUrl: { type: 'string', format: 'uri', default: 'https://open-api.tiktokglobalshop.com', description: 'Base URL of the TikTok Shop Partner API (or a simulator).' },
     appKey: { type: 'string', minLength: 1, description: 'App key, sent as the `app_key` query parameter and prefixed to webhook bodies when they are signed.' },
@@ -40,7 +48,9 @@ export const tiktokOptionsSchema: JsonSchema = {
       description: 'App secret, or [new, old] during a rotation: the first signs requests, either verifies webhooks.',
       oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
     },
-    accessToken: { type: 'string', minLength: 1, description: 'Seller access token, sent as `x-tts-access-token`.' },
+    accessToken: { type: 'string', minLength: 1, description: 'A fixed seller access token (expires); prefer refreshToken.' },
+    refreshToken: { type: 'string', minLength: 1, description: "The shop's refresh token; access tokens are renewed with it before they expire." },
+    authBaseUrl: { type: 'string', format: 'uri', default: 'https://auth.tiktok-shops.com', description: "Base URL of TikTok Shop's token endpoint (or a simulator)." },
     shopCipher: { type: 'string', minLength: 1, description: 'The shop cipher from Get Authorized Shops, sent as `shop_cipher`.' },
     skus: {
       type: 'object',

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
 import { ServerTokenBucket } from '../_kit/rate-window.ts';
@@ -11,12 +12,23 @@ import {
   MAX_SKUS_PER_PRODUCT,
   ORDER_STATUS_CHANGE,
   ORDERS_PATH,
+  TOKEN_REFRESH_PATH,
   type InventorySearchData,
+  type InventoryUpdateData,
   type TiktokOrder,
   type TiktokWebhook,
 } from './api.ts';
 import type { TiktokOptions } from './options.ts';
 import { signRequest, signWebhook } from './request-signature.ts';
+
+/*
+ * Webhooks are built from the ORDER_STATUS_CHANGE sample of a published TikTok Shop SDK's tests, orders and
+ * inventory answers within the models of TikTok Shop's Node SDK (the contract tests check them against those
+ * models with extra fields refused); see test/fixtures/vendor/tiktok/SOURCE.
+ */
+const WEBHOOK_TEMPLATE = JSON.parse(readFileSync(new URL('../../test/fixtures/vendor/tiktok/order-status-change.webhook.json', import.meta.url), 'utf8')) as TiktokWebhook;
+/** TikTok access tokens live 7 days (the SDK's description of `access_token_expire_in`). */
+const DEFAULT_TOKEN_LIFETIME_MS = 7 * 24 * 3_600_000;
 
 export interface TiktokSimulatorOptions extends SimulatorOptions {
   appKey?: string;
@@ -34,6 +46,12 @@ export interface TiktokSimulator extends SimulatorHandle<TiktokOptions> {
   inventoryUpdates(): number;
   /** Cancels an order, as when the buyer cancels before shipment. */
   cancelOrder(orderId: string): void;
+  /** Token refreshes answered so far. */
+  grants(): number;
+  /** Ends the life of every access token issued so far. */
+  expireTokens(): void;
+  /** Calls answered code 105002 because their access token had expired. */
+  expiredTokenAnswers(): number;
 }
 
 interface Sku {
@@ -51,7 +69,13 @@ const TIMESTAMP_TOLERANCE_SEC = 300;
 export async function startTiktokSimulator(options: TiktokSimulatorOptions = {}): Promise<TiktokSimulator> {
   const appKey = options.appKey ?? '6abcsim01';
   const appSecret = options.appSecret ?? randomBytes(20).toString('hex');
-  const accessToken = options.accessToken ?? `TTP_${randomBytes(16).toString('base64url')}`;
+  const refreshToken = `TTP_${randomBytes(24).toString('base64url')}`;
+  const tokenLifetimeMs = options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS;
+  /** Issued access tokens and when they expire. */
+  const tokens = new Map<string, number>();
+  if (options.accessToken) tokens.set(options.accessToken, Date.now() + tokenLifetimeMs);
+  let grants = 0;
+  let expiredAnswers = 0;
   const shopCipher = options.shopCipher ?? 'ROW_sim-shop-cipher';
   const perProduct = options.skusPerProduct ?? 2;
   const rate = options.rateLimit ?? { perSecond: 50, burst: 50 };
@@ -99,12 +123,44 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
     if (!query.sign) return envelope(400, Codes.INVALID_PARAMETER, 'Missing credentials. The request does not include a required signature in the query.');
     const expected = signRequest(appSecret, req.path, query, req.rawBody.toString('utf8'));
     if (!safeEqual(expected, query.sign)) return envelope(401, Codes.INVALID_SIGNATURE, 'Invalid signature. Please check your signature.');
-    if (req.headers[ACCESS_TOKEN_HEADER] !== accessToken) return envelope(401, Codes.ACCESS_TOKEN_INVALID, 'Invalid credentials. The `x-tts-access-token` header is invalid.');
+    const token = req.headers[ACCESS_TOKEN_HEADER];
+    const expiresAt = typeof token === 'string' ? tokens.get(token) : undefined;
+    if (expiresAt === undefined) return envelope(401, Codes.ACCESS_TOKEN_INVALID, 'Invalid credentials. The `x-tts-access-token` header is invalid.');
+    if (expiresAt <= Date.now()) {
+      expiredAnswers += 1;
+      return envelope(401, Codes.ACCESS_TOKEN_EXPIRED, 'Expired credentials. The access token has expired, please refresh it.');
+    }
+    // The SDK marks Content-Type required on every call of these APIs, GET order detail included.
+    if (!/^application\/json/.test(req.headers['content-type'] ?? '')) return envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. The `Content-Type` header must be application/json.');
     if (query.shop_cipher !== shopCipher) return envelope(400, Codes.INVALID_PARAMETER, 'Invalid identifier. The `shop_cipher` query parameter is invalid.');
     return undefined;
   };
 
-  const updateInventory = (productId: string, body: unknown): SimResponse => {
+  /** `GET /api/v2/token/refresh`: a new access token for the shop's refresh token. */
+  const refresh = (req: SimRequest): SimResponse => {
+    const query = Object.fromEntries(req.query);
+    if (query.app_key !== appKey || query.app_secret !== appSecret) return envelope(200, Codes.INVALID_PARAMETER, 'Invalid credentials. The app_key or app_secret is invalid.');
+    if (query.grant_type !== 'refresh_token') return envelope(200, Codes.INVALID_PARAMETER, 'Invalid parameter. grant_type must be refresh_token.');
+    if (query.refresh_token !== refreshToken) return envelope(200, Codes.REFRESH_TOKEN_INVALID, 'Invalid refresh_token. The refresh token is invalid or has expired.');
+    grants += 1;
+    const accessToken = `ROW_${randomBytes(24).toString('base64url')}`;
+    const expiresAt = Date.now() + tokenLifetimeMs;
+    tokens.set(accessToken, expiresAt);
+    if (tokens.size > 10_000) for (const [t, at] of tokens) if (at < Date.now() - tokenLifetimeMs) tokens.delete(t);
+    return envelope(200, Codes.OK, 'success', {
+      access_token: accessToken,
+      // Unix seconds, rounded down so the token is never believed to live longer than it does.
+      access_token_expire_in: Math.floor(expiresAt / 1000),
+      refresh_token: refreshToken,
+      refresh_token_expire_in: Math.floor(Date.now() / 1000) + 365 * 86_400,
+      open_id: '7010736057180325637',
+      seller_name: 'Sim Shop',
+      seller_base_region: 'GB',
+      user_type: 0,
+    });
+  };
+
+  const updateInventory = (productId: string, body: unknown, fault: SimRequest['fault']): SimResponse => {
     updateCalls += 1;
     const skus = products.get(productId);
     if (!skus) return envelope(200, Codes.PRODUCT_NOT_FOUND, `Product ${productId} does not exist.`);
@@ -112,30 +168,43 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
     if (!Array.isArray(list) || list.length === 0) return envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. `skus` is required.');
     if (list.length > MAX_SKUS_PER_PRODUCT) return envelope(400, Codes.INVALID_PARAMETER, `Invalid parameter. \`skus\` must not have more than ${MAX_SKUS_PER_PRODUCT} items.`);
     const writes: Array<[Sku, number]> = [];
+    const errors: NonNullable<InventoryUpdateData['errors']> = [];
+    const refuse = (skuId: string, code: number, message: string): void => {
+      errors.push({ code, message, detail: { sku_id: skuId, extra_errors: [{ warehouse_id: WAREHOUSE_ID, code, message }] } });
+    };
     for (const raw of list as Array<{ id?: unknown; inventory?: Array<{ warehouse_id?: unknown; quantity?: unknown }> }>) {
       const sku = typeof raw.id === 'string' ? byId.get(raw.id) : undefined;
-      if (!sku || sku.productId !== productId) return envelope(200, Codes.PRODUCT_NOT_FOUND, `SKU ${String(raw.id)} does not exist in product ${productId}.`);
       const entry = Array.isArray(raw.inventory) && raw.inventory.length === 1 ? raw.inventory[0] : undefined;
       if (!entry || !Number.isInteger(entry.quantity) || (entry.quantity as number) < 0 || (entry.quantity as number) > 99_999) {
         return envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. `inventory.quantity` must be an integer between 0 and 99999.');
       }
       if (entry.warehouse_id !== undefined && entry.warehouse_id !== WAREHOUSE_ID) return envelope(400, Codes.INVALID_PARAMETER, `Invalid parameter. Unknown warehouse ${String(entry.warehouse_id)}.`);
+      // SKUs TikTok cannot take are refused one by one in data.errors[]; the others are written.
+      if (!sku || sku.productId !== productId || (fault?.kind === 'item-unknown' && fault.skus.includes(sku.hubSku))) {
+        refuse(String(raw.id), Codes.PRODUCT_NOT_FOUND, `The SKU ${String(raw.id)} does not exist in product ${productId}.`);
+        continue;
+      }
+      if (fault?.kind === 'item-locked' && fault.skus.includes(sku.hubSku)) {
+        refuse(sku.id, Codes.SKU_LOCKED, 'The SKU is being edited and its inventory cannot be updated now. Please retry later.');
+        continue;
+      }
       writes.push([sku, entry.quantity as number]);
     }
-    // TikTok validates the whole request before changing anything.
+    // TikTok validates the whole request's shape before changing anything.
     for (const [sku, quantity] of writes) sku.quantity = quantity;
     itemsWritten += writes.length;
-    return { ...envelope(200, Codes.OK, 'Success'), wrote: true };
+    return { ...envelope(200, Codes.OK, 'Success', errors.length > 0 ? { errors } : {}), wrote: writes.length > 0 };
   };
 
   const route = (req: SimRequest): SimResponse => {
+    if (req.method === 'GET' && req.path === TOKEN_REFRESH_PATH) return refresh(req);
     const refused = authenticate(req);
     if (refused) return refused;
     const slot = bucket.take();
     if (!slot.ok) return envelope(429, Codes.RATE_LIMITED, 'Too many requests. Please retry later.');
 
     const update = /^\/product\/202309\/products\/([^/]+)\/inventory\/update$/.exec(req.path);
-    if (req.method === 'POST' && update) return updateInventory(decodeURIComponent(update[1]!), req.json);
+    if (req.method === 'POST' && update) return updateInventory(decodeURIComponent(update[1]!), req.json, req.fault);
     if (req.method === 'POST' && req.path === INVENTORY_SEARCH_PATH) {
       const ids = ((req.json as { sku_ids?: string[] } | undefined)?.sku_ids ?? []).filter((skuId) => byId.has(skuId));
       const grouped = new Map<string, Sku[]>();
@@ -165,9 +234,14 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
   };
 
   const server = await startSimServer({
+    name: 'tiktok',
     port: options.port,
     latency: options.latency,
     route,
+    itemFaults: ['item-locked', 'item-unknown'],
+    isWrite: (req) => req.method === 'POST' && /\/inventory\/update$/.test(req.path),
+    serverErrorResponse: (status) => envelope(status, Codes.INTERNAL, 'Internal error. Please retry later.'),
+    echoErrorResponse: (echoed) => envelope(400, Codes.INVALID_PARAMETER, `Invalid parameter. Request: ${JSON.stringify(echoed)}`),
     downResponse: envelope(503, Codes.INTERNAL, 'Internal error. Please retry later.'),
     throttleResponse: (retryAfterMs) => ({
       ...envelope(429, Codes.RATE_LIMITED, 'Too many requests. Please retry later.'),
@@ -175,25 +249,24 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
     }),
   });
 
+  const signedHeaders = (rawBody: Buffer | string): Record<string, string> => ({ 'content-type': 'application/json', authorization: signWebhook(appSecret, appKey, rawBody) });
+
   const deliver = async (payload: TiktokWebhook): Promise<void> => {
     if (!webhookTarget) throw new Error('TikTok simulator: no webhook target set');
     const body = JSON.stringify(payload);
-    const res = await request(webhookTarget, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: signWebhook(appSecret, appKey, body) },
-      body,
-    });
+    const res = await request(webhookTarget, { method: 'POST', headers: signedHeaders(body), body });
     await res.body.dump();
     if (res.statusCode >= 300) throw new Error(`TikTok simulator: webhook answered ${res.statusCode}`);
   };
 
-  const statusChange = (order: TiktokOrder, status: TiktokOrder['status']): TiktokWebhook => ({
-    type: ORDER_STATUS_CHANGE,
-    tts_notification_id: id(),
-    shop_id: '7494000000000000001',
-    timestamp: Math.floor(Date.now() / 1000),
-    data: { order_id: order.id, order_status: status, is_on_hold_order: false, update_time: order.update_time },
-  });
+  /** One ORDER_STATUS_CHANGE, the SDK sample with this order's id, status and times filled in. */
+  const statusChange = (order: TiktokOrder, status: TiktokOrder['status']): TiktokWebhook => {
+    const webhook = structuredClone(WEBHOOK_TEMPLATE);
+    webhook.type = ORDER_STATUS_CHANGE;
+    webhook.timestamp = Math.floor(Date.now() / 1000);
+    webhook.data = { ...webhook.data, order_id: order.id, order_status: status, update_time: order.update_time };
+    return webhook;
+  };
 
   return {
     url: server.url,
@@ -203,16 +276,22 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
         const sku = ensure(hubSku);
         skus[hubSku] = { productId: sku.productId, skuId: sku.id };
       }
-      return { baseUrl: server.url, appKey, appSecret, accessToken, shopCipher, skus, requestsPerSecond: rate.perSecond };
+      return { baseUrl: server.url, authBaseUrl: server.url, appKey, appSecret, refreshToken, shopCipher, skus, requestsPerSecond: rate.perSecond };
     },
     shown: (sku) => byHub.get(sku)?.quantity,
     setShown(sku, quantity) {
       ensure(sku, quantity).quantity = quantity;
     },
-    stats: () => ({ ...server.counters, itemsWritten }),
+    stats: () => ({ ...server.counters, itemsWritten, tokenGrants: grants, expiredTokenAnswers: expiredAnswers }),
     setFault: server.setFault,
     setWebhookTarget(url) {
       webhookTarget = url;
+    },
+    signWebhook: (rawBody) => signedHeaders(rawBody),
+    grants: () => grants,
+    expiredTokenAnswers: () => expiredAnswers,
+    expireTokens() {
+      for (const [token, at] of tokens) tokens.set(token, Math.min(at, Date.now() - 1));
     },
     productOf: (sku) => byHub.get(sku)?.productId,
     inventoryUpdates: () => updateCalls,

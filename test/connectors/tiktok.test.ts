@@ -59,14 +59,14 @@ describe('TikTok connector: pushing quantities', () => {
     expect(sim.inventoryUpdates()).toBe(2);
   });
 
-  it('rejects a hub SKU with no TikTok mapping without calling TikTok', async () => {
+  it('answers not_listed for a hub SKU with no TikTok mapping, without calling TikTok', async () => {
     const { sim, connector } = await setup();
-    expect(await connector.push([update('UNMAPPED', 1)], signal)).toEqual([{ sku: 'UNMAPPED', status: 'rejected', reason: expect.stringContaining('no TikTok SKU') }]);
+    expect(await connector.push([update('UNMAPPED', 1)], signal)).toEqual([{ sku: 'UNMAPPED', status: 'not_listed', reason: expect.stringContaining('no TikTok SKU') }]);
     expect(sim.stats().requests).toBe(0);
   });
 
   it('has the simulator refuse more than 100 SKUs in one update with code 36009004', async () => {
-    const { sim, options } = await setup();
+    const { sim, options } = await setup({ accessToken: 'TTP_fixed_token' });
     const productId = options.skus.A!.productId;
     const path = `/product/202309/products/${productId}/inventory/update`;
     const body = JSON.stringify({ skus: Array.from({ length: 101 }, () => ({ id: options.skus.A!.skuId, inventory: [{ quantity: 1 }] })) });
@@ -74,7 +74,7 @@ describe('TikTok connector: pushing quantities', () => {
     query.sign = signRequest(options.appSecret as string, path, query, body);
     const res = await request(`${sim.url}${path}?${new URLSearchParams(query)}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-tts-access-token': options.accessToken },
+      headers: { 'content-type': 'application/json', 'x-tts-access-token': 'TTP_fixed_token' },
       body,
     });
     expect(((await res.body.json()) as { code: number }).code).toBe(36009004);
@@ -118,25 +118,29 @@ describe('TikTok connector: pushing quantities', () => {
     expect((err as ThrottledError).retryAfterMs).toBe(3000);
   });
 
-  it('rejects a push signed with the wrong app secret (106001) or sent with a bad access token', async () => {
-    const { options } = await setup();
-    const wrongSecret = await connectorWith({ ...options, appSecret: 'not-the-secret' });
+  it('rejects a push signed with the wrong app secret (106001), sent with a bad access token, or without a valid refresh token', async () => {
+    const { options } = await setup({ accessToken: 'TTP_fixed_token' });
+    const { refreshToken: _ignored, ...fixed } = options;
+    const wrongSecret = await connectorWith({ ...fixed, accessToken: 'TTP_fixed_token', appSecret: 'not-the-secret' });
     await expect(wrongSecret.push([update('A', 1)], signal)).rejects.toThrow(/106001/);
-    const wrongToken = await connectorWith({ ...options, accessToken: 'TTP_wrong' });
+    const wrongToken = await connectorWith({ ...fixed, accessToken: 'TTP_wrong' });
     await expect(wrongToken.push([update('A', 1)], signal)).rejects.toBeInstanceOf(RejectedError);
+    const wrongRefresh = await connectorWith({ ...options, refreshToken: 'TTP_revoked' });
+    await expect(wrongRefresh.push([update('A', 1)], signal)).rejects.toBeInstanceOf(RejectedError);
   });
 
-  it('rejects the SKUs of a product TikTok does not know and still writes the other products', async () => {
+  it('answers not_listed for the SKUs of a product TikTok does not know and still writes the other products', async () => {
     const { sim, options } = await setup();
     const connector = await connectorWith({ ...options, skus: { ...options.skus, GHOST: { productId: '1', skuId: '2' } } });
     const results = await connector.push([update('GHOST', 1), update('C', 8)], signal);
-    expect(results).toContainEqual({ sku: 'GHOST', status: 'rejected', reason: expect.stringContaining('12052048') });
+    expect(results).toContainEqual({ sku: 'GHOST', status: 'not_listed', reason: expect.stringContaining('12052048') });
     expect(results).toContainEqual({ sku: 'C', status: 'ok', quantity: 8 });
     expect(sim.shown('C')).toBe(8);
   });
 
   it('answers retry for every item during an outage', async () => {
     const { sim, connector } = await setup();
+    await connector.push([update('A', 2)], signal);
     sim.setFault({ kind: 'down' });
     const results = await connector.push([update('A', 1), update('C', 1)], signal);
     expect(results.map((r) => r.status)).toEqual(['retry', 'retry']);
