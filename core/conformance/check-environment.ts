@@ -27,6 +27,8 @@ export interface CheckEnvironment {
   batchSkus: readonly string[] | undefined;
   /** Two listed SKUs that simulated shoppers buy in the webhook and pollOrders checks. */
   orderSkus: readonly string[];
+  /** Listed SKUs for the per-item fault checks (unknown, locked), used by no other check; empty without a simulator. */
+  itemFaultSkus: readonly string[];
   /** The instance `create` made; set by the create check, `undefined` when it failed. */
   instance: ConnectorInstance | undefined;
   /** Validates options as the host does, then calls `create`; the instance is closed when the run ends. */

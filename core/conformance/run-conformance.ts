@@ -49,6 +49,8 @@ export interface ConformanceOptions {
 const MAX_LISTED_SKUS = 10_000;
 const DEFAULT_SKUS = ['CONF-SKU-1', 'CONF-SKU-2', 'CONF-SKU-3'];
 const ORDER_SKUS = ['CONF-ORDER-1', 'CONF-ORDER-2'];
+/** Listed SKUs only the per-item fault checks use: a connector that remembers an item as unknown or locked spoils no other check. */
+const ITEM_FAULT_SKUS = ['CONF-ITEM-UNKNOWN', 'CONF-ITEM-LOCKED'];
 const STARTING_QUANTITY = 100;
 const CLOSE_TIMEOUT_MS = 5000;
 
@@ -107,7 +109,7 @@ export async function runConformance<Options>(plugin: ConnectorDefinition<Option
   let setupProblem: string | undefined;
   if (!againstEndpoint) {
     if (typeof definition?.simulator === 'function') {
-      const listed = [...new Set([...knownSkus, ...ORDER_SKUS, ...(batchSkus ?? [])])];
+      const listed = [...new Set([...knownSkus, ...ORDER_SKUS, ...ITEM_FAULT_SKUS, ...(batchSkus ?? [])])];
       simulatorOptions = {
         latency: { p50: 0, p99: 0 },
         rateLimit: { perSecond: 10_000, burst: 10_000 },
@@ -139,13 +141,16 @@ export async function runConformance<Options>(plugin: ConnectorDefinition<Option
     knownSkus,
     batchSkus: simulator ? batchSkus : undefined,
     orderSkus: ORDER_SKUS,
+    itemFaultSkus: simulator ? ITEM_FAULT_SKUS : [],
     instance: undefined,
     thrown,
     async createInstance(raw) {
       if (setupProblem) fail(setupProblem);
       const valid = validateConnectorOptions(definition, raw);
       if (!valid.ok) fail(`options refused by optionsSchema: ${valid.problems.map((p) => `${p.path} ${p.message}`).join(', ')}`);
-      const instance = await definition.create(valid.options as Record<string, unknown>, context);
+      // Each instance is a channel of its own (another simulator, other credentials): it gets its own durable
+      // state, so one instance's rotated refresh token is never offered to another instance's simulator.
+      const instance = await definition.create(valid.options as Record<string, unknown>, { ...context, state: memoryConnectorState() });
       if (typeof instance?.close === 'function') releases.push(() => instance.close?.());
       return recordThrown(instance, thrown);
     },

@@ -21,7 +21,9 @@ interface ItemFaultCase {
 async function checkItemFault(env: CheckEnvironment, signal: AbortSignal, spec: ItemFaultCase): Promise<string> {
   const instance = requireInstance(env);
   const simulator = env.simulator ?? skip('needs the simulator to inject the fault');
-  const [target, companion] = env.knownSkus as [string, string | undefined];
+  // The faulted SKU is one no other check pushes: a connector may remember it as unknown or locked.
+  const target = env.itemFaultSkus[spec.kind === 'item-unknown' ? 0 : 1] ?? skip('needs listed SKUs of its own, which only a simulator provides');
+  const companion = env.knownSkus[0];
   const skus = batchLimit(env.definition.capabilities.maxBatchSize) >= 2 && companion !== undefined ? [target, companion] : [target];
   const updates = env.updates(skus);
   const outcome = await withFault(simulator, { kind: spec.kind, skus: [target] }, () => pushOutcome(instance, updates, signal));
