@@ -16,6 +16,8 @@ export interface FaultOutcome {
 
 export interface Fault {
   name: string;
+  /** The channel holds writes past the hub's push timeout and applies them late: such writes must be repaired, not prevented. */
+  lateWrites?: boolean;
   /** Runs while the workload streams; returns once the fault is over. */
   inject(env: SweepEnv, random: () => number, streamMs: number): Promise<FaultOutcome>;
 }
@@ -185,3 +187,52 @@ export const FAILOVER: Fault = {
     return { ...none(), kills: 1, failovers: 1, recoveredAt };
   },
 };
+
+/**
+ * A channel that holds writes longer than the hub's push timeout and applies them later: a newer push must
+ * never be recorded as confirmed while the older write may still land, and what lands late is repaired.
+ */
+export function lateWrites(holdMs: number, faultMs: number): Fault {
+  return {
+    name: 'late-writes',
+    lateWrites: true,
+    async inject(env, random) {
+      await sleep(200 + random() * 400);
+      const channel = env.channels[0]!;
+      const held = (): number => channel.simulator.stats().held ?? 0;
+      const before = held();
+      channel.simulator.setFault({ kind: 'hold-writes', ms: holdMs });
+      // At least one write is held, then the channel keeps holding a while longer.
+      await until(() => held() > before, 10_000);
+      await sleep(faultMs);
+      channel.simulator.setFault(null);
+      // The writes still held land within holdMs of the fault's end.
+      await sleep(holdMs);
+      return { ...none(), recoveredAt: Date.now(), note: `${held() - before} write(s) held ${holdMs} ms on ${channel.id}` };
+    },
+  };
+}
+
+/** The pushing hub of two is killed while its write is held at the channel; the write lands after the standby took over. */
+export function lateWriteFailover(holdMs: number): Fault {
+  return {
+    name: 'late-write-failover',
+    lateWrites: true,
+    async inject(env, random) {
+      await sleep(200 + random() * 400);
+      const channel = env.channels[0]!;
+      const held = (): number => channel.simulator.stats().held ?? 0;
+      const before = held();
+      channel.simulator.setFault({ kind: 'hold-writes', ms: holdMs });
+      await until(() => held() > before, 10_000);
+      const index = await pushingHub(env);
+      const victim = env.hubs[index >= 0 ? index : 0]!;
+      await victim.kill();
+      channel.simulator.setFault(null);
+      const recoveredAt = Date.now() + holdMs;
+      await sleep(holdMs);
+      await victim.start().catch(() => undefined);
+      return { ...none(), kills: 1, failovers: 1, recoveredAt, note: `write held ${holdMs} ms on ${channel.id} when the pusher died` };
+    },
+  };
+}

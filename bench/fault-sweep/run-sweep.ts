@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FAILOVER, KILL_POINTS, SIGTERM, databaseOutage, natsRestart, nodeLoss, type Fault, type FaultOutcome } from './faults.ts';
+import { FAILOVER, KILL_POINTS, SIGTERM, databaseOutage, lateWriteFailover, lateWrites, natsRestart, nodeLoss, type Fault, type FaultOutcome } from './faults.ts';
 import { checkInvariants, invariantTotal, type InvariantReport } from './invariants.ts';
 import { SweepEnv } from './sweep-env.ts';
 
@@ -42,6 +42,7 @@ export interface SweepResult {
     databaseOutages: number;
     nodeLosses: number;
     failovers: number;
+    lateWritesRepaired: number;
     orders: number;
     invariantFailures: number;
     convergenceMs: { median: number | null; p95: number | null; max: number | null };
@@ -95,7 +96,7 @@ async function runOnce(env: SweepEnv, group: string, fault: Fault, random: () =>
     } else stableSince = 0;
     await sleep(100);
   }
-  const invariants = await checkInvariants(env.databaseUrl, env.workload, env.channels, env.skus);
+  const invariants = await checkInvariants(env.databaseUrl, env.workload, env.channels, env.skus, { cursors: env.writeCursors, lateWritesExpected: fault.lateWrites ?? false });
   if (convergenceMs === null) invariants.samples.unshift('did not settle within 180 s');
   const failures = invariantTotal(invariants) + (convergenceMs === null ? 1 : 0);
   const run: SweepRun = { group, fault: fault.name, outcome, orders: env.workload.orders.length - ordersBefore, convergenceMs, invariants, failures };
@@ -138,6 +139,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     for (let i = 0; i < (short ? 1 : 5); i++) runs.push(await runOnce(single, 'sigterm', SIGTERM, random, streamMs, rate, log));
     for (let i = 0; i < (short ? 1 : 2); i++) runs.push(await runOnce(single, 'servers', natsRestart(outageMs), random, streamMs, rate, log));
     for (let i = 0; i < (short ? 1 : 2); i++) runs.push(await runOnce(single, 'servers', databaseOutage(outageMs), random, streamMs, rate, log));
+    // Held longer than the hub's push timeout (5 s in the sweep's config), so the hub gives up on writes that still land.
+    for (let i = 0; i < (short ? 1 : 3); i++) runs.push(await runOnce(single, 'late', lateWrites(7000, 2000), random, streamMs, rate, log));
   });
   const cluster = new SweepEnv({ ...base, label: 'cluster', natsNodes: 3, hubs: 1 });
   await inEnv(cluster, async () => {
@@ -146,6 +149,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const pair = new SweepEnv({ ...base, label: 'pair', natsNodes: 1, hubs: 2 });
   await inEnv(pair, async () => {
     for (let i = 0; i < (short ? 1 : 5); i++) runs.push(await runOnce(pair, 'two hubs', FAILOVER, random, streamMs, rate, log));
+    for (let i = 0; i < (short ? 1 : 3); i++) runs.push(await runOnce(pair, 'late', lateWriteFailover(7000), random, streamMs, rate, log));
   });
 
   const convergence = runs.map((r) => r.convergenceMs).filter((ms): ms is number => ms !== null).sort((a, b) => a - b);
@@ -165,6 +169,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
       databaseOutages: sum('databaseOutages'),
       nodeLosses: sum('nodeLosses'),
       failovers: sum('failovers'),
+      lateWritesRepaired: runs.reduce((total, r) => total + r.invariants.lateWritesRepaired, 0),
       orders: runs.reduce((total, r) => total + r.orders, 0),
       invariantFailures: runs.reduce((total, r) => total + r.failures, 0),
       convergenceMs: { median: quantile(convergence, 0.5), p95: quantile(convergence, 0.95), max: convergence.at(-1) ?? null },

@@ -11,6 +11,7 @@ import { HubProcess } from './hub-process.ts';
 import { startPrivateNats, type PrivateNats } from './private-nats.ts';
 import { CuttableProxy } from './tcp-proxy.ts';
 import { Workload, type SweepChannel } from './workload.ts';
+import type { WriteCursors } from './invariants.ts';
 
 /** The machine's PostgreSQL, as an administrator; the sweep makes a database of its own there. */
 export const PG_ADMIN_URL = process.env.STOCKRELAY_SWEEP_PG ?? process.env.STOCKRELAY_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -34,6 +35,8 @@ export class SweepEnv {
   readonly hubs: HubProcess[] = [];
   readonly channels: SweepChannel[] = [];
   readonly skus: string[];
+  /** Where each run's check of channel writes starts. */
+  readonly writeCursors: WriteCursors = new Map();
   workload!: Workload;
   bus!: NatsBus;
   nats!: PrivateNats;

@@ -26,7 +26,7 @@ export async function runSweepCommand(args: readonly string[], out: (line: strin
   const result = await runSweep({ short: values.short ?? false, runsPerPoint: runs, seed, outDir, log: out });
   const t = result.totals;
   out('');
-  out(`${result.mode} sweep: ${t.runs} runs, ${t.kills} kill -9, ${t.sigterms} SIGTERM, ${t.natsRestarts} NATS restarts, ${t.databaseOutages} database outages, ${t.nodeLosses} cluster node losses, ${t.failovers} failovers; ${t.orders} orders`);
+  out(`${result.mode} sweep: ${t.runs} runs, ${t.kills} kill -9, ${t.sigterms} SIGTERM, ${t.natsRestarts} NATS restarts, ${t.databaseOutages} database outages, ${t.nodeLosses} cluster node losses, ${t.failovers} failovers; ${t.orders} orders; ${t.lateWritesRepaired} late channel writes repaired`);
   const s = (ms: number | null): string => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
   out(`invariant failures: ${t.invariantFailures}; convergence median ${s(t.convergenceMs.median)}, p95 ${s(t.convergenceMs.p95)}, max ${s(t.convergenceMs.max)}`);
   out(`result: ${resolve(outDir, 'fault-sweep.json')}`);
