@@ -5,7 +5,6 @@ import {
   RejectedError,
   RetryableError,
   ThrottledError,
-  WebhookPayloadError,
   WebhookSignatureError,
   type InventoryEvent,
   type OrderLine,
@@ -13,24 +12,22 @@ import {
   type StockUpdate,
 } from '../../core/sdk.ts';
 import { createHttpClient, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
-import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
+import { matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
   API_PREFIX,
-  gmtToIso,
   MAX_BATCH,
   productsBatchPath,
-  RESOURCE_HEADER,
   SIGNATURE_HEADER,
   STOCK_RETURNED_STATUSES,
   STOCK_TAKEN_STATUSES,
-  TOPIC_HEADER,
   variationsBatchPath,
   type BatchResponse,
   type BatchUpdateItem,
   type WooError,
-  type WooOrder,
 } from './api.ts';
+import { readWooOrderBody } from './order-body.ts';
 import { wooCommerceOptionsSchema, type WooCommerceOptions } from './options.ts';
+import { wooWebhookSignature } from './webhook-signature.ts';
 
 /** The unsigned ping WooCommerce sends when a webhook is created. */
 const PING_BODY = /^webhook_id=\d+$/;
@@ -39,6 +36,12 @@ interface Target {
   update: StockUpdate;
   /** The id written in the batch: the product's, or the variation's. */
   id: number;
+}
+
+/** A channel's answer kept short in error text: enough to diagnose, never a whole (possibly echoing) body. */
+function brief(body: unknown): string {
+  const text = typeof body === 'string' ? body : JSON.stringify(body) ?? '';
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 /** Every item of one batch call gets the same outcome when the call itself fails. */
@@ -51,6 +54,8 @@ function callFailure(err: unknown, targets: readonly Target[]): PushResult[] {
 function itemOutcome(target: Target, error: WooError | undefined, quantity: number | null | undefined): PushResult {
   if (!error) return { sku: target.update.sku, status: 'ok', quantity: typeof quantity === 'number' ? quantity : target.update.quantity };
   const reason = `${error.code}: ${error.message}`;
+  // woocommerce_rest_product_invalid_id / woocommerce_rest_product_variation_invalid_id: no such product here.
+  if (/^woocommerce_rest_product(_variation)?_invalid_id$/.test(error.code)) return { sku: target.update.sku, status: 'not_listed', reason };
   // Per-item 5xx means WordPress failed saving this one; anything 4xx (invalid id...) will fail again.
   return (error.data?.status ?? 400) >= 500 ? { sku: target.update.sku, status: 'retry', reason } : { sku: target.update.sku, status: 'rejected', reason };
 }
@@ -71,7 +76,11 @@ export default defineConnector<WooCommerceOptions>({
     const http = createHttpClient(options.baseUrl, { connections: options.connections ?? 4, timeoutMs: 30_000 });
     const secrets = secretList(options.webhookSecret);
     const authMode = options.authMode ?? 'basic';
-    const headers: Record<string, string> = authMode === 'basic' ? { authorization: `Basic ${Buffer.from(`${options.consumerKey}:${options.consumerSecret}`).toString('base64')}` } : {};
+    const basic = Buffer.from(`${options.consumerKey}:${options.consumerSecret}`).toString('base64');
+    // Derived from the configured key and secret, so the host cannot know to mask it unless told.
+    context.registerSecret(basic);
+    for (const part of [options.consumerKey, options.consumerSecret]) if (encodeURIComponent(part) !== part) context.registerSecret(encodeURIComponent(part));
+    const headers: Record<string, string> = authMode === 'basic' ? { authorization: `Basic ${basic}` } : {};
     const withAuth = (path: string): string => {
       if (authMode !== 'query') return path;
       const sep = path.includes('?') ? '&' : '?';
@@ -90,7 +99,7 @@ export default defineConnector<WooCommerceOptions>({
       if (res.status === 401 || res.status === 403) throw new RejectedError(`woocommerce refused the credentials (${res.status}): ${(res.body as WooError | undefined)?.code ?? ''}`);
       if (res.status === 413) throw new RejectedError(`woocommerce refused the batch size: ${(res.body as WooError | undefined)?.message ?? ''}`);
       if (res.status >= 500) throw new RetryableError(`woocommerce answered ${res.status} to ${what}`, { retryAfterMs: res.headers['retry-after'] ? retryAfterMs(res.headers, 1000) : undefined });
-      if (res.status !== 200) throw new RejectedError(`woocommerce answered ${res.status} to ${what}: ${JSON.stringify(res.body)}`);
+      if (res.status !== 200) throw new RejectedError(`woocommerce answered ${res.status} to ${what}: ${brief(res.body)}`);
     };
 
     const batch = async (path: string, targets: readonly Target[], signal: AbortSignal): Promise<PushResult[]> => {
@@ -158,44 +167,33 @@ export default defineConnector<WooCommerceOptions>({
           // The ping on webhook creation is the only unsigned request accepted; it carries no order.
           return { events: [], response: { status: 200, body: { ok: true } } };
         }
-        if (!matchesAnySecret(secrets, given, (secret) => hmacSha256(secret, request.rawBody, 'base64'))) {
+        if (!matchesAnySecret(secrets, given, (secret) => wooWebhookSignature(secret, request.rawBody))) {
           throw new WebhookSignatureError(`missing or wrong ${SIGNATURE_HEADER}`);
         }
-        const topic = request.headers[TOPIC_HEADER] ?? '';
-        const resource = request.headers[RESOURCE_HEADER] ?? topic.split('.')[0];
-        if (resource !== 'order' || topic === 'order.deleted') return { events: [] };
-        let order: WooOrder;
-        try {
-          order = JSON.parse(request.rawBody.toString('utf8')) as WooOrder;
-        } catch (err) {
-          throw new WebhookPayloadError('body is not JSON', { cause: err });
-        }
-        if (order === null || typeof order !== 'object' || !Number.isInteger(order.id) || typeof order.status !== 'string' || typeof order.date_created_gmt !== 'string' || !Array.isArray(order.line_items)) {
-          throw new WebhookPayloadError('order id, status, date_created_gmt and line_items are required');
-        }
+        // The topic and resource headers are not signed: what happened is read from the signed body only.
+        const order = readWooOrderBody(request.rawBody);
+        if (!order) return { events: [] };
         // pending / checkout-draft orders have not taken stock yet; their later order.updated will.
         const taken = STOCK_TAKEN_STATUSES.has(order.status);
         const returned = STOCK_RETURNED_STATUSES.has(order.status);
         if (!taken && !returned) return { events: [] };
         const totals = new Map<string, number>();
-        for (const line of order.line_items) {
-          const sku = skuById.get(`${line.product_id}:${line.variation_id ?? 0}`) ?? (line.sku || undefined);
+        for (const line of order.lines) {
+          const sku = skuById.get(`${line.productId}:${line.variationId}`) ?? line.sku ?? undefined;
           if (!sku) {
             context.logger.debug('order line without SKU ignored', { orderId: order.id, name: line.name });
             continue;
           }
-          if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw new WebhookPayloadError(`line ${sku} has no positive integer quantity`);
           totals.set(sku, (totals.get(sku) ?? 0) + line.quantity);
         }
         if (totals.size === 0) return { events: [] };
         const lines: OrderLine[] = [...totals].map(([sku, qty]) => ({ sku, qty }));
-        const orderId = String(order.id);
         const confirmed: InventoryEvent = {
-          id: `${context.channelId}:order:${orderId}:confirmed`,
+          id: `${context.channelId}:order:${order.id}:confirmed`,
           type: 'order.confirmed',
           channel: context.channelId,
-          occurredAt: gmtToIso(order.date_created_gmt),
-          orderId,
+          occurredAt: order.createdAt,
+          orderId: order.id,
           reference: order.number,
           lines,
         };
@@ -203,11 +201,11 @@ export default defineConnector<WooCommerceOptions>({
         // A cancelled/refunded/failed order: both events (ids collapse repeats) so the ledger nets to zero
         // whether or not the confirmation was seen first.
         const cancelled: InventoryEvent = {
-          id: `${context.channelId}:order:${orderId}:cancelled`,
+          id: `${context.channelId}:order:${order.id}:cancelled`,
           type: 'order.cancelled',
           channel: context.channelId,
-          occurredAt: gmtToIso(order.date_modified_gmt ?? order.date_created_gmt),
-          orderId,
+          occurredAt: order.modifiedAt ?? order.createdAt,
+          orderId: order.id,
           reference: order.number,
           lines,
         };

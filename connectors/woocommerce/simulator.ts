@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
 import { ServerTokenBucket } from '../_kit/rate-window.ts';
-import { hmacSha256 } from '../_kit/signatures.ts';
-import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
+import { startSimServer, type EchoedRequest, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import {
   API_PREFIX,
   DELIVERY_ID_HEADER,
@@ -15,9 +15,9 @@ import {
   TOPIC_HEADER,
   WEBHOOK_ID_HEADER,
   type WooError,
-  type WooOrder,
 } from './api.ts';
 import type { WooCommerceOptions } from './options.ts';
+import { wooWebhookSignature } from './webhook-signature.ts';
 
 export interface WooCommerceSimulatorOptions extends SimulatorOptions {
   /** Consumer key the API accepts. */
@@ -49,6 +49,12 @@ interface Post {
 
 const wooError = (status: number, code: string, message: string): SimResponse => ({ status, body: { code, message, data: { status } } satisfies WooError });
 
+/** WooCommerce's published REST examples: every product, variation and order the simulator answers with is one of these, its ids, SKU, stock and lines filled in. */
+const example = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../../test/fixtures/vendor/woocommerce/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+const PRODUCT_EXAMPLE = example('product-example.json');
+const VARIATION_EXAMPLE = example('product-variation-example.json');
+const ORDER_EXAMPLE = example('order-example.json') as Record<string, unknown> & { line_items: Array<Record<string, unknown>> };
+
 /**
  * A local WooCommerce REST API (products and variations batch, product and variation reads, orders) with the
  * real auth and error shapes. It accepts Basic auth over plain HTTP, which WordPress refuses outside HTTPS,
@@ -63,7 +69,7 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
   const bucket = options.rateLimit ? new ServerTokenBucket(options.rateLimit.perSecond, options.rateLimit.burst) : undefined;
   const posts = new Map<number, Post>();
   const postBySku = new Map<string, Post>();
-  const orders = new Map<number, WooOrder>();
+  const orders = new Map<number, Record<string, unknown>>();
   const sent: Array<{ topic: string; orderId: number }> = [];
   let nextId = 100;
   let itemsWritten = 0;
@@ -104,12 +110,14 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
   };
 
   const view = (post: Post): Record<string, unknown> => ({
+    ...structuredClone(post.parentId ? VARIATION_EXAMPLE : PRODUCT_EXAMPLE),
     id: post.id,
+    ...(post.parentId ? {} : { name: post.sku, slug: post.sku.toLowerCase(), variations: [...posts.values()].filter((p) => p.parentId === post.id).map((p) => p.id) }),
     sku: post.sku,
-    ...(post.parentId ? { parent_id: post.parentId } : {}),
     manage_stock: true,
     stock_quantity: post.stock,
     stock_status: post.stock > 0 ? 'instock' : 'outofstock',
+    _links: {},
   });
 
   const batch = (req: SimRequest, parentId: number): SimResponse => {
@@ -123,7 +131,8 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
       const item = raw as { id?: unknown; stock_quantity?: unknown; manage_stock?: unknown };
       const id = Number(item.id);
       const post = posts.get(id);
-      if (!post || post.parentId !== parentId) return { id: Number.isFinite(id) ? id : 0, error: { code: `woocommerce_rest_${type}_invalid_id`, message: 'Invalid ID.', data: { status: 400 } } };
+      const unknown = req.fault?.kind === 'item-unknown' && post !== undefined && req.fault.skus.includes(post.sku);
+      if (!post || post.parentId !== parentId || unknown) return { id: Number.isFinite(id) ? id : 0, error: { code: `woocommerce_rest_${type}_invalid_id`, message: 'Invalid ID.', data: { status: 400 } } };
       if (item.stock_quantity !== undefined && (typeof item.stock_quantity !== 'number' || !Number.isInteger(item.stock_quantity))) {
         return { id, error: { code: 'rest_invalid_param', message: 'Invalid parameter(s): stock_quantity', data: { status: 400 } } };
       }
@@ -146,8 +155,13 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
   };
 
   const server = await startSimServer({
+    name: 'woocommerce',
     port: options.port,
     latency: options.latency,
+    // A deleted or trashed product answers per item in the batch, as the unknown-id error below.
+    itemFaults: ['item-unknown'],
+    serverErrorResponse: (status) => ({ status, body: { code: 'internal_server_error', message: 'There has been a critical error on this website.', data: { status } } }),
+    echoErrorResponse: (echoed: EchoedRequest) => ({ status: 400, body: { code: 'rest_invalid_request', message: `Could not process ${echoed.method} ${echoed.path}.`, data: { status: 400, request: echoed } } }),
     downResponse: { status: 503, headers: { 'retry-after': '5' }, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' },
     route(req): SimResponse {
       if (!req.path.startsWith(API_PREFIX)) return { status: 404, body: { code: 'rest_no_route', message: 'No route was found matching the URL and request method.', data: { status: 404 } } };
@@ -180,23 +194,23 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
     return res.statusCode;
   };
 
-  const deliver = async (topic: 'order.created' | 'order.updated', order: WooOrder): Promise<void> => {
+  /** The headers WooCommerce sends with a delivery (WC_Webhook::deliver), signed as WC_Webhook::generate_signature signs. */
+  const webhookHeaders = (rawBody: Buffer | string, topic: string): Record<string, string> => ({
+    'content-type': 'application/json',
+    'user-agent': 'WooCommerce/9.4.0 Hookshot (WordPress/6.7)',
+    [SOURCE_HEADER]: `${server.url}/`,
+    [TOPIC_HEADER]: topic,
+    [RESOURCE_HEADER]: topic.split('.')[0] ?? '',
+    [EVENT_HEADER]: topic.split('.')[1] ?? '',
+    [SIGNATURE_HEADER]: wooWebhookSignature(webhookSecret, rawBody),
+    [WEBHOOK_ID_HEADER]: topic === 'order.created' ? '1' : '2',
+    [DELIVERY_ID_HEADER]: randomUUID().replace(/-/g, ''),
+  });
+
+  const deliver = async (topic: 'order.created' | 'order.updated', order: Record<string, unknown>): Promise<void> => {
     const body = JSON.stringify(order);
-    sent.push({ topic, orderId: order.id });
-    const status = await post(
-      {
-        'content-type': 'application/json',
-        'user-agent': 'WooCommerce/9.4.0 Hookshot (WordPress/6.7)',
-        [SOURCE_HEADER]: `${server.url}/`,
-        [TOPIC_HEADER]: topic,
-        [RESOURCE_HEADER]: 'order',
-        [EVENT_HEADER]: topic.split('.')[1] ?? '',
-        [SIGNATURE_HEADER]: hmacSha256(webhookSecret, body, 'base64'),
-        [WEBHOOK_ID_HEADER]: topic === 'order.created' ? '1' : '2',
-        [DELIVERY_ID_HEADER]: randomUUID().replace(/-/g, ''),
-      },
-      body,
-    );
+    sent.push({ topic, orderId: order.id as number });
+    const status = await post(webhookHeaders(body, topic), body);
     if (status >= 300) throw new Error(`woocommerce simulator: webhook ${topic} answered ${status}`);
   };
 
@@ -221,28 +235,44 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
     setWebhookTarget(url) {
       webhookTarget = url;
     },
+    signWebhook(rawBody, headers = {}) {
+      const given = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+      return { ...webhookHeaders(rawBody, given[TOPIC_HEADER] ?? 'order.updated'), ...given, [SIGNATURE_HEADER]: wooWebhookSignature(webhookSecret, rawBody) };
+    },
     sentWebhooks: () => sent,
     sendPing: (webhookId) => post({ 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'WooCommerce/9.4.0 Hookshot (WordPress/6.7)' }, `webhook_id=${webhookId}`),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       // Order ids follow the clock so they stay unique across simulator runs against one ledger.
       nextId = Math.max(nextId + 1, Math.floor(Date.now() / 100) % 1_000_000_000);
+      const id = nextId;
       const created = gmtNow();
-      const order: WooOrder = {
-        id: nextId,
-        number: String(nextId),
+      const template = ORDER_EXAMPLE.line_items[ORDER_EXAMPLE.line_items.length - 1]!;
+      const order: Record<string, unknown> = {
+        ...structuredClone(ORDER_EXAMPLE),
+        id,
+        number: String(id),
+        order_key: `wc_order_${randomUUID().replace(/-/g, '').slice(0, 13)}`,
         status: 'processing',
+        date_created: created,
         date_created_gmt: created,
+        date_modified: created,
         date_modified_gmt: created,
+        date_paid: created,
+        date_paid_gmt: created,
+        date_completed: null,
+        date_completed_gmt: null,
+        refunds: [],
         line_items: lines.map((line, i) => {
           const p = ensureSku(line.sku);
           p.stock = Math.max(0, p.stock - line.qty);
-          return { id: i + 1, name: line.sku, product_id: p.parentId || p.id, variation_id: p.parentId ? p.id : 0, quantity: line.qty, sku: line.sku };
+          return { ...structuredClone(template), id: id * 100 + i + 1, name: line.sku, product_id: p.parentId || p.id, variation_id: p.parentId ? p.id : 0, quantity: line.qty, sku: line.sku, meta_data: [] };
         }),
+        _links: {},
       };
-      orders.set(order.id, order);
+      orders.set(id, order);
       const sequence: Array<'order.created' | 'order.updated'> = delivery.outOfOrder ? ['order.updated', 'order.created'] : ['order.created'];
       for (let i = 0; i < (delivery.times ?? 1); i++) for (const topic of sequence) await deliver(topic, order);
-      return { orderId: String(order.id) };
+      return { orderId: String(id) };
     },
     close: server.close,
   };

@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { buildSchema, extendSchema, getOperationAST, getVariableValues, parse, validate, type GraphQLSchema } from 'graphql';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +9,7 @@ import type { ShopifyOptions } from '../../connectors/shopify/options.ts';
 import { startWebhookSink } from '../../connectors/_kit/webhook-sink.ts';
 import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
 import type { ConnectorContext, ConnectorInstance, Logger } from '../../core/sdk.ts';
+import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.ts';
 
 // Oracle: Shopify's own published schema of the Admin API (2025-01 introspection from Shopify/dev-mcp, trimmed
 // to the inventory slice) plus the 2026-04 changes; see test/fixtures/vendor/shopify/SOURCE.
@@ -30,27 +29,8 @@ interface Captured {
   body: { query: string; variables?: Record<string, unknown>; operationName?: string };
 }
 
-/** Forwards to the simulator and keeps every request the connector sent, as it went on the wire. */
-async function recordingProxy(target: string): Promise<{ url: string; captured: Captured[]; close(): Promise<void> }> {
-  const captured: Captured[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      captured.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(raw.toString('utf8')) as Captured['body'] });
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length' && k !== 'connection')) as Record<string, string>;
-      request(`${target}${req.url ?? ''}`, { method: 'POST', headers, body: raw })
-        .then(async (answer) => {
-          res.writeHead(answer.statusCode, { 'content-type': 'application/json' });
-          res.end(Buffer.from(await answer.body.arrayBuffer()));
-        })
-        .catch(() => res.destroy());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, captured, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
-}
+const captured = (proxy: RecordingProxy): Captured[] =>
+  proxy.requests.map((r) => ({ path: r.path, headers: r.headers, body: JSON.parse(r.body) as Captured['body'] }));
 
 /** Errors of a request against the schema: document validation, then the variables against their declared types. */
 function requestErrors(schema: GraphQLSchema, body: Captured['body']): string[] {
@@ -82,13 +62,13 @@ describe("the connector's GraphQL documents against Shopify's Admin API schema",
 
 describe('every request the shopify connector sends, validated against the schema', () => {
   let sim: ShopifySimulator;
-  let proxy: Awaited<ReturnType<typeof recordingProxy>>;
+  let proxy: RecordingProxy;
   let options: ShopifyOptions;
   let connector: ConnectorInstance;
 
   beforeAll(async () => {
     sim = await startShopifySimulator({ ...fast, skus: { 'TEE-S': 5, 'TEE-M': 7 } });
-    proxy = await recordingProxy(sim.url);
+    proxy = await startRecordingProxy(sim.url);
     options = { ...sim.connectorOptions(['TEE-S', 'TEE-M']), baseUrl: proxy.url };
     connector = await shopify.create(options, context());
   });
@@ -104,9 +84,9 @@ describe('every request the shopify connector sends, validated against the schem
     sim.setShown('TEE-S', 9);
     await connector.push([{ sku: 'TEE-S', quantity: 2, previousQuantity: 3, version: 2 }], noSignal());
     await connector.fetchQuantities!(['TEE-S', 'TEE-M'], noSignal());
-    const operations = proxy.captured.map((c) => getOperationAST(parse(c.body.query))?.operation);
+    const operations = captured(proxy).map((c) => getOperationAST(parse(c.body.query))?.operation);
     expect(operations).toEqual(expect.arrayContaining(['mutation', 'query']));
-    for (const c of proxy.captured) {
+    for (const c of captured(proxy)) {
       expect(c.path).toBe('/admin/api/2026-04/graphql.json');
       expect(c.headers['content-type']).toMatch(/^application\/json/);
       expect(c.headers['x-shopify-access-token']).toBe(options.accessToken);

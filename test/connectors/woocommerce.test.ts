@@ -54,11 +54,11 @@ describe('woocommerce connector against its simulator', () => {
     }
   });
 
-  it('maps a per-item error inside the batch answer to a rejected result for that SKU only', async () => {
+  it('maps a per-item unknown-id error inside the batch answer to not_listed for that SKU only', async () => {
     const withGhost = await woocommerce.create({ ...options, skus: { ...options.skus, GHOST: { productId: 999999 } } }, context());
     try {
       const results = await withGhost.push([{ sku: 'GHOST', quantity: 1, version: 1 }, { sku: 'MUG', quantity: 4, version: 3 }], noSignal());
-      expect(results.find((r) => r.sku === 'GHOST')).toMatchObject({ status: 'rejected', reason: expect.stringContaining('woocommerce_rest_product_invalid_id') });
+      expect(results.find((r) => r.sku === 'GHOST')).toMatchObject({ status: 'not_listed', reason: expect.stringContaining('woocommerce_rest_product_invalid_id') });
       expect(results.find((r) => r.sku === 'MUG')).toMatchObject({ status: 'ok', quantity: 4 });
       expect(sim.shown('MUG')).toBe(4);
     } finally {
