@@ -311,4 +311,79 @@ describe.each([postgresBackend(), pgliteBackend()])('ledger on $name', (backend:
       ]);
     });
   });
+  describe('cancellations', () => {
+    it('restore only what the confirmation took, never the oversold part', async () => {
+      const f = new EventFactory();
+      const sku = f.sku('a');
+      await ledger.applyBatch([f.set({ [sku]: 50 })]);
+      const [confirmed] = await ledger.applyBatch([f.confirmOrder('1', { [sku]: 80 })]);
+      expect(confirmed!.oversells).toMatchObject([{ requested: 80, availableBefore: 50, shortfall: 30 }]);
+      await ledger.applyBatch([f.cancelOrder('1', { [sku]: 80 })]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 50 });
+    });
+
+    it('record per order line what was asked, taken, cancelled and restored, in the same transaction', async () => {
+      const f = new EventFactory();
+      const sku = f.sku('a');
+      await ledger.applyBatch([f.set({ [sku]: 50 }), f.confirmOrder('1', { [sku]: 80 }), f.cancelOrder('1', { [sku]: 80 })]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 50 });
+      expect(await ledger.getOrderLines('shop-a', `${f.prefix}-1`)).toMatchObject([{ sku, requested: 80, taken: 50, cancelled: 80, restored: 50 }]);
+    });
+
+    it('count cancelled units against the oversold part first', async () => {
+      const f = new EventFactory();
+      const sku = f.sku('a');
+      await ledger.applyBatch([f.set({ [sku]: 50 }), f.confirmOrder('1', { [sku]: 80 })]);
+      const [oversoldPart] = await ledger.applyBatch([f.cancelOrder('1', { [sku]: 30 }, 1)]);
+      expect(oversoldPart!.changes).toEqual([]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 0 });
+      await ledger.applyBatch([f.cancelOrder('1', { [sku]: 50 }, 2)]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 50 });
+    });
+
+    it('never restore more than was taken, however often the order is cancelled', async () => {
+      const f = new EventFactory();
+      const sku = f.sku('a');
+      await ledger.applyBatch([f.set({ [sku]: 10 }), f.confirmOrder('1', { [sku]: 4 })]);
+      await ledger.applyBatch([f.cancelOrder('1', { [sku]: 4 }, 1)]);
+      await ledger.applyBatch([f.cancelOrder('1', { [sku]: 4 }, 2), f.cancelOrder('1', { [sku]: 4 }, 3)]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 10 });
+    });
+
+    it('restore each line of a multi-line order by what that line took', async () => {
+      const f = new EventFactory();
+      const [a, b] = [f.sku('a'), f.sku('b')];
+      await ledger.applyBatch([f.set({ [a]: 5, [b]: 20 }), f.confirmOrder('1', { [a]: 8, [b]: 8 })]);
+      expect(await ledger.getLevels([a, b])).toMatchObject(new Map([[a, { available: 0 }], [b, { available: 12 }]]));
+      await ledger.applyBatch([f.cancelOrder('1', { [a]: 8, [b]: 8 })]);
+      expect(await ledger.getLevels([a, b])).toMatchObject(new Map([[a, { available: 5 }], [b, { available: 20 }]]));
+    });
+
+    it('restore nothing for a line whose SKU the ledger did not know when the order came', async () => {
+      const f = new EventFactory();
+      const sku = f.sku('late');
+      await ledger.applyBatch([f.confirmOrder('1', { [sku]: 3 })]);
+      await ledger.applyBatch([f.set({ [sku]: 7 }), f.cancelOrder('1', { [sku]: 3 })]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 7 });
+    });
+
+    it('put the full quantity back when the ledger never applied the confirmation, as before', async () => {
+      const f = new EventFactory();
+      const sku = f.sku('a');
+      await ledger.applyBatch([f.set({ [sku]: 10 })]);
+      await ledger.applyBatch([f.cancelOrder('never-confirmed', { [sku]: 3 }), f.cancel({ [sku]: 2 })]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 15 });
+    });
+
+    it('keep orders of different channels with the same order id apart', async () => {
+      const f = new EventFactory();
+      const sku = f.sku('a');
+      await ledger.applyBatch([f.set({ [sku]: 10 }), f.confirmOrder('1', { [sku]: 10 }, 'shop-a'), f.confirmOrder('1', { [sku]: 5 }, 'shop-b')]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 0 });
+      await ledger.applyBatch([f.cancelOrder('1', { [sku]: 5 }, 1, 'shop-b')]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 0 });
+      await ledger.applyBatch([f.cancelOrder('1', { [sku]: 10 }, 1, 'shop-a')]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 10 });
+    });
+  });
 });

@@ -16,7 +16,7 @@ import type {
 } from './ledger-types.ts';
 import { DatabaseUnavailableError, isConnectionFailure, LedgerConflictError } from './ledger-errors.ts';
 import type { AuditEntry, ListAuditOptions, ListOptions, OversellEntry, RejectedLineEntry } from './ledger-records.ts';
-import { planBatch, skusOf, type BatchPlan, type StockRow } from './plan-batch.ts';
+import { orderLineKey, orderLineKeysOf, planBatch, skusOf, type BatchPlan, type OrderLineRow, type StockRow } from './plan-batch.ts';
 import type { ChannelStateTable, LedgerSchema } from './schema.ts';
 
 export interface LedgerOptions {
@@ -123,7 +123,8 @@ export class Ledger implements ChannelStateStore {
       for (const row of read) rows.set(row.sku, row);
     }
 
-    const plan = planBatch(events, isNew, rows);
+    const orderLines = await this.#readOrderLines(trx, events.filter((_, index) => isNew(index)));
+    const plan = planBatch(events, isNew, rows, orderLines);
 
     if (plan.updates.length > 0) {
       const updated = await sql`
@@ -150,6 +151,7 @@ export class Ledger implements ChannelStateStore {
       // Another writer created one of these SKUs since we read: rerun against its row.
       if (inserted.rows.length !== plan.inserts.length) throw new ConflictSignal('stock row created since read');
     }
+    await this.#writeOrderLines(trx, plan);
     if (plan.audit.length > 0) {
       await sql`
         INSERT INTO audit (event_id, event_type, channel, sku, before, after, version, clamped, occurred_at)
@@ -186,6 +188,58 @@ export class Ledger implements ChannelStateStore {
           ${plan.rejected.map((r) => r.reason)}::text[])`.execute(trx);
     }
     return plan;
+  }
+
+  /** The order lines these events name (by channel, order id and SKU) as stored now, by {@link orderLineKey}. */
+  async #readOrderLines(trx: Transaction<LedgerSchema>, events: readonly InventoryEvent[]): Promise<Map<string, OrderLineRow>> {
+    const keys = new Map<string, { channel: string; orderId: string; sku: string }>();
+    for (const event of events) for (const k of orderLineKeysOf(event)) keys.set(orderLineKey(k.channel, k.orderId, k.sku), k);
+    const found = new Map<string, OrderLineRow>();
+    if (keys.size === 0) return found;
+    const wanted = [...keys.values()];
+    const read = await sql<{ channel: string; order_id: string; sku: string; requested: number; taken: number; cancelled: number; restored: number; version: number }>`
+      SELECT o.channel, o.order_id, o.sku, o.requested, o.taken, o.cancelled, o.restored, o.version
+        FROM order_line AS o
+        JOIN unnest(${wanted.map((k) => k.channel)}::text[], ${wanted.map((k) => k.orderId)}::text[], ${wanted.map((k) => k.sku)}::text[]) AS k(channel, order_id, sku)
+          ON o.channel = k.channel AND o.order_id = k.order_id AND o.sku = k.sku`.execute(trx);
+    for (const r of read.rows) {
+      const row = { channel: r.channel, orderId: r.order_id, sku: r.sku, requested: Number(r.requested), taken: Number(r.taken), cancelled: Number(r.cancelled), restored: Number(r.restored), version: Number(r.version) };
+      found.set(orderLineKey(row.channel, row.orderId, row.sku), row);
+    }
+    return found;
+  }
+
+  /** Writes the batch's order lines under the same optimistic lock as stock rows: a concurrent writer means a rerun. */
+  async #writeOrderLines(trx: Transaction<LedgerSchema>, plan: BatchPlan): Promise<void> {
+    const updates = plan.orderLines.filter((l) => l.readVersion > 0);
+    const inserts = plan.orderLines.filter((l) => l.readVersion === 0);
+    const columns = (lines: typeof plan.orderLines) => sql`
+      ${lines.map((l) => l.channel)}::text[], ${lines.map((l) => l.orderId)}::text[], ${lines.map((l) => l.sku)}::text[],
+      ${lines.map((l) => l.requested)}::int8[], ${lines.map((l) => l.taken)}::int8[], ${lines.map((l) => l.cancelled)}::int8[],
+      ${lines.map((l) => l.restored)}::int8[], ${lines.map((l) => l.version)}::int8[]`;
+    if (updates.length > 0) {
+      const updated = await sql`
+        UPDATE order_line AS o
+           SET requested = v.requested, taken = v.taken, cancelled = v.cancelled, restored = v.restored, version = v.version, updated_at = now()
+          FROM unnest(${columns(updates)}, ${updates.map((l) => l.readVersion)}::int8[])
+            AS v(channel, order_id, sku, requested, taken, cancelled, restored, version, read_version)
+         WHERE o.channel = v.channel AND o.order_id = v.order_id AND o.sku = v.sku AND o.version = v.read_version`.execute(trx);
+      if (Number(updated.numAffectedRows ?? 0) !== updates.length) throw new ConflictSignal('order line changed since read');
+    }
+    if (inserts.length > 0) {
+      const inserted = await sql<{ sku: string }>`
+        INSERT INTO order_line (channel, order_id, sku, requested, taken, cancelled, restored, version)
+        SELECT * FROM unnest(${columns(inserts)})
+        ON CONFLICT (channel, order_id, sku) DO NOTHING
+        RETURNING sku`.execute(trx);
+      if (inserted.rows.length !== inserts.length) throw new ConflictSignal('order line created since read');
+    }
+  }
+
+  /** What each SKU of one order has taken and given back so far, by SKU (empty when the ledger kept none). */
+  async getOrderLines(channel: string, orderId: string): Promise<OrderLineRow[]> {
+    const rows = await this.#db.selectFrom('order_line').selectAll().where('channel', '=', channel).where('order_id', '=', orderId).orderBy('sku').execute();
+    return rows.map((r) => ({ channel: r.channel, orderId: r.order_id, sku: r.sku, requested: Number(r.requested), taken: Number(r.taken), cancelled: Number(r.cancelled), restored: Number(r.restored), version: Number(r.version) }));
   }
 
   /** Current levels of these SKUs; SKUs the ledger does not know are absent from the map. */

@@ -38,6 +38,39 @@ export interface RejectedDraft extends RejectedLine {
   qty: number;
 }
 
+/** What one order has taken from and given back to one SKU so far (a row of `order_line`). */
+export interface OrderLineRow {
+  channel: string;
+  orderId: string;
+  sku: string;
+  /** Units its confirmations asked for. */
+  requested: number;
+  /** Units its confirmations actually took from stock; `requested - taken` was oversold. */
+  taken: number;
+  /** Units its cancellations asked back. */
+  cancelled: number;
+  /** Units its cancellations put back into stock. */
+  restored: number;
+  version: number;
+}
+
+/** An order line to write: a new row (`readVersion` 0) or an existing one guarded by the version it was read at. */
+export interface OrderLineWrite extends OrderLineRow {
+  readVersion: number;
+}
+
+/** The `order_line` key of one SKU of one order of one channel. */
+export function orderLineKey(channel: string, orderId: string, sku: string): string {
+  return JSON.stringify([channel, orderId, sku]);
+}
+
+/** The order lines the new events of a batch may read or write (events without an `orderId` have none). */
+export function orderLineKeysOf(event: InventoryEvent): Array<{ channel: string; orderId: string; sku: string }> {
+  if ((event.type !== 'order.confirmed' && event.type !== 'order.cancelled') || event.orderId === undefined) return [];
+  const orderId = event.orderId;
+  return event.lines.map((line) => ({ channel: event.channel, orderId, sku: line.sku }));
+}
+
 /** Everything one batch writes, computed in memory from the rows it read. */
 export interface BatchPlan {
   updates: StockUpdate[];
@@ -45,6 +78,8 @@ export interface BatchPlan {
   audit: AuditDraft[];
   oversells: OversellRecord[];
   rejected: RejectedDraft[];
+  /** Order lines created (`readVersion` 0) or changed by the batch. */
+  orderLines: OrderLineWrite[];
   /** The outcomes in input order, stamped with the commit time once the transaction committed. */
   outcomes(committedAt: Date): EventOutcome[];
 }
@@ -76,7 +111,13 @@ export function skusOf(event: InventoryEvent): string[] {
  * Rules (the ledger's semantics):
  * - `order.confirmed` takes each line's qty; when short it takes what is there (never below 0) and
  *   records an oversell with the shortfall — the sale already happened on the channel.
- * - `order.cancelled` puts each line's qty back.
+ * - `order.cancelled` puts back only what the order took: per (channel, orderId, SKU) the ledger keeps what
+ *   confirmations asked for and took and what cancellations asked back and restored. Units cancelled count
+ *   first against the oversold part (`requested - taken`, never in stock), so stock 50, an order of 80
+ *   (30 oversold) and its cancellation end at 50, not 80; cancelling 30 of it first restores nothing.
+ *   Partial and repeated cancellations never restore more than was taken. A cancellation whose confirmation
+ *   the ledger never applied (no `orderId`, or confirmed before the ledger kept order lines) puts its qty
+ *   back in full, as before, and is recorded so a confirmation arriving later is counted against it.
  * - `stock.adjusted` adds the delta, clamped at 0. A count that removes more than the ledger holds is
  *   a counting correction, not a sale, so it is not an oversell; the units ignored are kept in the
  *   audit row's `clamped`. An adjustment that finds 0 and would go lower changes nothing and so leaves
@@ -94,7 +135,21 @@ export function planBatch(
   events: readonly InventoryEvent[],
   isNew: (index: number) => boolean,
   rows: ReadonlyMap<string, StockRow>,
+  orderLineRows: ReadonlyMap<string, OrderLineRow> = new Map(),
 ): BatchPlan {
+  const orderLines = new Map<string, OrderLineWrite>();
+  for (const [key, row] of orderLineRows) orderLines.set(key, { ...row, readVersion: row.version });
+  const orderLineOf = (event: InventoryEvent & { orderId?: string }, sku: string): OrderLineWrite | undefined => {
+    if (event.orderId === undefined) return undefined;
+    const key = orderLineKey(event.channel, event.orderId, sku);
+    let line = orderLines.get(key);
+    if (line === undefined) {
+      line = { channel: event.channel, orderId: event.orderId, sku, requested: 0, taken: 0, cancelled: 0, restored: 0, version: 0, readVersion: 0 };
+      orderLines.set(key, line);
+    }
+    return line;
+  };
+  const changedLines = new Set<OrderLineWrite>();
   const states = new Map<string, SkuState>();
   for (const row of rows.values()) {
     states.set(row.sku, { available: row.available, version: row.version, readVersion: row.version, created: false });
@@ -137,7 +192,13 @@ export function planBatch(
       case 'order.confirmed':
         for (const line of event.lines) {
           const state = states.get(line.sku);
+          const orderLine = orderLineOf(event, line.sku);
+          if (orderLine !== undefined) {
+            orderLine.requested += line.qty;
+            changedLines.add(orderLine);
+          }
           if (state === undefined) {
+            // Nothing taken: a cancellation after the SKU appears must not restore these units either.
             reject(line.sku, line.qty);
             continue;
           }
@@ -156,6 +217,7 @@ export function planBatch(
             draft.oversells.push(record);
           }
           state.available -= taken;
+          if (orderLine !== undefined) orderLine.taken += taken;
         }
         break;
       case 'order.cancelled':
@@ -166,7 +228,24 @@ export function planBatch(
             continue;
           }
           touch(line.sku, state, false);
-          state.available += line.qty;
+          const orderLine = orderLineOf(event, line.sku);
+          if (orderLine === undefined) {
+            state.available += line.qty;
+            continue;
+          }
+          changedLines.add(orderLine);
+          orderLine.cancelled += line.qty;
+          if (orderLine.requested === 0) {
+            // No confirmation applied for this order line: put the qty back as before order lines were kept.
+            orderLine.restored += line.qty;
+            state.available += line.qty;
+            continue;
+          }
+          const oversold = orderLine.requested - orderLine.taken;
+          const restorable = Math.min(orderLine.taken, Math.max(0, orderLine.cancelled - oversold));
+          const restore = Math.max(0, restorable - orderLine.restored);
+          orderLine.restored += restore;
+          state.available += restore;
         }
         break;
       case 'stock.adjusted':
@@ -225,12 +304,15 @@ export function planBatch(
     }
   }
 
+  for (const line of changedLines) line.version = line.readVersion + 1;
+
   return {
     updates,
     inserts,
     audit,
     oversells,
     rejected,
+    orderLines: [...changedLines],
     outcomes: (committedAt) =>
       drafts.map((d) => ({
         eventId: d.eventId,

@@ -92,6 +92,14 @@ export class EventFactory {
       lines: Object.entries(lines).map(([sku, qty]) => ({ sku, qty })),
     };
   }
+  /** An order confirmation carrying its order id, as connectors send it (`<channel>:order:<id>:confirmed`). */
+  confirmOrder(orderId: string, lines: Record<string, number>, channel = 'shop-a'): InventoryEvent {
+    return { ...this.order(lines, channel), id: `${channel}:order:${this.prefix}-${orderId}:confirmed`, orderId: `${this.prefix}-${orderId}` } as InventoryEvent;
+  }
+  /** A cancellation of `orderId` (all of it or `lines` only); `n` tells apart several cancellations of one order. */
+  cancelOrder(orderId: string, lines: Record<string, number>, n = 1, channel = 'shop-a'): InventoryEvent {
+    return { ...this.cancel(lines, channel), id: `${channel}:order:${this.prefix}-${orderId}:cancelled:${n}`, orderId: `${this.prefix}-${orderId}` } as InventoryEvent;
+  }
   cancel(lines: Record<string, number>, channel = 'shop-a'): InventoryEvent {
     return {
       id: this.#id('cancel'),
