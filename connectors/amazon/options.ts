@@ -55,8 +55,8 @@ export const amazonOptionsSchema: JsonSchema = {
       description: 'Login with Amazon token endpoint that exchanges the refresh token for an access token.',
     },
     clientId: { type: 'string', minLength: 1, description: 'LWA client id of the SP-API application.' },
-    clientSecret: { type: 'string', minLength: 1, description: 'LWA client secret of the SP-API application.' },
-    refreshToken: { type: 'string', minLength: 1, description: 'LWA refresh token the seller granted (`Atzr|...`).' },
+    clientSecret: { writeOnly: true, type: 'string', minLength: 1, description: 'LWA client secret of the SP-API application.' },
+    refreshToken: { writeOnly: true, type: 'string', minLength: 1, description: 'LWA refresh token the seller granted (`Atzr|...`).' },
     sellerId: { type: 'string', minLength: 1, description: 'Seller (merchant) id used in listings paths.' },
     marketplaceId: { type: 'string', minLength: 1, description: 'Marketplace whose quantity is set, e.g. ATVPDKIKX0DER.' },
     listings: {
@@ -80,8 +80,8 @@ export const amazonOptionsSchema: JsonSchema = {
       description: 'AWS credentials (IAM user or role) allowed to ReceiveMessage/DeleteMessage on queueUrl; SQS requests are signed with SigV4.',
       properties: {
         accessKeyId: { type: 'string', minLength: 1 },
-        secretAccessKey: { type: 'string', minLength: 1 },
-        sessionToken: { type: 'string', minLength: 1, description: 'For temporary (STS) credentials.' },
+        secretAccessKey: { writeOnly: true, type: 'string', minLength: 1 },
+        sessionToken: { writeOnly: true, type: 'string', minLength: 1, description: 'For temporary (STS) credentials.' },
         region: { type: 'string', minLength: 1, description: 'Region of the queue; read from a standard queue URL when absent.' },
       },
     },

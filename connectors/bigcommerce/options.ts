@@ -47,7 +47,7 @@ export const bigCommerceOptionsSchema: JsonSchema = {
   properties: {
     baseUrl: { type: 'string', format: 'uri', default: 'https://api.bigcommerce.com', description: 'API origin (change it only to point at a simulator).' },
     storeHash: { type: 'string', pattern: '^[a-z0-9]+$', description: 'The store hash in /stores/{store_hash}/.' },
-    accessToken: { type: 'string', minLength: 1, description: 'API account access token with the store_inventory and store_v2_orders_read_only scopes, sent as X-Auth-Token.' },
+    accessToken: { writeOnly: true, type: 'string', minLength: 1, description: 'API account access token with the store_inventory and store_v2_orders_read_only scopes, sent as X-Auth-Token.' },
     locationId: { type: 'integer', minimum: 1, default: 1, description: 'Inventory location whose quantities the hub sets.' },
     skus: {
       type: 'object',
@@ -69,6 +69,7 @@ export const bigCommerceOptionsSchema: JsonSchema = {
       oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
     },
     webhookSecret: {
+      writeOnly: true,
       description: 'A Standard Webhooks signing secret in its own form (base64, with or without whsec_), or the two active secrets during a rotation.',
       oneOf: [
         { type: 'string', pattern: STANDARD_WEBHOOK_SECRET_PATTERN },

@@ -47,10 +47,10 @@ export const ebayOptionsSchema: JsonSchema = {
   dependencies: { refreshToken: ['clientId', 'clientSecret'] },
   properties: {
     baseUrl: { type: 'string', format: 'uri', default: 'https://api.ebay.com', description: 'Base URL of eBay REST APIs (https://api.ebay.com, https://api.sandbox.ebay.com, or a simulator).' },
-    accessToken: { type: 'string', minLength: 1, description: 'A fixed OAuth user access token; lives about 2 h. Prefer clientId + clientSecret + refreshToken.' },
+    accessToken: { writeOnly: true, type: 'string', minLength: 1, description: 'A fixed OAuth user access token; lives about 2 h. Prefer clientId + clientSecret + refreshToken.' },
     clientId: { type: 'string', minLength: 1, description: 'The app client id (App ID), for the token endpoint.' },
-    clientSecret: { type: 'string', minLength: 1, description: 'The app client secret (Cert ID), for the token endpoint.' },
-    refreshToken: { type: 'string', minLength: 1, description: "The seller's refresh token; user access tokens are renewed with it before they expire." },
+    clientSecret: { writeOnly: true, type: 'string', minLength: 1, description: 'The app client secret (Cert ID), for the token endpoint.' },
+    refreshToken: { writeOnly: true, type: 'string', minLength: 1, description: "The seller's refresh token; user access tokens are renewed with it before they expire." },
     scopes: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, description: 'OAuth scopes asked for at each refresh (default sell.inventory and sell.fulfillment).' },
     publicKeyFetchesPerMinute: { type: 'integer', minimum: 1, maximum: 600, default: 10, description: 'Notification public key fetches allowed per minute, whatever key ids arrive.' },
     listings: {
@@ -66,7 +66,7 @@ export const ebayOptionsSchema: JsonSchema = {
         },
       },
     },
-    verificationToken: { type: 'string', minLength: 32, maxLength: 80, description: 'Verification token of the notification destination, for the challenge_code handshake.' },
+    verificationToken: { writeOnly: true, type: 'string', minLength: 32, maxLength: 80, description: 'Verification token of the notification destination, for the challenge_code handshake.' },
     endpointUrl: { type: 'string', format: 'uri', description: 'Notification endpoint URL as registered with eBay, for the challenge_code handshake.' },
     publicKeyTtlMs: { type: 'integer', minimum: 0, default: 3_600_000, description: 'How long a notification public key is cached, in ms.' },
     connections: { type: 'integer', minimum: 1, maximum: 64, default: 8, description: 'Parallel keep-alive connections to the API.' },

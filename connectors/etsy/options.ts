@@ -45,9 +45,10 @@ export const etsyOptionsSchema: JsonSchema = {
   properties: {
     baseUrl: { type: 'string', format: 'uri', default: 'https://api.etsy.com', description: 'Base URL of Etsy Open API (https://api.etsy.com or a simulator); paths start with /v3/application.' },
     keystring: { type: 'string', minLength: 1, description: 'App API keystring (client id).' },
-    sharedSecret: { type: 'string', minLength: 1, description: 'App shared secret; Etsy requires `x-api-key: <keystring>:<shared secret>`.' },
-    accessToken: { type: 'string', pattern: '^\\d+\\..+$', description: 'OAuth access token `<user id>.<token>`, sent as `Authorization: Bearer <token>`; lives one hour.' },
+    sharedSecret: { writeOnly: true, type: 'string', minLength: 1, description: 'App shared secret; Etsy requires `x-api-key: <keystring>:<shared secret>`.' },
+    accessToken: { writeOnly: true, type: 'string', pattern: '^\\d+\\..+$', description: 'OAuth access token `<user id>.<token>`, sent as `Authorization: Bearer <token>`; lives one hour.' },
     refreshToken: {
+      writeOnly: true,
       type: 'string',
       pattern: '^\\d+\\..+$',
       description: 'OAuth refresh token `<user id>.<token>`; with it the connector renews the access token before it expires and keeps the refresh token Etsy rotates.',
@@ -67,6 +68,7 @@ export const etsyOptionsSchema: JsonSchema = {
       },
     },
     webhookSecret: {
+      writeOnly: true,
       description: 'Webhook signing secret (base64, with or without `whsec_`, as Etsy shows it), or the list of active secrets during rotation.',
       oneOf: [
         { type: 'string', pattern: STANDARD_WEBHOOK_SECRET_PATTERN },

@@ -17,8 +17,9 @@ export const sandboxOptionsSchema: JsonSchema = {
   required: ['baseUrl', 'token'],
   properties: {
     baseUrl: { type: 'string', format: 'uri', description: 'Base URL of the sandbox API, e.g. http://127.0.0.1:9101' },
-    token: { type: 'string', minLength: 1, description: 'Bearer token sent as `Authorization: Bearer <token>`.' },
+    token: { writeOnly: true, type: 'string', minLength: 1, description: 'Bearer token sent as `Authorization: Bearer <token>`.' },
     webhookSecret: {
+      writeOnly: true,
       description: 'Secret, or list of active secrets during rotation, that sign order webhooks.',
       oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
     },

@@ -42,7 +42,7 @@ export const shopifyOptionsSchema: JsonSchema = {
       default: '2026-04',
       description: 'GraphQL Admin API version, 2026-04 or later (YYYY-MM or unstable): the connector sets quantities with changeFromQuantity and @idempotent, which earlier versions refuse.',
     },
-    accessToken: { type: 'string', minLength: 1, description: 'Admin API access token with write_inventory scope, sent as X-Shopify-Access-Token.' },
+    accessToken: { writeOnly: true, type: 'string', minLength: 1, description: 'Admin API access token with write_inventory scope, sent as X-Shopify-Access-Token.' },
     locationId: { type: 'string', pattern: idPattern, description: 'Location whose "available" quantity is set: numeric id or gid://shopify/Location/<id>.' },
     skus: {
       type: 'object',
@@ -58,6 +58,7 @@ export const shopifyOptionsSchema: JsonSchema = {
       },
     },
     webhookSecret: {
+      writeOnly: true,
       description: 'App client secret that signs webhooks (X-Shopify-Hmac-Sha256), or the two active secrets during a rotation.',
       oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
     },

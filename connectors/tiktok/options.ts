@@ -45,11 +45,12 @@ export const tiktokOptionsSchema: JsonSchema = {
     baseUrl: { type: 'string', format: 'uri', default: 'https://open-api.tiktokglobalshop.com', description: 'Base URL of the TikTok Shop Partner API (or a simulator).' },
     appKey: { type: 'string', minLength: 1, description: 'App key, sent as the `app_key` query parameter and prefixed to webhook bodies when they are signed.' },
     appSecret: {
+      writeOnly: true,
       description: 'App secret, or [new, old] during a rotation: the first signs requests, either verifies webhooks.',
       oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
     },
-    accessToken: { type: 'string', minLength: 1, description: 'A fixed seller access token (expires); prefer refreshToken.' },
-    refreshToken: { type: 'string', minLength: 1, description: "The shop's refresh token; access tokens are renewed with it before they expire." },
+    accessToken: { writeOnly: true, type: 'string', minLength: 1, description: 'A fixed seller access token (expires); prefer refreshToken.' },
+    refreshToken: { writeOnly: true, type: 'string', minLength: 1, description: "The shop's refresh token; access tokens are renewed with it before they expire." },
     authBaseUrl: { type: 'string', format: 'uri', default: 'https://auth.tiktok-shops.com', description: "Base URL of TikTok Shop's token endpoint (or a simulator)." },
     shopCipher: { type: 'string', minLength: 1, description: 'The shop cipher from Get Authorized Shops, sent as `shop_cipher`.' },
     skus: {

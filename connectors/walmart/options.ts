@@ -30,7 +30,7 @@ export const walmartOptionsSchema: JsonSchema = {
   properties: {
     baseUrl: { type: 'string', format: 'uri', default: 'https://marketplace.walmartapis.com', description: 'Marketplace API base URL, or a simulator URL.' },
     clientId: { type: 'string', minLength: 1, description: 'Client id of the API key (Developer Portal).' },
-    clientSecret: { type: 'string', minLength: 1, description: 'Client secret of the API key.' },
+    clientSecret: { writeOnly: true, type: 'string', minLength: 1, description: 'Client secret of the API key.' },
     serviceName: { type: 'string', minLength: 1, default: 'Walmart Marketplace', description: 'Value of the WM_SVC.NAME header.' },
     channelType: { type: 'string', minLength: 1, description: 'Value of WM_CONSUMER.CHANNEL.TYPE, when Walmart assigned one.' },
     shipNode: { type: 'string', minLength: 1, description: 'Ship node whose quantity is set; default node when absent.' },
@@ -40,6 +40,7 @@ export const walmartOptionsSchema: JsonSchema = {
       additionalProperties: { type: 'string', minLength: 1, maxLength: 50 },
     },
     webhookSecret: {
+      writeOnly: true,
       description: 'HMAC clientSecret of the PO_CREATED subscription, or the list of active secrets during rotation.',
       oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
     },

@@ -32,7 +32,7 @@ export const wooCommerceOptionsSchema: JsonSchema = {
   properties: {
     baseUrl: { type: 'string', format: 'uri', description: 'Site URL of the store (the REST API lives under /wp-json/wc/v3), or a simulator URL.' },
     consumerKey: { type: 'string', minLength: 1, description: 'REST API consumer key (ck_...) with read/write permission.' },
-    consumerSecret: { type: 'string', minLength: 1, description: 'REST API consumer secret (cs_...).' },
+    consumerSecret: { writeOnly: true, type: 'string', minLength: 1, description: 'REST API consumer secret (cs_...).' },
     authMode: {
       type: 'string',
       enum: ['basic', 'query'],
@@ -53,6 +53,7 @@ export const wooCommerceOptionsSchema: JsonSchema = {
       },
     },
     webhookSecret: {
+      writeOnly: true,
       description: 'Secret set on the order webhooks (X-WC-Webhook-Signature), or the two active secrets during a rotation.',
       oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
     },

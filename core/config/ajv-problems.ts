@@ -9,21 +9,50 @@ import type { Problem } from '../errors.ts';
  */
 export function problemsFromAjv(errors: readonly ErrorObject[] | null | undefined, basePath = ''): Problem[] {
   if (!errors || errors.length === 0) return [];
-  // An anyOf/oneOf failure already says what was expected; the failures of each branch only add noise.
+  // Values under a schema marked `writeOnly` (a secret) are never quoted, whatever the rule they break.
+  const secretPaths = errors.filter((e) => isRecord(e.parentSchema) && e.parentSchema.writeOnly === true).map((e) => e.instancePath);
+  const isSecret = (error: ErrorObject): boolean => secretPaths.some((path) => isUnder(error.instancePath, path));
+  // An anyOf/oneOf failure already says what was expected; the failures of each branch only add noise...
   const alternatives = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  // ...unless the value's own type picks one branch ("a string, or {"env": ...}" given a string): then that
+  // branch's failures say more ("at least 16 characters") than the summary.
+  const chosen = new Map<ErrorObject, string>();
+  for (const alt of alternatives) {
+    const branch = branchForType(alt);
+    if (branch !== undefined) chosen.set(alt, `${alt.schemaPath}/${branch}/`);
+  }
   const problems: Problem[] = [];
   const seen = new Set<string>();
   for (const error of errors) {
-    if (error.keyword !== 'anyOf' && error.keyword !== 'oneOf' && alternatives.some((alt) => isUnder(error.instancePath, alt.instancePath))) continue;
+    const inChosen = (alt: ErrorObject): boolean => chosen.has(alt) && error.schemaPath.startsWith(chosen.get(alt)!);
+    if (chosen.has(error) && errors.some((e) => e !== error && e.schemaPath.startsWith(chosen.get(error)!))) continue;
+    if (error.keyword !== 'anyOf' && error.keyword !== 'oneOf' && alternatives.some((alt) => isUnder(error.instancePath, alt.instancePath) && !inChosen(alt))) continue;
     // `if`/`then` report the branch failures themselves; the summary adds nothing.
     if (error.keyword === 'if') continue;
-    const problem = toProblem(error, basePath);
+    const problem = toProblem(error, basePath, isSecret(error));
     const key = `${problem.path}\n${problem.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     problems.push(problem);
   }
   return problems;
+}
+
+/** The index of the only branch of a failed anyOf/oneOf whose `type` is the value's type, if exactly one is. */
+function branchForType(error: ErrorObject): number | undefined {
+  if (!Array.isArray(error.schema)) return undefined;
+  const kind = kindOf(error.data);
+  const matches = (error.schema as unknown[]).flatMap((branch, i) => {
+    if (!isRecord(branch)) return [];
+    const type = branch.type;
+    const types = Array.isArray(type) ? type : [type];
+    return types.includes(kind) || (kind === 'integer' && types.includes('number')) ? [i] : [];
+  });
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isUnder(path: string, parent: string): boolean {
@@ -40,7 +69,7 @@ function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-function show(value: unknown): string {
+function showValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value);
   if (text === undefined) return String(value);
@@ -66,8 +95,10 @@ const FORMAT_NAMES: Record<string, string> = {
   email: 'an e-mail address',
 };
 
-function toProblem(error: ErrorObject, basePath: string): Problem {
+function toProblem(error: ErrorObject, basePath: string, secret = false): Problem {
   const at = joinPath(basePath, error.instancePath);
+  // A secret's value is never quoted back: `(got ...)` would print it in a terminal or a log.
+  const show = (value: unknown): string => (secret && (typeof value === 'string' || typeof value === 'number') ? 'a secret value, not shown' : showValue(value));
   switch (error.keyword) {
     case 'required': {
       const { missingProperty } = params<{ missingProperty: string }>(error);
@@ -152,6 +183,6 @@ function describeBranch(branch: unknown): string {
   if (typeof schema.$ref === 'string' && /secretref$/i.test(schema.$ref)) return 'a secret reference {"env": "NAME"}';
   if (typeof schema.title === 'string') return schema.title;
   if (typeof schema.type === 'string') return `${article(schema.type)} ${schema.type}`;
-  if ('const' in schema) return show(schema.const);
+  if ('const' in schema) return showValue(schema.const);
   return 'a matching value';
 }

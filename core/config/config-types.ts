@@ -119,4 +119,6 @@ export interface LoadedConfig {
   dir: string;
   /** Non-fatal notes for the operator (e.g. embedded database). */
   warnings: string[];
+  /** Values the config read from the environment (`{"env": ...}`): masked wherever the hub prints or answers. */
+  resolvedSecrets?: readonly string[];
 }

@@ -16,25 +16,34 @@ export interface MissingSecret extends Problem {
   variable: string;
 }
 
+/** A secret reference that was resolved: where it sits, what it named, and the value it read. */
+export interface ResolvedSecret {
+  path: string;
+  variable: string;
+  value: string;
+}
+
 /**
  * Returns a copy of `value` with every secret reference replaced by its environment variable.
+ * Each one resolved is added to `resolved` (when given), so later checks can name the variable.
  * An unset or empty variable is reported in `missing` (with the JSON path of the reference) and left as
  * an empty string, so the rest of the value can still be checked.
  */
-export function resolveSecrets(value: unknown, path: string, env: NodeJS.ProcessEnv, missing: MissingSecret[]): unknown {
+export function resolveSecrets(value: unknown, path: string, env: NodeJS.ProcessEnv, missing: MissingSecret[], resolved?: ResolvedSecret[]): unknown {
   if (isSecretRef(value)) {
-    const resolved = env[value.env];
-    if (resolved === undefined || resolved === '') {
-      const why = resolved === undefined ? 'is not set' : 'is empty';
+    const found = env[value.env];
+    if (found === undefined || found === '') {
+      const why = found === undefined ? 'is not set' : 'is empty';
       missing.push({ path, variable: value.env, message: `secret environment variable ${value.env} ${why}` });
       return '';
     }
-    return resolved;
+    resolved?.push({ path, variable: value.env, value: found });
+    return found;
   }
-  if (Array.isArray(value)) return value.map((item, i) => resolveSecrets(item, `${path}/${i}`, env, missing));
+  if (Array.isArray(value)) return value.map((item, i) => resolveSecrets(item, `${path}/${i}`, env, missing, resolved));
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = resolveSecrets(item, `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, env, missing);
+    for (const [key, item] of Object.entries(value)) out[key] = resolveSecrets(item, `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, env, missing, resolved);
     return out;
   }
   return value;

@@ -5,7 +5,7 @@ import type { Problem } from '../errors.ts';
 import type { JsonSchema } from '../sdk.ts';
 import { createAjv } from './create-ajv.ts';
 import { problemsFromAjv } from './ajv-problems.ts';
-import { resolveSecrets, type MissingSecret } from './secret-ref.ts';
+import { resolveSecrets, type MissingSecret, type ResolvedSecret } from './secret-ref.ts';
 import { deepFreeze } from './deep-freeze.ts';
 
 /** The published config schema (`config/stockrelay.schema.json`), as shipped in the repo. */
@@ -22,6 +22,8 @@ export interface ConfigInspection {
   problems: Problem[];
   /** The subset of `problems` that are unresolved secret references. */
   missingSecrets: MissingSecret[];
+  /** Every secret reference resolved, with its value (never to be printed: to be masked). */
+  resolvedSecrets: ResolvedSecret[];
   /**
    * The config with defaults applied and secrets resolved as far as they could be (an unresolved secret
    * reads as an empty string). Matches {@link HubConfig} only when `problems` is empty.
@@ -37,10 +39,39 @@ export interface ConfigInspection {
  */
 export function inspectConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): ConfigInspection {
   const data = cloneJson(raw);
-  validateSchema(data);
-  const problems = problemsFromAjv(validateSchema.errors);
   const missingSecrets: MissingSecret[] = [];
+  const resolved: ResolvedSecret[] = [];
   const warnings: string[] = [];
+
+  // Secrets are resolved BEFORE the schema runs, so a value from the environment meets the same rules
+  // as one written in the file (a 16-character token, a URL); a problem with it names the variable.
+  if (isRecord(data)) {
+    const database = data.database;
+    if (isRecord(database) && database.url !== undefined) database.url = resolveSecrets(database.url, '/database/url', env, missingSecrets, resolved);
+    const http = data.http;
+    if (isRecord(http) && Array.isArray(http.tokens)) {
+      http.tokens.forEach((entry: unknown, i: number) => {
+        if (isRecord(entry) && entry.token !== undefined) entry.token = resolveSecrets(entry.token, `/http/tokens/${i}/token`, env, missingSecrets, resolved);
+      });
+    }
+    const alerts = data.alerts;
+    if (isRecord(alerts) && alerts.webhookUrl !== undefined) alerts.webhookUrl = resolveSecrets(alerts.webhookUrl, '/alerts/webhookUrl', env, missingSecrets, resolved);
+    if (Array.isArray(data.channels)) {
+      data.channels.forEach((channel: unknown, i: number) => {
+        if (isRecord(channel) && channel.options !== undefined) channel.options = resolveSecrets(channel.options, `/channels/${i}/options`, env, missingSecrets, resolved);
+      });
+    }
+  }
+
+  validateSchema(data);
+  const missingPaths = missingSecrets.map((s) => s.path);
+  // An unset variable reads as '': its "is not set" says it all, the schema's complaint about '' is noise.
+  const problems = problemsFromAjv(validateSchema.errors)
+    .filter((problem) => !missingPaths.some((path) => isAtOrUnder(problem.path, path)))
+    .map((problem) => {
+      const source = resolved.find((secret) => isAtOrUnder(problem.path, secret.path));
+      return source ? { ...problem, message: `${problem.message} (value from environment variable ${source.variable})` } : problem;
+    });
 
   if (isRecord(data)) {
     problems.push(...duplicateChannelIds(data.channels));
@@ -48,40 +79,28 @@ export function inspectConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env
 
     const database = data.database;
     if (isRecord(database) && database.url !== undefined) {
-      database.url = resolveSecrets(database.url, '/database/url', env, missingSecrets);
       if (typeof database.url === 'string' && database.url !== '' && !/^postgres(ql)?:\/\//.test(database.url)) {
         // The value may hold a password: say what is wrong without echoing it.
-        problems.push({ path: '/database/url', message: 'must be a postgres:// or postgresql:// URL' });
+        const source = resolved.find((secret) => secret.path === '/database/url');
+        problems.push({ path: '/database/url', message: `must be a postgres:// or postgresql:// URL${source ? ` (value from environment variable ${source.variable})` : ''}` });
       }
     } else if (isRecord(database)) {
       warnings.push(EMBEDDED_DATABASE_WARNING);
     }
 
-    const http = data.http;
-    if (isRecord(http) && Array.isArray(http.tokens)) {
-      http.tokens.forEach((entry: unknown, i: number) => {
-        if (isRecord(entry) && entry.token !== undefined) entry.token = resolveSecrets(entry.token, `/http/tokens/${i}/token`, env, missingSecrets);
-      });
-    }
-    const alerts = data.alerts;
-    if (isRecord(alerts) && alerts.webhookUrl !== undefined) alerts.webhookUrl = resolveSecrets(alerts.webhookUrl, '/alerts/webhookUrl', env, missingSecrets);
-
-    if (Array.isArray(data.channels)) {
-      data.channels.forEach((channel: unknown, i: number) => {
-        if (isRecord(channel) && channel.options !== undefined) {
-          channel.options = resolveSecrets(channel.options, `/channels/${i}/options`, env, missingSecrets);
-        }
-      });
-      if (data.channels.length > 0 && data.channels.every((c: unknown) => isRecord(c) && c.enabled === false)) {
-        warnings.push('every channel is disabled: the hub will keep the ledger but push nowhere');
-      }
+    if (Array.isArray(data.channels) && data.channels.length > 0 && data.channels.every((c: unknown) => isRecord(c) && c.enabled === false)) {
+      warnings.push('every channel is disabled: the hub will keep the ledger but push nowhere');
     }
     // Only there so editors find the schema; not part of HubConfig.
     delete data.$schema;
   }
   problems.push(...missingSecrets.map(({ path, message }) => ({ path, message })));
 
-  return { problems, missingSecrets, config: data as unknown as HubConfig, warnings };
+  return { problems, missingSecrets, resolvedSecrets: resolved, config: data as unknown as HubConfig, warnings };
+}
+
+function isAtOrUnder(path: string, parent: string): boolean {
+  return path === parent || path.startsWith(`${parent}/`);
 }
 
 /**
@@ -107,6 +126,7 @@ export function toLoadedConfig(inspection: ConfigInspection, file?: string): Loa
     path,
     dir: file === undefined ? process.cwd() : dirname(path),
     warnings: [...inspection.warnings],
+    resolvedSecrets: Object.freeze(inspection.resolvedSecrets.map((secret) => secret.value)),
   });
 }
 
