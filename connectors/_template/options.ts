@@ -21,8 +21,9 @@ export const acmeOptionsSchema: JsonSchema = {
   required: ['baseUrl', 'apiKey', 'listings'],
   properties: {
     baseUrl: { type: 'string', format: 'uri', description: 'Base URL of the Acme API.' },
-    apiKey: { type: 'string', minLength: 1, description: 'API key sent as X-Acme-Key. Reference it from config as {"env": "ACME_API_KEY"}.' },
+    apiKey: { writeOnly: true, type: 'string', minLength: 1, description: 'API key sent as X-Acme-Key. Reference it from config as {"env": "ACME_API_KEY"}.' },
     webhookSecret: {
+      writeOnly: true,
       description: 'Secret, or list of active secrets during rotation, that sign order webhooks.',
       oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
     },

@@ -65,6 +65,7 @@ export const bigCommerceOptionsSchema: JsonSchema = {
       },
     },
     clientSecret: {
+      writeOnly: true,
       description: "The app's client secret, which BigCommerce signs webhooks with (Standard Webhooks keyed by the secret's bytes), or the two active ones during a rotation.",
       oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
     },
