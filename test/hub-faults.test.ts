@@ -79,6 +79,51 @@ describe('channel faults', () => {
     }, 15_000);
   });
 
+  it('a write held past the push timeout that lands later is caught and repaired, never recorded as what the channel shows', async () => {
+    const logs: Array<{ level: string; msg: string }> = [];
+    const capture = (level: string) => (msg: string) => void logs.push({ level, msg });
+    const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') };
+    setup = await setupTestHub({
+      channels: [{ id: 'slow' }],
+      dispatch: { pushTimeoutMs: 300, lateWriteWindowMs: 4_000, backoffBaseMs: 50, backoffMaxMs: 200, reconcileIntervalMs: 600_000 },
+    });
+    hub = await startHub(setup, { logger });
+    const sim = setup.simulators.get('slow')!;
+    const dispatcher = hub.dispatchers.get('slow')!;
+    await hub.publish({ id: 'lw:seed', type: 'stock.set', channel: 'manual', occurredAt: now(), lines: [{ sku: 'LW-1', quantity: 10 }] });
+    await waitFor('the first quantity', () => sim.shown('LW-1') === 10);
+
+    // The channel sits on writes for 2.5 s (past the 300 ms timeout), then applies them anyway.
+    sim.setFault({ kind: 'hold-writes', ms: 2_500 });
+    await hub.publish({ id: 'lw:2', type: 'stock.set', channel: 'manual', occurredAt: now(), lines: [{ sku: 'LW-1', quantity: 8 }] });
+    await waitFor('the push to time out', () => /timed out/.test(dispatcher.skuStatus?.('LW-1')?.lastError ?? ''), 10_000);
+    sim.setFault(null);
+    // A sale: the newer, lower quantity reaches the channel before the held write of 8 lands on top of it.
+    await hub.publish({ id: 'lw:3', type: 'stock.set', channel: 'manual', occurredAt: now(), lines: [{ sku: 'LW-1', quantity: 3 }] });
+
+    const wrong: string[] = [];
+    const sample = async (): Promise<void> => {
+      const [state] = await hub!.ledger.getChannelStates('slow', ['LW-1']);
+      const level = await hub!.ledger.getLevel('LW-1');
+      const shown = sim.shown('LW-1');
+      if (state && level && state.pushedVersion === level.version && state.pushedQuantity !== shown) wrong.push(`confirmed ${state.pushedQuantity} at v${state.pushedVersion}, channel shows ${shown}`);
+    };
+    const landedLate = (): boolean => {
+      const log = sim.writes('LW-1').map(([, quantity]) => quantity);
+      return log.lastIndexOf(8) > log.indexOf(3) && log.indexOf(3) >= 0;
+    };
+    await waitFor('the held write to land after the newer one', async () => (await sample(), landedLate()), 15_000);
+    await waitFor('the channel to be repaired to 3 and confirmed', async () => {
+      await sample();
+      const [state] = await hub!.ledger.getChannelStates('slow', ['LW-1']);
+      return sim.shown('LW-1') === 3 && state?.pushedVersion === (await hub!.ledger.getLevel('LW-1'))?.version && state?.pushedQuantity === 3;
+    }, 20_000);
+    expect(wrong).toEqual([]);
+    // The hub's own timeout, named as such: not an unclassified plugin error.
+    expect(logs.some((l) => /no answer in time/.test(l.msg))).toBe(true);
+    expect(logs.filter((l) => /unclassified/.test(l.msg))).toEqual([]);
+  });
+
   it('an invalid event goes to the dead-letter stream with its reason and does not block the events behind it', async () => {
     setup = await setupTestHub({ channels: [{ id: 'web' }] });
     hub = await startHub(setup);
