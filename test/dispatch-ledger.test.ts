@@ -91,4 +91,42 @@ describe('ChannelDispatcher on the Postgres ledger', () => {
     expect((await ledger.getChannelStates(CHANNEL, [sku]))[0]?.deadLetteredAt).toBeNull();
     expect(connector.shown.get(sku)).toBe(5);
   });
+
+  it('refuses, in the database, channel-state writes of a pusher whose lease epoch was superseded', async () => {
+    const f = new EventFactory();
+    const sku = f.sku('fence');
+    const channel = `${f.prefix}-fenced`;
+    const old = await ledger.claimChannel(channel);
+    await ledger.recordConfirmed(channel, [{ sku, version: 1, quantity: 4, confirmedAt: new Date() }], { epoch: old });
+    const current = await ledger.claimChannel(channel);
+    expect(current).toBeGreaterThan(old);
+    const confirmation = { sku, version: 2, quantity: 9, confirmedAt: new Date() };
+    await expect(ledger.recordConfirmed(channel, [confirmation], { epoch: old })).rejects.toMatchObject({ code: 'SR_CHANNEL_FENCED' });
+    await expect(ledger.recordWriting(channel, [{ sku, until: new Date(Date.now() + 60_000) }], { epoch: old })).rejects.toMatchObject({ code: 'SR_CHANNEL_FENCED' });
+    await expect(ledger.recordDeadLettered(channel, [{ sku, error: 'late' }], { epoch: old })).rejects.toMatchObject({ code: 'SR_CHANNEL_FENCED' });
+    expect(await ledger.getChannelStates(channel, [sku])).toEqual([expect.objectContaining({ pushedVersion: 1, pushedQuantity: 4, deadLetteredAt: null, writeUntil: null })]);
+    await ledger.recordConfirmed(channel, [confirmation], { epoch: current });
+    expect(await ledger.getChannelStates(channel, [sku])).toEqual([expect.objectContaining({ pushedVersion: 2, pushedQuantity: 9 })]);
+  });
+
+  it('keeps what a SKU spent of its daily revisions across a restart', async () => {
+    const f = new EventFactory();
+    const sku = f.sku('rev');
+    // 10 revisions a day: one may be spent at once, the next one 2.4 hours later.
+    const limits = { dailyRevisionsPerSku: 10 };
+    const first = dispatchHarness({ store: ledger, limits });
+    await first.dispatcher.start();
+    first.dispatcher.notify(changesOf(await ledger.applyBatch([f.set({ [sku]: 20 })])));
+    await settled(first.dispatcher);
+    expect(first.connector.updatesFor(sku)).toHaveLength(1);
+    await first.dispatcher.stop();
+
+    const connector = new RecordingConnector();
+    const second = dispatchHarness({ store: ledger, connector, limits });
+    await second.dispatcher.start();
+    second.dispatcher.notify(changesOf(await ledger.applyBatch([f.set({ [sku]: 15 })])));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(connector.updatesFor(sku)).toEqual([]);
+    expect(second.dispatcher.skuStatus(sku)).toMatchObject({ version: 2, inFlight: false, deadLettered: false });
+  });
 });
