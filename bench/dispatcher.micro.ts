@@ -14,6 +14,7 @@ const nullStore: ChannelStateStore = {
   claimChannel: async (): Promise<number> => 1,
   recordWriting: async (): Promise<void> => {},
   recordNotListed: async (): Promise<void> => {},
+  recordSettled: async (): Promise<void> => {},
   listRevisionBudgets: async () => [],
 };
 

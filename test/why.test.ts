@@ -1,12 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WhyReport } from '../core/admin/why.ts';
 import { main } from '../core/cli/main.ts';
 import { validateConfigObject } from '../core/config/validate-config.ts';
 import type { Hub } from '../core/hub.ts';
+import { pushed } from './fixtures/plugins/partial-listing-connector.ts';
 import { setupTestHub, startHub, waitFor, type TestHubSetup } from './support/test-hub.ts';
 
 const READ = 'read-token-0123456789ab';
@@ -111,5 +113,32 @@ describe('why a channel shows its quantity, and stock get', () => {
     expect(stock.out).toMatch(/web\s+6\s+6\s+2\s+0\s+in sync/);
     expect(stock.out).toMatch(/slow\s+10\s+6\s+1\s+1 \([\d.]+ s\)\s+dead lettered/);
     expect(stock.out).toContain('NOPE: unknown to the ledger');
+  });
+
+  it('says a channel has no listing for a SKU, with the channel\'s reason, in why and in the read API, and does not dead-letter it', async () => {
+    const plugin = fileURLToPath(new URL('./fixtures/plugins/partial-listing-connector.ts', import.meta.url));
+    const base = await setupTestHub({ channels: [{ id: 'web' }], dispatch: { reconcileIntervalMs: 300 } });
+    const prepared = await withTokens({ ...base, config: { ...base.config, channels: [...(base.config.channels as unknown[]), { id: 'partial', connector: plugin, options: {} }] } });
+    setup = prepared.setup;
+    dir = prepared.dir;
+    hub = await startHub(setup);
+    const before = pushed.length;
+    await hub.publish({ id: 'nl:count', type: 'stock.set', channel: 'manual', occurredAt: now(), lines: [{ sku: 'UNLISTED-1', quantity: 5 }, { sku: 'LISTED-1', quantity: 7 }] });
+    await waitFor('the partial channel to answer', async () => (await hub!.ledger.getChannelStates('partial', ['UNLISTED-1']))[0]?.notListed != null, 10_000);
+    await hub.publish({ id: 'nl:count2', type: 'stock.set', channel: 'manual', occurredAt: now(), lines: [{ sku: 'UNLISTED-1', quantity: 4 }] });
+    await waitFor('the web channel to show the change', () => setup!.simulators.get('web')!.shown('UNLISTED-1') === 4);
+    // Two reconcile passes: the SKU stays behind on this channel, and is still not pushed there again.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(pushed.slice(before).filter((u) => u.sku === 'UNLISTED-1')).toHaveLength(1);
+
+    const { out } = await cli(['why', 'partial', 'UNLISTED-1', '--config', prepared.file]);
+    expect(out).toContain('state: not listed');
+    expect(out).toContain('no listing for UNLISTED-1 on this channel');
+
+    const res = await request(`${hub.url}/v1/inventory/UNLISTED-1`, { headers: { authorization: `Bearer ${READ}` } });
+    const status = (await res.body.json()) as { channels: Array<{ channel: string; state: string; notListedReason?: string }> };
+    expect(status.channels.find((c) => c.channel === 'partial')).toMatchObject({ state: 'not_listed', notListedReason: 'no listing for UNLISTED-1 on this channel' });
+    expect(status.channels.find((c) => c.channel === 'web')).toMatchObject({ state: 'in_sync' });
+    expect((await hub.bus.jsm.streams.info(setup.loaded.config.nats.deadLetterStream)).state.messages).toBe(0);
   });
 });

@@ -5,6 +5,8 @@ const STATE_TEXT: Record<WhyReport['state'], string> = {
   pending: 'pending: newer changes are waiting for a push',
   'dead-lettered': 'dead-lettered: newer changes ran out of attempts (a newer change, a replay or the reconcile pass retries them)',
   'never-pushed': 'never pushed: the channel has confirmed nothing for this SKU',
+  'not-listed': 'not listed: the channel has no listing for this SKU, so it is not pushed there (until the channel\'s config changes, an operator retries it, or an hour has passed)',
+  unverified: 'unverified: a write sent earlier may still land on the channel; its quantity is read back or pushed again once it no longer can',
 };
 
 /** `stockrelay why` as plain text for a terminal: the answer first, then the chain that led to it. */
@@ -28,6 +30,8 @@ export function formatWhy(report: WhyReport): string {
   else lines.push('ledger now: the ledger does not know this SKU');
   lines.push(`state: ${STATE_TEXT[report.state]}`);
   if (report.deadLettered) lines.push(`dead-lettered ${report.deadLettered.at}: ${report.deadLettered.lastError ?? 'no error recorded'}`);
+  if (report.notListed) lines.push(`not listed since ${report.notListed.at}: ${report.notListed.reason || 'no reason given'}`);
+  if (report.unverifiedUntil) lines.push(`unverified until ${report.unverifiedUntil}: an earlier write may land until then`);
   lines.push('');
 
   if (report.chain.length === 0) {

@@ -25,12 +25,16 @@ export interface WhyStep {
 }
 
 /**
+ * - `not-listed`: the channel said it has no listing for the SKU; it is not pushed there until the
+ *   channel's config changes, an operator retries it, or an hour has passed;
+ * - `unverified`: a write was sent and may still land on the channel (it timed out, or its hub died):
+ *   what the channel shows is read back or pushed again once that can no longer happen;
  * - `in-sync`: the channel confirmed the ledger's current version;
  * - `pending`: newer changes wait for a push;
  * - `dead-lettered`: newer changes ran out of attempts (they come back with the next change, a replay or the reconcile pass);
  * - `never-pushed`: the channel has confirmed nothing for this SKU yet.
  */
-export type WhyState = 'in-sync' | 'pending' | 'dead-lettered' | 'never-pushed';
+export type WhyState = 'in-sync' | 'pending' | 'dead-lettered' | 'never-pushed' | 'not-listed' | 'unverified';
 
 /** Why a channel shows the number it shows for a SKU: the answer of `stockrelay why`. */
 export interface WhyReport {
@@ -54,6 +58,10 @@ export interface WhyReport {
   };
   state: WhyState;
   deadLettered: { at: string; lastError: string | null } | null;
+  /** The channel's "no listing for this SKU" answer, when it gave one. */
+  notListed: { at: string; reason: string } | null;
+  /** Until when a write sent earlier may still land on the channel (ISO time), or null. */
+  unverifiedUntil: string | null;
   /** The changes up to the confirmed version, oldest first (the newest `limit` of them). */
   chain: WhyStep[];
   /** Earlier changes exist that `chain` leaves out. */
@@ -112,8 +120,11 @@ export async function explainChannelQuantity(
   const quantity = state?.pushedQuantity ?? null;
   const ledgerVersion = level?.version ?? 0;
 
+  const writeUntil = state?.writeUntil && state.writeUntil.getTime() > Date.now() ? state.writeUntil : null;
   let whyState: WhyState;
-  if (confirmedVersion === 0) whyState = 'never-pushed';
+  if (state?.notListed) whyState = 'not-listed';
+  else if (writeUntil && confirmedVersion < ledgerVersion) whyState = 'unverified';
+  else if (confirmedVersion === 0) whyState = 'never-pushed';
   else if (confirmedVersion >= ledgerVersion) whyState = 'in-sync';
   else whyState = state?.deadLetteredAt ? 'dead-lettered' : 'pending';
 
@@ -132,6 +143,8 @@ export async function explainChannelQuantity(
     },
     state: whyState,
     deadLettered: state?.deadLetteredAt ? { at: state.deadLetteredAt.toISOString(), lastError: state.lastError } : null,
+    notListed: state?.notListed ? { at: state.notListed.at.toISOString(), reason: state.notListed.reason } : null,
+    unverifiedUntil: writeUntil ? writeUntil.toISOString() : null,
     chain,
     chainTruncated: chainRows.length > limit,
     pending,

@@ -647,6 +647,8 @@ export class ChannelDispatcher implements Dispatcher {
         error: reason,
         verifyAfter: new Date(until).toISOString(),
       });
+    } else {
+      await this.#settled(items.map((item) => item.state));
     }
     if (isThrottledError(err)) {
       this.#consecutiveThrottles += 1;
@@ -689,11 +691,14 @@ export class ChannelDispatcher implements Dispatcher {
     const confirmed: Array<{ item: BatchItem; quantity: number }> = [];
     const shown: Array<{ sku: string; quantity: number }> = [];
     const notListed: Array<{ state: SkuPushState; reason: string }> = [];
+    /** Answered without a confirmation (retry, busy, refused, out of contract): the write cannot land later. */
+    const settled: SkuPushState[] = [];
     const exhausted: Exhausted[] = [];
     for (const item of items) {
       const { state, update } = item;
       const invalid = checked.invalid.get(update.sku);
       const result = checked.bySku.get(update.sku);
+      if (result?.status !== 'ok' && result?.status !== 'not_listed' && result?.status !== 'stale') settled.push(state);
       if (invalid !== undefined || !result) {
         this.#observe((o) => o.attempted(this.#channelId, false));
         const owner = this.#options.connectorName ? `connector "${this.#options.connectorName}"` : 'the connector';
@@ -757,6 +762,7 @@ export class ChannelDispatcher implements Dispatcher {
       }
     }
     if (notListed.length > 0) await this.#markNotListed(notListed);
+    await this.#settled(settled);
     await this.#deadLetter(exhausted.filter((e) => !e.refused), 'attempts');
     await this.#deadLetter(exhausted.filter((e) => e.refused), 'refused');
   }
@@ -800,6 +806,22 @@ export class ChannelDispatcher implements Dispatcher {
     } catch (err) {
       if (isChannelFencedError(err)) throw err;
       this.#logger.error('dispatch: recording SKUs not listed failed', { channel: this.#channelId, error: describeError(err) });
+    }
+  }
+
+  /**
+   * Clears the in-flight marks of writes the channel answered, so a successor does not verify them for
+   * nothing and `why` does not call them unverified. A SKU with an earlier write still possibly landing
+   * keeps its mark. Best effort: a mark left behind only costs a successor one read-back.
+   */
+  async #settled(states: readonly SkuPushState[]): Promise<void> {
+    const skus = states.filter((state) => state.lateWrites === null).map((state) => state.sku);
+    if (skus.length === 0) return;
+    try {
+      await this.#options.store.recordSettled(this.#channelId, skus, this.#fence);
+    } catch (err) {
+      if (isChannelFencedError(err)) throw err;
+      this.#logger.warn('dispatch: clearing in-flight marks failed', { channel: this.#channelId, error: describeError(err) });
     }
   }
 

@@ -147,6 +147,8 @@ export interface ChannelStateStore {
    * their revision budgets are now as given. Resolves once durable.
    */
   recordWriting(channelId: string, marks: readonly WriteMark[], fence?: ChannelFence): Promise<void>;
+  /** These SKUs' writes were answered (or refused) by the channel: none of them can land later. Clears their in-flight marks. */
+  recordSettled(channelId: string, skus: readonly string[], fence?: ChannelFence): Promise<void>;
   /** Marks SKUs not listed on this channel, with the channel's reason and the config fingerprint; null `config` clears. */
   recordNotListed(channelId: string, items: ReadonlyArray<{ sku: string; reason: string }>, config: string | null, fence?: ChannelFence): Promise<void>;
   /** Revision budgets stored for this channel's SKUs (only those not full when last written). */

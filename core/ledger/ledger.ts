@@ -456,6 +456,19 @@ export class Ledger implements ChannelStateStore {
     refusedUnlessWritten(written.rows.length, channelId, fence);
   }
 
+  /** The channel answered these SKUs' writes: none can land later, so their in-flight marks go. */
+  async recordSettled(channelId: string, skus: readonly string[], fence?: ChannelFence): Promise<void> {
+    const unique = [...new Set(skus)];
+    if (unique.length === 0) return;
+    const lease = await sql<{ held: boolean }>`
+      WITH settled AS (
+        UPDATE channel_state SET write_until = NULL
+         WHERE channel_id = ${channelId} AND sku = ANY(${unique}::text[]) AND write_until IS NOT NULL AND ${leaseHeld(channelId, fence)}
+        RETURNING 1)
+      SELECT ${leaseHeld(channelId, fence)} AS held`.execute(this.#db);
+    if (fence !== undefined && lease.rows[0]?.held !== true) throw new ChannelFencedError(channelId, fence.epoch);
+  }
+
   /**
    * Marks SKUs as not listed on this channel (its reason, and `config`: the fingerprint of the channel's
    * connector and options when it said so); `config` null clears the marks instead. The channel's answer

@@ -5,7 +5,7 @@ import type { ChannelSkuState, StockLevel } from '../ledger/ledger-types.ts';
 import { CoalescedInventoryReader } from './coalesced-inventory-reader.ts';
 
 /** Where one channel stands for one SKU. */
-export type ChannelSyncState = 'in_sync' | 'pending' | 'throttled' | 'failing' | 'dead_lettered';
+export type ChannelSyncState = 'in_sync' | 'pending' | 'throttled' | 'failing' | 'dead_lettered' | 'not_listed' | 'unverified';
 
 /** One channel's view of one SKU. Times are ISO 8601 strings. */
 export interface ChannelInventoryStatus {
@@ -24,6 +24,8 @@ export interface ChannelInventoryStatus {
   state: ChannelSyncState;
   /** The last push error, while the channel is failing or dead-lettered for this SKU. */
   lastError?: string;
+  /** Why the channel is not pushed this SKU: its own "no listing" answer (state `not_listed`). */
+  notListedReason?: string;
 }
 
 /** What an agent can act on without reading the channels. */
@@ -164,6 +166,7 @@ function channelStatus(
   const status: ChannelInventoryStatus = { ...base, versionsBehind: level.version - pushedVersion, msBehind: Math.max(0, now - since), state: syncState(stored, memory, now) };
   const lastError = memory?.lastError ?? stored?.lastError ?? null;
   if (lastError !== null && (status.state === 'failing' || status.state === 'dead_lettered')) status.lastError = lastError;
+  if (status.state === 'not_listed') status.notListedReason = memory?.notListed?.reason ?? stored?.notListed?.reason ?? '';
   return status;
 }
 
@@ -173,6 +176,8 @@ function channelStatus(
  * (another process pushes it, or it was never seen here) the stored mark is all there is.
  */
 function syncState(stored: ChannelSkuState | undefined, memory: DispatchSkuStatus | undefined, now: number): ChannelSyncState {
+  if (memory ? memory.notListed : stored?.notListed) return 'not_listed';
+  if ((memory ? (memory.unverifiedUntil ?? 0) : (stored?.writeUntil?.getTime() ?? 0)) > now) return 'unverified';
   if (!memory) return stored?.deadLetteredAt ? 'dead_lettered' : 'pending';
   if (memory.deadLettered) return 'dead_lettered';
   if (memory.attempts > 0) return 'failing';
@@ -186,6 +191,8 @@ function syncState(stored: ChannelSkuState | undefined, memory: DispatchSkuStatu
  *   in_sync → 1;
  *   pending or throttled → 2^(−msBehind / halfLife) (halves every sync-lag alarm threshold, 5 s by default);
  *   failing → half of that;
+ *   unverified → like failing (an earlier write may still land on the channel);
+ *   not_listed → 1 (the channel has no listing of the SKU, so it sells none of it);
  *   dead_lettered → 0 (nothing will move the channel until someone or a reconcile pass does).
  * With no channels the ledger is the only truth: 1. An unknown SKU: 0. Rounded to 3 decimals.
  */
@@ -196,7 +203,8 @@ export function confidence(channels: readonly Pick<ChannelInventoryStatus, 'stat
     const fresh = 2 ** (-c.msBehind / Math.max(1, lagHalfLifeMs));
     if (c.state === 'in_sync') sum += 1;
     else if (c.state === 'pending' || c.state === 'throttled') sum += fresh;
-    else if (c.state === 'failing') sum += fresh / 2;
+    else if (c.state === 'failing' || c.state === 'unverified') sum += fresh / 2;
+    else if (c.state === 'not_listed') sum += 1;
   }
   return round(sum / channels.length);
 }

@@ -126,6 +126,14 @@ export class MemoryChannelState implements ChannelStateStore {
     }
   }
 
+  async recordSettled(channelId: string, skus: readonly string[], fence?: ChannelFence): Promise<void> {
+    this.#enter('recordSettled', channelId, [...skus], fence);
+    for (const sku of skus) {
+      const row = this.channels.get(channelId)?.get(sku);
+      if (row) row.writeUntil = null;
+    }
+  }
+
   async listRevisionBudgets(channelId: string): Promise<Array<{ sku: string } & RevisionLeft>> {
     this.#enter('listRevisionBudgets', channelId, []);
     return [...(this.revisions.get(channelId) ?? new Map<string, RevisionLeft>())].map(([sku, left]) => ({ sku, ...left }));
