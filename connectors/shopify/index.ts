@@ -182,7 +182,8 @@ export default defineConnector<ShopifyOptions>({
         let pending: Target[] = [];
         for (const update of updates) {
           const mapping = options.skus[update.sku];
-          if (!mapping) results.push({ sku: update.sku, status: 'rejected', reason: `no Shopify inventory item is mapped to SKU ${update.sku}` });
+          // Not on this channel until the seller maps it: not pushed again, and no dead letter for it.
+          if (!mapping) results.push({ sku: update.sku, status: 'not_listed', reason: `no Shopify inventory item is mapped to SKU ${update.sku}` });
           else pending.push({ update, inventoryItemId: toGid('InventoryItem', mapping.inventoryItemId) });
         }
         const stale: Array<{ sku: string; reason: string }> = [];

@@ -2,6 +2,7 @@ import {
   defineConnector,
   isRejectedError,
   isThrottledError,
+  retryAfterOf,
   RejectedError,
   RetryableError,
   ThrottledError,
@@ -47,7 +48,7 @@ function brief(body: unknown): string {
 /** Every item of one batch call gets the same outcome when the call itself fails. */
 function callFailure(err: unknown, targets: readonly Target[]): PushResult[] {
   if (isRejectedError(err)) return targets.map((t) => ({ sku: t.update.sku, status: 'rejected', reason: err.message }));
-  const afterMs = err instanceof RetryableError ? err.retryAfterMs : undefined;
+  const afterMs = retryAfterOf(err);
   return targets.map((t) => ({ sku: t.update.sku, status: 'retry', reason: err instanceof Error ? err.message : String(err), afterMs }));
 }
 
@@ -137,7 +138,8 @@ export default defineConnector<WooCommerceOptions>({
         for (const update of updates) {
           const m = options.skus[update.sku];
           if (!m) {
-            results.push({ sku: update.sku, status: 'rejected', reason: `no WooCommerce product is mapped to SKU ${update.sku}` });
+            // Not on this channel until the seller maps it: not pushed again, and no dead letter for it.
+            results.push({ sku: update.sku, status: 'not_listed', reason: `no WooCommerce product is mapped to SKU ${update.sku}` });
             continue;
           }
           const path = m.variationId ? variationsBatchPath(m.productId) : productsBatchPath();

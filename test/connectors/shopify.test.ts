@@ -63,9 +63,9 @@ describe('shopify connector against its simulator', () => {
     expect(sim.shown('TEE-M')).toBe(2);
   });
 
-  it('rejects a SKU that has no inventory item mapping, without failing the others', async () => {
+  it('answers not_listed for a SKU that has no inventory item mapping, without failing the others', async () => {
     const results = await connector.push([{ sku: 'NOT-MAPPED', quantity: 1, version: 1 }, { sku: 'TEE-S', quantity: 6, version: 5 }], noSignal());
-    expect(results.find((r) => r.sku === 'NOT-MAPPED')).toMatchObject({ status: 'rejected', reason: expect.stringContaining('NOT-MAPPED') });
+    expect(results.find((r) => r.sku === 'NOT-MAPPED')).toMatchObject({ status: 'not_listed', reason: expect.stringContaining('NOT-MAPPED') });
     expect(results.find((r) => r.sku === 'TEE-S')).toMatchObject({ status: 'ok' });
   });
 

@@ -78,9 +78,9 @@ describe('woocommerce connector against its simulator', () => {
     }
   });
 
-  it('rejects a SKU that has no product mapping', async () => {
+  it('answers not_listed for a SKU that has no product mapping', async () => {
     const [result] = await connector.push([{ sku: 'NOT-MAPPED', quantity: 1, version: 1 }], noSignal());
-    expect(result).toMatchObject({ sku: 'NOT-MAPPED', status: 'rejected', reason: expect.stringContaining('NOT-MAPPED') });
+    expect(result).toMatchObject({ sku: 'NOT-MAPPED', status: 'not_listed', reason: expect.stringContaining('NOT-MAPPED') });
   });
 
   it('refuses more than 100 objects in one batch with 413 woocommerce_rest_request_entity_too_large', async () => {
