@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import type { SimulatorFault, SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
+import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
 import { FixedWindowCounter, ServerTokenBucket } from '../_kit/rate-window.ts';
 import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import { standardWebhookHeaders } from '../_kit/standard-webhooks.ts';
@@ -88,8 +88,7 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
   const listings = new Map<number, Listing>();
   const where = new Map<string, Listing>(); // hub SKU → listing
   const receipts = new Map<number, Receipt>();
-  let fault: SimulatorFault | null = null;
-  const unknownSkus = (): ReadonlySet<string> => new Set(fault?.kind === 'item-unknown' ? fault.skus : []);
+
   let nextId = 1_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1000;
   const id = (): number => (nextId += 1);
   let itemsWritten = 0;
@@ -252,7 +251,7 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
       if (!listing) return answer({ status: 404, body: { error: `Listing ${inventoryMatch[1]} not found` } });
       if (req.method === 'GET') {
         // An `item-unknown` fault: the product is gone from its listing, as when the seller deleted that variation.
-        const hidden = unknownSkus();
+        const hidden = new Set(req.fault?.kind === 'item-unknown' ? req.fault.skus : []);
         const products = listing.inventory.products.filter((p) => ![...hidden].some((sku) => productSku(sku) === p.sku));
         return answer({ status: 200, body: { ...listing.inventory, products } });
       }
@@ -267,10 +266,16 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
   };
 
   const server = await startSimServer({
+    name: 'Etsy',
+    // A product gone from its listing is Etsy's per-item "unknown"; Etsy documents no per-item "locked"
+    // answer for listing inventory, so `item-locked` is refused rather than faked.
+    itemFaults: ['item-unknown'],
     port: options.port,
     latency: options.latency,
     route,
     downResponse: { status: 503, body: { error: 'Service Unavailable' } },
+    // Etsy's answer to a failing call, as quoted in its tracker (etsy/open-api #549).
+    serverErrorResponse: (status) => ({ status, body: { error: 'Server Error' } }),
     throttleResponse: (retryAfterMs) => ({
       status: 429,
       headers: { ...rateHeaders(0), 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
@@ -402,12 +407,7 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
       for (const offering of ensure(sku, quantity).offerings) offering.quantity = quantity;
     },
     stats: () => ({ ...server.counters, itemsWritten, refreshes: refreshCount }),
-    setFault(next) {
-      // Etsy documents no per-item "locked" answer for listing inventory, so there is none to simulate.
-      if (next?.kind === 'item-locked') throw new Error('Etsy simulator does not implement the "item-locked" fault: Etsy documents no such answer');
-      fault = next;
-      server.setFault(next?.kind === 'item-unknown' ? null : next);
-    },
+    setFault: server.setFault,
     setWebhookTarget(url) {
       webhookTarget = url;
     },
