@@ -3,19 +3,20 @@
  *
  * - `PUT /stores/{store_hash}/v3/inventory/adjustments/absolute`, header `X-Auth-Token`, body
  *   `{ reason, items: [{ location_id, variant_id | product_id | sku, quantity }] }` (one identifier per item),
- *   at most 2,000 items; success answers `{ transaction_id }`. A refused item fails the whole request with 422
- *   and an `errors` object keyed by the item's path (`items.3.variant_id`); nothing is applied. The exact
- *   keys of that object are not documented; this shape is the simulator's and the connector reads any key
- *   starting `items.<index>`.
+ *   at most 2,000 items; success answers `{ transaction_id }`. A refused item fails the whole request with 422,
+ *   `application/problem+json` `{ status, title, type, errors }`: per the OpenAPI example the item is named in
+ *   `title` by its identifier (`[Item with variant_id 106 is tracked by product, ...]`) and `errors` is a free
+ *   object; nothing is applied. Required headers: `Accept`, `Content-Type` (and `X-Auth-Token`).
  * - Rate limit: a quota per store per window (150 or 450 requests per 30 s by plan), shared by every app on
  *   the store; each response carries `X-Rate-Limit-Requests-Left`, `X-Rate-Limit-Requests-Quota`,
  *   `X-Rate-Limit-Time-Reset-Ms` and `X-Rate-Limit-Time-Window-Ms`; past the quota: 429.
  * - Orders: `GET /stores/{store_hash}/v2/orders/{id}` (`date_created` in RFC 2822, `status_id`) and
- *   `GET /stores/{store_hash}/v2/orders/{id}/products` (`sku`, `quantity`, `product_id`, `variant_id`; paged by `limit`/`page`).
+ *   `GET /stores/{store_hash}/v2/orders/{id}/products` (`sku`, `quantity`, `product_id`, `variant_id`; paged by `limit`/`page`;
+ *   the OpenAPI document marks `Content-Type` required on it, `Accept` on both).
  * - Webhooks (`store/order/created`, `store/order/updated`, `store/order/statusUpdated`) carry only
- *   `{ scope, store_id, data: { type: "order", id }, hash, created_at, producer }`. The signature scheme is not
- *   documented in BigCommerce's reference we could check; we implement Standard Webhooks (`webhook-id`,
- *   `webhook-timestamp`, `webhook-signature: v1,<base64>`, `whsec_` secrets), see ../_kit/standard-webhooks.ts.
+ *   `{ scope, store_id, data: { type: "order", id }, hash, created_at, producer }`, signed with Standard Webhooks
+ *   (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`) keyed by the app's client secret: the
+ *   documentation verifies with the reference library given the client secret base64-encoded.
  */
 
 export const DEFAULT_BASE_URL = 'https://api.bigcommerce.com';

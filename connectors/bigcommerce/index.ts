@@ -6,7 +6,7 @@ import {
   WebhookPayloadError,
   WebhookSignatureError,
   type InventoryEvent,
-  type OrderLine,
+  type OrderLine as EventLine,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
@@ -26,12 +26,11 @@ import {
   STOCK_RETURNED_STATUSES,
   type AbsoluteAdjustment,
   type AdjustmentItem,
-  type OrderWebhook,
-  type V2Order,
-  type V2OrderProduct,
   type V3Error,
 } from './api.ts';
 import { bigCommerceOptionsSchema, type BigCommerceOptions, type BigCommerceSkuMapping } from './options.ts';
+import { exactOrderId, readOrder, readOrderProducts, type OrderContent, type OrderLine } from './read-order.ts';
+import { refusedItems, type ItemRefusal } from './refused-items.ts';
 
 const ORDER_SCOPES = new Set(['store/order/created', 'store/order/updated', 'store/order/statusUpdated']);
 const PRODUCTS_PAGE = 250;
@@ -67,18 +66,8 @@ function identifier(mapping: BigCommerceSkuMapping, hubSku: string): { variant_i
   return { sku: mapping.sku ?? hubSku };
 }
 
-/** The item index a 422 error key points at (`items.3.variant_id`, `items[3]`), if any. */
-function itemIndex(key: string): number | undefined {
-  const match = /^items(?:\.|\[)(\d+)/.exec(key);
-  return match ? Number(match[1]) : undefined;
-}
-
-/** RFC 2822 dates from the v2 API into ISO 8601. */
-function rfc2822ToIso(value: string): string {
-  const time = Date.parse(value);
-  if (Number.isNaN(time)) throw new WebhookPayloadError(`order date ${JSON.stringify(value)} is not a date`);
-  return new Date(time).toISOString();
-}
+/** Most adjustment calls one push spends finding the items BigCommerce refuses; the rest is retried later. */
+const MAX_CALLS_PER_PUSH = 12;
 
 export default defineConnector<BigCommerceOptions>({
   name: 'bigcommerce',
@@ -96,6 +85,7 @@ export default defineConnector<BigCommerceOptions>({
   create(options, context) {
     const http = createHttpClient(options.baseUrl ?? DEFAULT_BASE_URL, { connections: options.connections ?? 4 });
     const headers = { [AUTH_HEADER]: options.accessToken };
+    context.registerSecret(options.accessToken);
     const locationId = options.locationId ?? 1;
     // BigCommerce keys its signatures with the client secret's bytes, given to Standard Webhooks base64-encoded.
     const clientKeys = secretList(options.clientSecret).map((secret) => Buffer.from(secret, 'utf8').toString('base64'));
@@ -147,76 +137,94 @@ export default defineConnector<BigCommerceOptions>({
 
     const get = async <T>(path: string, signal: AbortSignal): Promise<HttpResponse & { body: T }> => {
       await pace(signal);
-      const res = await http.request({ method: 'GET', path, headers, signal });
+      // BigCommerce's OpenAPI marks Accept required on every call and Content-Type on some GETs too
+      // (List Order Products): both are sent on every read.
+      const res = await http.request({ method: 'GET', path, headers: { ...headers, accept: 'application/json', 'content-type': 'application/json' }, signal });
       judge(res, `GET ${path}`);
       return res as HttpResponse & { body: T };
     };
 
-    const fetchOrder = async (orderId: string, signal: AbortSignal): Promise<{ order: V2Order; products: V2OrderProduct[] }> => {
-      const orderRes = await get<V2Order>(orderPath(options.storeHash, orderId), signal);
+    const fetchOrder = async (orderId: string, signal: AbortSignal): Promise<{ order: OrderContent; products: OrderLine[] }> => {
+      const orderRes = await get<unknown>(orderPath(options.storeHash, orderId), signal);
       // A fresh order can be briefly invisible to the API: 404 is worth BigCommerce's retry, not a dead letter.
       if (orderRes.status === 404) throw new RetryableError(`bigcommerce has no order ${orderId} yet`);
       if (orderRes.status !== 200) throw new RetryableError(`bigcommerce answered ${orderRes.status} for order ${orderId}`);
-      const products: V2OrderProduct[] = [];
+      const order = readOrder(orderRes.body, orderId);
+      const products: OrderLine[] = [];
       for (let page = 1; ; page += 1) {
-        const res = await get<V2OrderProduct[]>(`${orderProductsPath(options.storeHash, orderId)}?limit=${PRODUCTS_PAGE}&page=${page}`, signal);
+        const res = await get<unknown>(`${orderProductsPath(options.storeHash, orderId)}?limit=${PRODUCTS_PAGE}&page=${page}`, signal);
         if (res.status === 204) break;
-        if (res.status !== 200 || !Array.isArray(res.body)) throw new RetryableError(`bigcommerce answered ${res.status} for the products of order ${orderId}`);
-        products.push(...res.body);
-        if (res.body.length < PRODUCTS_PAGE) break;
+        if (res.status !== 200) throw new RetryableError(`bigcommerce answered ${res.status} for the products of order ${orderId}`);
+        const lines = readOrderProducts(res.body, orderId);
+        products.push(...lines);
+        if (lines.length < PRODUCTS_PAGE) break;
       }
-      return { order: orderRes.body, products };
+      return { order, products };
     };
 
-    const adjust = async (targets: readonly Target[], signal: AbortSignal): Promise<Map<number, string> | undefined> => {
+    /** One absolute adjustment: undefined when applied, else what the refusal says about its items. */
+    const adjust = async (targets: readonly Target[], signal: AbortSignal): Promise<{ refused: Map<number, ItemRefusal>; title: string } | undefined> => {
       await pace(signal);
       const path = absoluteAdjustmentPath(options.storeHash);
       const body: AbsoluteAdjustment = { reason, items: targets.map((t) => t.item) };
-      const res = await http.request({ method: 'PUT', path, headers, body, signal });
+      const res = await http.request({ method: 'PUT', path, headers: { ...headers, accept: 'application/json' }, body, signal });
       judge(res, 'the absolute adjustment');
       if (res.status >= 200 && res.status < 300) return undefined;
-      const error = res.body as V3Error | undefined;
-      const refused = new Map<number, string>();
-      if (res.status === 422 || res.status === 400) {
-        for (const [key, message] of Object.entries(error?.errors ?? {})) {
-          const index = itemIndex(key);
-          if (index !== undefined && index < targets.length && !refused.has(index)) refused.set(index, `${key}: ${message}`);
+      const title = (res.body as V3Error | undefined)?.title;
+      const summary = `bigcommerce answered ${res.status} to the absolute adjustment${typeof title === 'string' ? `: ${title.slice(0, 200)}` : ''}`;
+      if (res.status !== 422 && res.status !== 400) throw new RetryableError(summary);
+      return { refused: refusedItems(res.body, body.items), title: summary };
+    };
+
+    /**
+     * Sends `targets` until every item is settled or the call budget is spent. The adjustment is all or
+     * nothing: items the answer names are taken out and the rest sent again; an answer naming no item
+     * (BigCommerce's error text is free) is narrowed down by sending each half on its own.
+     */
+    const settle = async (targets: Target[], budget: { calls: number }, results: PushResult[], signal: AbortSignal): Promise<void> => {
+      let pending = targets;
+      while (pending.length > 0) {
+        if (budget.calls <= 0) {
+          for (const t of pending) results.push({ sku: t.update.sku, status: 'retry', reason: 'adjustment refused because of other items in it' });
+          return;
         }
+        budget.calls -= 1;
+        const answer = await adjust(pending, signal);
+        if (!answer) {
+          for (const t of pending) results.push({ sku: t.update.sku, status: 'ok', quantity: t.update.quantity });
+          return;
+        }
+        if (answer.refused.size === 0) {
+          if (pending.length === 1) {
+            results.push({ sku: pending[0]!.update.sku, status: 'rejected', reason: answer.title });
+            return;
+          }
+          const half = Math.ceil(pending.length / 2);
+          await settle(pending.slice(0, half), budget, results, signal);
+          await settle(pending.slice(half), budget, results, signal);
+          return;
+        }
+        const rest: Target[] = [];
+        pending.forEach((t, i) => {
+          const refusal = answer.refused.get(i);
+          if (refusal) results.push({ sku: t.update.sku, status: refusal.status, reason: refusal.reason });
+          else rest.push(t);
+        });
+        pending = rest;
       }
-      // An error that names no item (payload too large, bad location...) will not pass on a resend.
-      if (refused.size === 0) throw new RejectedError(`bigcommerce answered ${res.status} to the absolute adjustment: ${error?.title ?? JSON.stringify(res.body)}`);
-      return refused;
     };
 
     return {
       async push(updates, signal): Promise<PushResult[]> {
         if (updates.length > MAX_ITEMS) throw new RejectedError(`bigcommerce takes at most ${MAX_ITEMS} items per adjustment, got ${updates.length}`);
         const results: PushResult[] = [];
-        let pending: Target[] = [];
+        const pending: Target[] = [];
         for (const update of updates) {
           const mapping = options.skus[update.sku];
-          if (!mapping) results.push({ sku: update.sku, status: 'rejected', reason: `no BigCommerce item is mapped to SKU ${update.sku}` });
+          if (!mapping) results.push({ sku: update.sku, status: 'not_listed', reason: `no BigCommerce item is mapped to SKU ${update.sku}` });
           else pending.push({ update, item: { location_id: locationId, ...identifier(mapping, update.sku), quantity: update.quantity } });
         }
-        // The adjustment is all-or-nothing: refused items are taken out and the rest sent once more.
-        for (let round = 0; pending.length > 0; round += 1) {
-          const refused = await adjust(pending, signal);
-          if (!refused) {
-            for (const t of pending) results.push({ sku: t.update.sku, status: 'ok', quantity: t.update.quantity });
-            break;
-          }
-          const rest: Target[] = [];
-          pending.forEach((t, i) => {
-            const why = refused.get(i);
-            if (why) results.push({ sku: t.update.sku, status: 'rejected', reason: why });
-            else rest.push(t);
-          });
-          if (round >= 1) {
-            for (const t of rest) results.push({ sku: t.update.sku, status: 'retry', reason: 'adjustment refused because of other items in it' });
-            break;
-          }
-          pending = rest;
-        }
+        await settle(pending, { calls: MAX_CALLS_PER_PUSH }, results, signal);
         return results;
       },
 
@@ -230,49 +238,54 @@ export default defineConnector<BigCommerceOptions>({
           const reason = verdicts.map((v) => (v.ok ? '' : v.reason)).find(Boolean) ?? 'no signature';
           throw new WebhookSignatureError(`BigCommerce webhook refused: ${reason}`);
         }
-        let payload: OrderWebhook;
+        const text = request.rawBody.toString('utf8');
+        let payload: unknown;
         try {
-          payload = JSON.parse(request.rawBody.toString('utf8')) as OrderWebhook;
+          payload = JSON.parse(text);
         } catch (err) {
           throw new WebhookPayloadError('body is not JSON', { cause: err });
         }
-        if (!ORDER_SCOPES.has(payload?.scope)) return { events: [] };
-        const rawId = payload.data?.id;
-        if (payload.data?.type !== 'order' || (typeof rawId !== 'number' && typeof rawId !== 'string') || !/^\d+$/.test(String(rawId))) {
-          throw new WebhookPayloadError('data.type "order" and a numeric data.id are required');
-        }
-        const orderId = String(rawId);
+        if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new WebhookPayloadError('body is not a JSON object');
+        const { scope, data } = payload as { scope?: unknown; data?: unknown };
+        if (typeof scope !== 'string') throw new WebhookPayloadError('scope is missing or not a string');
+        if (!ORDER_SCOPES.has(scope)) return { events: [] };
+        const { type, id } = (typeof data === 'object' && data !== null ? data : {}) as { type?: unknown; id?: unknown };
+        const orderId = type === 'order' ? exactOrderId(text, id) : undefined;
+        if (orderId === undefined) throw new WebhookPayloadError('data.type "order" and a numeric data.id are required');
         // The webhook holds only the id: the lines come from the orders API.
         const { order, products } = await fetchOrder(orderId, signal);
-        if (order.status_id === ORDER_STATUS.incomplete) return { events: [] };
+        if (order.statusId === ORDER_STATUS.incomplete) return { events: [] };
         const totals = new Map<string, number>();
         for (const line of products) {
-          const sku = byVariant.get(line.variant_id) ?? byProduct.get(line.product_id) ?? byStoreSku.get(line.sku) ?? (line.sku || undefined);
+          const sku =
+            (line.variantId !== undefined ? byVariant.get(line.variantId) : undefined) ??
+            (line.productId !== undefined ? byProduct.get(line.productId) : undefined) ??
+            (line.sku !== undefined ? (byStoreSku.get(line.sku) ?? line.sku) : undefined);
           if (!sku) {
             context.logger.debug('order line without SKU ignored', { orderId, name: line.name });
             continue;
           }
-          if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw new WebhookPayloadError(`line ${sku} has no positive integer quantity`);
+          if (line.quantity === 0) continue;
           totals.set(sku, (totals.get(sku) ?? 0) + line.quantity);
         }
         if (totals.size === 0) return { events: [] };
-        const lines: OrderLine[] = [...totals].map(([sku, qty]) => ({ sku, qty }));
+        const lines: EventLine[] = [...totals].map(([sku, qty]) => ({ sku, qty }));
         const confirmed: InventoryEvent = {
           id: `${context.channelId}:order:${orderId}:confirmed`,
           type: 'order.confirmed',
           channel: context.channelId,
-          occurredAt: rfc2822ToIso(order.date_created),
+          occurredAt: order.createdAt,
           orderId,
           lines,
         };
-        if (!STOCK_RETURNED_STATUSES.has(order.status_id)) return { events: [confirmed] };
+        if (!STOCK_RETURNED_STATUSES.has(order.statusId)) return { events: [confirmed] };
         // Cancelled, refunded or declined: both events (ids collapse repeats) so the ledger nets to zero
         // whichever webhook arrives first.
         const cancelled: InventoryEvent = {
           id: `${context.channelId}:order:${orderId}:cancelled`,
           type: 'order.cancelled',
           channel: context.channelId,
-          occurredAt: rfc2822ToIso(order.date_modified ?? order.date_created),
+          occurredAt: order.modifiedAt,
           orderId,
           lines,
         };

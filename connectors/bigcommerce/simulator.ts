@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
 import { FixedWindowCounter } from '../_kit/rate-window.ts';
@@ -13,8 +14,6 @@ import {
   RESET_MS_HEADER,
   WINDOW_MS_HEADER,
   type OrderWebhook,
-  type V2Order,
-  type V2OrderProduct,
   type V3Error,
 } from './api.ts';
 import type { BigCommerceOptions } from './options.ts';
@@ -35,6 +34,8 @@ export interface BigCommerceSimulatorOptions extends SimulatorOptions {
 export interface BigCommerceSimulator extends SimulatorHandle<BigCommerceOptions> {
   /** Cancels an order as a merchant would: stock goes back and `store/order/statusUpdated` is sent. */
   cancelOrder(orderId: string): Promise<void>;
+  /** An order the store holds (stock taken, readable through the orders API) without sending its webhooks. */
+  recordOrder(lines: ReadonlyArray<{ sku: string; qty: number }>): Promise<{ orderId: string }>;
   /** Scope and `webhook-id` of every webhook sent, in order. */
   sentWebhooks(): ReadonlyArray<{ scope: string; webhookId: string; orderId: number }>;
 }
@@ -47,7 +48,28 @@ interface Variant {
 }
 
 const STATUS_DOC = 'https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes';
-const v3Error = (status: number, title: string, errors?: Record<string, string>): SimResponse => ({ status, body: { status, title, type: STATUS_DOC, ...(errors ? { errors } : {}) } satisfies V3Error });
+/**
+ * A v3 error as BigCommerce's inventory OpenAPI documents it: `application/problem+json`, the refused items
+ * named in `title` (`[Item with variant_id 106 is tracked by product, ...]`) and `errors` a free object.
+ */
+const v3Error = (status: number, title: string, errors: Record<string, string> = {}): SimResponse => ({
+  status,
+  headers: { 'content-type': 'application/problem+json' },
+  body: { status, title, type: STATUS_DOC, errors } satisfies V3Error,
+});
+
+/** BigCommerce's own examples (test/fixtures/vendor/bigcommerce/SOURCE): webhooks and v2 orders are these, ids and lines filled in. */
+const vendorFixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../test/fixtures/vendor/bigcommerce/${name}`, import.meta.url), 'utf8'));
+const ordersDocument = vendorFixture('orders.v2.trimmed.json') as {
+  components: { responses: Record<string, { content: Record<string, { examples: Record<string, { value: unknown }> }> }> };
+};
+const ORDER_EXAMPLE = Object.values(ordersDocument.components.responses.order_Resp!.content['application/json']!.examples)[0]!.value as Record<string, unknown>;
+const ORDER_PRODUCT_EXAMPLE = (ordersDocument.components.responses.orderProductsCollection_Resp!.content['application/json']!.examples.response!.value as Array<Record<string, unknown>>)[0]!;
+const WEBHOOK_EXAMPLES: Record<string, Record<string, unknown>> = {
+  'store/order/created': vendorFixture('webhook-store_order_created.json') as Record<string, unknown>,
+  'store/order/updated': vendorFixture('webhook-store_order_updated.json') as Record<string, unknown>,
+  'store/order/statusUpdated': vendorFixture('webhook-store_order_statusUpdated.json') as Record<string, unknown>,
+};
 const rfc2822 = (date: Date): string => date.toUTCString().replace('GMT', '+0000');
 
 /**
@@ -74,7 +96,8 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
   const window = new FixedWindowCounter(quota, windowMs);
   const variants = new Map<number, Variant>();
   const bySku = new Map<string, Variant>();
-  const orders = new Map<number, { order: V2Order; products: V2OrderProduct[] }>();
+  /** Orders as the v2 API answers them: BigCommerce's example order and order product, ids and lines filled in. */
+  const orders = new Map<number, { order: Record<string, unknown> & { id: number; status_id: number }; products: Array<Record<string, unknown> & { variant_id: number; quantity: number }> }>();
   const sent: Array<{ scope: string; webhookId: string; orderId: number }> = [];
   let seq = 0;
   // Seeded from the clock so order ids stay unique across simulator runs against one ledger.
@@ -101,26 +124,49 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     [WINDOW_MS_HEADER]: String(windowMs),
   });
 
+  /** The item's identifier as BigCommerce names it in a message: `variant_id 106`. */
+  const named = (item: Record<string, unknown>, key: string): string => `${key} ${String(item[key])}`;
+
   const adjustAbsolute = (req: SimRequest): SimResponse => {
     const body = req.json as { reason?: unknown; items?: unknown } | undefined;
-    if (!body || !Array.isArray(body.items)) return v3Error(422, 'JSON data is missing or invalid', { items: 'items is required' });
-    if (body.items.length > maxItems) return v3Error(422, `The request contains more than ${maxItems} items`, { items: `at most ${maxItems} items are allowed` });
-    const errors: Record<string, string> = {};
+    if (!body || !Array.isArray(body.items)) return v3Error(422, '[items is required]');
+    if (body.items.length > maxItems) return v3Error(422, `[The request contains more than ${maxItems} items]`);
+    const unknown = new Set(req.fault?.kind === 'item-unknown' ? req.fault.skus : []);
+    const problems: string[] = [];
     const writes: Array<[Variant, number]> = [];
-    (body.items as Array<Record<string, unknown>>).forEach((item, i) => {
+    for (const raw of body.items as unknown[]) {
+      const item = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
       const ids = ['variant_id', 'product_id', 'sku'].filter((k) => item[k] !== undefined);
-      if (ids.length !== 1) return void (errors[`items.${i}`] = 'exactly one of sku, variant_id or product_id is required');
-      if (item.location_id !== 1) return void (errors[`items.${i}.location_id`] = `location ${String(item.location_id)} does not exist`);
-      if (!Number.isInteger(item.quantity) || (item.quantity as number) < 0) return void (errors[`items.${i}.quantity`] = 'quantity must be a non-negative integer');
+      // The document's schema: exactly one identifier, an integer location and quantity (oneOf of three shapes).
+      if (ids.length !== 1) {
+        problems.push('Exactly one of sku, variant_id or product_id is required for each item');
+        continue;
+      }
       const key = ids[0]!;
+      if (!Number.isInteger(item.location_id)) {
+        problems.push(`Item with ${named(item, key)} has no integer location_id`);
+        continue;
+      }
+      if (item.location_id !== 1) {
+        problems.push(`Location with id ${String(item.location_id)} does not exist`);
+        continue;
+      }
+      if (!Number.isInteger(item.quantity) || (item.quantity as number) < 0) {
+        problems.push(`Item with ${named(item, key)} has an invalid quantity`);
+        continue;
+      }
       const variant = key === 'variant_id' ? variants.get(Number(item.variant_id))
         : key === 'sku' ? bySku.get(String(item.sku))
         : [...variants.values()].find((v) => v.productId === Number(item.product_id));
-      if (!variant) return void (errors[`items.${i}.${key}`] = `inventory item with ${key} ${String(item[key])} was not found`);
+      // The wording is ours: BigCommerce documents the shape of a refusal (its example) but not this message.
+      if (!variant || unknown.has(variant.sku)) {
+        problems.push(`Item with ${named(item, key)} does not exist`);
+        continue;
+      }
       writes.push([variant, item.quantity as number]);
-    });
+    }
     // All or nothing: a refused item stops the whole adjustment.
-    if (Object.keys(errors).length > 0) return v3Error(422, 'JSON data is missing or invalid', errors);
+    if (problems.length > 0) return v3Error(422, problems.map((p) => `[${p}]`).join(''));
     for (const [variant, quantity] of writes) variant.stock = quantity;
     itemsWritten += writes.length;
     return { status: 200, body: { transaction_id: randomUUID() }, wrote: true };
@@ -135,6 +181,11 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
   };
 
   const server = await startSimServer({
+    name: 'BigCommerce',
+    // An item the store does not hold is refused in the adjustment's 422; BigCommerce documents no per-item
+    // "locked" answer for inventory adjustments, so `item-locked` is refused rather than faked.
+    itemFaults: ['item-unknown'],
+    serverErrorResponse: (status) => v3Error(status, 'Internal Server Error'),
     port: options.port,
     latency: options.latency,
     throttleResponse: (retryAfterMs) => ({ status: 429, headers: rateHeaders(0, retryAfterMs), body: { status: 429, title: 'Too many requests', type: STATUS_DOC } }),
@@ -167,13 +218,15 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
   const deliver = async (scope: string, orderId: number, webhookId: string, extra: Partial<OrderWebhook['data']> = {}): Promise<void> => {
     if (!webhookTarget) throw new Error('bigcommerce simulator: no webhook target set');
     const now = Math.floor(Date.now() / 1000);
-    const payload: OrderWebhook = {
-      created_at: now,
+    const example = WEBHOOK_EXAMPLES[scope]!;
+    // BigCommerce's example payload for the scope, about this store and this order.
+    const payload = {
+      ...example,
       store_id: '1001',
       producer: `stores/${storeHash}`,
-      scope,
-      data: { type: 'order', id: orderId, ...extra },
-      hash: createHash('sha1').update(`${scope}:${orderId}`).digest('hex'),
+      created_at: now,
+      data: { ...(example.data as Record<string, unknown>), id: orderId, ...extra },
+      hash: createHash('sha1').update(`${scope}:${orderId}:${now}`).digest('hex'),
     };
     const body = JSON.stringify(payload);
     sent.push({ scope, webhookId, orderId });
@@ -186,6 +239,37 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
       if (attempt >= DELIVERY_ATTEMPTS) throw new Error(`bigcommerce simulator: webhook ${scope} answered ${res.statusCode} ${attempt} times`);
       await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
     }
+  };
+
+  /** Records an order as the v2 API will answer it: BigCommerce's example order and products, this order's ids and lines. */
+  const record = (lines: ReadonlyArray<{ sku: string; qty: number }>): number => {
+    orderSeq += 1;
+    const id = orderSeq;
+    const created = rfc2822(new Date());
+    const products = lines.map((line, i) => {
+      const variant = ensureSku(line.sku);
+      variant.stock = Math.max(0, variant.stock - line.qty);
+      return {
+        ...ORDER_PRODUCT_EXAMPLE,
+        id: id * 100 + i,
+        order_id: id,
+        product_id: variant.productId,
+        variant_id: variant.id,
+        sku: line.sku,
+        quantity: line.qty,
+        quantity_shipped: 0,
+        quantity_refunded: 0,
+        name: line.sku,
+        name_customer: line.sku,
+        name_merchant: line.sku,
+      };
+    });
+    const itemsTotal = lines.reduce((sum, line) => sum + line.qty, 0);
+    orders.set(id, {
+      order: { ...ORDER_EXAMPLE, id, date_created: created, date_modified: created, status_id: ORDER_STATUS.awaitingFulfillment, status: 'Awaiting Fulfillment', items_total: itemsTotal, items_shipped: 0 },
+      products,
+    });
+    return id;
   };
 
   return {
@@ -206,16 +290,9 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     },
     sentWebhooks: () => sent,
     signWebhook: (rawBody, headers) => ({ ...signedHeaders(rawBody), ...headers }),
+    recordOrder: async (lines) => ({ orderId: String(record(lines)) }),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
-      orderSeq += 1;
-      const id = orderSeq;
-      const created = rfc2822(new Date());
-      const products: V2OrderProduct[] = lines.map((line, i) => {
-        const variant = ensureSku(line.sku);
-        variant.stock = Math.max(0, variant.stock - line.qty);
-        return { id: id * 100 + i, order_id: id, product_id: variant.productId, variant_id: variant.id, sku: line.sku, quantity: line.qty, name: line.sku };
-      });
-      orders.set(id, { order: { id, date_created: created, date_modified: created, status_id: ORDER_STATUS.awaitingFulfillment, status: 'Awaiting Fulfillment' }, products });
+      const id = record(lines);
       const createdHook = { scope: 'store/order/created', webhookId: `msg_${randomUUID()}` };
       const updatedHook = { scope: 'store/order/updated', webhookId: `msg_${randomUUID()}` };
       const sequence = delivery.outOfOrder ? [updatedHook, createdHook] : [createdHook];

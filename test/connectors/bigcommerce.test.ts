@@ -49,11 +49,11 @@ describe('bigcommerce connector against its simulator', () => {
     }
   });
 
-  it('rejects the items the 422 answer names and writes the rest', async () => {
+  it('answers not_listed for an item the 422 answer names as missing, and writes the rest', async () => {
     const withGhost = await bigcommerce.create({ ...options, skus: { ...options.skus, GHOST: { variantId: 999999 } } }, context());
     try {
       const results = await withGhost.push([{ sku: 'GHOST', quantity: 1, version: 1 }, { sku: 'SOCK', quantity: 6, version: 3 }], noSignal());
-      expect(results.find((r) => r.sku === 'GHOST')).toMatchObject({ status: 'rejected', reason: expect.stringContaining('items.0.variant_id') });
+      expect(results.find((r) => r.sku === 'GHOST')).toMatchObject({ status: 'not_listed', reason: expect.stringContaining('variant_id 999999') });
       expect(results.find((r) => r.sku === 'SOCK')).toMatchObject({ status: 'ok', quantity: 6 });
       expect(sim.shown('SOCK')).toBe(6);
     } finally {
@@ -61,9 +61,9 @@ describe('bigcommerce connector against its simulator', () => {
     }
   });
 
-  it('rejects a SKU that has no item mapping', async () => {
+  it('answers not_listed for a SKU that has no item mapping', async () => {
     const [result] = await connector.push([{ sku: 'NOT-MAPPED', quantity: 1, version: 1 }], noSignal());
-    expect(result).toMatchObject({ sku: 'NOT-MAPPED', status: 'rejected', reason: expect.stringContaining('NOT-MAPPED') });
+    expect(result).toMatchObject({ sku: 'NOT-MAPPED', status: 'not_listed', reason: expect.stringContaining('NOT-MAPPED') });
   });
 
   it('refuses more than 2,000 items in one adjustment with 422', async () => {
