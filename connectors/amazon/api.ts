@@ -23,19 +23,23 @@
  * `getListingsItem` (5/s, burst 10): `GET` the same path with `includedData=fulfillmentAvailability`
  * → `{ sku, fulfillmentAvailability: [{ fulfillmentChannelCode: "DEFAULT", quantity }] }`; 404 when the listing does not exist.
  *
- * Orders v0 (`getOrder`, `getOrderItems`: 0.5/s, burst 30 each):
- * - `GET /orders/v0/orders/{orderId}` → `{ payload: { AmazonOrderId, PurchaseDate, OrderStatus, ... } }`.
- * - `GET /orders/v0/orders/{orderId}/orderItems` → `{ payload: { AmazonOrderId, OrderItems: [{ SellerSKU, QuantityOrdered, ... }], NextToken? } }`.
+ * Orders 2026-01-01 `getOrder` (0.5/s, burst 30; successor of the deprecated Orders v0 `getOrder`/`getOrderItems`):
+ * - `GET /orders/2026-01-01/orders/{orderId}?includedData=FULFILLMENT` → {@link GetOrderResponse} `{ order: { orderId,
+ *   createdTime, lastUpdatedTime, salesChannel, orderItems: [{ orderItemId, quantityOrdered, product: { sellerSku } }],
+ *   fulfillment: { fulfillmentStatus, fulfilledBy } } }`: the items come with the order, no second call.
+ * - 400 / 403 / 404 / 413 / 415 / 429 / 500 / 503 → `{ errors: [{ code, message, details }] }`.
  *
  * Notifications: `ORDER_CHANGE` is delivered to an Amazon SQS queue (or EventBridge), never over HTTP.
- * The message body is the notification JSON {@link OrderChangeNotification}; it carries the order id, not its lines.
+ * The message body is the notification JSON {@link OrderChangeNotification} (schemas/notifications/OrderChangeNotification.json
+ * of amzn/selling-partner-api-models): its required `Summary` carries the order's status, fulfillment type and
+ * `OrderItems[]` with `SellerSKU` and `Quantity`, so an order is read without calling the Orders API.
  * SQS is spoken with its JSON protocol: `POST /` on the queue's endpoint, `content-type: application/x-amz-json-1.0`,
  * `x-amz-target: AmazonSQS.ReceiveMessage | AmazonSQS.DeleteMessage`, body with `QueueUrl`. Unlike SP-API, SQS still
  * requires every request to be signed with AWS Signature Version 4 (service `sqs`) by credentials the queue policy allows.
  */
 
 export const LISTINGS_PATH = '/listings/2021-08-01/items';
-export const ORDERS_PATH = '/orders/v0/orders';
+export const ORDERS_PATH = '/orders/2026-01-01/orders';
 export const RATE_LIMIT_HEADER = 'x-amzn-ratelimit-limit';
 export const SQS_CONTENT_TYPE = 'application/x-amz-json-1.0';
 export const SQS_TARGET_RECEIVE = 'AmazonSQS.ReceiveMessage';
@@ -83,6 +87,7 @@ export interface ListingsIssue {
   message: string;
   severity: 'ERROR' | 'WARNING' | 'INFO';
   attributeNames?: string[];
+  categories: string[];
 }
 
 export interface ListingsItemSubmissionResponse {
@@ -92,18 +97,30 @@ export interface ListingsItemSubmissionResponse {
   issues?: ListingsIssue[];
 }
 
-export interface OrderItem {
-  SellerSKU?: string;
-  ASIN?: string;
+/** One item of the notification's summary (`Summary.OrderItems[]`); `SellerSKU`, `Quantity` and two more are required. */
+export interface NotificationOrderItem {
   OrderItemId: string;
-  QuantityOrdered: number;
+  SellerSKU: string;
+  SupplySourceId: string | null;
+  OrderItemStatus?: 'Unshipped' | 'Shipped';
+  Quantity: number;
+  QuantityShipped?: number;
+  IsBuyerRequestedCancel?: boolean;
 }
 
-export interface SpOrder {
-  AmazonOrderId: string;
-  PurchaseDate: string;
-  OrderStatus: 'Pending' | 'Unshipped' | 'PartiallyShipped' | 'Shipped' | 'Canceled' | 'Unfulfillable' | 'InvoiceUnconfirmed' | 'PendingAvailability';
-  LastUpdateDate?: string;
+export type NotificationOrderStatus = 'Pending' | 'Unshipped' | 'PartiallyShipped' | 'Shipped' | 'Canceled' | 'Unfulfillable' | 'InvoiceUnconfirmed' | 'PendingAvailability';
+
+/** The order-level summary of an ORDER_CHANGE notification (required, as its `OrderItems`). */
+export interface OrderChangeSummary {
+  MarketplaceId: string;
+  OrderStatus: NotificationOrderStatus;
+  /** ISO-8601, or null when Amazon has none. */
+  PurchaseDate: string | null;
+  DestinationPostalCode: string | null;
+  /** `MFN`: the seller ships from its own stock (the stock this hub keeps); `AFN`: Amazon ships from FBA stock. */
+  FulfillmentType: 'AFN' | 'MFN';
+  OrderType: string;
+  OrderItems: NotificationOrderItem[];
 }
 
 /** The SP-API notification as it sits in the SQS message body. */
@@ -117,16 +134,35 @@ export interface OrderChangeNotification {
       NotificationLevel: 'OrderLevel' | 'OrderItemLevel';
       SellerId: string;
       AmazonOrderId: string;
-      OrderChangeType: 'OrderStatusChange' | 'BuyerRequestedChange';
-      OrderChangeTrigger?: { TimeOfOrderChange: string; ChangeReason: string };
-      /**
-       * Since the ORDER_CHANGE notification replaced ORDER_STATUS_CHANGE its order-level summary carries the
-       * items (seller SKU and quantity), so an order can be read without calling the Orders API.
-       */
-      Summary?: { MarketplaceId: string; OrderStatus: SpOrder['OrderStatus']; PurchaseDate: string; OrderItems?: OrderItem[] };
+      OrderChangeType: 'BuyerRequestedChange' | 'DeliveryTipChange' | 'OrderStatusChange';
+      OrderChangeTrigger: { TimeOfOrderChange: string | null; ChangeReason: string };
+      Summary: OrderChangeSummary;
     };
   };
   NotificationMetadata: { ApplicationId: string; SubscriptionId: string; PublishTime: string; NotificationId: string };
+}
+
+export type FulfillmentStatus = 'PENDING_AVAILABILITY' | 'PENDING' | 'UNSHIPPED' | 'PARTIALLY_SHIPPED' | 'SHIPPED' | 'CANCELLED' | 'UNFULFILLABLE';
+
+/** Orders 2026-01-01 `OrderItem` (the parts read here). */
+export interface SpOrderItem {
+  orderItemId: string;
+  quantityOrdered: number;
+  product: { asin?: string; title?: string; sellerSku?: string };
+}
+
+/** Orders 2026-01-01 `Order` (the parts read here). */
+export interface SpOrder {
+  orderId: string;
+  createdTime: string;
+  lastUpdatedTime: string;
+  salesChannel: { channelName: string; marketplaceId?: string; marketplaceName?: string };
+  fulfillment?: { fulfillmentStatus: FulfillmentStatus; fulfilledBy?: string };
+  orderItems: SpOrderItem[];
+}
+
+export interface GetOrderResponse {
+  order: SpOrder;
 }
 
 export interface SqsMessage {

@@ -21,32 +21,35 @@ import {
   RATE_LIMIT_HEADER,
   type ListingsItemPatchRequest,
   type ListingsItemSubmissionResponse,
-  type OrderChangeNotification,
-  type OrderItem,
   type SpApiError,
-  type SpOrder,
 } from './api.ts';
 import { createLwaTokenSource } from './lwa-token.ts';
+import { readOrderChange, type OrderFacts } from './order-change.ts';
+import { readOrdersApiOrder } from './orders-api-order.ts';
 import { amazonOptionsSchema, type AmazonOptions } from './options.ts';
 import { createSqsQueue, regionOfQueueUrl } from './sqs-queue.ts';
 import type { AwsCredentials } from './aws-sigv4.ts';
 
-/** The order-level summary an ORDER_CHANGE notification carries. */
-type OrderSummary = NonNullable<OrderChangeNotification['Payload']['OrderChangeNotification']['Summary']>;
-
 const USER_AGENT = 'stockrelay/0.1 (Language=TypeScript)';
-type Operation = 'patchListingsItem' | 'getListingsItem' | 'getOrder' | 'getOrderItems';
+type Operation = 'patchListingsItem' | 'getListingsItem' | 'getOrder';
 /** Documented default usage plans (requests per second), until a response's `x-amzn-RateLimit-Limit` says otherwise. */
-const DEFAULT_RATES: Record<Operation, number> = { patchListingsItem: PATCH_RATE.perSecond, getListingsItem: 5, getOrder: 0.5, getOrderItems: 0.5 };
+const DEFAULT_RATES: Record<Operation, number> = { patchListingsItem: PATCH_RATE.perSecond, getListingsItem: 5, getOrder: 0.5 };
+/** Longest channel text kept in an error: enough to say what went wrong, never a whole echoed request. */
+const MAX_ERROR_TEXT = 300;
+/** Messages whose unusable content was already reported at error level (they come back every visibility timeout). */
+const MAX_REPORTED_MESSAGES = 1000;
 /** Longest wait a run of 429s can grow to: beyond a minute, the usage plan itself is the problem. */
 const MAX_THROTTLE_WAIT_MS = 60_000;
 /** SQS hands out at most 10 messages per receive. */
 const SQS_MAX_MESSAGES = 10;
 
+const clip = (text: string): string => (text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text);
+
+/** Amazon's `{ errors: [{ code, message, details }] }`, short; anything else is named by its type only (it may echo the request). */
 const describeErrors = (body: unknown): string => {
   const errors = (body as { errors?: SpApiError[] } | undefined)?.errors;
-  if (!Array.isArray(errors) || errors.length === 0) return JSON.stringify(body ?? null);
-  return errors.map((e) => `${e.code}: ${e.message}${e.details ? ` (${e.details})` : ''}`).join('; ');
+  if (!Array.isArray(errors) || errors.length === 0) return body === undefined ? 'no body' : `unexpected ${typeof body === 'string' ? 'text' : 'JSON'} body`;
+  return clip(errors.map((e) => `${String(e?.code)}: ${String(e?.message)}${e?.details ? ` (${String(e.details)})` : ''}`).join('; '));
 };
 
 /** SigV4 settings for the queue, or undefined when no AWS credentials were configured. */
@@ -71,7 +74,15 @@ export default defineConnector<AmazonOptions>({
   create(options, context) {
     const sp = createHttpClient(options.endpoint ?? DEFAULT_ENDPOINT, { connections: options.connections ?? 4 });
     const lwa = createLwaTokenSource(options.tokenUrl ?? DEFAULT_TOKEN_URL, options);
-    const tokens = createAccessTokenCache((signal) => lwa.fetch(signal));
+    const tokens = createAccessTokenCache(async (signal) => {
+      const issued = await lwa.fetch(signal);
+      // Masked before it is ever used: an API that echoes the request would otherwise put it in an error.
+      context.registerSecret(issued.token);
+      return issued;
+    });
+    for (const secret of [options.clientSecret, options.refreshToken, options.aws?.secretAccessKey, options.aws?.sessionToken]) {
+      if (secret) context.registerSecret(secret);
+    }
     const queue = options.queueUrl ? createSqsQueue(options.queueUrl, sqsSigning(options)) : undefined;
     const hubSkuBySellerSku = new Map(Object.entries(options.listings).map(([hubSku, listing]) => [listing.sellerSku, hubSku]));
     const listingPath = (sellerSku: string): string =>
@@ -117,7 +128,7 @@ export default defineConnector<AmazonOptions>({
 
     const pushOne = async (update: StockUpdate, signal: AbortSignal): Promise<PushResult> => {
       const listing = options.listings[update.sku];
-      if (!listing) return { sku: update.sku, status: 'rejected', reason: `no Amazon listing mapped for hub SKU "${update.sku}"` };
+      if (!listing) return { sku: update.sku, status: 'not_listed', reason: `no Amazon listing mapped for hub SKU "${update.sku}"` };
       const body: ListingsItemPatchRequest = {
         productType: listing.productType,
         patches: [
@@ -130,73 +141,73 @@ export default defineConnector<AmazonOptions>({
       };
       const res = await spRequest('patchListingsItem', { method: 'PATCH', path: listingPath(listing.sellerSku), body, signal });
       if (res.status !== 200) return { sku: update.sku, status: 'rejected', reason: `amazon answered ${res.status}: ${describeErrors(res.body)}` };
-      const submission = res.body as ListingsItemSubmissionResponse;
-      if (submission.status === 'ACCEPTED') return { sku: update.sku, status: 'ok', quantity: update.quantity };
-      const issues = (submission.issues ?? []).filter((issue) => issue.severity === 'ERROR');
-      const reason = issues.map((issue) => `${issue.code}: ${issue.message}`).join('; ') || `submission ${submission.status}`;
+      const submission = res.body as Partial<ListingsItemSubmissionResponse> | undefined;
+      if (submission?.status === 'ACCEPTED') return { sku: update.sku, status: 'ok', quantity: update.quantity };
+      const issues = (Array.isArray(submission?.issues) ? submission.issues : []).filter((issue) => issue?.severity === 'ERROR');
+      const reason = clip(issues.map((issue) => `${String(issue.code)}: ${String(issue.message)}`).join('; ')) || `submission ${String(submission?.status)}`;
+      // The listing is gone from the marketplace: nothing to push until it is listed again.
+      if (issues.length > 0 && issues.every((issue) => issue.code === 'NOT_FOUND')) return { sku: update.sku, status: 'not_listed', reason };
       return { sku: update.sku, status: 'rejected', reason };
     };
 
-    const getJson = async <T>(operation: Operation, path: string, signal: AbortSignal): Promise<T> => {
-      const res = await spRequest(operation, { method: 'GET', path, signal });
-      if (res.status !== 200) throw new RetryableError(`amazon GET ${path.split('?')[0]} answered ${res.status}: ${describeErrors(res.body)}`);
-      return (res.body as { payload: T }).payload;
+    /** The order as the Orders API (2026-01-01 `getOrder`, items included) tells it; throws when it cannot be read. */
+    const fetchOrder = async (orderId: string, signal: AbortSignal): Promise<OrderFacts> => {
+      const res = await spRequest('getOrder', { method: 'GET', path: `${ORDERS_PATH}/${encodeURIComponent(orderId)}?includedData=FULFILLMENT`, signal });
+      if (res.status !== 200) throw new RetryableError(`amazon getOrder answered ${res.status}: ${describeErrors(res.body)}`);
+      const facts = readOrdersApiOrder(res.body);
+      if (!facts) throw new RetryableError('amazon getOrder answered an order without readable items');
+      return facts;
     };
 
     /**
-     * The order's lines in hub SKUs, as the events for it; a cancelled order yields its confirmation too so the
-     * pair nets out in any arrival order. Read from the notification's summary when it carries the items:
-     * the Orders API allows 0.5 calls/s, far below a flash sale's order rate.
+     * The events of one order; a cancelled order yields its confirmation too so the pair nets out in any arrival
+     * order. Read from the notification's summary when it is usable: the Orders API allows 0.5 calls/s, far below a
+     * flash sale's order rate.
      */
-    const orderEvents = async (orderId: string, summary: OrderSummary | undefined, signal: AbortSignal): Promise<InventoryEvent[]> => {
-      const order: Pick<SpOrder, 'PurchaseDate' | 'OrderStatus' | 'LastUpdateDate'> =
-        summary?.OrderItems !== undefined ? { PurchaseDate: summary.PurchaseDate, OrderStatus: summary.OrderStatus } : await getJson<SpOrder>('getOrder', `${ORDERS_PATH}/${encodeURIComponent(orderId)}`, signal);
+    const orderEvents = (orderId: string, order: OrderFacts): InventoryEvent[] => {
+      if (order.fulfilledByAmazon) {
+        // Amazon ships these from its own warehouses (FBA): the stock this hub keeps is the seller's own.
+        context.logger.info('amazon order fulfilled by Amazon (FBA) left out: it does not draw on the seller\'s stock', { orderId });
+        return [];
+      }
       const quantities = new Map<string, number>();
-      const addItems = (items: readonly OrderItem[]): void => {
-        for (const item of items) {
-          const hubSku = item.SellerSKU === undefined ? undefined : hubSkuBySellerSku.get(item.SellerSKU);
-          if (!hubSku) {
-            context.logger.warn('amazon order line for an unmapped seller SKU ignored', { orderId, sellerSku: item.SellerSKU });
-            continue;
-          }
-          if (item.QuantityOrdered > 0) quantities.set(hubSku, (quantities.get(hubSku) ?? 0) + item.QuantityOrdered);
+      for (const item of order.items) {
+        const hubSku = hubSkuBySellerSku.get(item.sellerSku);
+        if (!hubSku) {
+          context.logger.warn('amazon order line for an unmapped seller SKU ignored', { orderId, sellerSku: item.sellerSku });
+          continue;
         }
-      };
-      if (summary?.OrderItems !== undefined) addItems(summary.OrderItems);
-      else {
-        let nextToken: string | undefined;
-        do {
-          const query: string = nextToken ? `?NextToken=${encodeURIComponent(nextToken)}` : '';
-          const page: { OrderItems: OrderItem[]; NextToken?: string } = await getJson('getOrderItems', `${ORDERS_PATH}/${encodeURIComponent(orderId)}/orderItems${query}`, signal);
-          addItems(page.OrderItems);
-          nextToken = page.NextToken || undefined;
-        } while (nextToken);
+        if (item.quantity > 0) quantities.set(hubSku, (quantities.get(hubSku) ?? 0) + item.quantity);
       }
       const lines: OrderLine[] = [...quantities].map(([sku, qty]) => ({ sku, qty }));
       if (lines.length === 0) return [];
+      const purchasedAt = order.purchasedAt ?? order.changedAt ?? new Date().toISOString();
       const confirmed: InventoryEvent = {
         id: `${context.channelId}:order:${orderId}:confirmed`,
         type: 'order.confirmed',
         channel: context.channelId,
-        occurredAt: order.PurchaseDate,
+        occurredAt: purchasedAt,
         orderId,
         reference: orderId,
         lines,
       };
-      if (order.OrderStatus !== 'Canceled') return [confirmed];
+      if (!order.cancelled) return [confirmed];
       return [
         confirmed,
         {
           id: `${context.channelId}:order:${orderId}:cancelled`,
           type: 'order.cancelled',
           channel: context.channelId,
-          occurredAt: order.LastUpdateDate ?? order.PurchaseDate,
+          occurredAt: order.changedAt ?? purchasedAt,
           orderId,
           reference: orderId,
           lines: lines.map((line) => ({ ...line })),
         },
       ];
     };
+
+    /** Ids of messages already reported as unusable, so one left in the queue is not reported at every redelivery. */
+    const reported = new Set<string>();
 
     return {
       async push(updates, signal) {
@@ -220,41 +231,44 @@ export default defineConnector<AmazonOptions>({
           handedOver.shift();
         }
         const messages = await queue.receive(SQS_MAX_MESSAGES, options.visibilityTimeoutSeconds ?? 30, options.waitTimeSeconds ?? 0, signal);
-        const events: InventoryEvent[] = [];
-        const seen = new Set<string>();
+        // Keyed by event id: the same order can arrive several times in one batch (Pending, then Unshipped, then
+        // Canceled); each message adds what it knows and the ids collapse repeats.
+        const events = new Map<string, InventoryEvent>();
+        const fetched = new Map<string, OrderFacts>();
         let failure: unknown;
         for (const message of messages) {
-          let orderId: string | undefined;
-          let summary: OrderSummary | undefined;
-          try {
-            const notification = JSON.parse(message.Body) as Partial<OrderChangeNotification>;
-            if (notification.NotificationType === 'ORDER_CHANGE') {
-              orderId = notification.Payload?.OrderChangeNotification?.AmazonOrderId;
-              summary = notification.Payload?.OrderChangeNotification?.Summary;
+          const reading = readOrderChange(typeof message.Body === 'string' ? message.Body : '');
+          if (reading.kind === 'unusable') {
+            // Never deleted: deleting would lose, without a trace, whatever order this was. Left in the queue it comes
+            // back after its visibility timeout until the queue's redrive policy moves it to the queue's own
+            // dead-letter queue (maxReceiveCount), where it can be read and replayed. Reported once per process.
+            if (!reported.has(message.MessageId)) {
+              if (reported.size >= MAX_REPORTED_MESSAGES) reported.clear();
+              reported.add(message.MessageId);
+              context.logger.error('amazon queue message cannot be read as an ORDER_CHANGE notification; left in the queue for its redrive policy', {
+                messageId: message.MessageId,
+                reason: reading.reason,
+              });
             }
-          } catch {
-            // Not JSON: nothing can ever be made of it, so it is dropped below like any other foreign message.
-          }
-          if (typeof orderId !== 'string' || orderId.length === 0) {
-            context.logger.warn('amazon queue message is not an ORDER_CHANGE notification; dropped', { messageId: message.MessageId });
-            handedOver.push(message.ReceiptHandle);
             continue;
           }
-          if (!seen.has(orderId)) {
-            try {
-              events.push(...(await orderEvents(orderId, summary, signal)));
-            } catch (err) {
-              if (signal.aborted) throw err;
-              // Left undeleted: SQS offers the message again after its visibility timeout.
-              failure = err;
-              break;
+          try {
+            let facts = reading.facts ?? fetched.get(reading.orderId);
+            if (!facts) {
+              facts = await fetchOrder(reading.orderId, signal);
+              fetched.set(reading.orderId, facts);
             }
-            seen.add(orderId);
+            for (const event of orderEvents(reading.orderId, facts)) if (!events.has(event.id)) events.set(event.id, event);
+          } catch (err) {
+            if (signal.aborted) throw err;
+            // Left undeleted: SQS offers the message again after its visibility timeout.
+            failure = err;
+            break;
           }
           handedOver.push(message.ReceiptHandle);
         }
-        if (failure !== undefined && events.length === 0) throw failure;
-        return events;
+        if (failure !== undefined && events.size === 0) throw failure;
+        return [...events.values()];
       },
 
       async fetchQuantities(skus, signal) {

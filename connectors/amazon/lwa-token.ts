@@ -39,7 +39,7 @@ export function createLwaTokenSource(tokenUrl: string, credentials: LwaCredentia
       if (res.status === 200 && typeof body?.access_token === 'string') {
         return { token: body.access_token, expiresInMs: (body.expires_in ?? 3600) * 1000 };
       }
-      const reason = `Login with Amazon answered ${res.status}${body?.error ? ` ${body.error}` : ''}${body?.error_description ? `: ${body.error_description}` : ''}`;
+      const reason = `Login with Amazon answered ${res.status}${typeof body?.error === 'string' ? ` ${body.error.slice(0, 80)}` : ''}${typeof body?.error_description === 'string' ? `: ${body.error_description.slice(0, 200)}` : ''}`;
       if (res.status === 429) throw new ThrottledError(reason, { retryAfterMs: retryAfterMs(res.headers, 1000) });
       if (res.status >= 500) throw new RetryableError(reason);
       throw new RejectedError(reason);

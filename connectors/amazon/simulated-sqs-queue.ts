@@ -3,7 +3,7 @@ import { sleep } from '../_kit/latency.ts';
 import type { SimRequest, SimResponse } from '../_kit/sim-server.ts';
 import { safeEqual } from '../_kit/signatures.ts';
 import { SQS_CONTENT_TYPE, SQS_TARGET_DELETE, SQS_TARGET_RECEIVE, type SqsMessage } from './api.ts';
-import { parseSigV4Authorization, sigV4Signature, type AwsCredentials } from './aws-sigv4.ts';
+import { parseAmzDate, parseSigV4Authorization, signAwsRequest, type AwsCredentials } from './aws-sigv4.ts';
 
 interface StoredMessage {
   id: string;
@@ -46,26 +46,33 @@ export class SimulatedSqsQueue {
     private readonly region: string,
   ) {}
 
-  private checkSignature(req: SimRequest): SimResponse | undefined {
+  /** Recomputes the request's signature with AWS's signer from what arrived, over the headers the client said it signed. */
+  private async checkSignature(req: SimRequest): Promise<SimResponse | undefined> {
     const auth = parseSigV4Authorization(req.headers.authorization);
     if (!auth) return sqsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
     if (auth.accessKeyId !== this.credentials.accessKeyId) return sqsError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
     const xAmzDate = String(req.headers['x-amz-date'] ?? '');
-    const date = Date.parse(xAmzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
-    if (!Number.isFinite(date) || Math.abs(Date.now() - date) > 15 * 60_000 || auth.day !== xAmzDate.slice(0, 8)) {
+    const signingDate = parseAmzDate(xAmzDate);
+    if (!signingDate || Math.abs(Date.now() - signingDate.getTime()) > 15 * 60_000 || auth.day !== xAmzDate.slice(0, 8)) {
       return sqsError('SignatureDoesNotMatch', 'Signature expired or x-amz-date missing.', 403);
     }
+    if (auth.service !== 'sqs' || auth.region !== this.region || !auth.signedHeaders.includes('host')) {
+      return sqsError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.', 403);
+    }
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    for (const name of auth.signedHeaders) {
+      if (name === 'x-amz-date' || name === 'x-amz-security-token' || name === 'host') continue;
+      const value = req.headers[name];
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const token = req.headers['x-amz-security-token'];
     const query = req.query.toString();
-    const url = new URL(`http://${headers.host ?? 'localhost'}${req.path}${query ? `?${query}` : ''}`);
-    const expected = sigV4Signature(
-      { method: req.method, url, headers, body: req.rawBody.toString('utf8'), service: auth.service, region: auth.region },
-      this.credentials.secretAccessKey,
-      xAmzDate,
-      auth.signedHeaders,
+    const expected = await signAwsRequest(
+      { method: req.method, host: String(req.headers.host ?? ''), path: req.path, query, headers, body: req.rawBody.toString('utf8'), service: 'sqs', region: this.region },
+      { ...this.credentials, sessionToken: typeof token === 'string' ? token : undefined },
+      { signingDate },
     );
-    if (auth.service !== 'sqs' || auth.region !== this.region || !auth.signedHeaders.includes('host') || !safeEqual(expected, auth.signature)) {
+    if (!safeEqual(expected.authorization ?? '', String(req.headers.authorization))) {
       return sqsError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.', 403);
     }
     return undefined;
@@ -114,7 +121,7 @@ export class SimulatedSqsQueue {
 
   /** Answers one SQS JSON-protocol request. */
   async handle(req: SimRequest): Promise<SimResponse> {
-    const unsigned = this.checkSignature(req);
+    const unsigned = await this.checkSignature(req);
     if (unsigned) return unsigned;
     const target = String(req.headers['x-amz-target'] ?? '');
     let input: Record<string, unknown>;

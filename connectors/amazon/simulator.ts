@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
+import type { SimulatorFault, SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
 import { ServerTokenBucket } from '../_kit/rate-window.ts';
 import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import {
@@ -7,24 +7,28 @@ import {
   ORDERS_PATH,
   PATCH_RATE,
   type FulfillmentAvailabilityAttribute,
+  type FulfillmentStatus,
   type ListingsIssue,
+  type NotificationOrderStatus,
   type OrderChangeNotification,
-  type OrderItem,
-  type SpOrder,
 } from './api.ts';
 import type { AmazonListing, AmazonOptions } from './options.ts';
 import { SimulatedSqsQueue } from './simulated-sqs-queue.ts';
+import { getOrderExample, orderChangeExample } from './vendor-examples.ts';
 
 /**
  * A local SP-API + LWA + SQS for one seller and one marketplace, on one port:
  * - `POST /auth/o2/token` issues `Atza|` access tokens for the configured client and refresh token (LWA error shapes);
- * - listings PATCH/GET, `getOrder`, `getOrderItems` check `x-amz-access-token` (403 `Unauthorized` when missing,
+ * - listings PATCH/GET and Orders 2026-01-01 `getOrder` check `x-amz-access-token` (403 `Unauthorized` when missing,
  *   revoked or expired) and each operation's usage plan (429 `QuotaExceeded`, no Retry-After; `x-amzn-RateLimit-Limit`
  *   on success); `rateLimit` overrides the PATCH plan only;
  * - `POST /` with `x-amz-target` is the ORDER_CHANGE queue ({@link SimulatedSqsQueue}), SigV4-checked.
- * Amazon applies an ACCEPTED patch asynchronously; here it is applied at once. A patch for a seller SKU the seller
- * does not list, or with another product type, answers INVALID with issue codes of the simulator's own
- * (`NOT_FOUND`, `PRODUCT_TYPE_MISMATCH`): Amazon's exact codes for those cases are not documented.
+ * ORDER_CHANGE notifications and `getOrder` answers are Amazon's own examples (see vendor-examples.ts) with the
+ * order's ids, items and status filled in. Amazon applies an ACCEPTED patch asynchronously; here it is applied at
+ * once. A patch for a seller SKU the seller does not list (or one the `item-unknown` fault names), or with another
+ * product type, answers INVALID with issue codes of the simulator's own (`NOT_FOUND`, `PRODUCT_TYPE_MISMATCH`):
+ * Amazon's exact codes for those cases are not documented. SP-API documents no per-item "locked" answer for
+ * `patchListingsItem`, so the `item-locked` fault is refused rather than invented.
  */
 export interface AmazonSimulatorOptions extends SimulatorOptions {
   clientId?: string;
@@ -34,7 +38,7 @@ export interface AmazonSimulatorOptions extends SimulatorOptions {
   marketplaceId?: string;
   /** Product type every simulated listing has. Default `PRODUCT`. */
   productType?: string;
-  /** Lifetime of issued access tokens. Default 3600 s, as LWA. */
+  /** Lifetime of issued access tokens in seconds (`tokenLifetimeMs` wins when both are set). Default 3600 s, as LWA. */
   tokenTtlSeconds?: number;
   /** AWS credentials the notification queue accepts SigV4 signatures from. */
   aws?: { accessKeyId: string; secretAccessKey: string };
@@ -53,6 +57,21 @@ export interface AmazonSimulator extends SimulatorHandle<AmazonOptions> {
   revokeAccessTokens(): void;
   /** Cancels an order: its quantities go back to the listings and an `ORDER_CHANGE` notification is queued. */
   cancelOrder(orderId: string): void;
+  /** The ORDER_CHANGE notifications queued so far, as sent (newest last). */
+  notificationsSent(): readonly OrderChangeNotification[];
+  /** The SP-API requests received so far and what was answered, oldest first (LWA and SQS calls are not kept). */
+  apiExchanges(): readonly SpApiExchange[];
+}
+
+/** One SP-API call as the simulator saw it, for checking requests and answers against Amazon's models. */
+export interface SpApiExchange {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  status: number;
+  response: unknown;
 }
 
 interface Listing {
@@ -62,9 +81,25 @@ interface Listing {
 }
 
 interface StoredOrder {
-  order: SpOrder;
-  items: OrderItem[];
+  orderId: string;
+  createdTime: string;
+  lastUpdatedTime: string;
+  status: NotificationOrderStatus;
+  items: Array<{ orderItemId: string; sellerSku: string; quantity: number }>;
 }
+
+/** The Orders 2026-01-01 fulfillment status of a notification's order status. */
+const FULFILLMENT_STATUS: Record<NotificationOrderStatus, FulfillmentStatus> = {
+  Pending: 'PENDING',
+  Unshipped: 'UNSHIPPED',
+  PartiallyShipped: 'PARTIALLY_SHIPPED',
+  Shipped: 'SHIPPED',
+  Canceled: 'CANCELLED',
+  Unfulfillable: 'UNFULFILLABLE',
+  InvoiceUnconfirmed: 'PENDING',
+  PendingAvailability: 'PENDING_AVAILABILITY',
+};
+const INCLUDED_DATA = new Set(['BUYER', 'RECIPIENT', 'PROCEEDS', 'EXPENSE', 'PROMOTION', 'CANCELLATION', 'FULFILLMENT', 'PACKAGES', 'TAX', 'PAYMENT', 'FULFILLMENT_ORDERS']);
 
 type Bucket = ServerTokenBucket;
 
@@ -83,23 +118,24 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
   const sellerId = options.sellerId ?? 'A2SIMULATEDSELLER';
   const marketplaceId = options.marketplaceId ?? 'ATVPDKIKX0DER';
   const productType = options.productType ?? 'PRODUCT';
-  const tokenTtl = options.tokenTtlSeconds ?? 3600;
+  const tokenLifetimeMs = options.tokenLifetimeMs ?? (options.tokenTtlSeconds ?? 3600) * 1000;
   const visibility = options.visibilityTimeoutSeconds ?? 30;
   const aws = options.aws ?? { accessKeyId: 'AKIASIMULATEDQUEUE01', secretAccessKey: randomBytes(30).toString('base64') };
   const queueRegion = 'us-east-1';
   const patchRate = options.rateLimit ?? PATCH_RATE;
-  const buckets: Record<'patch' | 'getListing' | 'getOrder' | 'getOrderItems', Bucket> = {
+  const buckets: Record<'patch' | 'getListing' | 'getOrder', Bucket> = {
     patch: new ServerTokenBucket(patchRate.perSecond, patchRate.burst),
     getListing: new ServerTokenBucket(5, 10),
     getOrder: new ServerTokenBucket(0.5, 30),
-    getOrderItems: new ServerTokenBucket(0.5, 30),
   };
   const rateHeader: Record<keyof typeof buckets, string> = {
     patch: patchRate.perSecond.toFixed(1),
     getListing: '5.0',
     getOrder: '0.5',
-    getOrderItems: '0.5',
   };
+  const sent: OrderChangeNotification[] = [];
+  const exchanges: SpApiExchange[] = [];
+  let unknownSkus: ReadonlySet<string> = new Set();
 
   const accessTokens = new Map<string, number>();
   const listings = new Map<string, Listing>();
@@ -107,7 +143,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
   const orders = new Map<string, StoredOrder>();
   let itemsWritten = 0;
   let tokensIssued = 0;
-  /** getOrder and getOrderItems calls: orders read through the Orders API rather than from notifications. */
+  /** getOrder calls: orders read through the Orders API rather than from notifications. */
   let ordersApiCalls = 0;
 
   const ensureListing = (hubSku: string): string => {
@@ -139,9 +175,9 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
       return { status: 400, body: { error: 'invalid_grant', error_description: 'The request has an invalid grant parameter : refresh_token' } };
     }
     const token = `Atza|${randomBytes(24).toString('base64url')}`;
-    accessTokens.set(token, Date.now() + tokenTtl * 1000);
+    accessTokens.set(token, Date.now() + tokenLifetimeMs);
     tokensIssued += 1;
-    return { status: 200, body: { access_token: token, refresh_token: refreshToken, token_type: 'bearer', expires_in: tokenTtl } };
+    return { status: 200, body: { access_token: token, refresh_token: refreshToken, token_type: 'bearer', expires_in: Math.max(1, Math.round(tokenLifetimeMs / 1000)) } };
   };
 
   const checkToken = (req: SimRequest): SimResponse | undefined => {
@@ -176,11 +212,11 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     const submissionId = randomBytes(16).toString('hex');
     const invalid = (issues: ListingsIssue[]): SimResponse => ok('patch', { sku: sellerSku, status: 'INVALID', submissionId, issues });
     const listing = listings.get(sellerSku);
-    if (!listing) {
-      return invalid([{ code: 'NOT_FOUND', message: `SKU '${sellerSku}' does not exist in marketplace ${marketplaceId}.`, severity: 'ERROR', attributeNames: [] }]);
+    if (!listing || unknownSkus.has(listing.hubSku)) {
+      return invalid([{ code: 'NOT_FOUND', message: `SKU '${sellerSku}' does not exist in marketplace ${marketplaceId}.`, severity: 'ERROR', attributeNames: [], categories: [] }]);
     }
     if (body.productType !== listing.productType) {
-      return invalid([{ code: 'PRODUCT_TYPE_MISMATCH', message: `The product type '${body.productType}' does not match the listing's product type '${listing.productType}'.`, severity: 'ERROR', attributeNames: [] }]);
+      return invalid([{ code: 'PRODUCT_TYPE_MISMATCH', message: `The product type '${body.productType}' does not match the listing's product type '${listing.productType}'.`, severity: 'ERROR', attributeNames: [], categories: [] }]);
     }
     let quantity: number | undefined;
     for (const patch of body.patches as Array<{ op?: unknown; path?: unknown; value?: unknown }>) {
@@ -191,7 +227,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
       const entries = Array.isArray(patch.value) ? (patch.value as Partial<FulfillmentAvailabilityAttribute>[]) : [];
       const merchant = entries.find((entry) => entry.fulfillment_channel_code === 'DEFAULT');
       if (!merchant || !Number.isInteger(merchant.quantity) || (merchant.quantity as number) < 0) {
-        return invalid([{ code: '90220', message: "'fulfillment_availability' requires a non-negative integer 'quantity' for fulfillment_channel_code DEFAULT.", severity: 'ERROR', attributeNames: ['fulfillment_availability'] }]);
+        return invalid([{ code: '90220', message: "'fulfillment_availability' requires a non-negative integer 'quantity' for fulfillment_channel_code DEFAULT.", severity: 'ERROR', attributeNames: ['fulfillment_availability'], categories: ['INVALID_ATTRIBUTE'] }]);
       }
       quantity = merchant.quantity as number;
     }
@@ -215,6 +251,34 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     return ok('getListing', body);
   };
 
+  /** Orders 2026-01-01 `getOrder`: Amazon's example order with this order's ids, items and status; datasets only when asked. */
+  const getOrder = (req: SimRequest, orderId: string): SimResponse => {
+    const included = (req.query.get('includedData') ?? '').split(',').filter((value) => value.length > 0);
+    const unknown = included.find((value) => !INCLUDED_DATA.has(value));
+    if (unknown) return spError(400, 'InvalidInput', 'Request has missing or invalid parameters and cannot be parsed.', `includedData ${unknown}`);
+    const stored = orders.get(orderId);
+    if (!stored) return spError(404, 'NotFound', 'The requested order was not found.');
+    const { order } = getOrderExample();
+    const [itemTemplate] = order.orderItems;
+    const body: Record<string, unknown> = {
+      orderId: stored.orderId,
+      createdTime: stored.createdTime,
+      lastUpdatedTime: stored.lastUpdatedTime,
+      programs: [],
+      salesChannel: { ...order.salesChannel, marketplaceId, marketplaceName: 'Amazon.com' },
+      orderItems: stored.items.map((item) => ({
+        orderItemId: item.orderItemId,
+        quantityOrdered: item.quantity,
+        product: { ...itemTemplate?.product, asin: `B0${digits(8)}`, sellerSku: item.sellerSku, serialNumbers: [] },
+        ...(included.includes('FULFILLMENT') ? { fulfillment: { quantityFulfilled: 0, quantityUnfulfilled: item.quantity } } : {}),
+      })),
+    };
+    if (included.includes('FULFILLMENT')) {
+      body.fulfillment = { ...order.fulfillment, fulfillmentStatus: FULFILLMENT_STATUS[stored.status], fulfilledBy: 'MERCHANT' };
+    }
+    return ok('getOrder', { order: body });
+  };
+
   const server = await startSimServer({
     port: options.port,
     latency: options.latency,
@@ -224,57 +288,68 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
       if (req.method === 'POST' && req.path === '/auth/o2/token') return issueToken(req);
       if (req.method === 'POST' && req.path === '/' && req.headers['x-amz-target'] !== undefined) return (queue as SimulatedSqsQueue).handle(req);
 
-      const denied = checkToken(req);
-      if (denied) return denied;
-
-      if (req.path.startsWith(`${LISTINGS_PATH}/`)) {
-        const segments = req.path.slice(LISTINGS_PATH.length + 1).split('/');
-        if (segments.length !== 2) return spError(404, 'NotFound', 'Resource not found.');
-        const [pathSellerId, sellerSku] = segments.map((segment) => decodeURIComponent(segment)) as [string, string];
-        if (req.method === 'PATCH') return take('patch') ?? patchListing(req, pathSellerId, sellerSku);
-        if (req.method === 'GET') return take('getListing') ?? getListing(req, pathSellerId, sellerSku);
-      }
-      const orderMatch = new RegExp(`^${ORDERS_PATH}/([^/]+)(/orderItems)?$`).exec(req.path);
-      if (req.method === 'GET' && orderMatch) {
-        const stored = orders.get(decodeURIComponent(orderMatch[1] ?? ''));
-        if (orderMatch[2]) {
-          ordersApiCalls += 1;
-          const throttled = take('getOrderItems');
-          if (throttled) return throttled;
-          if (!stored) return spError(404, 'NotFound', 'The requested order was not found.');
-          return ok('getOrderItems', { payload: { AmazonOrderId: stored.order.AmazonOrderId, OrderItems: stored.items } });
-        }
-        ordersApiCalls += 1;
-        const throttled = take('getOrder');
-        if (throttled) return throttled;
-        if (!stored) return spError(404, 'NotFound', 'The requested order was not found.');
-        return ok('getOrder', { payload: stored.order });
-      }
-      return spError(404, 'NotFound', 'Resource not found.');
+      const answer = await spApi(req);
+      if (exchanges.length >= 1000) exchanges.shift();
+      exchanges.push({ method: req.method, path: req.path, query: Object.fromEntries(req.query), headers: { ...req.headers }, body: req.json, status: answer.status, response: answer.body });
+      return answer;
     },
   });
+
+  async function spApi(req: SimRequest): Promise<SimResponse> {
+    const denied = checkToken(req);
+    if (denied) return denied;
+
+    if (req.path.startsWith(`${LISTINGS_PATH}/`)) {
+      const segments = req.path.slice(LISTINGS_PATH.length + 1).split('/');
+      if (segments.length !== 2) return spError(404, 'NotFound', 'Resource not found.');
+      const [pathSellerId, sellerSku] = segments.map((segment) => decodeURIComponent(segment)) as [string, string];
+      if (req.method === 'PATCH') return take('patch') ?? patchListing(req, pathSellerId, sellerSku);
+      if (req.method === 'GET') return take('getListing') ?? getListing(req, pathSellerId, sellerSku);
+    }
+    const orderMatch = new RegExp(`^${ORDERS_PATH}/([^/]+)$`).exec(req.path);
+    if (req.method === 'GET' && orderMatch) {
+      ordersApiCalls += 1;
+      return take('getOrder') ?? getOrder(req, decodeURIComponent(orderMatch[1] ?? ''));
+    }
+    return spError(404, 'NotFound', 'Resource not found.');
+  }
   const queueUrl = `${server.url}/123456789012/sp-api-order-change`;
   queue = new SimulatedSqsQueue(queueUrl, visibility, aws, queueRegion);
 
-  const notify = (stored: StoredOrder, status: SpOrder['OrderStatus']): void => {
+  /** Queues an ORDER_CHANGE notification: Amazon's schema example with this order's ids, status and items. */
+  const notify = (stored: StoredOrder, status: NotificationOrderStatus): void => {
     const now = new Date().toISOString();
-    const notification: OrderChangeNotification = {
-      NotificationVersion: '1.0',
-      NotificationType: 'ORDER_CHANGE',
-      PayloadVersion: '1.0',
-      EventTime: now,
-      Payload: {
-        OrderChangeNotification: {
-          NotificationLevel: 'OrderLevel',
-          SellerId: sellerId,
-          AmazonOrderId: stored.order.AmazonOrderId,
-          OrderChangeType: 'OrderStatusChange',
-          OrderChangeTrigger: { TimeOfOrderChange: now, ChangeReason: 'OrderStatusChange' },
-          Summary: { MarketplaceId: marketplaceId, OrderStatus: status, PurchaseDate: stored.order.PurchaseDate, OrderItems: stored.items.map((item) => ({ ...item })) },
-        },
-      },
-      NotificationMetadata: { ApplicationId: clientId, SubscriptionId: 'sim-subscription', PublishTime: now, NotificationId: randomUUID() },
-    };
+    const notification = orderChangeExample();
+    const change = notification.Payload.OrderChangeNotification;
+    const [itemTemplate] = change.Summary.OrderItems;
+    notification.EventTime = now;
+    change.SellerId = sellerId;
+    change.AmazonOrderId = stored.orderId;
+    change.OrderChangeType = 'OrderStatusChange';
+    change.OrderChangeTrigger = { TimeOfOrderChange: now, ChangeReason: 'Order status changed' };
+    const unshipped = stored.items.reduce((sum, item) => sum + item.quantity, 0);
+    change.Summary = {
+      ...change.Summary,
+      MarketplaceId: marketplaceId,
+      OrderStatus: status,
+      PurchaseDate: stored.createdTime,
+      FulfillmentType: 'MFN',
+      OrderType: 'StandardOrder',
+      NumberOfItemsShipped: 0,
+      NumberOfItemsUnshipped: status === 'Canceled' ? 0 : unshipped,
+      OrderItems: stored.items.map((item) => ({
+        ...itemTemplate,
+        OrderItemId: item.orderItemId,
+        SellerSKU: item.sellerSku,
+        SupplySourceId: null,
+        OrderItemStatus: 'Unshipped',
+        Quantity: item.quantity,
+        QuantityShipped: 0,
+        IsBuyerRequestedCancel: false,
+      })),
+    } as OrderChangeNotification['Payload']['OrderChangeNotification']['Summary'];
+    notification.NotificationMetadata = { ApplicationId: clientId, SubscriptionId: 'sim-subscription', PublishTime: now, NotificationId: randomUUID() };
+    sent.push(notification);
     (queue as SimulatedSqsQueue).send(JSON.stringify(notification));
   };
 
@@ -312,34 +387,44 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     },
     sellerSku: (sku) => sellerSkuByHub.get(sku),
     stats: () => ({ ...server.counters, itemsWritten, tokensIssued, ordersApiCalls, messagesReceived: queue?.received ?? 0, messagesDeleted: queue?.deleted ?? 0 }),
-    setFault: server.setFault,
+    setFault(fault: SimulatorFault | null) {
+      if (fault?.kind === 'item-locked') {
+        throw new Error('amazon simulator: SP-API documents no per-item locked answer for patchListingsItem; item-locked is not simulated');
+      }
+      unknownSkus = new Set(fault?.kind === 'item-unknown' ? fault.skus : []);
+      server.setFault(fault?.kind === 'item-unknown' ? null : fault);
+    },
+    notificationsSent: () => sent,
+    apiExchanges: () => exchanges,
     queueDepth: () => (queue as SimulatedSqsQueue).depth(),
     sendQueueMessage: (body) => void (queue as SimulatedSqsQueue).send(body),
     revokeAccessTokens: () => accessTokens.clear(),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       const orderId = `${digits(3)}-${digits(7)}-${digits(7)}`;
       const now = new Date().toISOString();
-      const items: OrderItem[] = lines.map((line, index) => {
-        const listing = listings.get(ensureListing(line.sku)) as Listing;
+      const items = lines.map((line, index) => {
+        const sellerSku = ensureListing(line.sku);
+        const listing = listings.get(sellerSku) as Listing;
         listing.quantity = Math.max(0, (listing.quantity ?? 0) - line.qty);
-        return { SellerSKU: sellerSkuByHub.get(line.sku), ASIN: `B0${digits(8)}`, OrderItemId: `${digits(14)}${index}`, QuantityOrdered: line.qty };
+        return { orderItemId: `${digits(13)}${index}`, sellerSku, quantity: line.qty };
       });
-      const stored: StoredOrder = { order: { AmazonOrderId: orderId, PurchaseDate: now, LastUpdateDate: now, OrderStatus: 'Unshipped' }, items };
+      const stored: StoredOrder = { orderId, createdTime: now, lastUpdatedTime: now, status: 'Unshipped', items };
       orders.set(orderId, stored);
       // Amazon reports a new order as Pending, then Unshipped once payment clears: two notifications per order.
-      const sequence: Array<SpOrder['OrderStatus']> = delivery.outOfOrder ? ['Unshipped', 'Pending'] : ['Pending'];
+      const sequence: NotificationOrderStatus[] = delivery.outOfOrder ? ['Unshipped', 'Pending'] : ['Pending'];
       for (let i = 0; i < (delivery.times ?? 1); i++) for (const status of sequence) notify(stored, status);
       return { orderId };
     },
     cancelOrder(orderId) {
       const stored = orders.get(orderId);
       if (!stored) throw new Error(`amazon simulator: no order ${orderId}`);
-      if (stored.order.OrderStatus === 'Canceled') return;
+      if (stored.status === 'Canceled') return;
       for (const item of stored.items) {
-        const listing = item.SellerSKU === undefined ? undefined : listings.get(item.SellerSKU);
-        if (listing) listing.quantity = (listing.quantity ?? 0) + item.QuantityOrdered;
+        const listing = listings.get(item.sellerSku);
+        if (listing) listing.quantity = (listing.quantity ?? 0) + item.quantity;
       }
-      stored.order = { ...stored.order, OrderStatus: 'Canceled', LastUpdateDate: new Date().toISOString() };
+      stored.status = 'Canceled';
+      stored.lastUpdatedTime = new Date().toISOString();
       notify(stored, 'Canceled');
     },
     close: server.close,

@@ -33,12 +33,17 @@ export function createSqsQueue(queueUrl: string, aws?: { credentials: AwsCredent
   const call = async (target: string, body: Record<string, unknown>, signal: AbortSignal): Promise<unknown> => {
     const payload = JSON.stringify({ QueueUrl: queueUrl, ...body });
     let headers: Record<string, string> = { 'content-type': SQS_CONTENT_TYPE, 'x-amz-target': target };
-    if (aws) headers = { ...headers, ...signAwsRequest({ method: 'POST', url: endpoint, headers, body: payload, service: 'sqs', region: aws.region }, aws.credentials) };
+    if (aws) {
+      const signed = await signAwsRequest({ method: 'POST', host: endpoint.host, path: endpoint.pathname, headers, body: payload, service: 'sqs', region: aws.region }, aws.credentials);
+      headers = { ...headers, ...signed };
+    }
     const res = await http.request({ method: 'POST', path: '/', headers, body: payload, signal });
     if (res.status === 200) return res.body;
     const error = (res.body ?? {}) as SqsErrorBody;
     const type = error.__type?.split('#').pop() ?? `HTTP ${res.status}`;
-    const message = `SQS ${target.split('.').pop()} answered ${res.status} ${type}: ${error.message ?? ''}`.trim();
+    // SQS's own message is short; anything longer is not SQS talking (a proxy echoing the request) and is cut.
+    const text = typeof error.message === 'string' ? error.message.slice(0, 200) : '';
+    const message = `SQS ${target.split('.').pop()} answered ${res.status} ${String(type).slice(0, 80)}: ${text}`.trim();
     if (res.status >= 500) throw new RetryableError(message);
     if (type === 'RequestThrottled' || type === 'ThrottlingException' || res.status === 429) throw new ThrottledError(message, { retryAfterMs: 1000 });
     throw new RejectedError(message);

@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import amazon from '../../connectors/amazon/index.ts';
 import { startAmazonSimulator, type AmazonSimulator, type AmazonSimulatorOptions } from '../../connectors/amazon/simulator.ts';
-import { RejectedError, RetryableError, ThrottledError, type ConnectorContext, type ConnectorInstance, type InventoryEvent } from '../../core/sdk.ts';
+import { RejectedError, RetryableError, ThrottledError, type ConnectorContext, type ConnectorInstance, type InventoryEvent, type Logger } from '../../core/sdk.ts';
 import type { AmazonOptions } from '../../connectors/amazon/options.ts';
-import { sigV4Signature, signAwsRequest } from '../../connectors/amazon/aws-sigv4.ts';
 import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const context: ConnectorContext = { channelId: 'amazon-us', logger: silent, signal: new AbortController().signal, state: memoryConnectorState(), registerSecret: () => {} };
 const signal = new AbortController().signal;
 
@@ -20,9 +19,9 @@ afterEach(async () => {
   sim = undefined;
 });
 
-async function setup(skus: string[], simOptions: AmazonSimulatorOptions = {}, tweak: (o: AmazonOptions) => AmazonOptions = (o) => o) {
+async function setup(skus: string[], simOptions: AmazonSimulatorOptions = {}, tweak: (o: AmazonOptions) => AmazonOptions = (o) => o, logger = silent) {
   sim = await startAmazonSimulator({ latency: { p50: 0, p99: 0 }, ...simOptions });
-  connector = await amazon.create(tweak(sim.connectorOptions(skus)), context);
+  connector = await amazon.create(tweak(sim.connectorOptions(skus)), { ...context, logger });
   return { sim, connector };
 }
 
@@ -69,19 +68,19 @@ describe('amazon connector: pushing quantities (Listings Items PATCH)', () => {
     expect(sim.stats().requests).toBe(0);
   });
 
-  it('rejects a hub SKU that has no listing mapping, without calling Amazon', async () => {
+  it('reports a hub SKU that has no listing mapping as not listed, without calling Amazon', async () => {
     const { sim, connector } = await setup(['S1']);
     const [result] = await connector.push([update('UNMAPPED', 1)], signal);
-    expect(result).toMatchObject({ sku: 'UNMAPPED', status: 'rejected' });
-    expect(result?.status === 'rejected' && result.reason).toContain('UNMAPPED');
+    expect(result).toMatchObject({ sku: 'UNMAPPED', status: 'not_listed' });
+    expect(result?.status === 'not_listed' && result.reason).toContain('UNMAPPED');
     expect(sim.stats().requests).toBe(0);
   });
 
-  it('maps an INVALID submission (listing unknown to Amazon) to a rejected item carrying the issue', async () => {
+  it('maps an INVALID submission for a listing unknown to Amazon to a not-listed item carrying the issue', async () => {
     const { connector } = await setup(['S1'], {}, (o) => ({ ...o, listings: { ...o.listings, GHOST: { sellerSku: 'NOT-ON-AMAZON', productType: 'PRODUCT' } } }));
     const [result] = await connector.push([update('GHOST', 1)], signal);
-    expect(result).toMatchObject({ sku: 'GHOST', status: 'rejected' });
-    expect(result?.status === 'rejected' && result.reason).toContain('NOT-ON-AMAZON');
+    expect(result).toMatchObject({ sku: 'GHOST', status: 'not_listed' });
+    expect(result?.status === 'not_listed' && result.reason).toContain('NOT-ON-AMAZON');
   });
 
   it('maps an INVALID submission for a wrong product type to a rejected item', async () => {
@@ -165,20 +164,17 @@ describe('amazon connector: orders through the ORDER_CHANGE queue', () => {
     expect(sim.stats().ordersApiCalls).toBe(0);
   });
 
-  it('fetches the order from the Orders API when the notification carries no items', async () => {
+  it('reads the order from the Orders API (2026-01-01 getOrder) when the notification summary is unusable', async () => {
     const { sim, connector } = await setup(['S1'], { skus: { S1: 10 } });
     const { orderId } = await sim.placeOrder!([{ sku: 'S1', qty: 3 }]);
     await connector.pollOrders!(signal);
     await connector.pollOrders!(signal);
-    sim.sendQueueMessage(
-      JSON.stringify({
-        NotificationType: 'ORDER_CHANGE',
-        Payload: { OrderChangeNotification: { AmazonOrderId: orderId, Summary: { MarketplaceId: 'ATVPDKIKX0DER', OrderStatus: 'Unshipped', PurchaseDate: new Date().toISOString() } } },
-      }),
-    );
+    const notification = structuredClone(sim.notificationsSent()[0]!) as unknown as { Payload: { OrderChangeNotification: { Summary: unknown } } };
+    notification.Payload.OrderChangeNotification.Summary = { MarketplaceId: 'ATVPDKIKX0DER', OrderStatus: 'Unshipped' };
+    sim.sendQueueMessage(JSON.stringify(notification));
     const events = await connector.pollOrders!(signal);
     expect(events.map((e) => [e.id, e.lines])).toEqual([[`amazon-us:order:${orderId}:confirmed`, [{ sku: 'S1', qty: 3 }]]]);
-    expect(sim.stats().ordersApiCalls).toBe(2);
+    expect(sim.stats().ordersApiCalls).toBe(1);
   });
 
   it('collapses a notification queued three times into one event id and deletes all three on the next poll', async () => {
@@ -243,48 +239,27 @@ describe('amazon connector: orders through the ORDER_CHANGE queue', () => {
 });
 
 describe('amazon connector: the notification queue is read as SQS requires', () => {
-  it('drops a queue message that is not an ORDER_CHANGE notification and still reads the orders behind it', async () => {
-    const { sim, connector } = await setup(['S1'], { skus: { S1: 10 } });
+  it('keeps a queue message it cannot read (for the queue\'s redrive policy), reports it once, and still reads the orders behind it', async () => {
+    const errors: Array<Record<string, unknown> | undefined> = [];
+    const { sim, connector } = await setup(['S1'], { skus: { S1: 10 }, visibilityTimeoutSeconds: 1 }, (o) => o, { ...silent, error: (_msg: string, data?: Record<string, unknown>) => void errors.push(data) });
     sim.sendQueueMessage(JSON.stringify({ NotificationType: 'ANY_OFFER_CHANGED', Payload: {} }));
     sim.sendQueueMessage('not json at all');
     const { orderId } = await sim.placeOrder!([{ sku: 'S1', qty: 1 }]);
     expect((await connector.pollOrders!(signal)).map((e) => e.id)).toEqual([`amazon-us:order:${orderId}:confirmed`]);
     await connector.pollOrders!(signal);
-    expect(sim.queueDepth()).toEqual({ visible: 0, inFlight: 0 });
+    // The order's message is deleted; the two unreadable ones are not.
+    expect(sim.stats().messagesDeleted).toBe(1);
+    expect(sim.queueDepth()).toEqual({ visible: 0, inFlight: 2 });
+    expect(errors.map((data) => data?.reason)).toEqual(['notification type ANY_OFFER_CHANGED is not ORDER_CHANGE', 'message body is not JSON']);
+    // Offered again after the visibility timeout: still kept, not reported twice.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await connector.pollOrders!(signal);
+    expect(sim.stats().messagesDeleted).toBe(1);
+    expect(errors).toHaveLength(2);
   });
 
   it('is refused by the queue when its requests are signed with the wrong AWS secret', async () => {
     const { connector } = await setup(['S1'], {}, (o) => ({ ...o, aws: { ...o.aws!, secretAccessKey: 'not-the-secret' } }));
     await expect(connector.pollOrders!(signal)).rejects.toBeInstanceOf(RejectedError);
-  });
-
-  it('computes AWS Signature Version 4 as AWS documents it (IAM ListUsers example)', () => {
-    const signature = sigV4Signature(
-      {
-        method: 'GET',
-        url: new URL('https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08'),
-        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-        body: '',
-        service: 'iam',
-        region: 'us-east-1',
-      },
-      'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-      '20150830T123600Z',
-      ['content-type', 'host', 'x-amz-date'],
-    );
-    expect(signature).toBe('5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7');
-  });
-
-  it('writes the SigV4 Authorization header with the credential scope and every sent header signed', () => {
-    const headers = signAwsRequest(
-      { method: 'GET', url: new URL('https://example.amazonaws.com/'), headers: {}, body: '', service: 'service', region: 'us-east-1' },
-      { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
-      new Date('2015-08-30T12:36:00Z'),
-    );
-    expect(headers).toEqual({
-      'x-amz-date': '20150830T123600Z',
-      authorization:
-        'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31',
-    });
   });
 });
