@@ -49,7 +49,9 @@ const clip = (text: string): string => (text.length > MAX_ERROR_TEXT ? `${text.s
 const describeErrors = (body: unknown): string => {
   const errors = (body as { errors?: SpApiError[] } | undefined)?.errors;
   if (!Array.isArray(errors) || errors.length === 0) return body === undefined ? 'no body' : `unexpected ${typeof body === 'string' ? 'text' : 'JSON'} body`;
-  return clip(errors.map((e) => `${String(e?.code)}: ${String(e?.message)}${e?.details ? ` (${String(e.details)})` : ''}`).join('; '));
+  // Amazon's own details are a short sentence; a long one is an echo of the request (headers, token) and is left out.
+  const short = (value: unknown, max: number): string | undefined => (typeof value === 'string' && value.length <= max ? value : undefined);
+  return clip(errors.map((e) => `${short(e?.code, 80) ?? 'error'}: ${short(e?.message, 200) ?? '(long message left out)'}${short(e?.details, 200) ? ` (${e.details})` : ''}`).join('; '));
 };
 
 /** SigV4 settings for the queue, or undefined when no AWS credentials were configured. */

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { SimulatorFault, SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
+import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
 import { ServerTokenBucket } from '../_kit/rate-window.ts';
 import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import {
@@ -135,7 +135,6 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
   };
   const sent: OrderChangeNotification[] = [];
   const exchanges: SpApiExchange[] = [];
-  let unknownSkus: ReadonlySet<string> = new Set();
 
   const accessTokens = new Map<string, number>();
   const listings = new Map<string, Listing>();
@@ -212,7 +211,8 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     const submissionId = randomBytes(16).toString('hex');
     const invalid = (issues: ListingsIssue[]): SimResponse => ok('patch', { sku: sellerSku, status: 'INVALID', submissionId, issues });
     const listing = listings.get(sellerSku);
-    if (!listing || unknownSkus.has(listing.hubSku)) {
+    const unknown = req.fault?.kind === 'item-unknown' && listing !== undefined && req.fault.skus.includes(listing.hubSku);
+    if (!listing || unknown) {
       return invalid([{ code: 'NOT_FOUND', message: `SKU '${sellerSku}' does not exist in marketplace ${marketplaceId}.`, severity: 'ERROR', attributeNames: [], categories: [] }]);
     }
     if (body.productType !== listing.productType) {
@@ -280,9 +280,14 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
   };
 
   const server = await startSimServer({
+    name: 'amazon',
     port: options.port,
     latency: options.latency,
+    // SP-API documents no per-item "locked" answer for patchListingsItem: only item-unknown is simulated.
+    itemFaults: ['item-unknown'],
     downResponse: spError(503, 'ServiceUnavailable', 'Service is temporarily unavailable.'),
+    serverErrorResponse: (status) => spError(status, 'InternalFailure', 'We encountered an internal error. Please try again.'),
+    echoErrorResponse: (echoed) => spError(400, 'InvalidInput', 'Request has missing or invalid parameters and cannot be parsed.', JSON.stringify(echoed)),
     throttleResponse: () => spError(429, 'QuotaExceeded', 'You exceeded your quota for the requested resource.'),
     async route(req): Promise<SimResponse> {
       if (req.method === 'POST' && req.path === '/auth/o2/token') return issueToken(req);
@@ -387,13 +392,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     },
     sellerSku: (sku) => sellerSkuByHub.get(sku),
     stats: () => ({ ...server.counters, itemsWritten, tokensIssued, ordersApiCalls, messagesReceived: queue?.received ?? 0, messagesDeleted: queue?.deleted ?? 0 }),
-    setFault(fault: SimulatorFault | null) {
-      if (fault?.kind === 'item-locked') {
-        throw new Error('amazon simulator: SP-API documents no per-item locked answer for patchListingsItem; item-locked is not simulated');
-      }
-      unknownSkus = new Set(fault?.kind === 'item-unknown' ? fault.skus : []);
-      server.setFault(fault?.kind === 'item-unknown' ? null : fault);
-    },
+    setFault: server.setFault,
     notificationsSent: () => sent,
     apiExchanges: () => exchanges,
     queueDepth: () => (queue as SimulatedSqsQueue).depth(),

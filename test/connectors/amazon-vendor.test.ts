@@ -188,3 +188,18 @@ describe('amazon: credentials', () => {
     expect(sim.shown('S1')).toBe(2);
   });
 });
+
+describe('amazon: channel error text', () => {
+  it('keeps an error that echoes the request out of the push result: no token, no request body', async () => {
+    const { sim, connector } = await setup(['S1']);
+    await connector.push([{ sku: 'S1', quantity: 1, version: 1 }], signal);
+    const token = sim.apiExchanges()[0]?.headers['x-amz-access-token'] as string;
+    sim.setFault({ kind: 'echo-errors' });
+    const [result] = await connector.push([{ sku: 'S1', quantity: 2, version: 2 }], signal);
+    expect(result?.status).toBe('rejected');
+    const reason = result?.status === 'rejected' ? result.reason : '';
+    expect(reason).not.toContain(token);
+    expect(reason).not.toContain('fulfillment_availability');
+    expect(reason.length).toBeLessThan(400);
+  });
+});
