@@ -4,7 +4,6 @@ import {
   RejectedError,
   RetryableError,
   ThrottledError,
-  WebhookPayloadError,
   WebhookSignatureError,
   type InventoryEvent,
   type OrderLine,
@@ -22,19 +21,12 @@ import {
   INVENTORY_RATE,
   ORDERS_PATH,
   REPLENISH_HEADER,
-  type PoEventNotification,
-  type WalmartError,
   type WalmartInventory,
-  type WalmartOrder,
 } from './api.ts';
+import { describeErrors } from './describe-errors.ts';
+import { readPoNotification, readWalmartOrder } from './po-notification.ts';
 import { walmartOptionsSchema, type WalmartOptions } from './options.ts';
 import { basicAuthorization, fetchWalmartToken } from './walmart-token.ts';
-
-const describeErrors = (body: unknown): string => {
-  const errors = (body as { errors?: WalmartError[] } | undefined)?.errors;
-  if (!Array.isArray(errors) || errors.length === 0) return JSON.stringify(body ?? null);
-  return errors.map((e) => `${e.code}${e.field ? ` [${e.field}]` : ''}: ${e.info ?? e.description ?? ''}`.trim()).join('; ');
-};
 
 /** How long until the bucket has a token again: the replenish time when Walmart sent one, else Retry-After, else one token's refill. */
 function throttleDelayMs(headers: HttpResponse['headers']): number {
@@ -45,16 +37,6 @@ function throttleDelayMs(headers: HttpResponse['headers']): number {
     if (Number.isFinite(at)) return Math.max(0, Math.ceil(at - Date.now()));
   }
   return retryAfterMs(headers, Math.ceil(1000 / INVENTORY_RATE.perSecond));
-}
-
-/** ISO time of an order date that arrives as an ISO string, epoch ms (number or digits), or not at all. */
-function isoTime(value: unknown, fallback: string): string {
-  if (typeof value === 'number' && Number.isFinite(value)) return new Date(value).toISOString();
-  if (typeof value === 'string' && value.length > 0) {
-    const time = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-    if (Number.isFinite(time)) return new Date(time).toISOString();
-  }
-  return fallback;
 }
 
 export default defineConnector<WalmartOptions>({
@@ -73,7 +55,14 @@ export default defineConnector<WalmartOptions>({
     const http = createHttpClient(options.baseUrl ?? DEFAULT_BASE_URL, { connections: options.connections ?? 4, pace: { perSecond: INVENTORY_RATE.perSecond, burst: Math.max(1, INVENTORY_RATE.burst - 1) } });
     const serviceName = options.serviceName ?? DEFAULT_SERVICE_NAME;
     const basic = basicAuthorization(options.clientId, options.clientSecret);
-    const tokens = createAccessTokenCache((signal) => fetchWalmartToken(http, { ...options, serviceName }, signal));
+    // The Basic credential is derived from the configured secret: masked as a whole and as its base64 part.
+    context.registerSecret(basic);
+    context.registerSecret(basic.slice('Basic '.length));
+    const tokens = createAccessTokenCache(async (signal) => {
+      const issued = await fetchWalmartToken(http, { ...options, serviceName }, signal);
+      context.registerSecret(issued.token);
+      return issued;
+    });
     const secrets = secretList(options.webhookSecret);
     const signatureHeader = (options.webhookAuthHeaderName ?? DEFAULT_WEBHOOK_HEADER).toLowerCase();
     const hubSkuByWalmartSku = new Map(Object.entries(options.skus).map(([hubSku, walmartSku]) => [walmartSku, hubSku]));
@@ -91,6 +80,8 @@ export default defineConnector<WalmartOptions>({
           'wm_svc.name': serviceName,
           authorization: basic,
           accept: 'application/json',
+          // Walmart's specs mark Content-Type required on every call, GETs included.
+          'content-type': 'application/json',
         };
         if (options.channelType) headers['wm_consumer.channel.type'] = options.channelType;
         const res = await http.request({ ...req, headers });
@@ -107,9 +98,11 @@ export default defineConnector<WalmartOptions>({
 
     const pushOne = async (update: StockUpdate, signal: AbortSignal): Promise<PushResult> => {
       const walmartSku = options.skus[update.sku];
-      if (!walmartSku) return { sku: update.sku, status: 'rejected', reason: `no Walmart SKU mapped for hub SKU "${update.sku}"` };
+      if (!walmartSku) return { sku: update.sku, status: 'not_listed', reason: `no Walmart SKU mapped for hub SKU "${update.sku}"` };
       const body: WalmartInventory = { sku: walmartSku, quantity: { unit: 'EACH', amount: update.quantity } };
       const res = await apiRequest({ method: 'PUT', path: inventoryPath(walmartSku), body, signal });
+      // Walmart's 404 for the item: it has no such SKU (never listed, or retired): nothing to push until it is listed.
+      if (res.status === 404) return { sku: update.sku, status: 'not_listed', reason: `walmart answered 404: ${describeErrors(res.body)}` };
       if (res.status !== 200) return { sku: update.sku, status: 'rejected', reason: `walmart answered ${res.status}: ${describeErrors(res.body)}` };
       const amount = (res.body as Partial<WalmartInventory> | undefined)?.quantity?.amount;
       return { sku: update.sku, status: 'ok', quantity: typeof amount === 'number' ? amount : update.quantity };
@@ -129,10 +122,12 @@ export default defineConnector<WalmartOptions>({
       return [...quantities].map(([sku, qty]) => ({ sku, qty }));
     };
 
-    const fetchOrder = async (purchaseOrderId: string, signal: AbortSignal): Promise<WalmartOrder> => {
+    const fetchOrder = async (purchaseOrderId: string, signal: AbortSignal): Promise<NonNullable<ReturnType<typeof readWalmartOrder>>> => {
       const res = await apiRequest({ method: 'GET', path: `${ORDERS_PATH}/${encodeURIComponent(purchaseOrderId)}`, signal });
       if (res.status !== 200) throw new RetryableError(`walmart GET order ${purchaseOrderId} answered ${res.status}: ${describeErrors(res.body)}`);
-      return (res.body as { order: WalmartOrder }).order;
+      const order = readWalmartOrder(res.body);
+      if (!order) throw new RetryableError(`walmart GET order ${purchaseOrderId} answered an order without readable lines`);
+      return order;
     };
 
     return {
@@ -152,31 +147,16 @@ export default defineConnector<WalmartOptions>({
           matchesAnySecret(secrets, given, (secret) => hmacSha256(secret, request.rawBody, 'base64'));
         if (!signed) throw new WebhookSignatureError(`missing or wrong HMAC-SHA256 in ${signatureHeader}`);
 
-        let notification: PoEventNotification;
-        try {
-          notification = JSON.parse(request.rawBody.toString('utf8')) as PoEventNotification;
-        } catch (err) {
-          throw new WebhookPayloadError('body is not JSON', { cause: err });
-        }
-        const eventType = notification?.source?.eventType;
-        if (eventType !== 'PO_CREATED' && eventType !== 'PO_LINE_AUTOCANCELLED') return { events: [] };
-        const purchaseOrderId = notification.payload?.purchaseOrderId;
-        if (typeof purchaseOrderId !== 'string' || purchaseOrderId.length === 0) throw new WebhookPayloadError('payload.purchaseOrderId is required');
-        const fallbackTime = isoTime(notification.source.eventTime, new Date().toISOString());
-
-        let occurredAt = isoTime(notification.payload.orderDate, fallbackTime);
-        let lines: Array<{ lineNumber: string; sku: string; qty: number; status?: string }>;
-        if (Array.isArray(notification.payload.orderLines) && notification.payload.orderLines.length > 0) {
-          lines = notification.payload.orderLines.map((line) => ({
-            lineNumber: String(line.lineNumber),
-            sku: line.sku,
-            qty: Number(line.quantity?.measurementValue),
-            status: line.status,
-          }));
-        } else {
+        const notification = readPoNotification(request.rawBody);
+        if (!notification) return { events: [] };
+        const { eventType, purchaseOrderId } = notification;
+        const fallbackTime = notification.eventTime ?? new Date().toISOString();
+        let occurredAt = notification.orderDate ?? fallbackTime;
+        let lines = notification.lines;
+        if (lines.length === 0) {
           const order = await fetchOrder(purchaseOrderId, signal);
-          occurredAt = isoTime(order.orderDate, occurredAt);
-          lines = order.orderLines.orderLine.map((line) => ({ lineNumber: String(line.lineNumber), sku: line.item.sku, qty: Number(line.orderLineQuantity.amount) }));
+          occurredAt = order.orderDate ?? occurredAt;
+          lines = order.lines;
         }
 
         if (eventType === 'PO_CREATED') {

@@ -17,20 +17,24 @@ import {
   type WalmartOrder,
 } from './api.ts';
 import type { WalmartOptions } from './options.ts';
+import { walmartOrderExample } from './vendor-examples.ts';
 import { basicAuthorization } from './walmart-token.ts';
 
 /**
  * A local Walmart Marketplace API for one seller:
- * - `POST /v3/token` (Basic client credentials) issues 15-minute tokens; every call needs `WM_QOS.CORRELATION_ID` and
- *   `WM_SVC.NAME` (400 `INVALID_REQUEST_HEADER`) and a live `WM_SEC.ACCESS_TOKEN` (401 `UNAUTHORIZED.GMP_GATEWAY_API`);
+ * - `POST /v3/token` (Basic client credentials) issues 15-minute tokens; every call needs the headers Walmart's specs
+ *   mark required (`WM_QOS.CORRELATION_ID`, `WM_SVC.NAME`, `Content-Type`, and `Accept` beyond the token call: 400
+ *   `INVALID_REQUEST_HEADER`) and a live `WM_SEC.ACCESS_TOKEN` (401 `UNAUTHORIZED.GMP_GATEWAY_API`);
  * - `PUT`/`GET /v3/inventory?sku=` one item per call (an array body is refused, 400), token bucket with
  *   `x-current-token-count` / `x-next-replenish-time` (epoch ms) on every answer, 429 `REQUEST_THRESHOLD_VIOLATED`
  *   with `Retry-After`; unknown SKU → 404 `CONTENT_NOT_FOUND.GMP_INVENTORY_API`;
- * - `GET /v3/orders/{purchaseOrderId}`;
+ * - `GET /v3/orders/{purchaseOrderId}`: the `ORDER` example of Walmart's orders spec with this PO's ids and lines;
  * - `PO_CREATED` / `PO_LINE_AUTOCANCELLED` deliveries signed as an HMAC subscription signs them (digest of the body
  *   keyed with the subscription secret, in the `authHeaderName` header).
  * Error codes follow the documented `{ errors: [{ code, field, description, info, severity, category }] }` shape; the
- * exact code strings for each case are the simulator's best reading, not a documented list.
+ * exact code strings for each case are the simulator's best reading, not a documented list. Per item, `item-unknown`
+ * answers the inventory update with the 404 of an unknown SKU; Walmart documents no per-item "locked" answer, so
+ * `item-locked` is not offered.
  */
 export interface WalmartSimulatorOptions extends SimulatorOptions {
   clientId?: string;
@@ -54,6 +58,19 @@ export interface WalmartSimulator extends SimulatorHandle<WalmartOptions> {
   revokeAccessTokens(): void;
   /** Walmart auto-cancels one line of a PO: its quantity goes back and `PO_LINE_AUTOCANCELLED` is delivered. */
   autoCancelLine(purchaseOrderId: string, lineNumber: string): Promise<void>;
+  /** The API requests received so far and what was answered, oldest first. */
+  apiExchanges(): readonly WalmartExchange[];
+}
+
+/** One API call as the simulator saw it, for checking requests and answers against Walmart's specs. */
+export interface WalmartExchange {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  status: number;
+  response: unknown;
 }
 
 interface Item {
@@ -78,7 +95,8 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
   const webhookSecret = options.webhookSecret ?? 'simulated-webhook-secret';
   const webhookHeader = options.webhookAuthHeaderName ?? 'Authorization';
   const digestEncoding = options.webhookDigestEncoding ?? 'hex';
-  const tokenTtl = options.tokenTtlSeconds ?? 900;
+  const tokenLifetimeMs = options.tokenLifetimeMs ?? (options.tokenTtlSeconds ?? 900) * 1000;
+  const exchanges: WalmartExchange[] = [];
   const rate = options.rateLimit ?? INVENTORY_RATE;
   const inventoryBucket = new ServerTokenBucket(rate.perSecond, rate.burst);
   const basic = basicAuthorization(clientId, clientSecret);
@@ -104,9 +122,13 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
   };
   for (const [sku, quantity] of Object.entries(options.skus ?? {})) (items.get(ensureItem(sku)) as Item).quantity = quantity;
 
-  /** Every Walmart call needs the correlation id and service name headers before anything else is looked at. */
+  /**
+   * The headers Walmart's specs mark required (components.parameters of the inventory, orders and auth documents),
+   * checked before anything else; the token call takes no access token and no Accept requirement.
+   */
   const checkHeaders = (req: SimRequest): SimResponse | undefined => {
-    const missing = ['wm_qos.correlation_id', 'wm_svc.name'].filter((name) => !req.headers[name]);
+    const required = req.path === TOKEN_PATH ? ['wm_qos.correlation_id', 'wm_svc.name', 'content-type'] : ['wm_qos.correlation_id', 'wm_svc.name', 'accept', 'content-type'];
+    const missing = required.filter((name) => !req.headers[name]);
     if (missing.length === 0) return undefined;
     return wmError(400, { code: 'INVALID_REQUEST_HEADER.GMP_GATEWAY_API', field: missing[0]?.toUpperCase(), description: 'Invalid request header', info: `Missing required header: ${missing.join(', ')}` });
   };
@@ -117,9 +139,9 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
       return wmError(400, { code: 'INVALID_REQUEST_CONTENT.GMP_GATEWAY_API', field: 'grant_type', description: 'Invalid grant type', info: 'grant_type must be client_credentials' });
     }
     const token = `eyJraWQiOi${randomBytes(32).toString('base64url')}`;
-    accessTokens.set(token, Date.now() + tokenTtl * 1000);
+    accessTokens.set(token, Date.now() + tokenLifetimeMs);
     tokensIssued += 1;
-    return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: tokenTtl } };
+    return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: Math.max(1, Math.round(tokenLifetimeMs / 1000)) } };
   };
 
   const checkToken = (req: SimRequest): SimResponse | undefined => {
@@ -162,15 +184,21 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
     if (body.quantity?.unit !== 'EACH' || !Number.isInteger(amount) || (amount as number) < 0) {
       return wmError(400, { code: 'INVALID_REQUEST_CONTENT.GMP_INVENTORY_API', field: 'quantity', description: 'Invalid request content', info: 'quantity must be { unit: "EACH", amount: non-negative integer }.' }, headers);
     }
-    if (!item) return wmError(404, { code: 'CONTENT_NOT_FOUND.GMP_INVENTORY_API', field: 'sku', description: 'Requested content could not be found.', info: `Item with sku ${sku} not found.` }, headers);
+    const unknown = req.fault?.kind === 'item-unknown' && item !== undefined && req.fault.skus.includes(item.hubSku);
+    if (!item || unknown) return wmError(404, { code: 'CONTENT_NOT_FOUND.GMP_INVENTORY_API', field: 'sku', description: 'Requested content could not be found.', info: `Item with sku ${sku} not found.` }, headers);
     item.quantity = amount as number;
     itemsWritten += 1;
     return { status: 200, headers, body: { sku, quantity: { unit: 'EACH', amount } }, wrote: true };
   };
 
+  const systemError = { code: 'INTERNAL_SERVER_ERROR.GMP_GATEWAY_API', field: 'INTERNAL_SERVER_ERROR', description: 'Internal Server Error', info: 'The server encountered an error.', category: 'SYSTEM' as const };
   const server = await startSimServer({
+    name: 'walmart',
     port: options.port,
     latency: options.latency,
+    itemFaults: ['item-unknown'],
+    serverErrorResponse: (status) => wmError(status, systemError),
+    echoErrorResponse: (echoed) => wmError(400, { code: 'INVALID_REQUEST_CONTENT.GMP_GATEWAY_API', field: 'request', description: 'Invalid request content', info: JSON.stringify(echoed), category: 'REQUEST' }),
     downResponse: wmError(503, { code: 'SERVICE_UNAVAILABLE.GMP_GATEWAY_API', field: 'SERVICE_UNAVAILABLE', description: 'Service Unavailable', info: 'The service is temporarily unavailable.', category: 'SYSTEM' }),
     throttleResponse: (retryAfterMs) =>
       wmError(
@@ -179,21 +207,51 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
         { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))), [TOKEN_COUNT_HEADER]: '0', [REPLENISH_HEADER]: String(Date.now() + retryAfterMs) },
       ),
     route(req): SimResponse {
-      const badHeaders = checkHeaders(req);
-      if (badHeaders) return badHeaders;
-      if (req.method === 'POST' && req.path === TOKEN_PATH) return issueToken(req);
-      const denied = checkToken(req);
-      if (denied) return denied;
-      if (req.path === INVENTORY_PATH && (req.method === 'PUT' || req.method === 'GET')) return inventory(req);
-      const orderMatch = new RegExp(`^${ORDERS_PATH}/([^/]+)$`).exec(req.path);
-      if (req.method === 'GET' && orderMatch) {
-        const order = orders.get(decodeURIComponent(orderMatch[1] ?? ''));
-        if (!order) return wmError(404, { code: 'CONTENT_NOT_FOUND.GMP_ORDER_API', field: 'purchaseOrderId', description: 'Requested content could not be found.', info: 'Order not found.' });
-        return { status: 200, body: { order } };
-      }
-      return wmError(404, { code: 'NOT_FOUND.GMP_GATEWAY_API', field: 'path', description: 'Not Found', info: `No resource at ${req.method} ${req.path}` });
+      const answer = api(req);
+      if (exchanges.length >= 1000) exchanges.shift();
+      exchanges.push({ method: req.method, path: req.path, query: Object.fromEntries(req.query), headers: { ...req.headers }, body: req.json, status: answer.status, response: answer.body });
+      return answer;
     },
   });
+
+  function api(req: SimRequest): SimResponse {
+    const badHeaders = checkHeaders(req);
+    if (badHeaders) return badHeaders;
+    if (req.method === 'POST' && req.path === TOKEN_PATH) return issueToken(req);
+    const denied = checkToken(req);
+    if (denied) return denied;
+    if (req.path === INVENTORY_PATH && (req.method === 'PUT' || req.method === 'GET')) return inventory(req);
+    const orderMatch = new RegExp(`^${ORDERS_PATH}/([^/]+)$`).exec(req.path);
+    if (req.method === 'GET' && orderMatch) {
+      const order = orders.get(decodeURIComponent(orderMatch[1] ?? ''));
+      if (!order) return wmError(404, { code: 'CONTENT_NOT_FOUND.GMP_ORDER_API', field: 'purchaseOrderId', description: 'Requested content could not be found.', info: 'Order not found.' });
+      return { status: 200, body: { order: orderAnswer(order) } };
+    }
+    return wmError(404, { code: 'NOT_FOUND.GMP_GATEWAY_API', field: 'path', description: 'Not Found', info: `No resource at ${req.method} ${req.path}` });
+  }
+
+  /** Walmart's `ORDER` example with this PO's ids, date and lines (each line shaped as the example's first). */
+  function orderAnswer(order: WalmartOrder): Record<string, unknown> {
+    const answer = walmartOrderExample();
+    const template = ((answer.orderLines as { orderLine: Array<Record<string, unknown>> }).orderLine[0] ?? {}) as Record<string, unknown>;
+    answer.purchaseOrderId = order.purchaseOrderId;
+    answer.customerOrderId = order.customerOrderId;
+    answer.orderDate = order.orderDate;
+    answer.orderLines = {
+      orderLine: order.orderLines.orderLine.map((line) => {
+        const cancelled = cancelledLines.has(`${order.purchaseOrderId}#${line.lineNumber}`);
+        return {
+          ...template,
+          lineNumber: line.lineNumber,
+          item: { productName: line.item.productName, sku: line.item.sku },
+          orderLineQuantity: { unitOfMeasurement: 'EACH', amount: line.orderLineQuantity.amount },
+          statusDate: order.orderDate,
+          orderLineStatuses: { orderLineStatus: [{ status: cancelled ? 'Cancelled' : 'Created', statusQuantity: { unitOfMeasurement: 'EACH', amount: line.orderLineQuantity.amount } }] },
+        };
+      }),
+    };
+    return answer;
+  }
 
   const deliver = async (notification: PoEventNotification): Promise<void> => {
     if (!webhookTarget) throw new Error('walmart simulator: no webhook target set');
@@ -248,6 +306,11 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
     walmartSku: (sku) => walmartSkuByHub.get(sku),
     stats: () => ({ ...server.counters, itemsWritten, tokensIssued, webhooksDelivered }),
     setFault: server.setFault,
+    apiExchanges: () => exchanges,
+    signWebhook(rawBody, headers = {}) {
+      // As an HMAC subscription delivers: JSON, and the digest of the exact body in the subscription's header.
+      return { 'content-type': 'application/json', ...headers, [webhookHeader.toLowerCase()]: hmacSha256(webhookSecret, rawBody, digestEncoding) };
+    },
     setWebhookTarget(url) {
       webhookTarget = url;
     },

@@ -3,6 +3,7 @@ import { RejectedError, RetryableError, ThrottledError } from '../../core/sdk.ts
 import type { IssuedToken } from '../_kit/access-token-cache.ts';
 import { retryAfterMs, type HttpClient } from '../_kit/http-client.ts';
 import { TOKEN_PATH, type WalmartError, type WalmartTokenResponse } from './api.ts';
+import { describeErrors } from './describe-errors.ts';
 
 /** `Basic base64(clientId:clientSecret)`, sent to the token API and, as documented samples do, on every call. */
 export const basicAuthorization = (clientId: string, clientSecret: string): string =>
@@ -31,7 +32,7 @@ export async function fetchWalmartToken(
   if (res.status === 200 && typeof body?.access_token === 'string') {
     return { token: body.access_token, expiresInMs: (body.expires_in ?? 900) * 1000 };
   }
-  const reason = `walmart token API answered ${res.status}: ${(body?.errors ?? []).map((e) => `${e.code} ${e.info ?? e.description ?? ''}`.trim()).join('; ')}`;
+  const reason = `walmart token API answered ${res.status}: ${describeErrors(body)}`;
   if (res.status === 429) throw new ThrottledError(reason, { retryAfterMs: retryAfterMs(res.headers, 1000) });
   if (res.status >= 500) throw new RetryableError(reason);
   throw new RejectedError(reason);

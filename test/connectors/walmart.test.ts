@@ -142,18 +142,18 @@ describe('walmart connector: pushing quantities (PUT /v3/inventory)', () => {
     expect(body.errors[0]).toMatchObject({ code: 'INVALID_REQUEST_CONTENT.GMP_INVENTORY_API', severity: 'ERROR', category: 'DATA' });
   });
 
-  it('rejects a hub SKU that has no Walmart mapping, without calling Walmart', async () => {
+  it('reports a hub SKU that has no Walmart mapping as not listed, without calling Walmart', async () => {
     const { sim, connector } = await setup(['S1']);
     const [result] = await connector.push([update('UNMAPPED', 1)], signal);
-    expect(result).toMatchObject({ sku: 'UNMAPPED', status: 'rejected' });
+    expect(result).toMatchObject({ sku: 'UNMAPPED', status: 'not_listed' });
     expect(sim.stats().requests).toBe(0);
   });
 
-  it('maps Walmart’s 404 for an unknown item to a rejected item carrying the error code', async () => {
+  it('maps Walmart’s 404 for an unknown item to a not-listed item carrying the error code', async () => {
     const { connector } = await setup(['S1'], {}, (o) => ({ ...o, skus: { ...o.skus, GHOST: 'NOT-ON-WALMART' } }));
     const [result] = await connector.push([update('GHOST', 1)], signal);
-    expect(result).toMatchObject({ sku: 'GHOST', status: 'rejected' });
-    expect(result?.status === 'rejected' && result.reason).toContain('CONTENT_NOT_FOUND');
+    expect(result).toMatchObject({ sku: 'GHOST', status: 'not_listed' });
+    expect(result?.status === 'not_listed' && result.reason).toContain('CONTENT_NOT_FOUND');
   });
 
   it('throws ThrottledError after the burst, waiting until the replenish time Walmart announced', async () => {
