@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import bigcommerce from '../connectors/bigcommerce/index.ts';
@@ -15,6 +17,7 @@ import {
 import { isStockrelayError, type ConnectorInstance, type WebhookRequest } from '../core/sdk.ts';
 import { memoryConnectorState } from '../core/plugins/memory-connector-state.ts';
 import { validateConnectorOptions } from '../core/plugins/validate-connector-options.ts';
+import { runValidate } from '../core/config/validate-command.ts';
 
 /** The reference libraries' own test cases, as data (test/fixtures/vendor/standard-webhooks/SOURCE). */
 interface Cases {
@@ -183,6 +186,37 @@ describe('Standard Webhooks: secrets', () => {
       }
       expect(validateConnectorOptions(definition, { ...options, webhookSecret: cases.defaults.secret }).ok).toBe(true);
     }
+  });
+});
+
+describe('Standard Webhooks: stockrelay validate', () => {
+  it('fails a config whose Etsy or BigCommerce webhook secret is malformed, written or from the environment, without printing it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sr-whsec-'));
+    const file = join(dir, 'stockrelay.json');
+    const etsyOptions = { baseUrl: 'http://127.0.0.1:1', keystring: 'k', sharedSecret: 's', accessToken: '1.t', shopId: 1, listings: {} };
+    const bcOptions = { storeHash: 'abc', accessToken: 't', skus: {} };
+    const config = (etsySecret: unknown, bcSecret: unknown) => ({
+      database: { url: 'postgres://postgres@127.0.0.1:5432/postgres' },
+      channels: [
+        { id: 'etsy-shop', connector: 'etsy', options: { ...etsyOptions, webhookSecret: etsySecret } },
+        { id: 'bc-store', connector: 'bigcommerce', options: { ...bcOptions, webhookSecret: bcSecret } },
+      ],
+    });
+    const run = async (content: unknown, env: NodeJS.ProcessEnv = {}) => {
+      writeFileSync(file, JSON.stringify(content));
+      const lines: string[] = [];
+      const code = await runValidate(file, (line) => lines.push(line), env);
+      return { code, text: lines.join('\n') };
+    };
+    expect((await run(config(cases.defaults.secret, `whsec_${cases.defaults.secret}`))).code).toBe(0);
+    const written = await run(config('whsec_!!!!CANARY', 'whsec_'));
+    expect(written.code).toBe(1);
+    expect(written.text).toMatch(/channels\/0\/options\/webhookSecret/);
+    expect(written.text).toMatch(/channels\/1\/options\/webhookSecret/);
+    expect(written.text).not.toContain('CANARY');
+    const fromEnv = await run(config({ env: 'SR_ETSY_WHSEC' }, cases.defaults.secret), { SR_ETSY_WHSEC: 'whsec_CANARY!!' });
+    expect(fromEnv.code).toBe(1);
+    expect(fromEnv.text).not.toContain('CANARY');
   });
 });
 
