@@ -285,6 +285,7 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     },
     stats: () => ({ ...server.counters, itemsWritten }),
     setFault: server.setFault,
+    faults: server.faults,
     setWebhookTarget(url) {
       webhookTarget = url;
     },

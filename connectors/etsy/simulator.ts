@@ -408,6 +408,7 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
     },
     stats: () => ({ ...server.counters, itemsWritten, refreshes: refreshCount }),
     setFault: server.setFault,
+    faults: server.faults,
     setWebhookTarget(url) {
       webhookTarget = url;
     },
