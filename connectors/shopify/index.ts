@@ -52,10 +52,18 @@ function restoreWaitMs(cost: QueryCost | undefined): number {
   return Math.max(50, Math.ceil(((cost.requestedQueryCost - currentlyAvailable) / restoreRate) * 1000));
 }
 
-/** A channel's answer kept short in error text: enough to diagnose, never a whole (possibly echoing) body. */
+/**
+ * What Shopify said, for error text: the messages of its `errors` (a string or a list), cut short, never the
+ * raw body, which can echo the request and its token back.
+ */
 function brief(body: unknown): string {
-  const text = typeof body === 'string' ? body : JSON.stringify(body) ?? '';
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  const errors = (body as { errors?: unknown } | null | undefined)?.errors;
+  const text = typeof errors === 'string'
+    ? errors
+    : Array.isArray(errors)
+      ? errors.map((e) => (typeof (e as { message?: unknown })?.message === 'string' ? (e as { message: string }).message : '')).filter(Boolean).join('; ')
+      : typeof body === 'string' ? body : '';
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text || 'no error message';
 }
 
 /** Turns transport-level answers into the SDK's error classes; returns the parsed GraphQL body on 200. */

@@ -39,10 +39,16 @@ interface Target {
   id: number;
 }
 
-/** A channel's answer kept short in error text: enough to diagnose, never a whole (possibly echoing) body. */
+/**
+ * What WooCommerce said, for error text: its error `code` and `message`, cut short, never the raw body, which
+ * can echo the request and its credentials back.
+ */
 function brief(body: unknown): string {
-  const text = typeof body === 'string' ? body : JSON.stringify(body) ?? '';
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  const error = body as Partial<WooError> | null | undefined;
+  const text = typeof error?.code === 'string' || typeof error?.message === 'string'
+    ? [error?.code, error?.message].filter((part) => typeof part === 'string').join(': ')
+    : typeof body === 'string' ? body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() : '';
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text || 'no error message';
 }
 
 /** Every item of one batch call gets the same outcome when the call itself fails. */

@@ -161,7 +161,7 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
     // A deleted or trashed product answers per item in the batch, as the unknown-id error below.
     itemFaults: ['item-unknown'],
     serverErrorResponse: (status) => ({ status, body: { code: 'internal_server_error', message: 'There has been a critical error on this website.', data: { status } } }),
-    echoErrorResponse: (echoed: EchoedRequest) => ({ status: 400, body: { code: 'rest_invalid_request', message: `Could not process ${echoed.method} ${echoed.path}.`, data: { status: 400, request: echoed } } }),
+    echoErrorResponse: (echoed: EchoedRequest) => ({ status: 400, body: { code: 'rest_invalid_request', message: 'The request could not be processed.', data: { status: 400, request: echoed } } }),
     downResponse: { status: 503, headers: { 'retry-after': '5' }, body: '<html><body><h1>503 Service Unavailable</h1></body></html>' },
     route(req): SimResponse {
       if (!req.path.startsWith(API_PREFIX)) return { status: 404, body: { code: 'rest_no_route', message: 'No route was found matching the URL and request method.', data: { status: 404 } } };

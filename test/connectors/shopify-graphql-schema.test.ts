@@ -201,3 +201,20 @@ describe('shopify simulator webhooks speak from the published Order example', ()
     }
   });
 });
+
+describe('shopify error text stays short and never carries the token a channel echoes back', () => {
+  it('an echoing error answer becomes its messages only', async () => {
+    const sim = await startShopifySimulator({ ...fast, accessToken: 'shpat_canary_51c0de', skus: { 'CUP-1': 3 } });
+    const connector = await shopify.create(sim.connectorOptions(['CUP-1']), context());
+    try {
+      sim.setFault({ kind: 'echo-errors' });
+      const outcome = await connector.push([{ sku: 'CUP-1', quantity: 1, version: 1 }], noSignal()).then((r) => JSON.stringify(r), (err: unknown) => String(err));
+      expect(outcome).toContain('Bad request');
+      expect(outcome).not.toContain('shpat_canary_51c0de');
+    } finally {
+      sim.setFault(null);
+      await connector.close?.();
+      await sim.close();
+    }
+  });
+});

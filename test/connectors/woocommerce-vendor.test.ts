@@ -252,3 +252,22 @@ describe('woocommerce simulator faults and webhooks speak WooCommerce', () => {
     }
   });
 });
+
+describe('woocommerce error text stays short and never carries the credentials a channel echoes back', () => {
+  it.each(['basic', 'query'] as const)('with %s auth, an echoing error answer becomes "code: message" only', async (authMode) => {
+    const sim = await startWooCommerceSimulator({ ...fast, consumerSecret: 'cs_canary_7f3a9d', skus: { MUG: 5 } });
+    const opts = { ...sim.connectorOptions(['MUG']), authMode };
+    const instance = await woocommerce.create(opts, context());
+    try {
+      sim.setFault({ kind: 'echo-errors' });
+      const outcome = await instance.push([{ sku: 'MUG', quantity: 1, version: 1 }], noSignal()).then((r) => JSON.stringify(r), (err: unknown) => String(err));
+      expect(outcome).toContain('rest_invalid_request');
+      expect(outcome).not.toContain('cs_canary_7f3a9d');
+      expect(outcome).not.toContain(Buffer.from(`${opts.consumerKey}:${opts.consumerSecret}`).toString('base64'));
+    } finally {
+      sim.setFault(null);
+      await instance.close?.();
+      await sim.close();
+    }
+  });
+});
