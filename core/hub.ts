@@ -16,6 +16,7 @@ import { withDeadline } from './http/with-deadline.ts';
 import { openDatabase, type LedgerDatabase } from './ledger/database.ts';
 import { DatabaseConnectorState } from './ledger/database-connector-state.ts';
 import { Ledger } from './ledger/ledger.ts';
+import { startLedgerPruner } from './ledger/ledger-pruner.ts';
 import type { EventOutcome, LedgerChange } from './ledger/ledger-types.ts';
 import { migrateToLatest } from './ledger/migrate.ts';
 import { createLogger, withBindings } from './logger.ts';
@@ -150,6 +151,7 @@ export class Hub {
 
     this.changeFeed = new ChangeFeed(this.bus.nc, changeSubject(config.nats.subjectPrefix), (changes) => this.notifyPushing(changes));
     this.services.push(this.changeFeed, startInventoryResponder(this), startAlertEngine(this));
+    this.services.push(startLedgerPruner(this.database.db, config, this.logger));
     this.applier = new EventApplier({
       bus: this.bus,
       ledger: this.ledger,

@@ -31,11 +31,15 @@ describe('loadConfig', () => {
       duplicateWindowMs: 120000,
       replicas: 1,
       ackWaitMs: 10000,
+      inboundMaxAgeMs: 604800000,
+      inboundMaxBytes: -1,
+      deadLetterMaxAgeMs: 2592000000,
+      deadLetterMaxBytes: 1073741824,
     });
     expect(config.database).toEqual({ poolSize: 10 });
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, tokens: [], requestTimeoutMs: 15000, connectionTimeoutMs: 60000, keepAliveTimeoutMs: 5000, webhookTimeoutMs: 10000, protectMetrics: false });
     expect(config.alerts).toEqual({ evaluateIntervalMs: 5000, windowMs: 300000, syncLagP99Ms: 5000, minSuccessRate: 0.99, oversell: true, deadLetterDepth: 1, backlog: 10000 });
-    expect(config.ledger).toEqual({ maxBatchEvents: 500, maxConflictRetries: 8 });
+    expect(config.ledger).toEqual({ maxBatchEvents: 500, maxConflictRetries: 8, processedEventRetentionDays: 30, pruneIntervalMs: 300000 });
     expect(config.dispatch).toEqual({ maxAttempts: 8, backoffBaseMs: 250, backoffMaxMs: 30000, reconcileIntervalMs: 30000, pushTimeoutMs: 15000, pollTimeoutMs: 30000, lateWriteWindowMs: 30000 });
     expect(config.channels).toEqual([{ id: 'shop', connector: 'sandbox', options: {}, rules: { reserve: 0, share: 1 }, limits: {}, enabled: true }]);
     expect(warnings).toEqual([EMBEDDED_DATABASE_WARNING]);

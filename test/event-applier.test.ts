@@ -25,8 +25,12 @@ function natsSettings(overrides: Partial<NatsSettings> = {}): NatsSettings {
     duplicateWindowMs: 120_000,
     replicas: 1,
     ackWaitMs: 10_000,
+    inboundMaxAgeMs: 604_800_000,
+    inboundMaxBytes: -1,
+    deadLetterMaxAgeMs: 2_592_000_000,
+    deadLetterMaxBytes: 1_073_741_824,
     ...overrides,
-  } as NatsSettings;
+  };
 }
 
 /** Events with ids and SKUs no other test shares. */

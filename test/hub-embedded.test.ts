@@ -14,7 +14,7 @@ describe('a hub with no database.url', () => {
   afterAll(async () => {
     await hub?.stop();
     await sim?.close();
-    const bus = await NatsBus.connect({ ...nats, duplicateWindowMs: 120_000, replicas: 1, ackWaitMs: 10_000 });
+    const bus = await NatsBus.connect({ ...nats, duplicateWindowMs: 120_000, replicas: 1, ackWaitMs: 10_000, inboundMaxAgeMs: 0, inboundMaxBytes: -1, deadLetterMaxAgeMs: 0, deadLetterMaxBytes: -1 });
     await bus.deleteTopology();
     await bus.close();
   });

@@ -1,7 +1,8 @@
 import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type PubAck } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type PubAck } from '@nats-io/jetstream';
 import type { HubConfig } from '../config/config-types.ts';
 import { ErrorCodes, StockrelayError } from '../errors.ts';
+import { ConfigError } from '../host-errors.ts';
 import type { InventoryEvent } from '../events/event-types.ts';
 import type { DeadLetter } from './dead-letter.ts';
 import { fitDeadLetter } from './fit-dead-letter.ts';
@@ -38,11 +39,25 @@ export class NatsBus {
     return new NatsBus(nc, jetstream(nc), jsm, settings);
   }
 
-  /** Creates the streams and the consumer, or brings their settings in line with the config. */
+  /**
+   * Creates the streams and the consumer, or brings their settings in line with the config.
+   *
+   * Stream limits: the inbound stream drops events by age only (`inboundMaxAgeMs`, days by default, far
+   * beyond the seconds an event waits to be applied); a size limit, when set, refuses new events instead
+   * of dropping old ones, so an event never leaves the stream unapplied without a publisher hearing about
+   * it. The dead-letter stream drops its oldest letters by age and size.
+   */
   async ensureTopology(): Promise<void> {
     const s = this.settings;
-    await this.ensureStream(s.stream, [inboundFilter(s.subjectPrefix)], s.duplicateWindowMs);
-    await this.ensureStream(s.deadLetterStream, [deadLetterFilter(s.subjectPrefix)], s.duplicateWindowMs);
+    for (const [field, maxAge] of [['inboundMaxAgeMs', s.inboundMaxAgeMs], ['deadLetterMaxAgeMs', s.deadLetterMaxAgeMs]] as const) {
+      if (maxAge > 0 && maxAge < s.duplicateWindowMs) {
+        throw new ConfigError(`nats.${field} (${maxAge}) is shorter than nats.duplicateWindowMs (${s.duplicateWindowMs}); JetStream needs the max age to cover the duplicate window`, [
+          { path: `/nats/${field}`, message: `must be 0 or at least nats.duplicateWindowMs (${s.duplicateWindowMs})` },
+        ]);
+      }
+    }
+    await this.ensureStream(s.stream, [inboundFilter(s.subjectPrefix)], { maxAgeMs: s.inboundMaxAgeMs, maxBytes: s.inboundMaxBytes, discard: DiscardPolicy.New });
+    await this.ensureStream(s.deadLetterStream, [deadLetterFilter(s.subjectPrefix)], { maxAgeMs: s.deadLetterMaxAgeMs, maxBytes: s.deadLetterMaxBytes, discard: DiscardPolicy.Old });
     const consumer = {
       durable_name: s.consumer,
       ack_policy: AckPolicy.Explicit,
@@ -61,23 +76,23 @@ export class NatsBus {
     }
   }
 
-  private async ensureStream(name: string, subjects: string[], duplicateWindowMs: number): Promise<void> {
-    const config = {
-      name,
+  private async ensureStream(name: string, subjects: string[], limits: { maxAgeMs: number; maxBytes: number; discard: DiscardPolicy }): Promise<void> {
+    const wanted = {
       subjects,
-      duplicate_window: nanos(duplicateWindowMs),
-      num_replicas: this.settings.replicas,
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
+      duplicate_window: nanos(this.settings.duplicateWindowMs),
+      max_age: nanos(limits.maxAgeMs),
+      max_bytes: limits.maxBytes,
+      discard: limits.discard,
     };
     try {
       const info = await this.jsm.streams.info(name);
-      if (info.config.duplicate_window !== config.duplicate_window || info.config.subjects.join() !== subjects.join()) {
-        await this.jsm.streams.update(name, { subjects, duplicate_window: config.duplicate_window });
+      const c = info.config;
+      if (c.duplicate_window !== wanted.duplicate_window || c.subjects.join() !== subjects.join() || c.max_age !== wanted.max_age || c.max_bytes !== wanted.max_bytes || c.discard !== wanted.discard) {
+        await this.jsm.streams.update(name, wanted);
       }
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      await this.jsm.streams.add(config);
+      await this.jsm.streams.add({ name, ...wanted, num_replicas: this.settings.replicas, storage: StorageType.File, retention: RetentionPolicy.Limits });
     }
   }
 

@@ -52,6 +52,14 @@ export interface HubConfig {
     replicas: number;
     /** Redelivery time for an unacked event, ms. */
     ackWaitMs: number;
+    /** Inbound events older than this leave the stream, ms; 0 = never. Bounds redelivery (processed-event retention). */
+    inboundMaxAgeMs: number;
+    /** Inbound stream size limit; when full, new events are refused, never old ones dropped. -1 = none. */
+    inboundMaxBytes: number;
+    /** Dead letters older than this leave their stream, ms; 0 = never. */
+    deadLetterMaxAgeMs: number;
+    /** Dead-letter stream size limit, oldest dropped first. -1 = none. */
+    deadLetterMaxBytes: number;
   };
   database: {
     /** Postgres URL; absent → embedded PGlite (trials only). */
@@ -81,6 +89,12 @@ export interface HubConfig {
     maxBatchEvents: number;
     /** Optimistic-lock conflicts retried at most this many times before the batch is redelivered. */
     maxConflictRetries: number;
+    /** Idempotency records kept at least this many days (never less than the stream can redeliver). */
+    processedEventRetentionDays: number;
+    /** Audit rows kept this many days; absent = forever. */
+    auditRetentionDays?: number;
+    /** Interval of the background prune, ms. */
+    pruneIntervalMs: number;
   };
   dispatch: {
     /** Attempts per (channel, SKU) change before it is dead-lettered. */
