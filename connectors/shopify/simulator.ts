@@ -411,6 +411,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
     },
     stats: () => ({ ...server.counters, throttled: server.counters.throttled + costThrottled, itemsWritten, staleRefusals }),
     setFault: server.setFault,
+    faults: server.faults,
     setWebhookTarget(url) {
       webhookTarget = url;
     },

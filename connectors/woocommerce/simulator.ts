@@ -232,6 +232,7 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
     },
     stats: () => ({ ...server.counters, itemsWritten }),
     setFault: server.setFault,
+    faults: server.faults,
     setWebhookTarget(url) {
       webhookTarget = url;
     },
