@@ -11,6 +11,9 @@ export interface RecordedRequest {
   query: URLSearchParams;
   headers: Record<string, string | undefined>;
   body: string;
+  /** The answer's status and body text, once it came back. */
+  status?: number;
+  responseBody?: string;
 }
 
 export interface RecordingProxy {
@@ -32,13 +35,16 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     const body = Buffer.concat(chunks);
     const url = new URL(req.url ?? '/', 'http://proxy');
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
-    requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', path: url.pathname, query: url.searchParams, headers, body: body.toString('utf8') });
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', path: url.pathname, query: url.searchParams, headers, body: body.toString('utf8') };
+    requests.push(recorded);
     try {
       const forwarded = { ...headers };
       delete forwarded.host;
       delete forwarded.connection;
       const answer = await request(`${target}${req.url ?? '/'}`, { method: (req.method ?? 'GET') as 'GET', headers: forwarded as Record<string, string>, body: body.length > 0 ? body : undefined });
       const text = await answer.body.arrayBuffer();
+      recorded.status = answer.statusCode;
+      recorded.responseBody = Buffer.from(text).toString('utf8');
       const out: Record<string, string> = {};
       for (const [k, v] of Object.entries(answer.headers)) if (typeof v === 'string' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
       res.writeHead(answer.statusCode, out).end(Buffer.from(text));
