@@ -19,13 +19,16 @@ import { Ledger } from './ledger/ledger.ts';
 import { startLedgerPruner } from './ledger/ledger-pruner.ts';
 import type { EventOutcome, LedgerChange } from './ledger/ledger-types.ts';
 import { migrateToLatest } from './ledger/migrate.ts';
-import { createLogger, withBindings } from './logger.ts';
+import { createLogger, redactingLogger, withBindings } from './logger.ts';
 import { HubMetrics } from './metrics/hub-metrics.ts';
 import { startAlertEngine } from './alerts/start-alert-engine.ts';
 import { startInventoryResponder } from './read/inventory-responder.ts';
 import { loadConnector, type LoadedConnector } from './plugins/load-connector.ts';
 import type { Logger } from './sdk.ts';
 import { SecretRegistry } from './secrets/secret-registry.ts';
+import { addChannelSecrets, addConfigSecrets } from './secrets/config-secrets.ts';
+import { redactingConnector } from './secrets/redacting-connector.ts';
+import { loadConnectorDefinition } from './plugins/load-connector-definition.ts';
 
 export interface HubOptions {
   logger?: Logger;
@@ -55,7 +58,7 @@ export class Hub {
   readonly connectors = new Map<string, LoadedConnector>();
   readonly metrics: HubMetrics;
   /** Every secret value known to this hub; masked in what it logs and answers. */
-  readonly secrets = new SecretRegistry();
+  readonly secrets: SecretRegistry;
   url = '';
   private readonly abort = new AbortController();
   private readonly listeners = new Set<ChangeListener>();
@@ -78,12 +81,17 @@ export class Hub {
     readonly bus: NatsBus,
     readonly logger: Logger,
     options: HubOptions,
+    secrets: SecretRegistry,
   ) {
+    this.secrets = secrets;
     this.metrics = new HubMetrics({ processMetrics: options.processMetrics ?? true });
   }
 
   static async start(loaded: LoadedConfig, options: HubOptions = {}): Promise<Hub> {
-    const logger = options.logger ?? createLogger({ component: 'hub' });
+    // Every secret the config holds is known before the first line is logged; connectors add theirs.
+    const secrets = new SecretRegistry();
+    addConfigSecrets(secrets, loaded);
+    const logger = redactingLogger(options.logger ?? createLogger({ component: 'hub' }), secrets);
     const { config } = loaded;
     for (const warning of loaded.warnings) logger.warn(warning);
 
@@ -95,7 +103,7 @@ export class Hub {
       const ledger = new Ledger(database.db, { maxConflictRetries: config.ledger.maxConflictRetries });
       bus = await NatsBus.connect(config.nats);
       await bus.ensureTopology();
-      hub = new Hub(loaded, database, ledger, bus, logger, options);
+      hub = new Hub(loaded, database, ledger, bus, logger, options, secrets);
       await hub.boot(options);
       return hub;
     } catch (err) {
@@ -112,12 +120,16 @@ export class Hub {
     const { config } = this.loaded;
     // Every plugin is loaded before anything starts moving: one broken channel refuses the start.
     for (const channel of config.channels.filter((c) => c.enabled)) {
-      const loaded = await loadConnector(channel, this.loaded.dir, {
+      // The options the connector's schema marks writeOnly are secret: known before its code runs.
+      const definition = await loadConnectorDefinition(channel.connector, this.loaded.dir, channel.id).catch(() => undefined);
+      if (definition) addChannelSecrets(this.secrets, channel, definition.optionsSchema);
+      const started = await loadConnector(channel, this.loaded.dir, {
         signal: this.abort.signal,
         logger: withBindings(this.logger, { channel: channel.id }),
         state: new DatabaseConnectorState(this.database.db, channel.id),
         registerSecret: (value) => this.secrets.add(value),
       });
+      const loaded: LoadedConnector = { ...started, instance: redactingConnector(started.instance, this.secrets) };
       this.connectors.set(channel.id, loaded);
       this.metrics.addChannel(channel.id);
     }
@@ -159,6 +171,7 @@ export class Hub {
       maxBatchEvents: config.ledger.maxBatchEvents,
       onCommitted: (outcomes, events, commitMs) => this.committed(outcomes, events, commitMs),
       onDeadLetter: () => this.metrics.deadLetters.inc({ kind: 'event', channel: '' }),
+      redact: (text) => this.secrets.redact(text),
       onLedgerAvailability: (available) => this.metrics.ledgerUnavailable.set(available ? 0 : 1),
     });
     await this.applier.start();
@@ -304,7 +317,7 @@ export class Hub {
   }
 
   private async deadLetterPush(letter: PushDeadLetter): Promise<void> {
-    await this.bus.publishDeadLetter(`push.${letter.channelId}`, { kind: 'push', channelId: letter.channelId, reason: letter.reason, at: letter.at, sku: letter.sku, quantity: letter.quantity, version: letter.version, attempts: letter.attempts });
+    await this.bus.publishDeadLetter(`push.${letter.channelId}`, { kind: 'push', channelId: letter.channelId, reason: this.secrets.redact(letter.reason), at: letter.at, sku: letter.sku, quantity: letter.quantity, version: letter.version, attempts: letter.attempts });
     this.logger.warn('push dead-lettered', { ...letter });
   }
 

@@ -31,3 +31,17 @@ export function withBindings(logger: Logger, extra: Record<string, unknown>): Lo
     error: (msg, data) => logger.error(msg, { ...extra, ...data }),
   };
 }
+
+/**
+ * A logger that masks every secret `redact` knows in each record (message and data), whatever logger it
+ * writes to: the hub wraps its logger in this, so no log line carries a credential.
+ */
+export function redactingLogger(logger: Logger, redact: { redact(text: string): string; redactValue<T>(value: T): T }): Logger {
+  const scrub = (data?: Record<string, unknown>): Record<string, unknown> | undefined => (data === undefined ? undefined : redact.redactValue(data));
+  return {
+    debug: (msg, data) => logger.debug(redact.redact(msg), scrub(data)),
+    info: (msg, data) => logger.info(redact.redact(msg), scrub(data)),
+    warn: (msg, data) => logger.warn(redact.redact(msg), scrub(data)),
+    error: (msg, data) => logger.error(redact.redact(msg), scrub(data)),
+  };
+}

@@ -32,6 +32,8 @@ export interface EventApplierOptions {
   onCommitted(outcomes: readonly EventOutcome[], events: readonly InventoryEvent[], commitMs: number): void;
   /** Called once per event sent to the dead-letter stream. */
   onDeadLetter?(reason: string): void;
+  /** Masks known secrets in a dead letter's reason before it is published or logged. */
+  redact?(text: string): string;
   /** Called with `false` when the applier starts waiting for an unavailable database, `true` once a write succeeds again. */
   onLedgerAvailability?(available: boolean): void;
   /** First wait after a transient ledger failure, ms (default 200); doubles up to `retryMaxMs`. */
@@ -247,7 +249,8 @@ export class EventApplier {
    * stores no second copy. When the letter cannot be published the event is never dropped: it is given
    * back alone, with a delay, and tried again.
    */
-  private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
+  private async deadLetter(msg: JsMsg, rawReason: string): Promise<void> {
+    const reason = this.options.redact?.(rawReason) ?? rawReason;
     const { bus } = this.options;
     const text = new TextDecoder('utf-8', { fatal: false }).decode(msg.data);
     let payload: unknown = text;

@@ -8,6 +8,7 @@ import type { EventType, InventoryEvent } from '../events/event-types.ts';
 import { parseEvent } from '../events/validate-event.ts';
 import { Hub } from '../hub.ts';
 import { manualEvent, parseLines } from './event-input.ts';
+import { redactingOutput } from './redacting-output.ts';
 
 const USAGE = `stockrelay — keeps one seller's stock true on every sales channel
 
@@ -72,14 +73,14 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
       case 'order':
         return await order(rest, out);
       case 'stock':
-        return await stock(rest, out);
+        return await stock(rest, await redactingOutput(rest, out));
       case 'why': {
         const { runWhy } = await import('./why-command.ts');
-        return await runWhy(rest, out);
+        return await runWhy(rest, await redactingOutput(rest, out));
       }
       case 'dead-letters': {
         const { runDeadLetters } = await import('./dead-letters-command.ts');
-        return await runDeadLetters(rest, out);
+        return await runDeadLetters(rest, await redactingOutput(rest, out));
       }
       case 'test-connector': {
         const { values, positionals } = parseArgs({ args: [...rest], options: { options: { type: 'string' } }, allowPositionals: true });

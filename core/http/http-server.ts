@@ -74,6 +74,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ app
   // Node's default headersTimeout (60 s) is above a short requestTimeout; headers are part of the request.
   app.server.headersTimeout = Math.min(app.server.headersTimeout, timeouts.requestTimeoutMs);
 
+  // Last line of defence: no answer of any route leaves with a known secret in it.
+  app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' ? redact(payload) : payload));
+
   const guard = options.protectMetrics ? { preHandler: requireScope(options.protectMetrics, 'metrics') } : {};
   app.get('/metrics', guard, async (_req, reply) => {
     reply.header('content-type', options.metrics.registry.contentType);

@@ -1,4 +1,5 @@
 import type { ChannelRules } from '../config/config-types.ts';
+import { shortError } from './short-error.ts';
 import { shownQuantity, type DispatchSkuStatus } from '../dispatch/dispatch-types.ts';
 import type { Hub } from '../hub.ts';
 import type { ChannelSkuState, StockLevel } from '../ledger/ledger-types.ts';
@@ -22,7 +23,7 @@ export interface ChannelInventoryStatus {
   /** Now minus the time of the oldest change the channel has not confirmed; 0 when in sync. */
   msBehind: number;
   state: ChannelSyncState;
-  /** The last push error, while the channel is failing or dead-lettered for this SKU. */
+  /** The gist of the last push error (never a raw channel body), while the channel is failing or dead-lettered for this SKU. */
   lastError?: string;
   /** Why the channel is not pushed this SKU: its own "no listing" answer (state `not_listed`). */
   notListedReason?: string;
@@ -165,8 +166,8 @@ function channelStatus(
   if (memory?.oldestPendingAt != null) since = Math.min(since, memory.oldestPendingAt);
   const status: ChannelInventoryStatus = { ...base, versionsBehind: level.version - pushedVersion, msBehind: Math.max(0, now - since), state: syncState(stored, memory, now) };
   const lastError = memory?.lastError ?? stored?.lastError ?? null;
-  if (lastError !== null && (status.state === 'failing' || status.state === 'dead_lettered')) status.lastError = lastError;
-  if (status.state === 'not_listed') status.notListedReason = memory?.notListed?.reason ?? stored?.notListed?.reason ?? '';
+  if (lastError !== null && (status.state === 'failing' || status.state === 'dead_lettered')) status.lastError = shortError(lastError);
+  if (status.state === 'not_listed') status.notListedReason = shortError(memory?.notListed?.reason ?? stored?.notListed?.reason ?? '');
   return status;
 }
 
