@@ -167,7 +167,10 @@ function channelStatus(
   const status: ChannelInventoryStatus = { ...base, versionsBehind: level.version - pushedVersion, msBehind: Math.max(0, now - since), state: syncState(stored, memory, now) };
   const lastError = memory?.lastError ?? stored?.lastError ?? null;
   if (lastError !== null && (status.state === 'failing' || status.state === 'dead_lettered')) status.lastError = shortError(lastError);
-  if (status.state === 'not_listed') status.notListedReason = shortError(memory?.notListed?.reason ?? stored?.notListed?.reason ?? '');
+  if (status.state === 'not_listed') {
+    const reason = memory?.notListed?.reason ?? stored?.notListed?.reason ?? '';
+    status.notListedReason = reason === '' ? '' : shortError(reason);
+  }
   return status;
 }
 
