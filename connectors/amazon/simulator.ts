@@ -134,6 +134,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     getOrder: '0.5',
   };
   const sent: OrderChangeNotification[] = [];
+  const startedAt = new Date().toISOString();
   const exchanges: SpApiExchange[] = [];
 
   const accessTokens = new Map<string, number>();
@@ -244,7 +245,9 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     if (!listing) return spError(404, 'NOT_FOUND', `SKU '${sellerSku}' not found in marketplace ${marketplaceId}`);
     const included = (req.query.get('includedData') ?? 'summaries').split(',');
     const body: Record<string, unknown> = { sku: sellerSku };
-    if (included.includes('summaries')) body.summaries = [{ marketplaceId, productType: listing.productType, status: ['BUYABLE'] }];
+    if (included.includes('summaries')) {
+      body.summaries = [{ marketplaceId, productType: listing.productType, status: ['BUYABLE'], createdDate: startedAt, lastUpdatedDate: new Date().toISOString() }];
+    }
     if (included.includes('fulfillmentAvailability')) {
       body.fulfillmentAvailability = listing.quantity === undefined ? [] : [{ fulfillmentChannelCode: 'DEFAULT', quantity: listing.quantity }];
     }

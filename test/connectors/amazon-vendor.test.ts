@@ -168,6 +168,25 @@ describe('amazon: patchListingsItem as the Listings Items 2021-08-01 model defin
   });
 });
 
+describe('amazon: getListingsItem as the Listings Items 2021-08-01 model defines it', () => {
+  it('reads back quantities with includedData values the model allows, from answers that validate against Item', async () => {
+    const { sim, connector } = await setup(['S1', 'S2']);
+    sim.setShown('S1', 4);
+    sim.setShown('S2', 0);
+    expect(Object.fromEntries(await connector.fetchQuantities!(['S1', 'S2'], signal))).toEqual({ S1: 4, S2: 0 });
+    const operation = (listingsModel.document.paths as Record<string, { get: { parameters: Array<{ name: string; in: string; required?: boolean; items?: { enum?: string[] } }> } }>)['/listings/2021-08-01/items/{sellerId}/{sku}']!.get;
+    const allowed = operation.parameters.find((p) => p.name === 'includedData')?.items?.enum ?? [];
+    const item = listingsModel.schema('#/definitions/Item');
+    const gets = sim.apiExchanges().filter((call) => call.method === 'GET');
+    expect(gets).toHaveLength(2);
+    for (const call of gets) {
+      for (const value of (call.query.includedData ?? '').split(',')) expect(allowed).toContain(value);
+      for (const p of operation.parameters.filter((p) => p.in === 'query' && p.required)) expect(call.query[p.name], p.name).toBeTruthy();
+      expect(item(call.response), schemaErrors(item)).toBe(true);
+    }
+  });
+});
+
 describe('amazon: credentials', () => {
   it('registers the LWA access token it obtains and the configured AWS and LWA secrets as secrets', async () => {
     const registered: string[] = [];
