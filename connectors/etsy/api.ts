@@ -65,6 +65,8 @@ export interface EtsyOffering {
   is_enabled: boolean;
   is_deleted: boolean;
   price: EtsyMoney;
+  /** The offering's processing profile, on listings that have them (newer than the 2023 document). */
+  readiness_state_id?: number | null;
 }
 
 export interface EtsyProduct {
@@ -80,17 +82,19 @@ export interface EtsyInventory {
   price_on_property: number[];
   quantity_on_property: number[];
   sku_on_property: number[];
+  readiness_state_on_property?: number[];
 }
 
 export interface EtsyInventoryUpdate {
   products: Array<{
     sku: string;
     property_values: Array<Omit<EtsyPropertyValue, 'scale_name'>>;
-    offerings: Array<{ price: number; quantity: number; is_enabled: boolean }>;
+    offerings: Array<{ price: number; quantity: number; is_enabled: boolean; readiness_state_id?: number }>;
   }>;
   price_on_property: number[];
   quantity_on_property: number[];
   sku_on_property: number[];
+  readiness_state_on_property?: number[];
 }
 
 export interface EtsyTransaction {

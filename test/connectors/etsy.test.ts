@@ -5,6 +5,7 @@ import etsy from '../../connectors/etsy/index.ts';
 import type { EtsyOptions } from '../../connectors/etsy/options.ts';
 import { startEtsySimulator, type EtsySimulator, type EtsySimulatorOptions } from '../../connectors/etsy/simulator.ts';
 import { standardWebhookHeaders } from '../../connectors/_kit/standard-webhooks.ts';
+import { toInventoryUpdate } from '../../connectors/etsy/inventory-update.ts';
 import {
   RejectedError,
   RetryableError,
@@ -104,6 +105,31 @@ describe('Etsy connector: pushing quantities', () => {
     expect(results).toContainEqual({ sku: 'GONE', status: 'not_listed', reason: expect.stringContaining('no listing 1') });
     expect(results).toContainEqual({ sku: 'MISSING', status: 'not_listed', reason: expect.stringContaining('NOPE') });
     expect(results).toContainEqual({ sku: 'A', status: 'ok', quantity: 6 });
+  });
+
+  it('writes back the processing profile of each offering and of the listing, where Etsy returns them', () => {
+    const read = {
+      products: [
+        {
+          product_id: 1,
+          sku: 'E-A',
+          is_deleted: false,
+          property_values: [],
+          offerings: [{ offering_id: 2, quantity: 3, is_enabled: true, is_deleted: false, price: { amount: 1250, divisor: 100, currency_code: 'USD' }, readiness_state_id: 77 }],
+        },
+      ],
+      price_on_property: [],
+      quantity_on_property: [],
+      sku_on_property: [],
+      readiness_state_on_property: [513],
+    };
+    expect(toInventoryUpdate(read)).toEqual({
+      products: [{ sku: 'E-A', property_values: [], offerings: [{ price: 12.5, quantity: 3, is_enabled: true, readiness_state_id: 77 }] }],
+      price_on_property: [],
+      quantity_on_property: [],
+      sku_on_property: [],
+      readiness_state_on_property: [513],
+    });
   });
 
   it('shows at most 999, the largest quantity Etsy takes', async () => {
