@@ -45,10 +45,11 @@ const codeOf = (res: HttpResponse): number | undefined => {
 };
 
 /** Judges one answer: throws for what concerns every call (throttle, credentials), returns the rest. */
-function judge(res: HttpResponse, what: string): Verdict {
+function judge(res: HttpResponse, what: string, scrub: (text: string) => string): Verdict {
   const envelope = res.body as Partial<TiktokEnvelope> | undefined;
   const code = codeOf(res);
-  const reason = `TikTok ${what}: ${code ?? res.status} ${String(envelope?.message ?? '').slice(0, 200)}`.trim();
+  // TikTok's message, short, and without any credential of ours should it quote the request back.
+  const reason = `TikTok ${what}: ${code ?? res.status} ${scrub(String(envelope?.message ?? '')).slice(0, 160)}`.trim();
   if (res.status === 429 || code === Codes.RATE_LIMITED) throw new ThrottledError(reason, { retryAfterMs: retryAfterMs(res.headers, 1000) });
   if (res.status === 401 || res.status === 403 || (code !== undefined && CREDENTIAL_CODES.has(code))) throw new RejectedError(reason);
   if (res.status >= 500 || code === Codes.INTERNAL) return { kind: 'retry', reason };
@@ -58,8 +59,8 @@ function judge(res: HttpResponse, what: string): Verdict {
 }
 
 /** One SKU refused inside an otherwise answered inventory update, judged by TikTok's code for it. */
-function perSkuResult(sku: string, code: unknown, message: unknown): PushResult {
-  const reason = `TikTok refused SKU: ${typeof code === 'number' ? code : '?'} ${String(message ?? '').slice(0, 200)}`.trim();
+function perSkuResult(sku: string, code: unknown, message: unknown, scrub: (text: string) => string): PushResult {
+  const reason = `TikTok refused SKU: ${typeof code === 'number' ? code : '?'} ${scrub(String(message ?? '')).slice(0, 160)}`.trim();
   if (code === Codes.PRODUCT_NOT_FOUND) return { sku, status: 'not_listed', reason };
   if (code === Codes.SKU_LOCKED) return { sku, status: 'busy', reason };
   if (code === Codes.INTERNAL) return { sku, status: 'retry', reason };
@@ -90,6 +91,17 @@ export default defineConnector<TiktokOptions>({
     const signingSecret = secrets[0]!;
     const byTiktokSku = new Map<string, string>();
     for (const [hubSku, ref] of Object.entries(options.skus)) byTiktokSku.set(ref.skuId, hubSku);
+    /** Every credential this channel holds, so no error text it writes can carry one. */
+    const credentials = new Set<string>(secrets);
+    const registerSecret = (value: string): void => {
+      credentials.add(value);
+      context.registerSecret(value);
+    };
+    const scrub = (text: string): string => {
+      let out = text;
+      for (const value of credentials) if (value.length >= 6 && out.includes(value)) out = out.split(value).join('[redacted]');
+      return out;
+    };
 
     let tokens: TokenSource;
     let authHttp: ReturnType<typeof createHttpClient> | undefined;
@@ -102,13 +114,13 @@ export default defineConnector<TiktokOptions>({
           initialRefreshToken: options.refreshToken,
           state: context.state,
           stateKey: 'tiktok.refresh-token',
-          registerSecret: (value) => context.registerSecret(value),
+          registerSecret,
         }),
         { renewable: true },
       );
     } else if (options.accessToken) {
       const fixed = options.accessToken;
-      context.registerSecret(fixed);
+      registerSecret(fixed);
       tokens = { get: () => Promise.resolve(fixed), invalidate() {}, renewable: false };
     } else {
       throw new RejectedError('TikTok options need accessToken or refreshToken');
@@ -141,14 +153,14 @@ export default defineConnector<TiktokOptions>({
 
     /** Results for one product's SKUs from its inventory update answer, honouring `data.errors[]` per SKU. */
     const resultsFor = (group: StockUpdate[], res: HttpResponse, productId: string): PushResult[] => {
-      const verdict = judge(res, `inventory update of product ${productId}`);
+      const verdict = judge(res, `inventory update of product ${productId}`, scrub);
       const data = (res.body as Partial<TiktokEnvelope<InventoryUpdateData>> | undefined)?.data;
       const errors = Array.isArray(data?.errors) ? data.errors : [];
       const refused = new Map<string, PushResult>();
       for (const entry of errors) {
         const skuId = entry?.detail?.sku_id;
         const hubSku = typeof skuId === 'string' ? group.find((u) => options.skus[u.sku]!.skuId === skuId)?.sku : undefined;
-        if (hubSku !== undefined) refused.set(hubSku, perSkuResult(hubSku, entry.code, entry.message));
+        if (hubSku !== undefined) refused.set(hubSku, perSkuResult(hubSku, entry.code, entry.message, scrub));
       }
       return group.map((u): PushResult => {
         const own = refused.get(u.sku);
@@ -210,7 +222,7 @@ export default defineConnector<TiktokOptions>({
         }
         // The webhook carries only the id and status: the lines come from Get Order Detail.
         const res = await call('GET', ORDERS_PATH, { ids: change.orderId }, undefined, signal);
-        const verdict = judge(res, 'order detail');
+        const verdict = judge(res, 'order detail', scrub);
         if (verdict.kind === 'retry') throw new RetryableError(verdict.reason);
         if (verdict.kind !== 'ok') throw new WebhookPayloadError(verdict.reason);
         const order = readOrderDetail(res.body, change.orderId);
@@ -241,7 +253,7 @@ export default defineConnector<TiktokOptions>({
         const shown = new Map<string, number>();
         if (mapped.length === 0) return shown;
         const res = await call('POST', INVENTORY_SEARCH_PATH, {}, { sku_ids: mapped.map((sku) => options.skus[sku]!.skuId) }, signal);
-        const verdict = judge(res, 'inventory search');
+        const verdict = judge(res, 'inventory search', scrub);
         if (verdict.kind !== 'ok') throw new RetryableError(verdict.reason);
         const inventory = (res.body as Partial<TiktokEnvelope<InventorySearchData>>).data?.inventory;
         for (const product of Array.isArray(inventory) ? inventory : []) {

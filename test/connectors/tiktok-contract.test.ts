@@ -187,6 +187,19 @@ describe('TikTok Shop access tokens', () => {
   });
 });
 
+describe('TikTok Shop error text', () => {
+  it('keeps credentials out of push results when TikTok echoes the request back', async () => {
+    const { sim, options, proxy, connector } = await setup();
+    await connector.push([{ sku: 'A', quantity: 1, version: 1 }], signal);
+    sim.setFault({ kind: 'echo-errors' });
+    const results = await connector.push([{ sku: 'A', quantity: 2, version: 2 }], signal);
+    const text = JSON.stringify(results);
+    expect(results[0]?.status).not.toBe('ok');
+    const tokens = proxy.requests.map((r) => r.headers['x-tts-access-token']).filter((t): t is string => typeof t === 'string');
+    for (const secret of [...tokens, options.appSecret as string, options.refreshToken!]) expect(text).not.toContain(secret);
+  });
+});
+
 describe('TikTok Shop webhooks: signed but malformed, and large order ids', () => {
   it('answers a signed but malformed webhook with WebhookPayloadError, never a TypeError', async () => {
     const { sim, connector } = await setup();
