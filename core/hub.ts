@@ -173,6 +173,7 @@ export class Hub {
       onDeadLetter: () => this.metrics.deadLetters.inc({ kind: 'event', channel: '' }),
       redact: (text) => this.secrets.redact(text),
       onLedgerAvailability: (available) => this.metrics.ledgerUnavailable.set(available ? 0 : 1),
+      onExpired: (events) => this.metrics.inboundExpired.inc(events),
     });
     await this.applier.start();
     this.startPollers(options.pollIntervalMs ?? 1000);

@@ -255,4 +255,13 @@ describe('the event applier', () => {
     await waitFor('every order applied by the next applier', async () => (await ledger.getLevel(sku))?.available === 970, 30_000);
     await waitFor('every event settled', () => consumerSettled(bus));
   }, 60_000);
+  it('says at start how many events left the stream by age before they were applied', async () => {
+    const bus = await connectBus(natsSettings({ duplicateWindowMs: 100, inboundMaxAgeMs: 1_000 }));
+    const e = new Events();
+    for (let i = 0; i < 3; i++) await bus.publishEvent(e.order(e.sku('a')));
+    await waitFor('the events aged out', async () => (await bus.jsm.streams.info(bus.settings.stream)).state.messages === 0, 10_000);
+    const expired: number[] = [];
+    await startApplier(bus, { onExpired: (events) => expired.push(events) });
+    expect(expired).toEqual([3]);
+  });
 });

@@ -36,6 +36,8 @@ export interface EventApplierOptions {
   redact?(text: string): string;
   /** Called with `false` when the applier starts waiting for an unavailable database, `true` once a write succeeds again. */
   onLedgerAvailability?(available: boolean): void;
+  /** Called at start with the number of inbound events that left the stream (max age) before being applied. */
+  onExpired?(events: number): void;
   /** First wait after a transient ledger failure, ms (default 200); doubles up to `retryMaxMs`. */
   retryBaseMs?: number;
   /** Longest wait between two tries while the database is unavailable, ms (default 5000). */
@@ -85,6 +87,7 @@ export class EventApplier {
 
   async start(): Promise<void> {
     const { bus } = this.options;
+    await this.reportExpired();
     const consumer = await bus.js.consumers.get(bus.settings.stream, bus.settings.consumer);
     this.running = true;
     this.messages = await consumer.consume({
@@ -101,6 +104,29 @@ export class EventApplier {
       },
     });
     this.loop = this.run();
+  }
+
+  /**
+   * The inbound stream drops events by age only; an event can leave it unapplied only when no hub consumed
+   * for longer than that age. Say so loudly at start: messages below the stream's first sequence that the
+   * consumer never acknowledged are gone.
+   */
+  private async reportExpired(): Promise<void> {
+    const { bus } = this.options;
+    try {
+      const [stream, consumer] = await Promise.all([bus.jsm.streams.info(bus.settings.stream), bus.jsm.consumers.info(bus.settings.stream, bus.settings.consumer)]);
+      const expired = stream.state.first_seq - (consumer.ack_floor.stream_seq + 1);
+      if (expired <= 0) return;
+      this.options.logger.error('inbound events left the stream before they were applied (older than nats.inboundMaxAgeMs); replay them from their source', {
+        stream: bus.settings.stream,
+        fromSequence: consumer.ack_floor.stream_seq + 1,
+        toSequence: stream.state.first_seq - 1,
+        events: expired,
+      });
+      this.options.onExpired?.(expired);
+    } catch (err) {
+      this.options.logger.warn('could not check the inbound stream for expired events', { error: describeError(err) });
+    }
   }
 
   /** Events received but not yet committed. */

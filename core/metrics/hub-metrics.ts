@@ -30,6 +30,7 @@ export class HubMetrics implements DispatchObserver {
   readonly pending = new Gauge({ name: 'channel_pending_skus', help: 'SKUs waiting for a push per channel', labelNames: ['channel'], registers: [this.registry] });
   readonly consumerBacklog = new Gauge({ name: 'consumer_backlog', help: 'Inbound events not yet applied: undelivered in the stream plus received and uncommitted (sampled at each alert evaluation)', registers: [this.registry] });
   readonly deadLetterDepth = new Gauge({ name: 'dead_letter_depth', help: 'Dead letters waiting in the dead-letter stream, by channel ("" for events; sampled at each alert evaluation)', labelNames: ['channel'], registers: [this.registry] });
+  readonly inboundExpired = new Counter({ name: 'inbound_events_expired_total', help: 'Inbound events that left the stream (nats.inboundMaxAgeMs) before any hub applied them, found at start', registers: [this.registry] });
   readonly ledgerUnavailable = new Gauge({ name: 'ledger_unavailable', help: '1 while inbound events wait for an unavailable ledger database (they are held, never dead-lettered), 0 otherwise', registers: [this.registry] });
   readonly alertsFiring = new Gauge({ name: 'alerts_firing', help: 'Alerts the hub evaluates itself (GET /v1/alerts): 1 while firing, 0 once cleared', labelNames: ['kind', 'channel'], registers: [this.registry] });
 
