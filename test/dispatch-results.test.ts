@@ -253,6 +253,18 @@ describe('ChannelDispatcher: parked SKUs', () => {
     expect(store.state(CHANNEL, 'B')).toMatchObject({ pushedVersion: 1, deadLetteredAt: null });
   });
 
+  it('leaves a SKU the channel kept answering "retry" for parked when other pushes succeed', async () => {
+    const { dispatcher, store, connector, letters } = dispatchHarness({ maxAttempts: 2, backoffBaseMs: 5, backoffMaxMs: 10, reconcileIntervalMs: 600_000 });
+    await dispatcher.start();
+    connector.respond = (updates) => updates.map((u): PushResult => (u.sku === 'STUCK' ? { sku: u.sku, status: 'retry', reason: 'internal error for this item' } : ok(u.sku)));
+    dispatcher.notify([store.apply('STUCK', 4)]);
+    await settled(dispatcher);
+    dispatcher.notify([store.apply('C', 1)]);
+    await settled(dispatcher);
+    expect(connector.updatesFor('STUCK')).toHaveLength(2);
+    expect(letters.map((l) => l.sku)).toEqual(['STUCK']);
+  });
+
   it('leaves a SKU the channel refused parked when other pushes succeed', async () => {
     const { dispatcher, store, connector, letters } = dispatchHarness({ reconcileIntervalMs: 600_000 });
     await dispatcher.start();

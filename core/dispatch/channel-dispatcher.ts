@@ -33,8 +33,6 @@ interface Exhausted {
   quantity: number;
   version: number;
   reason: string;
-  /** The channel refused the item itself (not a run of failures). */
-  refused?: boolean;
 }
 
 /**
@@ -665,7 +663,7 @@ export class ChannelDispatcher implements Dispatcher {
       return;
     }
     if (isRejectedError(err)) {
-      await this.#deadLetter(items.map(({ state, update }) => ({ state, quantity: update.quantity, version: update.version, reason })), 'refused');
+      await this.#deadLetter(items.map(({ state, update }) => ({ state, quantity: update.quantity, version: update.version, reason })), 'item');
       return;
     }
     const serverDelay = isRetryableError(err) ? retryAfterOf(err) : undefined;
@@ -674,7 +672,7 @@ export class ChannelDispatcher implements Dispatcher {
     }
     const exhausted: Exhausted[] = [];
     for (const item of items) this.#retryLater(item, reason, serverDelay, now, exhausted);
-    await this.#deadLetter(exhausted, 'attempts');
+    await this.#deadLetter(exhausted, 'outage');
   }
 
   /** The channel answered per item. */
@@ -742,7 +740,7 @@ export class ChannelDispatcher implements Dispatcher {
           exhausted.push({ state, quantity: update.quantity, version: update.version, reason: result.reason });
         }
       } else {
-        exhausted.push({ state, quantity: update.quantity, version: update.version, reason: result.reason, refused: true });
+        exhausted.push({ state, quantity: update.quantity, version: update.version, reason: result.reason });
       }
     }
     if (confirmed.length > 0) {
@@ -763,18 +761,20 @@ export class ChannelDispatcher implements Dispatcher {
     }
     if (notListed.length > 0) await this.#markNotListed(notListed);
     await this.#settled(settled);
-    await this.#deadLetter(exhausted.filter((e) => !e.refused), 'attempts');
-    await this.#deadLetter(exhausted.filter((e) => e.refused), 'refused');
+    // The channel answered for these items: their failure is theirs, not an outage's.
+    await this.#deadLetter(exhausted, 'item');
   }
 
   /**
-   * The channel confirmed a push again: SKUs parked for running out of attempts (an outage) come back at
-   * once instead of at the next reconcile pass. SKUs the channel refused stay parked.
+   * The channel confirmed a push again: SKUs parked after their calls failed whole (an outage) come back
+   * at once instead of at the next reconcile pass. SKUs the channel answered for (refused, or kept
+   * answering "retry" for) stay parked: bringing them back at every success would dead-letter them again
+   * and again.
    */
   #channelAnswering(): void {
     let woke = false;
     for (const state of [...this.#parked]) {
-      if (state.parkedBy !== 'attempts' || state.inFlight) continue;
+      if (state.parkedBy !== 'outage' || state.inFlight) continue;
       this.#unpark(state);
       this.#track(state);
       woke = true;
@@ -925,7 +925,7 @@ export class ChannelDispatcher implements Dispatcher {
     return true;
   }
 
-  async #deadLetter(entries: readonly Exhausted[], parkedBy: 'attempts' | 'refused'): Promise<void> {
+  async #deadLetter(entries: readonly Exhausted[], parkedBy: 'outage' | 'item'): Promise<void> {
     if (entries.length === 0) return;
     const at = new Date().toISOString();
     const letters: PushDeadLetter[] = [];

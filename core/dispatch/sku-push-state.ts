@@ -42,10 +42,11 @@ export class SkuPushState {
   /** Dead-lettered: not pushed until a newer ledger change or the reconcile pass brings it back. */
   parked = false;
   /**
-   * Why it is parked: `attempts` (ran out of them: comes back as soon as the channel confirms any push
-   * again) or `refused` (the channel refused this item: waits for a newer change or the reconcile pass).
+   * Why it is parked: `outage` (its calls failed whole until it ran out of attempts: comes back as soon
+   * as the channel confirms any push again) or `item` (the channel answered for this item: refused it,
+   * or kept asking for a retry; waits for a newer change or the reconcile pass).
    */
-  parkedBy: 'attempts' | 'refused' = 'attempts';
+  parkedBy: 'outage' | 'item' = 'outage';
   /** Busy answers in a row (not attempts): the delay before the next try grows with them. */
   busyStreak = 0;
   /** Writes that may still land on the channel: while set, what the channel shows is unverified. */
