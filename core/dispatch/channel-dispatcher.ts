@@ -1,4 +1,4 @@
-import { ConfigError, describeError, isPushTimeoutError, isRejectedError, isThrottledError, isRetryableError, PushTimeoutError, retryAfterOf } from '../internal.ts';
+import { ConfigError, describeError, isPushTimeoutError, isRejectedError, isThrottledError, isRetryableError, retryAfterOf } from '../internal.ts';
 import type { Logger, PushResult, StockUpdate } from '../sdk.ts';
 import { isChannelFencedError } from '../ledger/channel-fenced-error.ts';
 import type { BehindSku, ChannelFence, LedgerChange, PushConfirmation, WriteMark } from '../ledger/ledger-types.ts';
@@ -6,7 +6,9 @@ import { backoffDelay, busyDelay } from './backoff.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import { shownQuantity } from './dispatch-types.ts';
 import type { Dispatcher, DispatcherOptions, DispatcherSnapshot, DispatchObserver, DispatchSkuStatus, PushDeadLetter } from './dispatch-types.ts';
+import { withCallDeadline } from './call-deadline.ts';
 import { DEFAULT_LATE_WRITE_WINDOW_MS, LateWrites, mayLandLater } from './late-writes.ts';
+import { provenByReadBack } from './read-back.ts';
 import { checkPushResults } from './result-validation.ts';
 import { RevisionBudget } from './revision-budget.ts';
 import { SkuPushState } from './sku-push-state.ts';
@@ -597,27 +599,16 @@ export class ChannelDispatcher implements Dispatcher {
       return;
     }
     if (stopSignal.aborted) return;
-    const controller = new AbortController();
-    const onStop = (): void => controller.abort(stopSignal.reason);
-    stopSignal.addEventListener('abort', onStop, { once: true });
-    const timeout = setTimeout(() => controller.abort(new PushTimeoutError(this.#options.pushTimeoutMs)), this.#options.pushTimeoutMs);
-    timeout.unref();
     const startedAt = Date.now();
     let answer: unknown;
     try {
       const updates = items.map((item) => item.update);
-      answer = await untilAborted(
-        (async () => this.#options.connector.push(updates, controller.signal))(),
-        controller.signal,
-      );
+      answer = await withCallDeadline(stopSignal, this.#options.pushTimeoutMs, (signal) => this.#options.connector.push(updates, signal));
     } catch (err) {
       // Stopped: nothing is lost, the durable pushed_version brings these SKUs back on the next start.
       if (stopSignal.aborted) return;
       await this.#failed(items, err, startedAt);
       return;
-    } finally {
-      clearTimeout(timeout);
-      stopSignal.removeEventListener('abort', onStop);
     }
     await this.#answered(items, answer, startedAt, Date.now() - startedAt);
   }
@@ -847,34 +838,20 @@ export class ChannelDispatcher implements Dispatcher {
    * the window, proves itself). A failed read-back falls back to the push.
    */
   async #verify(states: SkuPushState[]): Promise<void> {
-    const fetch = this.#options.connector.fetchQuantities;
-    const snapshot = states.map((state) => ({ state, version: state.version, quantity: shownQuantity(this.#options.rules, state.available) }));
-    let shown: Map<string, number> | undefined;
-    const controller = new AbortController();
+    const entries = states.map((state) => ({ state, sku: state.sku, version: state.version, quantity: shownQuantity(this.#options.rules, state.available) }));
     const stopSignal = this.#stopController.signal;
-    const onStop = (): void => controller.abort(stopSignal.reason);
-    stopSignal.addEventListener('abort', onStop, { once: true });
-    const timeout = setTimeout(() => controller.abort(new PushTimeoutError(this.#options.pushTimeoutMs)), this.#options.pushTimeoutMs);
-    timeout.unref();
+    let proven: typeof entries = [];
     try {
-      const answer = fetch ? await untilAborted((async () => fetch.call(this.#options.connector, states.map((s) => s.sku), controller.signal))(), controller.signal) : undefined;
-      if (answer instanceof Map) shown = answer;
+      proven = await withCallDeadline(stopSignal, this.#options.pushTimeoutMs, (signal) => provenByReadBack(this.#options.connector, entries, signal));
     } catch (err) {
       if (stopSignal.aborted) return;
       this.#logger.warn('dispatch: reading back what the channel shows failed; pushing again instead', { channel: this.#channelId, error: describeError(err) });
-    } finally {
-      clearTimeout(timeout);
-      stopSignal.removeEventListener('abort', onStop);
     }
-    const matching: typeof snapshot = [];
-    for (const entry of snapshot) {
-      // The window is over: from now on a push's "ok" proves itself, whatever the read-back said.
-      entry.state.lateWrites = null;
-      const value = shown?.get(entry.state.sku);
-      if (typeof value === 'number' && value === entry.quantity) matching.push(entry);
-    }
-    if (matching.length > 0) await this.#recordConfirmed(matching.map(({ state, version, quantity }) => ({ state, version, quantity })), 0);
+    // The window is over: from now on a push's "ok" proves itself, whatever the read-back said.
+    for (const { state } of entries) state.lateWrites = null;
+    if (proven.length > 0) await this.#recordConfirmed(proven.map(({ state, version, quantity }) => ({ state, version, quantity })), 0);
   }
+
 
   /** The channel already shows these quantities: record the newer versions as confirmed without a call. */
   #confirmUnchanged(entries: ReadonlyArray<{ state: SkuPushState; quantity: number }>): void {
@@ -985,29 +962,4 @@ export class ChannelDispatcher implements Dispatcher {
       this.#logger.warn('dispatch: observer threw', { channel: this.#channelId, error: describeError(err) });
     }
   }
-}
-
-/**
- * Settles with `promise`, or rejects with the abort reason as soon as `signal` aborts, so a connector
- * that ignores its signal cannot hold the channel (or shutdown) forever.
- */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }

@@ -1,0 +1,43 @@
+import { PushTimeoutError } from '../internal.ts';
+
+/**
+ * Runs one call to a connector with the signal it must honour: aborted when `stop` aborts (shutdown)
+ * or after `timeoutMs` (with a {@link PushTimeoutError}, the hub's own error). Settles as soon as that
+ * signal aborts even if the connector ignores it, so a plugin cannot hold the channel or shutdown.
+ */
+export async function withCallDeadline<T>(stop: AbortSignal, timeoutMs: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onStop = (): void => controller.abort(stop.reason);
+  if (stop.aborted) onStop();
+  else stop.addEventListener('abort', onStop, { once: true });
+  const timeout = setTimeout(() => controller.abort(new PushTimeoutError(timeoutMs)), timeoutMs);
+  timeout.unref();
+  try {
+    return await untilAborted((async () => call(controller.signal))(), controller.signal);
+  } finally {
+    clearTimeout(timeout);
+    stop.removeEventListener('abort', onStop);
+  }
+}
+
+/** Settles with `promise`, or rejects with the abort reason as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
