@@ -13,7 +13,8 @@ import { redactingOutput } from './redacting-output.ts';
 const USAGE = `stockrelay — keeps one seller's stock true on every sales channel
 
 Usage:
-  stockrelay start --config <file> [--port <n>]       run the hub
+  stockrelay start --config <file> [--port <n>]       run the hub (--port or STOCKRELAY_HTTP_PORT: this
+                                                      process's HTTP port, for several hubs on one config)
   stockrelay validate <file>                          check a config (and its connectors' options)
   stockrelay demo [--config <file>] [--duration <s>] [--rate <orders/s>]
                                                       hub + simulated channels + live orders
@@ -114,7 +115,19 @@ function configOption(values: { config?: string }): string {
 async function start(args: readonly string[], err: Out): Promise<number> {
   const { values } = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' }, port: { type: 'string' } } });
   const loaded = await loadConfig(configOption(values));
-  const hub = await Hub.start(loaded, values.port !== undefined ? { httpPort: Number(values.port) } : {});
+  // Several hubs may run on one config: each process gets its own HTTP port from --port or the
+  // environment, the config's http.port being the default.
+  const port = httpPortOverride(values.port, process.env.STOCKRELAY_HTTP_PORT);
+  let hub: Hub;
+  try {
+    hub = await Hub.start(loaded, port !== undefined ? { httpPort: port } : {});
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      const taken = port ?? loaded.config.http.port;
+      throw new ConfigError(`HTTP port ${taken} is in use (another hub on this config?): give each hub process its own port with --port <n> or STOCKRELAY_HTTP_PORT=<n>`, [], undefined, { cause: e });
+    }
+    throw e;
+  }
   err(`stockrelay listening on ${hub.url} with ${hub.dispatchers.size} channel(s)`);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
@@ -123,6 +136,15 @@ async function start(args: readonly string[], err: Out): Promise<number> {
   });
   await hub.stop();
   return 0;
+}
+
+/** The HTTP port a `start` was given (`--port` first, then STOCKRELAY_HTTP_PORT), or undefined for the config's. */
+export function httpPortOverride(flag: string | undefined, env: string | undefined): number | undefined {
+  const [source, raw] = flag !== undefined ? ['--port', flag] : env !== undefined && env !== '' ? ['STOCKRELAY_HTTP_PORT', env] : [undefined, undefined];
+  if (source === undefined) return undefined;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isInteger(port) || port > 65535) throw new ConfigError(`${source} must be a TCP port, 0..65535 (got ${JSON.stringify(raw)})`);
+  return port;
 }
 
 async function withBus<T>(configFile: string, run: (bus: NatsBus) => Promise<T>): Promise<T> {
