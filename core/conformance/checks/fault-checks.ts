@@ -13,7 +13,7 @@ function requireSimulator(env: CheckEnvironment): SimulatorHandle {
 }
 
 /** Longest the throttle check waits, after the fault clears, for the connector to push successfully again. */
-const RECOVERY_SLACK_MS = 1000;
+const RECOVERY_SLACK_MS = 3000;
 const RECOVERY_POLL_MS = 100;
 
 /**
@@ -97,9 +97,9 @@ async function checkRetryableFailure(env: CheckEnvironment, signal: AbortSignal,
 /** Pushes to a channel that never answers are aborted after this long... */
 const HANG_ABORT_AFTER_MS = 100;
 /** ...and must settle within this long of the abort: enough for a busy machine, far below any timeout. */
-const HANG_SETTLE_WITHIN_MS = 500;
+const HANG_SETTLE_WITHIN_MS = 2000;
 /** How long the check waits for a push that does not settle before calling it hung. */
-const HANG_GIVE_UP_MS = 3000;
+const HANG_GIVE_UP_MS = 6000;
 
 /**
  * An API that accepts the connection and never answers: once the push's signal aborts (the hub's push
