@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,22 +8,10 @@ import { NatsBus } from '../core/bus/nats-bus.ts';
 import { openDatabase, type LedgerDatabase } from '../core/ledger/database.ts';
 import { Ledger } from '../core/ledger/ledger.ts';
 import { setupTestHub, waitFor, type TestHubSetup } from './support/test-hub.ts';
+import { startHubProcess } from './support/hub-process.ts';
 
-const BIN = new URL('../bin/stockrelay.mjs', import.meta.url).pathname;
 const SKUS = Array.from({ length: 10 }, (_, i) => `CRASH-${i}`);
 const ORDERS = 1000;
-
-function startHubProcess(configFile: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'start', '--config', configFile], { env: { ...process.env, STOCKRELAY_LOG: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('stockrelay listening on')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`hub exited with ${code}: ${output}`)));
-  });
-}
 
 describe('a hub killed with SIGKILL in the middle of a stream', () => {
   let setup: TestHubSetup;

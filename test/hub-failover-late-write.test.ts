@@ -1,26 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Hub } from '../core/hub.ts';
 import { setupTestHub, startHub, waitFor, type TestHubSetup } from './support/test-hub.ts';
+import { startHubProcess } from './support/hub-process.ts';
 
-const BIN = new URL('../bin/stockrelay.mjs', import.meta.url).pathname;
 const SKU = 'FO-1';
 const now = () => new Date().toISOString();
-
-function startHubProcess(configFile: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'start', '--config', configFile], { env: { ...process.env, STOCKRELAY_LOG: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('stockrelay listening on')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`hub exited with ${code}: ${output}`)));
-  });
-}
 
 describe('a pusher killed with a write in flight', () => {
   let setup: TestHubSetup | undefined;
