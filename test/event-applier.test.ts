@@ -9,7 +9,7 @@ import { Ledger } from '../core/ledger/ledger.ts';
 import { migrateToLatest } from '../core/ledger/migrate.ts';
 import { silentLogger } from './support/dispatch-harness.ts';
 import { freshDatabase, NATS_URL, uniqueSuffix, type FreshDatabase } from './support/servers.ts';
-import { startTcpProxy } from './support/tcp-proxy.ts';
+import { startTcpProxy } from '../bench/fault-sweep/tcp-proxy.ts';
 import { waitFor } from './support/test-hub.ts';
 
 const now = () => new Date().toISOString();

@@ -134,9 +134,9 @@ export function databaseOutage(outageMs: number): Fault {
     name: 'database-outage',
     async inject(env, random) {
       await sleep(300 + random() * 500);
-      env.proxy.cut();
+      await env.proxy.cut();
       await sleep(outageMs);
-      env.proxy.restore();
+      await env.proxy.restore();
       return { ...none(), databaseOutages: 1, recoveredAt: Date.now() };
     },
   };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FAILOVER, KILL_POINTS, SIGTERM, databaseOutage, lateWriteFailover, lateWrites, natsRestart, nodeLoss, type Fault, type FaultOutcome } from './faults.ts';
 import { checkInvariants, invariantTotal, type InvariantReport } from './invariants.ts';
 import { SweepEnv } from './sweep-env.ts';
+import { seededRandom } from '../../core/simulation/seeded-random.ts';
 
 export interface SweepOptions {
   /** The quick form a test runs: one run per kill point and one of every server fault, with short outages. */
@@ -52,17 +53,6 @@ export interface SweepResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A small seeded generator, so a failing run can be played again with the same choices. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function quantile(sorted: readonly number[], q: number): number | null {
   if (sorted.length === 0) return null;
@@ -121,7 +111,7 @@ async function inEnv<T>(env: SweepEnv, work: () => Promise<T>): Promise<T> {
  */
 export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const random = seeded(options.seed ?? Date.now());
+  const random = seededRandom(options.seed ?? Date.now());
   const started = Date.now();
   const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), 'stockrelay-sweep-')));
   await mkdir(outDir, { recursive: true });

@@ -9,7 +9,7 @@ import type { LoadedConfig } from '../../core/config/config-types.ts';
 import { startSandboxSimulator } from '../../connectors/sandbox/simulator.ts';
 import { HubProcess } from './hub-process.ts';
 import { startPrivateNats, type PrivateNats } from './private-nats.ts';
-import { CuttableProxy } from './tcp-proxy.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 import { Workload, type SweepChannel } from './workload.ts';
 import type { WriteCursors } from './invariants.ts';
 
@@ -40,7 +40,7 @@ export class SweepEnv {
   workload!: Workload;
   bus!: NatsBus;
   nats!: PrivateNats;
-  proxy!: CuttableProxy;
+  proxy!: TcpProxy;
   loaded!: LoadedConfig;
   databaseUrl = '';
   #databaseName = '';
@@ -62,8 +62,7 @@ export class SweepEnv {
     const direct = new URL(PG_ADMIN_URL);
     direct.pathname = `/${this.#databaseName}`;
     this.databaseUrl = direct.toString();
-    this.proxy = new CuttableProxy(direct.hostname, Number(direct.port || 5432));
-    await this.proxy.start();
+    this.proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
     const proxied = new URL(this.databaseUrl);
     proxied.hostname = '127.0.0.1';
     proxied.port = String(this.proxy.port);

@@ -1,55 +1,54 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
-/**
- * A loopback TCP proxy that can be cut: while cut, every open connection is destroyed and new ones are
- * refused, which is what the hub sees of a database server going away (transactions in flight die with
- * their connection, new connections fail) without stopping the machine's PostgreSQL.
- */
-export class CuttableProxy {
-  readonly #sockets = new Set<Socket>();
-  #server: Server | undefined;
-  #cut = false;
-  port = 0;
+/** A TCP proxy a test can cut (every connection dropped, new ones refused) and restore on the same port. */
+export interface TcpProxy {
+  port: number;
+  /** Drops every open connection and stops listening: clients see resets, then ECONNREFUSED. */
+  cut(): Promise<void>;
+  /** Listens again on the same port. */
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
 
-  constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async start(): Promise<void> {
-    this.#server = createServer((client) => {
-      if (this.#cut) {
-        client.destroy();
-        return;
-      }
-      const upstream = connect({ host: this.targetHost, port: this.targetPort });
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.once('close', () => this.#sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      const next = createServer((client) => {
+        const upstream = connect(target.port, target.host);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => s.destroy());
+        }
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
+      });
+      next.once('error', reject);
+      next.listen(port, '127.0.0.1', () => {
+        port = (next.address() as { port: number }).port;
+        server = next;
+        resolve();
+      });
     });
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.#server.address() as { port: number }).port;
-  }
-
-  /** Drops every connection and refuses new ones until {@link restore}. */
-  cut(): void {
-    this.#cut = true;
-    for (const socket of this.#sockets) socket.destroy();
-  }
-
-  restore(): void {
-    this.#cut = false;
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
-  }
+  const stop = async () => {
+    const closing = server;
+    server = undefined;
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+  };
+  await listen();
+  return {
+    get port() {
+      return port;
+    },
+    cut: stop,
+    restore: listen,
+    close: stop,
+  };
 }

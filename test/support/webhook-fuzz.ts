@@ -4,6 +4,7 @@ import type { Hub } from '../../core/hub.ts';
 import type { SimulatorHandle } from '../../core/sdk.ts';
 import { startSimulatedHub, type SimulatedHub } from './simulated-hub.ts';
 import { waitFor } from './test-hub.ts';
+import { seededRandom } from '../../core/simulation/seeded-random.ts';
 
 /**
  * Signed-webhook fuzzing: bodies that are malformed in every way a buggy or hostile sender could make
@@ -65,17 +66,7 @@ export interface FuzzReport {
 /** Every built-in connector that can receive webhooks or queue notifications. */
 export const BUILT_IN_CONNECTORS = ['sandbox', 'shopify', 'woocommerce', 'bigcommerce', 'etsy', 'ebay', 'tiktok', 'walmart', 'amazon'] as const;
 
-/** mulberry32: small, fast, seeded; the fuzz must be reproducible, not cryptographic. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Random = () => number;

@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a small, fast generator of numbers in [0, 1) from a seed. Fuzzing and fault sweeps use it
+ * so that a failing run can be played again with the same choices; it is not for anything secret.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
