@@ -290,7 +290,8 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
       webhookTarget = url;
     },
     sentWebhooks: () => sent,
-    signWebhook: (rawBody, headers) => ({ ...signedHeaders(rawBody), ...headers }),
+    // The signature headers are made for this body now; headers passed in never replace them.
+    signWebhook: (rawBody, headers) => ({ ...headers, ...signedHeaders(rawBody) }),
     recordOrder: async (lines) => ({ orderId: String(record(lines)) }),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       const id = record(lines);

@@ -412,7 +412,8 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
     setWebhookTarget(url) {
       webhookTarget = url;
     },
-    signWebhook: (rawBody, headers) => ({ ...signedHeaders(rawBody), ...headers }),
+    // The signature headers are made for this body now; headers passed in never replace them.
+    signWebhook: (rawBody, headers) => ({ ...headers, ...signedHeaders(rawBody) }),
     inventory: (listingId) => listings.get(listingId)?.inventory,
     listingOf: (sku) => where.get(sku)?.listingId,
     receipt: (receiptId) => receipts.get(receiptId),
