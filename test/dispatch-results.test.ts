@@ -86,6 +86,28 @@ describe('ChannelDispatcher: a push that times out (its write may land later)', 
     expect(store.state(CHANNEL, 'A')).toMatchObject({ pushedVersion: 2, pushedQuantity: 3 });
   });
 
+  it('pushes again when the read-back shows a late write on top of a quantity it had confirmed before', async () => {
+    const { dispatcher, store, connector } = dispatchHarness({ pushTimeoutMs: 100, lateWriteWindowMs: 400 });
+    withReadBack(connector);
+    await dispatcher.start();
+    dispatcher.notify([store.apply('A', 0)]);
+    await settled(dispatcher);
+    expect(store.state(CHANNEL, 'A')).toMatchObject({ pushedQuantity: 0 });
+    connector.respond = (updates, call) => {
+      if (connector.calls.indexOf(call) !== 1) return updates.map((u) => ok(u.sku));
+      // The rise to 9 gets no answer, and lands after the fall back to 0 was written.
+      setTimeout(() => connector.shown.set('A', 9), 250);
+      return never();
+    };
+    dispatcher.notify([store.apply('A', 9)]);
+    await vi.waitFor(() => expect(connector.calls[1]?.signal.aborted).toBe(true), { timeout: 2_000 });
+    dispatcher.notify([store.apply('A', 0)]);
+    await settled(dispatcher);
+    // The channel showed 0 once before; after the late 9 that says nothing: it is pushed, not skipped.
+    expect(connector.shown.get('A')).toBe(0);
+    expect(store.state(CHANNEL, 'A')).toMatchObject({ pushedQuantity: 0 });
+  });
+
   it('on a compare-and-set channel, confirms a newer quantity at once: the late write no longer matches its base', async () => {
     // A window far longer than the test: confirming must not wait for it.
     const { dispatcher, store, connector } = dispatchHarness({ pushTimeoutMs: 100, lateWriteWindowMs: 60_000, limits: { compareAndSet: true } });

@@ -849,6 +849,10 @@ export class ChannelDispatcher implements Dispatcher {
     }
     // The window is over: from now on a push's "ok" proves itself, whatever the read-back said.
     for (const { state } of entries) state.lateWrites = null;
+    // A SKU the read-back did not prove shows something else (a late write landed) or could not be read:
+    // what was confirmed before is no longer known, so it must be pushed, never skipped as "unchanged".
+    const provenSkus = new Set(proven.map(({ sku }) => sku));
+    for (const { state, sku } of entries) if (!provenSkus.has(sku)) state.confirmedQuantity = null;
     if (proven.length > 0) await this.#recordConfirmed(proven.map(({ state, version, quantity }) => ({ state, version, quantity })), 0);
   }
 
