@@ -66,8 +66,10 @@ export function readOrderProducts(body: unknown, orderId: string): OrderLine[] {
  * safe integer. Undefined when the body has no usable id.
  */
 export function exactOrderId(rawBody: string, parsed: unknown): string | undefined {
-  if (typeof parsed === 'string') return /^\d{1,20}$/.test(parsed) ? parsed : undefined;
-  if (typeof parsed !== 'number' || !Number.isInteger(parsed) || parsed < 0) return undefined;
+  // BigCommerce numbers orders from 1: an id of 0 names no order that could ever appear (a 404 for a real
+  // id is the order not being readable yet, and is delivered again; this one never would be).
+  if (typeof parsed === 'string') return /^[1-9]\d{0,19}$/.test(parsed) ? parsed : undefined;
+  if (typeof parsed !== 'number' || !Number.isInteger(parsed) || parsed < 1) return undefined;
   if (Number.isSafeInteger(parsed)) return String(parsed);
   const candidates = new Set<string>();
   for (const match of rawBody.matchAll(/"id"\s*:\s*(\d{16,20})(?![\d.eE])/g)) if (Number(match[1]) === parsed) candidates.add(match[1]!);

@@ -205,6 +205,12 @@ describe('BigCommerce: webhooks as BigCommerce sends and signs them', () => {
     expect(exactOrderId('{"a":{"id":9007199254740993},"data":{"id":9007199254740992}}', 9007199254740992)).toBeUndefined();
   });
 
+  it('refuses order id 0 as a payload, since no BigCommerce order can ever have it (re-delivery would never help)', () => {
+    expect(exactOrderId('{"data":{"id":0}}', 0)).toBeUndefined();
+    expect(exactOrderId('{"data":{"id":"0"}}', '0')).toBeUndefined();
+    expect(exactOrderId('{"data":{"id":250}}', 250)).toBe('250');
+  });
+
   it('answers a signed but malformed body or order with WebhookPayloadError, never a TypeError', async () => {
     const { sim, connector } = await setup();
     for (const body of ['', 'nope', '[]', 'null', '{"scope":5}', '{"scope":"store/order/created"}', '{"scope":"store/order/created","data":{"type":"order","id":"1; DROP"}}', '{"scope":"store/order/created","data":{"type":"order","id":-1}}', '{"scope":"store/order/created","data":{"type":"order","id":1.5}}']) {
