@@ -1,14 +1,18 @@
 import { request } from 'undici';
 import type { SweepEnv } from './sweep-env.ts';
 
-/** What a fault did, for the tallies. */
-export interface FaultOutcome {
+/** How many of each fault a run (or the whole sweep) caused. */
+export interface FaultTally {
   kills: number;
   sigterms: number;
   natsRestarts: number;
   databaseOutages: number;
   nodeLosses: number;
   failovers: number;
+}
+
+/** What a fault did, for the tallies. */
+export interface FaultOutcome extends FaultTally {
   /** When the system had everything back (hub restarted, server up, standby in charge): convergence counts from here. */
   recoveredAt: number;
   note?: string;
@@ -189,6 +193,19 @@ export const FAILOVER: Fault = {
 };
 
 /**
+ * Makes the first channel hold its writes `holdMs` and resolves once it holds at least one (or 10 s
+ * passed); `held()` counts the writes held since.
+ */
+async function holdWrites(env: SweepEnv, holdMs: number): Promise<{ channelId: string; held: () => number; release: () => void }> {
+  const channel = env.channels[0]!;
+  const count = (): number => channel.simulator.stats().held ?? 0;
+  const before = count();
+  channel.simulator.setFault({ kind: 'hold-writes', ms: holdMs });
+  await until(() => count() > before, 10_000);
+  return { channelId: channel.id, held: () => count() - before, release: () => channel.simulator.setFault(null) };
+}
+
+/**
  * A channel that holds writes longer than the hub's push timeout and applies them later: a newer push must
  * never be recorded as confirmed while the older write may still land, and what lands late is repaired.
  */
@@ -198,17 +215,13 @@ export function lateWrites(holdMs: number, faultMs: number): Fault {
     lateWrites: true,
     async inject(env, random) {
       await sleep(200 + random() * 400);
-      const channel = env.channels[0]!;
-      const held = (): number => channel.simulator.stats().held ?? 0;
-      const before = held();
-      channel.simulator.setFault({ kind: 'hold-writes', ms: holdMs });
-      // At least one write is held, then the channel keeps holding a while longer.
-      await until(() => held() > before, 10_000);
+      const holding = await holdWrites(env, holdMs);
+      // At least one write is held; the channel keeps holding a while longer.
       await sleep(faultMs);
-      channel.simulator.setFault(null);
+      holding.release();
       // The writes still held land within holdMs of the fault's end.
       await sleep(holdMs);
-      return { ...none(), recoveredAt: Date.now(), note: `${held() - before} write(s) held ${holdMs} ms on ${channel.id}` };
+      return { ...none(), recoveredAt: Date.now(), note: `${holding.held()} write(s) held ${holdMs} ms on ${holding.channelId}` };
     },
   };
 }
@@ -220,19 +233,15 @@ export function lateWriteFailover(holdMs: number): Fault {
     lateWrites: true,
     async inject(env, random) {
       await sleep(200 + random() * 400);
-      const channel = env.channels[0]!;
-      const held = (): number => channel.simulator.stats().held ?? 0;
-      const before = held();
-      channel.simulator.setFault({ kind: 'hold-writes', ms: holdMs });
-      await until(() => held() > before, 10_000);
+      const holding = await holdWrites(env, holdMs);
       const index = await pushingHub(env);
       const victim = env.hubs[index >= 0 ? index : 0]!;
       await victim.kill();
-      channel.simulator.setFault(null);
+      holding.release();
       const recoveredAt = Date.now() + holdMs;
       await sleep(holdMs);
       await victim.start().catch(() => undefined);
-      return { ...none(), kills: 1, failovers: 1, recoveredAt, note: `write held ${holdMs} ms on ${channel.id} when the pusher died` };
+      return { ...none(), kills: 1, failovers: 1, recoveredAt, note: `${holding.held()} write(s) held ${holdMs} ms on ${holding.channelId} when the pusher died` };
     },
   };
 }

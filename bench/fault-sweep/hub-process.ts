@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isRunning, stopProcess } from './stop-process.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/stockrelay.mjs', import.meta.url));
 
@@ -23,7 +24,7 @@ export class HubProcess {
   }
 
   get running(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+    return isRunning(this.#child);
   }
 
   get pid(): number | undefined {
@@ -70,22 +71,12 @@ export class HubProcess {
 
   /** SIGKILL, and resolves once the process is gone. */
   async kill(): Promise<void> {
-    const child = this.#child;
-    if (!child || !this.running) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    await stopProcess(this.#child, 'SIGKILL');
   }
 
   /** SIGTERM (a graceful stop), SIGKILL after `graceMs`. */
   async terminate(graceMs = 20_000): Promise<void> {
-    const child = this.#child;
-    if (!child || !this.running) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(this.#child, 'SIGTERM', graceMs);
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isRunning, stopProcess } from './stop-process.ts';
 
 /** A free TCP port on the loopback interface. */
 export function freePort(): Promise<number> {
@@ -55,7 +56,7 @@ export class NatsNode {
   }
 
   get running(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+    return isRunning(this.#child);
   }
 
   async start(): Promise<void> {
@@ -71,22 +72,12 @@ export class NatsNode {
 
   /** kill -9: the node vanishes with whatever it had not written. */
   async kill(): Promise<void> {
-    const child = this.#child;
-    if (!child || !this.running) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    await stopProcess(this.#child, 'SIGKILL');
   }
 
   /** A clean stop (SIGTERM), as an operator's restart does. */
   async stop(): Promise<void> {
-    const child = this.#child;
-    if (!child || !this.running) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(this.#child, 'SIGTERM', 10_000);
   }
 }
 

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FAILOVER, KILL_POINTS, SIGTERM, databaseOutage, lateWriteFailover, lateWrites, natsRestart, nodeLoss, type Fault, type FaultOutcome } from './faults.ts';
+import { FAILOVER, KILL_POINTS, SIGTERM, databaseOutage, lateWriteFailover, lateWrites, natsRestart, nodeLoss, type Fault, type FaultOutcome, type FaultTally } from './faults.ts';
 import { checkInvariants, invariantTotal, type InvariantReport } from './invariants.ts';
 import { SweepEnv } from './sweep-env.ts';
 import { seededRandom } from '../../core/simulation/seeded-random.ts';
@@ -35,14 +35,8 @@ export interface SweepResult {
   wallS: number;
   machine: { cpus: number; node: string };
   runs: SweepRun[];
-  totals: {
+  totals: FaultTally & {
     runs: number;
-    kills: number;
-    sigterms: number;
-    natsRestarts: number;
-    databaseOutages: number;
-    nodeLosses: number;
-    failovers: number;
     lateWritesRepaired: number;
     orders: number;
     invariantFailures: number;
