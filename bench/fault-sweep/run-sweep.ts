@@ -15,6 +15,8 @@ export interface SweepOptions {
   outDir?: string;
   seed?: number;
   log?: (line: string) => void;
+  /** Run only these groups (`kill -9`, `sigterm`, `servers`, `late`, `cluster`, `two hubs`); all when absent. */
+  only?: readonly string[];
 }
 
 export interface SweepRun {
@@ -110,31 +112,40 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), 'stockrelay-sweep-')));
   await mkdir(outDir, { recursive: true });
   const short = options.short;
-  const perPoint = short ? 1 : (options.runsPerPoint ?? 20);
+  const perPoint = options.runsPerPoint ?? 20;
   const streamMs = short ? 1500 : 3000;
   const rate = short ? 25 : 40;
   const outageMs = short ? 4000 : 12_000;
   const runs: SweepRun[] = [];
   const base = { skus: 12, stockPerSku: 400, dir: outDir };
 
-  const single = new SweepEnv({ ...base, label: 'single', natsNodes: 1, hubs: 1 });
-  await inEnv(single, async () => {
-    for (let round = 0; round < perPoint; round++) for (const point of KILL_POINTS) runs.push(await runOnce(single, 'kill -9', point, random, streamMs, rate, log));
-    for (let i = 0; i < (short ? 1 : 5); i++) runs.push(await runOnce(single, 'sigterm', SIGTERM, random, streamMs, rate, log));
-    for (let i = 0; i < (short ? 1 : 2); i++) runs.push(await runOnce(single, 'servers', natsRestart(outageMs), random, streamMs, rate, log));
-    for (let i = 0; i < (short ? 1 : 2); i++) runs.push(await runOnce(single, 'servers', databaseOutage(outageMs), random, streamMs, rate, log));
-    // Held longer than the hub's push timeout (5 s in the sweep's config), so the hub gives up on writes that still land.
-    for (let i = 0; i < (short ? 1 : 3); i++) runs.push(await runOnce(single, 'late', lateWrites(7000, 2000), random, streamMs, rate, log));
-  });
-  const cluster = new SweepEnv({ ...base, label: 'cluster', natsNodes: 3, hubs: 1 });
-  await inEnv(cluster, async () => {
-    for (let i = 0; i < (short ? 1 : 3); i++) runs.push(await runOnce(cluster, 'cluster', nodeLoss(short ? 3000 : 8000), random, streamMs, rate, log));
-  });
-  const pair = new SweepEnv({ ...base, label: 'pair', natsNodes: 1, hubs: 2 });
-  await inEnv(pair, async () => {
-    for (let i = 0; i < (short ? 1 : 5); i++) runs.push(await runOnce(pair, 'two hubs', FAILOVER, random, streamMs, rate, log));
-    for (let i = 0; i < (short ? 1 : 3); i++) runs.push(await runOnce(pair, 'late', lateWriteFailover(7000), random, streamMs, rate, log));
-  });
+  const want = (group: string): boolean => options.only === undefined || options.only.includes(group);
+  const times = (group: string, shortCount: number, fullCount: number): number => (want(group) ? (short ? shortCount : fullCount) : 0);
+
+  if (['kill -9', 'sigterm', 'servers', 'late'].some(want)) {
+    const single = new SweepEnv({ ...base, label: 'single', natsNodes: 1, hubs: 1 });
+    await inEnv(single, async () => {
+      for (let round = 0; round < times('kill -9', 1, perPoint); round++) for (const point of KILL_POINTS) runs.push(await runOnce(single, 'kill -9', point, random, streamMs, rate, log));
+      for (let i = 0; i < times('sigterm', 1, 5); i++) runs.push(await runOnce(single, 'sigterm', SIGTERM, random, streamMs, rate, log));
+      for (let i = 0; i < times('servers', 1, 2); i++) runs.push(await runOnce(single, 'servers', natsRestart(outageMs), random, streamMs, rate, log));
+      for (let i = 0; i < times('servers', 1, 2); i++) runs.push(await runOnce(single, 'servers', databaseOutage(outageMs), random, streamMs, rate, log));
+      // Held longer than the hub's push timeout (5 s in the sweep's config), so the hub gives up on writes that still land.
+      for (let i = 0; i < times('late', 1, 3); i++) runs.push(await runOnce(single, 'late', lateWrites(7000, 2000), random, streamMs, rate, log));
+    });
+  }
+  if (want('cluster')) {
+    const cluster = new SweepEnv({ ...base, label: 'cluster', natsNodes: 3, hubs: 1 });
+    await inEnv(cluster, async () => {
+      for (let i = 0; i < times('cluster', 1, 3); i++) runs.push(await runOnce(cluster, 'cluster', nodeLoss(short ? 3000 : 8000), random, streamMs, rate, log));
+    });
+  }
+  if (want('two hubs') || want('late')) {
+    const pair = new SweepEnv({ ...base, label: 'pair', natsNodes: 1, hubs: 2 });
+    await inEnv(pair, async () => {
+      for (let i = 0; i < times('two hubs', 1, 5); i++) runs.push(await runOnce(pair, 'two hubs', FAILOVER, random, streamMs, rate, log));
+      for (let i = 0; i < times('late', 1, 3); i++) runs.push(await runOnce(pair, 'late', lateWriteFailover(7000), random, streamMs, rate, log));
+    });
+  }
 
   const convergence = runs.map((r) => r.convergenceMs).filter((ms): ms is number => ms !== null).sort((a, b) => a - b);
   const sum = (key: keyof FaultOutcome): number => runs.reduce((total, r) => total + Number(r.outcome[key] ?? 0), 0);

@@ -3,10 +3,11 @@ import { join, resolve } from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { ConfigError } from '../internal.ts';
 
-const USAGE = `stockrelay sweep [--short] [--runs <per kill point>] [--seed <n>] [--out <dir>] [--fuzz <bodies>]
+const USAGE = `stockrelay sweep [--short] [--runs <per kill point>] [--only <group>]... [--seed <n>] [--out <dir>] [--fuzz <bodies>]
   Kills and restarts hubs, NATS and the database connection while orders stream, then checks that every
   acknowledged event was applied once, the ledger is conserved, every channel converged and no channel
   write landed out of order. Needs nats-server on PATH (or NATS_SERVER_BIN) and the PostgreSQL the tests use.
+  --only: kill -9, sigterm, servers, late, cluster or two hubs (repeatable).
   --fuzz N: instead, post N malformed but validly signed webhook bodies (spread over every webhook channel)
   to a running hub: no crash, no 5xx, no ledger change beyond the signed content.`;
 
@@ -14,7 +15,7 @@ const USAGE = `stockrelay sweep [--short] [--runs <per kill point>] [--seed <n>]
 export async function runSweepCommand(args: readonly string[], out: (line: string) => void): Promise<number> {
   const { values } = parseArgs({
     args: [...args],
-    options: { short: { type: 'boolean' }, runs: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, fuzz: { type: 'string' }, help: { type: 'boolean' } },
+    options: { short: { type: 'boolean' }, runs: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, fuzz: { type: 'string' }, only: { type: 'string', multiple: true }, help: { type: 'boolean' } },
   });
   if (values.help) {
     out(USAGE);
@@ -29,9 +30,12 @@ export async function runSweepCommand(args: readonly string[], out: (line: strin
     if (!Number.isInteger(bodies) || bodies < 1) throw new ConfigError(`sweep: --fuzz must be a whole number of bodies, at least 1 (got "${values.fuzz}")`);
     return fuzz(bodies, seed ?? Date.now(), resolve(values.out ?? 'bench/results'), out);
   }
+  const groups = ['kill -9', 'sigterm', 'servers', 'late', 'cluster', 'two hubs'];
+  const unknown = (values.only ?? []).filter((group) => !groups.includes(group));
+  if (unknown.length > 0) throw new ConfigError(`sweep: --only takes ${groups.map((g) => `"${g}"`).join(', ')} (got ${unknown.map((g) => `"${g}"`).join(', ')})`);
   const { runSweep } = await import('../../bench/fault-sweep/run-sweep.ts');
   const outDir = resolve(values.out ?? 'bench/results');
-  const result = await runSweep({ short: values.short ?? false, runsPerPoint: runs, seed, outDir, log: out });
+  const result = await runSweep({ short: values.short ?? false, runsPerPoint: runs, seed, outDir, log: out, only: values.only });
   const t = result.totals;
   out('');
   out(`${result.mode} sweep: ${t.runs} runs, ${t.kills} kill -9, ${t.sigterms} SIGTERM, ${t.natsRestarts} NATS restarts, ${t.databaseOutages} database outages, ${t.nodeLosses} cluster node losses, ${t.failovers} failovers; ${t.orders} orders; ${t.lateWritesRepaired} late channel writes repaired`);
