@@ -65,14 +65,19 @@ export function readOrderProducts(body: unknown, orderId: string): OrderLine[] {
  * lose digits through JSON.parse, so the digits are taken from the raw text when the parsed value is not a
  * safe integer. Undefined when the body has no usable id.
  */
+const MAX_ORDER_ID = 2n ** 63n - 1n;
+
 export function exactOrderId(rawBody: string, parsed: unknown): string | undefined {
   // BigCommerce numbers orders from 1: an id of 0 names no order that could ever appear (a 404 for a real
   // id is the order not being readable yet, and is delivered again; this one never would be).
-  if (typeof parsed === 'string') return /^[1-9]\d{0,19}$/.test(parsed) ? parsed : undefined;
+  if (typeof parsed === 'string') return /^[1-9]\d{0,18}$/.test(parsed) && BigInt(parsed) <= MAX_ORDER_ID ? parsed : undefined;
   if (typeof parsed !== 'number' || !Number.isInteger(parsed) || parsed < 1) return undefined;
   if (Number.isSafeInteger(parsed)) return String(parsed);
   const candidates = new Set<string>();
-  for (const match of rawBody.matchAll(/"id"\s*:\s*(\d{16,20})(?![\d.eE])/g)) if (Number(match[1]) === parsed) candidates.add(match[1]!);
+  // Order ids are 64-bit integers: a longer number names no order that could ever appear.
+  for (const match of rawBody.matchAll(/"id"\s*:\s*(\d{16,19})(?![\d.eE])/g)) {
+    if (Number(match[1]) === parsed && BigInt(match[1]!) <= MAX_ORDER_ID) candidates.add(match[1]!);
+  }
   // Two different long ids that read as the same number: which one is the order cannot be told.
   return candidates.size === 1 ? [...candidates][0] : undefined;
 }
