@@ -26,6 +26,7 @@ export {
   startSimServer,
   type EchoedRequest,
   type ItemFaultKind,
+  type SimExchange,
   type SimRequest,
   type SimResponse,
   type SimRoute,

@@ -27,6 +27,17 @@ export interface SimResponse {
   wrote?: boolean;
 }
 
+/** One API call as a simulator saw it, for checking requests and answers against the vendor's models. */
+export interface SimExchange {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  status: number;
+  response: unknown;
+}
+
 export type SimRoute = (req: SimRequest) => SimResponse | Promise<SimResponse>;
 
 /** Fault kinds whose answer is per item, in the channel's own shape: only a channel's route can produce them. */

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
 import { ServerTokenBucket } from '../_kit/rate-window.ts';
-import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
+import { startSimServer, type SimExchange, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import {
   LISTINGS_PATH,
   ORDERS_PATH,
@@ -63,16 +63,8 @@ export interface AmazonSimulator extends SimulatorHandle<AmazonOptions> {
   apiExchanges(): readonly SpApiExchange[];
 }
 
-/** One SP-API call as the simulator saw it, for checking requests and answers against Amazon's models. */
-export interface SpApiExchange {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string | string[] | undefined>;
-  body: unknown;
-  status: number;
-  response: unknown;
-}
+/** One API call as the simulator saw it, for checking requests and answers against the vendor's models. */
+export type SpApiExchange = SimExchange;
 
 interface Listing {
   hubSku: string;

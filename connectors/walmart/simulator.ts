@@ -3,7 +3,7 @@ import { request } from 'undici';
 import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
 import { ServerTokenBucket } from '../_kit/rate-window.ts';
 import { hmacSha256 } from '../_kit/signatures.ts';
-import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
+import { startSimServer, type SimExchange, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import {
   INVENTORY_PATH,
   INVENTORY_RATE,
@@ -62,16 +62,8 @@ export interface WalmartSimulator extends SimulatorHandle<WalmartOptions> {
   apiExchanges(): readonly WalmartExchange[];
 }
 
-/** One API call as the simulator saw it, for checking requests and answers against Walmart's specs. */
-export interface WalmartExchange {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string | string[] | undefined>;
-  body: unknown;
-  status: number;
-  response: unknown;
-}
+/** One API call as the simulator saw it, for checking requests and answers against the vendor's models. */
+export type WalmartExchange = SimExchange;
 
 interface Item {
   hubSku: string;
