@@ -8,30 +8,13 @@ import { openDatabase, type LedgerDatabase } from '../core/ledger/database.ts';
 import { Ledger } from '../core/ledger/ledger.ts';
 import { migrateToLatest } from '../core/ledger/migrate.ts';
 import { silentLogger } from './support/dispatch-harness.ts';
-import { freshDatabase, NATS_URL, uniqueSuffix, type FreshDatabase } from './support/servers.ts';
+import { freshDatabase, freshNatsSettings, uniqueSuffix, type FreshDatabase } from './support/servers.ts';
 import { startTcpProxy } from '../bench/fault-sweep/tcp-proxy.ts';
 import { waitFor } from './support/test-hub.ts';
 
 const now = () => new Date().toISOString();
 
-function natsSettings(overrides: Partial<NatsSettings> = {}): NatsSettings {
-  const suffix = uniqueSuffix();
-  return {
-    servers: [NATS_URL],
-    stream: `SR_IN_${suffix}`,
-    deadLetterStream: `SR_DLQ_${suffix}`,
-    subjectPrefix: `t${suffix}`,
-    consumer: `core_${suffix}`,
-    duplicateWindowMs: 120_000,
-    replicas: 1,
-    ackWaitMs: 10_000,
-    inboundMaxAgeMs: 604_800_000,
-    inboundMaxBytes: -1,
-    deadLetterMaxAgeMs: 2_592_000_000,
-    deadLetterMaxBytes: 1_073_741_824,
-    ...overrides,
-  };
-}
+const natsSettings = freshNatsSettings;
 
 /** Events with ids and SKUs no other test shares. */
 class Events {

@@ -3,7 +3,7 @@ import { NatsBus, type NatsSettings } from '../core/bus/nats-bus.ts';
 import { ErrorCodes } from '../core/errors.ts';
 import { LedgerPruner, processedEventMaxAgeMs } from '../core/ledger/ledger-pruner.ts';
 import { silentLogger } from './support/dispatch-harness.ts';
-import { NATS_URL, uniqueSuffix } from './support/servers.ts';
+import { freshNatsSettings, uniqueSuffix } from './support/servers.ts';
 import { pgliteBackend, postgresBackend, type LedgerBackend } from './ledger-support/ledger-backends.ts';
 
 const DAY = 86_400_000;
@@ -76,24 +76,7 @@ describe('stream limits', () => {
       await bus.close();
     }
   });
-  function settings(overrides: Partial<NatsSettings> = {}): NatsSettings {
-    const suffix = uniqueSuffix();
-    return {
-      servers: [NATS_URL],
-      stream: `SR_IN_${suffix}`,
-      deadLetterStream: `SR_DLQ_${suffix}`,
-      subjectPrefix: `t${suffix}`,
-      consumer: `core_${suffix}`,
-      duplicateWindowMs: 120_000,
-      replicas: 1,
-      ackWaitMs: 10_000,
-      inboundMaxAgeMs: 7 * DAY,
-      inboundMaxBytes: -1,
-      deadLetterMaxAgeMs: 30 * DAY,
-      deadLetterMaxBytes: 1 << 30,
-      ...overrides,
-    };
-  }
+  const settings = freshNatsSettings;
   async function connect(s: NatsSettings): Promise<NatsBus> {
     const bus = await NatsBus.connect(s);
     buses.push(bus);

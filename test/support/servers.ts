@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { NatsSettings } from '../../core/bus/nats-bus.ts';
 import pg from 'pg';
 
 export const NATS_URL = process.env.STOCKRELAY_TEST_NATS ?? 'nats://127.0.0.1:4222';
@@ -39,5 +40,28 @@ export async function freshDatabase(label = 'test'): Promise<FreshDatabase> {
         await client.end();
       }
     },
+  };
+}
+
+/**
+ * NATS settings with streams, subjects and a consumer of their own on the shared test server, at the
+ * config's defaults unless `overrides` say otherwise.
+ */
+export function freshNatsSettings(overrides: Partial<NatsSettings> = {}): NatsSettings {
+  const suffix = uniqueSuffix();
+  return {
+    servers: [NATS_URL],
+    stream: `SR_IN_${suffix}`,
+    deadLetterStream: `SR_DLQ_${suffix}`,
+    subjectPrefix: `t${suffix}`,
+    consumer: `core_${suffix}`,
+    duplicateWindowMs: 120_000,
+    replicas: 1,
+    ackWaitMs: 10_000,
+    inboundMaxAgeMs: 7 * 24 * 3_600_000,
+    inboundMaxBytes: -1,
+    deadLetterMaxAgeMs: 30 * 24 * 3_600_000,
+    deadLetterMaxBytes: 1 << 30,
+    ...overrides,
   };
 }
