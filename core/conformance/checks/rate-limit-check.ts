@@ -26,26 +26,22 @@ export async function checkDeclaredRate(env: CheckEnvironment, signal: AbortSign
 
   const calls = Math.min(MAX_CALLS, Math.ceil(burst + (perSecond * PACED_FOR_MS) / 1000));
   // A client-side bucket with the declared parameters: a call goes out only when the dispatcher would send it.
-  // Its refill starts when the first call has come back, never before the channel's bucket saw that call:
-  // the channel counts arrivals, so a client bucket started earlier would be ahead of it by the first call's
-  // latency and could be throttled at exactly the declared rate.
+  // The channel counts a call when it arrives, somewhere between our send and its answer, and latency jitter
+  // can bunch two arrivals closer than their sends. So each call is charged at the moment its answer came
+  // back and the next is sent only when the bucket allows it now: every window of calls then spans less
+  // time here than at the channel, and a channel enforcing exactly the declared rate never throttles.
   let tokens = burst;
   let last = performance.now();
   const started = last;
   for (let call = 1; call <= calls; call++) {
-    if (call === 2) last = performance.now();
-    const now = performance.now();
-    tokens = Math.min(burst, tokens + ((now - last) / 1000) * perSecond);
-    last = now;
-    if (tokens < 1) {
-      await sleep(((1 - tokens) / perSecond) * 1000, signal);
-      const woke = performance.now();
-      tokens = Math.min(burst, tokens + ((woke - last) / 1000) * perSecond);
-      last = woke;
-    }
-    tokens -= 1;
+    const available = Math.min(burst, tokens + ((performance.now() - last) / 1000) * perSecond);
+    // One millisecond over: a timer may fire up to a millisecond before the fraction it was given.
+    if (available < 1) await sleep(Math.ceil(((1 - available) / perSecond) * 1000) + 1, signal);
     const sku = env.knownSkus[call % env.knownSkus.length] as string;
     const outcome = await pushOutcome(instance, env.updates([sku]), signal);
+    const answered = performance.now();
+    tokens = Math.min(burst, tokens + ((answered - last) / 1000) * perSecond) - 1;
+    last = answered;
     const throttledNow = (simulator.stats().throttled ?? 0) - throttledBefore;
     const answer = outcome.kind === 'threw' && outcome.thrown === 'throttled' ? describeOutcome(outcome) : undefined;
     if (throttledNow > 0 || answer !== undefined) {
