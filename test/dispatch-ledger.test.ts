@@ -4,7 +4,7 @@ import { Ledger } from '../core/ledger/ledger.ts';
 import { migrateToLatest } from '../core/ledger/migrate.ts';
 import type { EventOutcome } from '../core/ledger/ledger-types.ts';
 import { EventFactory } from './ledger-support/ledger-backends.ts';
-import { CHANNEL, dispatchHarness, settled, stopDispatchers } from './support/dispatch-harness.ts';
+import { CHANNEL, dispatchHarness, settled, stopDispatchers, until } from './support/dispatch-harness.ts';
 import { RecordingConnector } from './support/recording-connector.ts';
 import { freshDatabase, type FreshDatabase } from './support/servers.ts';
 
@@ -60,7 +60,7 @@ describe('ChannelDispatcher on the Postgres ledger', () => {
     expect(marked?.writeUntil).toBeInstanceOf(Date);
 
     const connector = new RecordingConnector();
-    const second = dispatchHarness({ store: ledger, connector, ...timing });
+    const second = dispatchHarness({ store: ledger, connector, clock: first.clock, ...timing });
     await second.dispatcher.start();
     await settled(second.dispatcher);
     // The interrupted write (20) may land until its window ends: the first push of 13 cannot be trusted,
@@ -89,7 +89,7 @@ describe('ChannelDispatcher on the Postgres ledger', () => {
     expect((await ledger.getChannelStates(CHANNEL, [sku]))[0]?.deadLetteredAt).toBeInstanceOf(Date);
 
     down = false;
-    await expect.poll(async () => (await ledger.getChannelStates(CHANNEL, [sku]))[0]?.pushedVersion, { timeout: 3_000 }).toBe(1);
+    await until(dispatcher, async () => (await ledger.getChannelStates(CHANNEL, [sku]))[0]?.pushedVersion === 1);
     expect((await ledger.getChannelStates(CHANNEL, [sku]))[0]?.deadLetteredAt).toBeNull();
     expect(connector.shown.get(sku)).toBe(5);
   });
@@ -124,10 +124,10 @@ describe('ChannelDispatcher on the Postgres ledger', () => {
     await first.dispatcher.stop();
 
     const connector = new RecordingConnector();
-    const second = dispatchHarness({ store: ledger, connector, limits });
+    const second = dispatchHarness({ store: ledger, connector, clock: first.clock, limits });
     await second.dispatcher.start();
     second.dispatcher.notify(changesOf(await ledger.applyBatch([f.set({ [sku]: 15 })])));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await second.clock.advance(300);
     expect(connector.updatesFor(sku)).toEqual([]);
     expect(second.dispatcher.skuStatus(sku)).toMatchObject({ version: 2, inFlight: false, deadLettered: false });
   });

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RetryableError } from '../core/errors.ts';
 import type { ConnectorInstance, PushResult, StockUpdate } from '../core/sdk.ts';
-import { CHANNEL, dispatchHarness, settled, stopDispatchers } from './support/dispatch-harness.ts';
+import { CHANNEL, dispatchHarness, settled, stopDispatchers, until } from './support/dispatch-harness.ts';
 import type { RecordingConnector } from './support/recording-connector.ts';
 
 afterEach(stopDispatchers);
@@ -21,34 +21,32 @@ function withReadBack(connector: RecordingConnector): { reads: string[][] } {
 
 describe('ChannelDispatcher: a push that times out (its write may land later)', () => {
   it('never records a newer quantity as confirmed while the timed-out write may still land on top of it', async () => {
-    const { dispatcher, store, connector } = dispatchHarness({ pushTimeoutMs: 100, lateWriteWindowMs: 500 });
+    const { dispatcher, store, connector, clock } = dispatchHarness({ pushTimeoutMs: 100, lateWriteWindowMs: 500 });
     await dispatcher.start();
     let landed = false;
     connector.respond = (updates, call) => {
       if (connector.calls.indexOf(call) !== 0) return updates.map((u) => ok(u.sku));
       // The channel sits on the first write past the hub's timeout, then applies it anyway.
-      setTimeout(() => {
+      clock.setTimeout(() => {
         for (const u of updates) connector.shown.set(u.sku, u.quantity);
         landed = true;
       }, 300);
       return never();
     };
     dispatcher.notify([store.apply('A', 9)]);
-    await vi.waitFor(() => expect(connector.calls[0]?.signal.aborted).toBe(true), { timeout: 2_000 });
+    await until(dispatcher, () => connector.calls[0]?.signal.aborted === true);
     dispatcher.notify([store.apply('A', 4)]);
+    // Looked at after every step of virtual time: nothing changes between two steps.
     const wrongConfirmations: string[] = [];
-    const sampler = setInterval(() => {
+    const sample = (): void => {
       const state = store.state(CHANNEL, 'A');
       if (state?.pushedVersion === 2 && connector.shown.get('A') !== state.pushedQuantity) {
         wrongConfirmations.push(`confirmed ${state.pushedQuantity}, channel shows ${connector.shown.get('A')}`);
       }
-    }, 2);
-    try {
-      await vi.waitFor(() => expect(landed).toBe(true), { timeout: 3_000 });
-      await settled(dispatcher);
-    } finally {
-      clearInterval(sampler);
-    }
+    };
+    await until(dispatcher, () => (sample(), landed));
+    await settled(dispatcher);
+    sample();
     expect(connector.shown.get('A')).toBe(4);
     expect(store.state(CHANNEL, 'A')).toMatchObject({ pushedVersion: 2, pushedQuantity: 4 });
     expect(wrongConfirmations).toEqual([]);
@@ -68,16 +66,16 @@ describe('ChannelDispatcher: a push that times out (its write may land later)', 
   });
 
   it('pushes again when the read-back shows the late write landed', async () => {
-    const { dispatcher, store, connector } = dispatchHarness({ pushTimeoutMs: 100, lateWriteWindowMs: 400 });
+    const { dispatcher, store, connector, clock } = dispatchHarness({ pushTimeoutMs: 100, lateWriteWindowMs: 400 });
     const { reads } = withReadBack(connector);
     await dispatcher.start();
     connector.respond = (updates, call) => {
       if (connector.calls.indexOf(call) !== 0) return updates.map((u) => ok(u.sku));
-      setTimeout(() => connector.shown.set('A', 9), 250);
+      clock.setTimeout(() => connector.shown.set('A', 9), 250);
       return never();
     };
     dispatcher.notify([store.apply('A', 9)]);
-    await vi.waitFor(() => expect(connector.calls[0]?.signal.aborted).toBe(true), { timeout: 2_000 });
+    await until(dispatcher, () => connector.calls[0]?.signal.aborted === true);
     dispatcher.notify([store.apply('A', 3)]);
     await settled(dispatcher);
     expect(reads.length).toBeGreaterThanOrEqual(1);
@@ -87,7 +85,7 @@ describe('ChannelDispatcher: a push that times out (its write may land later)', 
   });
 
   it('pushes again when the read-back shows a late write on top of a quantity it had confirmed before', async () => {
-    const { dispatcher, store, connector } = dispatchHarness({ pushTimeoutMs: 100, lateWriteWindowMs: 400 });
+    const { dispatcher, store, connector, clock } = dispatchHarness({ pushTimeoutMs: 100, lateWriteWindowMs: 400 });
     withReadBack(connector);
     await dispatcher.start();
     dispatcher.notify([store.apply('A', 0)]);
@@ -96,11 +94,11 @@ describe('ChannelDispatcher: a push that times out (its write may land later)', 
     connector.respond = (updates, call) => {
       if (connector.calls.indexOf(call) !== 1) return updates.map((u) => ok(u.sku));
       // The rise to 9 gets no answer, and lands after the fall back to 0 was written.
-      setTimeout(() => connector.shown.set('A', 9), 250);
+      clock.setTimeout(() => connector.shown.set('A', 9), 250);
       return never();
     };
     dispatcher.notify([store.apply('A', 9)]);
-    await vi.waitFor(() => expect(connector.calls[1]?.signal.aborted).toBe(true), { timeout: 2_000 });
+    await until(dispatcher, () => connector.calls[1]?.signal.aborted === true);
     dispatcher.notify([store.apply('A', 0)]);
     await settled(dispatcher);
     // The channel showed 0 once before; after the late 9 that says nothing: it is pushed, not skipped.
@@ -110,16 +108,18 @@ describe('ChannelDispatcher: a push that times out (its write may land later)', 
 
   it('on a compare-and-set channel, confirms a newer quantity at once: the late write no longer matches its base', async () => {
     // A window far longer than the test: confirming must not wait for it.
-    const { dispatcher, store, connector } = dispatchHarness({ pushTimeoutMs: 100, lateWriteWindowMs: 60_000, limits: { compareAndSet: true } });
+    const { dispatcher, store, connector, clock } = dispatchHarness({ pushTimeoutMs: 100, lateWriteWindowMs: 60_000, limits: { compareAndSet: true } });
     await dispatcher.start();
     dispatcher.notify([store.apply('A', 10)]);
     await settled(dispatcher);
     connector.respond = (updates, call) => (connector.calls.indexOf(call) === 1 ? never() : updates.map((u) => ok(u.sku)));
     dispatcher.notify([store.apply('A', 9)]);
-    await vi.waitFor(() => expect(connector.calls[1]?.signal.aborted).toBe(true), { timeout: 2_000 });
+    await until(dispatcher, () => connector.calls[1]?.signal.aborted === true);
+    const timedOutAt = clock.now();
     dispatcher.notify([store.apply('A', 4)]);
     await settled(dispatcher);
     // Settled well inside the 60 s window: the confirmation did not wait for it.
+    expect(clock.now() - timedOutAt).toBeLessThan(60_000);
     const updates = connector.updatesFor('A');
     expect(updates[1]).toEqual({ sku: 'A', quantity: 9, version: 2, previousQuantity: 10 });
     expect(updates.slice(1).every((u) => u.previousQuantity !== undefined)).toBe(true);
@@ -134,7 +134,7 @@ describe('ChannelDispatcher: a push that times out (its write may land later)', 
     dispatcher.notify([store.apply('A', 5)]);
     await connector.waitForCalls(1);
     const writeUntil = store.state(CHANNEL, 'A')?.writeUntil?.getTime() ?? 0;
-    expect(writeUntil).toBeGreaterThanOrEqual(connector.calls[0]!.startedAt + 100 + 200 - 25);
+    expect(writeUntil).toBeGreaterThanOrEqual(connector.calls[0]!.startedAt + 100 + 200);
     const order = store.calls.map((c) => c.method);
     expect(order.indexOf('recordWriting')).toBeGreaterThan(-1);
   });
@@ -199,28 +199,28 @@ describe('ChannelDispatcher: busy and not listed', () => {
   });
 
   it('waits ever longer between tries of an item that stays busy, and at least as long as the channel asked', async () => {
-    const { dispatcher, store, connector } = dispatchHarness({ backoffBaseMs: 20, backoffMaxMs: 160 });
+    const { dispatcher, store, connector, clock } = dispatchHarness({ backoffBaseMs: 20, backoffMaxMs: 160 });
     await dispatcher.start();
     connector.respond = (updates) => updates.map((u): PushResult => ({ sku: u.sku, status: 'busy', reason: 'locked', afterMs: 30 }));
     dispatcher.notify([store.apply('A', 7)]);
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await clock.advance(1_200);
     const starts = connector.calls.map((c) => c.startedAt);
     const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
     // Delays of at least 30 ms growing to 80..160 ms allow at most about 17 calls in 1.2 s, never a spin.
     expect(connector.calls.length).toBeGreaterThanOrEqual(3);
     expect(connector.calls.length).toBeLessThanOrEqual(20);
-    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(29);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(30);
     expect(dispatcher.skuStatus('A')).toMatchObject({ attempts: 0, deadLettered: false, lastError: 'locked' });
   });
 
   it('stops pushing a SKU the channel does not list, records why, and does not dead-letter it', async () => {
-    const { dispatcher, store, connector, letters } = dispatchHarness({ configFingerprint: 'cfg-1', reconcileIntervalMs: 100 });
+    const { dispatcher, store, connector, letters, clock } = dispatchHarness({ configFingerprint: 'cfg-1', reconcileIntervalMs: 100 });
     await dispatcher.start();
     connector.respond = (updates) => updates.map((u): PushResult => (u.sku === 'GONE' ? { sku: u.sku, status: 'not_listed', reason: 'no offer for this SKU' } : ok(u.sku)));
     dispatcher.notify([store.apply('GONE', 3)]);
     await settled(dispatcher);
     dispatcher.notify([store.apply('GONE', 2)]);
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await clock.advance(350);
     await settled(dispatcher);
     expect(connector.updatesFor('GONE')).toHaveLength(1);
     expect(letters).toEqual([]);
@@ -236,7 +236,7 @@ describe('ChannelDispatcher: busy and not listed', () => {
     await settled(first.dispatcher);
     await first.dispatcher.stop();
 
-    const same = dispatchHarness({ store: first.store, configFingerprint: 'cfg-1' });
+    const same = dispatchHarness({ store: first.store, clock: first.clock, configFingerprint: 'cfg-1' });
     await same.dispatcher.start();
     await settled(same.dispatcher);
     expect(same.connector.calls).toHaveLength(0);
@@ -245,9 +245,9 @@ describe('ChannelDispatcher: busy and not listed', () => {
     expect(same.connector.updatesFor('GONE')).toHaveLength(1);
     await same.dispatcher.stop();
 
-    first.store.channels.get(CHANNEL)!.get('GONE')!.notListed = { at: new Date(), reason: 'unknown variant', config: 'cfg-1' };
+    first.store.channels.get(CHANNEL)!.get('GONE')!.notListed = { at: new Date(first.clock.now()), reason: 'unknown variant', config: 'cfg-1' };
     first.store.channels.get(CHANNEL)!.get('GONE')!.pushedVersion = 0;
-    const changed = dispatchHarness({ store: first.store, configFingerprint: 'cfg-2' });
+    const changed = dispatchHarness({ store: first.store, clock: first.clock, configFingerprint: 'cfg-2' });
     await changed.dispatcher.start();
     await settled(changed.dispatcher);
     expect(changed.connector.updatesFor('GONE')).toHaveLength(1);
@@ -303,15 +303,16 @@ describe('ChannelDispatcher: parked SKUs', () => {
 describe('ChannelDispatcher: lease fencing', () => {
   it('stops pushing once another process claimed the channel, and tells its owner', async () => {
     let fenced = 0;
-    const { dispatcher, store, connector } = dispatchHarness({ onFenced: () => (fenced += 1) });
+    const { dispatcher, store, connector, clock } = dispatchHarness({ onFenced: () => (fenced += 1) });
     await dispatcher.start();
     dispatcher.notify([store.apply('A', 1)]);
     await settled(dispatcher);
     await store.claimChannel(CHANNEL);
     dispatcher.notify([store.apply('A', 2)]);
-    await vi.waitFor(() => expect(fenced).toBe(1), { timeout: 2_000 });
+    await clock.settle();
+    expect(fenced).toBe(1);
     dispatcher.notify([store.apply('A', 3)]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await clock.advance(50);
     expect(connector.updatesFor('A').map((u) => u.quantity)).toEqual([1]);
     expect(store.state(CHANNEL, 'A')?.pushedVersion).toBe(1);
   });

@@ -7,6 +7,7 @@ import type { BackoffPolicy } from './backoff.ts';
 import { shownQuantity } from './dispatch-types.ts';
 import type { Dispatcher, DispatcherOptions, DispatcherSnapshot, DispatchObserver, DispatchSkuStatus, PushDeadLetter } from './dispatch-types.ts';
 import { withCallDeadline } from './call-deadline.ts';
+import { systemClock, type Clock, type ClockTimer } from './clock.ts';
 import { DEFAULT_LATE_WRITE_WINDOW_MS, LateWrites, mayLandLater } from './late-writes.ts';
 import { provenByReadBack } from './read-back.ts';
 import { checkPushResults } from './result-validation.ts';
@@ -19,6 +20,8 @@ export interface ChannelDispatcherOptions extends DispatcherOptions {
   logger?: Logger;
   /** Source of jitter, [0, 1). Default `Math.random`. */
   random?: () => number;
+  /** Time and timers: pacing, backoff, deadlines and the reconcile pass. Default: the system clock. */
+  clock?: Clock;
 }
 
 /** One item of a push call, frozen when the batch was built. */
@@ -98,6 +101,7 @@ export class ChannelDispatcher implements Dispatcher {
   readonly #channelId: string;
   readonly #logger: Logger;
   readonly #random: () => number;
+  readonly #clock: Clock;
   readonly #backoff: BackoffPolicy;
   readonly #bucket: TokenBucket;
   readonly #revisions: RevisionBudget | null;
@@ -123,8 +127,8 @@ export class ChannelDispatcher implements Dispatcher {
   #adoptedOnce = false;
   #stopping: Promise<void> | null = null;
   #reconciling: Promise<void> | null = null;
-  #reconcileTimer: NodeJS.Timeout | null = null;
-  #wakeTimer: NodeJS.Timeout | null = null;
+  #reconcileTimer: ClockTimer | null = null;
+  #wakeTimer: ClockTimer | null = null;
   #wakeAt = Infinity;
   #pumpQueued = false;
 
@@ -152,10 +156,11 @@ export class ChannelDispatcher implements Dispatcher {
     this.#channelId = options.channelId;
     this.#logger = options.logger ?? stderrLogger;
     this.#random = options.random ?? Math.random;
+    this.#clock = options.clock ?? systemClock;
     this.#backoff = { baseMs: Math.max(1, options.backoffBaseMs), maxMs: Math.max(1, options.backoffMaxMs) };
     // Paced a little under the channel's own bucket: requests reach the channel with jittered delays
     // (new connections, token fetches), and one token of headroom absorbs that instead of a 429.
-    this.#bucket = new TokenBucket(limits.perSecond * RATE_HEADROOM, Math.max(1, limits.burst - 1), Date.now());
+    this.#bucket = new TokenBucket(limits.perSecond * RATE_HEADROOM, Math.max(1, limits.burst - 1), this.#clock.now());
     this.#revisions = limits.dailyRevisionsPerSku !== undefined ? new RevisionBudget(limits.dailyRevisionsPerSku) : null;
   }
 
@@ -168,7 +173,7 @@ export class ChannelDispatcher implements Dispatcher {
 
   notify(changes: readonly LedgerChange[]): void {
     if (this.#stopped) return;
-    const now = Date.now();
+    const now = this.#clock.now();
     let marked = false;
     for (const change of changes) {
       const state = this.#state(change.sku);
@@ -224,7 +229,7 @@ export class ChannelDispatcher implements Dispatcher {
       channelId: this.#channelId,
       pending,
       inFlight: this.#pushesInFlight,
-      throttledUntil: this.#pausedUntil > Date.now() ? this.#pausedUntil : 0,
+      throttledUntil: this.#pausedUntil > this.#clock.now() ? this.#pausedUntil : 0,
       deadLettered: this.#parked.size,
       oldestPendingAt: Number.isFinite(oldest) ? oldest : null,
     };
@@ -233,7 +238,7 @@ export class ChannelDispatcher implements Dispatcher {
   skuStatus(sku: string): DispatchSkuStatus | undefined {
     const state = this.#states.get(sku);
     if (!state) return undefined;
-    const now = Date.now();
+    const now = this.#clock.now();
     return {
       sku,
       version: state.version,
@@ -377,7 +382,7 @@ export class ChannelDispatcher implements Dispatcher {
   /** Re-reads what the channel is behind on; the way dead-lettered and failed SKUs converge. Never throws. */
   #reconcile(): Promise<void> {
     if (this.#reconciling) return this.#reconciling;
-    if (this.#reconcileTimer) clearTimeout(this.#reconcileTimer);
+    if (this.#reconcileTimer) this.#clock.clearTimeout(this.#reconcileTimer);
     this.#reconcileTimer = null;
     this.#reconciling = (async () => {
       let nextInMs = this.#options.reconcileIntervalMs;
@@ -387,7 +392,7 @@ export class ChannelDispatcher implements Dispatcher {
         const behind = await this.#options.store.listBehind(this.#channelId);
         this.#reconcileFailures = 0;
         if (this.#stopped) return;
-        const now = Date.now();
+        const now = this.#clock.now();
         for (const sku of behind) this.#adopt(sku, now, fromPredecessor);
         this.#adoptedOnce = true;
       } catch (err) {
@@ -402,8 +407,7 @@ export class ChannelDispatcher implements Dispatcher {
         this.#reconciling = null;
       }
       if (this.#stopped) return;
-      this.#reconcileTimer = setTimeout(() => void this.#reconcile(), nextInMs);
-      this.#reconcileTimer.unref();
+      this.#reconcileTimer = this.#clock.setTimeout(() => void this.#reconcile(), nextInMs);
       this.#schedulePump();
       this.#checkIdle();
     })();
@@ -425,19 +429,18 @@ export class ChannelDispatcher implements Dispatcher {
   #wakeUpAt(at: number): void {
     if (this.#stopped) return;
     if (this.#wakeTimer && this.#wakeAt <= at) return;
-    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    if (this.#wakeTimer) this.#clock.clearTimeout(this.#wakeTimer);
     this.#wakeAt = at;
-    this.#wakeTimer = setTimeout(() => {
+    this.#wakeTimer = this.#clock.setTimeout(() => {
       this.#wakeTimer = null;
       this.#wakeAt = Infinity;
       this.#pump();
-    }, Math.max(0, at - Date.now()));
-    this.#wakeTimer.unref();
+    }, at - this.#clock.now());
   }
 
   #clearTimers(): void {
-    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
-    if (this.#reconcileTimer) clearTimeout(this.#reconcileTimer);
+    if (this.#wakeTimer) this.#clock.clearTimeout(this.#wakeTimer);
+    if (this.#reconcileTimer) this.#clock.clearTimeout(this.#reconcileTimer);
     this.#wakeTimer = null;
     this.#wakeAt = Infinity;
     this.#reconcileTimer = null;
@@ -447,7 +450,7 @@ export class ChannelDispatcher implements Dispatcher {
   #pump(): void {
     // Nothing is sent before the channel is claimed: every write must be fenced and marked first.
     if (this.#stopped || !this.#started || this.#epoch === undefined) return;
-    const now = Date.now();
+    const now = this.#clock.now();
     if (now < this.#pausedUntil) {
       this.#wakeUpAt(this.#pausedUntil);
       return;
@@ -542,7 +545,7 @@ export class ChannelDispatcher implements Dispatcher {
   /** The update for a SKU, from its newest known ledger state (never an older one). */
   #item(state: SkuPushState, quantity: number): BatchItem {
     state.inFlight = true;
-    const revision = this.#revisions?.take(state.sku, Date.now());
+    const revision = this.#revisions?.take(state.sku, this.#clock.now());
     const update: StockUpdate = { sku: state.sku, quantity, version: state.version };
     if (state.confirmedQuantity !== null) update.previousQuantity = state.confirmedQuantity;
     return revision ? { state, update, revision } : { state, update };
@@ -580,7 +583,7 @@ export class ChannelDispatcher implements Dispatcher {
 
   async #push(items: BatchItem[]): Promise<void> {
     const stopSignal = this.#stopController.signal;
-    const sentAt = Date.now();
+    const sentAt = this.#clock.now();
     // Durable before the call: if this process dies with the write in flight, whoever pushes the channel
     // next knows the write may still land, and verifies instead of trusting a newer "ok".
     const writeUntil = new Date(sentAt + this.#options.pushTimeoutMs + this.#lateWriteWindowMs);
@@ -595,22 +598,22 @@ export class ChannelDispatcher implements Dispatcher {
       this.#storeFailures += 1;
       const retryInMs = Math.max(this.#backoff.baseMs, backoffDelay(this.#storeFailures, this.#backoff, 0, this.#random));
       this.#logger.error('dispatch: marking writes in flight failed; not pushing until the store answers', { channel: this.#channelId, error: describeError(err), retryInMs });
-      for (const { state } of items) state.notBefore = Math.max(state.notBefore, Date.now() + retryInMs);
+      for (const { state } of items) state.notBefore = Math.max(state.notBefore, this.#clock.now() + retryInMs);
       return;
     }
     if (stopSignal.aborted) return;
-    const startedAt = Date.now();
+    const startedAt = this.#clock.now();
     let answer: unknown;
     try {
       const updates = items.map((item) => item.update);
-      answer = await withCallDeadline(stopSignal, this.#options.pushTimeoutMs, (signal) => this.#options.connector.push(updates, signal));
+      answer = await withCallDeadline(stopSignal, this.#options.pushTimeoutMs, (signal) => this.#options.connector.push(updates, signal), this.#clock);
     } catch (err) {
       // Stopped: nothing is lost, the durable pushed_version brings these SKUs back on the next start.
       if (stopSignal.aborted) return;
       await this.#failed(items, err, startedAt);
       return;
     }
-    await this.#answered(items, answer, startedAt, Date.now() - startedAt);
+    await this.#answered(items, answer, startedAt, this.#clock.now() - startedAt);
   }
 
   get #lateWriteWindowMs(): number {
@@ -620,7 +623,7 @@ export class ChannelDispatcher implements Dispatcher {
   /** The push call threw (or timed out): the class of the error decides for every item. */
   async #failed(items: BatchItem[], err: unknown, sentAt: number): Promise<void> {
     const reason = describeError(err);
-    const now = Date.now();
+    const now = this.#clock.now();
     for (let i = 0; i < items.length; i += 1) this.#observe((o) => o.attempted(this.#channelId, false));
     if (mayLandLater(err)) {
       // The request may be on its way still: until the window ends, what the channel shows is unknown.
@@ -668,7 +671,7 @@ export class ChannelDispatcher implements Dispatcher {
 
   /** The channel answered per item. */
   async #answered(items: BatchItem[], answer: unknown, sentAt: number, callMs: number): Promise<void> {
-    const now = Date.now();
+    const now = this.#clock.now();
     const checked = checkPushResults(answer, items.map((item) => item.update));
     if (checked.invalid.size > 0 || checked.stray.length > 0) {
       this.#logger.warn('dispatch: the connector answered a push outside its contract; the items concerned count as failed attempts', {
@@ -775,7 +778,7 @@ export class ChannelDispatcher implements Dispatcher {
 
   /** The channel has no listing for these SKUs: stop pushing them there, durably, and say why. */
   async #markNotListed(entries: ReadonlyArray<{ state: SkuPushState; reason: string }>): Promise<void> {
-    const at = Date.now();
+    const at = this.#clock.now();
     for (const { state, reason } of entries) {
       state.notListed = { at, reason };
       state.attempts = 0;
@@ -842,7 +845,7 @@ export class ChannelDispatcher implements Dispatcher {
     const stopSignal = this.#stopController.signal;
     let proven: typeof entries = [];
     try {
-      proven = await withCallDeadline(stopSignal, this.#options.pushTimeoutMs, (signal) => provenByReadBack(this.#options.connector, entries, signal));
+      proven = await withCallDeadline(stopSignal, this.#options.pushTimeoutMs, (signal) => provenByReadBack(this.#options.connector, entries, signal), this.#clock);
     } catch (err) {
       if (stopSignal.aborted) return;
       this.#logger.warn('dispatch: reading back what the channel shows failed; pushing again instead', { channel: this.#channelId, error: describeError(err) });
@@ -871,7 +874,7 @@ export class ChannelDispatcher implements Dispatcher {
 
   /** One store write for every confirmation of a push; lag is observed once it is durable. Resolves whether it was recorded. */
   async #recordConfirmed(entries: ReadonlyArray<{ state: SkuPushState; version: number; quantity: number }>, callMs: number): Promise<boolean> {
-    const confirmedAt = new Date();
+    const confirmedAt = new Date(this.#clock.now());
     const confirmations: PushConfirmation[] = entries.map(({ state, version, quantity }) => ({ sku: state.sku, version, quantity, confirmedAt }));
     try {
       await this.#options.store.recordConfirmed(this.#channelId, confirmations, this.#fence);
@@ -887,7 +890,7 @@ export class ChannelDispatcher implements Dispatcher {
         retryInMs,
       });
       // The channel does show these quantities: remembering that turns the retry into a store write only.
-      const retryAt = Date.now() + retryInMs;
+      const retryAt = this.#clock.now() + retryInMs;
       for (const { state, quantity } of entries) {
         state.confirmedQuantity = quantity;
         state.notBefore = retryAt;
@@ -908,7 +911,7 @@ export class ChannelDispatcher implements Dispatcher {
 
   async #deadLetter(entries: readonly Exhausted[], parkedBy: 'outage' | 'item'): Promise<void> {
     if (entries.length === 0) return;
-    const at = new Date().toISOString();
+    const at = new Date(this.#clock.now()).toISOString();
     const letters: PushDeadLetter[] = [];
     for (const { state, quantity, version, reason } of entries) {
       const letter: PushDeadLetter = { channelId: this.#channelId, sku: state.sku, quantity, version, attempts: state.attempts, reason: String(reason || 'no reason given'), at };
@@ -916,7 +919,7 @@ export class ChannelDispatcher implements Dispatcher {
       if (state.version > version) {
         // A newer change arrived meanwhile: by the rule that a newer change brings a SKU back, it stays.
         state.attempts = 0;
-        state.notBefore = Date.now() + backoffDelay(1, this.#backoff, 0, this.#random);
+        state.notBefore = this.#clock.now() + backoffDelay(1, this.#backoff, 0, this.#random);
       } else {
         state.parked = true;
         state.parkedBy = parkedBy;

@@ -23,6 +23,8 @@ export class MemoryChannelState implements ChannelStateStore {
   /** Every call in order, by method name, for assertions. */
   readonly calls: Array<{ method: string; channelId: string; skus: string[] }> = [];
   failing = false;
+  /** Where `apply` and the store's own stamps read the time (a test's clock). */
+  now: () => number = () => Date.now();
   /** Lease epoch per channel (bumped by claimChannel); fenced writes with another epoch are refused. */
   readonly epochs = new Map<string, number>();
   readonly revisions = new Map<string, Map<string, RevisionLeft>>();
@@ -30,7 +32,7 @@ export class MemoryChannelState implements ChannelStateStore {
 
   /** Sets a SKU's ledger quantity as a committed event would, and returns the change it made. */
   apply(sku: string, available: number, options: { channel?: string; occurredAt?: Date; eventType?: EventType } = {}): LedgerChange {
-    const now = new Date();
+    const now = new Date(this.now());
     const before = this.levels.get(sku);
     const version = (before?.version ?? 0) + 1;
     this.levels.set(sku, { sku, available, version, updatedAt: options.occurredAt ?? now });
@@ -121,7 +123,7 @@ export class MemoryChannelState implements ChannelStateStore {
     this.#enter('recordNotListed', channelId, items.map((i) => i.sku), fence);
     for (const item of items) {
       const row = this.#row(channelId, item.sku);
-      row.notListed = config === null ? null : { at: new Date(), reason: item.reason, config };
+      row.notListed = config === null ? null : { at: new Date(this.now()), reason: item.reason, config };
       if (config !== null) row.writeUntil = null;
     }
   }
@@ -143,7 +145,7 @@ export class MemoryChannelState implements ChannelStateStore {
     this.#enter('recordDeadLettered', channelId, items.map((i) => i.sku), fence);
     for (const item of items) {
       const state = this.#row(channelId, item.sku);
-      state.deadLetteredAt = new Date();
+      state.deadLetteredAt = new Date(this.now());
       state.lastError = item.error;
     }
   }

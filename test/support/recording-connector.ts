@@ -22,6 +22,8 @@ export class RecordingConnector implements ConnectorInstance {
   /** SKUs that were ever in two in-flight pushes at once (must stay empty). */
   readonly overlaps: string[] = [];
   maxConcurrent = 0;
+  /** Where call times are read (a test's clock). */
+  now: () => number = () => Date.now();
   respond: PushResponder = (updates) => updates.map((u) => ({ sku: u.sku, status: 'ok' as const }));
   #inFlight = new Set<string>();
   #concurrent = 0;
@@ -53,7 +55,7 @@ export class RecordingConnector implements ConnectorInstance {
   }
 
   async push(updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushResult[]> {
-    const call: PushCall = { startedAt: Date.now(), endedAt: null, updates: updates.map((u) => ({ ...u })), signal, outcome: 'pending' };
+    const call: PushCall = { startedAt: this.now(), endedAt: null, updates: updates.map((u) => ({ ...u })), signal, outcome: 'pending' };
     this.calls.push(call);
     this.#concurrent += 1;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.#concurrent);
@@ -78,7 +80,7 @@ export class RecordingConnector implements ConnectorInstance {
       call.outcome = 'rejected';
       throw err;
     } finally {
-      call.endedAt = Date.now();
+      call.endedAt = this.now();
       this.#concurrent -= 1;
       for (const u of updates) this.#inFlight.delete(u.sku);
     }
