@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { InventoryEvent } from '../events/event-types.ts';
 import { deepFreeze } from '../config/deep-freeze.ts';
@@ -9,7 +13,9 @@ import { ConfigError } from '../internal.ts';
 import { Hub } from '../hub.ts';
 import { LagWindow } from '../metrics/lag-window.ts';
 import { createLogger } from '../logger.ts';
+import { natsAnswers, startPrivateNatsServer } from '../simulation/private-nats-server.ts';
 import { startSimulatedChannels } from '../simulation/simulated-channels.ts';
+import type { HubConfig, LoadedConfig } from '../config/config-types.ts';
 import { zipfPicker } from '../simulation/zipf.ts';
 
 const DEFAULT_CONFIG = new URL('../../config/demo.json', import.meta.url).pathname;
@@ -17,9 +23,12 @@ const DEFAULT_CONFIG = new URL('../../config/demo.json', import.meta.url).pathna
 const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${Math.round(v)}`);
 
 /**
- * The live demo: the real hub on NATS and Postgres, every channel of the config swapped for its
- * simulator, and a steady stream of shoppers buying on the channels (through their webhooks).
- * Prints per-channel sync lag every second and a summary at the end.
+ * The live demo: the real hub on NATS JetStream and a ledger database, every channel of the config
+ * swapped for its simulator, and a steady stream of shoppers buying on the channels (through their
+ * webhooks). Prints per-channel sync lag every second and a summary at the end.
+ *
+ * It needs nothing running: without a database URL in the config the ledger is PGlite in a throw-away
+ * folder, and when no NATS answers at the configured address it starts a private nats-server.
  */
 export async function runDemo(args: readonly string[], out: (line: string) => void): Promise<number> {
   const { values } = parseArgs({
@@ -40,10 +49,73 @@ export async function runDemo(args: readonly string[], out: (line: string) => vo
 
   const loaded = await loadConfig(values.config ?? DEFAULT_CONFIG);
   const runId = randomUUID().slice(0, 8);
+  // Everything the run starts is undone in reverse order, on a normal end, an error or a signal.
+  const cleanups: Array<() => Promise<void>> = [];
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    // A second Ctrl-C means "now": the exit hooks still stop a private nats-server and remove its folder.
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const config = await demoConfig(loaded.config, runId, out, cleanups);
+    if (stop.signal.aborted) return 130;
+    return await runLoad({ ...loaded, config }, { runId, durationS, rate, skuCount, startStock, stop: stop.signal }, out, cleanups);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  }
+}
+
+/**
+ * The config the demo runs on: a ledger of its own (a fresh Postgres database when the config names one,
+ * else PGlite in a throw-away folder), and the configured NATS, or a private nats-server when none answers.
+ */
+async function demoConfig(config: HubConfig, runId: string, out: (line: string) => void, cleanups: Array<() => Promise<void>>): Promise<HubConfig> {
   // Every run gets a ledger of its own: the simulated channels start empty each time, so channel
   // state remembered from an earlier run would claim pushes these channels never received.
-  const databaseUrl = loaded.config.database.url ? withDatabaseName(loaded.config.database.url, `${new URL(loaded.config.database.url).pathname.slice(1)}_${runId}`) : undefined;
-  const base = databaseUrl ? { ...loaded, config: deepFreeze({ ...loaded.config, database: { ...loaded.config.database, url: databaseUrl } }) } : loaded;
+  let database: HubConfig['database'];
+  if (config.database.url) {
+    const url = withDatabaseName(config.database.url, `${new URL(config.database.url).pathname.slice(1)}_${runId}`);
+    cleanups.push(() => dropDatabase(url));
+    database = { ...config.database, url };
+  } else {
+    const dataDir = await mkdtemp(join(tmpdir(), 'stockrelay-demo-ledger-'));
+    const removeAtExit = (): void => rmSync(dataDir, { recursive: true, force: true });
+    process.on('exit', removeAtExit);
+    cleanups.push(async () => {
+      process.off('exit', removeAtExit);
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    database = { ...config.database, dataDir };
+    out(`ledger: embedded PGlite in ${dataDir} (removed at exit)`);
+  }
+  let nats = config.nats;
+  if (!(await natsAnswers(config.nats.servers))) {
+    out(`no NATS answers at ${config.nats.servers.join(', ')}: starting a private nats-server with JetStream`);
+    const server = await startPrivateNatsServer();
+    cleanups.push(() => server.stop());
+    nats = { ...config.nats, servers: [server.url] };
+    out(`nats: private nats-server (pid ${server.pid}) on ${server.url}, store in ${server.storeDir} (stopped and removed at exit)`);
+  }
+  return deepFreeze({ ...config, database, nats });
+}
+
+interface LoadOptions {
+  runId: string;
+  durationS: number;
+  rate: number;
+  skuCount: number;
+  startStock: number;
+  /** Aborted by Ctrl-C or SIGTERM: the load stops, the channels catch up and the summary prints. */
+  stop: AbortSignal;
+}
+
+async function runLoad(base: LoadedConfig, opts: LoadOptions, out: (line: string) => void, cleanups: Array<() => Promise<void>>): Promise<number> {
+  const { runId, durationS, rate, skuCount, startStock } = opts;
   const skus = Array.from({ length: skuCount }, (_, i) => `DEMO-${String(i + 1).padStart(3, '0')}`);
   const simulated = await startSimulatedChannels(base, {
     skus: Object.fromEntries(skus.map((s) => [s, 0])),
@@ -53,15 +125,11 @@ export async function runDemo(args: readonly string[], out: (line: string) => vo
       ...(channel.limits.perSecond ? { rateLimit: { perSecond: channel.limits.perSecond, burst: channel.limits.burst ?? channel.limits.perSecond } } : {}),
     }),
   });
+  cleanups.push(() => simulated.close());
   const logger = createLogger({ component: 'hub' }, process.env.STOCKRELAY_LOG ?? 'warn');
-  let hub: Hub;
-  try {
-    hub = await Hub.start(simulated.loaded, { logger });
-  } catch (err) {
-    await simulated.close();
-    if (databaseUrl) await dropDatabase(databaseUrl).catch(() => undefined);
-    throw err;
-  }
+  const hub = await Hub.start(simulated.loaded, { logger });
+  cleanups.push(() => hub.stop());
+  if (opts.stop.aborted) return 130;
   for (const { channel, simulator } of simulated.channels) simulator.setWebhookTarget?.(`${hub.url}/webhooks/${channel.id}`);
   out(`stockrelay demo: hub on ${hub.url}, ${simulated.channels.length} simulated channels, ${skuCount} SKUs, ~${rate} orders/s`);
   const token = base.config.http.tokens.find((t) => t.scope === 'read' || t.scope === 'admin')?.token;
@@ -71,7 +139,8 @@ export async function runDemo(args: readonly string[], out: (line: string) => vo
   await hub.publish(seed);
   out(`seeding ${skuCount} SKUs × ${startStock} units on every channel…`);
   const seeded = AbortSignal.timeout(60_000);
-  while (!(await hub.ledger.isProcessed(seed.id)) && !seeded.aborted) await new Promise((r) => setTimeout(r, 50));
+  while (!(await hub.ledger.isProcessed(seed.id)) && !seeded.aborted && !opts.stop.aborted) await new Promise((r) => setTimeout(r, 50));
+  if (opts.stop.aborted) return 130;
   await hub.idle(seeded);
   // The live figures describe the order stream, not the initial fill of empty channels.
   for (const id of hub.metrics.recentLag.keys()) hub.metrics.recentLag.set(id, new LagWindow());
@@ -129,10 +198,9 @@ export async function runDemo(args: readonly string[], out: (line: string) => vo
   const tableTimer = setInterval(printTable, 1000);
 
   await new Promise<void>((resolve) => {
-    const finish = (): void => resolve();
-    process.once('SIGINT', finish);
-    process.once('SIGTERM', finish);
-    if (Number.isFinite(durationS)) setTimeout(finish, durationS * 1000).unref();
+    if (opts.stop.aborted) return resolve();
+    opts.stop.addEventListener('abort', () => resolve(), { once: true });
+    if (Number.isFinite(durationS)) setTimeout(resolve, durationS * 1000).unref();
   });
   stopping = true;
   clearInterval(loadTimer);
@@ -154,8 +222,5 @@ export async function runDemo(args: readonly string[], out: (line: string) => vo
   }
   printTable();
   out(`\nsummary: ${placed} orders in ${((Date.now() - started) / 1000).toFixed(0)} s; ${oversoldLines} oversold line(s) (${oversoldUnits} units); convergence ${converged}/${total} channel×SKU pairs equal the ledger`);
-  await hub.stop();
-  await simulated.close();
-  if (databaseUrl) await dropDatabase(databaseUrl).catch(() => undefined);
   return converged === total ? 0 : 1;
 }
