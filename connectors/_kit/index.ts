@@ -33,5 +33,6 @@ export {
   type SimServer,
   type SimServerOptions,
 } from './sim-server.ts';
+export { orderEvent, orderEventId, type OrderEventFacts, type OrderEventType } from './order-events.ts';
 export { createLatencySampler, sleep, type LatencyProfile } from './latency.ts';
 export { startWebhookSink, type SinkDelivery, type WebhookSink } from './webhook-sink.ts';

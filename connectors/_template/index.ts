@@ -5,12 +5,11 @@ import {
   ThrottledError,
   WebhookPayloadError,
   WebhookSignatureError,
-  type InventoryEvent,
   type PushResult,
   type StockUpdate,
 } from 'stockrelay';
 import { AUTH_HEADER, BUSY_ITEM_CODES, MAX_BATCH, NOT_LISTED_ITEM_CODES, RETRYABLE_ITEM_CODES, SIGNATURE_HEADER, type AcmeOrderWebhook, type AcmeStockResult, type AcmeStockUpdate } from './api.ts';
-import { createHttpClient, hmacSha256, matchesAnySecret, retryAfterMs, secretList } from 'stockrelay/kit';
+import { createHttpClient, hmacSha256, matchesAnySecret, orderEvent, retryAfterMs, secretList } from 'stockrelay/kit';
 import { acmeOptionsSchema, type AcmeOptions } from './options.ts';
 
 export default defineConnector<AcmeOptions>({
@@ -100,14 +99,7 @@ export default defineConnector<AcmeOptions>({
         if (lines.length === 0) return { events: [] };
         // placed and updated both mean "this order exists": one id per order collapses repeats and reordering.
         const cancelled = payload.event === 'order.cancelled';
-        const event: InventoryEvent = {
-          id: `${context.channelId}:order:${payload.orderId}:${cancelled ? 'cancelled' : 'confirmed'}`,
-          type: cancelled ? 'order.cancelled' : 'order.confirmed',
-          channel: context.channelId,
-          occurredAt: payload.placedAt,
-          orderId: payload.orderId,
-          lines,
-        };
+        const event = orderEvent(context.channelId, cancelled ? 'order.cancelled' : 'order.confirmed', { orderId: payload.orderId, occurredAt: payload.placedAt, lines });
         return { events: [event] };
       },
 

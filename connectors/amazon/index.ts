@@ -12,6 +12,7 @@ import {
 import { CallPacer } from '../_kit/call-pacer.ts';
 import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, headerValue, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { orderEvent } from '../_kit/order-events.ts';
 import {
   DEFAULT_ENDPOINT,
   DEFAULT_TOKEN_URL,
@@ -184,28 +185,9 @@ export default defineConnector<AmazonOptions>({
       const lines: OrderLine[] = [...quantities].map(([sku, qty]) => ({ sku, qty }));
       if (lines.length === 0) return [];
       const purchasedAt = order.purchasedAt ?? order.changedAt ?? new Date().toISOString();
-      const confirmed: InventoryEvent = {
-        id: `${context.channelId}:order:${orderId}:confirmed`,
-        type: 'order.confirmed',
-        channel: context.channelId,
-        occurredAt: purchasedAt,
-        orderId,
-        reference: orderId,
-        lines,
-      };
+      const confirmed = orderEvent(context.channelId, 'order.confirmed', { orderId, occurredAt: purchasedAt, reference: orderId, lines });
       if (!order.cancelled) return [confirmed];
-      return [
-        confirmed,
-        {
-          id: `${context.channelId}:order:${orderId}:cancelled`,
-          type: 'order.cancelled',
-          channel: context.channelId,
-          occurredAt: order.changedAt ?? purchasedAt,
-          orderId,
-          reference: orderId,
-          lines: lines.map((line) => ({ ...line })),
-        },
-      ];
+      return [confirmed, orderEvent(context.channelId, 'order.cancelled', { orderId, occurredAt: order.changedAt ?? purchasedAt, reference: orderId, lines })];
     };
 
     /** Ids of messages already reported as unusable, so one left in the queue is not reported at every redelivery. */

@@ -5,12 +5,12 @@ import {
   ThrottledError,
   WebhookPayloadError,
   WebhookSignatureError,
-  type InventoryEvent,
   type OrderLine as EventLine,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
 import { createHttpClient, headerValue, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
+import { orderEvent } from '../_kit/order-events.ts';
 import { secretList } from '../_kit/signatures.ts';
 import { createStandardWebhookVerifier } from '../_kit/standard-webhooks.ts';
 import {
@@ -270,25 +270,11 @@ export default defineConnector<BigCommerceOptions>({
         }
         if (totals.size === 0) return { events: [] };
         const lines: EventLine[] = [...totals].map(([sku, qty]) => ({ sku, qty }));
-        const confirmed: InventoryEvent = {
-          id: `${context.channelId}:order:${orderId}:confirmed`,
-          type: 'order.confirmed',
-          channel: context.channelId,
-          occurredAt: order.createdAt,
-          orderId,
-          lines,
-        };
+        const confirmed = orderEvent(context.channelId, 'order.confirmed', { orderId, occurredAt: order.createdAt, lines });
         if (!STOCK_RETURNED_STATUSES.has(order.statusId)) return { events: [confirmed] };
         // Cancelled, refunded or declined: both events (ids collapse repeats) so the ledger nets to zero
         // whichever webhook arrives first.
-        const cancelled: InventoryEvent = {
-          id: `${context.channelId}:order:${orderId}:cancelled`,
-          type: 'order.cancelled',
-          channel: context.channelId,
-          occurredAt: order.modifiedAt,
-          orderId,
-          lines,
-        };
+        const cancelled = orderEvent(context.channelId, 'order.cancelled', { orderId, occurredAt: order.modifiedAt, lines });
         return { events: [confirmed, cancelled] };
       },
 

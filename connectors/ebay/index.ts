@@ -14,6 +14,7 @@ import {
 } from '../../core/sdk.ts';
 import { createAccessTokenCache, type AccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, retryAfterMs, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { orderEvent } from '../_kit/order-events.ts';
 import { createRefreshingAccessToken } from '../_kit/refreshing-access-token.ts';
 import {
   APP_SCOPE,
@@ -242,14 +243,11 @@ export default defineConnector<EbayOptions>({
       }
       if (quantities.size === 0) return undefined;
       const cancelled = order.cancelState === 'CANCELED';
-      return {
-        id: `${context.channelId}:order:${order.orderId}:${cancelled ? 'cancelled' : 'confirmed'}`,
-        type: cancelled ? 'order.cancelled' : 'order.confirmed',
-        channel: context.channelId,
-        occurredAt: order.creationDate ?? eventDate ?? new Date().toISOString(),
+      return orderEvent(context.channelId, cancelled ? 'order.cancelled' : 'order.confirmed', {
         orderId: order.orderId,
+        occurredAt: order.creationDate ?? eventDate ?? new Date().toISOString(),
         lines: [...quantities].map(([sku, qty]) => ({ sku, qty })),
-      };
+      });
     };
 
     return {

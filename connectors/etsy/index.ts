@@ -6,11 +6,11 @@ import {
   ThrottledError,
   WebhookPayloadError,
   WebhookSignatureError,
-  type InventoryEvent,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
 import { createHttpClient, headerValue, retryAfterMs, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { orderEvent } from '../_kit/order-events.ts';
 import { secretList } from '../_kit/signatures.ts';
 import { createStandardWebhookVerifier } from '../_kit/standard-webhooks.ts';
 import { inventoryPath, MAX_OFFERING_QUANTITY, RateHeaders, receiptPath, type EtsyInventory } from './api.ts';
@@ -183,14 +183,11 @@ export default defineConnector<EtsyOptions>({
           if (sku === undefined) continue; // a product without a SKU cannot be one of ours
           quantities.set(sku, (quantities.get(sku) ?? 0) + line.quantity);
         }
-        const event: InventoryEvent = {
-          id: `${context.channelId}:order:${ref.receiptId}:${receipt.cancelled ? 'cancelled' : 'confirmed'}`,
-          type: receipt.cancelled ? 'order.cancelled' : 'order.confirmed',
-          channel: context.channelId,
-          occurredAt: receipt.occurredAt,
+        const event = orderEvent(context.channelId, receipt.cancelled ? 'order.cancelled' : 'order.confirmed', {
           orderId: ref.receiptId,
+          occurredAt: receipt.occurredAt,
           lines: [...quantities].map(([sku, qty]) => ({ sku, qty })),
-        };
+        });
         return { events: event.lines.length > 0 ? [event] : [] };
       },
 

@@ -5,11 +5,11 @@ import {
   ThrottledError,
   WebhookPayloadError,
   WebhookSignatureError,
-  type InventoryEvent,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
 import { createHttpClient, headerValue, retryAfterMs } from '../_kit/http-client.ts';
+import { orderEvent } from '../_kit/order-events.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import { RESET_HEADER, SIGNATURE_HEADER, type SandboxOrderWebhook } from './api.ts';
 import { sandboxOptionsSchema, type SandboxOptions } from './options.ts';
@@ -98,14 +98,7 @@ export default defineConnector<SandboxOptions>({
         if (badLine >= 0) throw new WebhookPayloadError(`order.lines[${badLine}] needs a sku string and a positive integer qty`);
         // created and updated both mean "this order exists": one event id per order collapses them.
         const type = payload?.topic === 'order.cancelled' ? 'order.cancelled' : 'order.confirmed';
-        const event: InventoryEvent = {
-          id: `${context.channelId}:order:${order.id}:${type === 'order.cancelled' ? 'cancelled' : 'confirmed'}`,
-          type,
-          channel: context.channelId,
-          occurredAt: order.createdAt,
-          orderId: order.id,
-          lines: order.lines.map((line) => ({ sku: line.sku, qty: line.qty })),
-        };
+        const event = orderEvent(context.channelId, type, { orderId: order.id, occurredAt: order.createdAt, lines: order.lines });
         return { events: [event] };
       },
 

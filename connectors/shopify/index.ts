@@ -5,12 +5,12 @@ import {
   RetryableError,
   ThrottledError,
   WebhookSignatureError,
-  type InventoryEvent,
   type OrderLine,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
 import { createHttpClient, retryAfterMs, type HttpClient, type HttpResponse } from '../_kit/http-client.ts';
+import { orderEvent } from '../_kit/order-events.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
   DEFAULT_API_VERSION,
@@ -256,27 +256,11 @@ export default defineConnector<ShopifyOptions>({
         }
         if (totals.size === 0) return { events: [] };
         const lines: OrderLine[] = [...totals].map(([sku, qty]) => ({ sku, qty }));
-        const confirmed: InventoryEvent = {
-          id: `${context.channelId}:order:${order.id}:confirmed`,
-          type: 'order.confirmed',
-          channel: context.channelId,
-          occurredAt: order.createdAt,
-          orderId: order.id,
-          reference: order.name,
-          lines,
-        };
+        const confirmed = orderEvent(context.channelId, 'order.confirmed', { orderId: order.id, occurredAt: order.createdAt, reference: order.name, lines });
         if (!order.cancelledAt) return { events: [confirmed] };
         // A cancellation implies the order existed: both events go out (ids collapse repeats), so a
         // cancellation that overtakes its orders/create still nets to zero in the ledger.
-        const cancelled: InventoryEvent = {
-          id: `${context.channelId}:order:${order.id}:cancelled`,
-          type: 'order.cancelled',
-          channel: context.channelId,
-          occurredAt: order.cancelledAt,
-          orderId: order.id,
-          reference: order.name,
-          lines,
-        };
+        const cancelled = orderEvent(context.channelId, 'order.cancelled', { orderId: order.id, occurredAt: order.cancelledAt, reference: order.name, lines });
         return { events: [confirmed, cancelled] };
       },
 

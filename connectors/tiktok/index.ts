@@ -6,12 +6,12 @@ import {
   ThrottledError,
   WebhookPayloadError,
   WebhookSignatureError,
-  type InventoryEvent,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
 import type { AccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
+import { orderEvent } from '../_kit/order-events.ts';
 import { createRefreshingAccessToken } from '../_kit/refreshing-access-token.ts';
 import { matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
@@ -237,14 +237,11 @@ export default defineConnector<TiktokOptions>({
         }
         if (quantities.size === 0) return { events: [] };
         const cancelled = order.status === 'CANCELLED';
-        const event: InventoryEvent = {
-          id: `${context.channelId}:order:${order.id}:${cancelled ? 'cancelled' : 'confirmed'}`,
-          type: cancelled ? 'order.cancelled' : 'order.confirmed',
-          channel: context.channelId,
-          occurredAt: order.createdAt,
+        const event = orderEvent(context.channelId, cancelled ? 'order.cancelled' : 'order.confirmed', {
           orderId: order.id,
+          occurredAt: order.createdAt,
           lines: [...quantities].map(([sku, qty]) => ({ sku, qty })),
-        };
+        });
         return { events: [event] };
       },
 

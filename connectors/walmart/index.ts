@@ -5,13 +5,13 @@ import {
   RetryableError,
   ThrottledError,
   WebhookSignatureError,
-  type InventoryEvent,
   type OrderLine,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
 import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, headerValue, retryAfterMs, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { orderEvent } from '../_kit/order-events.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
   DEFAULT_BASE_URL,
@@ -162,15 +162,7 @@ export default defineConnector<WalmartOptions>({
         if (eventType === 'PO_CREATED') {
           const orderLines = hubLines(purchaseOrderId, lines);
           if (orderLines.length === 0) return { events: [] };
-          const event: InventoryEvent = {
-            id: `${context.channelId}:order:${purchaseOrderId}:confirmed`,
-            type: 'order.confirmed',
-            channel: context.channelId,
-            occurredAt,
-            orderId: purchaseOrderId,
-            reference: purchaseOrderId,
-            lines: orderLines,
-          };
+          const event = orderEvent(context.channelId, 'order.confirmed', { orderId: purchaseOrderId, occurredAt, reference: purchaseOrderId, lines: orderLines });
           return { events: [event] };
         }
         // Auto-cancellation is per line, and one PO can lose lines in separate notifications: the line numbers keep those apart.
@@ -178,15 +170,8 @@ export default defineConnector<WalmartOptions>({
         const cancelledLines = hubLines(purchaseOrderId, cancelled);
         if (cancelledLines.length === 0) return { events: [] };
         const lineNumbers = cancelled.map((line) => line.lineNumber).sort().join(',');
-        const event: InventoryEvent = {
-          id: `${context.channelId}:order:${purchaseOrderId}:cancelled:${lineNumbers}`,
-          type: 'order.cancelled',
-          channel: context.channelId,
-          occurredAt: fallbackTime,
-          orderId: purchaseOrderId,
-          reference: purchaseOrderId,
-          lines: cancelledLines,
-        };
+        // One event per set of cancelled lines: a later cancellation of other lines is another fact.
+        const event = orderEvent(context.channelId, 'order.cancelled', { orderId: purchaseOrderId, occurredAt: fallbackTime, reference: purchaseOrderId, lines: cancelledLines, part: lineNumbers });
         return { events: [event] };
       },
 

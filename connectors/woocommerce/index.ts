@@ -7,12 +7,12 @@ import {
   RetryableError,
   ThrottledError,
   WebhookSignatureError,
-  type InventoryEvent,
   type OrderLine,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
 import { createHttpClient, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
+import { orderEvent } from '../_kit/order-events.ts';
 import { matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
   API_PREFIX,
@@ -196,27 +196,11 @@ export default defineConnector<WooCommerceOptions>({
         }
         if (totals.size === 0) return { events: [] };
         const lines: OrderLine[] = [...totals].map(([sku, qty]) => ({ sku, qty }));
-        const confirmed: InventoryEvent = {
-          id: `${context.channelId}:order:${order.id}:confirmed`,
-          type: 'order.confirmed',
-          channel: context.channelId,
-          occurredAt: order.createdAt,
-          orderId: order.id,
-          reference: order.number,
-          lines,
-        };
+        const confirmed = orderEvent(context.channelId, 'order.confirmed', { orderId: order.id, occurredAt: order.createdAt, reference: order.number, lines });
         if (taken) return { events: [confirmed] };
         // A cancelled/refunded/failed order: both events (ids collapse repeats) so the ledger nets to zero
         // whether or not the confirmation was seen first.
-        const cancelled: InventoryEvent = {
-          id: `${context.channelId}:order:${order.id}:cancelled`,
-          type: 'order.cancelled',
-          channel: context.channelId,
-          occurredAt: order.modifiedAt ?? order.createdAt,
-          orderId: order.id,
-          reference: order.number,
-          lines,
-        };
+        const cancelled = orderEvent(context.channelId, 'order.cancelled', { orderId: order.id, occurredAt: order.modifiedAt ?? order.createdAt, reference: order.number, lines });
         return { events: [confirmed, cancelled] };
       },
 
