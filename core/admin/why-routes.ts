@@ -17,7 +17,7 @@ export const whyRoutes: HubRoute = (app, hub) => {
       reply.code(400);
       return { error: 'bad_request', message: 'limit must be a whole number >= 1' };
     }
-    const report = await explainChannelQuantity({ db: hub.database.db, ledger: hub.ledger }, channel, sku, limit !== undefined ? { limit } : {});
+    const report = await explainChannelQuantity(hub.ledger, channel, sku, limit !== undefined ? { limit } : {});
     if (!report) {
       reply.code(404);
       return { error: 'not_found', message: `neither the ledger nor channel "${channelId}" knows SKU "${sku}"` };

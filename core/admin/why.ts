@@ -1,8 +1,8 @@
-import { sql, type Kysely } from 'kysely';
 import type { ChannelConfig, ChannelRules } from '../config/config-types.ts';
 import { shownQuantity } from '../dispatch/dispatch-types.ts';
-import type { Ledger } from '../ledger/ledger.ts';
-import type { LedgerSchema } from '../ledger/schema.ts';
+import type { InventoryView } from '../ledger/inventory-view.ts';
+import type { LedgerHistory } from '../ledger/ledger-history.ts';
+import type { AuditEntry } from '../ledger/ledger-records.ts';
 
 /** One ledger change of the SKU, and what it meant for the channel. */
 export interface WhyStep {
@@ -71,6 +71,12 @@ export interface WhyReport {
   pendingTruncated: boolean;
 }
 
+/** The ledger's read models `why` answers from (a `Ledger` has both). */
+export interface WhyReads {
+  inventory: Pick<InventoryView, 'getLevel' | 'getChannelStates'>;
+  history: Pick<LedgerHistory, 'listSkuChanges' | 'oversoldByEvent'>;
+}
+
 export interface ExplainOptions {
   /** Most steps listed in the chain and in the pending list each (default 20). */
   limit?: number;
@@ -83,33 +89,33 @@ export interface ExplainOptions {
  * Resolves undefined when neither the ledger nor the channel knows the SKU.
  */
 export async function explainChannelQuantity(
-  source: { db: Kysely<LedgerSchema>; ledger: Ledger },
+  reads: WhyReads,
   channel: Pick<ChannelConfig, 'id' | 'connector' | 'rules'>,
   sku: string,
   options: ExplainOptions = {},
 ): Promise<WhyReport | undefined> {
   const limit = Math.max(1, Math.floor(options.limit ?? 20));
-  const [level, [state]] = await Promise.all([source.ledger.getLevel(sku), source.ledger.getChannelStates(channel.id, [sku])]);
+  const [level, [state]] = await Promise.all([reads.inventory.getLevel(sku), reads.inventory.getChannelStates(channel.id, [sku])]);
   if (!level && (!state || state.pushedQuantity === null)) return undefined;
   const confirmedVersion = state?.pushedVersion ?? 0;
 
   const [chainRows, pendingRows, oversold] = await Promise.all([
-    auditRows(source.db, sku, { toVersion: confirmedVersion, limit: limit + 1, newestFirst: true }),
-    auditRows(source.db, sku, { fromVersion: confirmedVersion + 1, limit: limit + 1, newestFirst: false }),
-    oversoldByEvent(source.db, sku),
+    reads.history.listSkuChanges(sku, { toVersion: confirmedVersion, limit: limit + 1, newestFirst: true }),
+    reads.history.listSkuChanges(sku, { fromVersion: confirmedVersion + 1, limit: limit + 1, newestFirst: false }),
+    reads.history.oversoldByEvent(sku),
   ]);
-  const step = (row: AuditRow): WhyStep => ({
-    eventId: row.event_id,
-    eventType: row.event_type,
-    sourceChannel: row.channel,
-    before: row.before,
-    after: row.after,
-    version: Number(row.version),
-    clamped: row.clamped,
-    shownAfter: shownQuantity(channel.rules, row.after),
-    oversold: oversold.get(row.event_id) ?? 0,
-    occurredAt: row.occurred_at.toISOString(),
-    committedAt: row.created_at.toISOString(),
+  const step = (change: AuditEntry): WhyStep => ({
+    eventId: change.eventId,
+    eventType: change.eventType,
+    sourceChannel: change.channel,
+    before: change.before,
+    after: change.after,
+    version: change.version,
+    clamped: change.clamped,
+    shownAfter: shownQuantity(channel.rules, change.after),
+    oversold: oversold.get(change.eventId) ?? 0,
+    occurredAt: change.occurredAt.toISOString(),
+    committedAt: change.createdAt.toISOString(),
   });
   const chain = chainRows.slice(0, limit).reverse().map(step);
   const pending = pendingRows.slice(0, limit).map(step);
@@ -160,43 +166,4 @@ export function ruleFormula(rules: ChannelRules, available: number | null): stri
   if (rules.max !== undefined) formula = `min(${formula}, ${rules.max})`;
   formula = `max(0, ${formula})`;
   return available === null ? formula : `${formula} = ${shownQuantity(rules, available)}`;
-}
-
-interface AuditRow {
-  event_id: string;
-  event_type: string;
-  channel: string;
-  before: number;
-  after: number;
-  version: number;
-  clamped: number;
-  occurred_at: Date;
-  created_at: Date;
-}
-
-function auditRows(
-  db: Kysely<LedgerSchema>,
-  sku: string,
-  range: { fromVersion?: number; toVersion?: number; limit: number; newestFirst: boolean },
-): Promise<AuditRow[]> {
-  let query = db
-    .selectFrom('audit')
-    .select(['event_id', 'event_type', 'channel', 'before', 'after', 'version', 'clamped', 'occurred_at', 'created_at'])
-    .where('sku', '=', sku)
-    .orderBy('version', range.newestFirst ? 'desc' : 'asc')
-    .limit(range.limit);
-  if (range.fromVersion !== undefined) query = query.where('version', '>=', range.fromVersion);
-  if (range.toVersion !== undefined) query = query.where('version', '<=', range.toVersion);
-  return query.execute();
-}
-
-/** Shortfall per event id for this SKU's oversells. */
-async function oversoldByEvent(db: Kysely<LedgerSchema>, sku: string): Promise<Map<string, number>> {
-  const rows = await db
-    .selectFrom('oversell')
-    .select(['event_id', sql<number>`sum(shortfall)::int`.as('shortfall')])
-    .where('sku', '=', sku)
-    .groupBy('event_id')
-    .execute();
-  return new Map(rows.map((r) => [r.event_id, r.shortfall]));
 }

@@ -24,7 +24,7 @@ export async function runWhy(args: readonly string[], out: (line: string) => voi
   const loaded = await loadConfig(values.config);
   const channel = loaded.config.channels.find((c) => c.id === channelId);
   if (!channel) throw new ConfigError(`no channel "${channelId}" in ${loaded.path}; channels: ${loaded.config.channels.map((c) => c.id).join(', ')}`);
-  const report = await withLedger(loaded, (source) => explainChannelQuantity(source, channel, sku, limit !== undefined ? { limit } : {}));
+  const report = await withLedger(loaded, ({ ledger }) => explainChannelQuantity(ledger, channel, sku, limit !== undefined ? { limit } : {}));
   if (!report) {
     out(values.json ? JSON.stringify({ error: 'not_found', channel: channelId, sku }) : `neither the ledger nor channel "${channelId}" knows SKU "${sku}"`);
     return 3;
