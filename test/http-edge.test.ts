@@ -62,7 +62,7 @@ describe('the HTTP edge, metrics protected', () => {
   it('DELETE of a dead letter past the end of the stream answers 404', async () => {
     const res = await fetch(`${env.hub.url}/v1/dead-letters/999999`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } });
     expect(res.status).toBe(404);
-    expect(((await res.json()) as { error: string }).error).toBe('not_found');
+    expect(((await res.json()) as { code: string }).code).toBe('SR_DEAD_LETTER_NOT_FOUND');
   });
 });
 

@@ -31,8 +31,8 @@ describe('webhook ingress', () => {
     const before = await stored();
     const res = await post({ events });
     expect(res.status).toBe(400);
-    const answer = (await res.json()) as { error: string; message: string };
-    expect(answer.error).toBe('invalid_payload');
+    const answer = (await res.json()) as { code: string; message: string };
+    expect(answer.code).toBe('SR_WEBHOOK_PAYLOAD');
     expect(answer.message).toMatch(reason);
     expect(await stored()).toBe(before);
   }
@@ -75,7 +75,7 @@ describe('webhook ingress', () => {
   it('answers 400 when the connector says the payload is malformed', async () => {
     const res = await post({ payloadError: true });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toBe('invalid_payload');
+    expect(((await res.json()) as { code: string }).code).toBe('SR_WEBHOOK_PAYLOAD');
   });
 
   it('answers 503 within the webhook deadline when the connector hangs', async () => {

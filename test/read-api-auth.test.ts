@@ -26,7 +26,7 @@ describe('bearer tokens guard routes by scope', () => {
   it('answers 401 with a Bearer challenge when no token is sent', async () => {
     const res = await app.inject({ method: 'GET', url: '/read' });
     expect(res.statusCode).toBe(401);
-    expect(res.json()).toMatchObject({ error: 'unauthorized' });
+    expect(res.json()).toMatchObject({ code: 'SR_UNAUTHORIZED' });
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
   });
 
@@ -34,7 +34,7 @@ describe('bearer tokens guard routes by scope', () => {
     for (const token of ['nope-nope-nope-nope', `${READ.slice(0, -1)}X`, `${READ}x`]) {
       const res = await app.inject({ method: 'GET', url: '/read', headers: { authorization: `Bearer ${token}` } });
       expect(res.statusCode).toBe(401);
-      expect(res.json()).toMatchObject({ error: 'unauthorized' });
+      expect(res.json()).toMatchObject({ code: 'SR_UNAUTHORIZED' });
       expect(res.headers['www-authenticate']).toContain('invalid_token');
     }
   });
@@ -53,7 +53,7 @@ describe('bearer tokens guard routes by scope', () => {
   it('answers 403 to a read token on an admin route', async () => {
     const res = await app.inject({ method: 'POST', url: '/admin', headers: { authorization: `Bearer ${READ}` } });
     expect(res.statusCode).toBe(403);
-    expect(res.json()).toMatchObject({ error: 'forbidden' });
+    expect(res.json()).toMatchObject({ code: 'SR_FORBIDDEN' });
     expect(res.headers['www-authenticate']).toContain('insufficient_scope');
   });
 

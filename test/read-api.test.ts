@@ -135,18 +135,18 @@ describe('the read API answers from the ledger', () => {
   it('refuses more than 500 SKUs, an empty list and a non-string, naming the field', async () => {
     const tooMany = await post('/v1/inventory/query', { skus: Array.from({ length: 501 }, (_, i) => `X-${i}`) });
     expect(tooMany.status).toBe(400);
-    expect(tooMany.body).toMatchObject({ error: 'invalid_request', problems: [{ path: '/skus' }] });
+    expect(tooMany.body).toMatchObject({ code: 'SR_INVALID_REQUEST', problems: [{ path: '/skus' }] });
     expect(tooMany.body.message).toContain('/skus');
     expect((await post('/v1/inventory/query', { skus: [] })).body).toMatchObject({ problems: [{ path: '/skus' }] });
     expect((await post('/v1/inventory/query', { skus: ['A', 7] })).body).toMatchObject({ problems: [{ path: '/skus/1' }] });
     expect((await post('/v1/inventory/query', { sku: ['A'] })).body).toMatchObject({ problems: [{ path: '/sku' }] });
-    expect((await get('/v1/inventory')).body).toMatchObject({ error: 'invalid_request', problems: [{ path: 'sku' }] });
+    expect((await get('/v1/inventory')).body).toMatchObject({ code: 'SR_INVALID_REQUEST', problems: [{ path: 'sku' }] });
   });
 
   it('answers 401 without a token or with a wrong one, and 403 to a read token on an admin route', async () => {
     const none = await get('/v1/inventory/FRESH-1', null);
     expect(none.status).toBe(401);
-    expect(none.body).toMatchObject({ error: 'unauthorized' });
+    expect(none.body).toMatchObject({ code: 'SR_UNAUTHORIZED' });
     expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
     expect((await get('/v1/inventory/FRESH-1', 'wrong-token-wrong-token')).status).toBe(401);
     expect((await post('/v1/inventory/query', { skus: ['FRESH-1'] }, null)).status).toBe(401);
@@ -154,7 +154,7 @@ describe('the read API answers from the ledger', () => {
 
     const forbidden = await post('/v1/test-admin-only', {}, READ);
     expect(forbidden.status).toBe(403);
-    expect(forbidden.body).toMatchObject({ error: 'forbidden' });
+    expect(forbidden.body).toMatchObject({ code: 'SR_FORBIDDEN' });
     expect((await post('/v1/test-admin-only', {}, ADMIN)).status).toBe(200);
     expect((await get('/v1/inventory/FRESH-1', ADMIN)).status).toBe(200);
   });
@@ -184,13 +184,13 @@ describe('the read API answers from the ledger', () => {
   it('refuses a bus query without a valid token, and a malformed one, with { error, message }', async () => {
     const subject = inventoryQuerySubject(hub.loaded.config.nats.subjectPrefix);
     const anonymous = await hub.bus.nc.request(subject, JSON.stringify({ skus: ['BATCH-007'] }), { timeout: 5000 });
-    expect(anonymous.json()).toMatchObject({ error: 'unauthorized', message: expect.any(String) });
+    expect(anonymous.json()).toMatchObject({ code: 'SR_UNAUTHORIZED', message: expect.any(String) });
     const h = natsHeaders();
     h.set('Authorization', `Bearer ${READ}`);
     const malformed = await hub.bus.nc.request(subject, 'not json', { timeout: 5000, headers: h });
-    expect(malformed.json()).toMatchObject({ error: 'invalid_request' });
+    expect(malformed.json()).toMatchObject({ code: 'SR_INVALID_REQUEST' });
     const tooMany = await hub.bus.nc.request(subject, JSON.stringify({ skus: Array.from({ length: 501 }, (_, i) => `X${i}`) }), { timeout: 5000, headers: h });
-    expect(tooMany.json<{ message: string }>()).toMatchObject({ error: 'invalid_request', message: expect.stringContaining('/skus') });
+    expect(tooMany.json<{ message: string }>()).toMatchObject({ code: 'SR_INVALID_REQUEST', message: expect.stringContaining('/skus') });
   });
 
   it('shows a channel held down as failing with its lag growing, then dead-lettered, then in sync again', async () => {

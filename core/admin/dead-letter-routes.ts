@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
-import { isStockrelayError, ErrorCodes } from '../errors.ts';
+import { ErrorCodes } from '../errors.ts';
+import { sendError } from '../http/error-body.ts';
 import type { HubRoute } from '../http/hub-routes.ts';
 import { requireScope } from '../http/auth.ts';
 import type { DeadLetterKind, ListDeadLettersOptions } from './dead-letters.ts';
@@ -23,7 +24,7 @@ export const deadLetterRoutes: HubRoute = (app, hub) => {
     const query = req.query as Record<string, string | undefined>;
     const options: ListDeadLettersOptions = {};
     if (query.kind !== undefined) {
-      if (query.kind !== 'event' && query.kind !== 'push') return badRequest(reply, 'kind must be "event" or "push"');
+      if (query.kind !== 'event' && query.kind !== 'push') return badRequest(reply, 'kind', 'must be "event" or "push"');
       options.kind = query.kind as DeadLetterKind;
     }
     if (query.channel) options.channel = query.channel;
@@ -31,7 +32,7 @@ export const deadLetterRoutes: HubRoute = (app, hub) => {
       const raw = query[name];
       if (raw === undefined) continue;
       const value = Number(raw);
-      if (!Number.isSafeInteger(value) || value < (name === 'limit' ? 1 : 0)) return badRequest(reply, `${name} must be a whole number${name === 'limit' ? ' >= 1' : ' >= 0'}`);
+      if (!Number.isSafeInteger(value) || value < (name === 'limit' ? 1 : 0)) return badRequest(reply, name, `must be a whole number${name === 'limit' ? ' >= 1' : ' >= 0'}`);
       options[name] = value;
     }
     return letters.list(options);
@@ -46,17 +47,10 @@ export const deadLetterRoutes: HubRoute = (app, hub) => {
   app.post<{ Params: SeqParams }>('/v1/dead-letters/:seq/replay', admin, async (req, reply) => {
     const seq = parseSeq(req.params.seq);
     const body = req.body as { payload?: unknown } | undefined | null;
-    if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) return badRequest(reply, 'the body, when sent, is { "payload": <corrected event> }');
-    try {
-      const result = seq === undefined ? undefined : await letters.replay(seq, body?.payload !== undefined ? { payload: body.payload } : {});
-      return result ?? notFound(reply, req.params.seq);
-    } catch (err) {
-      if (isStockrelayError(err) && err.code === ErrorCodes.CONFIG_INVALID) {
-        reply.code(409);
-        return { error: 'cannot_replay', message: err.message };
-      }
-      throw err;
-    }
+    if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) return badRequest(reply, '/', 'the body, when sent, is { "payload": <corrected event> }');
+    // A letter that cannot be replayed throws SR_DEAD_LETTER_NOT_REPLAYABLE, answered 409 by the error handler.
+    const result = seq === undefined ? undefined : await letters.replay(seq, body?.payload !== undefined ? { payload: body.payload } : {});
+    return result ?? notFound(reply, req.params.seq);
   });
 
   app.delete<{ Params: SeqParams }>('/v1/dead-letters/:seq', admin, async (req, reply) => {
@@ -71,13 +65,11 @@ function parseSeq(raw: string): number | undefined {
   return /^\d+$/.test(raw) && Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
 }
 
-function badRequest(reply: FastifyReply, message: string): { error: string; message: string } {
-  reply.code(400);
-  return { error: 'bad_request', message };
+function badRequest(reply: FastifyReply, path: string, message: string): FastifyReply {
+  return sendError(reply, ErrorCodes.INVALID_REQUEST, [`${path} ${message}`], [{ path, message }]);
 }
 
-function notFound(reply: FastifyReply, seq: string): { error: string; message: string } {
-  reply.code(404);
-  return { error: 'not_found', message: `no dead letter #${seq}` };
+function notFound(reply: FastifyReply, seq: string): FastifyReply {
+  return sendError(reply, ErrorCodes.DEAD_LETTER_NOT_FOUND, [seq]);
 }
 

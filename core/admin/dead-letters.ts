@@ -1,7 +1,7 @@
 import type { PubAck, StoredMsg } from '@nats-io/jetstream';
 import type { DeadLetter, NatsBus } from '../bus/nats-bus.ts';
 import { deadLetterFilter, deadLetterSubject, inboundSubject } from '../bus/subjects.ts';
-import { ConfigError } from '../internal.ts';
+import { ReplayRefusedError } from '../internal.ts';
 import { EVENT_TYPES, type EventType } from '../events/event-types.ts';
 
 export type DeadLetterKind = DeadLetter['kind'];
@@ -224,9 +224,9 @@ export class DeadLetters {
 
   async #replayPush(record: DeadLetterRecord): Promise<ReplayResult> {
     const { channelId, sku } = record;
-    if (!channelId || !sku) throw new ConfigError(`dead letter #${record.seq} is a push letter without a channel or SKU; discard it instead`);
+    if (!channelId || !sku) throw new ReplayRefusedError(`dead letter #${record.seq} is a push letter without a channel or SKU; discard it instead`);
     if (!this.#options.retryPush) {
-      throw new ConfigError(
+      throw new ReplayRefusedError(
         `dead letter #${record.seq} is a push to "${channelId}": only the running hub can push it again (it sends the ledger's current quantity). ` +
           'Replay it through the hub (stockrelay dead-letters replay <seq> --hub <url> --token <admin token>), or let the hub\'s reconcile pass retry it.',
       );

@@ -1,4 +1,4 @@
-import { ConfigError } from '../internal.ts';
+import { ReplayRefusedError } from '../internal.ts';
 import type { Hub } from '../hub.ts';
 import { DeadLetters } from './dead-letters.ts';
 
@@ -16,8 +16,8 @@ export function hubDeadLetters(hub: Hub): DeadLetters {
       isProcessed: (eventId) => hub.ledger.isProcessed(eventId),
       retryPush: async (channelId, skus) => {
         const dispatcher = hub.dispatchers.get(channelId);
-        if (!dispatcher) throw new ConfigError(`channel "${channelId}" is not running on this hub (removed or disabled in the config); discard the letter instead`);
-        if (!dispatcher.retry) throw new ConfigError(`channel "${channelId}": its dispatcher cannot retry on demand; the reconcile pass will`);
+        if (!dispatcher) throw new ReplayRefusedError(`channel "${channelId}" is not running on this hub (removed or disabled in the config); discard the letter instead`);
+        if (!dispatcher.retry) throw new ReplayRefusedError(`channel "${channelId}": its dispatcher cannot retry on demand; the reconcile pass will`);
         return dispatcher.retry(skus);
       },
     });

@@ -1,5 +1,7 @@
 import type { HubRoute } from '../http/hub-routes.ts';
+import { ErrorCodes } from '../errors.ts';
 import { requireScope } from '../http/auth.ts';
+import { sendError } from '../http/error-body.ts';
 import { explainChannelQuantity } from './why.ts';
 
 /** `GET /v1/why/:channel/:sku?limit=n` (read scope): the answer of `stockrelay why` as JSON. */
@@ -8,20 +10,13 @@ export const whyRoutes: HubRoute = (app, hub) => {
   app.get<{ Params: { channel: string; sku: string }; Querystring: { limit?: string } }>('/v1/why/:channel/:sku', read, async (req, reply) => {
     const { channel: channelId, sku } = req.params;
     const channel = hub.loaded.config.channels.find((c) => c.id === channelId);
-    if (!channel) {
-      reply.code(404);
-      return { error: 'not_found', message: `no channel "${channelId}" in the config` };
-    }
+    if (!channel) return sendError(reply, ErrorCodes.CHANNEL_NOT_FOUND, [channelId]);
     const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
-      reply.code(400);
-      return { error: 'bad_request', message: 'limit must be a whole number >= 1' };
+      return sendError(reply, ErrorCodes.INVALID_REQUEST, ['limit must be a whole number >= 1'], [{ path: 'limit', message: 'must be a whole number >= 1' }]);
     }
     const report = await explainChannelQuantity(hub.ledger, channel, sku, limit !== undefined ? { limit } : {});
-    if (!report) {
-      reply.code(404);
-      return { error: 'not_found', message: `neither the ledger nor channel "${channelId}" knows SKU "${sku}"` };
-    }
+    if (!report) return sendError(reply, ErrorCodes.SKU_NOT_FOUND, [channelId, sku]);
     return report;
   });
 };

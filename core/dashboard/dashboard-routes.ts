@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCodes } from '../errors.ts';
 import { authorize } from '../http/auth.ts';
+import { sendError } from '../http/error-body.ts';
 import type { HubRoute } from '../http/hub-routes.ts';
 import { DashboardFeed, type DashboardSnapshot } from './dashboard-feed.ts';
 
@@ -61,13 +63,13 @@ export const dashboardRoutes: HubRoute = async (app, hub) => {
     const header = req.headers.authorization ?? (inUrl ? `Bearer ${queryToken}` : undefined);
     const auth = authorize(tokens, header, 'read');
     if (!auth.ok) {
-      reply.code(auth.status).header('www-authenticate', 'Bearer realm="stockrelay"');
-      return { error: auth.error, message: auth.message };
+      reply.header('www-authenticate', 'Bearer realm="stockrelay"');
+      return sendError(reply, auth.code, [auth.message]);
     }
     // A URL ends up in proxy logs and browser history: only a read token may travel there.
     if (inUrl && auth.principal.scope !== 'read') {
-      reply.code(403).header('www-authenticate', 'Bearer realm="stockrelay", error="insufficient_scope"');
-      return { error: 'forbidden', message: 'only a read token may be sent in the URL (?token=); send this one in the Authorization header' };
+      reply.header('www-authenticate', 'Bearer realm="stockrelay", error="insufficient_scope"');
+      return sendError(reply, ErrorCodes.FORBIDDEN, ['only a read token may be sent in the URL (?token=); send this one in the Authorization header']);
     }
     reply.hijack();
     const res = reply.raw;

@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HubConfig } from '../config/config-types.ts';
+import { ErrorCodes } from '../errors.ts';
+import { sendError } from './error-body.ts';
 
 /**
  * `read`: inventory, channels, alerts, dashboard. `admin`: everything, operator actions included.
@@ -22,7 +24,13 @@ export interface Principal {
 export type AuthResult =
   | { ok: true; principal: Principal }
   /** 401: no token, a malformed header, or a token nobody configured. 403: a valid token with too small a scope. */
-  | { ok: false; status: 401 | 403; error: 'unauthorized' | 'forbidden'; reason: 'missing_token' | 'invalid_token' | 'insufficient_scope'; message: string };
+  | {
+      ok: false;
+      status: 401 | 403;
+      code: typeof ErrorCodes.UNAUTHORIZED | typeof ErrorCodes.FORBIDDEN;
+      reason: 'missing_token' | 'invalid_token' | 'insufficient_scope';
+      message: string;
+    };
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
@@ -45,16 +53,16 @@ export function scopeAllows(held: TokenScope, needed: TokenScope): boolean {
  */
 export function authorize(tokens: readonly ApiToken[], header: string | readonly string[] | undefined, needed: TokenScope): AuthResult {
   const presented = bearerToken(header);
-  if (presented === undefined) return { ok: false, status: 401, error: 'unauthorized', reason: 'missing_token', message: 'a bearer token is required (Authorization: Bearer <token>)' };
+  if (presented === undefined) return { ok: false, status: 401, code: ErrorCodes.UNAUTHORIZED, reason: 'missing_token', message: 'a bearer token is required (Authorization: Bearer <token>)' };
   const digest = sha256(presented);
   let match: ApiToken | undefined;
   for (const token of tokens) {
     if (timingSafeEqual(digest, digestOf(token)) && match === undefined) match = token;
   }
-  if (!match) return { ok: false, status: 401, error: 'unauthorized', reason: 'invalid_token', message: 'the bearer token is not valid' };
+  if (!match) return { ok: false, status: 401, code: ErrorCodes.UNAUTHORIZED, reason: 'invalid_token', message: 'the bearer token is not valid' };
   const principal: Principal = { name: match.name, scope: match.scope };
   if (!scopeAllows(match.scope, needed)) {
-    return { ok: false, status: 403, error: 'forbidden', reason: 'insufficient_scope', message: `this route needs a token with the "${needed}" scope` };
+    return { ok: false, status: 403, code: ErrorCodes.FORBIDDEN, reason: 'insufficient_scope', message: `this route needs a token with the "${needed}" scope` };
   }
   return { ok: true, principal };
 }
@@ -68,8 +76,8 @@ export function principalOf(request: FastifyRequest): Principal | undefined {
 
 /**
  * A fastify `preHandler` that lets a request through only with a configured bearer token of at least
- * `scope`. Without a token, or with a wrong one, it answers 401 `{ error: 'unauthorized' }` with
- * `WWW-Authenticate: Bearer`; with a read token on an admin route, 403 `{ error: 'forbidden' }`.
+ * `scope`. Without a token, or with a wrong one, it answers 401 `SR_UNAUTHORIZED` with
+ * `WWW-Authenticate: Bearer`; with a read token on an admin route, 403 `SR_FORBIDDEN` (the one error body).
  * With no tokens configured every request gets 401: the read API is never open by accident.
  *
  * Usage: `app.get('/v1/x', { preHandler: requireScope(hub.loaded.config.http.tokens, 'read') }, handler)`.
@@ -85,7 +93,7 @@ export function requireScope(tokens: readonly ApiToken[], scope: TokenScope): (r
     // RFC 6750 §3: no error attribute when no credentials were sent at all.
     const challenge = result.reason === 'missing_token' ? 'Bearer realm="stockrelay"' : `Bearer realm="stockrelay", error="${result.reason}"${result.status === 403 ? `, scope="${scope}"` : ''}`;
     reply.header('www-authenticate', challenge);
-    await reply.code(result.status).send({ error: result.error, message: result.message });
+    await sendError(reply, result.code, [result.message]);
   };
 }
 

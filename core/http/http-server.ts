@@ -4,6 +4,7 @@ import type { InventoryEvent } from '../events/event-types.ts';
 import type { ConnectorInstance, Logger, WebhookOutcome, WebhookRequest } from '../sdk.ts';
 import type { HubMetrics } from '../metrics/hub-metrics.ts';
 import { requireScope, type ApiToken } from './auth.ts';
+import { installErrorAnswers, sendError } from './error-body.ts';
 import { checkWebhookEvents } from './check-webhook-events.ts';
 import { DeadlineError, withDeadline } from './with-deadline.ts';
 
@@ -74,6 +75,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ app
   // Node's default headersTimeout (60 s) is above a short requestTimeout; headers are part of the request.
   app.server.headersTimeout = Math.min(app.server.headersTimeout, timeouts.requestTimeoutMs);
 
+  // Every answer that is not a success, on every route, is the one error body with a catalogue code.
+  installErrorAnswers(app, options.logger);
+
   // Last line of defence: no answer of any route leaves with a known secret in it.
   app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' ? redact(payload) : payload));
 
@@ -97,10 +101,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ app
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
       const { channel } = req.params as { channel: string };
       const target = options.webhooks.get(channel);
-      if (!target?.connector.handleWebhook) {
-        reply.code(404);
-        return { error: 'unknown_channel', message: `no channel "${channel}" accepts webhooks` };
-      }
+      if (!target?.connector.handleWebhook) return sendError(reply, ErrorCodes.WEBHOOK_CHANNEL_UNKNOWN, [channel]);
       const request: WebhookRequest = {
         rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
         headers: lowerCaseHeaders(req.headers),
@@ -113,37 +114,32 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ app
       } catch (err) {
         if (isStockrelayError(err) && err.code === ErrorCodes.WEBHOOK_SIGNATURE) {
           options.logger.warn('webhook refused: bad signature', { channel, error: describeError(err) });
-          reply.code(401);
-          return { error: 'invalid_signature' };
+          // The connector's reason stays in the log: it may say what the signature should have been.
+          return sendError(reply, ErrorCodes.WEBHOOK_SIGNATURE, ['the webhook signature is missing or wrong']);
         }
         if (isStockrelayError(err) && err.code === ErrorCodes.WEBHOOK_PAYLOAD) {
           options.logger.warn('webhook refused: bad payload', { channel, error: describeError(err) });
-          reply.code(400);
-          return { error: 'invalid_payload', message: redact(describeError(err)) };
+          return sendError(reply, ErrorCodes.WEBHOOK_PAYLOAD, [redact(describeError(err))]);
         }
         if (err instanceof DeadlineError) {
           options.logger.error('webhook timed out', { channel, timeoutMs: timeouts.webhookTimeoutMs });
-          reply.code(503);
-          return { error: 'timeout' };
+          return sendError(reply, ErrorCodes.WEBHOOK_TIMEOUT, [timeouts.webhookTimeoutMs]);
         }
         // Fetching the order failed, or the connector broke: 503 makes the channel deliver again.
         options.logger.error('webhook failed', { channel, error: describeError(err) });
-        reply.code(503);
-        return { error: 'unavailable' };
+        return sendError(reply, ErrorCodes.WEBHOOK_FAILED);
       }
       // A connector may return anything: nothing of a request is published unless all of it is sound.
       const checked = checkWebhookEvents(channel, (outcome as Partial<WebhookOutcome> | null | undefined)?.events);
       if (!checked.ok) {
         options.logger.warn('webhook refused: its events cannot be taken', { channel, reason: checked.reason });
-        reply.code(400);
-        return { error: 'invalid_payload', message: redact(checked.reason) };
+        return sendError(reply, ErrorCodes.WEBHOOK_PAYLOAD, [redact(checked.reason)]);
       }
       try {
         await Promise.all(checked.events.map((event) => options.publish(event)));
       } catch (err) {
         options.logger.error('webhook events could not be published', { channel, error: describeError(err) });
-        reply.code(503);
-        return { error: 'unavailable' };
+        return sendError(reply, ErrorCodes.BUS_UNAVAILABLE, ['the events could not be stored now; deliver the webhook again']);
       }
       const response = outcome.response;
       reply.code(response?.status ?? 200);

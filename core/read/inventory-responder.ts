@@ -1,6 +1,7 @@
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { describeError } from '../errors.ts';
+import { describeError, ErrorCodes } from '../errors.ts';
 import { authorize } from '../http/auth.ts';
+import { errorBody, type ErrorBody } from '../http/error-body.ts';
 import type { Hub } from '../hub.ts';
 import { inventoryStatus } from './inventory-status.ts';
 import { describeProblems, parseSkuQuery } from './sku-query.ts';
@@ -17,11 +18,8 @@ export interface InventoryResponder {
   stop(): Promise<void>;
 }
 
-/** An error answer over the bus: the same `error` codes as the HTTP read API. */
-export interface BusErrorAnswer {
-  error: 'unauthorized' | 'forbidden' | 'invalid_request' | 'unavailable';
-  message: string;
-}
+/** An error answer over the bus: the one error body of the HTTP API, with the same catalogue codes. */
+export type BusErrorAnswer = ErrorBody;
 
 /**
  * Answers `<prefix>.query.inventory` requests: a JSON body `{ skus: [...] }` (1..500) and an
@@ -52,20 +50,20 @@ export function startInventoryResponder(hub: Hub): InventoryResponder {
       }
     };
     const auth = authorize(tokens, msg.headers?.get('Authorization') || undefined, 'read');
-    if (!auth.ok) return reply({ error: auth.error, message: auth.message } satisfies BusErrorAnswer);
+    if (!auth.ok) return reply(errorBody(auth.code, auth.message) satisfies BusErrorAnswer);
     let body: unknown;
     try {
       body = msg.json();
     } catch {
-      return reply({ error: 'invalid_request', message: 'the request body is not JSON' } satisfies BusErrorAnswer);
+      return reply(errorBody(ErrorCodes.INVALID_REQUEST, 'the request body is not JSON', [{ path: '/', message: 'is not JSON' }]) satisfies BusErrorAnswer);
     }
     const parsed = parseSkuQuery(body);
-    if (!parsed.ok) return reply({ error: 'invalid_request', message: describeProblems(parsed.problems) } satisfies BusErrorAnswer);
+    if (!parsed.ok) return reply(errorBody(ErrorCodes.INVALID_REQUEST, describeProblems(parsed.problems), parsed.problems) satisfies BusErrorAnswer);
     try {
       reply({ items: await inventoryStatus(hub, parsed.skus) });
     } catch (err) {
       hub.logger.error('inventory query failed', { error: describeError(err) });
-      reply({ error: 'unavailable', message: 'the ledger could not be read; try again' } satisfies BusErrorAnswer);
+      reply(errorBody(ErrorCodes.DATABASE_UNAVAILABLE, 'the ledger could not be read; try again') satisfies BusErrorAnswer);
     }
   }
 

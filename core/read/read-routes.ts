@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
-import type { Problem } from '../errors.ts';
+import { ErrorCodes, type Problem } from '../errors.ts';
 import { requireScope } from '../http/auth.ts';
+import { sendError } from '../http/error-body.ts';
 import type { HubRoute } from '../http/hub-routes.ts';
 import { channelSummaries } from './channel-summary.ts';
 import { inventoryStatus } from './inventory-status.ts';
@@ -15,7 +16,7 @@ import { describeProblems, MAX_SKU_LENGTH, parseSkuList, parseSkuQuery } from '.
  *   `{ items: InventoryStatus[] }`, in the order asked.
  * - `GET /v1/channels` → `{ channels: ChannelSummary[] }`.
  * Every answer is read from the ledger when asked (`Cache-Control: no-store`); a bad request answers
- * 400 `{ error: 'invalid_request', message, problems: [{ path, message }] }`.
+ * 400 `SR_INVALID_REQUEST` with `problems: [{ path, message }]` naming each field (the one error body).
  */
 export const readRoutes: HubRoute = (app, hub) => {
   const preHandler = requireScope(hub.loaded.config.http.tokens, 'read');
@@ -53,7 +54,6 @@ function noStore(reply: FastifyReply): void {
   reply.header('cache-control', 'no-store');
 }
 
-function invalid(reply: FastifyReply, problems: readonly Problem[]) {
-  reply.code(400);
-  return { error: 'invalid_request', message: describeProblems(problems), problems };
+function invalid(reply: FastifyReply, problems: readonly Problem[]): FastifyReply {
+  return sendError(reply, ErrorCodes.INVALID_REQUEST, [describeProblems(problems)], problems);
 }
