@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { LoadedConfig } from '../config/config-types.ts';
 import { deepFreeze } from '../config/deep-freeze.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { ConfigError } from '../internal.ts';
+import { UsageError } from '../internal.ts';
 import { createProgressBar } from '../bench/progress-bar.ts';
 import { formatResultTable } from '../bench/result-table.ts';
 import { runScenario } from '../bench/scenario-runner.ts';
@@ -57,12 +57,12 @@ export function parseBenchArgs(args: readonly string[]): { config: string; optio
       'wait-quiet': { type: 'string' },
     },
   });
-  if (!values.config) throw new ConfigError(`bench: --config <file> is required\n\n${BENCH_USAGE}`);
+  if (!values.config) throw new UsageError(`bench: --config <file> is required\n\n${BENCH_USAGE}`);
   const options: Partial<ScenarioOptions> = {};
   const num = (name: string, raw: string | undefined): number | undefined => {
     if (raw === undefined) return undefined;
     const v = Number(raw);
-    if (!Number.isFinite(v)) throw new ConfigError(`bench: --${name} must be a number (got "${raw}")`);
+    if (!Number.isFinite(v)) throw new UsageError(`bench: --${name} must be a number (got "${raw}")`);
     return v;
   };
   const set = <K extends keyof ScenarioOptions>(key: K, value: ScenarioOptions[K] | undefined): void => {
@@ -79,16 +79,16 @@ export function parseBenchArgs(args: readonly string[]): { config: string; optio
   const quiet = num('wait-quiet', values['wait-quiet']);
   if (quiet !== undefined) options.quietWaitMs = quiet * 1000;
   if (values.mode !== undefined) {
-    if (values.mode !== 'closed' && values.mode !== 'open') throw new ConfigError('bench: --mode is closed or open');
+    if (values.mode !== 'closed' && values.mode !== 'open') throw new UsageError('bench: --mode is closed or open');
     options.mode = values.mode;
   }
   if (values.path !== undefined) {
-    if (values.path !== 'webhook' && values.path !== 'publish') throw new ConfigError('bench: --path is webhook or publish');
+    if (values.path !== 'webhook' && values.path !== 'publish') throw new UsageError('bench: --path is webhook or publish');
     options.path = values.path;
   }
   if (values.latency !== undefined) {
     const [p50, p99] = values.latency.split(':').map(Number);
-    if (!Number.isFinite(p50) || !Number.isFinite(p99 ?? p50)) throw new ConfigError('bench: --latency is <p50>:<p99> in ms, e.g. 80:300');
+    if (!Number.isFinite(p50) || !Number.isFinite(p99 ?? p50)) throw new UsageError('bench: --latency is <p50>:<p99> in ms, e.g. 80:300');
     options.latency = { p50: p50!, p99: p99 ?? p50! };
   }
   if (values.keep) options.cleanup = false;

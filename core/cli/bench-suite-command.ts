@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { compareSuites, scenarioRow, type SuiteResult } from '../../bench/suite-result.ts';
 import type { MicroRow } from '../../bench/micro-row.ts';
 import type { ScenarioOptions } from '../bench/scenario-types.ts';
-import { ConfigError, describeError } from '../internal.ts';
+import { UsageError, describeError } from '../internal.ts';
 import { benchOnce } from './bench-command.ts';
 
 const CONFIG_DIR = new URL('../../config/', import.meta.url).pathname;
@@ -49,7 +49,7 @@ export async function runBenchSuite(args: readonly string[], out: (line: string)
     },
   });
   const rate = Number(values.rate ?? 2_000);
-  if (!(rate > 0)) throw new ConfigError('bench-suite: --rate must be a positive number');
+  if (!(rate > 0)) throw new UsageError('bench-suite: --rate must be a positive number');
   const startedAt = new Date().toISOString();
   const cpuInfo = cpus();
   const suite: SuiteResult = {

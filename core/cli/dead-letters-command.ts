@@ -6,7 +6,7 @@ import type { DeadLetterPage, DeadLetterRecord, ListDeadLettersOptions, ReplayRe
 import { DeadLetters } from '../admin/dead-letters.ts';
 import type { LoadedConfig } from '../config/config-types.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { ConfigError } from '../internal.ts';
+import { ErrorCodes, errorDefinition, StockrelayError, UsageError, type ErrorCode } from '../internal.ts';
 import { withLedger } from './with-ledger.ts';
 
 type Out = (line: string) => void;
@@ -50,13 +50,13 @@ export async function runDeadLetters(args: readonly string[], out: Out): Promise
     },
     allowPositionals: true,
   });
-  if (!verb || !['list', 'show', 'replay', 'discard'].includes(verb)) throw new ConfigError(DEAD_LETTERS_USAGE);
+  if (!verb || !['list', 'show', 'replay', 'discard'].includes(verb)) throw new UsageError(DEAD_LETTERS_USAGE);
   const seq = verb === 'list' ? 0 : wholeNumber(positionals[0], 'seq', 1);
   const payload = values.payload === undefined ? undefined : await readPayload(values.payload);
   const run = async (client: DeadLetterClient): Promise<number> => {
     switch (verb) {
       case 'list': {
-        if (values.kind !== undefined && values.kind !== 'event' && values.kind !== 'push') throw new ConfigError('--kind must be event or push');
+        if (values.kind !== undefined && values.kind !== 'event' && values.kind !== 'push') throw new UsageError('--kind must be event or push');
         const options: ListDeadLettersOptions = {};
         if (values.kind) options.kind = values.kind as 'event' | 'push';
         if (values.channel) options.channel = values.channel;
@@ -86,7 +86,7 @@ export async function runDeadLetters(args: readonly string[], out: Out): Promise
     }
   };
   if (values.hub) return run(hubClient(values.hub, values.token ?? process.env.STOCKRELAY_ADMIN_TOKEN));
-  if (!values.config) throw new ConfigError(`--config <file> is required (or --hub <url>)\n${DEAD_LETTERS_USAGE}`);
+  if (!values.config) throw new UsageError(`--config <file> is required (or --hub <url>)\n${DEAD_LETTERS_USAGE}`);
   return withDirectClient(await loadConfig(values.config), verb === 'replay', run);
 }
 
@@ -111,7 +111,7 @@ async function withDirectClient<T>(loaded: LoadedConfig, needsLedger: boolean, r
 }
 
 function hubClient(base: string, token: string | undefined): DeadLetterClient {
-  if (!token) throw new ConfigError('--hub needs an admin token: --token <token> or STOCKRELAY_ADMIN_TOKEN');
+  if (!token) throw new UsageError('--hub needs an admin token: --token <token> or STOCKRELAY_ADMIN_TOKEN');
   const call = async <T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T | undefined> => {
     const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
     const res = await request(url, {
@@ -122,15 +122,19 @@ function hubClient(base: string, token: string | undefined): DeadLetterClient {
       bodyTimeout: 30_000,
     });
     const text = await res.body.text();
-    if (res.statusCode === 404) return undefined;
     if (res.statusCode >= 400) {
-      let message = text;
+      let answer: { code?: unknown; message?: unknown } = {};
       try {
-        message = (JSON.parse(text) as { message?: string }).message ?? text;
+        answer = JSON.parse(text) as typeof answer;
       } catch {
         // not JSON: show it as it came
       }
-      throw new ConfigError(`hub answered ${res.statusCode}: ${message}`);
+      const code = typeof answer.code === 'string' && errorDefinition(answer.code) ? (answer.code as ErrorCode) : undefined;
+      if (code === ErrorCodes.ROUTE_NOT_FOUND) throw new StockrelayError(code, `${base} has no dead-letter API`);
+      // Any other 404 is the letter's: it is not there (hubs before the error catalogue said `not_found`).
+      if (res.statusCode === 404) return undefined;
+      const message = typeof answer.message === 'string' ? answer.message : text;
+      throw new StockrelayError(code ?? ErrorCodes.INTERNAL, `hub answered ${res.statusCode}: ${message}`);
     }
     return JSON.parse(text) as T;
   };
@@ -139,7 +143,7 @@ function hubClient(base: string, token: string | undefined): DeadLetterClient {
       const query = new URLSearchParams();
       for (const [key, value] of Object.entries(options)) if (value !== undefined) query.set(key, String(value));
       const page = await call<DeadLetterPage>('GET', `v1/dead-letters?${query}`);
-      if (!page) throw new ConfigError(`${base} has no dead-letter API`);
+      if (!page) throw new StockrelayError(ErrorCodes.ROUTE_NOT_FOUND, `${base} has no dead-letter API`);
       return page;
     },
     get: (seq) => call<DeadLetterRecord>('GET', `v1/dead-letters/${seq}`),
@@ -150,7 +154,7 @@ function hubClient(base: string, token: string | undefined): DeadLetterClient {
 
 function wholeNumber(raw: string | undefined, name: string, min: number): number {
   const value = Number(raw);
-  if (raw === undefined || !/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) throw new ConfigError(`${name} must be a whole number >= ${min}\n${DEAD_LETTERS_USAGE}`);
+  if (raw === undefined || !/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) throw new UsageError(`${name} must be a whole number >= ${min}\n${DEAD_LETTERS_USAGE}`);
   return value;
 }
 
@@ -166,7 +170,7 @@ async function readPayload(source: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`--payload ${source}: not JSON (${(err as Error).message})`);
+    throw new UsageError(`--payload ${source}: not JSON (${(err as Error).message})`);
   }
 }
 

@@ -9,7 +9,7 @@ import { deepFreeze } from '../config/deep-freeze.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { dropDatabase, withDatabaseName } from '../ledger/database.ts';
 import { shownQuantity } from '../dispatch/dispatch-types.ts';
-import { ConfigError } from '../internal.ts';
+import { UsageError } from '../internal.ts';
 import { Hub } from '../hub.ts';
 import { LagWindow } from '../metrics/lag-window.ts';
 import { createLogger } from '../logger.ts';
@@ -45,7 +45,7 @@ export async function runDemo(args: readonly string[], out: (line: string) => vo
   const rate = Number(values.rate ?? 6);
   const skuCount = Number(values.skus ?? 40);
   const startStock = Number(values.stock ?? 60);
-  if (!(durationS > 0) || !(rate > 0) || !(skuCount > 0) || !(startStock >= 0)) throw new ConfigError('demo: --duration, --rate, --skus and --stock must be positive numbers');
+  if (!(durationS > 0) || !(rate > 0) || !(skuCount > 0) || !(startStock >= 0)) throw new UsageError('demo: --duration, --rate, --skus and --stock must be positive numbers');
 
   const loaded = await loadConfig(values.config ?? DEFAULT_CONFIG);
   const runId = randomUUID().slice(0, 8);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { InventoryEvent } from '../events/event-types.ts';
-import { ConfigError } from '../internal.ts';
+import { UsageError } from '../internal.ts';
 
 /** Parses `SKU:QTY` arguments (`--line A-1:2`), naming the offending argument when malformed. */
 export function parseLines(values: readonly string[], what: 'qty' | 'delta' | 'quantity'): Array<{ sku: string; value: number }> {
@@ -8,7 +8,7 @@ export function parseLines(values: readonly string[], what: 'qty' | 'delta' | 'q
     const at = raw.lastIndexOf(':');
     const sku = raw.slice(0, at);
     const value = Number(raw.slice(at + 1));
-    if (at <= 0 || !Number.isInteger(value)) throw new ConfigError(`--line #${index + 1} "${raw}": expected SKU:${what.toUpperCase()} with a whole number`);
+    if (at <= 0 || !Number.isInteger(value)) throw new UsageError(`--line #${index + 1} "${raw}": expected SKU:${what.toUpperCase()} with a whole number`);
     return { sku, value };
   });
 }

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { NatsBus } from '../bus/nats-bus.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { formatProblems } from '../config/format-problems.ts';
-import { describeError, ConfigError, isStockrelayError } from '../internal.ts';
+import { describeError, ConfigError, isStockrelayError, UsageError } from '../internal.ts';
 import type { EventType, InventoryEvent } from '../events/event-types.ts';
 import { parseEvent } from '../events/validate-event.ts';
 import { Hub } from '../hub.ts';
@@ -49,7 +49,7 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
         return await start(rest, err);
       case 'validate': {
         const file = rest[0];
-        if (!file) throw new ConfigError('validate: name the config file: stockrelay validate <file>');
+        if (!file) throw new UsageError('validate: name the config file: stockrelay validate <file>');
         const { runValidate } = await import('../config/validate-command.ts');
         return await runValidate(file, out);
       }
@@ -86,7 +86,7 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
       case 'test-connector': {
         const { values, positionals } = parseArgs({ args: [...rest], options: { options: { type: 'string' } }, allowPositionals: true });
         const spec = positionals[0];
-        if (!spec) throw new ConfigError('test-connector: name the connector: stockrelay test-connector <path|package> [--options <file>]');
+        if (!spec) throw new UsageError('test-connector: name the connector: stockrelay test-connector <path|package> [--options <file>]');
         const { runTestConnector } = await import('../conformance/test-connector-command.ts');
         return await runTestConnector({ spec, optionsFile: values.options, cwd: process.cwd(), out });
       }
@@ -108,7 +108,7 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
 }
 
 function configOption(values: { config?: string }): string {
-  if (!values.config) throw new ConfigError('--config <file> is required');
+  if (!values.config) throw new UsageError('--config <file> is required');
   return values.config;
 }
 
@@ -143,7 +143,7 @@ export function httpPortOverride(flag: string | undefined, env: string | undefin
   const [source, raw] = flag !== undefined ? ['--port', flag] : env !== undefined && env !== '' ? ['STOCKRELAY_HTTP_PORT', env] : [undefined, undefined];
   if (source === undefined) return undefined;
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isInteger(port) || port > 65535) throw new ConfigError(`${source} must be a TCP port, 0..65535 (got ${JSON.stringify(raw)})`);
+  if (!/^\d+$/.test(raw) || !Number.isInteger(port) || port > 65535) throw new UsageError(`${source} must be a TCP port, 0..65535 (got ${JSON.stringify(raw)})`);
   return port;
 }
 
@@ -195,7 +195,7 @@ async function order(args: readonly string[], out: Out): Promise<number> {
     options: { config: { type: 'string', short: 'c' }, line: { type: 'string', multiple: true }, channel: { type: 'string' }, id: { type: 'string' }, cancel: { type: 'boolean' } },
   });
   const lines = parseLines(values.line ?? [], 'qty');
-  if (lines.length === 0) throw new ConfigError('order: give at least one --line SKU:QTY');
+  if (lines.length === 0) throw new UsageError('order: give at least one --line SKU:QTY');
   const event = manualEvent(values.cancel ? 'order.cancelled' : 'order.confirmed', lines, { id: values.id, channel: values.channel });
   return publishAll(configOption(values), [checked(event)], out);
 }
@@ -213,7 +213,7 @@ async function stock(args: readonly string[], out: Out): Promise<number> {
   const [sku, amount] = positionals;
   const types: Record<string, EventType> = { set: 'stock.set', adjust: 'stock.adjusted' };
   const type = verb ? types[verb] : undefined;
-  if (!type || !sku || amount === undefined) throw new ConfigError('usage: stockrelay stock set|adjust SKU AMOUNT --config <file>, or stock get SKU [SKU...] --config <file>');
+  if (!type || !sku || amount === undefined) throw new UsageError('usage: stockrelay stock set|adjust SKU AMOUNT --config <file>, or stock get SKU [SKU...] --config <file>');
   const lines = parseLines([`${sku}:${amount}`], type === 'stock.set' ? 'quantity' : 'delta');
   return publishAll(configOption(values), [checked(manualEvent(type, lines, { id: values.id }))], out);
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.ts';
-import { ConfigError } from '../internal.ts';
+import { UsageError } from '../internal.ts';
 import type { ChannelSkuState } from '../ledger/ledger-types.ts';
 import { inventoryStatusOf, type InventoryStatus } from '../read/inventory-status.ts';
 import { withLedger } from './with-ledger.ts';
@@ -15,7 +15,7 @@ const USAGE = 'usage: stockrelay stock get SKU [SKU...] --config <file> [--json]
  */
 export async function runStockGet(args: readonly string[], out: (line: string) => void): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, allowPositionals: true });
-  if (positionals.length === 0 || !values.config) throw new ConfigError(USAGE);
+  if (positionals.length === 0 || !values.config) throw new UsageError(USAGE);
   const loaded = await loadConfig(values.config);
   const channels = loaded.config.channels.filter((c) => c.enabled);
   const skus = [...new Set(positionals)];

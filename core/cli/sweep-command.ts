@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { ConfigError } from '../internal.ts';
+import { UsageError } from '../internal.ts';
 
 const USAGE = `stockrelay sweep [--short] [--runs <per kill point>] [--only <group>]... [--seed <n>] [--out <dir>] [--fuzz <bodies>]
   Kills and restarts hubs, NATS and the database connection while orders stream, then checks that every
@@ -22,17 +22,17 @@ export async function runSweepCommand(args: readonly string[], out: (line: strin
     return 0;
   }
   const runs = values.runs === undefined ? undefined : Number(values.runs);
-  if (runs !== undefined && (!Number.isInteger(runs) || runs < 1)) throw new ConfigError(`sweep: --runs must be a whole number of runs per kill point, at least 1 (got "${values.runs}")`);
+  if (runs !== undefined && (!Number.isInteger(runs) || runs < 1)) throw new UsageError(`sweep: --runs must be a whole number of runs per kill point, at least 1 (got "${values.runs}")`);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && !Number.isInteger(seed)) throw new ConfigError(`sweep: --seed must be a whole number (got "${values.seed}")`);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`sweep: --seed must be a whole number (got "${values.seed}")`);
   if (values.fuzz !== undefined) {
     const bodies = Number(values.fuzz);
-    if (!Number.isInteger(bodies) || bodies < 1) throw new ConfigError(`sweep: --fuzz must be a whole number of bodies, at least 1 (got "${values.fuzz}")`);
+    if (!Number.isInteger(bodies) || bodies < 1) throw new UsageError(`sweep: --fuzz must be a whole number of bodies, at least 1 (got "${values.fuzz}")`);
     return fuzz(bodies, seed ?? Date.now(), resolve(values.out ?? 'bench/results'), out);
   }
   const groups = ['kill -9', 'sigterm', 'servers', 'late', 'cluster', 'two hubs'];
   const unknown = (values.only ?? []).filter((group) => !groups.includes(group));
-  if (unknown.length > 0) throw new ConfigError(`sweep: --only takes ${groups.map((g) => `"${g}"`).join(', ')} (got ${unknown.map((g) => `"${g}"`).join(', ')})`);
+  if (unknown.length > 0) throw new UsageError(`sweep: --only takes ${groups.map((g) => `"${g}"`).join(', ')} (got ${unknown.map((g) => `"${g}"`).join(', ')})`);
   const { runSweep } = await import('../../bench/fault-sweep/run-sweep.ts');
   const outDir = resolve(values.out ?? 'bench/results');
   const result = await runSweep({ short: values.short ?? false, runsPerPoint: runs, seed, outDir, log: out, only: values.only });

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { formatWhy } from '../admin/format-why.ts';
 import { explainChannelQuantity } from '../admin/why.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { ConfigError } from '../internal.ts';
+import { ErrorCodes, StockrelayError, UsageError } from '../internal.ts';
 import { withLedger } from './with-ledger.ts';
 
 const USAGE = 'usage: stockrelay why <channel> <sku> --config <file> [--json] [--limit <n>]';
@@ -18,12 +18,12 @@ export async function runWhy(args: readonly string[], out: (line: string) => voi
     allowPositionals: true,
   });
   const [channelId, sku] = positionals;
-  if (!channelId || !sku || !values.config) throw new ConfigError(USAGE);
+  if (!channelId || !sku || !values.config) throw new UsageError(USAGE);
   const limit = values.limit === undefined ? undefined : Number(values.limit);
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) throw new ConfigError(`--limit must be a whole number >= 1\n${USAGE}`);
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) throw new UsageError(`--limit must be a whole number >= 1\n${USAGE}`);
   const loaded = await loadConfig(values.config);
   const channel = loaded.config.channels.find((c) => c.id === channelId);
-  if (!channel) throw new ConfigError(`no channel "${channelId}" in ${loaded.path}; channels: ${loaded.config.channels.map((c) => c.id).join(', ')}`);
+  if (!channel) throw new StockrelayError(ErrorCodes.CHANNEL_NOT_FOUND, `no channel "${channelId}" in ${loaded.path}; channels: ${loaded.config.channels.map((c) => c.id).join(', ')}`);
   const report = await withLedger(loaded, ({ ledger }) => explainChannelQuantity(ledger, channel, sku, limit !== undefined ? { limit } : {}));
   if (!report) {
     out(values.json ? JSON.stringify({ error: 'not_found', channel: channelId, sku }) : `neither the ledger nor channel "${channelId}" knows SKU "${sku}"`);
