@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { OVERDUE_MS } from '../core/dispatch/channel-dispatcher.ts';
+import { OVERDUE_MS } from '../core/dispatch/push-scheduler.ts';
 import { sleep } from '../core/dispatch/clock.ts';
 import { RejectedError, RetryableError, ThrottledError } from '../core/errors.ts';
 import type { PushResult } from '../core/sdk.ts';

@@ -1,0 +1,64 @@
+import type { ConnectorInstance, StockUpdate } from '../sdk.ts';
+import { withCallDeadline } from './call-deadline.ts';
+import type { Clock } from './clock.ts';
+import { provenByReadBack, type ReadBackEntry } from './read-back.ts';
+
+/** How one push call ended. `stopped`: the dispatcher stopped meanwhile, and nothing may be concluded. */
+export type PushCallOutcome =
+  | { kind: 'answered'; answer: unknown; startedAt: number; callMs: number }
+  | { kind: 'failed'; error: unknown; startedAt: number }
+  | { kind: 'stopped' };
+
+export interface ChannelCallOptions {
+  connector: ConnectorInstance;
+  /** Aborted when the dispatcher stops: every call in flight is abandoned at once. */
+  stop: AbortSignal;
+  /** Each call is abandoned (and its signal aborted) this long after it started. */
+  timeoutMs: number;
+  clock: Clock;
+}
+
+/**
+ * Calls to one channel's connector, each with the signal it must honour and a deadline on the
+ * dispatcher's clock: a plugin that hangs or ignores its signal can hold neither the channel nor shutdown.
+ */
+export class ChannelCalls {
+  readonly #o: ChannelCallOptions;
+
+  constructor(options: ChannelCallOptions) {
+    this.#o = options;
+  }
+
+  get stopped(): boolean {
+    return this.#o.stop.aborted;
+  }
+
+  /** Sends one batch. Never throws: what the plugin answered, or why there is no answer, is in the outcome. */
+  async push(updates: readonly StockUpdate[]): Promise<PushCallOutcome> {
+    const { connector, stop, timeoutMs, clock } = this.#o;
+    if (stop.aborted) return { kind: 'stopped' };
+    const startedAt = clock.now();
+    try {
+      const answer = await withCallDeadline(stop, timeoutMs, (signal) => connector.push(updates, signal), clock);
+      return { kind: 'answered', answer, startedAt, callMs: clock.now() - startedAt };
+    } catch (error) {
+      // Stopped: nothing is lost, the durable pushed_version brings these SKUs back on the next start.
+      if (stop.aborted) return { kind: 'stopped' };
+      return { kind: 'failed', error, startedAt };
+    }
+  }
+
+  /**
+   * Reads back what the channel shows for `entries` and resolves with those it shows exactly as asked
+   * (see {@link provenByReadBack}), or null when the dispatcher stopped. Rejects when the read failed.
+   */
+  async readBack<E extends ReadBackEntry>(entries: readonly E[]): Promise<E[] | null> {
+    const { connector, stop, timeoutMs, clock } = this.#o;
+    try {
+      return await withCallDeadline(stop, timeoutMs, (signal) => provenByReadBack(connector, entries, signal), clock);
+    } catch (err) {
+      if (stop.aborted) return null;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,223 @@
+import type { ChannelRules } from '../config/config-types.ts';
+import type { StockUpdate } from '../sdk.ts';
+import type { EffectiveLimits } from './dispatch-types.ts';
+import { shownQuantity } from './dispatch-types.ts';
+import { RevisionBudget } from './revision-budget.ts';
+import type { SkuPushState } from './sku-push-state.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+/**
+ * A SKU waiting this long goes ahead of every non-zero quantity. Without it a saturated channel would
+ * serve the scarce SKUs forever and starve the plentiful ones past the sync-lag alarm (p99 > 5 s).
+ */
+export const OVERDUE_MS = 4_000;
+/** Share of the channel's declared rate the dispatcher uses (see the token bucket below). */
+export const RATE_HEADROOM = 0.97;
+/**
+ * On channels with a per-SKU revision budget, a rise in stock waits this long to be coalesced with the
+ * next changes: showing fewer units than are available cannot oversell, while every revision spent on
+ * a rise is one fewer for the falls that matter.
+ */
+export const BUDGETED_INCREASE_HOLD_MS = 60_000;
+
+/** One item of a push call, frozen when the batch was built. */
+export interface BatchItem {
+  state: SkuPushState;
+  update: StockUpdate;
+  /** What the SKU's daily revision budget has left after this push (channels with one). */
+  revision?: { tokens: number; at: number };
+}
+
+/** What may go out now, in this order, and when to look again. */
+export interface PushPlan {
+  /** SKUs the channel already shows as asked: confirmed without a call. */
+  unchanged: Array<{ state: SkuPushState; quantity: number }>;
+  /** Read-back calls, one batch each: SKUs whose late-write window closed. */
+  readBacks: SkuPushState[][];
+  /** Push calls, one batch each, most urgent first. */
+  pushes: BatchItem[][];
+  /** Epoch ms at which something held back now may go (a token, a backoff, a window's end); Infinity: nothing. */
+  wakeAt: number;
+}
+
+interface Candidate {
+  state: SkuPushState;
+  quantity: number;
+  since: number;
+  overdue: boolean;
+}
+
+/**
+ * Push order when the channel cannot take everything at once, what prevents oversells first: moves to
+ * zero, then SKUs overdue, then the scarcest, then the longest waiting.
+ */
+function byUrgency(a: Candidate, b: Candidate): number {
+  if ((a.quantity === 0) !== (b.quantity === 0)) return a.quantity === 0 ? -1 : 1;
+  if (a.overdue !== b.overdue) return a.overdue ? -1 : 1;
+  if (a.overdue && a.since !== b.since) return a.since - b.since;
+  if (a.quantity !== b.quantity) return a.quantity - b.quantity;
+  return a.since - b.since;
+}
+
+export interface PushSchedulerOptions {
+  limits: Readonly<EffectiveLimits>;
+  rules: Readonly<ChannelRules>;
+  /** Whether the connector can read quantities back now: a closed late-write window is then settled by a read. */
+  canReadBack: () => boolean;
+  now: number;
+}
+
+/**
+ * Decides which SKUs one channel pushes next and when: the channel's pace (a token bucket a little under
+ * its declared rate, paused by throttles), per-SKU revision budgets, backoffs and late-write windows,
+ * and the order of urgency when the channel cannot take everything at once. It sends nothing itself:
+ * the dispatcher asks for a plan whenever a call may go out and carries it out.
+ */
+export class PushScheduler {
+  readonly #limits: Readonly<EffectiveLimits>;
+  readonly #rules: Readonly<ChannelRules>;
+  readonly #canReadBack: () => boolean;
+  readonly #bucket: TokenBucket;
+  readonly #revisions: RevisionBudget | null;
+  #pausedUntil = 0;
+  #throttlesInARow = 0;
+
+  constructor(options: PushSchedulerOptions) {
+    const { limits } = options;
+    this.#limits = limits;
+    this.#rules = options.rules;
+    this.#canReadBack = options.canReadBack;
+    // Paced a little under the channel's own bucket: requests reach the channel with jittered delays
+    // (new connections, token fetches), and one token of headroom absorbs that instead of a 429.
+    this.#bucket = new TokenBucket(limits.perSecond * RATE_HEADROOM, Math.max(1, limits.burst - 1), options.now);
+    this.#revisions = limits.dailyRevisionsPerSku !== undefined ? new RevisionBudget(limits.dailyRevisionsPerSku) : null;
+  }
+
+  /** Takes back what a SKU had left of its daily revisions at `at` (stored by an earlier process). */
+  restoreRevisions(sku: string, tokens: number, at: number): void {
+    this.#revisions?.restore(sku, tokens, at);
+  }
+
+  get hasRevisionBudget(): boolean {
+    return this.#revisions !== null;
+  }
+
+  /** Epoch ms until which the channel is paused by a throttle, or 0 once that moment passed. */
+  pausedUntil(now: number): number {
+    return this.#pausedUntil > now ? this.#pausedUntil : 0;
+  }
+
+  /**
+   * The channel said "slow down". Pauses every call until it may go again: for `retryAfterMs` when it
+   * said, else the whole exponential ceiling (a jittered wait could be zero and hit the same wall).
+   * Returns the wait and the moment the pause ends.
+   */
+  throttled(retryAfterMs: number | undefined, backoff: { baseMs: number; maxMs: number }, now: number): { waitMs: number; until: number } {
+    this.#throttlesInARow += 1;
+    const waitMs = retryAfterMs ?? Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(this.#throttlesInARow - 1, 30));
+    this.#pausedUntil = Math.max(this.#pausedUntil, now + waitMs);
+    this.#bucket.pauseUntil(this.#pausedUntil, now);
+    return { waitMs, until: this.#pausedUntil };
+  }
+
+  /** The channel confirmed a push: the throttles it answered before no longer grow the next wait. */
+  confirmed(): void {
+    this.#throttlesInARow = 0;
+  }
+
+  /**
+   * What may be sent at `now` from the `due` SKUs with `freeCalls` calls free. Takes a token for every
+   * call it plans, marks planned SKUs in flight, and spends their revisions: the caller must send them all.
+   */
+  plan(due: Iterable<SkuPushState>, now: number, freeCalls: number): PushPlan {
+    const plan: PushPlan = { unchanged: [], readBacks: [], pushes: [], wakeAt: Infinity };
+    if (now < this.#pausedUntil) return { ...plan, wakeAt: this.#pausedUntil };
+    // No call can go out now: a finishing push or the token timer looks again. Returning before the
+    // scan keeps a saturated channel from re-sorting its whole backlog on every ledger commit.
+    if (freeCalls <= 0) return plan;
+    const tokenAt = this.#bucket.nextTokenAt(now);
+    if (tokenAt > now) return { ...plan, wakeAt: tokenAt };
+
+    const toVerify: SkuPushState[] = [];
+    const candidates: Candidate[] = [];
+    for (const state of due) {
+      if (state.inFlight) continue;
+      if (state.notBefore > now) {
+        plan.wakeAt = Math.min(plan.wakeAt, state.notBefore);
+        continue;
+      }
+      const late = state.lateWrites;
+      if (late && !late.closed(now) && late.pushedVersion >= state.version) {
+        // Already pushed this version while an earlier write may still land: only the window's end tells.
+        plan.wakeAt = Math.min(plan.wakeAt, late.until);
+        continue;
+      }
+      if (late && late.closed(now) && this.#canReadBack()) {
+        toVerify.push(state);
+        continue;
+      }
+      const quantity = shownQuantity(this.#rules, state.available);
+      const heldUntil = this.#revisions ? this.#budgetHold(state, quantity, now) : now;
+      if (heldUntil > now) {
+        plan.wakeAt = Math.min(plan.wakeAt, heldUntil);
+        continue;
+      }
+      if (state.canSkip(quantity)) {
+        state.inFlight = true;
+        plan.unchanged.push({ state, quantity });
+      } else {
+        const since = state.oldestPendingAt;
+        candidates.push({ state, quantity, since, overdue: now - since >= OVERDUE_MS });
+      }
+    }
+
+    const { maxBatchSize } = this.#limits;
+    // Read-backs first: each settles a SKU without spending a write (or a revision).
+    for (let next = 0; next < toVerify.length && freeCalls > 0; freeCalls -= 1) {
+      if (!this.#bucket.tryTake(now)) {
+        plan.wakeAt = Math.min(plan.wakeAt, this.#bucket.nextTokenAt(now));
+        break;
+      }
+      const batch = toVerify.slice(next, next + maxBatchSize);
+      next += batch.length;
+      for (const state of batch) state.inFlight = true;
+      plan.readBacks.push(batch);
+    }
+    if (candidates.length > 0 && freeCalls > 0) {
+      candidates.sort(byUrgency);
+      for (let next = 0; next < candidates.length && freeCalls > 0; freeCalls -= 1) {
+        if (!this.#bucket.tryTake(now)) {
+          plan.wakeAt = Math.min(plan.wakeAt, this.#bucket.nextTokenAt(now));
+          break;
+        }
+        const batch = candidates.slice(next, next + maxBatchSize);
+        next += batch.length;
+        plan.pushes.push(batch.map(({ state, quantity }) => this.#item(state, quantity, now)));
+      }
+    }
+    return plan;
+  }
+
+  /**
+   * Until when a revision-budgeted channel holds this SKU (`now`: push). A move to zero is never held:
+   * it is what stops an oversell. A rise is held a while to coalesce; other changes wait for the budget.
+   */
+  #budgetHold(state: SkuPushState, quantity: number, now: number): number {
+    if (quantity === 0) return now;
+    const confirmed = state.confirmedQuantity;
+    if (confirmed !== null && confirmed > 0 && quantity > confirmed) {
+      const until = state.oldestPendingAt + BUDGETED_INCREASE_HOLD_MS;
+      if (until > now) return until;
+    }
+    return this.#revisions!.availableAt(state.sku, now);
+  }
+
+  /** The update for a SKU, from its newest known ledger state (never an older one). */
+  #item(state: SkuPushState, quantity: number, now: number): BatchItem {
+    state.inFlight = true;
+    const revision = this.#revisions?.take(state.sku, now);
+    const update: StockUpdate = { sku: state.sku, quantity, version: state.version };
+    if (state.confirmedQuantity !== null) update.previousQuantity = state.confirmedQuantity;
+    return revision ? { state, update, revision } : { state, update };
+  }
+}
