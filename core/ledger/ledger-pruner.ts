@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { HubConfig } from '../config/config-types.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../sdk.ts';
@@ -84,15 +84,18 @@ export class LedgerPruner {
   async #prune(table: 'processed_event' | 'audit', cutoff: Date): Promise<number> {
     let total = 0;
     while (!this.#stopping.signal.aborted) {
+      // Oldest first, and rows another hub's prune holds are skipped rather than waited for.
       const deleted =
         table === 'processed_event'
-          ? await sql`
-              DELETE FROM processed_event WHERE event_id IN (
-                SELECT event_id FROM processed_event WHERE processed_at < ${cutoff} ORDER BY processed_at LIMIT ${this.#batchRows} FOR UPDATE SKIP LOCKED)`.execute(this.#db)
-          : await sql`
-              DELETE FROM audit WHERE id IN (
-                SELECT id FROM audit WHERE created_at < ${cutoff} ORDER BY created_at LIMIT ${this.#batchRows} FOR UPDATE SKIP LOCKED)`.execute(this.#db);
-      const count = Number(deleted.numAffectedRows ?? 0);
+          ? await this.#db
+              .deleteFrom('processed_event')
+              .where('event_id', 'in', this.#db.selectFrom('processed_event').select('event_id').where('processed_at', '<', cutoff).orderBy('processed_at').limit(this.#batchRows).forUpdate().skipLocked())
+              .executeTakeFirst()
+          : await this.#db
+              .deleteFrom('audit')
+              .where('id', 'in', this.#db.selectFrom('audit').select('id').where('created_at', '<', cutoff).orderBy('created_at').limit(this.#batchRows).forUpdate().skipLocked())
+              .executeTakeFirst();
+      const count = Number(deleted.numDeletedRows);
       total += count;
       if (count < this.#batchRows) break;
       await new Promise((resolve) => setTimeout(resolve, BATCH_PAUSE_MS));
