@@ -4,6 +4,7 @@ import type { InventoryEvent } from '../events/event-types.ts';
 import type { EventOutcome } from './ledger-types.ts';
 import { DatabaseUnavailableError, isConnectionFailure, LedgerConflictError } from './ledger-errors.ts';
 import { anyOf, orderLineRow } from './ledger-rows.ts';
+import { unnestRows } from './unnest-rows.ts';
 import { orderLineKey, orderLineKeysOf, planBatch, skusOf, type BatchPlan, type OrderLineRow, type StockRow } from './plan-batch.ts';
 import type { LedgerSchema } from './schema.ts';
 
@@ -81,16 +82,19 @@ export class LedgerWriter {
       if (!firstIndex.has(event.id)) firstIndex.set(event.id, index);
     });
     const candidates = [...firstIndex.values()].map((index) => events[index]!);
-    const recorded = await sql<{ event_id: string }>`
-      INSERT INTO processed_event (event_id, event_type, channel, occurred_at)
-      SELECT * FROM unnest(
-        ${candidates.map((e) => e.id)}::text[],
-        ${candidates.map((e) => e.type)}::text[],
-        ${candidates.map((e) => e.channel)}::text[],
-        ${candidates.map((e) => e.occurredAt)}::timestamptz[])
-      ON CONFLICT (event_id) DO NOTHING
-      RETURNING event_id`.execute(trx);
-    const fresh = new Set(recorded.rows.map((r) => r.event_id));
+    const records = unnestRows(
+      'v',
+      { event_id: 'text', event_type: 'text', channel: 'text', occurred_at: 'timestamptz' },
+      candidates.map((e) => ({ event_id: e.id, event_type: e.type, channel: e.channel, occurred_at: e.occurredAt })),
+    );
+    const recorded = await trx
+      .insertInto('processed_event')
+      .columns(records.columns)
+      .expression((eb) => eb.selectFrom(records.table).selectAll())
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .returning('event_id')
+      .execute();
+    const fresh = new Set(recorded.map((r) => r.event_id));
     const isNew = (index: number) => {
       const id = events[index]!.id;
       return fresh.has(id) && firstIndex.get(id) === index;
@@ -114,65 +118,67 @@ export class LedgerWriter {
     const plan = planBatch(events, isNew, rows, orderLines);
 
     if (plan.updates.length > 0) {
-      const updated = await sql`
-        UPDATE stock AS s
-           SET available = v.available, version = v.version, updated_at = now()
-          FROM unnest(
-            ${plan.updates.map((u) => u.sku)}::text[],
-            ${plan.updates.map((u) => u.available)}::int[],
-            ${plan.updates.map((u) => u.readVersion)}::int8[],
-            ${plan.updates.map((u) => u.version)}::int8[]) AS v(sku, available, read_version, version)
-         WHERE s.sku = v.sku AND s.version = v.read_version`.execute(trx);
+      const v = unnestRows(
+        'v',
+        { sku: 'text', available: 'int', read_version: 'int8', version: 'int8' },
+        plan.updates.map((u) => ({ sku: u.sku, available: u.available, read_version: u.readVersion, version: u.version })),
+      );
+      const updated = await trx
+        .updateTable('stock as s')
+        .from(v.table)
+        .set((eb) => ({ available: eb.ref('v.available'), version: eb.ref('v.version'), updated_at: sql<Date>`now()` }))
+        .whereRef('s.sku', '=', 'v.sku')
+        .whereRef('s.version', '=', 'v.read_version')
+        .executeTakeFirst();
       // Fewer rows than planned: another writer committed one of them since we read it.
-      if (Number(updated.numAffectedRows ?? 0) !== plan.updates.length) throw new ConflictSignal('stock row changed since read');
+      if (Number(updated.numUpdatedRows) !== plan.updates.length) throw new ConflictSignal('stock row changed since read');
     }
     if (plan.inserts.length > 0) {
-      const inserted = await sql<{ sku: string }>`
-        INSERT INTO stock (sku, available, version)
-        SELECT * FROM unnest(
-          ${plan.inserts.map((i) => i.sku)}::text[],
-          ${plan.inserts.map((i) => i.available)}::int[],
-          ${plan.inserts.map((i) => i.version)}::int8[])
-        ON CONFLICT (sku) DO NOTHING
-        RETURNING sku`.execute(trx);
+      const v = unnestRows('v', { sku: 'text', available: 'int', version: 'int8' }, plan.inserts.map((i) => ({ sku: i.sku, available: i.available, version: i.version })));
+      const inserted = await trx
+        .insertInto('stock')
+        .columns(v.columns)
+        .expression((eb) => eb.selectFrom(v.table).selectAll())
+        .onConflict((oc) => oc.column('sku').doNothing())
+        .returning('sku')
+        .execute();
       // Another writer created one of these SKUs since we read: rerun against its row.
-      if (inserted.rows.length !== plan.inserts.length) throw new ConflictSignal('stock row created since read');
+      if (inserted.length !== plan.inserts.length) throw new ConflictSignal('stock row created since read');
     }
     await this.#writeOrderLines(trx, plan);
     if (plan.audit.length > 0) {
-      await sql`
-        INSERT INTO audit (event_id, event_type, channel, sku, before, after, version, clamped, occurred_at)
-        SELECT * FROM unnest(
-          ${plan.audit.map((a) => a.eventId)}::text[],
-          ${plan.audit.map((a) => a.eventType)}::text[],
-          ${plan.audit.map((a) => a.channel)}::text[],
-          ${plan.audit.map((a) => a.sku)}::text[],
-          ${plan.audit.map((a) => a.before)}::int[],
-          ${plan.audit.map((a) => a.after)}::int[],
-          ${plan.audit.map((a) => a.version)}::int8[],
-          ${plan.audit.map((a) => a.clamped)}::int[],
-          ${plan.audit.map((a) => a.occurredAt)}::timestamptz[])`.execute(trx);
+      const v = unnestRows(
+        'v',
+        { event_id: 'text', event_type: 'text', channel: 'text', sku: 'text', before: 'int', after: 'int', version: 'int8', clamped: 'int', occurred_at: 'timestamptz' },
+        plan.audit.map((a) => ({
+          event_id: a.eventId,
+          event_type: a.eventType,
+          channel: a.channel,
+          sku: a.sku,
+          before: a.before,
+          after: a.after,
+          version: a.version,
+          clamped: a.clamped,
+          occurred_at: a.occurredAt,
+        })),
+      );
+      await trx.insertInto('audit').columns(v.columns).expression((eb) => eb.selectFrom(v.table).selectAll()).execute();
     }
     if (plan.oversells.length > 0) {
-      await sql`
-        INSERT INTO oversell (event_id, channel, sku, requested, available_before, shortfall)
-        SELECT * FROM unnest(
-          ${plan.oversells.map((o) => o.eventId)}::text[],
-          ${plan.oversells.map((o) => o.channel)}::text[],
-          ${plan.oversells.map((o) => o.sku)}::text[],
-          ${plan.oversells.map((o) => o.requested)}::int[],
-          ${plan.oversells.map((o) => o.availableBefore)}::int[],
-          ${plan.oversells.map((o) => o.shortfall)}::int[])`.execute(trx);
+      const v = unnestRows(
+        'v',
+        { event_id: 'text', channel: 'text', sku: 'text', requested: 'int', available_before: 'int', shortfall: 'int' },
+        plan.oversells.map((o) => ({ event_id: o.eventId, channel: o.channel, sku: o.sku, requested: o.requested, available_before: o.availableBefore, shortfall: o.shortfall })),
+      );
+      await trx.insertInto('oversell').columns(v.columns).expression((eb) => eb.selectFrom(v.table).selectAll()).execute();
     }
     if (plan.rejected.length > 0) {
-      await sql`
-        INSERT INTO rejected_line (event_id, channel, sku, qty, reason)
-        SELECT * FROM unnest(
-          ${plan.rejected.map((r) => r.eventId)}::text[],
-          ${plan.rejected.map((r) => r.channel)}::text[],
-          ${plan.rejected.map((r) => r.sku)}::text[],
-          ${plan.rejected.map((r) => r.qty)}::int[],
-          ${plan.rejected.map((r) => r.reason)}::text[])`.execute(trx);
+      const v = unnestRows(
+        'v',
+        { event_id: 'text', channel: 'text', sku: 'text', qty: 'int', reason: 'text' },
+        plan.rejected.map((r) => ({ event_id: r.eventId, channel: r.channel, sku: r.sku, qty: r.qty, reason: r.reason })),
+      );
+      await trx.insertInto('rejected_line').columns(v.columns).expression((eb) => eb.selectFrom(v.table).selectAll()).execute();
     }
     return plan;
   }
@@ -183,13 +189,10 @@ export class LedgerWriter {
     for (const event of events) for (const k of orderLineKeysOf(event)) keys.set(orderLineKey(k.channel, k.orderId, k.sku), k);
     const found = new Map<string, OrderLineRow>();
     if (keys.size === 0) return found;
-    const wanted = [...keys.values()];
-    // One unnest join instead of one (channel, order, sku) triple of parameters per line: any batch size
-    // is one statement with three parameters.
-    const keyed = sql<{ channel: string; order_id: string; sku: string }>`unnest(${wanted.map((k) => k.channel)}::text[], ${wanted.map((k) => k.orderId)}::text[], ${wanted.map((k) => k.sku)}::text[])`;
+    const k = unnestRows('k', { channel: 'text', order_id: 'text', sku: 'text' }, [...keys.values()].map((key) => ({ channel: key.channel, order_id: key.orderId, sku: key.sku })));
     const read = await trx
       .selectFrom('order_line as o')
-      .innerJoin(keyed.as<'k'>(sql`k(channel, order_id, sku)`), (join) => join.onRef('o.channel', '=', 'k.channel').onRef('o.order_id', '=', 'k.order_id').onRef('o.sku', '=', 'k.sku'))
+      .innerJoin(k.table, (join) => join.onRef('o.channel', '=', 'k.channel').onRef('o.order_id', '=', 'k.order_id').onRef('o.sku', '=', 'k.sku'))
       .selectAll('o')
       .execute();
     for (const row of read.map(orderLineRow)) found.set(orderLineKey(row.channel, row.orderId, row.sku), row);
@@ -200,26 +203,47 @@ export class LedgerWriter {
   async #writeOrderLines(trx: Transaction<LedgerSchema>, plan: BatchPlan): Promise<void> {
     const updates = plan.orderLines.filter((l) => l.readVersion > 0);
     const inserts = plan.orderLines.filter((l) => l.readVersion === 0);
-    const columns = (lines: typeof plan.orderLines) => sql`
-      ${lines.map((l) => l.channel)}::text[], ${lines.map((l) => l.orderId)}::text[], ${lines.map((l) => l.sku)}::text[],
-      ${lines.map((l) => l.requested)}::int8[], ${lines.map((l) => l.taken)}::int8[], ${lines.map((l) => l.cancelled)}::int8[],
-      ${lines.map((l) => l.restored)}::int8[], ${lines.map((l) => l.version)}::int8[]`;
+    const row = (l: (typeof plan.orderLines)[number]) => ({
+      channel: l.channel,
+      order_id: l.orderId,
+      sku: l.sku,
+      requested: l.requested,
+      taken: l.taken,
+      cancelled: l.cancelled,
+      restored: l.restored,
+      version: l.version,
+    });
+    const types = { channel: 'text', order_id: 'text', sku: 'text', requested: 'int8', taken: 'int8', cancelled: 'int8', restored: 'int8', version: 'int8' } as const;
     if (updates.length > 0) {
-      const updated = await sql`
-        UPDATE order_line AS o
-           SET requested = v.requested, taken = v.taken, cancelled = v.cancelled, restored = v.restored, version = v.version, updated_at = now()
-          FROM unnest(${columns(updates)}, ${updates.map((l) => l.readVersion)}::int8[])
-            AS v(channel, order_id, sku, requested, taken, cancelled, restored, version, read_version)
-         WHERE o.channel = v.channel AND o.order_id = v.order_id AND o.sku = v.sku AND o.version = v.read_version`.execute(trx);
-      if (Number(updated.numAffectedRows ?? 0) !== updates.length) throw new ConflictSignal('order line changed since read');
+      const v = unnestRows('v', { ...types, read_version: 'int8' }, updates.map((l) => ({ ...row(l), read_version: l.readVersion })));
+      const updated = await trx
+        .updateTable('order_line as o')
+        .from(v.table)
+        .set((eb) => ({
+          requested: eb.ref('v.requested'),
+          taken: eb.ref('v.taken'),
+          cancelled: eb.ref('v.cancelled'),
+          restored: eb.ref('v.restored'),
+          version: eb.ref('v.version'),
+          updated_at: sql<Date>`now()`,
+        }))
+        .whereRef('o.channel', '=', 'v.channel')
+        .whereRef('o.order_id', '=', 'v.order_id')
+        .whereRef('o.sku', '=', 'v.sku')
+        .whereRef('o.version', '=', 'v.read_version')
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== updates.length) throw new ConflictSignal('order line changed since read');
     }
     if (inserts.length > 0) {
-      const inserted = await sql<{ sku: string }>`
-        INSERT INTO order_line (channel, order_id, sku, requested, taken, cancelled, restored, version)
-        SELECT * FROM unnest(${columns(inserts)})
-        ON CONFLICT (channel, order_id, sku) DO NOTHING
-        RETURNING sku`.execute(trx);
-      if (inserted.rows.length !== inserts.length) throw new ConflictSignal('order line created since read');
+      const v = unnestRows('v', types, inserts.map(row));
+      const inserted = await trx
+        .insertInto('order_line')
+        .columns(v.columns)
+        .expression((eb) => eb.selectFrom(v.table).selectAll())
+        .onConflict((oc) => oc.columns(['channel', 'order_id', 'sku']).doNothing())
+        .returning('sku')
+        .execute();
+      if (inserted.length !== inserts.length) throw new ConflictSignal('order line created since read');
     }
   }
 }
