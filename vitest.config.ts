@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'connectors/**/*.test.ts'],
+    include: ['test/**/*.test.ts'],
     // Server restarts run alone, after this suite: see vitest.restarts.config.ts.
     exclude: ['test/restarts/**', '**/node_modules/**'],
     testTimeout: 60_000,

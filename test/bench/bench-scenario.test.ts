@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LoadedConfig } from '../../core/config/config-types.ts';
+import { validateConfigObject } from '../../core/config/validate-config.ts';
+import { renderHtmlReport } from '../../core/bench/html-report.ts';
+import { runScenario } from '../../core/bench/scenario-runner.ts';
+import type { ScenarioResult } from '../../core/bench/scenario-types.ts';
+import { withoutChannels } from '../../core/cli/bench-command.ts';
+import { createLogger } from '../../core/logger.ts';
+import { NATS_URL, PG_ADMIN_URL } from '../support/servers.ts';
+
+function benchConfig(): LoadedConfig {
+  const result = validateConfigObject({
+    nats: { servers: [NATS_URL] },
+    database: { url: PG_ADMIN_URL.replace(/\/postgres$/, '/stockrelay_never_used') },
+    channels: [
+      { id: 'shop-a', connector: 'sandbox', options: { baseUrl: 'http://127.0.0.1:1', token: 'x' }, limits: { perSecond: 20, burst: 20, maxBatchSize: 50 } },
+      { id: 'shop-b', connector: 'sandbox', options: { baseUrl: 'http://127.0.0.1:1', token: 'x' }, rules: { reserve: 1 }, limits: { perSecond: 20, burst: 20, maxBatchSize: 5 } },
+    ],
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.loaded;
+}
+
+const quiet = { logger: createLogger({}, 'silent') };
+const tiny = { rate: 40, durationS: 2, skus: 6, stock: 8, restockDelayMs: 300, restockUnits: 8, latency: { p50: 0, p99: 0 }, settleTimeoutMs: 20_000 };
+
+describe('flash-sale scenario runner on the real hub, NATS and Postgres', () => {
+  let closed: ScenarioResult;
+
+  beforeAll(async () => {
+    closed = await runScenario(benchConfig(), { ...tiny, mode: 'closed', path: 'webhook' }, quiet);
+  });
+
+  it('commits every order the shoppers placed through the channel webhooks', () => {
+    expect(closed.ordersPlaced).toBeGreaterThan(0);
+    expect(closed.ordersFailed).toBe(0);
+    expect(closed.ordersCommitted).toBe(closed.ordersPlaced);
+    // Every order has at least one line, including orders that found their SKU already sold out.
+    expect(closed.linesCommitted).toBeGreaterThanOrEqual(closed.ordersCommitted);
+  });
+
+  it('ends with every channel showing the rules applied to the ledger', () => {
+    expect(closed.pairs).toBe(2 * 6);
+    expect(closed.converged).toBe(closed.pairs);
+    for (const channel of closed.channels) expect(channel.converged).toBe(channel.pairs);
+  });
+
+  it('measures sync lag per channel for the changes the load made, and capacity as rate × batch', () => {
+    const [a, b] = closed.channels;
+    expect(a!.lag.count).toBeGreaterThan(0);
+    expect(b!.lag.count).toBeGreaterThan(0);
+    expect(a!.lag.p99).not.toBeNull();
+    expect(a!.capacity).toBe(20 * 50);
+    expect(b!.capacity).toBe(20 * 5);
+    expect(closed.requests).toBeGreaterThan(0);
+    expect(closed.apiCallsPerOrder).toBeCloseTo(closed.requests / closed.ordersPlaced, 2);
+  });
+
+  it('counts oversold units against the units sold, per source channel', () => {
+    const perChannel = closed.channels.reduce((sum, c) => sum + c.oversoldUnits, 0);
+    expect(perChannel).toBe(closed.oversoldUnits);
+    expect(closed.unitsSold).toBe(closed.channels.reduce((sum, c) => sum + c.unitsSold, 0));
+    expect(closed.oversoldRatio).toBeCloseTo(closed.oversoldUnits / closed.unitsSold, 6);
+  });
+
+  it('passes against a generous target and fails against an impossible one', async () => {
+    expect(closed.pass).toBe(true);
+    const strict = await runScenario(benchConfig(), { ...tiny, durationS: 1, latency: { p50: 20, p99: 40 }, targetP99Ms: 1 }, quiet);
+    expect(strict.pass).toBe(false);
+    expect(strict.verdict).toMatch(/^FAIL: .*sync-lag p99 ≤ 1 ms/);
+  });
+
+  it('writes a self-contained HTML report with a lag chart per channel', () => {
+    const html = renderHtmlReport(closed);
+    expect(html).toContain('<svg');
+    expect(html).toContain('shop-a');
+    expect(html).toContain('shop-b');
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/);
+  });
+});
+
+describe('scenario runner: shoppers and the ledger alone', () => {
+  it('in the closed loop, shoppers buy nothing a channel shows as out of stock', async () => {
+    const result = await runScenario(benchConfig(), { ...tiny, durationS: 1, stock: 0, restockDelayMs: 0, mode: 'closed', path: 'publish' }, quiet);
+    expect(result.ordersRefused).toBeGreaterThan(0);
+    expect(result.ordersPlaced).toBe(0);
+    expect(result.oversoldUnits).toBe(0);
+  });
+
+  it('with --reserve, every channel holds back that many units, so a reserve as deep as the stock sells nothing', async () => {
+    const result = await runScenario(benchConfig(), { ...tiny, durationS: 1, restockDelayMs: 0, reserve: tiny.stock, mode: 'closed', path: 'publish' }, quiet);
+    expect(result.options.reserve).toBe(tiny.stock);
+    expect(result.ordersPlaced).toBe(0);
+    expect(result.converged).toBe(result.pairs);
+  });
+
+  it('in the open loop, orders keep coming whatever the channels show, and oversells are recorded', async () => {
+    const result = await runScenario(benchConfig(), { ...tiny, durationS: 1, stock: 0, restockDelayMs: 0, mode: 'open', path: 'publish' }, quiet);
+    expect(result.ordersRefused).toBe(0);
+    expect(result.ordersCommitted).toBe(result.ordersPlaced);
+    expect(result.oversoldUnits).toBe(result.unitsSold);
+  });
+
+  it('without channels, measures event → commit per order line and judges the target on it', async () => {
+    const result = await runScenario(withoutChannels(benchConfig()), { ...tiny, durationS: 1, stock: 1_000_000, mode: 'open', path: 'publish', targetP99Ms: 60_000 }, quiet);
+    expect(result.channels).toEqual([]);
+    expect(result.ordersCommitted).toBe(result.ordersPlaced);
+    expect(result.eventToCommit.count).toBe(result.linesCommitted);
+    expect(result.pass).toBe(true);
+    expect(result.verdict).toMatch(/event → commit p99/);
+  });
+});
