@@ -2,7 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import { ChannelFencedError } from './channel-fenced-error.ts';
 import { InventoryView } from './inventory-view.ts';
 import type { BehindSku, ChannelFence, ChannelStateStore, PushConfirmation, RevisionLeft, StockLevel, WriteMark } from './ledger-types.ts';
-import { behindSku, CHANNEL_STATE_COLUMNS, STOCK_LEVEL_COLUMNS } from './ledger-rows.ts';
+import { anyOf, behindSku, CHANNEL_STATE_COLUMNS, STOCK_LEVEL_COLUMNS } from './ledger-rows.ts';
+import { unnestRows } from './unnest-rows.ts';
 import type { LedgerSchema } from './schema.ts';
 
 /**
@@ -64,28 +65,34 @@ export class DatabaseChannelState implements ChannelStateStore {
       if (seen === undefined || c.version >= seen.version) newest.set(c.sku, c);
     }
     if (newest.size === 0) return;
-    const items = [...newest.values()];
-    const written = await sql`
-      INSERT INTO channel_state AS cs (channel_id, sku, pushed_version, pushed_quantity, confirmed_at)
-      SELECT ${channelId}, v.sku, v.version, v.quantity, v.confirmed_at
-        FROM unnest(
-          ${items.map((c) => c.sku)}::text[],
-          ${items.map((c) => c.version)}::int8[],
-          ${items.map((c) => c.quantity)}::int[],
-          ${items.map((c) => c.confirmedAt.toISOString())}::timestamptz[]) AS v(sku, version, quantity, confirmed_at)
-       WHERE ${leaseHeld(channelId, fence)}
-      ON CONFLICT (channel_id, sku) DO UPDATE SET
-        pushed_version = GREATEST(cs.pushed_version, excluded.pushed_version),
-        pushed_quantity = CASE WHEN excluded.pushed_version >= cs.pushed_version THEN excluded.pushed_quantity ELSE cs.pushed_quantity END,
-        confirmed_at = CASE WHEN excluded.pushed_version >= cs.pushed_version THEN excluded.confirmed_at ELSE cs.confirmed_at END,
-        dead_lettered_at = NULL,
-        last_error = NULL,
-        write_until = NULL,
-        not_listed_at = NULL,
-        not_listed_reason = NULL,
-        not_listed_config = NULL
-      RETURNING 1`.execute(this.#db);
-    refusedUnlessWritten(written.rows.length, channelId, fence);
+    const v = unnestRows(
+      'v',
+      { channel_id: 'text', sku: 'text', pushed_version: 'int8', pushed_quantity: 'int', confirmed_at: 'timestamptz' },
+      [...newest.values()].map((c) => ({ channel_id: channelId, sku: c.sku, pushed_version: c.version, pushed_quantity: c.quantity, confirmed_at: c.confirmedAt.toISOString() })),
+    );
+    const written = await this.#db
+      .insertInto('channel_state')
+      .columns(v.columns)
+      .expression((eb) => eb.selectFrom(v.table).selectAll().where(leaseHeld(channelId, fence)))
+      .onConflict((oc) =>
+        oc.columns(['channel_id', 'sku']).doUpdateSet((eb) => {
+          const newer = eb('excluded.pushed_version', '>=', eb.ref('channel_state.pushed_version'));
+          return {
+            pushed_version: eb.fn<number>('greatest', [eb.ref('channel_state.pushed_version'), eb.ref('excluded.pushed_version')]),
+            pushed_quantity: eb.case().when(newer).then(eb.ref('excluded.pushed_quantity')).else(eb.ref('channel_state.pushed_quantity')).end(),
+            confirmed_at: eb.case().when(newer).then(eb.ref('excluded.confirmed_at')).else(eb.ref('channel_state.confirmed_at')).end(),
+            dead_lettered_at: null,
+            last_error: null,
+            write_until: null,
+            not_listed_at: null,
+            not_listed_reason: null,
+            not_listed_config: null,
+          };
+        }),
+      )
+      .returning(WRITTEN)
+      .execute();
+    refusedUnlessWritten(written.length, channelId, fence);
   }
 
   /**
@@ -94,12 +101,15 @@ export class DatabaseChannelState implements ChannelStateStore {
    * The refusal settled the write, so its in-flight mark goes.
    */
   async recordShown(channelId: string, sku: string, quantity: number, fence?: ChannelFence): Promise<void> {
-    const written = await sql`
-      INSERT INTO channel_state AS cs (channel_id, sku, pushed_quantity)
-      SELECT ${channelId}, ${sku}, ${quantity}::int WHERE ${leaseHeld(channelId, fence)}
-      ON CONFLICT (channel_id, sku) DO UPDATE SET pushed_quantity = excluded.pushed_quantity, write_until = NULL
-      RETURNING 1`.execute(this.#db);
-    refusedUnlessWritten(written.rows.length, channelId, fence);
+    const v = unnestRows('v', { channel_id: 'text', sku: 'text', pushed_quantity: 'int' }, [{ channel_id: channelId, sku, pushed_quantity: quantity }]);
+    const written = await this.#db
+      .insertInto('channel_state')
+      .columns(v.columns)
+      .expression((eb) => eb.selectFrom(v.table).selectAll().where(leaseHeld(channelId, fence)))
+      .onConflict((oc) => oc.columns(['channel_id', 'sku']).doUpdateSet((eb) => ({ pushed_quantity: eb.ref('excluded.pushed_quantity'), write_until: null })))
+      .returning(WRITTEN)
+      .execute();
+    refusedUnlessWritten(written.length, channelId, fence);
   }
 
   /** Marks SKUs dead-lettered on this channel with their last error; their pushed version is left alone. */
@@ -107,14 +117,15 @@ export class DatabaseChannelState implements ChannelStateStore {
     const last = new Map<string, string>();
     for (const item of items) last.set(item.sku, item.error);
     if (last.size === 0) return;
-    const written = await sql`
-      INSERT INTO channel_state AS cs (channel_id, sku, dead_lettered_at, last_error)
-      SELECT ${channelId}, v.sku, now(), v.error
-        FROM unnest(${[...last.keys()]}::text[], ${[...last.values()]}::text[]) AS v(sku, error)
-       WHERE ${leaseHeld(channelId, fence)}
-      ON CONFLICT (channel_id, sku) DO UPDATE SET dead_lettered_at = excluded.dead_lettered_at, last_error = excluded.last_error
-      RETURNING 1`.execute(this.#db);
-    refusedUnlessWritten(written.rows.length, channelId, fence);
+    const v = unnestRows('v', { channel_id: 'text', sku: 'text', last_error: 'text' }, [...last].map(([sku, error]) => ({ channel_id: channelId, sku, last_error: error })));
+    const written = await this.#db
+      .insertInto('channel_state')
+      .columns([...v.columns, 'dead_lettered_at'])
+      .expression((eb) => eb.selectFrom(v.table).select([...v.columns, sql<Date>`now()`.as('dead_lettered_at')]).where(leaseHeld(channelId, fence)))
+      .onConflict((oc) => oc.columns(['channel_id', 'sku']).doUpdateSet((eb) => ({ dead_lettered_at: eb.ref('excluded.dead_lettered_at'), last_error: eb.ref('excluded.last_error') })))
+      .returning(WRITTEN)
+      .execute();
+    refusedUnlessWritten(written.length, channelId, fence);
   }
 
   /**
@@ -125,35 +136,52 @@ export class DatabaseChannelState implements ChannelStateStore {
     const bySku = new Map<string, WriteMark>();
     for (const mark of marks) bySku.set(mark.sku, mark);
     if (bySku.size === 0) return;
-    const items = [...bySku.values()];
-    const written = await sql`
-      INSERT INTO channel_state AS cs (channel_id, sku, write_until, revision_tokens, revision_at)
-      SELECT ${channelId}, v.sku, v.until, v.tokens, v.at
-        FROM unnest(
-          ${items.map((m) => m.sku)}::text[],
-          ${items.map((m) => m.until.toISOString())}::timestamptz[],
-          ${items.map((m) => m.revision?.tokens ?? null)}::float8[],
-          ${items.map((m) => m.revision?.at.toISOString() ?? null)}::timestamptz[]) AS v(sku, until, tokens, at)
-       WHERE ${leaseHeld(channelId, fence)}
-      ON CONFLICT (channel_id, sku) DO UPDATE SET
-        write_until = GREATEST(cs.write_until, excluded.write_until),
-        revision_tokens = COALESCE(excluded.revision_tokens, cs.revision_tokens),
-        revision_at = COALESCE(excluded.revision_at, cs.revision_at)
-      RETURNING 1`.execute(this.#db);
-    refusedUnlessWritten(written.rows.length, channelId, fence);
+    const v = unnestRows(
+      'v',
+      { channel_id: 'text', sku: 'text', write_until: 'timestamptz', revision_tokens: 'float8', revision_at: 'timestamptz' },
+      [...bySku.values()].map((m) => ({
+        channel_id: channelId,
+        sku: m.sku,
+        write_until: m.until.toISOString(),
+        revision_tokens: m.revision?.tokens ?? null,
+        revision_at: m.revision?.at.toISOString() ?? null,
+      })),
+    );
+    const written = await this.#db
+      .insertInto('channel_state')
+      .columns(v.columns)
+      .expression((eb) => eb.selectFrom(v.table).selectAll().where(leaseHeld(channelId, fence)))
+      .onConflict((oc) =>
+        oc.columns(['channel_id', 'sku']).doUpdateSet((eb) => ({
+          write_until: eb.fn<Date | null>('greatest', [eb.ref('channel_state.write_until'), eb.ref('excluded.write_until')]),
+          revision_tokens: eb.fn.coalesce('excluded.revision_tokens', 'channel_state.revision_tokens'),
+          revision_at: eb.fn.coalesce('excluded.revision_at', 'channel_state.revision_at'),
+        })),
+      )
+      .returning(WRITTEN)
+      .execute();
+    refusedUnlessWritten(written.length, channelId, fence);
   }
 
   /** The channel answered these SKUs' writes: none can land later, so their in-flight marks go. */
   async recordSettled(channelId: string, skus: readonly string[], fence?: ChannelFence): Promise<void> {
     const unique = [...new Set(skus)];
     if (unique.length === 0) return;
-    const lease = await sql<{ held: boolean }>`
-      WITH settled AS (
-        UPDATE channel_state SET write_until = NULL
-         WHERE channel_id = ${channelId} AND sku = ANY(${unique}::text[]) AND write_until IS NOT NULL AND ${leaseHeld(channelId, fence)}
-        RETURNING 1)
-      SELECT ${leaseHeld(channelId, fence)} AS held`.execute(this.#db);
-    if (fence !== undefined && lease.rows[0]?.held !== true) throw new ChannelFencedError(channelId, fence.epoch);
+    // One statement: the update, and whether the lease was held when it ran (it may have changed nothing).
+    const lease = await this.#db
+      .with('settled', (db) =>
+        db
+          .updateTable('channel_state')
+          .set({ write_until: null })
+          .where('channel_id', '=', channelId)
+          .where('sku', '=', anyOf(unique))
+          .where('write_until', 'is not', null)
+          .where(leaseHeld(channelId, fence))
+          .returning(WRITTEN),
+      )
+      .selectNoFrom(leaseHeld(channelId, fence).as('held'))
+      .executeTakeFirst();
+    if (fence !== undefined && lease?.held !== true) throw new ChannelFencedError(channelId, fence.epoch);
   }
 
   /**
@@ -165,19 +193,28 @@ export class DatabaseChannelState implements ChannelStateStore {
     const last = new Map<string, string>();
     for (const item of items) last.set(item.sku, item.reason);
     if (last.size === 0) return;
-    const written = await sql`
-      INSERT INTO channel_state AS cs (channel_id, sku, not_listed_at, not_listed_reason, not_listed_config)
-      SELECT ${channelId}, v.sku, CASE WHEN ${config}::text IS NULL THEN NULL ELSE now() END,
-             CASE WHEN ${config}::text IS NULL THEN NULL ELSE v.reason END, ${config}::text
-        FROM unnest(${[...last.keys()]}::text[], ${[...last.values()]}::text[]) AS v(sku, reason)
-       WHERE ${leaseHeld(channelId, fence)}
-      ON CONFLICT (channel_id, sku) DO UPDATE SET
-        not_listed_at = excluded.not_listed_at,
-        not_listed_reason = excluded.not_listed_reason,
-        not_listed_config = excluded.not_listed_config,
-        write_until = CASE WHEN excluded.not_listed_config IS NULL THEN cs.write_until ELSE NULL END
-      RETURNING 1`.execute(this.#db);
-    refusedUnlessWritten(written.rows.length, channelId, fence);
+    // A null config clears: the reason goes with it, and the in-flight mark stays.
+    const v = unnestRows(
+      'v',
+      { channel_id: 'text', sku: 'text', not_listed_reason: 'text', not_listed_config: 'text' },
+      [...last].map(([sku, reason]) => ({ channel_id: channelId, sku, not_listed_reason: config === null ? null : reason, not_listed_config: config })),
+    );
+    const at = config === null ? sql<Date | null>`NULL::timestamptz` : sql<Date | null>`now()`;
+    const written = await this.#db
+      .insertInto('channel_state')
+      .columns([...v.columns, 'not_listed_at'])
+      .expression((eb) => eb.selectFrom(v.table).select([...v.columns, at.as('not_listed_at')]).where(leaseHeld(channelId, fence)))
+      .onConflict((oc) =>
+        oc.columns(['channel_id', 'sku']).doUpdateSet((eb) => ({
+          not_listed_at: eb.ref('excluded.not_listed_at'),
+          not_listed_reason: eb.ref('excluded.not_listed_reason'),
+          not_listed_config: eb.ref('excluded.not_listed_config'),
+          write_until: eb.case().when('excluded.not_listed_config', 'is', null).then(eb.ref('channel_state.write_until')).else(null).end(),
+        })),
+      )
+      .returning(WRITTEN)
+      .execute();
+    refusedUnlessWritten(written.length, channelId, fence);
   }
 
   /** Revision budgets stored for this channel's SKUs. */
@@ -192,6 +229,9 @@ export class DatabaseChannelState implements ChannelStateStore {
     return rows.map((r) => ({ sku: r.sku, tokens: r.revision_tokens!, at: r.revision_at! }));
   }
 }
+
+/** What a write returns per row it inserted or updated: a fenced write that returns none was refused. */
+const WRITTEN = sql<number>`1`.as('written');
 
 /**
  * The condition a fenced channel-state write carries: the writer's epoch is still the channel's. The
