@@ -1,6 +1,7 @@
 import type { AlertSettings } from '../config/config-types.ts';
 import type { DispatcherSnapshot, DispatchObserver } from '../dispatch/dispatch-types.ts';
 import { describeError } from '../errors.ts';
+import { formatCount, formatMs, formatPercent } from '../human-format.ts';
 import type { EventOutcome } from '../ledger/ledger-types.ts';
 import { LagWindow } from '../metrics/lag-window.ts';
 import type { HubMetrics } from '../metrics/hub-metrics.ts';
@@ -186,8 +187,8 @@ export class AlertEngine implements Partial<DispatchObserver> {
     const value = Math.max(p99 ?? 0, waiting);
     const message =
       waiting > (p99 ?? 0)
-        ? `channel "${channel}": a change has waited ${waiting} ms for confirmation, above the ${threshold} ms sync-lag threshold`
-        : `channel "${channel}": sync lag p99 over the last ${seconds(this.#settings.windowMs)} is ${value} ms, above ${threshold} ms`;
+        ? `channel "${channel}": a change has waited ${formatMs(waiting)} for confirmation, above the ${formatMs(threshold)} sync-lag threshold`
+        : `channel "${channel}": sync lag p99 over the last ${formatMs(this.#settings.windowMs)} is ${formatMs(value)}, above ${formatMs(threshold)}`;
     return { kind: 'sync_lag', channel, value, threshold, firing: value > threshold, message };
   }
 
@@ -197,7 +198,7 @@ export class AlertEngine implements Partial<DispatchObserver> {
     const { ok, all } = this.#tally.get(channel)?.totals(now) ?? { ok: 0, all: 0 };
     if (all === 0) return [];
     const value = round(ok / all);
-    const message = `channel "${channel}": ${ok} of ${all} pushes succeeded over the last ${seconds(this.#settings.windowMs)} (${(value * 100).toFixed(1)}%), below ${threshold * 100}%`;
+    const message = `channel "${channel}": ${formatCount(ok)} of ${formatCount(all)} pushes succeeded over the last ${formatMs(this.#settings.windowMs)} (${formatPercent(ok / all)}), below ${formatPercent(threshold)}`;
     return [{ kind: 'success_rate', channel, value, threshold, firing: value < threshold, message }];
   }
 
@@ -214,7 +215,7 @@ export class AlertEngine implements Partial<DispatchObserver> {
         value: count,
         threshold: 0,
         firing: count > 0,
-        message: `orders from "${channel}" asked for more than the ledger had ${count} time(s) in the last ${seconds(this.#settings.windowMs)}`,
+        message: `orders from "${channel}" asked for more than the ledger had ${formatCount(count)} time(s) in the last ${formatMs(this.#settings.windowMs)}`,
       });
     }
     return readings;
@@ -232,7 +233,7 @@ export class AlertEngine implements Partial<DispatchObserver> {
         value,
         threshold,
         firing: value >= threshold,
-        message: channel === '' ? `${value} inbound event(s) wait in the dead-letter stream` : `${value} push(es) to channel "${channel}" wait in the dead-letter stream`,
+        message: channel === '' ? `${formatCount(value)} inbound event(s) wait in the dead-letter stream` : `${formatCount(value)} push(es) to channel "${channel}" wait in the dead-letter stream`,
       });
     }
     return readings;
@@ -241,7 +242,7 @@ export class AlertEngine implements Partial<DispatchObserver> {
   #backlogReading(value: number): Reading {
     const threshold = this.#settings.backlog;
     this.#options.metrics.consumerBacklog.set(value);
-    return { kind: 'consumer_backlog', channel: undefined, value, threshold, firing: value > threshold, message: `${value} inbound events wait to be applied, above ${threshold}` };
+    return { kind: 'consumer_backlog', channel: undefined, value, threshold, firing: value > threshold, message: `${formatCount(value)} inbound events wait to be applied, above ${formatCount(threshold)}` };
   }
 
   #apply(readings: readonly Reading[], unknown: ReadonlySet<AlertKind>, now: number): void {
@@ -307,10 +308,6 @@ export class AlertEngine implements Partial<DispatchObserver> {
   get evaluatedAt(): number | null {
     return this.#evaluatedAt;
   }
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 function round(value: number): number {

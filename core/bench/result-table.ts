@@ -1,8 +1,9 @@
 import type { LagSummary } from './lag-histogram.ts';
+import { formatCount, formatMs, formatNumber, formatPercent } from '../human-format.ts';
 import type { ScenarioResult } from './scenario-types.ts';
 
-const ms = (v: number | null): string => (v === null ? '—' : `${Math.round(v)}`);
-const pct = (v: number): string => `${(v * 100).toFixed(v < 0.01 && v > 0 ? 3 : 1)}%`;
+const ms = formatMs;
+const pct = formatPercent;
 
 /** The per-channel table and the overall lines printed at the end of a bench run. */
 export function formatResultTable(result: ScenarioResult): string[] {
@@ -43,18 +44,18 @@ export function formatResultTable(result: ScenarioResult): string[] {
     out.push(`hub overhead   ${summary(result.overhead)}`);
     out.push(`time to zero   ${summary(result.timeToZero)}`);
     out.push(`oversold ${result.oversoldUnits} of ${result.unitsSold} units sold (${pct(result.oversoldRatio)}); API calls per order ${result.apiCallsPerOrder}; 429s ${result.throttled}; retries ${result.retries}; dead letters ${result.deadLetters}`);
-    out.push(`convergence ${result.converged}/${result.pairs} (${pct(result.convergence)}) after ${(result.settleMs / 1000).toFixed(1)} s of settling`);
+    out.push(`convergence ${result.converged}/${result.pairs} (${pct(result.convergence)}) after ${formatMs(result.settleMs)} of settling`);
   }
   const servers = result.serverCpuCores ? Object.entries(result.serverCpuCores).map(([name, cores]) => `${name} ${cores}`).join(', ') : '—';
-  out.push(`CPU: this process ${result.processCpuCores} cores (hub + simulators + shoppers), ${servers} cores, machine ${result.machineCpuBusy === null ? '—' : pct(result.machineCpuBusy)} busy of ${result.machine.cpus} cores (${result.backgroundCpuBusy === null ? '—' : pct(result.backgroundCpuBusy)} before the run); peak RSS ${result.peakRssMb} MB; event-loop delay p99 ${result.eventLoopDelay.p99} ms, max ${result.eventLoopDelay.max} ms`);
+  out.push(`CPU: this process ${result.processCpuCores} cores (hub + simulators + shoppers), ${servers} cores, machine ${result.machineCpuBusy === null ? '—' : pct(result.machineCpuBusy)} busy of ${result.machine.cpus} cores (${result.backgroundCpuBusy === null ? '—' : pct(result.backgroundCpuBusy)} before the run); peak RSS ${result.peakRssMb} MB; event-loop delay p99 ${formatMs(result.eventLoopDelay.p99)}, max ${formatMs(result.eventLoopDelay.max)}`);
   out.push(result.verdict);
   return out;
 }
 
 function summary(s: LagSummary): string {
-  return `p50 ${ms(s.p50)}  p95 ${ms(s.p95)}  p99 ${ms(s.p99)}  max ${ms(s.max)} ms  (${s.count} samples)`;
+  return `p50 ${ms(s.p50)}  p95 ${ms(s.p95)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  (${formatCount(s.count)} samples)`;
 }
 
 function fmtNum(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+  return formatNumber(v);
 }

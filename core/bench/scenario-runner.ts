@@ -8,6 +8,7 @@ import { describeError } from '../errors.ts';
 import type { InventoryEvent, OrderLine } from '../events/event-types.ts';
 import { Hub } from '../hub.ts';
 import type { EventOutcome, LedgerChange } from '../ledger/ledger-types.ts';
+import { formatMs } from '../human-format.ts';
 import { createLogger } from '../logger.ts';
 import type { Logger } from '../sdk.ts';
 import { startSimulatedChannels, type SimulatedChannel } from '../simulation/simulated-channels.ts';
@@ -443,10 +444,10 @@ async function drive(
   const verdictParts: string[] = [];
   if (missed.length > 0) {
     const short = missed.filter((c) => !c.capacitySuffices).length;
-    verdictParts.push(`${missed.length} channel(s) missed sync-lag p99 ≤ ${options.targetP99Ms} ms${short > 0 ? ` (${short} of them have less capacity than the SKUs changing per second)` : ''}`);
+    verdictParts.push(`${missed.length} channel(s) missed sync-lag p99 ≤ ${formatMs(options.targetP99Ms)}${short > 0 ? ` (${short} of them have less capacity than the SKUs changing per second)` : ''}`);
   }
-  if (commitMissed) verdictParts.push(`event → commit p99 ${commitLag.quantile(0.99)} ms > ${options.targetP99Ms} ms`);
-  if (!converged) verdictParts.push(`convergence ${convergence.converged}/${convergence.pairs} after ${Math.round(settleMs / 1000)} s`);
+  if (commitMissed) verdictParts.push(`event → commit p99 ${formatMs(commitLag.quantile(0.99))} > ${formatMs(options.targetP99Ms)}`);
+  if (!converged) verdictParts.push(`convergence ${convergence.converged}/${convergence.pairs} after ${formatMs(settleMs)}`);
   if (failed > 0) verdictParts.push(`${failed} order(s) failed to reach the hub`);
   const cpuInfo = cpus();
 

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { compareSuites, scenarioRow, type SuiteResult } from '../../bench/suite-result.ts';
 import type { MicroRow } from '../../bench/micro-row.ts';
 import type { ScenarioOptions } from '../bench/scenario-types.ts';
+import { formatCount, formatMs, formatRate } from '../human-format.ts';
 import { UsageError, describeError } from '../internal.ts';
 import { benchOnce } from './bench-command.ts';
 
@@ -100,6 +101,6 @@ export async function runBenchSuite(args: readonly string[], out: (line: string)
 function formatMicro(row: MicroRow): string {
   if (row.error) return `  ${row.name.padEnd(62)} ERROR ${row.error}`;
   if (row.opsPerSec === 0) return `  ${row.name.padEnd(62)} ${row.itemsPerOp} (${row.samples} calls)`;
-  const items = row.itemsPerOp > 1 ? `  = ${Math.round(row.opsPerSec * row.itemsPerOp).toLocaleString('en')} items/s` : '';
-  return `  ${row.name.padEnd(62)} ${Math.round(row.opsPerSec).toLocaleString('en').padStart(10)} ops/s  mean ${row.meanMs.toFixed(3)} ms  p50 ${row.p50Ms.toFixed(3)}  p99 ${row.p99Ms.toFixed(3)}  (${row.samples})${items}`;
+  const items = row.itemsPerOp > 1 ? `  = ${formatRate(row.opsPerSec * row.itemsPerOp, 'items')}` : '';
+  return `  ${row.name.padEnd(62)} ${formatCount(row.opsPerSec).padStart(10)} ops/s  mean ${formatMs(row.meanMs)}  p50 ${formatMs(row.p50Ms)}  p99 ${formatMs(row.p99Ms)}  (${formatCount(row.samples)} samples)${items}`;
 }

@@ -11,6 +11,7 @@ import { dropDatabase, withDatabaseName } from '../ledger/database.ts';
 import { shownQuantity } from '../dispatch/dispatch-types.ts';
 import { UsageError } from '../internal.ts';
 import { Hub } from '../hub.ts';
+import { formatCount, formatMs, formatRate } from '../human-format.ts';
 import { LagWindow } from '../metrics/lag-window.ts';
 import { createLogger } from '../logger.ts';
 import { natsAnswers, startPrivateNatsServer } from '../simulation/private-nats-server.ts';
@@ -19,8 +20,6 @@ import type { HubConfig, LoadedConfig } from '../config/config-types.ts';
 import { zipfPicker } from '../simulation/zipf.ts';
 
 const DEFAULT_CONFIG = new URL('../../config/demo.json', import.meta.url).pathname;
-
-const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${Math.round(v)}`);
 
 /**
  * The live demo: the real hub on NATS JetStream and a ledger database, every channel of the config
@@ -131,7 +130,7 @@ async function runLoad(base: LoadedConfig, opts: LoadOptions, out: (line: string
   cleanups.push(() => hub.stop());
   if (opts.stop.aborted) return 130;
   for (const { channel, simulator } of simulated.channels) simulator.setWebhookTarget?.(`${hub.url}/webhooks/${channel.id}`);
-  out(`stockrelay demo: hub on ${hub.url}, ${simulated.channels.length} simulated channels, ${skuCount} SKUs, ~${rate} orders/s`);
+  out(`stockrelay demo: hub on ${hub.url}, ${simulated.channels.length} simulated channels, ${formatCount(skuCount)} SKUs, ~${formatRate(rate, 'orders')}`);
   const token = base.config.http.tokens.find((t) => t.scope === 'read' || t.scope === 'admin')?.token;
   out(`  dashboard ${hub.url}/dashboard${token ? ` (token: ${token})` : ''} · metrics ${hub.url}/metrics`);
 
@@ -186,13 +185,12 @@ async function runLoad(base: LoadedConfig, opts: LoadOptions, out: (line: string
   }, 100);
 
   const printTable = (): void => {
-    const elapsed = ((Date.now() - started) / 1000).toFixed(0);
-    out(`\n[${elapsed}s] orders placed ${placed}, refused (channel showed too few) ${refused}, restocks ${restocks}, backlog ${hub.backlog()}`);
+    out(`\n[${formatMs(Math.round((Date.now() - started) / 1000) * 1000)}] orders placed ${formatCount(placed)}, refused (channel showed too few) ${formatCount(refused)}, restocks ${formatCount(restocks)}, backlog ${formatCount(hub.backlog())}`);
     out(`${'channel'.padEnd(16)} ${'lag p50'.padStart(8)} ${'lag p99'.padStart(8)} ${'samples'.padStart(8)} ${'pending'.padStart(8)} ${'429s'.padStart(6)} ${'dead'.padStart(5)}`);
     for (const { channel, simulator } of simulated.channels) {
       const window = hub.metrics.recentLag.get(channel.id);
       const snap = hub.dispatchers.get(channel.id)?.snapshot();
-      out(`${channel.id.padEnd(16)} ${fmt(window?.quantile(0.5)).padStart(8)} ${fmt(window?.quantile(0.99)).padStart(8)} ${String(window?.count() ?? 0).padStart(8)} ${String(snap?.pending ?? 0).padStart(8)} ${String(simulator.stats().throttled ?? 0).padStart(6)} ${String(snap?.deadLettered ?? 0).padStart(5)}`);
+      out(`${channel.id.padEnd(16)} ${formatMs(window?.quantile(0.5)).padStart(8)} ${formatMs(window?.quantile(0.99)).padStart(8)} ${formatCount(window?.count() ?? 0).padStart(8)} ${formatCount(snap?.pending ?? 0).padStart(8)} ${formatCount(simulator.stats().throttled ?? 0).padStart(6)} ${formatCount(snap?.deadLettered ?? 0).padStart(5)}`);
     }
   };
   const tableTimer = setInterval(printTable, 1000);
@@ -221,6 +219,6 @@ async function runLoad(base: LoadedConfig, opts: LoadOptions, out: (line: string
     }
   }
   printTable();
-  out(`\nsummary: ${placed} orders in ${((Date.now() - started) / 1000).toFixed(0)} s; ${oversoldLines} oversold line(s) (${oversoldUnits} units); convergence ${converged}/${total} channel×SKU pairs equal the ledger`);
+  out(`\nsummary: ${formatCount(placed)} orders in ${formatMs(Date.now() - started)}; ${formatCount(oversoldLines)} oversold line(s) (${formatCount(oversoldUnits)} units); convergence ${converged}/${total} channel×SKU pairs equal the ledger`);
   return converged === total ? 0 : 1;
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.ts';
+import { formatCount, formatMs } from '../human-format.ts';
 import { UsageError } from '../internal.ts';
 import type { ChannelSkuState } from '../ledger/ledger-types.ts';
 import { inventoryStatusOf, type InventoryStatus } from '../read/inventory-status.ts';
@@ -53,7 +54,7 @@ function formatStatus(status: InventoryStatus): string {
       c.shown === null ? '-' : String(c.shown),
       String(c.target),
       String(c.pushedVersion),
-      c.versionsBehind === 0 ? '0' : `${c.versionsBehind} (${Math.round(c.msBehind / 100) / 10} s)`,
+      c.versionsBehind === 0 ? '0' : `${formatCount(c.versionsBehind)} (${formatMs(c.msBehind)})`,
       c.state.replace('_', ' '),
       (c.confirmedAt ?? '-') + (c.lastError ? `  last error: ${c.lastError}` : ''),
     ]),

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { formatMs } from '../human-format.ts';
 import { UsageError } from '../internal.ts';
 
 const USAGE = `stockrelay sweep [--short] [--runs <per kill point>] [--only <group>]... [--seed <n>] [--out <dir>] [--fuzz <bodies>]
@@ -39,7 +40,7 @@ export async function runSweepCommand(args: readonly string[], out: (line: strin
   const t = result.totals;
   out('');
   out(`${result.mode} sweep: ${t.runs} runs, ${t.kills} kill -9, ${t.sigterms} SIGTERM, ${t.natsRestarts} NATS restarts, ${t.databaseOutages} database outages, ${t.nodeLosses} cluster node losses, ${t.failovers} failovers; ${t.orders} orders; ${t.lateWritesRepaired} late channel writes repaired`);
-  const s = (ms: number | null): string => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
+  const s = formatMs;
   out(`invariant failures: ${t.invariantFailures}; convergence median ${s(t.convergenceMs.median)}, p95 ${s(t.convergenceMs.p95)}, max ${s(t.convergenceMs.max)}`);
   out(`result: ${resolve(outDir, 'fault-sweep.json')}`);
   out(result.pass ? 'PASS' : 'FAIL');
