@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { checkoutSources } from './test/support/checkout-sources-plugin.ts';
 
 export default defineConfig({
+  plugins: [checkoutSources()],
   test: {
     include: ['test/**/*.test.ts'],
     // Server restarts run alone, after this suite: see vitest.restarts.config.ts.

@@ -1,7 +1,10 @@
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CONTRACT_VERSION, type ConnectorDefinition } from '../sdk.ts';
 import { ErrorCodes, PluginError, describeError } from '../internal.ts';
 import { listBuiltinConnectors, resolveConnectorSource, type ConnectorSource } from './resolve-connector.ts';
+import { packageName } from './resolve-package.ts';
+import { needsTypeScriptLoader, registerTypeScriptLoader } from './typescript-loader.ts';
 import { compileOptionsSchema } from './validate-connector-options.ts';
 
 /**
@@ -15,7 +18,7 @@ import { compileOptionsSchema } from './validate-connector-options.ts';
  */
 export async function loadConnectorDefinition(spec: string, configDir: string, channelId: string = spec): Promise<ConnectorDefinition> {
   const source = resolveConnectorSource(spec, configDir);
-  const module = await importConnectorModule(source, channelId);
+  const module = await importConnectorModule(source, configDir, channelId);
   const where = source.kind === 'package' ? `package "${spec}"` : `module ${source.file}`;
   if (!('default' in module) || module.default === undefined) {
     throw new PluginError(ErrorCodes.PLUGIN_INVALID, channelId, `connector ${where} has no default export (write \`export default defineConnector({...})\`)`);
@@ -29,8 +32,11 @@ export async function loadConnectorDefinition(spec: string, configDir: string, c
   return definition;
 }
 
-async function importConnectorModule(source: ConnectorSource, channelId: string): Promise<Record<string, unknown>> {
-  if (source.kind === 'package') {
+async function importConnectorModule(source: ConnectorSource, configDir: string, channelId: string): Promise<Record<string, unknown>> {
+  if (source.kind === 'package' && source.file === undefined) {
+    if (source.packageDir !== undefined) {
+      throw new PluginError(ErrorCodes.PLUGIN_NOT_FOUND, channelId, `connector package "${source.spec}" is installed at ${source.packageDir} but exports no module for import there`);
+    }
     try {
       return (await import(/* @vite-ignore */ source.spec)) as Record<string, unknown>;
     } catch (err) {
@@ -39,7 +45,7 @@ async function importConnectorModule(source: ConnectorSource, channelId: string)
         throw new PluginError(
           ErrorCodes.PLUGIN_NOT_FOUND,
           channelId,
-          `connector "${source.spec}" not found: it is neither a built-in connector (${builtins}) nor an installed package; a path must start with "./" or "/"`,
+          `connector "${source.spec}" not found: it is neither a built-in connector (${builtins}) nor a package installed beside the config or beside stockrelay; a path must start with "./" or "/"`,
           { cause: err },
         );
       }
@@ -47,13 +53,22 @@ async function importConnectorModule(source: ConnectorSource, channelId: string)
     }
   }
   if (source.file === undefined) {
-    const what = source.kind === 'builtin' ? `built-in connector "${source.spec}" has no index.ts` : `connector module "${source.spec}" not found`;
-    throw new PluginError(ErrorCodes.PLUGIN_NOT_FOUND, channelId, `${what} (looked for ${source.tried.join(', ')})`);
+    const tried = source.kind === 'package' ? [] : source.tried;
+    const what = source.kind === 'builtin' ? `built-in connector "${source.spec}" has no index file` : `connector module "${source.spec}" not found`;
+    throw new PluginError(ErrorCodes.PLUGIN_NOT_FOUND, channelId, `${what} (looked for ${tried.join(', ')})`);
+  }
+  const what = source.kind === 'package' ? `connector package "${source.spec}" (${source.file})` : `connector module ${source.file}`;
+  if (needsTypeScriptLoader(source.file)) {
+    try {
+      await registerTypeScriptLoader([dirname(source.file), configDir]);
+    } catch (err) {
+      throw new PluginError(ErrorCodes.PLUGIN_INVALID, channelId, `${what} is TypeScript: ${describeError(err)}`, { cause: err });
+    }
   }
   try {
     return (await import(/* @vite-ignore */ pathToFileURL(source.file).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new PluginError(ErrorCodes.PLUGIN_INVALID, channelId, `connector module ${source.file} failed to load: ${describeError(err)}`, { cause: err });
+    throw new PluginError(ErrorCodes.PLUGIN_INVALID, channelId, `${what} failed to load: ${describeError(err)}`, { cause: err });
   }
 }
 
@@ -65,11 +80,6 @@ function isMissingPackage(err: unknown, spec: string): boolean {
   if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return mentionsIt;
   // Test runners that transform modules report a missing package in their own words.
   return mentionsIt && /cannot find (package|module)|failed to (load|resolve)/i.test(message);
-}
-
-function packageName(spec: string): string {
-  const parts = spec.split('/');
-  return spec.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? spec);
 }
 
 /**

@@ -205,11 +205,11 @@ describe('resolveConnectorSource', () => {
 
   it('does not take folders starting with "_" for connectors', () => {
     expect(listBuiltinConnectors().some((name) => name.startsWith('_'))).toBe(false);
-    expect(resolveConnectorSource('_kit', pluginsDir)).toEqual({ kind: 'package', spec: '_kit' });
+    expect(resolveConnectorSource('_kit', pluginsDir)).toMatchObject({ kind: 'package', spec: '_kit', file: undefined });
   });
 
   it('treats any other bare name as a package', () => {
-    expect(resolveConnectorSource('@acme/stockrelay-connector', pluginsDir)).toEqual({ kind: 'package', spec: '@acme/stockrelay-connector' });
+    expect(resolveConnectorSource('@acme/stockrelay-connector', pluginsDir)).toEqual({ kind: 'package', spec: '@acme/stockrelay-connector', file: undefined, packageDir: undefined });
   });
 
   it('resolves an absolute path as is', () => {
