@@ -18,7 +18,8 @@ export interface ManualClockOptions {
 /** Turns of the event loop one default settle gives: each `setImmediate` hop of a dispatcher takes one. */
 const SETTLE_TURNS = 20;
 
-async function eventLoopTurns(): Promise<void> {
+/** Lets a few turns of the event loop pass: what in-process code started meanwhile runs to its next wait. */
+export async function eventLoopTurns(): Promise<void> {
   for (let i = 0; i < SETTLE_TURNS; i += 1) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 

@@ -2,7 +2,7 @@ import { ChannelDispatcher } from '../../core/dispatch/channel-dispatcher.ts';
 import type { ChannelDispatcherOptions } from '../../core/dispatch/channel-dispatcher.ts';
 import type { Clock } from '../../core/dispatch/clock.ts';
 import type { DispatchObserver, EffectiveLimits, PushDeadLetter } from '../../core/dispatch/dispatch-types.ts';
-import { ManualClock } from '../../core/dispatch/manual-clock.ts';
+import { eventLoopTurns, ManualClock } from '../../core/dispatch/manual-clock.ts';
 import type { ChannelStateStore } from '../../core/ledger/ledger-types.ts';
 import type { Logger } from '../../core/sdk.ts';
 import { MemoryChannelState } from './memory-channel-state.ts';
@@ -78,7 +78,7 @@ export function harnessClock(): ManualClock {
   const clock = new ManualClock({
     settle: async () => {
       for (;;) {
-        for (let i = 0; i < 20; i += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+        await eventLoopTurns();
         if (work.size === 0) return;
         await Promise.allSettled([...work]);
       }
