@@ -120,8 +120,8 @@ export interface RevisionLeft {
 
 /**
  * Durable per-(channel, SKU) push state: level-triggered dispatch compares it with the ledger version.
- * Implemented by the ledger; used by the dispatchers. Every write takes the writer's optional
- * {@link ChannelFence}.
+ * Implemented on the ledger database by `DatabaseChannelState` (which a `Ledger` hands its calls to); used by
+ * the dispatchers. Every write takes the writer's optional {@link ChannelFence}.
  */
 export interface ChannelStateStore {
   /**
