@@ -83,18 +83,33 @@ export function createHttpClient(baseUrl: string, options: HttpClientOptions = {
   };
 }
 
-/** Reads `Retry-After` (seconds or an HTTP date) into milliseconds. */
-export function retryAfterMs(headers: HttpResponse['headers'], fallbackMs: number): number {
-  const raw = headers['retry-after'];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  if (!value) return fallbackMs;
+/**
+ * Milliseconds a `Retry-After` header asks for (delay-seconds or an HTTP date, RFC 9110 §10.2.3), or undefined
+ * when there is none or it cannot be read. The one reader of the header for every connector.
+ */
+export function retryAfterHeaderMs(headers: HttpResponse['headers'], now: number = Date.now()): number | undefined {
+  const value = headerValue(headers, 'retry-after')?.trim();
+  if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
-  return Number.isNaN(date) ? fallbackMs : Math.max(0, date - Date.now());
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Reads `Retry-After` (seconds or an HTTP date) into milliseconds, or `fallbackMs` when there is none. */
+export function retryAfterMs(headers: HttpResponse['headers'], fallbackMs: number): number {
+  return retryAfterHeaderMs(headers) ?? fallbackMs;
 }
 
 export function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
   const raw = headers[name];
   return Array.isArray(raw) ? raw[0] : raw;
+}
+
+/** A header holding a number (a reset time in ms, a count of requests left), or undefined when absent or not a number. */
+export function headerNumber(headers: HttpResponse['headers'], name: string): number | undefined {
+  const raw = headerValue(headers, name);
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  return Number.isFinite(value) ? value : undefined;
 }

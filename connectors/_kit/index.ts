@@ -2,7 +2,8 @@
  * The connector kit: what every channel connector and simulator needs beyond the SDK. Published as
  * `stockrelay/kit` so connectors written outside this repo use the same helpers as the built-in ones.
  */
-export { createHttpClient, headerValue, retryAfterMs, type HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse } from './http-client.ts';
+export { answerMeaning, statusError, throwForStatus, type AnswerMeaning, type StatusRules } from './http-status.ts';
+export { createHttpClient, headerNumber, headerValue, retryAfterHeaderMs, retryAfterMs, type HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse } from './http-client.ts';
 export { hmacSha256, matchesAnySecret, safeEqual, secretList } from './signatures.ts';
 export {
   createStandardWebhookVerifier,

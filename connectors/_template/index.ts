@@ -2,14 +2,13 @@ import {
   defineConnector,
   RejectedError,
   RetryableError,
-  ThrottledError,
   WebhookPayloadError,
   WebhookSignatureError,
   type PushResult,
   type StockUpdate,
 } from 'stockrelay';
 import { AUTH_HEADER, BUSY_ITEM_CODES, MAX_BATCH, NOT_LISTED_ITEM_CODES, RETRYABLE_ITEM_CODES, SIGNATURE_HEADER, type AcmeOrderWebhook, type AcmeStockResult, type AcmeStockUpdate } from './api.ts';
-import { createHttpClient, hmacSha256, matchesAnySecret, orderEvent, retryAfterMs, secretList } from 'stockrelay/kit';
+import { createHttpClient, hmacSha256, matchesAnySecret, orderEvent, secretList, throwForStatus } from 'stockrelay/kit';
 import { acmeOptionsSchema, type AcmeOptions } from './options.ts';
 
 export default defineConnector<AcmeOptions>({
@@ -43,10 +42,8 @@ export default defineConnector<AcmeOptions>({
 
         // The signal goes to the request so an abort (hub shutdown, dispatcher timeout) ends the call at once.
         const res = await http.request({ method: 'POST', path: '/api/v2/stock/batch', headers: auth, body: { updates: sent }, signal });
-        if (res.status === 429) throw new ThrottledError('acme answered 429', { retryAfterMs: retryAfterMs(res.headers, 1000) });
-        if (res.status === 401 || res.status === 403) throw new RejectedError(`acme refused the API key (${res.status})`);
-        if (res.status >= 500) throw new RetryableError(`acme answered ${res.status}`);
-        if (res.status !== 200) throw new RejectedError(`acme answered ${res.status}: ${JSON.stringify(res.body)}`);
+        // 429 throttles (honouring Retry-After), 401/403 and any other refusal reject, 5xx retries.
+        throwForStatus(res, { channel: 'acme', what: 'the stock batch', detail: (r) => JSON.stringify(r.body), otherStatuses: 'refused' });
 
         const answered = new Map(((res.body as { results?: AcmeStockResult[] }).results ?? []).map((r) => [r.listingId, r]));
         for (const item of sent) {

@@ -3,7 +3,6 @@ import {
   describeError,
   RejectedError,
   RetryableError,
-  ThrottledError,
   type InventoryEvent,
   type OrderLine,
   type PushResult,
@@ -11,7 +10,8 @@ import {
 } from '../../core/sdk.ts';
 import { CallPacer } from '../_kit/call-pacer.ts';
 import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
-import { createHttpClient, headerValue, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { createHttpClient, headerNumber, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import { orderEvent } from '../_kit/order-events.ts';
 import {
   DEFAULT_ENDPOINT,
@@ -115,16 +115,16 @@ export default defineConnector<AmazonOptions>({
           tokens.invalidate(token);
           continue;
         }
-        if (refused) throw new RejectedError(`amazon refused the access token: ${describeErrors(res.body)}`);
-        const rate = Number(headerValue(res.headers, RATE_LIMIT_HEADER));
-        if (Number.isFinite(rate) && rate > 0) plan.rate = rate;
-        if (res.status === 429) {
-          plan.throttledInARow += 1;
-          const wait = Math.min(MAX_THROTTLE_WAIT_MS, Math.ceil(1000 / plan.rate) * 2 ** Math.min(plan.throttledInARow - 1, 16));
-          throw new ThrottledError(`amazon answered 429: ${describeErrors(res.body)}`, { retryAfterMs: wait });
-        }
-        plan.throttledInARow = 0;
-        if (res.status >= 500) throw new RetryableError(`amazon answered ${res.status}: ${describeErrors(res.body)}`);
+        const rate = headerNumber(res.headers, RATE_LIMIT_HEADER);
+        if (rate !== undefined && rate > 0) plan.rate = rate;
+        plan.throttledInARow = res.status === 429 ? plan.throttledInARow + 1 : 0;
+        throwForStatus(res, {
+          channel: 'amazon',
+          what: operation,
+          detail: (r) => describeErrors(r.body),
+          // Amazon's 429 carries no Retry-After: our own backoff from the usage plan it last reported.
+          throttleWaitMs: () => Math.min(MAX_THROTTLE_WAIT_MS, Math.ceil(1000 / plan.rate) * 2 ** Math.min(plan.throttledInARow - 1, 16)),
+        });
         return res;
       }
     };

@@ -1,6 +1,7 @@
-import { RejectedError, RetryableError, ThrottledError } from '../../core/sdk.ts';
+import { RejectedError } from '../../core/sdk.ts';
 import type { IssuedToken } from '../_kit/access-token-cache.ts';
-import { createHttpClient, retryAfterMs, type HttpClient } from '../_kit/http-client.ts';
+import { createHttpClient, type HttpClient } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import type { LwaTokenResponse } from './api.ts';
 
 export interface LwaCredentials {
@@ -39,10 +40,9 @@ export function createLwaTokenSource(tokenUrl: string, credentials: LwaCredentia
       if (res.status === 200 && typeof body?.access_token === 'string') {
         return { token: body.access_token, expiresInMs: (body.expires_in ?? 3600) * 1000 };
       }
-      const reason = `Login with Amazon answered ${res.status}${typeof body?.error === 'string' ? ` ${body.error.slice(0, 80)}` : ''}${typeof body?.error_description === 'string' ? `: ${body.error_description.slice(0, 200)}` : ''}`;
-      if (res.status === 429) throw new ThrottledError(reason, { retryAfterMs: retryAfterMs(res.headers, 1000) });
-      if (res.status >= 500) throw new RetryableError(reason);
-      throw new RejectedError(reason);
+      const detail = `${typeof body?.error === 'string' ? body.error.slice(0, 80) : ''}${typeof body?.error_description === 'string' ? `: ${body.error_description.slice(0, 200)}` : ''}`;
+      throwForStatus(res, { channel: 'Login with Amazon', what: 'the token request', detail: () => detail, otherStatuses: 'refused' });
+      throw new RejectedError(`Login with Amazon answered ${res.status} without an access token`);
     },
     close: () => http.close(),
   };

@@ -1,5 +1,6 @@
-import { RejectedError, RetryableError, ThrottledError } from '../../core/sdk.ts';
+import { RejectedError } from '../../core/sdk.ts';
 import { createHttpClient } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import { SQS_CONTENT_TYPE, SQS_TARGET_DELETE, SQS_TARGET_RECEIVE, type SqsMessage } from './api.ts';
 import { signAwsRequest, type AwsCredentials } from './aws-sigv4.ts';
 
@@ -43,10 +44,15 @@ export function createSqsQueue(queueUrl: string, aws?: { credentials: AwsCredent
     const type = error.__type?.split('#').pop() ?? `HTTP ${res.status}`;
     // SQS's own message is short; anything longer is not SQS talking (a proxy echoing the request) and is cut.
     const text = typeof error.message === 'string' ? error.message.slice(0, 200) : '';
-    const message = `SQS ${target.split('.').pop()} answered ${res.status} ${String(type).slice(0, 80)}: ${text}`.trim();
-    if (res.status >= 500) throw new RetryableError(message);
-    if (type === 'RequestThrottled' || type === 'ThrottlingException' || res.status === 429) throw new ThrottledError(message, { retryAfterMs: 1000 });
-    throw new RejectedError(message);
+    throwForStatus(res, {
+      channel: 'SQS',
+      what: target.split('.').pop() ?? target,
+      detail: () => `${String(type).slice(0, 80)}: ${text}`.trim(),
+      // SQS says "throttled" with a 400 and the error type.
+      means: (r) => (r.status < 500 && (type === 'RequestThrottled' || type === 'ThrottlingException') ? 'throttled' : undefined),
+      otherStatuses: 'refused',
+    });
+    throw new RejectedError(`SQS ${target.split('.').pop()} answered ${res.status} ${String(type).slice(0, 80)}: ${text}`.trim());
   };
 
   return {

@@ -9,7 +9,8 @@ import {
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
-import { createHttpClient, headerValue, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
+import { createHttpClient, headerNumber, headerValue, type HttpResponse } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import { orderEvent } from '../_kit/order-events.ts';
 import { secretList } from '../_kit/signatures.ts';
 import { createStandardWebhookVerifier } from '../_kit/standard-webhooks.ts';
@@ -127,12 +128,8 @@ export default defineConnector<BigCommerceOptions>({
 
     const judge = (res: HttpResponse, what: string): void => {
       remember(res);
-      if (res.status === 429) {
-        const resetMs = Number(headerValue(res.headers, RESET_MS_HEADER));
-        throw new ThrottledError(`bigcommerce answered 429 to ${what}`, { retryAfterMs: Number.isFinite(resetMs) ? resetMs : retryAfterMs(res.headers, 1000) });
-      }
-      if (res.status === 401 || res.status === 403) throw new RejectedError(`bigcommerce refused the access token (${res.status})`);
-      if (res.status >= 500) throw new RetryableError(`bigcommerce answered ${res.status} to ${what}`);
+      // The window's reset time, to the millisecond, is what a 429 asks us to wait.
+      throwForStatus(res, { channel: 'bigcommerce', what, throttleWaitMs: (r) => headerNumber(r.headers, RESET_MS_HEADER) });
     };
 
     const get = async <T>(path: string, signal: AbortSignal): Promise<HttpResponse & { body: T }> => {

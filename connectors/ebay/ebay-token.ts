@@ -1,6 +1,7 @@
-import { RejectedError, RetryableError, ThrottledError } from '../../core/sdk.ts';
+import { RetryableError } from '../../core/sdk.ts';
 import type { IssuedToken } from '../_kit/access-token-cache.ts';
-import { retryAfterMs, type HttpClient } from '../_kit/http-client.ts';
+import type { HttpClient } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import type { RefreshGrantResult } from '../_kit/refreshing-access-token.ts';
 import { TOKEN_PATH, type EbayOAuthError, type EbayTokenResponse } from './api.ts';
 
@@ -27,13 +28,14 @@ async function grant(http: HttpClient, basic: string, form: Record<string, strin
     body: new URLSearchParams(form).toString(),
     signal,
   });
-  if (res.status === 429) throw new ThrottledError(`eBay throttled the ${what} (429)`, { retryAfterMs: retryAfterMs(res.headers, 1000) });
-  if (res.status >= 500) throw new RetryableError(`eBay answered ${res.status} to the ${what}`);
   const body = res.body as Partial<EbayTokenResponse & EbayOAuthError> | undefined;
-  if (res.status !== 200) {
-    const code = typeof body?.error === 'string' && /^[a-z_]{1,40}$/.test(body.error) ? body.error : 'unknown_error';
-    throw new RejectedError(`eBay refused the ${what} (${res.status} ${code}): authorise the app again if the refresh token was revoked or has lapsed`);
-  }
+  throwForStatus(res, {
+    channel: 'eBay',
+    what: `the ${what}`,
+    // Only the OAuth error code: no token or credential ever reaches an error text.
+    detail: (_r, m) => (m === 'refused' || m === 'credentials' ? `${typeof body?.error === 'string' && /^[a-z_]{1,40}$/.test(body.error) ? body.error : 'unknown_error'}: authorise the app again if the refresh token was revoked or has lapsed` : undefined),
+    otherStatuses: 'refused',
+  });
   if (typeof body?.access_token !== 'string' || body.access_token === '' || typeof body.expires_in !== 'number' || !(body.expires_in > 0)) {
     throw new RetryableError(`eBay answered the ${what} without an access token`);
   }

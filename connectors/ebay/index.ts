@@ -3,7 +3,6 @@ import {
   defineConnector,
   RejectedError,
   RetryableError,
-  ThrottledError,
   WebhookPayloadError,
   WebhookSignatureError,
   type InventoryEvent,
@@ -13,7 +12,8 @@ import {
   type WebhookRequest,
 } from '../../core/sdk.ts';
 import { createAccessTokenCache, type AccessTokenCache } from '../_kit/access-token-cache.ts';
-import { createHttpClient, retryAfterMs, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { createHttpClient, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import { orderEvent } from '../_kit/order-events.ts';
 import { createRefreshingAccessToken } from '../_kit/refreshing-access-token.ts';
 import {
@@ -95,12 +95,8 @@ function combine(results: PushResult[]): PushResult {
   );
 }
 
-function throwForStatus(res: HttpResponse, what: string): void {
-  // eBay documents no Retry-After on its 429s; one is honoured when present, otherwise a second is assumed.
-  if (res.status === 429) throw new ThrottledError(`eBay throttled ${what} (429)`, { retryAfterMs: retryAfterMs(res.headers, 1000) });
-  if (res.status === 401 || res.status === 403) throw new RejectedError(`eBay refused the access token for ${what} (${res.status})`);
-  if (res.status >= 500) throw new RetryableError(`eBay answered ${res.status} to ${what}`);
-}
+/** eBay documents no Retry-After on its 429s; one is honoured when present, otherwise a second is assumed. */
+const callStatus = (res: HttpResponse, what: string): void => throwForStatus(res, { channel: 'eBay', what });
 
 /** An access token source that can (or cannot) be renewed. */
 interface TokenSource extends AccessTokenCache {
@@ -181,7 +177,7 @@ export default defineConnector<EbayOptions>({
       async (kid, signal) => {
         const res = await send(appTokens, { method: 'GET', path: PUBLIC_KEY_PATH + encodeURIComponent(kid), signal });
         if (res.status === 404 || res.status === 400) return undefined;
-        throwForStatus(res, 'getPublicKey');
+        callStatus(res, 'getPublicKey');
         if (res.status !== 200) throw new RetryableError(`eBay answered ${res.status} to getPublicKey`);
         const body = res.body as Partial<EbayPublicKey> | undefined;
         if (typeof body?.key !== 'string' || typeof body.algorithm !== 'string') throw new RetryableError('eBay answered getPublicKey without a key');
@@ -228,7 +224,7 @@ export default defineConnector<EbayOptions>({
 
     const fetchOrderEvent = async (orderId: string, eventDate: string | undefined, signal: AbortSignal): Promise<InventoryEvent | undefined> => {
       const res = await send(userTokens, { method: 'GET', path: ORDER_PATH + encodeURIComponent(orderId), signal });
-      throwForStatus(res, 'getOrder');
+      callStatus(res, 'getOrder');
       if (res.status === 404 || res.status === 400) throw new WebhookPayloadError(`eBay does not know order ${orderId}`);
       if (res.status !== 200) throw new RetryableError(`eBay answered ${res.status} to getOrder`);
       const order = readOrder(res.body);
@@ -269,7 +265,7 @@ export default defineConnector<EbayOptions>({
           ],
         };
         const res = await send(userTokens, { method: 'POST', path: BULK_UPDATE_PATH, headers: { 'content-type': 'application/json' }, body, signal });
-        throwForStatus(res, 'bulkUpdatePriceQuantity');
+        callStatus(res, 'bulkUpdatePriceQuantity');
         if (res.status !== 200 && res.status !== 207) {
           throw new RejectedError(`eBay refused the bulk update (${res.status}): ${describe((res.body as { errors?: unknown } | undefined)?.errors, res.status)}`);
         }
@@ -310,7 +306,7 @@ export default defineConnector<EbayOptions>({
             body: { requests: chunk.map((sku) => ({ sku: options.listings[sku]!.sku })) },
             signal,
           });
-          throwForStatus(res, 'bulkGetInventoryItem');
+          callStatus(res, 'bulkGetInventoryItem');
           if (res.status !== 200 && res.status !== 207) throw new RetryableError(`eBay answered ${res.status} to bulkGetInventoryItem`);
           const responses = (res.body as Partial<BulkGetInventoryItemResponse> | undefined)?.responses;
           for (const entry of Array.isArray(responses) ? responses : []) {

@@ -1,6 +1,6 @@
-import { RejectedError, RetryableError, ThrottledError, type ConnectorContext } from '../../core/sdk.ts';
+import { RetryableError, type ConnectorContext } from '../../core/sdk.ts';
 import type { HttpClient } from '../_kit/http-client.ts';
-import { retryAfterMs } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import { createRefreshingAccessToken, type RefreshGrantResult } from '../_kit/refreshing-access-token.ts';
 import { TOKEN_PATH, type EtsyTokenResponse } from './api.ts';
 import type { EtsyOptions } from './options.ts';
@@ -31,11 +31,12 @@ function etsyRefreshGrant(http: HttpClient, keystring: string) {
   return async (refreshToken: string, signal: AbortSignal): Promise<RefreshGrantResult> => {
     const body = new URLSearchParams({ grant_type: 'refresh_token', client_id: keystring, refresh_token: refreshToken }).toString();
     const res = await http.request({ method: 'POST', path: TOKEN_PATH, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, signal });
-    if (res.status === 429) throw new ThrottledError('Etsy throttled the token refresh', { retryAfterMs: retryAfterMs(res.headers, 1000) });
-    if (res.status >= 500) throw new RetryableError(`Etsy answered ${res.status} to the token refresh`);
-    if (res.status !== 200) {
-      throw new RejectedError(`Etsy refused the refresh token (${res.status} ${oauthError(res.body)}): authorise the app again and put the new refresh token in the channel's options`);
-    }
+    throwForStatus(res, {
+      channel: 'Etsy',
+      what: 'the token refresh',
+      detail: (r, m) => (m === 'refused' || m === 'credentials' ? `${oauthError(r.body)}: authorise the app again and put the new refresh token in the channel's options` : undefined),
+      otherStatuses: 'refused',
+    });
     const answer = res.body as Partial<EtsyTokenResponse> | undefined;
     if (typeof answer?.access_token !== 'string' || typeof answer.expires_in !== 'number') throw new RetryableError('Etsy answered the token refresh without an access token');
     return {

@@ -3,13 +3,13 @@ import {
   isThrottledError,
   RejectedError,
   RetryableError,
-  ThrottledError,
   WebhookPayloadError,
   WebhookSignatureError,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
-import { createHttpClient, headerValue, retryAfterMs, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { createHttpClient, headerNumber, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import { orderEvent } from '../_kit/order-events.ts';
 import { secretList } from '../_kit/signatures.ts';
 import { createStandardWebhookVerifier } from '../_kit/standard-webhooks.ts';
@@ -37,14 +37,13 @@ function isTokenRefused(res: HttpResponse): boolean {
 }
 
 /** Throws for the answers that concern the whole call: throttle, credentials, outage. */
-function throwForStatus(res: HttpResponse, what: string): void {
-  if (res.status === 429) {
-    const today = Number(headerValue(res.headers, RateHeaders.REMAINING_TODAY));
-    const kind = today === 0 ? 'daily quota' : 'per-second limit';
-    throw new ThrottledError(`Etsy ${kind} reached on ${what}`, { retryAfterMs: retryAfterMs(res.headers, 1000) });
-  }
-  if (res.status === 401 || res.status === 403) throw new RejectedError(`Etsy refused the credentials on ${what} (${res.status}): ${errorText(res)}`);
-  if (res.status >= 500) throw new RetryableError(`Etsy answered ${res.status} on ${what}`);
+function callStatus(res: HttpResponse, what: string): void {
+  throwForStatus(res, {
+    channel: 'Etsy',
+    what,
+    // A 429 says which limit was reached: the daily quota lasts until midnight, the per-second limit a moment.
+    detail: (r, m) => (m === 'throttled' ? `${headerNumber(r.headers, RateHeaders.REMAINING_TODAY) === 0 ? 'daily quota' : 'per-second limit'} reached` : m === 'credentials' ? errorText(r) : undefined),
+  });
 }
 
 export default defineConnector<EtsyOptions>({
@@ -91,7 +90,7 @@ export default defineConnector<EtsyOptions>({
     const pushListing = async (listingId: number, updates: StockUpdate[], signal: AbortSignal): Promise<PushResult[]> => {
       const path = inventoryPath(listingId);
       const read = await call({ method: 'GET', path, signal });
-      throwForStatus(read, `getListingInventory ${listingId}`);
+      callStatus(read, `getListingInventory ${listingId}`);
       if (read.status === 404) return updates.map((u) => ({ sku: u.sku, status: 'not_listed', reason: `Etsy has no listing ${listingId}: ${errorText(read)}` }));
       if (read.status !== 200) return updates.map((u) => ({ sku: u.sku, status: 'retry', reason: `Etsy answered ${read.status} reading listing ${listingId}` }));
 
@@ -113,7 +112,7 @@ export default defineConnector<EtsyOptions>({
       if (written.length === 0) return results;
 
       const write = await call({ method: 'PUT', path, body: inventory, signal });
-      throwForStatus(write, `updateListingInventory ${listingId}`);
+      callStatus(write, `updateListingInventory ${listingId}`);
       if (write.status === 200) {
         for (const { update, quantity } of written) results.push({ sku: update.sku, status: 'ok', quantity });
       } else if (write.status === 404) {
@@ -172,7 +171,7 @@ export default defineConnector<EtsyOptions>({
         }
         // The event carries only the receipt URL: the lines come from the receipt.
         const res = await call({ method: 'GET', path: receiptPath(ref.shopId, ref.receiptId), signal });
-        throwForStatus(res, `getShopReceipt ${ref.receiptId}`);
+        callStatus(res, `getShopReceipt ${ref.receiptId}`);
         if (res.status === 404) throw new WebhookPayloadError(`Etsy does not know receipt ${ref.receiptId} of shop ${ref.shopId}`);
         if (res.status !== 200) throw new RetryableError(`Etsy answered ${res.status} to getShopReceipt ${ref.receiptId}`);
         const receipt = readReceipt(res.body, ref.receiptId);
@@ -201,7 +200,7 @@ export default defineConnector<EtsyOptions>({
         }
         for (const [listingId, hubSkus] of listings) {
           const res = await call({ method: 'GET', path: inventoryPath(listingId), signal });
-          throwForStatus(res, `getListingInventory ${listingId}`);
+          callStatus(res, `getListingInventory ${listingId}`);
           if (res.status !== 200) continue;
           const inventory = res.body as EtsyInventory;
           for (const hubSku of hubSkus) {

@@ -2,13 +2,13 @@ import {
   defineConnector,
   RejectedError,
   RetryableError,
-  ThrottledError,
   WebhookPayloadError,
   WebhookSignatureError,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
-import { createHttpClient, headerValue, retryAfterMs } from '../_kit/http-client.ts';
+import { createHttpClient, headerNumber } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import { orderEvent } from '../_kit/order-events.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import { RESET_HEADER, SIGNATURE_HEADER, type SandboxOrderWebhook } from './api.ts';
@@ -53,14 +53,15 @@ export default defineConnector<SandboxOptions>({
           body: { items: updates.map((u) => ({ sku: u.sku, quantity: u.quantity })) },
           signal,
         });
-        if (res.status === 429) {
-          const precise = Number(headerValue(res.headers, RESET_HEADER));
-          throw new ThrottledError('sandbox answered 429', { retryAfterMs: Number.isFinite(precise) ? precise : retryAfterMs(res.headers, 1000) });
-        }
-        if (res.status === 401 || res.status === 403) throw new RejectedError(`sandbox refused the credentials (${res.status})`);
         if (res.status === 413) throw new RejectedError(`sandbox refused the batch size (${updates.length})`);
-        if (res.status >= 500) throw new RetryableError(`sandbox answered ${res.status}`);
-        if (res.status !== 200) throw new RejectedError(`sandbox answered ${res.status}: ${JSON.stringify(res.body)}`);
+        throwForStatus(res, {
+          channel: 'sandbox',
+          what: 'the inventory update',
+          detail: (r) => JSON.stringify(r.body),
+          // The reset header says to the millisecond what Retry-After rounds up to a second.
+          throttleWaitMs: (r) => headerNumber(r.headers, RESET_HEADER),
+          otherStatuses: 'refused',
+        });
         const results = (res.body as { results?: SandboxItemResult[] }).results ?? [];
         return results.map((item): PushResult => {
           if (item.status === 'ok') return { sku: item.sku, status: 'ok', quantity: item.quantity };

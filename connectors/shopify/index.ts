@@ -9,7 +9,8 @@ import {
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
-import { createHttpClient, retryAfterMs, type HttpClient, type HttpResponse } from '../_kit/http-client.ts';
+import { createHttpClient, type HttpClient, type HttpResponse } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import { orderEvent } from '../_kit/order-events.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
@@ -68,13 +69,17 @@ function brief(body: unknown): string {
 
 /** Turns transport-level answers into the SDK's error classes; returns the parsed GraphQL body on 200. */
 function graphqlBody<Data>(res: HttpResponse, what: string): GraphqlResponse<Data> {
-  if (res.status === 429) {
-    const cost = (res.body as GraphqlResponse<Data> | undefined)?.extensions?.cost;
-    throw new ThrottledError(`shopify answered 429 to ${what}`, { retryAfterMs: cost ? restoreWaitMs(cost) : retryAfterMs(res.headers, 1000) });
-  }
-  if (res.status === 401 || res.status === 403) throw new RejectedError(`shopify refused the access token (${res.status})`);
-  if (res.status >= 500) throw new RetryableError(`shopify answered ${res.status} to ${what}`, { retryAfterMs: res.headers['retry-after'] ? retryAfterMs(res.headers, 1000) : undefined });
-  if (res.status !== 200) throw new RejectedError(`shopify answered ${res.status} to ${what}: ${brief(res.body)}`);
+  throwForStatus(res, {
+    channel: 'shopify',
+    what,
+    detail: (r, m) => (m === 'refused' ? brief(r.body) : undefined),
+    // A 429 with the cost bucket's state says exactly when the points are back; else Retry-After.
+    throttleWaitMs: (r) => {
+      const cost = (r.body as GraphqlResponse<Data> | undefined)?.extensions?.cost;
+      return cost ? restoreWaitMs(cost) : undefined;
+    },
+    otherStatuses: 'refused',
+  });
   const body = res.body as GraphqlResponse<Data>;
   const errors = typeof body.errors === 'string' ? [{ message: body.errors }] : (body.errors ?? []);
   if (errors.some((e) => e.extensions?.code === 'THROTTLED')) {

@@ -1,16 +1,17 @@
 import {
   defineConnector,
+  isRetryableError,
   isThrottledError,
   RejectedError,
   RetryableError,
-  ThrottledError,
   WebhookPayloadError,
   WebhookSignatureError,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
 import type { AccessTokenCache } from '../_kit/access-token-cache.ts';
-import { createHttpClient, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
+import { createHttpClient, type HttpResponse } from '../_kit/http-client.ts';
+import { statusError } from '../_kit/http-status.ts';
 import { orderEvent } from '../_kit/order-events.ts';
 import { createRefreshingAccessToken } from '../_kit/refreshing-access-token.ts';
 import { matchesAnySecret, secretList } from '../_kit/signatures.ts';
@@ -50,9 +51,18 @@ function judge(res: HttpResponse, what: string, scrub: (text: string) => string)
   const code = codeOf(res);
   // TikTok's message, short, and without any credential of ours should it quote the request back.
   const reason = `TikTok ${what}: ${code ?? res.status} ${scrub(String(envelope?.message ?? '')).slice(0, 160)}`.trim();
-  if (res.status === 429 || code === Codes.RATE_LIMITED) throw new ThrottledError(reason, { retryAfterMs: retryAfterMs(res.headers, 1000) });
-  if (res.status === 401 || res.status === 403 || (code !== undefined && CREDENTIAL_CODES.has(code))) throw new RejectedError(reason);
-  if (res.status >= 500 || code === Codes.INTERNAL) return { kind: 'retry', reason };
+  const failure = statusError(res, {
+    channel: 'TikTok',
+    what,
+    detail: () => `${code ?? res.status} ${scrub(String(envelope?.message ?? '')).slice(0, 160)}`.trim(),
+    // TikTok answers some of these inside its envelope, whatever the HTTP status.
+    means: () => (code === Codes.RATE_LIMITED ? 'throttled' : code !== undefined && CREDENTIAL_CODES.has(code) ? 'credentials' : code === Codes.INTERNAL ? 'unavailable' : undefined),
+  });
+  // A throttle or refused credentials concern every call; an outage only this one, retried per item.
+  if (failure) {
+    if (isThrottledError(failure) || !isRetryableError(failure)) throw failure;
+    return { kind: 'retry', reason };
+  }
   if (res.status === 200 && code === Codes.OK) return { kind: 'ok' };
   if (code === Codes.PRODUCT_NOT_FOUND) return { kind: 'not_listed', reason };
   return { kind: 'rejected', reason };

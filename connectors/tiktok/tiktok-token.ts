@@ -1,5 +1,6 @@
-import { RejectedError, RetryableError, ThrottledError } from '../../core/sdk.ts';
-import { retryAfterMs, type HttpClient } from '../_kit/http-client.ts';
+import { RejectedError, RetryableError } from '../../core/sdk.ts';
+import type { HttpClient } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import type { RefreshGrantResult } from '../_kit/refreshing-access-token.ts';
 import { Codes, TOKEN_REFRESH_PATH, type TiktokEnvelope, type TokenData } from './api.ts';
 
@@ -25,9 +26,16 @@ export async function refreshTiktokToken(
   }
   const envelope = res.body as Partial<TiktokEnvelope<Partial<TokenData>>> | undefined;
   const code = typeof envelope?.code === 'number' ? envelope.code : undefined;
-  if (res.status === 429 || code === Codes.RATE_LIMITED) throw new ThrottledError('TikTok throttled the token refresh', { retryAfterMs: retryAfterMs(res.headers, 1000) });
-  if (res.status >= 500 || code === Codes.INTERNAL) throw new RetryableError(`TikTok answered ${res.status} to the token refresh`);
-  if (res.status !== 200 || code !== Codes.OK) {
+  throwForStatus(res, {
+    channel: 'TikTok',
+    what: 'the token refresh',
+    // Only status and TikTok's code: the request carries the app secret and the refresh token.
+    detail: (_r, m) => (m === 'refused' || m === 'credentials' ? `code ${code ?? 'none'}: authorise the shop again if the refresh token was revoked or has lapsed` : undefined),
+    // TikTok answers these inside its envelope, whatever the HTTP status.
+    means: () => (code === Codes.RATE_LIMITED ? 'throttled' : code === Codes.INTERNAL ? 'unavailable' : undefined),
+    otherStatuses: 'refused',
+  });
+  if (code !== Codes.OK) {
     throw new RejectedError(`TikTok refused the token refresh (${res.status}, code ${code ?? 'none'}): authorise the shop again if the refresh token was revoked or has lapsed`);
   }
   const data = envelope?.data;

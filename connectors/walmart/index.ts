@@ -3,14 +3,14 @@ import {
   defineConnector,
   RejectedError,
   RetryableError,
-  ThrottledError,
   WebhookSignatureError,
   type OrderLine,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
 import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
-import { createHttpClient, headerValue, retryAfterMs, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { createHttpClient, headerNumber, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import { orderEvent } from '../_kit/order-events.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
@@ -28,15 +28,13 @@ import { readPoNotification, readWalmartOrder } from './po-notification.ts';
 import { walmartOptionsSchema, type WalmartOptions } from './options.ts';
 import { basicAuthorization, fetchWalmartToken } from './walmart-token.ts';
 
-/** How long until the bucket has a token again: the replenish time when Walmart sent one, else Retry-After, else one token's refill. */
-function throttleDelayMs(headers: HttpResponse['headers']): number {
-  const replenish = Number(headerValue(headers, REPLENISH_HEADER));
-  if (Number.isFinite(replenish) && replenish > 0) {
-    // The documentation gives a time, not its unit: epoch milliseconds and epoch seconds are both plausible.
-    const at = replenish > 1e12 ? replenish : replenish > 1e9 ? replenish * 1000 : Number.NaN;
-    if (Number.isFinite(at)) return Math.max(0, Math.ceil(at - Date.now()));
-  }
-  return retryAfterMs(headers, Math.ceil(1000 / INVENTORY_RATE.perSecond));
+/** How long until the bucket has a token again, when Walmart sent its replenish time (else Retry-After applies). */
+function replenishDelayMs(headers: HttpResponse['headers']): number | undefined {
+  const replenish = headerNumber(headers, REPLENISH_HEADER);
+  if (replenish === undefined || !(replenish > 0)) return undefined;
+  // The documentation gives a time, not its unit: epoch milliseconds and epoch seconds are both plausible.
+  const at = replenish > 1e12 ? replenish : replenish > 1e9 ? replenish * 1000 : Number.NaN;
+  return Number.isFinite(at) ? Math.max(0, Math.ceil(at - Date.now())) : undefined;
 }
 
 export default defineConnector<WalmartOptions>({
@@ -89,9 +87,14 @@ export default defineConnector<WalmartOptions>({
           tokens.invalidate(token);
           continue;
         }
-        if (res.status === 401 || res.status === 403) throw new RejectedError(`walmart refused the credentials (${res.status}): ${describeErrors(res.body)}`);
-        if (res.status === 429) throw new ThrottledError(`walmart answered 429: ${describeErrors(res.body)}`, { retryAfterMs: throttleDelayMs(res.headers) });
-        if (res.status >= 500) throw new RetryableError(`walmart answered ${res.status}: ${describeErrors(res.body)}`);
+        throwForStatus(res, {
+          channel: 'walmart',
+          what: `${req.method} ${req.path.split('?')[0]}`,
+          detail: (r) => describeErrors(r.body),
+          throttleWaitMs: (r) => replenishDelayMs(r.headers),
+          // Without any hint, one token's refill.
+          defaultThrottleWaitMs: Math.ceil(1000 / INVENTORY_RATE.perSecond),
+        });
         return res;
       }
     };

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { RejectedError, RetryableError, ThrottledError } from '../../core/sdk.ts';
+import { RejectedError } from '../../core/sdk.ts';
 import type { IssuedToken } from '../_kit/access-token-cache.ts';
-import { retryAfterMs, type HttpClient } from '../_kit/http-client.ts';
+import type { HttpClient } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import { TOKEN_PATH, type WalmartError, type WalmartTokenResponse } from './api.ts';
 import { describeErrors } from './describe-errors.ts';
 
@@ -32,8 +33,6 @@ export async function fetchWalmartToken(
   if (res.status === 200 && typeof body?.access_token === 'string') {
     return { token: body.access_token, expiresInMs: (body.expires_in ?? 900) * 1000 };
   }
-  const reason = `walmart token API answered ${res.status}: ${describeErrors(body)}`;
-  if (res.status === 429) throw new ThrottledError(reason, { retryAfterMs: retryAfterMs(res.headers, 1000) });
-  if (res.status >= 500) throw new RetryableError(reason);
-  throw new RejectedError(reason);
+  throwForStatus(res, { channel: 'walmart', what: 'the token request', detail: () => describeErrors(body), otherStatuses: 'refused' });
+  throw new RejectedError(`walmart token API answered ${res.status} without an access token: ${describeErrors(body)}`);
 }

@@ -4,14 +4,13 @@ import {
   isThrottledError,
   retryAfterOf,
   RejectedError,
-  RetryableError,
-  ThrottledError,
   WebhookSignatureError,
   type OrderLine,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
-import { createHttpClient, retryAfterMs, type HttpResponse } from '../_kit/http-client.ts';
+import { createHttpClient, type HttpResponse } from '../_kit/http-client.ts';
+import { throwForStatus } from '../_kit/http-status.ts';
 import { orderEvent } from '../_kit/order-events.ts';
 import { matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
@@ -102,11 +101,14 @@ export default defineConnector<WooCommerceOptions>({
     for (const [sku, m] of Object.entries(options.skus)) skuById.set(`${m.productId}:${m.variationId ?? 0}`, sku);
 
     const judge = (res: HttpResponse, what: string): void => {
-      if (res.status === 429) throw new ThrottledError(`woocommerce answered 429 to ${what}`, { retryAfterMs: retryAfterMs(res.headers, 1000) });
-      if (res.status === 401 || res.status === 403) throw new RejectedError(`woocommerce refused the credentials (${res.status}): ${(res.body as WooError | undefined)?.code ?? ''}`);
       if (res.status === 413) throw new RejectedError(`woocommerce refused the batch size: ${(res.body as WooError | undefined)?.message ?? ''}`);
-      if (res.status >= 500) throw new RetryableError(`woocommerce answered ${res.status} to ${what}`, { retryAfterMs: res.headers['retry-after'] ? retryAfterMs(res.headers, 1000) : undefined });
-      if (res.status !== 200) throw new RejectedError(`woocommerce answered ${res.status} to ${what}: ${brief(res.body)}`);
+      throwForStatus(res, {
+        channel: 'woocommerce',
+        what,
+        // Credentials refused: WordPress's error code only (its message may quote the request); else a brief text.
+        detail: (r, m) => (m === 'credentials' ? (r.body as WooError | undefined)?.code : m === 'refused' ? brief(r.body) : undefined),
+        otherStatuses: 'refused',
+      });
     };
 
     const batch = async (path: string, targets: readonly Target[], signal: AbortSignal): Promise<PushResult[]> => {
