@@ -6,12 +6,13 @@ const TYPESCRIPT_FILE = /\.[cm]?ts$/;
 /**
  * Whether importing a `.ts` file needs a loader this process does not have yet. Not when this module is
  * itself TypeScript (the hub runs from its sources, through tsx or a test runner, which load any `.ts`), nor
- * when Node strips types by itself (`process.features.typescript`, Node 22.18 and later). The compiled
- * package on Node 20 does need one.
+ * when Node strips types by itself (`process.features.typescript`, Node 22.18 and later), except for a file
+ * inside node_modules, which Node refuses to strip. The compiled package on Node 20 does need one.
  */
 export function needsTypeScriptLoader(file: string): boolean {
   if (!TYPESCRIPT_FILE.test(file)) return false;
   if (TYPESCRIPT_FILE.test(new URL(import.meta.url).pathname)) return false;
+  if (/[\\/]node_modules[\\/]/.test(file)) return true;
   return !(process.features as { typescript?: unknown }).typescript;
 }
 
