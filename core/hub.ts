@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { PubAck } from '@nats-io/jetstream';
-import { ChangeFeed, changeSubject } from './bus/change-feed.ts';
+import { ChangeFeed } from './bus/change-feed.ts';
 import { EventApplier } from './bus/event-applier.ts';
 import { NatsBus } from './bus/nats-bus.ts';
+import { changeSubject } from './bus/subjects.ts';
 import type { LoadedConfig } from './config/config-types.ts';
 import { ChannelDispatcher } from './dispatch/channel-dispatcher.ts';
 import { localLeases, postgresLeases, type ChannelLeases } from './dispatch/channel-leases.ts';

@@ -1,6 +1,6 @@
 import type { PubAck, StoredMsg } from '@nats-io/jetstream';
 import type { DeadLetter, NatsBus } from '../bus/nats-bus.ts';
-import { deadLetterFilter, deadLetterSubject, inboundSubject } from '../bus/subjects.ts';
+import { deadLetterFilter, deadLetterSubject, inboundSubject, isDeadLetterSubject, pushDeadLetterFilter, pushLetterChannel, typeFromSubject } from '../bus/subjects.ts';
 import { ReplayRefusedError } from '../internal.ts';
 import { EVENT_TYPES, type EventType } from '../events/event-types.ts';
 
@@ -156,7 +156,7 @@ export class DeadLetters {
   async get(seq: number): Promise<DeadLetterRecord | undefined> {
     if (!Number.isSafeInteger(seq) || seq < 1) return undefined;
     const msg = await this.#bus.jsm.streams.getMessage(this.#stream, { seq });
-    if (!msg || !msg.subject.startsWith(`${this.#prefix}.dlq.`)) return undefined;
+    if (!msg || !isDeadLetterSubject(this.#prefix, msg.subject)) return undefined;
     return toRecord(msg);
   }
 
@@ -164,10 +164,10 @@ export class DeadLetters {
   async depth(): Promise<DeadLetterDepth> {
     const info = await this.#bus.jsm.streams.info(this.#stream, { subjects_filter: deadLetterFilter(this.#prefix) });
     const depth: DeadLetterDepth = { events: 0, pushes: {} };
-    const pushHead = `${this.#prefix}.dlq.push.`;
     for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
+      const channel = pushLetterChannel(this.#prefix, subject);
       if (subject === deadLetterSubject(this.#prefix, 'event')) depth.events += count;
-      else if (subject.startsWith(pushHead)) depth.pushes[subject.slice(pushHead.length)] = count;
+      else if (channel !== undefined) depth.pushes[channel] = count;
     }
     return depth;
   }
@@ -237,7 +237,7 @@ export class DeadLetters {
 
   #subjectFilter(options: ListDeadLettersOptions): string {
     if (options.kind === 'event') return deadLetterSubject(this.#prefix, 'event');
-    if (options.kind === 'push') return options.channel !== undefined ? deadLetterSubject(this.#prefix, `push.${options.channel}`) : `${this.#prefix}.dlq.push.>`;
+    if (options.kind === 'push') return options.channel !== undefined ? deadLetterSubject(this.#prefix, `push.${options.channel}`) : pushDeadLetterFilter(this.#prefix);
     return deadLetterFilter(this.#prefix);
   }
 
@@ -297,7 +297,7 @@ function typeOf(value: unknown): EventType | null {
 
 /** The inbound subject a letter came from, when it is one of this prefix. */
 function inboundOrigin(subject: unknown, prefix: string): string | null {
-  return typeof subject === 'string' && subject.startsWith(`${prefix}.in.`) ? subject : null;
+  return typeof subject === 'string' && typeFromSubject(prefix, subject) !== undefined ? subject : null;
 }
 
 function tryParse(text: string): unknown {

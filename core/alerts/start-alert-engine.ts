@@ -1,3 +1,4 @@
+import { deadLetterFilter, pushLetterChannel } from '../bus/subjects.ts';
 import type { Hub } from '../hub.ts';
 import { AlertEngine } from './alert-engine.ts';
 
@@ -16,7 +17,6 @@ export function alertEngineOf(hub: Hub): AlertEngine | undefined {
 export function startAlertEngine(hub: Hub): { engine: AlertEngine; stop(): Promise<void> } {
   const { config } = hub.loaded;
   const { nats } = config;
-  const dlqPrefix = `${nats.subjectPrefix}.dlq.`;
   const engine = new AlertEngine({
     settings: config.alerts,
     channels: [...hub.dispatchers.keys()],
@@ -25,11 +25,10 @@ export function startAlertEngine(hub: Hub): { engine: AlertEngine; stop(): Promi
     logger: hub.logger,
     probes: {
       async deadLetters() {
-        const info = await hub.bus.jsm.streams.info(nats.deadLetterStream, { subjects_filter: `${dlqPrefix}>` });
+        const info = await hub.bus.jsm.streams.info(nats.deadLetterStream, { subjects_filter: deadLetterFilter(nats.subjectPrefix) });
         const depths = new Map<string, number>();
         for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
-          const kind = subject.slice(dlqPrefix.length);
-          const channel = kind.startsWith('push.') ? kind.slice('push.'.length) : '';
+          const channel = pushLetterChannel(nats.subjectPrefix, subject) ?? '';
           depths.set(channel, (depths.get(channel) ?? 0) + count);
         }
         return depths;

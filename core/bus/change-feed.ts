@@ -2,9 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { LedgerChange } from '../ledger/ledger-types.ts';
 
-/** `<prefix>.changed`: committed ledger changes, so every hub sharing the ledger hears of them. */
-export const changeSubject = (prefix: string): string => `${prefix}.changed`;
-
 type WireChange = Omit<LedgerChange, 'occurredAt' | 'committedAt'> & { occurredAt: string; committedAt: string };
 
 /**

@@ -1,13 +1,11 @@
 import type { Msg, Subscription } from '@nats-io/transport-node';
+import { inventoryQuerySubject } from '../bus/subjects.ts';
 import { describeError, ErrorCodes } from '../errors.ts';
 import { authorize } from '../http/auth.ts';
 import { errorBody, type ErrorBody } from '../http/error-body.ts';
 import type { Hub } from '../hub.ts';
 import { inventoryStatus } from './inventory-status.ts';
 import { describeProblems, parseSkuQuery } from './sku-query.ts';
-
-/** The subject agents on the bus send inventory queries to. */
-export const inventoryQuerySubject = (prefix: string): string => `${prefix}.query.inventory`;
 
 /** Hubs sharing a bus answer each query once between them. */
 const QUEUE_GROUP = 'stockrelay-read';

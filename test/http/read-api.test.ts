@@ -6,7 +6,7 @@ import type { InventoryEvent } from '../../core/events/event-types.ts';
 import type { Hub } from '../../core/hub.ts';
 import { requireScope } from '../../core/http/auth.ts';
 import type { InventoryStatus } from '../../core/read/inventory-status.ts';
-import { inventoryQuerySubject } from '../../core/read/inventory-responder.ts';
+import { inventoryQuerySubject } from '../../core/bus/subjects.ts';
 import { setupTestHub, startHub, waitFor, type TestHubSetup } from '../support/test-hub.ts';
 
 const READ = 'read-token-for-agents-0001';
