@@ -1,17 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import type { PubAck } from '@nats-io/jetstream';
+import { adminFeature } from './admin/admin-feature.ts';
+import type { DeadLetters } from './admin/dead-letters.ts';
+import { hubDeadLetters } from './admin/hub-dead-letters.ts';
+import { explainChannelQuantity } from './admin/why.ts';
+import { alertsFeature, type AlertsFeature } from './alerts/alerts-feature.ts';
 import { ChangeFeed } from './bus/change-feed.ts';
 import { EventApplier } from './bus/event-applier.ts';
 import { NatsBus } from './bus/nats-bus.ts';
+import { replyToRequests } from './bus/reply-to-requests.ts';
 import { changeSubject } from './bus/subjects.ts';
-import type { LoadedConfig } from './config/config-types.ts';
+import type { ChannelConfig, LoadedConfig } from './config/config-types.ts';
+import { dashboardFeature } from './dashboard/dashboard-feature.ts';
 import { ChannelDispatcher } from './dispatch/channel-dispatcher.ts';
 import { localLeases, postgresLeases, type ChannelLeases } from './dispatch/channel-leases.ts';
 import { channelConfigFingerprint } from './dispatch/config-fingerprint.ts';
 import type { Dispatcher, PushDeadLetter } from './dispatch/dispatch-types.ts';
 import { describeError } from './errors.ts';
 import type { InventoryEvent } from './events/event-types.ts';
-import { HUB_ROUTES, type HubRoute } from './http/hub-routes.ts';
 import { startHttpServer, type WebhookTarget } from './http/http-server.ts';
 import { withDeadline } from './http/with-deadline.ts';
 import { openDatabase, type LedgerDatabase } from './ledger/database.ts';
@@ -20,11 +26,12 @@ import { Ledger } from './ledger/ledger.ts';
 import { startLedgerPruner } from './ledger/ledger-pruner.ts';
 import type { EventOutcome, LedgerChange } from './ledger/ledger-types.ts';
 import { migrateToLatest } from './ledger/migrate.ts';
+import type { ChangeListener, ChannelView, HubContext } from './hub-context.ts';
+import type { HubFeature } from './hub-feature.ts';
 import { createLogger, redactingLogger, withBindings } from './logger.ts';
 import { HubMetrics } from './metrics/hub-metrics.ts';
-import { startAlertEngine } from './alerts/start-alert-engine.ts';
-import { startInventoryResponder } from './read/inventory-responder.ts';
 import { loadConnector, type LoadedConnector } from './plugins/load-connector.ts';
+import { readFeature } from './read/read-feature.ts';
 import type { Logger } from './sdk.ts';
 import { SecretRegistry } from './secrets/secret-registry.ts';
 import { addChannelSecrets, addConfigSecrets } from './secrets/config-secrets.ts';
@@ -35,8 +42,8 @@ export interface HubOptions {
   logger?: Logger;
   /** Overrides the config's HTTP port (0 picks a free one: tests). */
   httpPort?: number;
-  /** HTTP routes in addition to the built-in ones ({@link HUB_ROUTES}). */
-  routes?: HubRoute[];
+  /** Features started after the built-in ones (read API, alerts, admin, dashboard), in this order. */
+  features?: HubFeature[];
   /** Collect process metrics (CPU, memory) on /metrics. Default true. */
   processMetrics?: boolean;
   /** How often a standby hub tries to take the channels another hub pushes, ms. Default 2000. */
@@ -48,11 +55,12 @@ export interface HubOptions {
 /** How often a standby hub tries to take over channels, ms. */
 const LEASE_INTERVAL_MS = 2000;
 
-type ChangeListener = (changes: readonly LedgerChange[], outcomes: readonly EventOutcome[]) => void;
-
 /**
- * The running hub: ledger, bus, one dispatcher per channel, HTTP. `Hub.start` refuses to start when
- * anything the config names is missing or broken (database, NATS, a plugin), naming what and why.
+ * The running hub, and the one place its parts are put together: it opens the database and migrates it,
+ * connects the bus, loads every plugin, wires bus → ledger → dispatch (the event applier commits, the
+ * dispatchers of the channels this hub holds push), then starts its features (read API, alerts, admin,
+ * dashboard) in order with one {@link HubContext}, and stops them in reverse. `Hub.start` refuses to start
+ * when anything the config names is missing or broken (database, NATS, a plugin), naming what and why.
  */
 export class Hub {
   readonly dispatchers = new Map<string, Dispatcher>();
@@ -60,14 +68,16 @@ export class Hub {
   readonly metrics: HubMetrics;
   /** Every secret value known to this hub; masked in what it logs and answers. */
   readonly secrets: SecretRegistry;
+  /** The dead-letter stream as operators work with it; push letters replay through this hub's dispatchers. */
+  readonly deadLetters: DeadLetters;
   url = '';
   private readonly abort = new AbortController();
   private readonly listeners = new Set<ChangeListener>();
   private applier: EventApplier | undefined;
   private http: FastifyInstance | undefined;
   private pollers: NodeJS.Timeout[] = [];
-  /** Started after HTTP, before events flow (bus queries, alerts); stopped first. */
-  private services: Array<{ stop(): Promise<void> }> = [];
+  /** Features that started, in start order; stopped in reverse before the flow stops. */
+  private readonly started: HubFeature[] = [];
   private stopped = false;
   private leases: ChannelLeases | undefined;
   private changeFeed: ChangeFeed | undefined;
@@ -86,6 +96,7 @@ export class Hub {
   ) {
     this.secrets = secrets;
     this.metrics = new HubMetrics({ processMetrics: options.processMetrics ?? true });
+    this.deadLetters = hubDeadLetters({ bus, isProcessed: (eventId) => ledger.isProcessed(eventId), dispatcher: (channelId) => this.dispatchers.get(channelId) });
   }
 
   static async start(loaded: LoadedConfig, options: HubOptions = {}): Promise<Hub> {
@@ -143,6 +154,22 @@ export class Hub {
     this.claimTimer = setInterval(() => void this.claimChannels(), options.leaseIntervalMs ?? LEASE_INTERVAL_MS);
     this.claimTimer.unref();
 
+    this.changeFeed = new ChangeFeed(this.bus.nc, changeSubject(config.nats.subjectPrefix), (changes) => this.notifyPushing(changes));
+
+    // Features start before events flow, so none misses a commit (an oversell, a change to show).
+    const alerts = alertsFeature();
+    const context = this.context(alerts);
+    const features = [this.prunerFeature(), readFeature(), alerts, adminFeature(), dashboardFeature(), ...(options.features ?? [])];
+    for (const feature of features) {
+      try {
+        await feature.start?.(context);
+      } catch (err) {
+        this.logger.error('feature failed to start', { feature: feature.name, error: describeError(err) });
+        throw err;
+      }
+      this.started.push(feature);
+    }
+
     const webhooks = new Map<string, WebhookTarget>();
     for (const [channelId, loaded] of this.connectors) if (loaded.instance.handleWebhook) webhooks.set(channelId, { channelId, connector: loaded.instance });
     const { app, url } = await startHttpServer({
@@ -153,7 +180,7 @@ export class Hub {
       webhooks,
       publish: async (event) => ({ duplicate: (await this.publish(event)).duplicate }),
       health: () => this.health(),
-      routes: [...HUB_ROUTES, ...(options.routes ?? [])].map((route) => (app: FastifyInstance) => route(app, this)),
+      routes: features.flatMap((feature) => (feature.routes ? [(app: FastifyInstance) => feature.routes!(app, context)] : [])),
       signal: this.abort.signal,
       timeouts: config.http,
       protectMetrics: config.http.protectMetrics ? config.http.tokens : undefined,
@@ -162,9 +189,6 @@ export class Hub {
     this.http = app;
     this.url = url;
 
-    this.changeFeed = new ChangeFeed(this.bus.nc, changeSubject(config.nats.subjectPrefix), (changes) => this.notifyPushing(changes));
-    this.services.push(this.changeFeed, startInventoryResponder(this), startAlertEngine(this));
-    this.services.push(startLedgerPruner(this.database.db, config, this.logger));
     this.applier = new EventApplier({
       bus: this.bus,
       ledger: this.ledger,
@@ -179,6 +203,59 @@ export class Hub {
     await this.applier.start();
     this.startPollers(options.pollIntervalMs ?? 1000);
     this.logger.info('hub started', { url, channels: [...this.connectors.keys()] });
+  }
+
+  /** The slices of this hub its features get (see {@link HubContext}); built once, at start. */
+  private context(alerts: AlertsFeature): HubContext {
+    const { config } = this.loaded;
+    const { nats } = config;
+    const views = Object.freeze(config.channels.filter((c) => c.enabled).map((c) => this.channelView(c)));
+    const byId = new Map(views.map((view) => [view.id, view]));
+    const ledger = this.ledger;
+    return Object.freeze({
+      config,
+      logger: this.logger,
+      metrics: this.metrics,
+      ledger: {
+        readInventory: (channelIds, skus) => ledger.readInventory(channelIds, skus),
+        listOversells: (options) => ledger.listOversells(options),
+        isProcessed: (eventId) => ledger.isProcessed(eventId),
+        explain: (channel, sku, options) => explainChannelQuantity(ledger, channel, sku, options),
+      },
+      channels: { list: () => views, get: (channelId) => byId.get(channelId) },
+      bus: {
+        backlog: async () => (await this.bus.jsm.consumers.info(nats.stream, nats.consumer)).num_pending + this.backlog(),
+        respond: (subject, options, handler) => replyToRequests(this.bus.nc, subject, { ...options, logger: this.logger }, handler),
+      },
+      deadLetters: this.deadLetters,
+      alerts: alerts.board,
+      changes: { listen: (listener) => this.onChange(listener) },
+    } satisfies HubContext);
+  }
+
+  /** A channel as features see it; its dispatcher is looked up at each call, since lease changes replace it. */
+  private channelView(channel: ChannelConfig): ChannelView {
+    const { id } = channel;
+    return Object.freeze({
+      id,
+      connector: channel.connector,
+      rules: channel.rules,
+      pushing: () => this.leased.has(id),
+      snapshot: () => this.dispatchers.get(id)!.snapshot(),
+      skuStatus: (sku: string) => this.dispatchers.get(id)!.skuStatus?.(sku),
+    });
+  }
+
+  /** Deletes expired idempotency records and audit rows beside the flow (see `ledger.*RetentionDays`). */
+  private prunerFeature(): HubFeature {
+    let pruner: { stop(): Promise<void> } | undefined;
+    return {
+      name: 'ledger-pruner',
+      start: () => {
+        pruner = startLedgerPruner(this.database.db, this.loaded.config, this.logger);
+      },
+      stop: () => pruner?.stop(),
+    };
   }
 
   private makeDispatcher(channelId: string): ChannelDispatcher {
@@ -373,7 +450,12 @@ export class Hub {
     this.stopped = true;
     for (const timer of this.pollers) clearInterval(timer);
     if (this.claimTimer) clearInterval(this.claimTimer);
-    await Promise.all(this.services.map((service) => service.stop().catch(() => undefined)));
+    for (const feature of this.started.splice(0).reverse()) {
+      await Promise.resolve()
+        .then(() => feature.stop?.())
+        .catch((err: unknown) => this.logger.warn('feature failed to stop', { feature: feature.name, error: describeError(err) }));
+    }
+    await this.changeFeed?.stop().catch(() => undefined);
     await this.applier?.stop().catch(() => undefined);
     await Promise.all([...this.dispatchers.values()].map((d) => d.stop().catch(() => undefined)));
     await this.leases?.close().catch(() => undefined);

@@ -1,10 +1,9 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ErrorCodes } from '../errors.ts';
 import { sendError } from '../http/error-body.ts';
-import type { HubRoute } from '../http/hub-routes.ts';
 import { requireScope } from '../http/auth.ts';
+import type { HubContext } from '../hub-context.ts';
 import type { DeadLetterKind, ListDeadLettersOptions } from './dead-letters.ts';
-import { hubDeadLetters } from './hub-dead-letters.ts';
 
 interface SeqParams {
   seq: string;
@@ -16,9 +15,9 @@ interface SeqParams {
  * `POST /v1/dead-letters/:seq/replay` (optional body `{ "payload": <corrected event> }`),
  * `DELETE /v1/dead-letters/:seq`.
  */
-export const deadLetterRoutes: HubRoute = (app, hub) => {
-  const admin = { preHandler: requireScope(hub.loaded.config.http.tokens, 'admin') };
-  const letters = hubDeadLetters(hub);
+export function deadLetterRoutes(app: FastifyInstance, ctx: Pick<HubContext, 'config' | 'deadLetters'>): void {
+  const admin = { preHandler: requireScope(ctx.config.http.tokens, 'admin') };
+  const letters = ctx.deadLetters;
 
   app.get('/v1/dead-letters', admin, async (req, reply) => {
     const query = req.query as Record<string, string | undefined>;
@@ -58,7 +57,7 @@ export const deadLetterRoutes: HubRoute = (app, hub) => {
     if (seq === undefined || !(await letters.discard(seq))) return notFound(reply, req.params.seq);
     return { seq, discarded: true };
   });
-};
+}
 
 function parseSeq(raw: string): number | undefined {
   const seq = Number(raw);

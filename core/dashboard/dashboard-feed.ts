@@ -1,8 +1,6 @@
-import { alertEngineOf } from '../alerts/start-alert-engine.ts';
 import type { Alert } from '../alerts/alert-types.ts';
-import { hubDeadLetters } from '../admin/hub-dead-letters.ts';
 import { describeError } from '../errors.ts';
-import type { Hub } from '../hub.ts';
+import type { HubContext } from '../hub-context.ts';
 
 /** Upper bounds (ms) of the dashboard's lag histogram bars; a last bar holds everything slower. */
 export const LAG_BARS_MS = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
@@ -17,7 +15,7 @@ const OVERSELLS_KEPT = 20;
 export interface ChannelPanel {
   id: string;
   connector: string;
-  /** Sync lag over the last minute (`hub.metrics.recentLag`); null without samples. */
+  /** Sync lag over the last minute (`metrics.recentLag`); null without samples. */
   lag: { p50: number | null; p99: number | null; samples: number };
   /** Lag p99 of each of the last {@link SERIES_SECONDS} seconds, oldest first; null for seconds without a confirmation. */
   series: Array<number | null>;
@@ -99,13 +97,16 @@ class ChannelTally {
   }
 }
 
+/** The slices of the hub context the feed reads. */
+export type DashboardSources = Pick<HubContext, 'config' | 'logger' | 'metrics' | 'ledger' | 'channels' | 'bus' | 'deadLetters' | 'alerts' | 'changes'>;
+
 /**
  * Follows a running hub for the live dashboard: taps the dispatch outcomes (lag, attempts, throttles),
  * listens for oversells, and once a second builds a {@link DashboardSnapshot} for every subscriber.
  * It keeps its own short history so a page opened now still draws the last two minutes.
  */
 export class DashboardFeed {
-  readonly #hub: Hub;
+  readonly #ctx: DashboardSources;
   readonly #tallies = new Map<string, ChannelTally>();
   readonly #subscribers = new Set<(snapshot: DashboardSnapshot) => void>();
   readonly #oversells: OversellItem[] = [];
@@ -116,11 +117,11 @@ export class DashboardFeed {
   #backlog: number | null = null;
   #depth: { events: number; pushes: Record<string, number> } | null = null;
 
-  constructor(hub: Hub) {
-    this.#hub = hub;
-    for (const id of hub.dispatchers.keys()) this.#tallies.set(id, new ChannelTally());
+  constructor(ctx: DashboardSources) {
+    this.#ctx = ctx;
+    for (const channel of ctx.channels.list()) this.#tallies.set(channel.id, new ChannelTally());
     this.#detach.push(
-      hub.metrics.tap({
+      ctx.metrics.tap({
         confirmed: (channelId, _sku, lagMs) => {
           const tally = this.#tallies.get(channelId);
           if (tally) for (const lag of lagMs) tally.add(lag);
@@ -138,7 +139,7 @@ export class DashboardFeed {
           tally.totalThrottles += 1;
         },
       }),
-      hub.onChange((_changes, outcomes) => {
+      ctx.changes.listen((_changes, outcomes) => {
         const at = new Date().toISOString();
         for (const outcome of outcomes) for (const o of outcome.oversells) this.#addOversell({ at, ...o });
       }),
@@ -148,7 +149,7 @@ export class DashboardFeed {
   /** Starts the once-a-second snapshots, seeding the oversell feed from the ledger. */
   start(): void {
     if (this.#timer) return;
-    void this.#hub.ledger
+    void this.#ctx.ledger
       .listOversells({ limit: OVERSELLS_KEPT })
       .then((rows) => {
         const live = new Set(this.#oversells.map((o) => `${o.eventId}\u0000${o.sku}`));
@@ -160,7 +161,7 @@ export class DashboardFeed {
         this.#oversells.sort((a, b) => b.at.localeCompare(a.at));
         this.#oversells.splice(OVERSELLS_KEPT);
       })
-      .catch((err: unknown) => this.#hub.logger.warn('dashboard: reading recent oversells failed', { error: describeError(err) }));
+      .catch((err: unknown) => this.#ctx.logger.warn('dashboard: reading recent oversells failed', { error: describeError(err) }));
     this.#timer = setInterval(() => void this.#tick(), 1000);
     this.#timer.unref();
   }
@@ -210,32 +211,30 @@ export class DashboardFeed {
 
   /** Stream figures; on a NATS hiccup the last known ones stay (the page shows their time). */
   async #probe(): Promise<void> {
-    const { nats } = this.#hub.loaded.config;
-    const [depth, consumer] = await Promise.allSettled([hubDeadLetters(this.#hub).depth(), this.#hub.bus.jsm.consumers.info(nats.stream, nats.consumer)]);
+    const [depth, backlog] = await Promise.allSettled([this.#ctx.deadLetters.depth(), this.#ctx.bus.backlog()]);
     if (depth.status === 'fulfilled') this.#depth = depth.value;
-    if (consumer.status === 'fulfilled') this.#backlog = consumer.value.num_pending + this.#hub.backlog();
+    if (backlog.status === 'fulfilled') this.#backlog = backlog.value;
   }
 
   #snapshot(): DashboardSnapshot {
-    const { config } = this.#hub.loaded;
+    const { config } = this.#ctx;
     const now = Date.now();
     const channels: ChannelPanel[] = [];
-    for (const channel of config.channels.filter((c) => c.enabled)) {
+    for (const channel of this.#ctx.channels.list()) {
       const tally = this.#tallies.get(channel.id);
-      const dispatcher = this.#hub.dispatchers.get(channel.id);
-      if (!tally || !dispatcher) continue;
-      const window = this.#hub.metrics.recentLag.get(channel.id);
+      if (!tally) continue;
+      const window = this.#ctx.metrics.recentLag.get(channel.id);
       const recent = tally.recent;
       const attempts = recent.reduce((sum, s) => sum + s.attempts, 0);
       const ok = recent.reduce((sum, s) => sum + s.ok, 0);
-      const state = dispatcher.snapshot();
+      const state = channel.snapshot();
       channels.push({
         id: channel.id,
         connector: channel.connector,
         lag: { p50: window?.quantile(0.5, now) ?? null, p99: window?.quantile(0.99, now) ?? null, samples: window?.count(now) ?? 0 },
         series: [...tally.series],
         histogram: recent.reduce((bars, s) => bars.map((n, i) => n + s.bars[i]!), new Array<number>(LAG_BARS_MS.length + 1).fill(0)),
-        success: { recent: attempts === 0 ? null : ok / attempts, sinceStart: this.#hub.metrics.successRatio(channel.id), attemptsRecent: attempts },
+        success: { recent: attempts === 0 ? null : ok / attempts, sinceStart: this.#ctx.metrics.successRatio(channel.id), attemptsRecent: attempts },
         throttles: { recent: recent.reduce((sum, s) => sum + s.throttles, 0), total: tally.totalThrottles },
         throttledUntil: state.throttledUntil,
         pending: state.pending,
@@ -253,7 +252,7 @@ export class DashboardFeed {
       eventDeadLetters: this.#depth?.events ?? null,
       channels,
       oversells: [...this.#oversells],
-      alerts: alertEngineOf(this.#hub)?.list().filter((a) => a.firing) ?? [],
+      alerts: this.#ctx.alerts.list().filter((a) => a.firing),
     };
   }
 }

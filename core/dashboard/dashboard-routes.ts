@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes } from '../errors.ts';
 import { authorize } from '../http/auth.ts';
 import { sendError } from '../http/error-body.ts';
-import type { HubRoute } from '../http/hub-routes.ts';
-import { DashboardFeed, type DashboardSnapshot } from './dashboard-feed.ts';
+import type { HubContext } from '../hub-context.ts';
+import type { DashboardFeed, DashboardSnapshot } from './dashboard-feed.ts';
 
 /** The page's files, served as they are: no build step, nothing fetched from elsewhere at run time. */
 const ASSETS: Record<string, { file: string; type: string }> = {
@@ -29,8 +29,10 @@ const CONTENT_SECURITY_POLICY =
  *   also accepts `?token=`. A token in a URL can end up in proxy logs and browser history, which is why
  *   no other route takes one there, the stream only reads, and the page asks browsers not to send its
  *   URL on (`Referrer-Policy: no-referrer`). Use a read token for the dashboard, never an admin one.
+ *
+ * Every open event stream is kept in `streams` while it lasts, so the feature can end them when the hub stops.
  */
-export const dashboardRoutes: HubRoute = async (app, hub) => {
+export async function dashboardRoutes(app: FastifyInstance, ctx: Pick<HubContext, 'config'>, feed: DashboardFeed, streams: Set<ServerResponse>): Promise<void> {
   const folder = new URL('./static/', import.meta.url);
   const files = new Map<string, { body: Buffer; type: string }>();
   for (const [path, asset] of Object.entries(ASSETS)) files.set(path, { body: await readFile(new URL(asset.file, folder)), type: asset.type });
@@ -48,15 +50,7 @@ export const dashboardRoutes: HubRoute = async (app, hub) => {
   }
   app.get('/dashboard/', async (_req, reply) => reply.redirect('/dashboard'));
 
-  const feed = new DashboardFeed(hub);
-  feed.start();
-  const streams = new Set<ServerResponse>();
-  app.addHook('onClose', async () => {
-    feed.stop();
-    for (const res of streams) res.end();
-  });
-
-  const tokens = hub.loaded.config.http.tokens;
+  const tokens = ctx.config.http.tokens;
   app.get('/v1/stream', async (req: FastifyRequest, reply: FastifyReply) => {
     const queryToken = (req.query as { token?: unknown }).token;
     const inUrl = req.headers.authorization === undefined && typeof queryToken === 'string';
@@ -93,4 +87,4 @@ export const dashboardRoutes: HubRoute = async (app, hub) => {
     });
     send(await feed.latest());
   });
-};
+}

@@ -1,4 +1,4 @@
-import type { Hub } from '../hub.ts';
+import type { HubContext } from '../hub-context.ts';
 
 /** How one channel is keeping up right now (`GET /v1/channels`, the dashboard). Times are ISO 8601. */
 export interface ChannelSummary {
@@ -23,17 +23,14 @@ export interface ChannelSummary {
 }
 
 /** Every enabled channel's summary, in config order; answered from memory (no I/O). */
-export async function channelSummaries(hub: Hub): Promise<ChannelSummary[]> {
+export async function channelSummaries(ctx: Pick<HubContext, 'channels' | 'metrics'>): Promise<ChannelSummary[]> {
   const throttles = new Map<string, number>();
-  for (const value of (await hub.metrics.throttles.get()).values) throttles.set(String(value.labels.channel), value.value);
+  for (const value of (await ctx.metrics.throttles.get()).values) throttles.set(String(value.labels.channel), value.value);
   const now = Date.now();
-  const out: ChannelSummary[] = [];
-  for (const channel of hub.loaded.config.channels) {
-    const dispatcher = hub.dispatchers.get(channel.id);
-    if (!channel.enabled || !dispatcher) continue;
-    const snapshot = dispatcher.snapshot();
-    const window = hub.metrics.recentLag.get(channel.id);
-    out.push({
+  return ctx.channels.list().map((channel) => {
+    const snapshot = channel.snapshot();
+    const window = ctx.metrics.recentLag.get(channel.id);
+    return {
       channel: channel.id,
       connector: channel.connector,
       pending: snapshot.pending,
@@ -41,10 +38,9 @@ export async function channelSummaries(hub: Hub): Promise<ChannelSummary[]> {
       deadLettered: snapshot.deadLettered,
       throttledUntil: snapshot.throttledUntil > 0 ? new Date(snapshot.throttledUntil).toISOString() : null,
       oldestPendingAt: snapshot.oldestPendingAt !== null ? new Date(snapshot.oldestPendingAt).toISOString() : null,
-      successRatio: hub.metrics.successRatio(channel.id),
+      successRatio: ctx.metrics.successRatio(channel.id),
       throttles: throttles.get(channel.id) ?? 0,
       lag: { p50: window?.quantile(0.5, now) ?? null, p99: window?.quantile(0.99, now) ?? null, samples: window?.count(now) ?? 0 },
-    });
-  }
-  return out;
+    };
+  });
 }

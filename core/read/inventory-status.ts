@@ -1,7 +1,7 @@
 import type { ChannelRules } from '../config/config-types.ts';
 import { shortError } from './short-error.ts';
 import { shownQuantity, type DispatchSkuStatus } from '../dispatch/dispatch-types.ts';
-import type { Hub } from '../hub.ts';
+import type { HubContext } from '../hub-context.ts';
 import type { ChannelSkuState, StockLevel } from '../ledger/ledger-types.ts';
 import { CoalescedInventoryReader } from './coalesced-inventory-reader.ts';
 
@@ -63,40 +63,34 @@ export interface InventorySources {
   now: number;
 }
 
-const readers = new WeakMap<Hub, CoalescedInventoryReader>();
+/** Answers for SKUs, in the order asked (see {@link inventoryStatusReader}). */
+export type ReadInventoryStatus = (skus: readonly string[]) => Promise<InventoryStatus[]>;
 
 /**
- * The ledger's answer for these SKUs, in the order asked (duplicates answered once each time asked).
- * Reads the levels and every channel's stored push state in one statement (shared with reads asked in
- * the same event-loop turn), never from a cache, so an answer reflects every change committed before
- * it was asked; the dispatchers' in-memory state adds what the store cannot know (a push in flight,
- * a backoff, a throttled channel).
+ * The ledger's answer for SKUs, in the order asked (duplicates answered once each time asked). Reads the
+ * levels and every channel's stored push state in one statement (shared with reads asked in the same
+ * event-loop turn), never from a cache, so an answer reflects every change committed before it was asked;
+ * the channels' in-memory push state adds what the store cannot know (a push in flight, a backoff, a
+ * throttled channel).
  */
-export async function inventoryStatus(hub: Hub, skus: readonly string[]): Promise<InventoryStatus[]> {
-  const channels = hub.loaded.config.channels.filter((c) => c.enabled && hub.dispatchers.has(c.id));
-  let reader = readers.get(hub);
-  if (!reader) {
-    reader = new CoalescedInventoryReader((ids, wanted) => hub.ledger.readInventory(ids, wanted), channels.map((c) => c.id));
-    readers.set(hub, reader);
-  }
-  const { levels, states: stored } = await reader.read(skus);
-  const byKey = new Map<string, ChannelSkuState>();
-  for (const state of stored) byKey.set(`${state.channelId}\u0000${state.sku}`, state);
-  const now = Date.now();
-  const lagHalfLifeMs = hub.loaded.config.alerts.syncLagP99Ms;
-  return skus.map((sku) =>
-    inventoryStatusOf(sku, {
-      level: levels.get(sku),
-      channels: channels.map((c) => ({
-        id: c.id,
-        rules: c.rules,
-        stored: byKey.get(`${c.id}\u0000${sku}`),
-        memory: hub.dispatchers.get(c.id)?.skuStatus?.(sku),
-      })),
-      lagHalfLifeMs,
-      now,
-    }),
-  );
+export function inventoryStatusReader(ctx: Pick<HubContext, 'config' | 'ledger' | 'channels'>): ReadInventoryStatus {
+  const channels = ctx.channels.list();
+  const reader = new CoalescedInventoryReader((ids, wanted) => ctx.ledger.readInventory(ids, wanted), channels.map((c) => c.id));
+  const lagHalfLifeMs = ctx.config.alerts.syncLagP99Ms;
+  return async (skus) => {
+    const { levels, states: stored } = await reader.read(skus);
+    const byKey = new Map<string, ChannelSkuState>();
+    for (const state of stored) byKey.set(`${state.channelId}\u0000${state.sku}`, state);
+    const now = Date.now();
+    return skus.map((sku) =>
+      inventoryStatusOf(sku, {
+        level: levels.get(sku),
+        channels: channels.map((c) => ({ id: c.id, rules: c.rules, stored: byKey.get(`${c.id}\u0000${sku}`), memory: c.skuStatus(sku) })),
+        lagHalfLifeMs,
+        now,
+      }),
+    );
+  };
 }
 
 /** Combines what the ledger stores and what the dispatchers hold into one SKU's answer. Pure. */

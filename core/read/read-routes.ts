@@ -1,10 +1,10 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ErrorCodes, type Problem } from '../errors.ts';
 import { requireScope } from '../http/auth.ts';
 import { sendError } from '../http/error-body.ts';
-import type { HubRoute } from '../http/hub-routes.ts';
+import type { HubContext } from '../hub-context.ts';
 import { channelSummaries } from './channel-summary.ts';
-import { inventoryStatus } from './inventory-status.ts';
+import type { ReadInventoryStatus } from './inventory-status.ts';
 import { describeProblems, MAX_SKU_LENGTH, parseSkuList, parseSkuQuery } from './sku-query.ts';
 
 /**
@@ -18,14 +18,14 @@ import { describeProblems, MAX_SKU_LENGTH, parseSkuList, parseSkuQuery } from '.
  * Every answer is read from the ledger when asked (`Cache-Control: no-store`); a bad request answers
  * 400 `SR_INVALID_REQUEST` with `problems: [{ path, message }]` naming each field (the one error body).
  */
-export const readRoutes: HubRoute = (app, hub) => {
-  const preHandler = requireScope(hub.loaded.config.http.tokens, 'read');
+export function readRoutes(app: FastifyInstance, ctx: Pick<HubContext, 'config' | 'channels' | 'metrics'>, inventoryStatus: ReadInventoryStatus): void {
+  const preHandler = requireScope(ctx.config.http.tokens, 'read');
 
   app.get('/v1/inventory/:sku', { preHandler }, async (req, reply) => {
     const { sku } = req.params as { sku: string };
     if (sku.length === 0 || sku.length > MAX_SKU_LENGTH) return invalid(reply, [{ path: 'sku', message: `must be 1..${MAX_SKU_LENGTH} characters` }]);
     noStore(reply);
-    const [status] = await inventoryStatus(hub, [sku]);
+    const [status] = await inventoryStatus([sku]);
     return status;
   });
 
@@ -34,21 +34,21 @@ export const readRoutes: HubRoute = (app, hub) => {
     const parsed = parseSkuList(raw === undefined ? [] : Array.isArray(raw) ? raw : [raw], 'sku');
     if (!parsed.ok) return invalid(reply, parsed.problems);
     noStore(reply);
-    return { items: await inventoryStatus(hub, parsed.skus) };
+    return { items: await inventoryStatus(parsed.skus) };
   });
 
   app.post('/v1/inventory/query', { preHandler }, async (req, reply) => {
     const parsed = parseSkuQuery(req.body);
     if (!parsed.ok) return invalid(reply, parsed.problems);
     noStore(reply);
-    return { items: await inventoryStatus(hub, parsed.skus) };
+    return { items: await inventoryStatus(parsed.skus) };
   });
 
   app.get('/v1/channels', { preHandler }, async (_req, reply) => {
     noStore(reply);
-    return { channels: await channelSummaries(hub) };
+    return { channels: await channelSummaries(ctx) };
   });
-};
+}
 
 function noStore(reply: FastifyReply): void {
   reply.header('cache-control', 'no-store');

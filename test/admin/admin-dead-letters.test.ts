@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hubDeadLetters } from '../../core/admin/hub-dead-letters.ts';
 import { main } from '../../core/cli/main.ts';
 import { validateConfigObject } from '../../core/config/validate-config.ts';
 import type { Hub } from '../../core/hub.ts';
@@ -61,7 +60,7 @@ describe('dead letters: list, show, replay, discard', () => {
     dir = prepared.dir;
     hub = await startHub(setup);
     const down = setup.simulators.get('down')!;
-    const letters = hubDeadLetters(hub);
+    const letters = hub.deadLetters;
     down.setFault({ kind: 'down' });
     await hub.publish({ id: 'rp:1', type: 'stock.set', channel: 'manual', occurredAt: now(), lines: [{ sku: 'RP-1', quantity: 5 }] });
     await waitFor('the first dead letter', async () => (await letters.depth()).pushes.down === 1, 15_000);
@@ -115,7 +114,7 @@ describe('dead letters: list, show, replay, discard', () => {
     setup = prepared.setup;
     dir = prepared.dir;
     hub = await startHub(setup);
-    const letters = hubDeadLetters(hub);
+    const letters = hub.deadLetters;
     const prefix = setup.loaded.config.nats.subjectPrefix;
     await hub.publish({ id: 'ev:seed', type: 'stock.set', channel: 'manual', occurredAt: now(), lines: [{ sku: 'EV-1', quantity: 10 }] });
     const bad = { id: 'web:order:77:confirmed', type: 'order.confirmed', channel: 'web', occurredAt: now(), lines: [{ sku: 'EV-1', qty: -2 }] };
@@ -165,7 +164,7 @@ describe('dead letters: list, show, replay, discard', () => {
     dir = prepared.dir;
     hub = await startHub(setup);
     const down = setup.simulators.get('down')!;
-    const letters = hubDeadLetters(hub);
+    const letters = hub.deadLetters;
     down.setFault({ kind: 'down' });
     await hub.publish({ id: 'cli:1', type: 'stock.set', channel: 'manual', occurredAt: now(), lines: [{ sku: 'CLI-1', quantity: 3 }, { sku: 'CLI-2', quantity: 4 }] });
     await waitFor('two push letters', async () => (await letters.depth()).pushes.down === 2, 15_000);

@@ -58,9 +58,12 @@ describe('the read API answers from the ledger', () => {
         },
       }),
       {
-        routes: [
-          (app, h) => {
-            app.post('/v1/test-admin-only', { preHandler: requireScope(h.loaded.config.http.tokens, 'admin') }, async () => ({ ok: true }));
+        features: [
+          {
+            name: 'test-admin-only',
+            routes(app, ctx) {
+              app.post('/v1/test-admin-only', { preHandler: requireScope(ctx.config.http.tokens, 'admin') }, async () => ({ ok: true }));
+            },
           },
         ],
       },
