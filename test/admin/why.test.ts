@@ -111,7 +111,7 @@ describe('why a channel shows its quantity, and stock get', () => {
     expect(stock.out).toContain('PEND-1: 6 available, version 2');
     expect(stock.out).toContain('1/2 channels in sync');
     expect(stock.out).toMatch(/web\s+6\s+6\s+2\s+0\s+in sync/);
-    expect(stock.out).toMatch(/slow\s+10\s+6\s+1\s+1 \([\d.]+ s\)\s+dead lettered/);
+    expect(stock.out).toMatch(/slow\s+10\s+6\s+1\s+1 \([\d.]+ (ms|s)\)\s+dead lettered/);
     expect(stock.out).toContain('NOPE: unknown to the ledger');
   });
 
