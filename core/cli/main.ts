@@ -30,6 +30,9 @@ Usage:
                                                       inspect, replay or discard dead letters
   stockrelay test-connector <path|package> [--options <file>]
                                                       run the connector conformance suite
+  stockrelay simulate --config <file> [--channel <id>] [--fault <kind[:arg]>] | simulate <path|package>
+                                                      channel simulators standalone: URLs, connector options,
+                                                      faults on demand (--help for all options)
   stockrelay bench --config <file> [--rate <n>] [--duration <s>] [--target-p99 <ms>] [--mode closed|open] [--out <dir>]
                                                       flash-sale load test against simulated channels (--help for all options)
   stockrelay bench-suite [--full] [--compare <previous.json>] [--out <dir>]
@@ -82,6 +85,10 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
       case 'dead-letters': {
         const { runDeadLetters } = await import('./dead-letters-command.ts');
         return await runDeadLetters(rest, await redactingOutput(rest, out));
+      }
+      case 'simulate': {
+        const { runSimulate } = await import('./simulate-command.ts');
+        return await runSimulate(rest, { out: await redactingOutput(rest, out) });
       }
       case 'test-connector': {
         const { values, positionals } = parseArgs({ args: [...rest], options: { options: { type: 'string' } }, allowPositionals: true });

@@ -24,14 +24,20 @@ export interface SimulatedChannels {
  */
 export async function startSimulatedChannels(
   loaded: LoadedConfig,
-  options: { skus: Record<string, number>; simulator?: (channel: ChannelConfig) => SimulatorOptions },
+  options: {
+    skus: Record<string, number>;
+    simulator?: (channel: ChannelConfig) => SimulatorOptions;
+    /** Only these channels (by id); default every enabled one. */
+    only?: readonly string[];
+  },
 ): Promise<SimulatedChannels> {
   const channels: SimulatedChannel[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(channels.map((c) => c.simulator.close().catch(() => undefined)));
   };
   try {
-    for (const channel of loaded.config.channels.filter((c) => c.enabled)) {
+    const chosen = loaded.config.channels.filter((c) => (options.only ? options.only.includes(c.id) : c.enabled));
+    for (const channel of chosen) {
       const definition = await loadConnectorDefinition(channel.connector, loaded.dir, channel.id);
       if (!definition.simulator) throw new ConfigError(`channel "${channel.id}": connector "${definition.name}" ships no simulator, so it cannot be simulated`);
       const simulator = await definition.simulator({ skus: options.skus, ...options.simulator?.(channel) });
