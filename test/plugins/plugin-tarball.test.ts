@@ -124,6 +124,37 @@ describe('stockrelay packed with npm pack and installed from the tarball', () =>
     });
   });
 
+  it('gives a TypeScript author declarations that typecheck under strict NodeNext settings, library files included', async () => {
+    const project = join(dir, 'typed-author');
+    mkdirSync(project);
+    symlinkSync(join(plugin, 'node_modules'), join(project, 'node_modules'), 'dir');
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'typed-author', private: true, type: 'module' }));
+    writeFileSync(
+      join(project, 'index.ts'),
+      [
+        "import { defineConnector, isThrottledError, type PushResult, type StockUpdate } from 'stockrelay';",
+        "import { createHttpClient, startSimServer } from 'stockrelay/kit';",
+        '',
+        'const push = async (updates: readonly StockUpdate[]): Promise<PushResult[]> => updates.map((u) => ({ sku: u.sku, status: "ok", quantity: u.quantity }));',
+        'export const helpers = { createHttpClient, startSimServer, isThrottledError };',
+        'export default defineConnector({',
+        '  name: "typed",',
+        '  contractVersion: 1,',
+        '  optionsSchema: { type: "object" },',
+        '  capabilities: { maxBatchSize: 1, rateLimit: { perSecond: 1, burst: 1 }, quantityMode: "absolute" },',
+        '  create: () => ({ push }),',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    // skipLibCheck off: the package's own .d.ts files are checked too, as a strict author's build would.
+    const compilerOptions = { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(REPO, 'node_modules', '@types')] };
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['index.ts'] }));
+    const tsc = await outcome(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], project);
+    expect(tsc.stdout).toBe('');
+    expect(tsc.code).toBe(0);
+  });
+
   it('runs `stockrelay --help` from the installed bin', async () => {
     const { stdout } = await run(join(plugin, 'node_modules', '.bin', 'stockrelay'), ['--help'], { cwd: plugin });
     expect(stdout).toMatch(/^Usage:/m);
