@@ -24,7 +24,7 @@ export interface ConnectorCapabilities {
   compareAndSet?: boolean;
   /** Most pushes the channel accepts per SKU per day (eBay: 250 revisions per listing). */
   dailyRevisionsPerSku?: number;
-  /** Most in-flight `push` calls the dispatcher keeps open to this channel. Default 4. */
+  /** Most in-flight `push` calls the dispatcher keeps open to this channel. Default: one per call/s of `rateLimit`, at least 4, at most 32. */
   maxConcurrency?: number;
 }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { describeError } from '../internal.ts';
 import { isChannelFencedError } from '../ledger/channel-fenced-error.ts';
 import type { LedgerChange } from '../ledger/ledger-types.ts';
@@ -65,6 +66,9 @@ export class ChannelDispatcher implements Dispatcher {
     const backoff: BackoffPolicy = { baseMs: Math.max(1, o.backoffBaseMs), maxMs: Math.max(1, o.backoffMaxMs) };
     const observer = guardedObserver(o.observer, this.#logger);
     const common = { logger: this.#logger, clock: this.#clock, backoff, random: o.random ?? Math.random };
+    // Every call in flight listens for the stop (and a read-back or two besides): with more than ten
+    // pushes allowed at once Node would warn of a leak that is none.
+    setMaxListeners(o.limits.concurrency + 8, this.#stopController.signal);
     this.#scheduler = new PushScheduler({ limits: o.limits, rules: o.rules, canReadBack: () => Boolean(o.connector.fetchQuantities), now: this.#clock.now() });
     this.#calls = new ChannelCalls({ connector: o.connector, stop: this.#stopController.signal, timeoutMs: o.pushTimeoutMs, clock: this.#clock });
     this.#writer = new ChannelStateWriter({ ...common, channelId: o.channelId, store: o.store, fingerprint: o.configFingerprint ?? '', publish: o.deadLetter, observer });
