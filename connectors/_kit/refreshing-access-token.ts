@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RetryableError, type ConnectorStateStore } from '../../core/sdk.ts';
+import { RetryableError, untilAborted, type ConnectorStateStore } from '../../core/sdk.ts';
 import type { AccessTokenCache } from './access-token-cache.ts';
 
 /** What one refresh-token grant (`grant_type=refresh_token`) answered. */
@@ -71,26 +71,6 @@ function parseStored(raw: string | undefined): StoredRefresh | undefined {
   } catch {
     return undefined; // A value we cannot read is as good as none: start again from the configured token.
   }
-}
-
-/** Waits for `promise` but lets this caller leave early when its own signal aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err as Error);
-      },
-    );
-  });
 }
 
 /**
@@ -211,7 +191,8 @@ export function createRefreshingAccessToken(options: RefreshingAccessTokenOption
       inFlight ??= runRefresh().finally(() => {
         inFlight = undefined;
       });
-      return abortable(inFlight, signal);
+      // This caller may leave when its own signal aborts; the refresh goes on for the others.
+      return untilAborted(inFlight, signal);
     },
     invalidate(token) {
       if (access?.token === token) access = undefined;
