@@ -1,4 +1,5 @@
 import { PushTimeoutError } from '../internal.ts';
+import { untilAborted } from '../until-aborted.ts';
 import { systemClock, type Clock } from './clock.ts';
 
 /**
@@ -19,26 +20,4 @@ export async function withCallDeadline<T>(stop: AbortSignal, timeoutMs: number, 
     clock.clearTimeout(timeout);
     stop.removeEventListener('abort', onStop);
   }
-}
-
-/** Settles with `promise`, or rejects with the abort reason as soon as `signal` aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
