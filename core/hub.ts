@@ -31,6 +31,8 @@ import type { HubFeature } from './hub-feature.ts';
 import { createLogger, redactingLogger, withBindings } from './logger.ts';
 import { HubMetrics } from './metrics/hub-metrics.ts';
 import { loadConnector, type LoadedConnector } from './plugins/load-connector.ts';
+import { mcpFeature } from './mcp/mcp-feature.ts';
+import { mcpStoredReads } from './mcp/mcp-stored-reads.ts';
 import { readFeature } from './read/read-feature.ts';
 import type { Logger } from './sdk.ts';
 import { SecretRegistry } from './secrets/secret-registry.ts';
@@ -159,7 +161,8 @@ export class Hub {
     // Features start before events flow, so none misses a commit (an oversell, a change to show).
     const alerts = alertsFeature();
     const context = this.context(alerts);
-    const features = [this.prunerFeature(), readFeature(), alerts, adminFeature(), dashboardFeature(), ...(options.features ?? [])];
+    const mcp = mcpFeature({ stored: mcpStoredReads(this.database.db), redact: (text) => this.secrets.redact(text) });
+    const features = [this.prunerFeature(), readFeature(), alerts, adminFeature(), dashboardFeature(), mcp, ...(options.features ?? [])];
     for (const feature of features) {
       try {
         await feature.start?.(context);

@@ -28,6 +28,8 @@ Usage:
                                                       why the channel shows what it shows (audit trail)
   stockrelay dead-letters list|show|replay|discard --config <file> [--hub <url> --token <t>]
                                                       inspect, replay or discard dead letters
+  stockrelay mcp --config <file> [--hub <url>]        MCP server on stdio for AI agents (stock, why, channel
+                                                      health, alerts, oversells); \`start\` serves it at /mcp too
   stockrelay test-connector <path|package> [--options <file>]
                                                       run the connector conformance suite
   stockrelay simulate --config <file> [--channel <id>] [--fault <kind[:arg]>] | simulate <path|package>
@@ -89,6 +91,10 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
       case 'simulate': {
         const { runSimulate } = await import('./simulate-command.ts');
         return await runSimulate(rest, { out: await redactingOutput(rest, out) });
+      }
+      case 'mcp': {
+        const { runMcp } = await import('./mcp-command.ts');
+        return await runMcp(rest, err);
       }
       case 'test-connector': {
         const { values, positionals } = parseArgs({ args: [...rest], options: { options: { type: 'string' } }, allowPositionals: true });

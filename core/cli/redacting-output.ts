@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { LoadedConfig } from '../config/config-types.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { loadConnectorDefinition } from '../plugins/load-connector-definition.ts';
 import { addChannelSecrets, addConfigSecrets } from '../secrets/config-secrets.ts';
@@ -15,16 +16,22 @@ type Out = (line: string) => void;
 export async function redactingOutput(args: readonly string[], out: Out): Promise<Out> {
   const { values } = parseArgs({ args: [...args], options: { config: { type: 'string', short: 'c' } }, strict: false, allowPositionals: true });
   if (typeof values.config !== 'string') return out;
-  const secrets = new SecretRegistry();
+  let secrets: SecretRegistry;
   try {
-    const loaded = await loadConfig(values.config);
-    addConfigSecrets(secrets, loaded);
-    for (const channel of loaded.config.channels) {
-      const definition = await loadConnectorDefinition(channel.connector, loaded.dir, channel.id).catch(() => undefined);
-      if (definition) addChannelSecrets(secrets, channel, definition.optionsSchema);
-    }
+    secrets = await configSecrets(await loadConfig(values.config));
   } catch {
     return out;
   }
   return (line) => out(secrets.redact(line));
+}
+
+/** Every secret a config holds: its own (tokens, URLs) and the options its connectors' schemas mark secret. */
+export async function configSecrets(loaded: LoadedConfig): Promise<SecretRegistry> {
+  const secrets = new SecretRegistry();
+  addConfigSecrets(secrets, loaded);
+  for (const channel of loaded.config.channels) {
+    const definition = await loadConnectorDefinition(channel.connector, loaded.dir, channel.id).catch(() => undefined);
+    if (definition) addChannelSecrets(secrets, channel, definition.optionsSchema);
+  }
+  return secrets;
 }
