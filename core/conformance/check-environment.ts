@@ -37,6 +37,8 @@ export interface CheckEnvironment {
   startSimulator(options: SimulatorOptions): Promise<SimulatorHandle>;
   /** Registers something to release when the run ends, even after a failure. */
   onClose(release: () => Promise<void> | void): void;
+  /** Every value the connector passed to `context.registerSecret` so far in this run. */
+  registeredSecrets: ReadonlySet<string>;
   /** Every error that escaped a connector call so far in this run, in order. */
   thrown: readonly ThrownRecord[];
   /** Updates for `skus` whose quantities differ from anything pushed before in this run. */

@@ -35,6 +35,7 @@ export const CHECK_NAMES = {
   throttle: 'throttle: retry with delay',
   outage: 'outage: retryable',
   serverError: 'server error: retryable',
+  echoErrors: 'echoed errors: no credential in the clear',
   hang: 'hanging API: settles on abort',
   idempotent: 'idempotent re-push',
   abort: 'abort signal honoured',

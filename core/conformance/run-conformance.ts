@@ -14,6 +14,7 @@ import type { Check, CheckEnvironment } from './check-environment.ts';
 import { CheckFailed, CheckSkipped, fail } from './check-outcome.ts';
 import { checkAbort } from './checks/abort-check.ts';
 import { checkContract } from './checks/contract-check.ts';
+import { checkEchoedErrors } from './checks/echo-errors-check.ts';
 import { checkErrorCodes } from './checks/error-codes-check.ts';
 import { checkHang, checkIdempotentRePush, checkOutage, checkServerError, checkThrottle } from './checks/fault-checks.ts';
 import { checkItemLocked, checkItemUnknown } from './checks/item-fault-checks.ts';
@@ -66,6 +67,7 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   [CHECK_NAMES.throttle, checkThrottle],
   [CHECK_NAMES.outage, checkOutage],
   [CHECK_NAMES.serverError, checkServerError],
+  [CHECK_NAMES.echoErrors, checkEchoedErrors],
   [CHECK_NAMES.hang, checkHang],
   [CHECK_NAMES.idempotent, checkIdempotentRePush],
   [CHECK_NAMES.abort, checkAbort],
@@ -91,7 +93,11 @@ export async function runConformance<Options>(plugin: ConnectorDefinition<Option
   const channelId = `conformance-${connector.replace(/[^a-z0-9_-]+/gi, '-')}`;
   const releases: Array<() => Promise<void> | void> = [];
   const host = new AbortController();
-  const context: ConnectorContext = { channelId, logger: silentLogger, signal: host.signal, state: memoryConnectorState(), registerSecret: () => {} };
+  const registeredSecrets = new Set<string>();
+  const registerSecret = (value: string): void => {
+    if (typeof value === 'string') registeredSecrets.add(value);
+  };
+  const context: ConnectorContext = { channelId, logger: silentLogger, signal: host.signal, state: memoryConnectorState(), registerSecret };
   const checks: ConformanceCheckResult[] = [];
   const thrown: ThrownRecord[] = [];
 
@@ -144,6 +150,7 @@ export async function runConformance<Options>(plugin: ConnectorDefinition<Option
     itemFaultSkus: simulator ? ITEM_FAULT_SKUS : [],
     instance: undefined,
     thrown,
+    registeredSecrets,
     async createInstance(raw) {
       if (setupProblem) fail(setupProblem);
       const valid = validateConnectorOptions(definition, raw);

@@ -117,7 +117,7 @@ describe('the template is a plugin an author can take out of this repo', () => {
         cwd: dir,
         timeout: 60_000,
       });
-      expect(stdout).toMatch(/^PASS acme-outside: 18 passed, 0 failed, 1 skipped$/m);
+      expect(stdout).toMatch(/^PASS acme-outside: 19 passed, 0 failed, 1 skipped$/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -259,7 +259,7 @@ describe('stockrelay test-connector', () => {
     const code = await runTestConnector({ spec: './connectors/_template', cwd: REPO, out: (line) => lines.push(line) });
     expect(code).toBe(0);
     expect(lines.filter((l) => /^[✓✗–] /.test(l))).toHaveLength(Object.values(CHECK_NAMES).length);
-    expect(lines.at(-1)).toMatch(/^PASS acme: 18 passed, 0 failed, 1 skipped$/);
+    expect(lines.at(-1)).toMatch(/^PASS acme: 19 passed, 0 failed, 1 skipped$/);
   });
 
   it('exits 1 and shows the failing check with its detail for a broken connector', async () => {
