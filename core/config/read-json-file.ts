@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { ConfigError, ErrorCodes } from '../internal.ts';
-import { jsonErrorOffset } from './json-error-offset.ts';
 
 /**
  * Reads and parses a JSON file. Fails with a {@link ConfigError} (`SR_CONFIG_READ`) that names the file,
@@ -25,12 +25,18 @@ export async function readJsonFile(file: string): Promise<unknown> {
   }
 }
 
-/** ` at line L, column C` (both from 1) of the first syntax error; empty when it cannot be placed. */
+/**
+ * ` at line L, column C` (both from 1) of the first syntax error, and what was expected there; empty when it
+ * cannot be placed. V8 names a position for some mistakes only (not for a trailing comma, the commonest one in
+ * hand-edited config), so a tolerant parser that reports every error with its offset places it.
+ */
 export function syntaxErrorLocation(text: string): string {
-  const offset = jsonErrorOffset(text);
-  if (offset === undefined) return '';
-  const before = text.slice(0, offset);
+  const errors: ParseError[] = [];
+  parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (first === undefined) return '';
+  const before = text.slice(0, first.offset);
   const line = before.split('\n').length;
-  const column = offset - before.lastIndexOf('\n');
-  return ` at line ${line}, column ${column}`;
+  const column = first.offset - before.lastIndexOf('\n');
+  return ` at line ${line}, column ${column} (${printParseErrorCode(first.error)})`;
 }
