@@ -165,6 +165,11 @@ export function orderLineRow(r: Selectable<OrderLineTable>): OrderLineRow {
     taken: Number(r.taken),
     cancelled: Number(r.cancelled),
     restored: Number(r.restored),
+    untaken: Number(r.untaken),
+    pending: Number(r.pending),
+    netted: Number(r.netted),
+    returned: Number(r.returned),
+    restocked: Number(r.restocked),
     version: Number(r.version),
   };
 }

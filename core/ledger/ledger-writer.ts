@@ -211,9 +211,28 @@ export class LedgerWriter {
       taken: l.taken,
       cancelled: l.cancelled,
       restored: l.restored,
+      untaken: l.untaken,
+      pending: l.pending,
+      netted: l.netted,
+      returned: l.returned,
+      restocked: l.restocked,
       version: l.version,
     });
-    const types = { channel: 'text', order_id: 'text', sku: 'text', requested: 'int8', taken: 'int8', cancelled: 'int8', restored: 'int8', version: 'int8' } as const;
+    const types = {
+      channel: 'text',
+      order_id: 'text',
+      sku: 'text',
+      requested: 'int8',
+      taken: 'int8',
+      cancelled: 'int8',
+      restored: 'int8',
+      untaken: 'int8',
+      pending: 'int8',
+      netted: 'int8',
+      returned: 'int8',
+      restocked: 'int8',
+      version: 'int8',
+    } as const;
     if (updates.length > 0) {
       const v = unnestRows('v', { ...types, read_version: 'int8' }, updates.map((l) => ({ ...row(l), read_version: l.readVersion })));
       const updated = await trx
@@ -224,6 +243,11 @@ export class LedgerWriter {
           taken: eb.ref('v.taken'),
           cancelled: eb.ref('v.cancelled'),
           restored: eb.ref('v.restored'),
+          untaken: eb.ref('v.untaken'),
+          pending: eb.ref('v.pending'),
+          netted: eb.ref('v.netted'),
+          returned: eb.ref('v.returned'),
+          restocked: eb.ref('v.restocked'),
           version: eb.ref('v.version'),
           updated_at: sql<Date>`now()`,
         }))

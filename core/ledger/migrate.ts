@@ -4,6 +4,7 @@ import { MigrationError } from './ledger-errors.ts';
 import { initialMigration } from './migrations/0001-initial.ts';
 import { connectorStateOrderLinesMigration } from './migrations/0002-connector-state-order-lines.ts';
 import { channelFencingMigration } from './migrations/0003-channel-fencing.ts';
+import { orderLineLifecycleMigration } from './migrations/0004-order-line-lifecycle.ts';
 
 /**
  * Every ledger migration, by name, in the order they run. Listed in code rather than found by
@@ -13,6 +14,7 @@ export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.fre
   '0001-initial': initialMigration,
   '0002-connector-state-order-lines': connectorStateOrderLinesMigration,
   '0003-channel-fencing': channelFencingMigration,
+  '0004-order-line-lifecycle': orderLineLifecycleMigration,
 });
 
 /** A {@link MigrationProvider} over a fixed set of migrations. */

@@ -49,8 +49,18 @@ export interface OrderLineRow {
   taken: number;
   /** Units its cancellations asked back. */
   cancelled: number;
-  /** Units its cancellations put back into stock. */
+  /** Units its cancellations and returns put back into stock. */
   restored: number;
+  /** Units its confirmations asked for that stock never gave (oversold, or the SKU was unknown) and no cancellation has covered yet. */
+  untaken: number;
+  /** Units asked back (cancelled, or returned to stock) while the line held none: the next confirmations take that many fewer. */
+  pending: number;
+  /** Units its confirmations did not take because they were already asked back (`pending`). */
+  netted: number;
+  /** Units its returns reported, restocked or not. */
+  returned: number;
+  /** Units its returns said went back to stock. */
+  restocked: number;
   version: number;
 }
 
@@ -69,6 +79,25 @@ export function orderLineKeysOf(event: InventoryEvent): Array<{ channel: string;
   if ((event.type !== 'order.confirmed' && event.type !== 'order.cancelled') || event.orderId === undefined) return [];
   const orderId = event.orderId;
   return event.lines.map((line) => ({ channel: event.channel, orderId, sku: line.sku }));
+}
+
+const EMPTY_ORDER_LINE = {
+  requested: 0,
+  taken: 0,
+  cancelled: 0,
+  restored: 0,
+  untaken: 0,
+  pending: 0,
+  netted: 0,
+  returned: 0,
+  restocked: 0,
+  version: 0,
+  readVersion: 0,
+} as const;
+
+/** Units the line holds out of stock now: what it took and was not given back. */
+function held(line: OrderLineRow): number {
+  return Math.max(0, line.taken - line.restored);
 }
 
 /** Everything one batch writes, computed in memory from the rows it read. */
@@ -113,11 +142,14 @@ export function skusOf(event: InventoryEvent): string[] {
  *   records an oversell with the shortfall — the sale already happened on the channel.
  * - `order.cancelled` puts back only what the order took: per (channel, orderId, SKU) the ledger keeps what
  *   confirmations asked for and took and what cancellations asked back and restored. Units cancelled count
- *   first against the oversold part (`requested - taken`, never in stock), so stock 50, an order of 80
- *   (30 oversold) and its cancellation end at 50, not 80; cancelling 30 of it first restores nothing.
- *   Partial and repeated cancellations never restore more than was taken. A cancellation whose confirmation
- *   the ledger never applied (no `orderId`, or confirmed before the ledger kept order lines) puts its qty
- *   back in full, as before, and is recorded so a confirmation arriving later is counted against it.
+ *   first against the oversold part (`untaken`, never in stock), so stock 50, an order of 80 (30 oversold)
+ *   and its cancellation end at 50, not 80; cancelling 30 of it first restores nothing. Then they restore
+ *   what the line holds (`taken - restored`). Partial and repeated cancellations never restore more than
+ *   was taken.
+ * - Cancel before confirm: units cancelled beyond what the line holds (its confirmation not applied yet)
+ *   restore nothing and are kept as `pending`; a confirmation of the line takes that many units fewer
+ *   (`netted`), so confirmation and cancellation net to zero in either order. A cancellation without an
+ *   `orderId` cannot be matched and puts its qty back in full.
  * - `stock.adjusted` adds the delta, clamped at 0. A count that removes more than the ledger holds is
  *   a counting correction, not a sale, so it is not an oversell; the units ignored are kept in the
  *   audit row's `clamped`. An adjustment that finds 0 and would go lower changes nothing and so leaves
@@ -144,7 +176,7 @@ export function planBatch(
     const key = orderLineKey(event.channel, event.orderId, sku);
     let line = orderLines.get(key);
     if (line === undefined) {
-      line = { channel: event.channel, orderId: event.orderId, sku, requested: 0, taken: 0, cancelled: 0, restored: 0, version: 0, readVersion: 0 };
+      line = { ...EMPTY_ORDER_LINE, channel: event.channel, orderId: event.orderId, sku };
       orderLines.set(key, line);
     }
     return line;
@@ -199,25 +231,34 @@ export function planBatch(
           }
           if (state === undefined) {
             // Nothing taken: a cancellation after the SKU appears must not restore these units either.
+            if (orderLine !== undefined) orderLine.untaken += line.qty;
             reject(line.sku, line.qty);
             continue;
           }
           touch(line.sku, state, false);
-          const taken = Math.min(line.qty, state.available);
-          if (taken < line.qty) {
+          // Units already asked back before this confirmation came were never taken: net them.
+          const netted = orderLine === undefined ? 0 : Math.min(line.qty, orderLine.pending);
+          const wanted = line.qty - netted;
+          const taken = Math.min(wanted, state.available);
+          if (taken < wanted) {
             const record: OversellRecord = {
               eventId: event.id,
               channel: event.channel,
               sku: line.sku,
-              requested: line.qty,
+              requested: wanted,
               availableBefore: state.available,
-              shortfall: line.qty - taken,
+              shortfall: wanted - taken,
             };
             oversells.push(record);
             draft.oversells.push(record);
           }
           state.available -= taken;
-          if (orderLine !== undefined) orderLine.taken += taken;
+          if (orderLine !== undefined) {
+            orderLine.pending -= netted;
+            orderLine.netted += netted;
+            orderLine.taken += taken;
+            orderLine.untaken += wanted - taken;
+          }
         }
         break;
       case 'order.cancelled':
@@ -230,22 +271,20 @@ export function planBatch(
           touch(line.sku, state, false);
           const orderLine = orderLineOf(event, line.sku);
           if (orderLine === undefined) {
+            // No order id: nothing says what was taken, so the qty goes back as the channel states it.
             state.available += line.qty;
             continue;
           }
           changedLines.add(orderLine);
           orderLine.cancelled += line.qty;
-          if (orderLine.requested === 0) {
-            // No confirmation applied for this order line: put the qty back as before order lines were kept.
-            orderLine.restored += line.qty;
-            state.available += line.qty;
-            continue;
-          }
-          const oversold = orderLine.requested - orderLine.taken;
-          const restorable = Math.min(orderLine.taken, Math.max(0, orderLine.cancelled - oversold));
-          const restore = Math.max(0, restorable - orderLine.restored);
+          // Oversold units first (never in stock), then what the line holds; the rest was asked back before
+          // its confirmation was applied and waits for it.
+          const uncovered = Math.min(line.qty, orderLine.untaken);
+          orderLine.untaken -= uncovered;
+          const restore = Math.min(line.qty - uncovered, held(orderLine));
           orderLine.restored += restore;
           state.available += restore;
+          orderLine.pending += line.qty - uncovered - restore;
         }
         break;
       case 'stock.adjusted':

@@ -97,8 +97,8 @@ export interface ConnectorStateTable {
 
 /**
  * What one order took from and gave back to one SKU's stock, cumulative over the order's events, keyed
- * by (channel, order id, SKU). `taken` <= `requested` (the rest was oversold); `restored` <= `taken` for
- * orders whose confirmation the ledger applied.
+ * by (channel, order id, SKU). `taken` <= `requested` (the rest was oversold or netted); `restored` <= `taken`
+ * for lines written since migration 0004.
  */
 export interface OrderLineTable {
   channel: string;
@@ -108,6 +108,16 @@ export interface OrderLineTable {
   taken: number;
   cancelled: number;
   restored: number;
+  /** See migration 0004: oversold units no cancellation has covered yet. */
+  untaken: Generated<number>;
+  /** Units asked back before the line held them; the next confirmations net them. */
+  pending: Generated<number>;
+  /** Units confirmations did not take because of `pending`. */
+  netted: Generated<number>;
+  /** Units returns reported, restocked or not. */
+  returned: Generated<number>;
+  /** Units returns said went back to stock. */
+  restocked: Generated<number>;
   /** Optimistic lock, like `stock.version`. */
   version: number;
   updated_at: DefaultTimestamp;
