@@ -14,6 +14,11 @@ export interface AjvSettings {
   /** Refuse schemas with unknown keywords. Off for third-party schemas, which may carry annotations. */
   strict: boolean;
   dialect?: SchemaDialect;
+  /**
+   * Coerce strings to the schema's type, and single values to arrays (`?sku=a` is `["a"]`): for query
+   * strings and path parameters, which arrive as text. Never for JSON bodies.
+   */
+  coerceTypes?: 'array';
 }
 
 export type AnyAjv = Ajv | Ajv2019 | Ajv2020;
@@ -28,6 +33,9 @@ export function createAjv(settings: AjvSettings): AnyAjv {
     verbose: true,
     useDefaults: settings.useDefaults,
     strict: settings.strict,
+    // `type: ["string", "null"]` is how a nullable field is written in JSON Schema (and OpenAPI 3.1).
+    allowUnionTypes: true,
+    ...(settings.coerceTypes ? { coerceTypes: settings.coerceTypes } : {}),
   };
   const dialect = settings.dialect ?? 'draft-07';
   const ajv = dialect === '2020-12' ? new Ajv2020(options) : dialect === '2019-09' ? new Ajv2019(options) : new Ajv(options);

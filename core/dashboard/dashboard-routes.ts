@@ -5,6 +5,7 @@ import { ErrorCodes } from '../errors.ts';
 import { authorize } from '../http/auth.ts';
 import { sendError } from '../http/error-body.ts';
 import type { HubContext } from '../hub-context.ts';
+import { ROUTE_SCHEMAS } from '../http/route-schemas.ts';
 import type { DashboardFeed, DashboardSnapshot } from './dashboard-feed.ts';
 
 /** The page's files, served as they are: no build step, nothing fetched from elsewhere at run time. */
@@ -38,7 +39,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: Pick<HubContext
   for (const [path, asset] of Object.entries(ASSETS)) files.set(path, { body: await readFile(new URL(asset.file, folder)), type: asset.type });
 
   for (const [path, asset] of files) {
-    app.get(path, async (_req, reply) => {
+    app.get(path, { schema: ROUTE_SCHEMAS.dashboardAsset }, async (_req, reply) => {
       reply
         .header('content-type', asset.type)
         .header('content-security-policy', CONTENT_SECURITY_POLICY)
@@ -48,10 +49,10 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: Pick<HubContext
       return asset.body;
     });
   }
-  app.get('/dashboard/', async (_req, reply) => reply.redirect('/dashboard'));
+  app.get('/dashboard/', { schema: ROUTE_SCHEMAS.dashboardRedirect }, async (_req, reply) => reply.redirect('/dashboard'));
 
   const tokens = ctx.config.http.tokens;
-  app.get('/v1/stream', async (req: FastifyRequest, reply: FastifyReply) => {
+  app.get('/v1/stream', { schema: ROUTE_SCHEMAS.stream }, async (req: FastifyRequest, reply: FastifyReply) => {
     const queryToken = (req.query as { token?: unknown }).token;
     const inUrl = req.headers.authorization === undefined && typeof queryToken === 'string';
     const header = req.headers.authorization ?? (inUrl ? `Bearer ${queryToken}` : undefined);

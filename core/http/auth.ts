@@ -75,12 +75,12 @@ export function principalOf(request: FastifyRequest): Principal | undefined {
 }
 
 /**
- * A fastify `preHandler` that lets a request through only with a configured bearer token of at least
+ * A fastify `onRequest` hook that lets a request through only with a configured bearer token of at least
  * `scope`. Without a token, or with a wrong one, it answers 401 `SR_UNAUTHORIZED` with
  * `WWW-Authenticate: Bearer`; with a read token on an admin route, 403 `SR_FORBIDDEN` (the one error body).
  * With no tokens configured every request gets 401: the read API is never open by accident.
  *
- * Usage: `app.get('/v1/x', { preHandler: requireScope(hub.loaded.config.http.tokens, 'read') }, handler)`.
+ * Usage: `app.get('/v1/x', { onRequest: requireScope(ctx.config.http.tokens, 'read') }, handler)`.
  */
 export function requireScope(tokens: readonly ApiToken[], scope: TokenScope): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   const configured = Object.freeze([...tokens]);

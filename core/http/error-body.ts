@@ -110,6 +110,15 @@ export function errorBodyOf(err: unknown, bodyLimit: number): ErrorBody {
 }
 
 /**
+ * For Fastify's `frameworkErrors` option: errors its router raises before any route or error handler
+ * runs (a malformed URL, a path parameter over `maxParamLength`) get the one error body too.
+ */
+export function answerFrameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const body = errorBodyOf(err, 0);
+  void reply.code(body.statusCode).type('application/json; charset=utf-8').send(body);
+}
+
+/**
  * Installs the error handler and the not-found handler that make every error answer of `app` (and of
  * every plugin registered in it) the one {@link ErrorBody}. `ERROR_BODY_SCHEMA` is added as a shared
  * schema so routes can declare `{ $ref: 'ErrorBody#' }` for their error answers.

@@ -1,10 +1,14 @@
+import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { describeError, isStockrelayError, ErrorCodes } from '../errors.ts';
 import type { InventoryEvent } from '../events/event-types.ts';
 import type { ConnectorInstance, Logger, WebhookOutcome, WebhookRequest } from '../sdk.ts';
 import type { HubMetrics } from '../metrics/hub-metrics.ts';
 import { requireScope, type ApiToken } from './auth.ts';
-import { installErrorAnswers, sendError } from './error-body.ts';
+import { answerFrameworkError, sendError } from './error-body.ts';
+import { OPENAPI_OPTIONS } from './openapi.ts';
+import { ROUTE_SCHEMAS } from './route-schemas.ts';
+import { installHttpConventions } from './route-validation.ts';
 import { checkWebhookEvents } from './check-webhook-events.ts';
 import { DeadlineError, withDeadline } from './with-deadline.ts';
 
@@ -46,6 +50,19 @@ export interface HttpServerOptions {
   redact?: (text: string) => string;
 }
 
+/** One route the server serves (HEAD routes Fastify adds for GET ones left out). */
+export interface ServedRoute {
+  method: string;
+  url: string;
+}
+
+const served = new WeakMap<FastifyInstance, ServedRoute[]>();
+
+/** Every route `app` serves, in the order registered: what `/openapi.json` must list. */
+export function servedRoutes(app: FastifyInstance): readonly ServedRoute[] {
+  return served.get(app) ?? [];
+}
+
 /** Largest webhook body accepted; channel order payloads are far smaller. */
 const WEBHOOK_BODY_LIMIT = 2 * 1024 * 1024;
 
@@ -64,6 +81,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ app
     logger: false,
     bodyLimit: WEBHOOK_BODY_LIMIT,
     forceCloseConnections: true,
+    // A SKU may be 256 characters (more once percent-encoded); the route schema, not the router, refuses longer ones.
+    maxParamLength: 1024,
+    frameworkErrors: answerFrameworkError,
     // Slow senders (a body trickling in, a socket left open) must not hold connections for ever.
     requestTimeout: timeouts.requestTimeoutMs,
     connectionTimeout: timeouts.connectionTimeoutMs,
@@ -75,19 +95,28 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ app
   // Node's default headersTimeout (60 s) is above a short requestTimeout; headers are part of the request.
   app.server.headersTimeout = Math.min(app.server.headersTimeout, timeouts.requestTimeoutMs);
 
-  // Every answer that is not a success, on every route, is the one error body with a catalogue code.
-  installErrorAnswers(app, options.logger);
+  // Every answer that is not a success, on every route, is the one error body with a catalogue code;
+  // route schemas validate input (ajv) and, through @fastify/swagger, make /openapi.json: all of it
+  // installed before any route so that every route is in the document.
+  installHttpConventions(app, options.logger);
+  const routes: ServedRoute[] = [];
+  served.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
+  await app.register(fastifySwagger, OPENAPI_OPTIONS);
+  app.get('/openapi.json', { schema: ROUTE_SCHEMAS.openapi }, async () => app.swagger());
 
   // Last line of defence: no answer of any route leaves with a known secret in it.
   app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' ? redact(payload) : payload));
 
-  const guard = options.protectMetrics ? { preHandler: requireScope(options.protectMetrics, 'metrics') } : {};
-  app.get('/metrics', guard, async (_req, reply) => {
+  const guard = options.protectMetrics ? { onRequest: requireScope(options.protectMetrics, 'metrics') } : {};
+  app.get('/metrics', { ...guard, schema: ROUTE_SCHEMAS.metrics }, async (_req, reply) => {
     reply.header('content-type', options.metrics.registry.contentType);
     return options.metrics.registry.metrics();
   });
 
-  app.get('/healthz', guard, async (_req, reply) => {
+  app.get('/healthz', { ...guard, schema: ROUTE_SCHEMAS.healthz }, async (_req, reply) => {
     const health = await options.health();
     reply.code(health.ok ? 200 : 503);
     return health;
@@ -146,9 +175,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ app
       if (response?.headers) reply.headers(response.headers);
       return response?.body ?? { accepted: checked.events.length };
     };
-    scope.post('/webhooks/:channel', handler);
-    scope.post('/webhooks/:channel/*', handler);
-    scope.get('/webhooks/:channel', handler);
+    const webhook = { schema: ROUTE_SCHEMAS.webhook };
+    scope.post('/webhooks/:channel', webhook, handler);
+    scope.post('/webhooks/:channel/*', webhook, handler);
+    scope.get('/webhooks/:channel', webhook, handler);
   });
 
   for (const register of options.routes ?? []) await register(app);

@@ -2,6 +2,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { describeError } from '../errors.ts';
 import { requireScope, type ApiToken } from '../http/auth.ts';
+import { ROUTE_SCHEMAS } from '../http/route-schemas.ts';
 import type { Logger } from '../sdk.ts';
 import type { McpReadSource } from './mcp-read-source.ts';
 import { createStockMcpServer } from './mcp-server.ts';
@@ -30,9 +31,10 @@ export interface McpHttpOptions {
  */
 export async function mcpHttpRoutes(app: FastifyInstance, options: McpHttpOptions): Promise<void> {
   const version = await serverVersion();
-  const preHandler = requireScope(options.tokens, 'read');
+  // On request: the token is checked before the body is read.
+  const onRequest = requireScope(options.tokens, 'read');
 
-  app.post(MCP_PATH, { preHandler }, async (req, reply) => {
+  app.post(MCP_PATH, { onRequest, schema: ROUTE_SCHEMAS.mcp }, async (req, reply) => {
     const server = createStockMcpServer(options.source, {
       lagHalfLifeMs: options.lagHalfLifeMs,
       version,
@@ -61,6 +63,6 @@ export async function mcpHttpRoutes(app: FastifyInstance, options: McpHttpOption
     reply.code(405).header('allow', 'POST');
     return { jsonrpc: '2.0', error: { code: -32000, message: 'this server is stateless: send JSON-RPC requests with POST' }, id: null };
   };
-  app.get(MCP_PATH, { preHandler }, notAllowed);
-  app.delete(MCP_PATH, { preHandler }, notAllowed);
+  app.get(MCP_PATH, { onRequest, schema: ROUTE_SCHEMAS.mcpOtherMethods }, notAllowed);
+  app.delete(MCP_PATH, { onRequest, schema: ROUTE_SCHEMAS.mcpOtherMethods }, notAllowed);
 }

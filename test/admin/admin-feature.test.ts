@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { adminFeature } from '../../core/admin/admin-feature.ts';
 import type { DeadLetterPage, ListDeadLettersOptions } from '../../core/admin/dead-letters.ts';
 import type { WhyReport } from '../../core/admin/why.ts';
-import { installErrorAnswers } from '../../core/http/error-body.ts';
+import { installHttpConventions } from '../../core/http/route-validation.ts';
 import { ReplayRefusedError } from '../../core/internal.ts';
 import { plainHubContext, type PlainHubContextOptions } from '../support/plain-hub-context.ts';
 
@@ -23,7 +23,7 @@ async function adminApp(options: Omit<PlainHubContextOptions, 'config'>): Promis
   const feature = adminFeature();
   await feature.start?.(ctx);
   const app = Fastify();
-  installErrorAnswers(app, ctx.logger);
+  installHttpConventions(app, ctx.logger);
   await feature.routes!(app, ctx);
   apps.push(app);
   return app;

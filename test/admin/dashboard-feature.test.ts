@@ -4,6 +4,7 @@ import type { Alert } from '../../core/alerts/alert-types.ts';
 import { dashboardFeature } from '../../core/dashboard/dashboard-feature.ts';
 import { DashboardFeed } from '../../core/dashboard/dashboard-feed.ts';
 import type { HubFeature } from '../../core/hub-feature.ts';
+import { installHttpConventions } from '../../core/http/route-validation.ts';
 import { plainHubContext, type PlainHubContextOptions } from '../support/plain-hub-context.ts';
 
 const READ = 'read-token-for-dashboard-feature';
@@ -69,6 +70,7 @@ describe('the dashboard feature\'s routes', () => {
     const feature: HubFeature = dashboardFeature();
     await feature.start!(ctx);
     const app = Fastify();
+    installHttpConventions(app, ctx.logger);
     await feature.routes!(app, ctx);
     cleanups.push(() => app.close(), () => feature.stop!());
     return app;

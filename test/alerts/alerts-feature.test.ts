@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Alert } from '../../core/alerts/alert-types.ts';
 import { alertsFeature, type AlertsFeature } from '../../core/alerts/alerts-feature.ts';
+import { installHttpConventions } from '../../core/http/route-validation.ts';
 import type { EventOutcome } from '../../core/ledger/ledger-types.ts';
 import { plainHubContext, type PlainHubContext, type PlainHubContextOptions } from '../support/plain-hub-context.ts';
 
@@ -45,6 +46,7 @@ describe('the alerts feature, through its context', () => {
     await vi.waitFor(() => expect(firing(feature, 'oversell:market')).toMatchObject({ kind: 'oversell', severity: 'critical', value: 1 }), { timeout: 10_000 });
 
     const app = Fastify();
+    installHttpConventions(app, ctx.logger);
     await feature.routes!(app, ctx);
     const res = await app.inject({ method: 'GET', url: '/v1/alerts', headers: { authorization: `Bearer ${READ}` } });
     await app.close();

@@ -5,6 +5,7 @@ import type { ChannelSkuState, StockLevel } from '../../core/ledger/ledger-types
 import type { InventoryStatus } from '../../core/read/inventory-status.ts';
 import { readFeature } from '../../core/read/read-feature.ts';
 import { plainHubContext, type PlainHubContextOptions } from '../support/plain-hub-context.ts';
+import { installHttpConventions } from '../../core/http/route-validation.ts';
 
 const READ = 'read-token-for-feature-0001';
 const TOKENS = { http: { tokens: [{ name: 'agent', token: READ, scope: 'read' }] } };
@@ -39,6 +40,7 @@ async function startRead(options: PlainHubContextOptions) {
   const feature = readFeature();
   await feature.start!(ctx);
   const app = Fastify();
+  installHttpConventions(app, ctx.logger);
   await feature.routes!(app, ctx);
   apps.push(app);
   const ask = (headers: Record<string, string>, body: () => unknown): Promise<unknown> => {
