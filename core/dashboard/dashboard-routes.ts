@@ -13,6 +13,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/dashboard': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/dashboard/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/human-format.js': { file: 'human-format.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 };
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { AlertEngine } from '../../core/alerts/alert-engine.ts';
 import { createLogger } from '../../core/logger.ts';
@@ -80,5 +82,22 @@ describe('alert texts print rounded figures with units', () => {
     } finally {
       await engine.stop();
     }
+  });
+});
+
+describe('the dashboard formats by the same rules', () => {
+  const source = new URL('../../core/human-format.ts', import.meta.url);
+  const copy = new URL('../../core/dashboard/static/human-format.js', import.meta.url);
+
+  it('its human-format.js is core/human-format.ts compiled, with nothing changed by hand', () => {
+    const compiled = ts.transpileModule(readFileSync(source, 'utf8'), { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } }).outputText;
+    const served = readFileSync(copy, 'utf8').split('\n').filter((line, i) => !(i < 2 && line.startsWith('//'))).join('\n');
+    expect(served, 'regenerate core/dashboard/static/human-format.js from core/human-format.ts with ts.transpileModule (ES2022 target and modules)').toBe(compiled);
+  });
+
+  it('and the copy the page loads says a figure as the alerts do', async () => {
+    const page = (await import(copy.href)) as typeof import('../../core/human-format.ts');
+    for (const value of [0.0123, 7.26, 731.4, 7211.927482947421, 725_000]) expect(page.formatMs(value)).toBe(formatMs(value));
+    expect(page.formatPercent(0.95652)).toBe(formatPercent(0.95652));
   });
 });

@@ -1,5 +1,6 @@
 // The live dashboard: snapshots over server-sent events (/v1/stream), SKU lookups over the read API.
 import { drawHistogram, drawSparkline } from './charts.js';
+import { formatMs, formatPercent } from './human-format.js';
 
 const TOKEN_KEY = 'stockrelay.token';
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -12,16 +13,9 @@ const cards = new Map();
 
 // --- formatting -----------------------------------------------------------------------------------
 
-function ms(value) {
-  if (value === null || value === undefined) return '—';
-  if (value < 1000) return `${Math.round(value)} ms`;
-  return `${Number((value / 1000).toFixed(value < 10_000 ? 2 : 1))} s`;
-}
-
-function percent(value) {
-  if (value === null || value === undefined) return '—';
-  return `${(Math.floor(value * 1000) / 10).toFixed(1)} %`;
-}
+// The hub's own rules (core/human-format.ts), so the page and the alerts say a figure the same way.
+const ms = formatMs;
+const percent = formatPercent;
 
 function clock(iso) {
   return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
