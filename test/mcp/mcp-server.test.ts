@@ -15,6 +15,7 @@ import { MCP_TOOLS } from '../../core/mcp/mcp-server.ts';
 import { setupTestHub, startHub, waitFor, type TestHubSetup } from '../support/test-hub.ts';
 
 const READ = 'mcp-read-token-0123456789';
+const METRICS = 'mcp-metrics-token-0123456789';
 const BIN = fileURLToPath(new URL('../../bin/stockrelay.mjs', import.meta.url));
 const now = () => new Date().toISOString();
 
@@ -121,7 +122,7 @@ describe('the MCP server', () => {
     const base = await setupTestHub({ channels: [{ id: 'web' }, { id: 'market', rules: { reserve: 2 } }] });
     const config = {
       ...base.config,
-      http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'agent', token: READ, scope: 'read' }] },
+      http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'agent', token: READ, scope: 'read' }, { name: 'scraper', token: METRICS, scope: 'metrics' }] },
       alerts: { evaluateIntervalMs: 200 },
     };
     const result = validateConfigObject(config);
@@ -223,10 +224,23 @@ describe('the MCP server', () => {
         expect((error as StreamableHTTPError).code).toBe(401);
         await refused.close();
       }
-      const raw = await request(`${hub.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      // The token is checked before the body is read: not even a broken body gets past without one.
+      const raw = await request(`${hub.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
       expect(raw.statusCode).toBe(401);
       expect(raw.headers['www-authenticate']).toContain('Bearer');
       await raw.body.dump();
+    });
+
+    it('http: refuses a token of another scope with 403, and answers GET with 405 (no session, no stream)', async () => {
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+      const metrics = await request(`${hub.url}/mcp`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${METRICS}` }, body });
+      expect(metrics.statusCode).toBe(403);
+      await metrics.body.dump();
+      const get = await request(`${hub.url}/mcp`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${READ}` } });
+      expect(get.statusCode).toBe(405);
+      expect(get.headers.allow).toBe('POST');
+      await get.body.dump();
     });
   });
 });
