@@ -20,6 +20,10 @@ export function manualEvent(type: InventoryEvent['type'], lines: Array<{ sku: st
     case 'order.confirmed':
     case 'order.cancelled':
       return { ...base, type, ...(options.orderId ? { orderId: options.orderId } : {}), lines: lines.map((l) => ({ sku: l.sku, qty: l.value })) };
+    case 'order.returned':
+      // A hand-made return puts every unit back; the channel's own refunds say otherwise per line.
+      if (!options.orderId) throw new UsageError('an order.returned event needs --order-id: it restores only what that order took');
+      return { ...base, type, orderId: options.orderId, lines: lines.map((l) => ({ sku: l.sku, qty: l.value, restock: l.value })) };
     case 'stock.adjusted':
       return { ...base, type, lines: lines.map((l) => ({ sku: l.sku, delta: l.value })) };
     case 'stock.set':

@@ -1,5 +1,5 @@
-/** The four inbound commands. Each travels on `<prefix>.in.<type>` with `Nats-Msg-Id` = `id`. */
-export const EVENT_TYPES = ['order.confirmed', 'order.cancelled', 'stock.adjusted', 'stock.set'] as const;
+/** The inbound commands. Each travels on `<prefix>.in.<type>` with `Nats-Msg-Id` = `id`. */
+export const EVENT_TYPES = ['order.confirmed', 'order.cancelled', 'order.returned', 'stock.adjusted', 'stock.set'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 interface EventBase {
@@ -24,11 +24,29 @@ export interface OrderConfirmedEvent extends EventBase {
   lines: OrderLine[];
 }
 
-/** A cancelled or returned order: its lines go back to stock. */
+/** A cancelled order, or some of its lines or units: what those took goes back to stock. */
 export interface OrderCancelledEvent extends EventBase {
   type: 'order.cancelled';
   orderId?: string;
   lines: OrderLine[];
+}
+
+/** One SKU of a refund or return: units returned, and how many of them the channel put back into stock. */
+export interface ReturnLine {
+  sku: string;
+  qty: number;
+  /** Units of `qty` back in stock, 0 to `qty`. */
+  restock: number;
+}
+
+/**
+ * A refund or return of some units of an order, with the channel's restock information: only `restock`
+ * units go back, never more than the order line took minus what was already restored.
+ */
+export interface OrderReturnedEvent extends EventBase {
+  type: 'order.returned';
+  orderId: string;
+  lines: ReturnLine[];
 }
 
 export interface StockAdjustedEvent extends EventBase {
@@ -41,4 +59,4 @@ export interface StockSetEvent extends EventBase {
   lines: Array<{ sku: string; quantity: number }>;
 }
 
-export type InventoryEvent = OrderConfirmedEvent | OrderCancelledEvent | StockAdjustedEvent | StockSetEvent;
+export type InventoryEvent = OrderConfirmedEvent | OrderCancelledEvent | OrderReturnedEvent | StockAdjustedEvent | StockSetEvent;

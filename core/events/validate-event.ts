@@ -61,6 +61,13 @@ export function parseEvent(data: Uint8Array | string, subjectType?: string): Par
     return fail(`invalid ${String(type)} event: ${summarize(problems)}`, problems);
   }
   const event = value as InventoryEvent;
+  if (event.type === 'order.returned') {
+    // Cross-field rule JSON Schema draft 7 cannot state: a line restocks at most the units it returns.
+    const problems = event.lines.flatMap((line, i) =>
+      line.restock > line.qty ? [{ path: `/lines/${i}/restock`, message: `must be at most qty (${line.qty}) (got ${line.restock})` }] : [],
+    );
+    if (problems.length > 0) return fail(`invalid order.returned event: ${summarize(problems)}`, problems);
+  }
   // The schema's pattern and format already make this a date every consumer can read; a date that still
   // fails here would crash lag metrics later, so it is refused now rather than trusted.
   if (!Number.isFinite(Date.parse(event.occurredAt))) {

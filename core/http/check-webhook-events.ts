@@ -34,7 +34,7 @@ export function checkWebhookEvents(channelId: string, events: unknown): CheckedW
     const { event: valid } = parsed;
     if (valid.channel !== channelId) return { ok: false, reason: `event ${i} names channel ${JSON.stringify(valid.channel)}, not "${channelId}"` };
     if (!valid.id.startsWith(`${channelId}:`)) return { ok: false, reason: `event ${i}: its id must start with "${channelId}:"` };
-    if (valid.type !== 'order.confirmed' && valid.type !== 'order.cancelled') return { ok: false, reason: `event ${i}: a webhook may not carry ${valid.type}` };
+    if (valid.type !== 'order.confirmed' && valid.type !== 'order.cancelled' && valid.type !== 'order.returned') return { ok: false, reason: `event ${i}: a webhook may not carry ${valid.type}` };
     checked.push(valid);
   }
   return { ok: true, events: checked };

@@ -76,7 +76,7 @@ export function orderLineKey(channel: string, orderId: string, sku: string): str
 
 /** The order lines the new events of a batch may read or write (events without an `orderId` have none). */
 export function orderLineKeysOf(event: InventoryEvent): Array<{ channel: string; orderId: string; sku: string }> {
-  if ((event.type !== 'order.confirmed' && event.type !== 'order.cancelled') || event.orderId === undefined) return [];
+  if ((event.type !== 'order.confirmed' && event.type !== 'order.cancelled' && event.type !== 'order.returned') || event.orderId === undefined) return [];
   const orderId = event.orderId;
   return event.lines.map((line) => ({ channel: event.channel, orderId, sku: line.sku }));
 }
@@ -150,6 +150,10 @@ export function skusOf(event: InventoryEvent): string[] {
  *   restore nothing and are kept as `pending`; a confirmation of the line takes that many units fewer
  *   (`netted`), so confirmation and cancellation net to zero in either order. A cancellation without an
  *   `orderId` cannot be matched and puts its qty back in full.
+ * - `order.returned` (a refund or return, always with an `orderId`) puts back only the units the channel
+ *   says went back into stock (`restock`), and never more than the line holds (`taken - restored`): a
+ *   refund without restocking changes nothing but the line's `returned`. Restocked units beyond what the
+ *   line holds (its confirmation not applied yet) are `pending`, netted like an early cancellation.
  * - `stock.adjusted` adds the delta, clamped at 0. A count that removes more than the ledger holds is
  *   a counting correction, not a sale, so it is not an oversell; the units ignored are kept in the
  *   audit row's `clamped`. An adjustment that finds 0 and would go lower changes nothing and so leaves
@@ -285,6 +289,26 @@ export function planBatch(
           orderLine.restored += restore;
           state.available += restore;
           orderLine.pending += line.qty - uncovered - restore;
+        }
+        break;
+      case 'order.returned':
+        for (const line of event.lines) {
+          const state = states.get(line.sku);
+          if (state === undefined) {
+            reject(line.sku, line.qty);
+            continue;
+          }
+          touch(line.sku, state, false);
+          const orderLine = orderLineOf(event, line.sku)!;
+          changedLines.add(orderLine);
+          orderLine.returned += line.qty;
+          orderLine.restocked += line.restock;
+          // Returned units were shipped, so they come out of what the line holds, never its oversold part.
+          const restore = Math.min(line.restock, held(orderLine));
+          orderLine.restored += restore;
+          state.available += restore;
+          // Back in stock before the confirmation was applied: that confirmation takes them fewer.
+          orderLine.pending += line.restock - restore;
         }
         break;
       case 'stock.adjusted':

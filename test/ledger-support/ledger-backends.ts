@@ -100,6 +100,17 @@ export class EventFactory {
   cancelOrder(orderId: string, lines: Record<string, number>, n = 1, channel = 'shop-a'): InventoryEvent {
     return { ...this.cancel(lines, channel), id: `${channel}:order:${this.prefix}-${orderId}:cancelled:${n}`, orderId: `${this.prefix}-${orderId}` } as InventoryEvent;
   }
+  /** A refund or return of `orderId`: per SKU `[units returned, units restocked]`; `n` tells apart several returns of one order. */
+  returnOrder(orderId: string, lines: Record<string, [number, number]>, n = 1, channel = 'shop-a'): InventoryEvent {
+    return {
+      id: `${channel}:order:${this.prefix}-${orderId}:returned:${n}`,
+      type: 'order.returned',
+      channel,
+      occurredAt: new Date().toISOString(),
+      orderId: `${this.prefix}-${orderId}`,
+      lines: Object.entries(lines).map(([sku, [qty, restock]]) => ({ sku, qty, restock })),
+    };
+  }
   cancel(lines: Record<string, number>, channel = 'shop-a'): InventoryEvent {
     return {
       id: this.#id('cancel'),

@@ -8,6 +8,13 @@ const base = { channel: 'shopify-main', occurredAt: '2026-11-27T13:00:00.000Z' }
 const valid: Record<EventType, Record<string, unknown>> = {
   'order.confirmed': { ...base, id: 'shopify-main:order:1:confirmed', type: 'order.confirmed', orderId: '1', lines: [{ sku: 'A', qty: 2 }, { sku: 'B', qty: 1 }] },
   'order.cancelled': { ...base, id: 'shopify-main:order:1:cancelled', type: 'order.cancelled', reference: '#1001', lines: [{ sku: 'A', qty: 2 }] },
+  'order.returned': {
+    ...base,
+    id: 'shopify-main:order:1:returned:929361472',
+    type: 'order.returned',
+    orderId: '1',
+    lines: [{ sku: 'A', qty: 2, restock: 1 }, { sku: 'B', qty: 1, restock: 0 }],
+  },
   'stock.adjusted': { ...base, id: 'manual:adj:7', type: 'stock.adjusted', lines: [{ sku: 'A', delta: -3 }, { sku: 'B', delta: 12 }] },
   'stock.set': { ...base, id: 'import:count:2026-11-27', type: 'stock.set', lines: [{ sku: 'A', quantity: 0 }] },
 };
@@ -44,7 +51,7 @@ describe('parseEvent', () => {
   it('refuses an event without a type, listing the types', () => {
     const { type: _type, ...untyped } = valid['order.confirmed'];
     const { reason, paths } = rejected(untyped);
-    expect(reason).toBe('missing field "type" (one of: order.confirmed, order.cancelled, stock.adjusted, stock.set)');
+    expect(reason).toBe('missing field "type" (one of: order.confirmed, order.cancelled, order.returned, stock.adjusted, stock.set)');
     expect(paths).toEqual(['/type']);
   });
 
@@ -130,9 +137,21 @@ describe('the bounds the ledger can hold', () => {
     const schema = (type: EventType, field: string) => (EVENT_SCHEMAS[type] as { properties: { lines: { maxItems: number; items: { properties: Record<string, { maximum: number }> } } } }).properties.lines;
     const biggestEvent = (type: EventType, field: string) => schema(type, field).maxItems * schema(type, field).items.properties[field]!.maximum;
     const set = (EVENT_SCHEMAS['stock.set'] as { properties: { lines: { items: { properties: { quantity: { maximum: number } } } } } }).properties.lines.items.properties.quantity.maximum;
-    for (const [type, field] of [['order.cancelled', 'qty'], ['stock.adjusted', 'delta']] as const) {
+    for (const [type, field] of [['order.cancelled', 'qty'], ['order.returned', 'restock'], ['stock.adjusted', 'delta']] as const) {
       expect(set + biggestEvent(type, field)).toBeLessThanOrEqual(2 ** 31 - 1);
     }
+  });
+
+  it('refuses a return line that restocks more units than it returns, naming the line', () => {
+    const { reason, paths } = rejected({ ...valid['order.returned'], lines: [{ sku: 'A', qty: 2, restock: 2 }, { sku: 'B', qty: 1, restock: 3 }] });
+    expect(paths).toEqual(['/lines/1/restock']);
+    expect(reason).toBe('invalid order.returned event: /lines/1/restock must be at most qty (1) (got 3)');
+  });
+
+  it('refuses a return without an order id or without restock information', () => {
+    const { orderId: _orderId, ...withoutOrder } = valid['order.returned'];
+    expect(rejected(withoutOrder).paths).toEqual(['/orderId']);
+    expect(rejected({ ...valid['order.returned'], lines: [{ sku: 'A', qty: 2 }] }).paths).toEqual(['/lines/0/restock']);
   });
 
   it('refuses adjustments and counts past their bounds', () => {

@@ -372,6 +372,76 @@ describe.each([postgresBackend(), pgliteBackend()])('ledger on $name', (backend:
     });
   });
 
+  describe('returns', () => {
+    it('restock only the units the channel says went back into stock', async () => {
+      const f = new EventFactory();
+      const sku = f.sku('a');
+      await ledger.applyBatch([f.set({ [sku]: 10 }), f.confirmOrder('1', { [sku]: 4 })]);
+      const [returned] = await ledger.applyBatch([f.returnOrder('1', { [sku]: [3, 2] })]);
+      expect(returned!.changes).toMatchObject([{ sku, before: 6, available: 8, eventType: 'order.returned' }]);
+      expect(await ledger.getOrderLines('shop-a', `${f.prefix}-1`)).toMatchObject([{ taken: 4, returned: 3, restocked: 2, restored: 2 }]);
+    });
+
+    it('change no stock for a refund without restocking', async () => {
+      const f = new EventFactory();
+      const sku = f.sku('a');
+      await ledger.applyBatch([f.set({ [sku]: 10 }), f.confirmOrder('1', { [sku]: 4 })]);
+      const [refund] = await ledger.applyBatch([f.returnOrder('1', { [sku]: [4, 0] })]);
+      expect(refund).toMatchObject({ status: 'applied', changes: [] });
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 6 });
+    });
+
+    it('never restock more than the line took minus what was already restored', async () => {
+      const f = new EventFactory();
+      const sku = f.sku('a');
+      await ledger.applyBatch([f.set({ [sku]: 10 }), f.confirmOrder('1', { [sku]: 4 }), f.cancelOrder('1', { [sku]: 2 })]);
+      await ledger.applyBatch([f.returnOrder('1', { [sku]: [4, 4] })]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 10 });
+      await ledger.applyBatch([f.returnOrder('1', { [sku]: [1, 1] }, 2)]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 10 });
+    });
+
+    it('restock at most what an oversold line took', async () => {
+      const f = new EventFactory();
+      const sku = f.sku('a');
+      await ledger.applyBatch([f.set({ [sku]: 3 }), f.confirmOrder('1', { [sku]: 5 })]);
+      await ledger.applyBatch([f.returnOrder('1', { [sku]: [5, 5] })]);
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 3 });
+    });
+
+    it('apply a redelivered return once', async () => {
+      const f = new EventFactory();
+      const sku = f.sku('a');
+      const refund = f.returnOrder('1', { [sku]: [1, 1] });
+      await ledger.applyBatch([f.set({ [sku]: 10 }), f.confirmOrder('1', { [sku]: 4 }), refund]);
+      const [again] = await ledger.applyBatch([refund]);
+      expect(again!.status).toBe('duplicate');
+      expect(await ledger.getLevel(sku)).toMatchObject({ available: 7 });
+    });
+
+    it('record a return line for an unknown SKU as a rejected line', async () => {
+      const f = new EventFactory();
+      const [outcome] = await ledger.applyBatch([f.returnOrder('1', { [f.sku('nope')]: [2, 2] })]);
+      expect(outcome!.rejectedLines).toMatchObject([{ sku: f.sku('nope'), reason: 'unknown_sku' }]);
+    });
+
+    it('end at the same quantity under every order of confirmation, partial cancellation and restocked return', async () => {
+      const f = new EventFactory();
+      const skus: string[] = [];
+      for (const order of permutations([0, 1, 2])) {
+        const sku = f.sku(`r${order.join('')}`);
+        const id = `r${order.join('')}`;
+        skus.push(sku);
+        const events = [f.confirmOrder(id, { [sku]: 4 }), f.cancelOrder(id, { [sku]: 1 }), f.returnOrder(id, { [sku]: [2, 1] })];
+        await ledger.applyBatch([f.set({ [sku]: 10 })]);
+        for (const i of order) await ledger.applyBatch([events[i]!, events[i]!]);
+      }
+      const levels = await ledger.getLevels(skus);
+      // 4 ordered, 1 cancelled, 2 returned of which 1 restocked: 2 units stay out.
+      expect(skus.map((sku) => levels.get(sku)?.available)).toEqual(skus.map(() => 8));
+    });
+  });
+
   describe('cancellations', () => {
     it('restore only what the confirmation took, never the oversold part', async () => {
       const f = new EventFactory();
