@@ -4,11 +4,15 @@ import { fail, skip } from '../check-outcome.ts';
 import { batchLimit } from '../push-outcome.ts';
 import { requireInstance } from './push-checks.ts';
 
-/** The slow simulator answers every request after this long, so only an abort can end the push sooner. */
-const SLOW_LATENCY_MS = 1000;
+/**
+ * The slow simulator answers every request after this long, so only an abort can end the push sooner. Far
+ * above the settle bound below, so a machine busy enough to stall the event loop for a second or more
+ * still tells a push that honours its signal from one that waits for the answer.
+ */
+const SLOW_LATENCY_MS = 4000;
 const ABORT_AFTER_MS = 50;
 /** How long after the abort the push may take to reject: enough for a busy machine, far below the latency. */
-const SETTLE_WITHIN_MS = 500;
+const SETTLE_WITHIN_MS = 2000;
 
 /** A push whose signal aborts while the channel is slow to answer rejects at once instead of waiting for the answer. */
 export async function checkAbort(env: CheckEnvironment, signal: AbortSignal): Promise<string> {
