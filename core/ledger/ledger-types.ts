@@ -154,3 +154,54 @@ export interface ChannelStateStore {
   /** Revision budgets stored for this channel's SKUs (only those not full when last written). */
   listRevisionBudgets(channelId: string): Promise<Array<{ sku: string } & RevisionLeft>>;
 }
+
+/** One SKU as a read-back sweep lists it: the ledger level and what the channel confirmed. */
+export interface SkuSyncLevel {
+  sku: string;
+  available: number;
+  version: number;
+  /** Ledger version the channel last confirmed (0: never pushed). */
+  pushedVersion: number;
+}
+
+/** What a channel was found showing for one SKU that differs from what its rules give for the ledger. */
+export interface DriftFinding {
+  sku: string;
+  /** What the channel showed when read. */
+  shown: number;
+  /** What the channel's rules give for the ledger at `version`. */
+  expected: number;
+  version: number;
+  readAt: Date;
+}
+
+/** What the last read-back found a channel showing for a SKU. */
+export interface ChannelRead {
+  channelId: string;
+  sku: string;
+  shown: number;
+  readAt: Date;
+}
+
+/**
+ * Durable record of reconciliation: what read-backs found channels showing, the drift they found, and
+ * the pushes that healed it. Written by the dispatchers' read-back sweeps and `stockrelay reconcile`;
+ * none of it is fenced (a record of what was seen, not a claim on the channel).
+ */
+export interface ReadBackStore {
+  /** Ledger levels of up to `limit` SKUs after `afterSku` (by SKU), with what `channelId` confirmed. */
+  listLevels(channelId: string, afterSku: string, limit: number): Promise<SkuSyncLevel[]>;
+  /** What these SKUs were read showing at `readAt` (the latest read per SKU is kept). */
+  recordReads(channelId: string, reads: ReadonlyArray<{ sku: string; shown: number }>, readAt: Date): Promise<void>;
+  /** Adds one drift row per finding. */
+  recordDrift(channelId: string, findings: readonly DriftFinding[]): Promise<void>;
+  /** The healing pushes were confirmed: open drift rows of these SKUs get what the channel now shows. */
+  recordHealed(channelId: string, healed: ReadonlyArray<{ sku: string; quantity: number; at: Date }>): Promise<void>;
+  /**
+   * Makes these SKUs behind on the channel (confirmed version 0, shown as read) so whichever process
+   * pushes the channel pushes them at its next reconcile pass, without taking the channel over.
+   */
+  markBehind(channelId: string, reads: ReadonlyArray<{ sku: string; shown: number }>): Promise<void>;
+  /** The last read of `sku` on every channel (or one), by channel id. */
+  lastReads(sku: string, channelId?: string): Promise<ChannelRead[]>;
+}

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { InventoryEvent } from '../events/event-types.ts';
 import { DatabaseChannelState } from './database-channel-state.ts';
+import { DatabaseReadBacks } from './database-read-backs.ts';
 import { InventoryView } from './inventory-view.ts';
 import { LedgerHistory } from './ledger-history.ts';
 import type { AuditEntry, ListAuditOptions, ListOptions, OversellEntry, RejectedLineEntry } from './ledger-records.ts';
@@ -36,12 +37,15 @@ export class Ledger implements ChannelStateStore {
   readonly channelState: DatabaseChannelState;
   readonly inventory: InventoryView;
   readonly history: LedgerHistory;
+  /** What read-backs found channels showing, drift and its healing: see DatabaseReadBacks. */
+  readonly readBacks: DatabaseReadBacks;
 
   constructor(db: Kysely<LedgerSchema>, options: LedgerOptions = {}) {
     this.writer = new LedgerWriter(db, options);
     this.channelState = new DatabaseChannelState(db);
     this.inventory = new InventoryView(db);
     this.history = new LedgerHistory(db);
+    this.readBacks = new DatabaseReadBacks(db);
   }
 
   // Write path: see LedgerWriter.

@@ -5,6 +5,7 @@ import { initialMigration } from './migrations/0001-initial.ts';
 import { connectorStateOrderLinesMigration } from './migrations/0002-connector-state-order-lines.ts';
 import { channelFencingMigration } from './migrations/0003-channel-fencing.ts';
 import { orderLineLifecycleMigration } from './migrations/0004-order-line-lifecycle.ts';
+import { channelReadsMigration } from './migrations/0005-channel-reads.ts';
 
 /**
  * Every ledger migration, by name, in the order they run. Listed in code rather than found by
@@ -15,6 +16,7 @@ export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.fre
   '0002-connector-state-order-lines': connectorStateOrderLinesMigration,
   '0003-channel-fencing': channelFencingMigration,
   '0004-order-line-lifecycle': orderLineLifecycleMigration,
+  '0005-channel-reads': channelReadsMigration,
 });
 
 /** A {@link MigrationProvider} over a fixed set of migrations. */

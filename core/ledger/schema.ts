@@ -123,6 +123,29 @@ export interface OrderLineTable {
   updated_at: DefaultTimestamp;
 }
 
+/** What the last read-back found a channel showing for a SKU (see migration 0005). */
+export interface ChannelReadTable {
+  channel_id: string;
+  sku: string;
+  shown: number;
+  read_at: Timestamp;
+}
+
+/** One drift found by a read-back, and the push that healed it (see migration 0005). */
+export interface ChannelDriftTable {
+  id: Generated<number>;
+  channel_id: string;
+  sku: string;
+  shown: number;
+  expected: number;
+  /** bigint, read as a JS number. */
+  ledger_version: number;
+  read_at: Timestamp;
+  pushed_quantity: number | null;
+  pushed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: DefaultTimestamp;
+}
+
 /** The ledger's tables, as Kysely sees them. */
 export interface LedgerSchema {
   stock: StockTable;
@@ -134,4 +157,6 @@ export interface LedgerSchema {
   connector_state: ConnectorStateTable;
   order_line: OrderLineTable;
   channel_lease: ChannelLeaseTable;
+  channel_read: ChannelReadTable;
+  channel_drift: ChannelDriftTable;
 }
