@@ -283,6 +283,7 @@ export class Hub {
       deadLetter: (letter) => this.deadLetterPush(letter),
       observer: this.metrics,
       logger: this.logger,
+      reads: { store: this.ledger.readBacks, share: channel.limits.readShare ?? config.dispatch.readShare, ...(channel.limits.dailyReads !== undefined ? { daily: channel.limits.dailyReads } : {}) },
     });
   }
 

@@ -2,7 +2,7 @@ import type { AlertSettings } from '../config/config-types.ts';
 import type { DispatcherSnapshot, DispatchObserver } from '../dispatch/dispatch-types.ts';
 import { describeError } from '../errors.ts';
 import { formatCount, formatMs, formatPercent } from '../human-format.ts';
-import type { EventOutcome } from '../ledger/ledger-types.ts';
+import type { DriftFinding, EventOutcome } from '../ledger/ledger-types.ts';
 import { LagWindow } from '../metrics/lag-window.ts';
 import type { HubMetrics } from '../metrics/hub-metrics.ts';
 import type { Logger } from '../sdk.ts';
@@ -23,6 +23,7 @@ const SEVERITY: Record<AlertKind, AlertSeverity> = {
   success_rate: 'critical',
   dead_letters: 'warning',
   consumer_backlog: 'warning',
+  drift: 'warning',
 };
 
 /** What the engine reads from the bus; each call may fail (NATS away), which skips that reading once. */
@@ -67,6 +68,8 @@ export class AlertEngine implements Partial<DispatchObserver> {
   readonly #lag = new Map<string, LagWindow>();
   readonly #tally = new Map<string, WindowedTally>();
   readonly #oversells = new Map<string, number[]>();
+  /** When read-backs found each drifted SKU, per channel, within the window. */
+  readonly #drift = new Map<string, number[]>();
   readonly #active = new Map<string, Alert>();
   #cleared: Alert[] = [];
   readonly #webhook: AlertWebhook | undefined;
@@ -94,6 +97,17 @@ export class AlertEngine implements Partial<DispatchObserver> {
 
   attempted(channelId: string, ok: boolean): void {
     this.#tally.get(channelId)?.add(ok);
+  }
+
+  /** A read-back found these SKUs of `channelId` showing other than the ledger gives. */
+  driftFound(channelId: string, findings: readonly DriftFinding[]): void {
+    let times = this.#drift.get(channelId);
+    if (!times) this.#drift.set(channelId, (times = []));
+    const now = Date.now();
+    for (let i = 0; i < findings.length; i += 1) {
+      if (times.length >= MAX_OVERSELL_TIMES) times.shift();
+      times.push(now);
+    }
   }
 
   /** Called with every committed group's outcomes: remembers when each oversell happened, by source channel. */
@@ -157,7 +171,7 @@ export class AlertEngine implements Partial<DispatchObserver> {
       readings.push(this.#lagReading(channel, snapshot, now), ...this.#successReading(channel, now));
       if (snapshot) this.#options.metrics.pending.set({ channel }, snapshot.pending);
     }
-    readings.push(...this.#oversellReadings(now));
+    readings.push(...this.#oversellReadings(now), ...this.#driftReadings(now));
     const [deadLetters, backlog] = await Promise.allSettled([this.#options.probes.deadLetters(), this.#options.probes.backlog()]);
     if (deadLetters.status === 'fulfilled') readings.push(...this.#deadLetterReadings(deadLetters.value));
     else {
@@ -216,6 +230,30 @@ export class AlertEngine implements Partial<DispatchObserver> {
         threshold: 0,
         firing: count > 0,
         message: `orders from "${channel}" asked for more than the ledger had ${formatCount(count)} time(s) in the last ${formatMs(this.#settings.windowMs)}`,
+      });
+    }
+    return readings;
+  }
+
+  /** Drifted SKUs found within the window; a channel with none in it has no reading (and clears). */
+  #driftReadings(now: number): Reading[] {
+    const threshold = this.#settings.driftSkus ?? 1;
+    const readings: Reading[] = [];
+    const from = now - this.#settings.windowMs;
+    for (const [channel, times] of this.#drift) {
+      while (times.length > 0 && times[0]! < from) times.shift();
+      if (times.length === 0) {
+        this.#drift.delete(channel);
+        continue;
+      }
+      const count = times.length;
+      readings.push({
+        kind: 'drift',
+        channel,
+        value: count,
+        threshold,
+        firing: count >= threshold,
+        message: `channel "${channel}" showed other quantities than the ledger gives for ${formatCount(count)} SKU(s) in the last ${formatMs(this.#settings.windowMs)} (pushed again; see stockrelay reconcile)`,
       });
     }
     return readings;

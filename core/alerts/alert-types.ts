@@ -1,5 +1,5 @@
 /** What an alert watches. */
-export type AlertKind = 'sync_lag' | 'oversell' | 'success_rate' | 'dead_letters' | 'consumer_backlog';
+export type AlertKind = 'sync_lag' | 'oversell' | 'success_rate' | 'dead_letters' | 'consumer_backlog' | 'drift';
 
 export type AlertSeverity = 'warning' | 'critical';
 

@@ -21,6 +21,10 @@ export interface ChannelLimits {
   maxBatchSize?: number;
   /** In-flight push calls at most. */
   concurrency?: number;
+  /** Share of the rate read-backs may use (overrides `dispatch.readShare`). */
+  readShare?: number;
+  /** Most read-back calls per day (channels with daily call quotas). */
+  dailyReads?: number;
 }
 
 export interface ChannelConfig {
@@ -109,6 +113,8 @@ export interface HubConfig {
     pollTimeoutMs: number;
     /** How long after a push timed out its write may still land on the channel. */
     lateWriteWindowMs: number;
+    /** Share of each channel's rate that continuous read-back may use, 0..1 (0: off). */
+    readShare: number;
   };
   channels: ChannelConfig[];
 }
@@ -122,6 +128,8 @@ export interface AlertSettings {
   minSuccessRate: number;
   oversell: boolean;
   deadLetterDepth: number;
+  /** Fires when read-backs found this many SKUs of a channel drifted within the window (default 1). */
+  driftSkus?: number;
   backlog: number;
 }
 

@@ -18,6 +18,8 @@ import { ChannelCalls } from './push-call.ts';
 import { PushResults } from './push-results.ts';
 import { PushScheduler, type BatchItem } from './push-scheduler.ts';
 import { settleByReadBack, type ReadBackSettling } from './read-back.ts';
+import { ReadBackSweep } from './read-back-sweep.ts';
+import { ReadBudget } from './read-budget.ts';
 import { ReconcilePass } from './reconcile-pass.ts';
 import type { SkuPushState } from './sku-push-state.ts';
 import { WakeTimer } from './wake-timer.ts';
@@ -47,6 +49,10 @@ export class ChannelDispatcher implements Dispatcher {
   readonly #readBack: ReadBackSettling;
   readonly #wake: WakeTimer;
   readonly #reconcile: ReconcilePass;
+  /** Continuous read-back on spare calls, or null (no `reads` option, or a connector that cannot read). */
+  readonly #sweep: ReadBackSweep | null = null;
+  readonly #readBudget: ReadBudget | null = null;
+  #readInFlight = false;
   readonly #idle = new IdleWaiters();
   /** Push calls and confirmation writes still running. */
   readonly #tasks = new Set<Promise<void>>();
@@ -102,6 +108,25 @@ export class ChannelDispatcher implements Dispatcher {
         this.#checkIdle();
       },
     });
+    if (o.reads && o.connector.fetchQuantities) {
+      const budget = new ReadBudget(o.limits.perSecond, o.reads.share, o.reads.daily, this.#clock.now());
+      if (budget.enabled) {
+        this.#readBudget = budget;
+        this.#sweep = new ReadBackSweep({
+          channelId: o.channelId,
+          store: o.reads.store,
+          rules: o.rules,
+          backlog: this.#backlog,
+          maxBatchSize: o.limits.maxBatchSize,
+          intervalMs: o.reconcileIntervalMs,
+          read: (skus) => this.#calls.readQuantities(skus),
+          drifted: () => this.#schedulePump(),
+          observer,
+          clock: this.#clock,
+          logger: this.#logger,
+        });
+      }
+    }
   }
 
   async start(): Promise<void> {
@@ -204,7 +229,45 @@ export class ChannelDispatcher implements Dispatcher {
     for (const batch of plan.readBacks) this.#runTask(batch, true, () => settleByReadBack(batch, this.#readBack));
     for (const items of plan.pushes) this.#runTask(items.map((item) => item.state), true, () => this.#push(items));
     if (Number.isFinite(plan.wakeAt)) this.#wake.at(plan.wakeAt);
+    this.#readIfSpare();
     this.#checkIdle();
+  }
+
+  /**
+   * Reads the next SKUs back when a call is spare: after the plan placed every push that could go, within
+   * the read budget, one read at a time and inside the channel's concurrency.
+   */
+  #readIfSpare(): void {
+    const sweep = this.#sweep;
+    const budget = this.#readBudget;
+    if (!sweep || !budget) return;
+    void sweep.settleHealed();
+    if (this.#readInFlight || this.#pushesInFlight >= this.#options.limits.concurrency) return;
+    const now = this.#clock.now();
+    if (!sweep.wants(now, () => this.#schedulePump())) {
+      if (Number.isFinite(sweep.nextSweepAt) && sweep.nextSweepAt > now) this.#wake.at(sweep.nextSweepAt);
+      return;
+    }
+    if (!budget.canTake(now)) {
+      this.#wake.at(budget.nextAt(now));
+      return;
+    }
+    const batch = sweep.take();
+    if (batch.length === 0) return void this.#schedulePump();
+    if (!this.#scheduler.takeSpareCall(now)) {
+      sweep.putBack(batch);
+      this.#wake.at(this.#scheduler.spareCallAt(now));
+      return;
+    }
+    budget.take(now);
+    this.#readInFlight = true;
+    this.#runTask([], true, async () => {
+      try {
+        await sweep.readBatch(batch);
+      } finally {
+        this.#readInFlight = false;
+      }
+    });
   }
 
   #runTask(states: readonly SkuPushState[], countsAsPush: boolean, work: () => Promise<void>): void {

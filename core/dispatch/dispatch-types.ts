@@ -1,6 +1,6 @@
 import type { ChannelRules } from '../config/config-types.ts';
 import type { ConnectorInstance } from '../sdk.ts';
-import type { ChannelStateStore, LedgerChange } from '../ledger/ledger-types.ts';
+import type { ChannelStateStore, DriftFinding, LedgerChange, ReadBackStore } from '../ledger/ledger-types.ts';
 
 /** Effective limits of one channel: the connector's capabilities with config overrides applied. */
 export interface EffectiveLimits {
@@ -31,6 +31,10 @@ export interface DispatchObserver {
   attempted(channelId: string, ok: boolean): void;
   throttled(channelId: string, retryAfterMs: number): void;
   deadLettered(channelId: string, letter: PushDeadLetter): void;
+  /** A read-back found these SKUs showing something other than the ledger gives (each is pushed again). */
+  driftFound?(channelId: string, findings: readonly DriftFinding[]): void;
+  /** A read-back sweep over every SKU of the channel ended: the drift it found, in SKUs and units. */
+  driftSwept?(channelId: string, drift: { skus: number; units: number }): void;
 }
 
 export interface DispatcherOptions {
@@ -61,6 +65,13 @@ export interface DispatcherOptions {
   /** Persists a dead letter (the hub publishes it to the dead-letter stream). */
   deadLetter(letter: PushDeadLetter): Promise<void>;
   observer?: DispatchObserver;
+  /**
+   * Continuous read-back (reconciliation): every SKU is read from the channel at most once per
+   * `reconcileIntervalMs`, on calls the pushes leave unused and at most `share` of the channel's rate
+   * (and `daily` calls a UTC day); drift is recorded in `store` and pushed away. Absent (or a connector
+   * without `fetchQuantities`): no read-back.
+   */
+  reads?: { store: ReadBackStore; share: number; daily?: number };
 }
 
 /** What a dispatcher can say about itself right now (for /healthz, the read API and the demo). */

@@ -31,6 +31,10 @@ export function checkedDispatcherOptions(options: ChannelDispatcherOptions): Rea
   if (!(options.pushTimeoutMs > 0)) problems.push(`pushTimeoutMs must be > 0 (got ${options.pushTimeoutMs})`);
   if (!(options.reconcileIntervalMs > 0)) problems.push(`reconcileIntervalMs must be > 0 (got ${options.reconcileIntervalMs})`);
   if (options.lateWriteWindowMs !== undefined && !(options.lateWriteWindowMs >= 0)) problems.push(`lateWriteWindowMs must be >= 0 (got ${options.lateWriteWindowMs})`);
+  if (options.reads !== undefined) {
+    if (!(options.reads.share >= 0 && options.reads.share <= 1)) problems.push(`readShare must be between 0 and 1 (got ${options.reads.share})`);
+    if (options.reads.daily !== undefined && (!Number.isInteger(options.reads.daily) || options.reads.daily < 1)) problems.push(`dailyReads must be an integer >= 1 (got ${options.reads.daily})`);
+  }
   if (problems.length > 0) {
     throw new ConfigError(
       `channel "${options.channelId}": invalid dispatch limits: ${problems.join('; ')}`,

@@ -20,5 +20,7 @@ export function guardedObserver(observer: DispatchObserver | undefined, logger: 
     attempted: (channelId, ok) => guarded((o) => o.attempted(channelId, ok)),
     throttled: (channelId, retryAfterMs) => guarded((o) => o.throttled(channelId, retryAfterMs)),
     deadLettered: (channelId, letter) => guarded((o) => o.deadLettered(channelId, letter)),
+    driftFound: (channelId, findings) => guarded((o) => o.driftFound?.(channelId, findings)),
+    driftSwept: (channelId, drift) => guarded((o) => o.driftSwept?.(channelId, drift)),
   };
 }

@@ -86,6 +86,24 @@ export class PushBacklog {
     this.track(state);
   }
 
+  /**
+   * A read-back found the channel showing `shown` for a SKU the ledger has at `level`: the SKU is due
+   * at once. Returns false (nothing changed) when the SKU is behind, in flight or unverified anyway.
+   */
+  drifted(level: { sku: string; available: number; version: number }, shown: number, now: number): boolean {
+    const state = this.#state(level.sku);
+    if (state.version === 0 && state.confirmedVersion === 0) {
+      // Never seen by this process: the store's word is that the channel confirmed this version.
+      state.version = level.version;
+      state.available = level.available;
+      state.confirmedVersion = level.version;
+    }
+    if (state.notListed || !state.driftFound(level.version, level.available, shown, now)) return false;
+    this.unpark(state);
+    this.track(state);
+    return true;
+  }
+
   /** An operator asks for `sku` again: parked or not listed, it is due at once with fresh attempts. */
   requeue(sku: string): void {
     const state = this.#states.get(sku);

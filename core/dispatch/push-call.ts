@@ -49,6 +49,21 @@ export class ChannelCalls {
   }
 
   /**
+   * What the channel shows for `skus` (its `fetchQuantities`), or null when the dispatcher stopped or the
+   * connector cannot read back. Rejects when the read failed.
+   */
+  async readQuantities(skus: readonly string[]): Promise<Map<string, number> | null> {
+    const { connector, stop, timeoutMs, clock } = this.#o;
+    if (!connector.fetchQuantities || stop.aborted) return null;
+    try {
+      return await withCallDeadline(stop, timeoutMs, (signal) => connector.fetchQuantities!(skus, signal), clock);
+    } catch (err) {
+      if (stop.aborted) return null;
+      throw err;
+    }
+  }
+
+  /**
    * Reads back what the channel shows for `entries` and resolves with those it shows exactly as asked
    * (see {@link provenByReadBack}), or null when the dispatcher stopped. Rejects when the read failed.
    */

@@ -199,6 +199,27 @@ export class PushScheduler {
   }
 
   /**
+   * Takes a call the pushes leave unused at `now`, for a read-back; returns whether it did. Asked only
+   * after {@link plan} placed every push that could go now, and taken from the same bucket, so reads never
+   * push the channel past its pace (never a throttle) and never take a call a waiting push could use.
+   * When the bucket holds more than one call, one is left for a push arriving next.
+   */
+  takeSpareCall(now: number): boolean {
+    if (now < this.#pausedUntil) return false;
+    const keep = this.#bucket.burst >= 2 ? 1 : 0;
+    if (this.#bucket.available(now) < 1 + keep) return false;
+    return this.#bucket.tryTake(now);
+  }
+
+  /** Epoch ms at which {@link takeSpareCall} may next succeed. */
+  spareCallAt(now: number): number {
+    const until = Math.max(now, this.#pausedUntil);
+    const keep = this.#bucket.burst >= 2 ? 1 : 0;
+    const missing = 1 + keep - this.#bucket.available(until);
+    return missing <= 0 ? until : until + Math.ceil((missing * 1000) / this.#bucket.perSecond);
+  }
+
+  /**
    * Until when a revision-budgeted channel holds this SKU (`now`: push). A move to zero is never held:
    * it is what stops an oversell. A rise is held a while to coalesce; other changes wait for the budget.
    */

@@ -107,6 +107,22 @@ export class SkuPushState {
     return lags;
   }
 
+  /**
+   * A read-back found the channel showing `shown` where the ledger at `version` (`available`) gives
+   * something else: the SKU is behind again, and its push carries `shown` as the compare-and-set base.
+   * Returns false when the state moved on meanwhile (a newer change or a push in flight decides instead).
+   */
+  driftFound(version: number, available: number, shown: number, now: number): boolean {
+    if (this.inFlight || version !== this.version || this.behind || this.lateWrites !== null) return false;
+    this.behindSince = now;
+    this.available = available;
+    this.confirmedQuantity = shown;
+    // Confirmed one version lower: behind by exactly this version, and never skipped as unchanged.
+    this.confirmedVersion = version - 1;
+    this.unknownShownVersion = version;
+    return true;
+  }
+
   /** The store knows of a newer confirmation than this process (another process, or an earlier run). */
   adoptConfirmed(version: number, quantity: number | null): void {
     if (version <= this.confirmedVersion) return;

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DispatchObserver, PushDeadLetter } from '../dispatch/dispatch-types.ts';
+import type { DriftFinding } from '../ledger/ledger-types.ts';
 import { LagWindow } from './lag-window.ts';
 
 /** Sync-lag buckets in ms: fine below a second (the target), coarse up to the 5 s alarm and beyond. */
@@ -32,9 +33,13 @@ export class HubMetrics implements DispatchObserver {
   readonly deadLetterDepth = new Gauge({ name: 'dead_letter_depth', help: 'Dead letters waiting in the dead-letter stream, by channel ("" for events; sampled at each alert evaluation)', labelNames: ['channel'], registers: [this.registry] });
   readonly inboundExpired = new Counter({ name: 'inbound_events_expired_total', help: 'Inbound events that left the stream (nats.inboundMaxAgeMs) before any hub applied them, found at start', registers: [this.registry] });
   readonly ledgerUnavailable = new Gauge({ name: 'ledger_unavailable', help: '1 while inbound events wait for an unavailable ledger database (they are held, never dead-lettered), 0 otherwise', registers: [this.registry] });
+  readonly driftSkus = new Gauge({ name: 'channel_drift_skus', help: 'SKUs the last read-back sweep found showing other than the ledger gives, per channel (each is pushed again)', labelNames: ['channel'], registers: [this.registry] });
+  readonly driftUnits = new Gauge({ name: 'channel_drift_units', help: 'Units of difference the last read-back sweep found between what a channel showed and what the ledger gives', labelNames: ['channel'], registers: [this.registry] });
   readonly alertsFiring = new Gauge({ name: 'alerts_firing', help: 'Alerts the hub evaluates itself (GET /v1/alerts): 1 while firing, 0 once cleared', labelNames: ['kind', 'channel'], registers: [this.registry] });
 
   private readonly attempts = new Map<string, { ok: number; all: number }>();
+  /** Drift the running read-back sweep found so far, and the last finished sweep's totals, per channel. */
+  private readonly sweepDrift = new Map<string, { skus: number; units: number; lastSkus: number; lastUnits: number }>();
   /** Recent lag samples per channel (last minute), for live percentiles. */
   readonly recentLag = new Map<string, LagWindow>();
   /** Observers that see every dispatch outcome too (the load-test runner), in addition to the metrics. */
@@ -62,6 +67,8 @@ export class HubMetrics implements DispatchObserver {
     this.throttles.inc({ channel: channelId }, 0);
     this.pushAttempts.inc({ channel: channelId }, 0);
     this.pushSucceeded.inc({ channel: channelId }, 0);
+    this.driftSkus.set({ channel: channelId }, 0);
+    this.driftUnits.set({ channel: channelId }, 0);
   }
 
   confirmed(channelId: string, sku: string, lagMs: readonly number[], callMs: number): void {
@@ -93,6 +100,27 @@ export class HubMetrics implements DispatchObserver {
   deadLettered(channelId: string, letter: PushDeadLetter): void {
     this.deadLetters.inc({ kind: 'push', channel: channelId });
     for (const tap of this.taps) tap.deadLettered?.(channelId, letter);
+  }
+
+  /**
+   * Drift found during a sweep shows at once (a large catalogue's sweep takes a while): the gauges never
+   * show less than the sweep found so far. The sweep's end sets them to its totals.
+   */
+  driftFound(channelId: string, findings: readonly DriftFinding[]): void {
+    const running = this.sweepDrift.get(channelId) ?? { skus: 0, units: 0, lastSkus: 0, lastUnits: 0 };
+    running.skus += findings.length;
+    running.units += findings.reduce((sum, f) => sum + Math.abs(f.shown - f.expected), 0);
+    this.sweepDrift.set(channelId, running);
+    this.driftSkus.set({ channel: channelId }, Math.max(running.lastSkus, running.skus));
+    this.driftUnits.set({ channel: channelId }, Math.max(running.lastUnits, running.units));
+    for (const tap of this.taps) tap.driftFound?.(channelId, findings);
+  }
+
+  driftSwept(channelId: string, drift: { skus: number; units: number }): void {
+    this.sweepDrift.set(channelId, { skus: 0, units: 0, lastSkus: drift.skus, lastUnits: drift.units });
+    this.driftSkus.set({ channel: channelId }, drift.skus);
+    this.driftUnits.set({ channel: channelId }, drift.units);
+    for (const tap of this.taps) tap.driftSwept?.(channelId, drift);
   }
 
   /** Success ratio since start, for the read API and alerts. */
