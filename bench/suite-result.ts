@@ -1,4 +1,4 @@
-import type { ScenarioResult } from '../core/bench/scenario-types.ts';
+import type { ScenarioResult } from '../core/tooling/bench/scenario-types.ts';
 import type { MicroRow } from './micro-row.ts';
 
 /** The headline figures of one scenario run, flat so runs compare column by column. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FAILOVER, KILL_POINTS, SIGTERM, databaseOutage, lateWriteFailover, lateWrites, natsRestart, nodeLoss, type Fault, type FaultOutcome, type FaultTally } from './faults.ts';
 import { checkInvariants, invariantTotal, type InvariantReport } from './invariants.ts';
 import { SweepEnv } from './sweep-env.ts';
-import { seededRandom } from '../../core/simulation/seeded-random.ts';
+import { seededRandom } from '../../core/tooling/simulation/seeded-random.ts';
 
 export interface SweepOptions {
   /** The quick form a test runs: one run per kill point and one of every server fault, with short outages. */

@@ -3,11 +3,11 @@ import type { LoadedConfig } from '../config/config-types.ts';
 import { deepFreeze } from '../config/deep-freeze.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { UsageError } from '../internal.ts';
-import { createProgressBar } from '../bench/progress-bar.ts';
-import { formatResultTable } from '../bench/result-table.ts';
-import { runScenario } from '../bench/scenario-runner.ts';
-import { DEFAULT_SCENARIO, type ScenarioOptions, type ScenarioResult } from '../bench/scenario-types.ts';
-import { writeResultFiles } from '../bench/write-result-files.ts';
+import { createProgressBar } from '../tooling/bench/progress-bar.ts';
+import { formatResultTable } from '../tooling/bench/result-table.ts';
+import { runScenario } from '../tooling/bench/scenario-runner.ts';
+import { DEFAULT_SCENARIO, type ScenarioOptions, type ScenarioResult } from '../tooling/bench/scenario-types.ts';
+import { writeResultFiles } from '../tooling/bench/write-result-files.ts';
 
 export const BENCH_USAGE = `stockrelay bench --config <file> [options]
   Drives a flash sale through the real hub, NATS and Postgres with every channel of the config

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareSuites, scenarioRow, type SuiteResult } from '../../bench/suite-result.ts';
 import type { MicroRow } from '../../bench/micro-row.ts';
-import type { ScenarioOptions } from '../bench/scenario-types.ts';
+import type { ScenarioOptions } from '../tooling/bench/scenario-types.ts';
 import { formatCount, formatMs, formatRate } from '../human-format.ts';
 import { UsageError, describeError } from '../internal.ts';
 import { benchOnce } from './bench-command.ts';

@@ -14,10 +14,10 @@ import { Hub } from '../hub.ts';
 import { formatCount, formatMs, formatRate } from '../human-format.ts';
 import { LagWindow } from '../metrics/lag-window.ts';
 import { createLogger } from '../logger.ts';
-import { natsAnswers, startPrivateNatsServer } from '../simulation/private-nats-server.ts';
-import { startSimulatedChannels } from '../simulation/simulated-channels.ts';
+import { natsAnswers, startPrivateNatsServer } from '../tooling/simulation/private-nats-server.ts';
+import { startSimulatedChannels } from '../tooling/simulation/simulated-channels.ts';
 import type { HubConfig, LoadedConfig } from '../config/config-types.ts';
-import { zipfPicker } from '../simulation/zipf.ts';
+import { zipfPicker } from '../tooling/simulation/zipf.ts';
 
 const DEFAULT_CONFIG = new URL('../../config/demo.json', import.meta.url).pathname;
 

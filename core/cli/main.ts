@@ -100,7 +100,7 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
         const { values, positionals } = parseArgs({ args: [...rest], options: { options: { type: 'string' } }, allowPositionals: true });
         const spec = positionals[0];
         if (!spec) throw new UsageError('test-connector: name the connector: stockrelay test-connector <path|package> [--options <file>]');
-        const { runTestConnector } = await import('../conformance/test-connector-command.ts');
+        const { runTestConnector } = await import('../tooling/conformance/test-connector-command.ts');
         return await runTestConnector({ spec, optionsFile: values.options, cwd: process.cwd(), out });
       }
       case undefined:

@@ -4,9 +4,9 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig } from '../config/load-config.ts';
 import { UsageError, describeError } from '../internal.ts';
-import { hubReadApiOf, ledgerReadSource } from '../mcp/ledger-read-source.ts';
-import { createStockMcpServer } from '../mcp/mcp-server.ts';
-import { serverVersion } from '../mcp/server-version.ts';
+import { hubReadApiOf, ledgerReadSource } from '../features/mcp/ledger-read-source.ts';
+import { createStockMcpServer } from '../features/mcp/mcp-server.ts';
+import { serverVersion } from '../features/mcp/server-version.ts';
 import { configSecrets } from './redacting-output.ts';
 import { withLedger } from './with-ledger.ts';
 

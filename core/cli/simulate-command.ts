@@ -6,8 +6,8 @@ import { loadConfig } from '../config/load-config.ts';
 import { ConfigError, ErrorCodes, UsageError, describeError, isStockrelayError } from '../internal.ts';
 import { loadConnectorDefinition } from '../plugins/load-connector-definition.ts';
 import type { SimulatorFault, SimulatorHandle, SimulatorOptions } from '../sdk.ts';
-import { faultSpecHelp, formatFaultSpec, parseFaultSpec } from '../simulation/fault-spec.ts';
-import { startSimulatedChannels } from '../simulation/simulated-channels.ts';
+import { faultSpecHelp, formatFaultSpec, parseFaultSpec } from '../tooling/simulation/fault-spec.ts';
+import { startSimulatedChannels } from '../tooling/simulation/simulated-channels.ts';
 
 export const SIMULATE_USAGE = `stockrelay simulate --config <file> [--channel <id>]... [options]
 stockrelay simulate <connector path|package> [options]

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load-config.ts';
 import { formatCount, formatMs } from '../human-format.ts';
 import { UsageError } from '../internal.ts';
 import type { ChannelSkuState } from '../ledger/ledger-types.ts';
-import { inventoryStatusOf, type InventoryStatus } from '../read/inventory-status.ts';
+import { inventoryStatusOf, type InventoryStatus } from '../features/read/inventory-status.ts';
 import { withLedger } from './with-ledger.ts';
 
 const USAGE = 'usage: stockrelay stock get SKU [SKU...] --config <file> [--json]';

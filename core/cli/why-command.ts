@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { formatWhy } from '../admin/format-why.ts';
-import { explainChannelQuantity } from '../admin/why.ts';
+import { formatWhy } from '../features/admin/format-why.ts';
+import { explainChannelQuantity } from '../features/admin/why.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { ErrorCodes, StockrelayError, UsageError } from '../internal.ts';
 import { withLedger } from './with-ledger.ts';

@@ -1,5 +1,5 @@
 import type { FastifySchema } from 'fastify';
-import { MAX_QUERY_SKUS, MAX_SKU_LENGTH } from '../read/sku-query.ts';
+import { MAX_QUERY_SKUS, MAX_SKU_LENGTH } from '../features/read/sku-query.ts';
 
 /**
  * The route schemas of the hub's HTTP API, one per route: what a request may carry (validated with ajv

@@ -1,8 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adminFeature } from '../../core/admin/admin-feature.ts';
-import type { DeadLetterPage, ListDeadLettersOptions } from '../../core/admin/dead-letters.ts';
-import type { WhyReport } from '../../core/admin/why.ts';
+import { adminFeature } from '../../core/features/admin/admin-feature.ts';
+import type { DeadLetterPage, ListDeadLettersOptions } from '../../core/features/admin/dead-letters.ts';
+import type { WhyReport } from '../../core/features/admin/why.ts';
 import { installHttpConventions } from '../../core/http/route-validation.ts';
 import { ReplayRefusedError } from '../../core/internal.ts';
 import { plainHubContext, type PlainHubContextOptions } from '../support/plain-hub-context.ts';

@@ -1,9 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Alert } from '../../core/alerts/alert-types.ts';
-import { dashboardFeature } from '../../core/dashboard/dashboard-feature.ts';
-import { DashboardFeed } from '../../core/dashboard/dashboard-feed.ts';
-import type { HubFeature } from '../../core/hub-feature.ts';
+import type { Alert } from '../../core/features/alerts/alert-types.ts';
+import { dashboardFeature } from '../../core/features/dashboard/dashboard-feature.ts';
+import { DashboardFeed } from '../../core/features/dashboard/dashboard-feed.ts';
+import type { HubFeature } from '../../core/features/hub-feature.ts';
 import { installHttpConventions } from '../../core/http/route-validation.ts';
 import { plainHubContext, type PlainHubContextOptions } from '../support/plain-hub-context.ts';
 

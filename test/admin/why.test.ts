@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WhyReport } from '../../core/admin/why.ts';
+import type { WhyReport } from '../../core/features/admin/why.ts';
 import { main } from '../../core/cli/main.ts';
 import { validateConfigObject } from '../../core/config/validate-config.ts';
 import type { Hub } from '../../core/hub.ts';

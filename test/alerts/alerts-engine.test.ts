@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AlertEngine, type AlertProbes } from '../../core/alerts/alert-engine.ts';
-import type { AlertNotification } from '../../core/alerts/alert-types.ts';
+import { AlertEngine, type AlertProbes } from '../../core/features/alerts/alert-engine.ts';
+import type { AlertNotification } from '../../core/features/alerts/alert-types.ts';
 import type { AlertSettings } from '../../core/config/config-types.ts';
 import { createLogger } from '../../core/logger.ts';
 import { HubMetrics } from '../../core/metrics/hub-metrics.ts';

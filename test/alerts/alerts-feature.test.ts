@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Alert } from '../../core/alerts/alert-types.ts';
-import { alertsFeature, type AlertsFeature } from '../../core/alerts/alerts-feature.ts';
+import type { Alert } from '../../core/features/alerts/alert-types.ts';
+import { alertsFeature, type AlertsFeature } from '../../core/features/alerts/alerts-feature.ts';
 import { installHttpConventions } from '../../core/http/route-validation.ts';
 import type { EventOutcome } from '../../core/ledger/ledger-types.ts';
 import { plainHubContext, type PlainHubContext, type PlainHubContextOptions } from '../support/plain-hub-context.ts';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import type { AlertNotification, Alert } from '../../core/alerts/alert-types.ts';
+import type { AlertNotification, Alert } from '../../core/features/alerts/alert-types.ts';
 import { validateConfigObject } from '../../core/config/validate-config.ts';
 import type { Hub } from '../../core/hub.ts';
 import { setupTestHub, startHub, waitFor, type TestHubSetup } from '../support/test-hub.ts';

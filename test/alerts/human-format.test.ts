@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { AlertEngine } from '../../core/alerts/alert-engine.ts';
+import { AlertEngine } from '../../core/features/alerts/alert-engine.ts';
 import { createLogger } from '../../core/logger.ts';
 import { HubMetrics } from '../../core/metrics/hub-metrics.ts';
 import { formatCount, formatMs, formatNumber, formatPercent, formatRate, NO_VALUE } from '../../core/human-format.ts';
@@ -87,12 +87,12 @@ describe('alert texts print rounded figures with units', () => {
 
 describe('the dashboard formats by the same rules', () => {
   const source = new URL('../../core/human-format.ts', import.meta.url);
-  const copy = new URL('../../core/dashboard/static/human-format.js', import.meta.url);
+  const copy = new URL('../../core/features/dashboard/static/human-format.js', import.meta.url);
 
   it('its human-format.js is core/human-format.ts compiled, with nothing changed by hand', () => {
     const compiled = ts.transpileModule(readFileSync(source, 'utf8'), { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } }).outputText;
     const served = readFileSync(copy, 'utf8').split('\n').filter((line, i) => !(i < 2 && line.startsWith('//'))).join('\n');
-    expect(served, 'regenerate core/dashboard/static/human-format.js from core/human-format.ts with ts.transpileModule (ES2022 target and modules)').toBe(compiled);
+    expect(served, 'regenerate core/features/dashboard/static/human-format.js from core/human-format.ts with ts.transpileModule (ES2022 target and modules)').toBe(compiled);
   });
 
   it('and the copy the page loads says a figure as the alerts do', async () => {

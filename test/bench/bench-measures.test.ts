@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LagHistogram } from '../../core/bench/lag-histogram.ts';
-import { zipfPicker } from '../../core/simulation/zipf.ts';
+import { LagHistogram } from '../../core/tooling/bench/lag-histogram.ts';
+import { zipfPicker } from '../../core/tooling/simulation/zipf.ts';
 import { parseBenchArgs } from '../../core/cli/bench-command.ts';
 import { compareSuites, type SuiteResult } from '../../bench/suite-result.ts';
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '../../core/config/config-types.ts';
 import { validateConfigObject } from '../../core/config/validate-config.ts';
-import { renderHtmlReport } from '../../core/bench/html-report.ts';
-import { runScenario } from '../../core/bench/scenario-runner.ts';
-import type { ScenarioResult } from '../../core/bench/scenario-types.ts';
+import { renderHtmlReport } from '../../core/tooling/bench/html-report.ts';
+import { runScenario } from '../../core/tooling/bench/scenario-runner.ts';
+import type { ScenarioResult } from '../../core/tooling/bench/scenario-types.ts';
 import { withoutChannels } from '../../core/cli/bench-command.ts';
 import { createLogger } from '../../core/logger.ts';
 import { NATS_URL, PG_ADMIN_URL } from '../support/servers.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CoalescedInventoryReader, type InventoryRows } from '../../core/read/coalesced-inventory-reader.ts';
+import { CoalescedInventoryReader, type InventoryRows } from '../../core/features/read/coalesced-inventory-reader.ts';
 
 function recordingReader() {
   const statements: Array<{ skus: readonly string[]; startedAt: number }> = [];

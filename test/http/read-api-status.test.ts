@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DispatchSkuStatus } from '../../core/dispatch/dispatch-types.ts';
 import type { ChannelSkuState, StockLevel } from '../../core/ledger/ledger-types.ts';
-import { confidence, inventoryStatusOf } from '../../core/read/inventory-status.ts';
+import { confidence, inventoryStatusOf } from '../../core/features/read/inventory-status.ts';
 
 const NOW = Date.parse('2026-03-01T12:00:10.000Z');
 const level: StockLevel = { sku: 'S-1', available: 10, version: 7, updatedAt: new Date(NOW - 2_000) };

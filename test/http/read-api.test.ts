@@ -5,7 +5,7 @@ import { validateConfigObject } from '../../core/config/validate-config.ts';
 import type { InventoryEvent } from '../../core/events/event-types.ts';
 import type { Hub } from '../../core/hub.ts';
 import { requireScope } from '../../core/http/auth.ts';
-import type { InventoryStatus } from '../../core/read/inventory-status.ts';
+import type { InventoryStatus } from '../../core/features/read/inventory-status.ts';
 import { inventoryQuerySubject } from '../../core/bus/subjects.ts';
 import { setupTestHub, startHub, waitFor, type TestHubSetup } from '../support/test-hub.ts';
 

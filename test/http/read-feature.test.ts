@@ -2,8 +2,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusRequest, BusRequestHandler } from '../../core/bus/reply-to-requests.ts';
 import type { ChannelSkuState, StockLevel } from '../../core/ledger/ledger-types.ts';
-import type { InventoryStatus } from '../../core/read/inventory-status.ts';
-import { readFeature } from '../../core/read/read-feature.ts';
+import type { InventoryStatus } from '../../core/features/read/inventory-status.ts';
+import { readFeature } from '../../core/features/read/read-feature.ts';
 import { plainHubContext, type PlainHubContextOptions } from '../support/plain-hub-context.ts';
 import { installHttpConventions } from '../../core/http/route-validation.ts';
 

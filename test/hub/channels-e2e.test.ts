@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signatureHeaderNames, tamperSignature } from '../../core/conformance/signature-headers.ts';
+import { signatureHeaderNames, tamperSignature } from '../../core/tooling/conformance/signature-headers.ts';
 import { startSimulatedHub, type SimulatedHub } from '../support/simulated-hub.ts';
 import { waitFor } from '../support/test-hub.ts';
 

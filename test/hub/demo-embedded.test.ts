@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeLoopbackPort, natsServerInstallCommand } from '../../core/simulation/private-nats-server.ts';
+import { freeLoopbackPort, natsServerInstallCommand } from '../../core/tooling/simulation/private-nats-server.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'stockrelay.mjs');

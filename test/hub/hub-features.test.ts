@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HubContext } from '../../core/hub-context.ts';
-import type { HubFeature } from '../../core/hub-feature.ts';
+import type { HubContext } from '../../core/features/hub-context.ts';
+import type { HubFeature } from '../../core/features/hub-feature.ts';
 import { setupTestHub, startHub, type TestHubSetup } from '../support/test-hub.ts';
 
 /** A feature that writes what happens to it into `journal`. */

@@ -3,7 +3,7 @@ import { importCycles, importGraph, reachable, relativeImports, type ImportGraph
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 /** The hub's features: written against the hub context, never against the hub. */
-const FEATURE_FOLDERS = ['core/read/', 'core/alerts/', 'core/admin/', 'core/dashboard/', 'core/mcp/'];
+const FEATURE_FOLDERS = ['core/features/read/', 'core/features/alerts/', 'core/features/admin/', 'core/features/dashboard/', 'core/features/mcp/'];
 const HUB = 'core/hub.ts';
 
 describe('the import graph of core/ and connectors/', () => {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertEngine } from '../../core/alerts/alert-engine.ts';
+import { AlertEngine } from '../../core/features/alerts/alert-engine.ts';
 import type { DriftFinding } from '../../core/ledger/ledger-types.ts';
 import { silentLogger } from '../support/dispatch-harness.ts';
 import { startSimulatedHub, type SimulatedHub } from '../support/simulated-hub.ts';

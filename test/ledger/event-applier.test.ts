@@ -1,6 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EventApplier, type EventApplierOptions } from '../../core/bus/event-applier.ts';
+import { EventApplier, type EventApplierOptions } from '../../core/ledger/event-applier.ts';
 import type { DeadLetter } from '../../core/bus/dead-letter.ts';
 import { NatsBus, type NatsSettings } from '../../core/bus/nats-bus.ts';
 import type { InventoryEvent } from '../../core/events/event-types.ts';

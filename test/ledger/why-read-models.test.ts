@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainChannelQuantity, type WhyReads } from '../../core/admin/why.ts';
+import { explainChannelQuantity, type WhyReads } from '../../core/features/admin/why.ts';
 import { DatabaseChannelState } from '../../core/ledger/database-channel-state.ts';
 import { InventoryView } from '../../core/ledger/inventory-view.ts';
 import { LedgerHistory } from '../../core/ledger/ledger-history.ts';

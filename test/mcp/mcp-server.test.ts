@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../core/cli/main.ts';
 import { validateConfigObject } from '../../core/config/validate-config.ts';
 import type { Hub } from '../../core/hub.ts';
-import { MCP_TOOLS } from '../../core/mcp/mcp-server.ts';
+import { MCP_TOOLS } from '../../core/features/mcp/mcp-server.ts';
 import { setupTestHub, startHub, waitFor, type TestHubSetup } from '../support/test-hub.ts';
 
 const READ = 'mcp-read-token-0123456789';

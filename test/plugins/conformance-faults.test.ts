@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import sandbox from '../../connectors/sandbox/index.ts';
-import { CHECK_NAMES, type ConformanceReport } from '../../core/conformance/conformance-report.ts';
-import { runConformance } from '../../core/conformance/run-conformance.ts';
+import { CHECK_NAMES, type ConformanceReport } from '../../core/tooling/conformance/conformance-report.ts';
+import { runConformance } from '../../core/tooling/conformance/run-conformance.ts';
 import { defineConnector, RejectedError, type ConnectorDefinition, type SimulatorOptions } from '../../core/sdk.ts';
 
 const strict = { simulator: { strictListing: true } as SimulatorOptions };

@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import abortIgnoringConnector from '../fixtures/conformance/abort-ignoring-connector.ts';
 import codelessConnector from '../fixtures/conformance/codeless-errors-connector.ts';
 import droppingConnector from '../fixtures/conformance/dropping-connector.ts';
-import { CHECK_NAMES, type ConformanceReport } from '../../core/conformance/conformance-report.ts';
-import { runConformance, type ConformanceOptions } from '../../core/conformance/run-conformance.ts';
-import { runTestConnector } from '../../core/conformance/test-connector-command.ts';
+import { CHECK_NAMES, type ConformanceReport } from '../../core/tooling/conformance/conformance-report.ts';
+import { runConformance, type ConformanceOptions } from '../../core/tooling/conformance/run-conformance.ts';
+import { runTestConnector } from '../../core/tooling/conformance/test-connector-command.ts';
 import { loadConnectorDefinition } from '../../core/plugins/load-connector-definition.ts';
 import {
   isWebhookPayloadError,

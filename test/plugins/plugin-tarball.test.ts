@@ -97,7 +97,7 @@ describe('stockrelay packed with npm pack and installed from the tarball', () =>
     // What the compiled code reads at run time, relative to itself.
     expect(packed).toContain('dist/config/stockrelay.schema.json');
     expect(packed).toContain('dist/config/demo.json');
-    expect(packed).toContain('dist/core/dashboard/static/index.html');
+    expect(packed).toContain('dist/core/features/dashboard/static/index.html');
     expect(packed).toContain('dist/core/ledger/migrations/0001-initial.js');
     expect(packed).toContain('dist/test/fixtures/vendor/shopify/order-create.json');
     // Every target package.json exports is in the tarball.

@@ -7,8 +7,8 @@ import { main } from '../../core/cli/main.ts';
 import { runSimulate } from '../../core/cli/simulate-command.ts';
 import { loadConnectorDefinition } from '../../core/plugins/load-connector-definition.ts';
 import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
-import { freeLoopbackPort } from '../../core/simulation/private-nats-server.ts';
-import { parseFaultSpec, formatFaultSpec } from '../../core/simulation/fault-spec.ts';
+import { freeLoopbackPort } from '../../core/tooling/simulation/private-nats-server.ts';
+import { parseFaultSpec, formatFaultSpec } from '../../core/tooling/simulation/fault-spec.ts';
 import type { ConnectorInstance, Logger, SimulatorFault, StockUpdate } from '../../core/sdk.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;

@@ -1,7 +1,7 @@
 import type { ChannelRules } from '../../core/config/config-types.ts';
 import { validateConfigObject } from '../../core/config/validate-config.ts';
 import type { DispatcherSnapshot, DispatchSkuStatus } from '../../core/dispatch/dispatch-types.ts';
-import type { AlertBoard, BusAccess, ChangeListener, ChannelView, DeadLetterDesk, HubContext, LedgerReads } from '../../core/hub-context.ts';
+import type { AlertBoard, BusAccess, ChangeListener, ChannelView, DeadLetterDesk, HubContext, LedgerReads } from '../../core/features/hub-context.ts';
 import type { EventOutcome, LedgerChange } from '../../core/ledger/ledger-types.ts';
 import { HubMetrics } from '../../core/metrics/hub-metrics.ts';
 import type { Logger } from '../../core/sdk.ts';

@@ -1,7 +1,7 @@
 import { validateConfigObject } from '../../core/config/validate-config.ts';
 import { NatsBus } from '../../core/bus/nats-bus.ts';
 import type { Hub, HubOptions } from '../../core/hub.ts';
-import { startSimulatedChannels, type SimulatedChannels } from '../../core/simulation/simulated-channels.ts';
+import { startSimulatedChannels, type SimulatedChannels } from '../../core/tooling/simulation/simulated-channels.ts';
 import type { SimulatorOptions } from '../../core/sdk.ts';
 import { freshDatabase, NATS_URL, uniqueSuffix, type FreshDatabase } from './servers.ts';
 import { startHub } from './test-hub.ts';

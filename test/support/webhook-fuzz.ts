@@ -4,7 +4,7 @@ import type { Hub } from '../../core/hub.ts';
 import type { SimulatorHandle } from '../../core/sdk.ts';
 import { startSimulatedHub, type SimulatedHub } from './simulated-hub.ts';
 import { waitFor } from './test-hub.ts';
-import { seededRandom } from '../../core/simulation/seeded-random.ts';
+import { seededRandom } from '../../core/tooling/simulation/seeded-random.ts';
 
 /**
  * Signed-webhook fuzzing: bodies that are malformed in every way a buggy or hostile sender could make

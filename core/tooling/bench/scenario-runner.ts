@@ -1,0 +1,519 @@
+import { randomUUID } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { LoadedConfig } from '../../config/config-types.ts';
+import { deepFreeze } from '../../config/deep-freeze.ts';
+import { shownQuantity } from '../../dispatch/dispatch-types.ts';
+import { describeError } from '../../errors.ts';
+import type { InventoryEvent, OrderLine } from '../../events/event-types.ts';
+import { Hub } from '../../hub.ts';
+import type { EventOutcome, LedgerChange } from '../../ledger/ledger-types.ts';
+import { formatMs } from '../../human-format.ts';
+import { createLogger } from '../../logger.ts';
+import type { Logger } from '../../sdk.ts';
+import { startSimulatedChannels, type SimulatedChannel } from '../simulation/simulated-channels.ts';
+import { isolateConfig } from './bench-environment.ts';
+import { LagHistogram } from './lag-histogram.ts';
+import { busyShare, CLOCK_TICKS, machineCpuTimes, processCpuTimes } from './machine-cpu.ts';
+import { DEFAULT_SCENARIO, LAG_EDGES_MS, type ChannelResult, type ScenarioOptions, type ScenarioProgress, type ScenarioResult } from './scenario-types.ts';
+import { zipfPicker } from '../simulation/zipf.ts';
+
+export interface RunScenarioHooks {
+  /** Called about twice a second and once per phase change. */
+  onProgress?(progress: ScenarioProgress): void;
+  /** The hub's logger. Default: errors only, so a flash sale's oversell warnings do not flood the terminal. */
+  logger?: Logger;
+  /** Source of randomness for shoppers. Default `Math.random`. */
+  random?: () => number;
+  /** Name written into the result. Default: the config file's name. */
+  name?: string;
+}
+
+/** Where the bench's measurements of one channel accumulate. */
+interface ChannelTally {
+  sim: SimulatedChannel | null;
+  id: string;
+  lag: LagHistogram;
+  overhead: LagHistogram;
+  ttz: LagHistogram;
+  /** Event → commit of the orders placed on this channel: how fast the channel's order path delivers. */
+  commit: LagHistogram;
+  /** SKU → epoch ms the ledger reached zero, while this channel has not shown zero yet. */
+  pendingZero: Map<string, number>;
+  zeroSuperseded: number;
+  ordersPlaced: number;
+  unitsSold: number;
+  oversoldUnits: number;
+  hubThrottles: number;
+  retries: number;
+  deadLetters: number;
+}
+
+/** The servers on the box whose CPU a run reports next to its own. */
+const SERVER_PROCESSES = ['nats-server', 'postgres'];
+
+function serverCores(from: Map<string, number> | null, to: Map<string, number> | null, seconds: number): Record<string, number> | null {
+  if (!from || !to || seconds <= 0) return null;
+  const out: Record<string, number> = {};
+  for (const [name, end] of to) out[name] = Math.max(0, Math.round(((end - (from.get(name) ?? 0)) / CLOCK_TICKS / seconds) * 100) / 100);
+  return out;
+}
+
+/** A machine busier than this before a run is running someone else's work. */
+const QUIET_BELOW = 0.3;
+
+/** The channel id orders carry when the scenario runs without channels (ledger alone). */
+const LEDGER_ONLY_CHANNEL = 'bench-shop';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs one flash-sale scenario through the real hub, NATS and Postgres with every channel of `loaded`
+ * swapped for its simulator, on a database and streams of its own. Shoppers arrive at `rate` orders/s,
+ * pick SKUs by a Zipf law and (closed loop) buy only what their channel shows. Measures per channel what
+ * a seller cares about and returns it; never throws for a missed target, only for a broken setup.
+ */
+export async function runScenario(loaded: LoadedConfig, partial: Partial<ScenarioOptions> = {}, hooks: RunScenarioHooks = {}): Promise<ScenarioResult> {
+  const options: ScenarioOptions = { ...DEFAULT_SCENARIO, ...partial, latency: { ...DEFAULT_SCENARIO.latency, ...partial.latency } };
+  validateOptions(options);
+  const random = hooks.random ?? Math.random;
+  const runId = `${Date.now().toString(36)}${randomUUID().slice(0, 6)}`;
+  const reserve = options.reserve;
+  const base: LoadedConfig =
+    reserve === null ? loaded : { ...loaded, config: deepFreeze({ ...loaded.config, channels: loaded.config.channels.map((c) => ({ ...c, rules: { ...c.rules, reserve } })) }) };
+  const env = isolateConfig(base, runId);
+  const skus = Array.from({ length: options.skus }, (_, i) => `BENCH-${String(i + 1).padStart(4, '0')}`);
+  const startedAt = new Date();
+  const progress = (p: Omit<ScenarioProgress, 'durationS'>): void => hooks.onProgress?.({ ...p, durationS: options.durationS });
+
+  // What else keeps the machine busy before the run starts: figures from a shared box need this to be read.
+  // With `quietWaitMs`, wait (that long at most) for a second in which the box is mostly idle.
+  let backgroundCpuBusy: number | null = null;
+  const quietUntil = Date.now() + options.quietWaitMs;
+  do {
+    const idleFrom = machineCpuTimes();
+    await sleep(1_000);
+    backgroundCpuBusy = busyShare(idleFrom, machineCpuTimes());
+  } while (backgroundCpuBusy !== null && backgroundCpuBusy > QUIET_BELOW && Date.now() < quietUntil);
+
+  const simulated = await startSimulatedChannels(env.loaded, {
+    skus: Object.fromEntries(skus.map((s) => [s, 0])),
+    simulator: (channel) => ({
+      latency: options.latency,
+      // The simulated API enforces the rate the channel is configured for, so throttles mean the hub misjudged it.
+      ...(channel.limits.perSecond ? { rateLimit: { perSecond: channel.limits.perSecond, burst: channel.limits.burst ?? channel.limits.perSecond } } : {}),
+    }),
+  });
+  let hub: Hub | undefined;
+  try {
+    hub = await Hub.start(simulated.loaded, { logger: hooks.logger ?? createLogger({ component: 'hub' }, process.env.STOCKRELAY_LOG ?? 'error'), processMetrics: false, httpPort: 0 });
+    for (const { channel, simulator } of simulated.channels) simulator.setWebhookTarget?.(`${hub.url}/webhooks/${channel.id}`);
+    return await drive(hub, simulated.channels, skus, options, random, progress, {
+      name: hooks.name ?? loaded.path.split('/').pop()?.replace(/\.json$/, '') ?? 'scenario',
+      configPath: loaded.path,
+      startedAt,
+      runId,
+      backgroundCpuBusy,
+    });
+  } finally {
+    await hub?.stop().catch(() => undefined);
+    await simulated.close();
+    if (options.cleanup) await env.destroy();
+  }
+}
+
+function validateOptions(o: ScenarioOptions): void {
+  const problems: string[] = [];
+  if (!(o.rate > 0)) problems.push('rate must be > 0');
+  if (!(o.durationS > 0)) problems.push('duration must be > 0');
+  if (!Number.isInteger(o.skus) || o.skus < 1) problems.push('skus must be a positive integer');
+  if (!(o.stock >= 0)) problems.push('stock must be >= 0');
+  if (!Number.isInteger(o.maxLines) || o.maxLines < 1) problems.push('maxLines must be a positive integer');
+  if (!(o.latency.p50 >= 0) || !(o.latency.p99 >= o.latency.p50)) problems.push('latency needs 0 <= p50 <= p99');
+  if (!(o.targetP99Ms > 0)) problems.push('target p99 must be > 0');
+  if (o.reserve !== null && !(Number.isInteger(o.reserve) && o.reserve >= 0)) problems.push('reserve must be a non-negative integer');
+  if (problems.length > 0) throw new RangeError(`bench: ${problems.join('; ')}`);
+}
+
+async function drive(
+  hub: Hub,
+  channels: readonly SimulatedChannel[],
+  skus: readonly string[],
+  options: ScenarioOptions,
+  random: () => number,
+  progress: (p: Omit<ScenarioProgress, 'durationS'>) => void,
+  meta: { name: string; configPath: string; startedAt: Date; runId: string; backgroundCpuBusy: number | null },
+): Promise<ScenarioResult> {
+  const tallies = new Map<string, ChannelTally>();
+  const newTally = (id: string, sim: SimulatedChannel | null): ChannelTally => ({
+    sim,
+    id,
+    lag: new LagHistogram(),
+    overhead: new LagHistogram(),
+    ttz: new LagHistogram(),
+    commit: new LagHistogram(),
+    pendingZero: new Map(),
+    zeroSuperseded: 0,
+    ordersPlaced: 0,
+    unitsSold: 0,
+    oversoldUnits: 0,
+    hubThrottles: 0,
+    retries: 0,
+    deadLetters: 0,
+  });
+  for (const sim of channels) tallies.set(sim.channel.id, newTally(sim.channel.id, sim));
+  const sellers = [...tallies.values()];
+  const ledgerOnly = sellers.length === 0;
+  const orphan = newTally(LEDGER_ONLY_CHANNEL, null);
+
+  // --- seed: every SKU gets its starting stock and every channel shows it before the clock starts ---
+  progress({ phase: 'seeding', elapsedS: 0, ordersPlaced: 0, ordersCommitted: 0, backlog: 0, lagP99: null, commitP99: null });
+  await hub.publish({ id: `bench:${meta.runId}:seed`, type: 'stock.set', channel: 'bench', occurredAt: new Date().toISOString(), lines: skus.map((sku) => ({ sku, quantity: options.stock })) });
+  const seedDeadline = AbortSignal.timeout(60_000);
+  while (!seedDeadline.aborted && !(await hub.ledger.getLevel(skus[0]!))) await sleep(50);
+  await hub.idle(seedDeadline).catch(() => undefined);
+
+  // --- measurement hooks ---
+  const overallLag = new LagHistogram();
+  const commitLag = new LagHistogram();
+  let ordersCommitted = 0;
+  let linesCommitted = 0;
+  let oversoldUnits = 0;
+  let loadOver = false;
+  const restockTimers = new Map<string, NodeJS.Timeout>();
+  let restocks = 0;
+  let changedThisSecond = new Set<string>();
+  const changedPerSecond: number[] = [];
+
+  const untap = hub.metrics.tap({
+    confirmed(channelId, sku, lagMs, callMs) {
+      const t = tallies.get(channelId);
+      if (!t) return;
+      for (const lag of lagMs) {
+        t.lag.add(lag);
+        overallLag.add(lag);
+        t.overhead.add(lag - callMs);
+      }
+      const zeroAt = t.pendingZero.get(sku);
+      if (zeroAt !== undefined && t.sim?.simulator.shown(sku) === 0) {
+        t.ttz.add(Date.now() - zeroAt);
+        t.pendingZero.delete(sku);
+      }
+    },
+    attempted(channelId, ok) {
+      if (!ok) {
+        const t = tallies.get(channelId);
+        if (t) t.retries += 1;
+      }
+    },
+    throttled(channelId) {
+      const t = tallies.get(channelId);
+      if (t) t.hubThrottles += 1;
+    },
+    deadLettered(channelId) {
+      const t = tallies.get(channelId);
+      if (t) t.deadLetters += 1;
+    },
+  });
+
+  const restock = (sku: string): void => {
+    if (loadOver || options.restockDelayMs <= 0 || restockTimers.has(sku)) return;
+    const timer = setTimeout(() => {
+      restockTimers.delete(sku);
+      if (loadOver) return;
+      restocks += 1;
+      const event: InventoryEvent = { id: `bench:${meta.runId}:restock:${restocks}`, type: 'stock.adjusted', channel: 'warehouse', occurredAt: new Date().toISOString(), lines: [{ sku, delta: options.restockUnits }] };
+      hub.publish(event).catch(() => undefined);
+    }, options.restockDelayMs);
+    restockTimers.set(sku, timer);
+  };
+
+  const unlisten = hub.onChange((changes: readonly LedgerChange[], outcomes: readonly EventOutcome[]) => {
+    for (const change of changes) {
+      if (change.eventType === 'order.confirmed') {
+        linesCommitted += 1;
+        const ms = change.committedAt.getTime() - change.occurredAt.getTime();
+        commitLag.add(ms);
+        (tallies.get(change.eventChannel) ?? orphan).commit.add(ms);
+      }
+      changedThisSecond.add(change.sku);
+      if (change.available === 0 && change.before > 0) {
+        const zeroAt = change.committedAt.getTime();
+        for (const t of sellers) {
+          if (t.sim?.simulator.shown(change.sku) === 0) t.ttz.add(0);
+          else t.pendingZero.set(change.sku, zeroAt);
+        }
+        restock(change.sku);
+      } else if (change.available > 0) {
+        for (const t of sellers) if (t.pendingZero.delete(change.sku)) t.zeroSuperseded += 1;
+      }
+    }
+    for (const outcome of outcomes) {
+      if (outcome.status !== 'applied' || outcome.eventId.startsWith('bench:')) continue;
+      ordersCommitted += 1;
+      // A line that finds the SKU already at zero changes no row, so it has no ledger change above;
+      // it is still a committed line (recorded as an oversell), as is a line for an unknown SKU.
+      linesCommitted += outcome.rejectedLines.length + outcome.oversells.filter((o) => o.availableBefore === 0).length;
+      for (const o of outcome.oversells) {
+        oversoldUnits += o.shortfall;
+        const t = tallies.get(o.channel) ?? orphan;
+        t.oversoldUnits += o.shortfall;
+      }
+    }
+  });
+
+  // --- load ---
+  const pick = zipfPicker(skus.length, options.zipfExponent, random);
+  let placed = 0;
+  let refused = 0;
+  let dropped = 0;
+  let failed = 0;
+  let inFlight = 0;
+  let unitsSold = 0;
+  let offered = 0;
+  let orderSeq = 0;
+  const orderLogger = hub.logger;
+
+  const placeOne = (): void => {
+    offered += 1;
+    const tally = ledgerOnly ? orphan : sellers[Math.floor(random() * sellers.length)]!;
+    const simulator = tally.sim?.simulator;
+    const lineCount = 1 + Math.floor(random() * options.maxLines);
+    const lines: OrderLine[] = [];
+    for (let i = 0; i < lineCount; i++) {
+      const sku = skus[pick()]!;
+      if (lines.some((l) => l.sku === sku)) continue;
+      const qty = random() < 0.8 ? 1 : 2;
+      // A shopper only buys what the channel shows: oversells come from channels that lag.
+      if (options.mode === 'closed' && simulator && (simulator.shown(sku) ?? 0) < qty) continue;
+      lines.push({ sku, qty });
+    }
+    if (lines.length === 0) {
+      refused += 1;
+      return;
+    }
+    if (inFlight >= options.maxInFlightOrders) {
+      dropped += 1;
+      return;
+    }
+    inFlight += 1;
+    placed += 1;
+    tally.ordersPlaced += 1;
+    const units = lines.reduce((a, l) => a + l.qty, 0);
+    unitsSold += units;
+    tally.unitsSold += units;
+    let delivery: Promise<unknown>;
+    if (options.path === 'webhook' && simulator?.placeOrder) {
+      delivery = simulator.placeOrder(lines);
+    } else {
+      if (simulator) for (const l of lines) simulator.setShown(l.sku, Math.max(0, (simulator.shown(l.sku) ?? 0) - l.qty));
+      orderSeq += 1;
+      delivery = hub.publish({ id: `${tally.id}:order:${meta.runId}-${orderSeq}:confirmed`, type: 'order.confirmed', channel: tally.id, occurredAt: new Date().toISOString(), orderId: `${meta.runId}-${orderSeq}`, lines });
+    }
+    delivery.then(
+      () => (inFlight -= 1),
+      (err: unknown) => {
+        inFlight -= 1;
+        failed += 1;
+        if (failed <= 5) orderLogger.error('bench: an order did not reach the hub', { channel: tally.id, error: describeError(err) });
+      },
+    );
+  };
+
+  // Hub, simulators and shoppers share this event loop: its delay is part of every latency measured here.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const cpuStart = process.cpuUsage();
+  const machineStart = machineCpuTimes();
+  const serversStart = processCpuTimes(SERVER_PROCESSES);
+  let peakRss = process.memoryUsage().rss;
+  const loadStart = performance.now();
+  const wallStart = Date.now();
+  const loadMs = options.durationS * 1000;
+  let loadEnd = loadStart + loadMs;
+
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    changedPerSecond.push(changedThisSecond.size);
+    changedThisSecond = new Set();
+  }, 1000);
+  const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
+  const reporter = setInterval(() => {
+    progress({ phase: loadOver ? 'settling' : 'load', elapsedS: (performance.now() - loadStart) / 1000, ordersPlaced: placed, ordersCommitted, backlog: hub.backlog(), lagP99: overallLag.quantile(0.99), commitP99: commitLag.quantile(0.99) });
+  }, 500);
+
+  await new Promise<void>((resolve) => {
+    // Orders due so far follow the wall clock, so a late timer catches up instead of lowering the rate;
+    // at most a tenth of a second is caught up at once, so a stalled process does not burst.
+    const tick = (): void => {
+      const now = performance.now();
+      if (now >= loadEnd) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      const due = Math.floor(((now - loadStart) / 1000) * options.rate);
+      let owed = Math.min(due - offered, Math.ceil(options.rate / 10));
+      if (due - offered > owed) offered = due - owed;
+      while (owed-- > 0) placeOne();
+    };
+    const timer = setInterval(tick, 5);
+  });
+  loadEnd = performance.now();
+  loadOver = true;
+  for (const timer of restockTimers.values()) clearTimeout(timer);
+  restockTimers.clear();
+  const machineLoadEnd = machineCpuTimes();
+  const serversEnd = processCpuTimes(SERVER_PROCESSES);
+  const loadSeconds = (loadEnd - loadStart) / 1000;
+  const committedDuringLoad = ordersCommitted;
+  const linesDuringLoad = linesCommitted;
+  const skusChangedPerSecond = changedPerSecond.length > 0 ? changedPerSecond.reduce((a, b) => a + b, 0) / changedPerSecond.length : 0;
+
+  // --- settle: every order committed, every channel level with the ledger, or the timeout ---
+  const settleStart = Date.now();
+  const settle = AbortSignal.timeout(options.settleTimeoutMs);
+  while (!settle.aborted && (inFlight > 0 || hub.backlog() > 0 || ordersCommitted + failed < placed)) await sleep(50);
+  let convergence = await measureConvergence(hub, sellers, skus);
+  while (!settle.aborted) {
+    await hub.idle(settle).catch(() => undefined);
+    convergence = await measureConvergence(hub, sellers, skus);
+    if (convergence.converged === convergence.pairs) break;
+    await sleep(250);
+  }
+  const settleMs = Date.now() - settleStart;
+  loopDelay.disable();
+  clearInterval(sampler);
+  clearInterval(rssSampler);
+  clearInterval(reporter);
+  untap();
+  unlisten();
+  const cpu = process.cpuUsage(cpuStart);
+  const wallS = (Date.now() - wallStart) / 1000;
+  progress({ phase: 'done', elapsedS: wallS, ordersPlaced: placed, ordersCommitted, backlog: hub.backlog(), lagP99: overallLag.quantile(0.99), commitP99: commitLag.quantile(0.99) });
+
+  const overhead = new LagHistogram();
+  const ttz = new LagHistogram();
+  let requests = 0;
+  let throttled = 0;
+  let retries = 0;
+  let deadLetters = 0;
+  const channelResults: ChannelResult[] = sellers.map((t) => {
+    const sim = t.sim!;
+    const limits = hub.connectors.get(t.id)!.limits;
+    const stats = sim.simulator.stats();
+    const conv = convergence.byChannel.get(t.id) ?? { converged: 0, pairs: 0 };
+    overhead.merge(t.overhead);
+    ttz.merge(t.ttz);
+    requests += stats.requests ?? 0;
+    throttled += stats.throttled ?? 0;
+    retries += t.retries;
+    deadLetters += t.deadLetters;
+    const capacity = limits.perSecond * limits.maxBatchSize;
+    return {
+      channelId: t.id,
+      connector: sim.definition.name,
+      perSecond: limits.perSecond,
+      maxBatchSize: limits.maxBatchSize,
+      capacity,
+      capacitySuffices: capacity >= skusChangedPerSecond,
+      lag: t.lag.summary(),
+      overhead: t.overhead.summary(),
+      timeToZero: t.ttz.summary(),
+      eventToCommit: t.commit.summary(),
+      zeroSuperseded: t.zeroSuperseded,
+      ordersPlaced: t.ordersPlaced,
+      unitsSold: t.unitsSold,
+      oversoldUnits: t.oversoldUnits,
+      requests: stats.requests ?? 0,
+      throttled: stats.throttled ?? 0,
+      hubThrottles: t.hubThrottles,
+      retries: t.retries,
+      deadLetters: t.deadLetters,
+      converged: conv.converged,
+      pairs: conv.pairs,
+      lagBuckets: t.lag.counts(LAG_EDGES_MS),
+    };
+  });
+
+  const missed = channelResults.filter((c) => c.lag.p99 !== null && c.lag.p99 > options.targetP99Ms);
+  // Without channels the promise is about the ledger alone: event → commit against the same target.
+  const commitMissed = ledgerOnly && (commitLag.quantile(0.99) ?? 0) > options.targetP99Ms;
+  const converged = convergence.pairs === 0 || convergence.converged === convergence.pairs;
+  const pass = missed.length === 0 && !commitMissed && converged && failed === 0;
+  const verdictParts: string[] = [];
+  if (missed.length > 0) {
+    const short = missed.filter((c) => !c.capacitySuffices).length;
+    verdictParts.push(`${missed.length} channel(s) missed sync-lag p99 ≤ ${formatMs(options.targetP99Ms)}${short > 0 ? ` (${short} of them have less capacity than the SKUs changing per second)` : ''}`);
+  }
+  if (commitMissed) verdictParts.push(`event → commit p99 ${formatMs(commitLag.quantile(0.99))} > ${formatMs(options.targetP99Ms)}`);
+  if (!converged) verdictParts.push(`convergence ${convergence.converged}/${convergence.pairs} after ${formatMs(settleMs)}`);
+  if (failed > 0) verdictParts.push(`${failed} order(s) failed to reach the hub`);
+  const cpuInfo = cpus();
+
+  return {
+    name: meta.name,
+    startedAt: meta.startedAt.toISOString(),
+    configPath: meta.configPath,
+    options,
+    machine: { cpus: cpuInfo.length, cpuModel: cpuInfo[0]?.model ?? 'unknown', memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version, platform: `${process.platform}-${process.arch}` },
+    offeredRate: options.rate,
+    placedRate: round(placed / loadSeconds, 1),
+    committedRate: round(committedDuringLoad / loadSeconds, 1),
+    ordersPlaced: placed,
+    ordersCommitted,
+    ordersRefused: refused,
+    ordersDropped: dropped,
+    ordersFailed: failed,
+    linesCommitted,
+    lineRate: round(linesDuringLoad / loadSeconds, 1),
+    unitsSold,
+    oversoldUnits,
+    oversoldRatio: unitsSold > 0 ? oversoldUnits / unitsSold : 0,
+    eventToCommit: commitLag.summary(),
+    lag: overallLag.summary(),
+    overhead: overhead.summary(),
+    timeToZero: ttz.summary(),
+    skusChangedPerSecond: round(skusChangedPerSecond, 1),
+    requests,
+    apiCallsPerOrder: placed > 0 ? round(requests / placed, 3) : 0,
+    throttled,
+    retries,
+    deadLetters,
+    converged: convergence.converged,
+    pairs: convergence.pairs,
+    convergence: convergence.pairs === 0 ? 1 : convergence.converged / convergence.pairs,
+    settleMs,
+    processCpuCores: round((cpu.user + cpu.system) / 1e6 / wallS, 2),
+    machineCpuBusy: busyShare(machineStart, machineLoadEnd),
+    backgroundCpuBusy: meta.backgroundCpuBusy,
+    serverCpuCores: serverCores(serversStart, serversEnd, loadSeconds),
+    peakRssMb: Math.round(peakRss / 2 ** 20),
+    eventLoopDelay: { p50: round(loopDelay.percentile(50) / 1e6, 1), p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) },
+    channels: channelResults,
+    pass,
+    verdict: pass
+      ? ledgerOnly
+        ? `PASS: event → commit p99 ${commitLag.quantile(0.99)} ms ≤ ${options.targetP99Ms} ms at ${round(linesDuringLoad / loadSeconds, 0)} order lines/s`
+        : `PASS: every channel's sync-lag p99 ≤ ${options.targetP99Ms} ms, all channels equal the ledger`
+      : `FAIL: ${verdictParts.join('; ')}`,
+  };
+}
+
+async function measureConvergence(hub: Hub, sellers: readonly ChannelTally[], skus: readonly string[]): Promise<{ converged: number; pairs: number; byChannel: Map<string, { converged: number; pairs: number }> }> {
+  const levels = await hub.ledger.getLevels(skus);
+  const byChannel = new Map<string, { converged: number; pairs: number }>();
+  let converged = 0;
+  let pairs = 0;
+  for (const t of sellers) {
+    const sim = t.sim!;
+    let ok = 0;
+    for (const sku of skus) if (sim.simulator.shown(sku) === shownQuantity(sim.channel.rules, levels.get(sku)?.available ?? 0)) ok += 1;
+    byChannel.set(t.id, { converged: ok, pairs: skus.length });
+    converged += ok;
+    pairs += skus.length;
+  }
+  return { converged, pairs, byChannel };
+}
+
+const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
