@@ -21,6 +21,7 @@ import { settleByReadBack, type ReadBackSettling } from './read-back.ts';
 import { ReadBackSweep } from './read-back-sweep.ts';
 import { ReadBudget } from './read-budget.ts';
 import { ReconcilePass } from './reconcile-pass.ts';
+import { SalesRate } from './sales-rate.ts';
 import type { SkuPushState } from './sku-push-state.ts';
 import { WakeTimer } from './wake-timer.ts';
 
@@ -42,6 +43,7 @@ export class ChannelDispatcher implements Dispatcher {
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #backlog = new PushBacklog();
+  readonly #sales: SalesRate;
   readonly #scheduler: PushScheduler;
   readonly #calls: ChannelCalls;
   readonly #results: PushResults;
@@ -75,7 +77,8 @@ export class ChannelDispatcher implements Dispatcher {
     // Every call in flight listens for the stop (and a read-back or two besides): with more than ten
     // pushes allowed at once Node would warn of a leak that is none.
     setMaxListeners(o.limits.concurrency + 8, this.#stopController.signal);
-    this.#scheduler = new PushScheduler({ limits: o.limits, rules: o.rules, canReadBack: () => Boolean(o.connector.fetchQuantities), now: this.#clock.now() });
+    this.#sales = new SalesRate(this.#clock);
+    this.#scheduler = new PushScheduler({ limits: o.limits, rules: o.rules, canReadBack: () => Boolean(o.connector.fetchQuantities), now: this.#clock.now(), sales: this.#sales });
     this.#calls = new ChannelCalls({ connector: o.connector, stop: this.#stopController.signal, timeoutMs: o.pushTimeoutMs, clock: this.#clock });
     this.#writer = new ChannelStateWriter({ ...common, channelId: o.channelId, store: o.store, fingerprint: o.configFingerprint ?? '', publish: o.deadLetter, observer });
     this.#results = new PushResults({
@@ -140,7 +143,11 @@ export class ChannelDispatcher implements Dispatcher {
     if (this.#stopped) return;
     const now = this.#clock.now();
     let marked = false;
-    for (const change of changes) marked = this.#backlog.observe(change, change.eventChannel === this.#channelId, now) || marked;
+    for (const change of changes) {
+      // Orders from every channel make the SKU's sales rate, which decides what is most at risk here.
+      if (change.eventType === 'order.confirmed' && change.before > change.available) this.#sales.sold(change.sku, change.before - change.available);
+      marked = this.#backlog.observe(change, change.eventChannel === this.#channelId, now) || marked;
+    }
     if (marked) this.#schedulePump();
   }
 
@@ -296,7 +303,10 @@ export class ChannelDispatcher implements Dispatcher {
     if (!(await this.#writer.markWriting(items, sentAt + pushTimeoutMs + lateWriteWindowMs))) return;
     const outcome = await this.#calls.push(items.map((item) => item.update));
     if (outcome.kind === 'failed') await this.#results.failed(items, outcome.error, outcome.startedAt);
-    else if (outcome.kind === 'answered') await this.#results.answered(items, outcome.answer, outcome.startedAt, outcome.callMs);
+    else if (outcome.kind === 'answered') {
+      this.#scheduler.answered(outcome.callMs);
+      await this.#results.answered(items, outcome.answer, outcome.startedAt, outcome.callMs);
+    }
   }
 
   #isIdle(): boolean {

@@ -3,6 +3,7 @@ import type { StockUpdate } from '../sdk.ts';
 import type { EffectiveLimits } from './dispatch-types.ts';
 import { shownQuantity } from './dispatch-types.ts';
 import { RevisionBudget } from './revision-budget.ts';
+import type { SalesRate } from './sales-rate.ts';
 import type { SkuPushState } from './sku-push-state.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -40,23 +41,49 @@ export interface PushPlan {
   wakeAt: number;
 }
 
+/**
+ * Sales rate (units/s) every SKU is assumed to have on top of its measured one: a SKU not seen selling
+ * may still sell, and with no rates known at all the order falls back to the scarcest first.
+ */
+export const PRIOR_SALES_PER_SECOND = 0.01;
+
+/** How much the estimate of one call's duration moves towards each new one. */
+const CALL_MS_WEIGHT = 0.2;
+
 interface Candidate {
   state: SkuPushState;
   quantity: number;
   since: number;
   overdue: boolean;
+  /** The push lowers what the channel shows (or what it shows is unknown): leaving it waiting can oversell. */
+  fall: boolean;
+  /** Units expected to sell, per unit left, before this push could land if it waits: higher goes first. */
+  risk: number;
 }
 
 /**
  * Push order when the channel cannot take everything at once, what prevents oversells first: moves to
- * zero, then SKUs overdue, then the scarcest, then the longest waiting.
+ * zero, then SKUs overdue (so none starves past the sync-lag alarm), then falls by risk of selling what
+ * is gone, highest first, then rises (showing fewer units than are available cannot oversell), longest
+ * waiting first.
  */
 function byUrgency(a: Candidate, b: Candidate): number {
   if ((a.quantity === 0) !== (b.quantity === 0)) return a.quantity === 0 ? -1 : 1;
   if (a.overdue !== b.overdue) return a.overdue ? -1 : 1;
   if (a.overdue && a.since !== b.since) return a.since - b.since;
-  if (a.quantity !== b.quantity) return a.quantity - b.quantity;
+  if (a.fall !== b.fall) return a.fall ? -1 : 1;
+  if (a.fall && a.risk !== b.risk) return b.risk - a.risk;
   return a.since - b.since;
+}
+
+/**
+ * The chance of selling what is gone, as a score: the units expected to sell between the change and
+ * the moment this push could land (sales rate × (time stale + time to refresh)), against the units
+ * left. A SKU selling fast against little stock, or stale for long, scores high; with no sales known it
+ * is the scarcest that scores highest.
+ */
+export function sellOutRisk(salesPerSecond: number, available: number, staleMs: number, refreshMs: number): number {
+  return ((salesPerSecond + PRIOR_SALES_PER_SECOND) * (Math.max(0, staleMs) + refreshMs)) / 1_000 / (Math.max(0, available) + 1);
 }
 
 export interface PushSchedulerOptions {
@@ -65,6 +92,8 @@ export interface PushSchedulerOptions {
   /** Whether the connector can read quantities back now: a closed late-write window is then settled by a read. */
   canReadBack: () => boolean;
   now: number;
+  /** Units sold per second per SKU (the ledger's recent orders). Absent: no sales known, scarcity decides. */
+  sales?: SalesRate;
 }
 
 /**
@@ -79,6 +108,9 @@ export class PushScheduler {
   readonly #canReadBack: () => boolean;
   readonly #bucket: TokenBucket;
   readonly #revisions: RevisionBudget | null;
+  readonly #sales: SalesRate | null;
+  /** Estimated duration of one push call, ms (moves with every answered call). */
+  #callMs = 0;
   #pausedUntil = 0;
   #throttlesInARow = 0;
 
@@ -91,6 +123,24 @@ export class PushScheduler {
     // (new connections, token fetches), and one token of headroom absorbs that instead of a 429.
     this.#bucket = new TokenBucket(limits.perSecond * RATE_HEADROOM, Math.max(1, limits.burst - 1), options.now);
     this.#revisions = limits.dailyRevisionsPerSku !== undefined ? new RevisionBudget(limits.dailyRevisionsPerSku) : null;
+    this.#sales = options.sales ?? null;
+  }
+
+  /** A push call was answered after `callMs`: the refresh-time estimate follows the channel's pace. */
+  answered(callMs: number): void {
+    if (!(callMs >= 0)) return;
+    this.#callMs = this.#callMs === 0 ? callMs : this.#callMs + CALL_MS_WEIGHT * (callMs - this.#callMs);
+  }
+
+  /**
+   * How long until a push for a SKU that joins the back of `queued` others lands on the channel, ms:
+   * the calls needed to work through the queue at the channel's pace (its rate, or its calls in flight
+   * at the measured call time when that is slower), plus one call.
+   */
+  refreshMs(queued: number): number {
+    const { perSecond, maxBatchSize, concurrency } = this.#limits;
+    const callsPerSecond = Math.min(perSecond * RATE_HEADROOM, this.#callMs > 0 ? (concurrency * 1_000) / this.#callMs : Infinity);
+    return this.#callMs + (Math.ceil(Math.max(0, queued) / maxBatchSize) * 1_000) / callsPerSecond;
   }
 
   /** Takes back what a SKU had left of its daily revisions at `at` (stored by an earlier process). */
@@ -167,7 +217,9 @@ export class PushScheduler {
         plan.unchanged.push({ state, quantity });
       } else {
         const since = state.oldestPendingAt;
-        candidates.push({ state, quantity, since, overdue: now - since >= OVERDUE_MS });
+        const shown = state.confirmedQuantity;
+        const fall = shown === null || state.unknownShownVersion > state.confirmedVersion || quantity < shown;
+        candidates.push({ state, quantity, since, overdue: now - since >= OVERDUE_MS, fall, risk: 0 });
       }
     }
 
@@ -184,6 +236,10 @@ export class PushScheduler {
       plan.readBacks.push(batch);
     }
     if (candidates.length > 0 && freeCalls > 0) {
+      const refreshMs = this.refreshMs(candidates.length);
+      for (const c of candidates) {
+        if (c.fall) c.risk = sellOutRisk(this.#sales?.perSecond(c.state.sku, now) ?? 0, c.state.available, now - c.since, refreshMs);
+      }
       candidates.sort(byUrgency);
       for (let next = 0; next < candidates.length && freeCalls > 0; freeCalls -= 1) {
         if (!this.#bucket.tryTake(now)) {

@@ -1,9 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { EffectiveLimits } from '../../core/dispatch/dispatch-types.ts';
 import { LateWrites } from '../../core/dispatch/late-writes.ts';
 import { ManualClock } from '../../core/dispatch/manual-clock.ts';
 import { OVERDUE_MS, PushScheduler, RATE_HEADROOM } from '../../core/dispatch/push-scheduler.ts';
+import { SALES_RATE_HALF_LIFE_MS, SalesRate } from '../../core/dispatch/sales-rate.ts';
 import { SkuPushState } from '../../core/dispatch/sku-push-state.ts';
+import { dispatchHarness, stopDispatchers, until } from '../support/dispatch-harness.ts';
 
 const T0 = 1_000_000;
 
@@ -101,6 +103,139 @@ describe('PushScheduler', () => {
     const plan = budgeted.plan([rise, fall], T0, 4);
     expect(skusOf(plan.pushes)).toEqual([['ZERO']]);
     expect(plan.wakeAt).toBeGreaterThan(T0);
+  });
+});
+
+describe('PushScheduler: risk first when the channel cannot keep up', () => {
+  /** A one-SKU-per-call channel with one call free, whose sales are measured on `clock`. */
+  function riskScheduler(clock: ManualClock): { pacer: PushScheduler; sales: SalesRate } {
+    const sales = new SalesRate(clock);
+    const pacer = new PushScheduler({
+      limits: { maxBatchSize: 1, perSecond: 5, burst: 5, concurrency: 1, compareAndSet: false },
+      rules: { reserve: 0, share: 1 },
+      canReadBack: () => false,
+      now: clock.now(),
+      sales,
+    });
+    return { pacer, sales };
+  }
+
+  /** `units` sold of `sku`, one a second, ending now. */
+  async function sell(clock: ManualClock, sales: SalesRate, sku: string, units: number): Promise<void> {
+    for (let i = 0; i < units; i += 1) {
+      sales.sold(sku, 1);
+      await clock.advance(1_000 / units);
+    }
+  }
+
+  it('spends the call on the SKU that is selling, of two with the same stock', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const { pacer, sales } = riskScheduler(clock);
+    await sell(clock, sales, 'HOT', 10);
+    const plan = pacer.plan([due('COLD', 20, T0), due('HOT', 20, T0)], clock.now(), 1);
+    expect(skusOf(plan.pushes)).toEqual([['HOT']]);
+  });
+
+  it('puts the SKU with the least stock against its sales rate ahead of a scarcer one that sells slowly', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const { pacer, sales } = riskScheduler(clock);
+    // FAST: 100 left at about 40 units/s sells out in seconds; SLOW: 10 left, hardly selling.
+    await sell(clock, sales, 'FAST', 40);
+    sales.sold('SLOW', 1);
+    const plan = pacer.plan([due('SLOW', 10, T0), due('FAST', 100, T0)], clock.now(), 1);
+    expect(skusOf(plan.pushes)).toEqual([['FAST']]);
+  });
+
+  it('of two SKUs alike in stock and sales, pushes first the one the channel has shown wrong for longer', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const { pacer, sales } = riskScheduler(clock);
+    await clock.advance(5_000);
+    sales.sold('NEW', 5);
+    sales.sold('STALE', 5);
+    const plan = pacer.plan([due('NEW', 30, clock.now() - 100), due('STALE', 30, clock.now() - 2_000)], clock.now(), 1);
+    expect(skusOf(plan.pushes)).toEqual([['STALE']]);
+  });
+
+  it('lets a rise wait behind a fall, however long it waited: showing fewer units than are left cannot oversell', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const { pacer } = riskScheduler(clock);
+    await clock.advance(2_000);
+    const rise = due('UP', 8, T0);
+    rise.confirmedQuantity = 5;
+    const fall = due('DOWN', 40, clock.now());
+    fall.confirmedQuantity = 41;
+    const plan = pacer.plan([rise, fall], clock.now(), 1);
+    expect(skusOf(plan.pushes)).toEqual([['DOWN']]);
+  });
+
+  it('still sends a move to zero before the SKU most at risk', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const { pacer, sales } = riskScheduler(clock);
+    await sell(clock, sales, 'HOT', 50);
+    const plan = pacer.plan([due('HOT', 1, T0), due('GONE', 0, clock.now())], clock.now(), 1);
+    expect(skusOf(plan.pushes)).toEqual([['GONE']]);
+  });
+
+  it('still sends a SKU overdue for the sync-lag alarm before the SKU most at risk, so none starves', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const { pacer, sales } = riskScheduler(clock);
+    await sell(clock, sales, 'HOT', 50);
+    const plan = pacer.plan([due('HOT', 1, clock.now()), due('IDLE', 500, clock.now() - OVERDUE_MS)], clock.now(), 1);
+    expect(skusOf(plan.pushes)).toEqual([['IDLE']]);
+  });
+
+  it('expects a refresh to take longer the longer the queue and the slower the calls', () => {
+    const clock = new ManualClock({ start: T0 });
+    const { pacer } = riskScheduler(clock);
+    // 5 calls/s less headroom, one SKU per call: ten queued SKUs take two seconds and a bit.
+    expect(pacer.refreshMs(10)).toBeCloseTo((10 * 1_000) / (5 * RATE_HEADROOM), 5);
+    // One call in flight taking 500 ms: two calls a second at most, whatever the rate.
+    pacer.answered(500);
+    expect(pacer.refreshMs(10)).toBeCloseTo(500 + 10 * 500, 5);
+  });
+});
+
+describe('ChannelDispatcher: risk first', () => {
+  afterEach(stopDispatchers);
+
+  it('learns sales rates from the orders it is told of, and pushes the selling SKU before an idle one', async () => {
+    const { dispatcher, store, connector } = dispatchHarness({ limits: { maxBatchSize: 1, concurrency: 1 } });
+    await dispatcher.start();
+    const release = connector.hold();
+    dispatcher.notify([store.apply('FIRST', 5)]);
+    await until(dispatcher, () => connector.calls.length === 1, 'the first call');
+    // While the only call is open: two SKUs end at 20 units each, one of them after selling 20.
+    dispatcher.notify([store.apply('IDLE', 20), store.apply('HOT', 40)]);
+    for (let left = 39; left >= 20; left -= 1) dispatcher.notify([store.apply('HOT', left, { channel: 'other', eventType: 'order.confirmed' })]);
+    release();
+    await until(dispatcher, () => connector.calls.length === 3, 'both pushed');
+    expect(connector.calls.map((call) => call.updates.map((u) => u.sku))).toEqual([['FIRST'], ['HOT'], ['IDLE']]);
+  });
+});
+
+describe('SalesRate', () => {
+  it('reads a steady stream of sales as its rate in units per second', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    // Four units a second for ten half-lives: the estimate has settled (to within 2^-10).
+    for (let i = 0; i < (10 * SALES_RATE_HALF_LIFE_MS) / 250; i += 1) {
+      sales.sold('A', 1);
+      await clock.advance(250);
+    }
+    expect(sales.perSecond('A')).toBeGreaterThan(3.9);
+    expect(sales.perSecond('A')).toBeLessThan(4.1);
+    expect(sales.perSecond('B')).toBe(0);
+  });
+
+  it('halves every half-life once the SKU stops selling, then forgets it', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    sales.sold('A', 100);
+    const first = sales.perSecond('A');
+    await clock.advance(SALES_RATE_HALF_LIFE_MS);
+    expect(sales.perSecond('A')).toBeCloseTo(first / 2, 10);
+    await clock.advance(20 * SALES_RATE_HALF_LIFE_MS);
+    expect(sales.perSecond('A')).toBe(0);
   });
 });
 
