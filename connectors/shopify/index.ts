@@ -5,6 +5,7 @@ import {
   RetryableError,
   ThrottledError,
   WebhookSignatureError,
+  type InventoryEvent,
   type OrderLine,
   type PushResult,
   type StockUpdate,
@@ -31,6 +32,7 @@ import {
   type UserError,
 } from './api.ts';
 import { readOrderBody } from './order-body.ts';
+import { readRefundBody, type RefundBody } from './refund-body.ts';
 import { shopifyOptionsSchema, type ShopifyOptions } from './options.ts';
 
 /** userError codes meaning "the quantity moved under us": the hub re-pushes from its current value. */
@@ -122,6 +124,47 @@ export default defineConnector<ShopifyOptions>({
     // Order lines carry variant_id: map it back to the hub SKU when the seller told us the variant.
     const skuByVariant = new Map<string, string>();
     for (const [sku, mapping] of Object.entries(options.skus)) if (mapping.variantId) skuByVariant.set(gidTail(mapping.variantId), sku);
+
+    /**
+     * A refund's lines by what Shopify did with the stock: `cancel` (never fulfilled) is a line-level
+     * cancellation, so it counts against an oversold part first; `return` and `legacy_restock` went back into
+     * stock; `no_restock` did not. One event per kind, keyed by the refund id, so a redelivery counts once.
+     */
+    const refundEvents = (refund: RefundBody): InventoryEvent[] => {
+      const cancelled = new Map<string, number>();
+      const returned = new Map<string, { qty: number; restock: number }>();
+      for (const line of refund.lines) {
+        const sku = (line.variantId !== null ? skuByVariant.get(line.variantId) : undefined) ?? line.sku ?? undefined;
+        if (!sku) {
+          context.logger.debug('refund line without SKU ignored', { orderId: refund.orderId, refundId: refund.id });
+          continue;
+        }
+        if (line.restockType === 'cancel') {
+          cancelled.set(sku, (cancelled.get(sku) ?? 0) + line.quantity);
+          continue;
+        }
+        const entry = returned.get(sku) ?? { qty: 0, restock: 0 };
+        entry.qty += line.quantity;
+        if (line.restockType !== 'no_restock') entry.restock += line.quantity;
+        returned.set(sku, entry);
+      }
+      const facts = { orderId: refund.orderId, occurredAt: refund.createdAt };
+      const events: InventoryEvent[] = [];
+      if (cancelled.size > 0) {
+        const lines = [...cancelled].map(([sku, qty]) => ({ sku, qty }));
+        events.push(orderEvent(context.channelId, 'order.cancelled', { ...facts, lines, part: `refund-${refund.id}` }));
+      }
+      if (returned.size > 0) {
+        events.push({
+          id: `${context.channelId}:order:${refund.orderId}:returned:${refund.id}`,
+          type: 'order.returned',
+          channel: context.channelId,
+          ...facts,
+          lines: [...returned].map(([sku, r]) => ({ sku, qty: r.qty, restock: r.restock })),
+        });
+      }
+      return events;
+    };
 
     // The bucket belongs to this app and shop alone, so the last throttleStatus, refilled at restoreRate
     // since, says whether the next call fits; one that cannot is not sent (it would only come back THROTTLED).
@@ -249,7 +292,10 @@ export default defineConnector<ShopifyOptions>({
         }
         // X-Shopify-Topic is not signed: what happened is read from the signed body only, whatever the topic says.
         const order = readOrderBody(request.rawBody);
-        if (!order) return { events: [] };
+        if (!order) {
+          const refund = readRefundBody(request.rawBody);
+          return { events: refund ? refundEvents(refund) : [] };
+        }
         const totals = new Map<string, number>();
         for (const line of order.lines) {
           const sku = (line.variantId !== null ? skuByVariant.get(line.variantId) : undefined) ?? line.sku ?? undefined;

@@ -91,8 +91,20 @@ describe("shopify order webhooks built from Shopify's published Order and Refund
     for (const event of events) expect(parseEvent(JSON.stringify(event), event.type)).toMatchObject({ ok: true });
   });
 
-  it('takes nothing from the example refund (refunds/create): a refund is not an order', async () => {
-    await expect((await connector()).handleWebhook!(delivery(refundCreate, 'refunds/create'), noSignal())).resolves.toEqual({ events: [] });
+  it('reads the example refund (refunds/create, restock_type no_restock) as a return that restocks nothing', async () => {
+    const refund = JSON.parse(refundCreate) as { id: number; order_id: number; created_at: string; refund_line_items: Array<{ quantity: number; line_item: { sku: string } }> };
+    const { events } = await (await connector()).handleWebhook!(delivery(refundCreate, 'refunds/create'), noSignal());
+    expect(events).toEqual([
+      {
+        id: `shopify-main:order:${refund.order_id}:returned:${refund.id}`,
+        type: 'order.returned',
+        channel: 'shopify-main',
+        occurredAt: new Date(refund.created_at).toISOString(),
+        orderId: String(refund.order_id),
+        lines: [{ sku: refund.refund_line_items[0]!.line_item.sku, qty: refund.refund_line_items[0]!.quantity, restock: 0 }],
+      },
+    ]);
+    expect(parseEvent(JSON.stringify(events[0]), 'order.returned')).toMatchObject({ ok: true });
   });
 });
 
@@ -115,10 +127,11 @@ describe('shopify webhooks decide what happened from the signed body only (W3)',
     },
   );
 
-  it('a signed refund replayed as orders/create or orders/cancelled yields no events', async () => {
+  it('a signed refund replayed as orders/create or orders/cancelled is still only that refund', async () => {
     const instance = await connector();
+    const original = (await instance.handleWebhook!(delivery(refundCreate, 'refunds/create'), noSignal())).events;
     for (const topic of ['orders/create', 'orders/cancelled']) {
-      await expect(instance.handleWebhook!(delivery(refundCreate, topic), noSignal())).resolves.toEqual({ events: [] });
+      await expect(instance.handleWebhook!(delivery(refundCreate, topic), noSignal())).resolves.toEqual({ events: original });
     }
   });
 });
