@@ -32,6 +32,7 @@ describe('the public SDK entry', () => {
       'WebhookSignatureError',
       'WebhookPayloadError',
       'ErrorCodes',
+      'ErrorCatalogue',
       'isStockrelayError',
       'isRetryableError',
       'isThrottledError',
@@ -48,7 +49,7 @@ describe('the public SDK entry', () => {
   });
 
   it('does not export the errors only the host raises; the internal entry does', () => {
-    for (const name of ['ConfigError', 'PluginError', 'EventValidationError', 'PushTimeoutError', 'isPushTimeoutError']) {
+    for (const name of ['ConfigError', 'UsageError', 'ReplayRefusedError', 'HttpError', 'PluginError', 'EventValidationError', 'PushTimeoutError', 'isPushTimeoutError']) {
       expect(sdk, name).not.toHaveProperty(name);
       expect(internal, name).toHaveProperty(name);
     }
