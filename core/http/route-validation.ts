@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../sdk.ts';
 import { createAjv } from '../config/create-ajv.ts';
+import type { Problem } from '../errors.ts';
+import { problemsFromAjv } from '../config/ajv-problems.ts';
 import { installErrorAnswers } from './error-body.ts';
 
 /**
@@ -19,6 +21,18 @@ import { installErrorAnswers } from './error-body.ts';
 export function installHttpConventions(app: FastifyInstance, logger: Logger): void {
   installErrorAnswers(app, logger);
   installRouteValidation(app);
+}
+
+/** The outcome of checking a body against a route's body schema outside HTTP. */
+export type BodyCheck<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
+
+/**
+ * A check of a JSON body against a route's body schema, for the same request arriving another way (the
+ * NATS inventory query): the same ajv settings and the same problems as the HTTP route gives.
+ */
+export function bodyCheck<T>(schema: Record<string, unknown>): (body: unknown) => BodyCheck<T> {
+  const validate = createAjv({ useDefaults: true, strict: true }).compile(schema);
+  return (body) => (validate(body) ? { ok: true, value: body as T } : { ok: false, problems: problemsFromAjv(validate.errors) });
 }
 
 export function installRouteValidation(app: FastifyInstance): void {

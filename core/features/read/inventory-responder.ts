@@ -2,13 +2,17 @@ import { inventoryQuerySubject } from '../../bus/subjects.ts';
 import type { BusResponder } from '../../bus/reply-to-requests.ts';
 import { describeError, ErrorCodes } from '../../errors.ts';
 import { authorize } from '../../http/auth.ts';
-import { errorBody, type ErrorBody } from '../../http/error-body.ts';
+import { describeProblems, errorBody, type ErrorBody } from '../../http/error-body.ts';
+import { ROUTE_SCHEMAS } from '../../http/route-schemas.ts';
+import { bodyCheck } from '../../http/route-validation.ts';
 import type { HubContext } from '../hub-context.ts';
 import type { ReadInventoryStatus } from './inventory-status.ts';
-import { describeProblems, parseSkuQuery } from './sku-query.ts';
 
 /** Hubs sharing a bus answer each query once between them. */
 const QUEUE_GROUP = 'stockrelay-read';
+
+/** The body of `POST /v1/inventory/query`, checked by the same schema over the bus. */
+const checkSkuQuery = bodyCheck<{ skus: string[] }>(ROUTE_SCHEMAS.inventoryQuery.body);
 
 /** An error answer over the bus: the one error body of the HTTP API, with the same catalogue codes. */
 export type BusErrorAnswer = ErrorBody;
@@ -29,10 +33,10 @@ export function startInventoryResponder(ctx: Pick<HubContext, 'config' | 'bus' |
     } catch {
       return errorBody(ErrorCodes.INVALID_REQUEST, 'the request body is not JSON', [{ path: '/', message: 'is not JSON' }]) satisfies BusErrorAnswer;
     }
-    const parsed = parseSkuQuery(body);
+    const parsed = checkSkuQuery(body);
     if (!parsed.ok) return errorBody(ErrorCodes.INVALID_REQUEST, describeProblems(parsed.problems), parsed.problems) satisfies BusErrorAnswer;
     try {
-      return { items: await read(parsed.skus) };
+      return { items: await read(parsed.value.skus) };
     } catch (err) {
       ctx.logger.error('inventory query failed', { error: describeError(err) });
       return errorBody(ErrorCodes.DATABASE_UNAVAILABLE, 'the ledger could not be read; try again') satisfies BusErrorAnswer;
