@@ -1,38 +1,32 @@
+import { TokenBucket, type BucketClock } from '../../core/sdk.ts';
+
 /**
  * A client-side token bucket that waits: for connectors whose push costs a varying number of API
  * calls (Etsy: a read and a write per listing), so the channel's per-request limit holds however the
  * dispatcher batched. `take` resolves when a call may go out, or rejects when `signal` aborts.
  */
 export class CallPacer {
-  private tokens: number;
-  private last = performance.now();
-  private queue: Promise<void> = Promise.resolve();
+  readonly #bucket: TokenBucket;
+  readonly #clock: BucketClock;
+  #queue: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly perSecond: number,
-    private readonly burst: number,
-  ) {
-    this.tokens = burst;
+  constructor(perSecond: number, burst: number, clock: BucketClock = { now: () => performance.now() }) {
+    this.#clock = clock;
+    this.#bucket = new TokenBucket(perSecond, burst, clock);
   }
 
   take(signal?: AbortSignal): Promise<void> {
     // Callers are served in arrival order: each waits for the previous one's token.
-    const turn = this.queue.then(() => this.waitForToken(signal));
-    this.queue = turn.catch(() => undefined);
+    const turn = this.#queue.then(() => this.#waitForToken(signal));
+    this.#queue = turn.catch(() => undefined);
     return turn;
   }
 
-  private async waitForToken(signal?: AbortSignal): Promise<void> {
+  async #waitForToken(signal?: AbortSignal): Promise<void> {
     for (;;) {
       signal?.throwIfAborted();
-      const now = performance.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-      this.last = now;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      const waitMs = Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
+      if (this.#bucket.tryTake()) return;
+      const waitMs = Math.ceil(this.#bucket.nextTokenAt() - this.#clock.now());
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           signal?.removeEventListener('abort', onAbort);

@@ -21,7 +21,9 @@ export {
 export { createAccessTokenCache, type AccessTokenCache, type IssuedToken } from './access-token-cache.ts';
 export { createRefreshingAccessToken, refreshTokenFingerprint, type RefreshGrantResult, type RefreshingAccessTokenOptions } from './refreshing-access-token.ts';
 export { CallPacer } from './call-pacer.ts';
-export { ServerTokenBucket, FixedWindowCounter } from './rate-window.ts';
+export { FixedWindowCounter } from './rate-window.ts';
+/** The one token bucket, for a simulator's server side and a connector's own pacing. */
+export { TokenBucket, type BucketClock, type BucketTake } from '../../core/sdk.ts';
 export {
   GENERIC_FAULT_KINDS,
   startSimServer,

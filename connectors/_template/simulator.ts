@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from 'stockrelay';
 import { AUTH_HEADER, MAX_BATCH, SIGNATURE_HEADER, type AcmeOrderWebhook, type AcmeStockResult } from './api.ts';
-import { hmacSha256, ServerTokenBucket, startSimServer, type SimResponse } from 'stockrelay/kit';
+import { hmacSha256, startSimServer, TokenBucket, type SimResponse } from 'stockrelay/kit';
 import type { AcmeOptions } from './options.ts';
 
 export interface AcmeSimulatorOptions extends SimulatorOptions {
@@ -20,7 +20,7 @@ export async function startAcmeSimulator(options: AcmeSimulatorOptions = {}): Pr
   const apiKey = options.apiKey ?? 'acme-key';
   const webhookSecret = options.webhookSecret ?? 'acme-webhook-secret';
   const rate = options.rateLimit ?? { perSecond: 5, burst: 10 };
-  const bucket = new ServerTokenBucket(rate.perSecond, rate.burst);
+  const bucket = new TokenBucket(rate.perSecond, rate.burst);
   /** Acme's own state: listing id → hub SKU and what it shows. */
   const listings = new Map<string, { sku: string; available: number }>();
   const listingOfSku = new Map<string, string>();

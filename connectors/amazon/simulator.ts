@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
-import { ServerTokenBucket } from '../_kit/rate-window.ts';
+import { type SimulatorHandle, type SimulatorOptions, TokenBucket, type WebhookDelivery } from '../../core/sdk.ts';
 import { startSimServer, type SimExchange, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import {
   LISTINGS_PATH,
@@ -93,7 +92,7 @@ const FULFILLMENT_STATUS: Record<NotificationOrderStatus, FulfillmentStatus> = {
 };
 const INCLUDED_DATA = new Set(['BUYER', 'RECIPIENT', 'PROCEEDS', 'EXPENSE', 'PROMOTION', 'CANCELLATION', 'FULFILLMENT', 'PACKAGES', 'TAX', 'PAYMENT', 'FULFILLMENT_ORDERS']);
 
-type Bucket = ServerTokenBucket;
+type Bucket = TokenBucket;
 
 const spError = (status: number, code: string, message: string, details = ''): SimResponse => ({
   status,
@@ -116,9 +115,9 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
   const queueRegion = 'us-east-1';
   const patchRate = options.rateLimit ?? PATCH_RATE;
   const buckets: Record<'patch' | 'getListing' | 'getOrder', Bucket> = {
-    patch: new ServerTokenBucket(patchRate.perSecond, patchRate.burst),
-    getListing: new ServerTokenBucket(5, 10),
-    getOrder: new ServerTokenBucket(0.5, 30),
+    patch: new TokenBucket(patchRate.perSecond, patchRate.burst),
+    getListing: new TokenBucket(5, 10),
+    getOrder: new TokenBucket(0.5, 30),
   };
   const rateHeader: Record<keyof typeof buckets, string> = {
     patch: patchRate.perSecond.toFixed(1),

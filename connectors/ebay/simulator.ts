@@ -1,8 +1,7 @@
 import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
-import { ServerTokenBucket } from '../_kit/rate-window.ts';
+import { type SimulatorHandle, type SimulatorOptions, TokenBucket, type WebhookDelivery } from '../../core/sdk.ts';
 import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import {
   BULK_GET_PATH,
@@ -94,9 +93,9 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
   const offersPerItem = options.offersPerItem ?? 1;
   const tokenLifetimeMs = options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS;
   const rate = options.rateLimit ?? { perSecond: 20, burst: 40 };
-  const bucket = new ServerTokenBucket(rate.perSecond, rate.burst);
-  const fulfillmentBucket = new ServerTokenBucket(rate.perSecond, rate.burst);
-  const notificationBucket = new ServerTokenBucket(rate.perSecond, rate.burst);
+  const bucket = new TokenBucket(rate.perSecond, rate.burst);
+  const fulfillmentBucket = new TokenBucket(rate.perSecond, rate.burst);
+  const notificationBucket = new TokenBucket(rate.perSecond, rate.burst);
 
   const app = { clientId: `StockRel-sim-PRD-${randomBytes(4).toString('hex')}`, clientSecret: `PRD-${randomBytes(12).toString('hex')}` };
   const refreshToken = `v^1.1#i^1#r^1#p^3#I^3#f^0#t^${randomBytes(24).toString('base64url')}`;

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
-import { FixedWindowCounter, ServerTokenBucket } from '../_kit/rate-window.ts';
+import { type SimulatorHandle, type SimulatorOptions, TokenBucket, type WebhookDelivery } from '../../core/sdk.ts';
+import { FixedWindowCounter } from '../_kit/rate-window.ts';
 import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import { standardWebhookHeaders } from '../_kit/standard-webhooks.ts';
 import { API_PREFIX, MAX_OFFERING_QUANTITY, RateHeaders, receiptPath, TOKEN_PATH, type EtsyInventory, type EtsyProduct } from './api.ts';
@@ -82,7 +82,7 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
   const perListing = options.productsPerListing ?? 2;
   const rate = options.rateLimit ?? { perSecond: 10, burst: 10 };
   const dailyLimit = options.dailyLimit ?? 10_000;
-  const second = new ServerTokenBucket(rate.perSecond, rate.burst);
+  const second = new TokenBucket(rate.perSecond, rate.burst);
   const day = new FixedWindowCounter(dailyLimit, 86_400_000);
 
   const listings = new Map<number, Listing>();

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
-import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
-import { ServerTokenBucket } from '../_kit/rate-window.ts';
+import { type SimulatorHandle, type SimulatorOptions, TokenBucket, type WebhookDelivery } from '../../core/sdk.ts';
 import { hmacSha256 } from '../_kit/signatures.ts';
 import { startSimServer, type SimResponse } from '../_kit/sim-server.ts';
 import { RESET_HEADER, SIGNATURE_HEADER, type SandboxOrderWebhook } from './api.ts';
@@ -28,7 +27,7 @@ export async function startSandboxSimulator(options: SandboxSimulatorOptions = {
   const webhookSecret = options.webhookSecret ?? 'sandbox-webhook-secret';
   const maxBatch = options.maxBatchSize ?? 500;
   const rate = options.rateLimit ?? { perSecond: 10, burst: 10 };
-  const bucket = new ServerTokenBucket(rate.perSecond, rate.burst);
+  const bucket = new TokenBucket(rate.perSecond, rate.burst);
   const shown = new Map<string, number>(Object.entries(options.skus ?? {}));
   const writeLog = new Map<string, Array<[number, number]>>();
   const orders = new Map<string, SandboxOrderWebhook['order']>();

@@ -16,8 +16,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { request } from 'undici';
-import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
-import { ServerTokenBucket } from '../_kit/rate-window.ts';
+import { type SimulatorHandle, type SimulatorOptions, TokenBucket, type WebhookDelivery } from '../../core/sdk.ts';
 import { hmacSha256 } from '../_kit/signatures.ts';
 import { startSimServer, type EchoedRequest, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import { adminSchema, isChangeFromVersion } from './admin-schema.ts';
@@ -114,7 +113,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
   const shopDomain = options.shopDomain ?? 'stockrelay-sim.myshopify.com';
   const bucketShape = options.costBucket
     ?? (options.rateLimit ? { restoreRate: options.rateLimit.perSecond * mutationCost, maximumAvailable: options.rateLimit.burst * mutationCost } : { restoreRate: 100, maximumAvailable: 2000 });
-  const bucket = new ServerTokenBucket(bucketShape.restoreRate, bucketShape.maximumAvailable);
+  const bucket = new TokenBucket(bucketShape.restoreRate, bucketShape.maximumAvailable);
   const locationGid = toGid('Location', LOCATION_ID);
 
   // Hub SKU ↔ inventory item id ↔ variant id; quantities are kept per inventory item as Shopify does.

@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
-import { ServerTokenBucket } from '../_kit/rate-window.ts';
+import { type SimulatorHandle, type SimulatorOptions, TokenBucket, type WebhookDelivery } from '../../core/sdk.ts';
 import { safeEqual } from '../_kit/signatures.ts';
 import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import {
@@ -79,7 +78,7 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
   const shopCipher = options.shopCipher ?? 'ROW_sim-shop-cipher';
   const perProduct = options.skusPerProduct ?? 2;
   const rate = options.rateLimit ?? { perSecond: 50, burst: 50 };
-  const bucket = new ServerTokenBucket(rate.perSecond, rate.burst);
+  const bucket = new TokenBucket(rate.perSecond, rate.burst);
 
   const byHub = new Map<string, Sku>();
   const byId = new Map<string, Sku>();

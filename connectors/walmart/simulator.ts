@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'undici';
-import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
-import { ServerTokenBucket } from '../_kit/rate-window.ts';
+import { type SimulatorHandle, type SimulatorOptions, TokenBucket, type WebhookDelivery } from '../../core/sdk.ts';
 import { hmacSha256 } from '../_kit/signatures.ts';
 import { startSimServer, type SimExchange, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import {
@@ -90,7 +89,7 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
   const tokenLifetimeMs = options.tokenLifetimeMs ?? (options.tokenTtlSeconds ?? 900) * 1000;
   const exchanges: WalmartExchange[] = [];
   const rate = options.rateLimit ?? INVENTORY_RATE;
-  const inventoryBucket = new ServerTokenBucket(rate.perSecond, rate.burst);
+  const inventoryBucket = new TokenBucket(rate.perSecond, rate.burst);
   const basic = basicAuthorization(clientId, clientSecret);
 
   const accessTokens = new Map<string, number>();
@@ -144,8 +143,9 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
 
   /** The bucket's state in Walmart's headers: tokens left, and when the next one is back (epoch ms). */
   const bucketHeaders = (): Record<string, string> => {
-    const available = inventoryBucket.available();
-    const nextAt = available >= 1 ? Date.now() : Date.now() + Math.ceil(((1 - available) / rate.perSecond) * 1000);
+    const now = performance.now();
+    const available = inventoryBucket.available(now);
+    const nextAt = Date.now() + (inventoryBucket.nextTokenAt(now) - now);
     return { [TOKEN_COUNT_HEADER]: String(Math.floor(available)), [REPLENISH_HEADER]: String(nextAt) };
   };
 

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import type { SimulatorHandle, SimulatorOptions, WebhookDelivery } from '../../core/sdk.ts';
-import { ServerTokenBucket } from '../_kit/rate-window.ts';
+import { type SimulatorHandle, type SimulatorOptions, TokenBucket, type WebhookDelivery } from '../../core/sdk.ts';
 import { startSimServer, type EchoedRequest, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import {
   API_PREFIX,
@@ -66,7 +65,7 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
   const consumerSecret = options.consumerSecret ?? 'cs_simulator';
   const webhookSecret = options.webhookSecret ?? 'woocommerce-webhook-secret';
   const maxBatch = options.maxBatchSize ?? MAX_BATCH;
-  const bucket = options.rateLimit ? new ServerTokenBucket(options.rateLimit.perSecond, options.rateLimit.burst) : undefined;
+  const bucket = options.rateLimit ? new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst) : undefined;
   const posts = new Map<number, Post>();
   const postBySku = new Map<string, Post>();
   const orders = new Map<number, Record<string, unknown>>();

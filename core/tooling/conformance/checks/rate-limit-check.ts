@@ -1,4 +1,5 @@
 import type { SimulatorOptions } from '../../../sdk.ts';
+import { TokenBucket } from '../../../token-bucket.ts';
 import type { CheckEnvironment } from '../check-environment.ts';
 import { fail, skip } from '../check-outcome.ts';
 import { describeOutcome, pushOutcome } from '../push-outcome.ts';
@@ -30,18 +31,16 @@ export async function checkDeclaredRate(env: CheckEnvironment, signal: AbortSign
   // can bunch two arrivals closer than their sends. So each call is charged at the moment its answer came
   // back and the next is sent only when the bucket allows it now: every window of calls then spans less
   // time here than at the channel, and a channel enforcing exactly the declared rate never throttles.
-  let tokens = burst;
-  let last = performance.now();
-  const started = last;
+  const bucket = new TokenBucket(perSecond, burst);
+  const started = performance.now();
   for (let call = 1; call <= calls; call++) {
-    const available = Math.min(burst, tokens + ((performance.now() - last) / 1000) * perSecond);
+    const now = performance.now();
+    const waitMs = bucket.nextTokenAt(now) - now;
     // One millisecond over: a timer may fire up to a millisecond before the fraction it was given.
-    if (available < 1) await sleep(Math.ceil(((1 - available) / perSecond) * 1000) + 1, signal);
+    if (waitMs > 0) await sleep(waitMs + 1, signal);
     const sku = env.knownSkus[call % env.knownSkus.length] as string;
     const outcome = await pushOutcome(instance, env.updates([sku]), signal);
-    const answered = performance.now();
-    tokens = Math.min(burst, tokens + ((answered - last) / 1000) * perSecond) - 1;
-    last = answered;
+    bucket.take(1, performance.now());
     const throttledNow = (simulator.stats().throttled ?? 0) - throttledBefore;
     const answer = outcome.kind === 'threw' && outcome.thrown === 'throttled' ? describeOutcome(outcome) : undefined;
     if (throttledNow > 0 || answer !== undefined) {
