@@ -25,6 +25,7 @@ Usage:
   stockrelay stock get SKU [SKU...] --config <file> [--json]
                                                       ledger quantity and every channel's shown quantity
   stockrelay why <channel> <sku> --config <file> [--json]
+  stockrelay reconcile --config <file> [--channel <id>] [--dry-run] [--json]   read every SKU back now; list drift, or push it away
                                                       why the channel shows what it shows (audit trail)
   stockrelay dead-letters list|show|replay|discard --config <file> [--hub <url> --token <t>]
                                                       inspect, replay or discard dead letters
@@ -83,6 +84,10 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
       case 'why': {
         const { runWhy } = await import('./why-command.ts');
         return await runWhy(rest, await redactingOutput(rest, out));
+      }
+      case 'reconcile': {
+        const { runReconcile } = await import('./reconcile-command.ts');
+        return await runReconcile(rest, await redactingOutput(rest, out));
       }
       case 'dead-letters': {
         const { runDeadLetters } = await import('./dead-letters-command.ts');

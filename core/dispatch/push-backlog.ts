@@ -67,6 +67,11 @@ export class PushBacklog {
    */
   adopt(behind: BehindSku, now: number, fromPredecessor: boolean, fingerprint: string): void {
     const state = this.#state(behind.sku);
+    if (behind.pushedVersion < state.confirmedVersion && behind.version === state.version && !state.behind) {
+      // The store was set behind what this process confirmed (`stockrelay reconcile` found the channel
+      // showing something else): push it again, from what was read there.
+      state.driftFound(behind.version, behind.available, behind.pushedQuantity, now);
+    }
     state.adoptConfirmed(behind.pushedVersion, behind.pushedQuantity);
     // Found in the store without its origin: the change may have come from this channel, so push it.
     state.observe(behind.version, behind.available, behind.updatedAt.getTime(), true, now);

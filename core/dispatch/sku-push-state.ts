@@ -112,7 +112,7 @@ export class SkuPushState {
    * something else: the SKU is behind again, and its push carries `shown` as the compare-and-set base.
    * Returns false when the state moved on meanwhile (a newer change or a push in flight decides instead).
    */
-  driftFound(version: number, available: number, shown: number, now: number): boolean {
+  driftFound(version: number, available: number, shown: number | null, now: number): boolean {
     if (this.inFlight || version !== this.version || this.behind || this.lateWrites !== null) return false;
     this.behindSince = now;
     this.available = available;
