@@ -1,17 +1,17 @@
-import type { OrderCancelledEvent, OrderConfirmedEvent, OrderLine } from '../../core/sdk.ts';
+import type { OrderCancelledEvent, OrderConfirmedEvent, OrderLine, OrderReturnedEvent } from '../../core/sdk.ts';
 
 /** The two order events a channel reports. */
 export type OrderEventType = OrderConfirmedEvent['type'] | OrderCancelledEvent['type'];
 
 /**
- * The idempotency key of an order event: `<channel>:order:<order id>:confirmed|cancelled[:<part>]`.
+ * The idempotency key of an order event: `<channel>:order:<order id>:confirmed|cancelled|returned[:<part>]`.
  * Every delivery of the same fact (a webhook sent twice, a poll that reads the order again, a replay)
  * must yield the same key, so the key is made from the channel's own order id and never from a delivery id
  * or a time. `part` tells apart facts the channel reports separately for one order (Walmart cancels single
  * lines of a purchase order): give the same `part` for the same fact every time.
  */
-export function orderEventId(channelId: string, orderId: string, type: OrderEventType, part?: string): string {
-  const key = `${channelId}:order:${orderId}:${type === 'order.cancelled' ? 'cancelled' : 'confirmed'}`;
+export function orderEventId(channelId: string, orderId: string, type: OrderEventType | OrderReturnedEvent['type'], part?: string): string {
+  const key = `${channelId}:order:${orderId}:${type.slice('order.'.length)}`;
   return part === undefined ? key : `${key}:${part}`;
 }
 

@@ -12,7 +12,7 @@ import {
 } from '../../core/sdk.ts';
 import { createHttpClient, type HttpClient, type HttpResponse } from '../_kit/http-client.ts';
 import { throwForStatus } from '../_kit/http-status.ts';
-import { orderEvent } from '../_kit/order-events.ts';
+import { orderEvent, orderEventId } from '../_kit/order-events.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
   DEFAULT_API_VERSION,
@@ -156,7 +156,7 @@ export default defineConnector<ShopifyOptions>({
       }
       if (returned.size > 0) {
         events.push({
-          id: `${context.channelId}:order:${refund.orderId}:returned:${refund.id}`,
+          id: orderEventId(context.channelId, refund.orderId, 'order.returned', refund.id),
           type: 'order.returned',
           channel: context.channelId,
           ...facts,

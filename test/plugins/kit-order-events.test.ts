@@ -5,6 +5,7 @@ describe('kit order events', () => {
   it('keys an order event by channel, order id and what happened, so every delivery of one fact collapses', () => {
     expect(orderEventId('shopify-main', '1234', 'order.confirmed')).toBe('shopify-main:order:1234:confirmed');
     expect(orderEventId('shopify-main', '1234', 'order.cancelled')).toBe('shopify-main:order:1234:cancelled');
+    expect(orderEventId('shopify-main', '1234', 'order.returned', '77')).toBe('shopify-main:order:1234:returned:77');
   });
 
   it('appends the part for facts a channel reports separately within one order', () => {
