@@ -98,7 +98,7 @@ export class Hub {
   ) {
     this.secrets = secrets;
     this.metrics = new HubMetrics({ processMetrics: options.processMetrics ?? true });
-    this.deadLetters = hubDeadLetters({ bus, isProcessed: (eventId) => ledger.isProcessed(eventId), dispatcher: (channelId) => this.dispatchers.get(channelId) });
+    this.deadLetters = hubDeadLetters({ bus, isProcessed: (eventId) => ledger.history.isProcessed(eventId), dispatcher: (channelId) => this.dispatchers.get(channelId) });
   }
 
   static async start(loaded: LoadedConfig, options: HubOptions = {}): Promise<Hub> {
@@ -194,7 +194,8 @@ export class Hub {
 
     this.applier = new EventApplier({
       bus: this.bus,
-      ledger: this.ledger,
+      // The applier needs the write path only; the dispatchers the channel-state store; features the read models.
+      ledger: this.ledger.writer,
       logger: this.logger,
       maxBatchEvents: config.ledger.maxBatchEvents,
       onCommitted: (outcomes, events, commitMs) => this.committed(outcomes, events, commitMs),
@@ -220,10 +221,10 @@ export class Hub {
       logger: this.logger,
       metrics: this.metrics,
       ledger: {
-        readInventory: (channelIds, skus) => ledger.readInventory(channelIds, skus),
-        listOversells: (options) => ledger.listOversells(options),
-        isProcessed: (eventId) => ledger.isProcessed(eventId),
-        explain: (channel, sku, options) => explainChannelQuantity(ledger, channel, sku, options),
+        readInventory: (channelIds, skus) => ledger.inventory.readInventory(channelIds, skus),
+        listOversells: (options) => ledger.history.listOversells(options),
+        isProcessed: (eventId) => ledger.history.isProcessed(eventId),
+        explain: (channel, sku, options) => explainChannelQuantity({ inventory: ledger.inventory, history: ledger.history }, channel, sku, options),
       },
       channels: { list: () => views, get: (channelId) => byId.get(channelId) },
       bus: {
@@ -270,7 +271,7 @@ export class Hub {
       connector: loaded.instance,
       limits: loaded.limits,
       rules: channel.rules,
-      store: this.ledger,
+      store: this.ledger.channelState,
       maxAttempts: config.dispatch.maxAttempts,
       backoffBaseMs: config.dispatch.backoffBaseMs,
       backoffMaxMs: config.dispatch.backoffMaxMs,
