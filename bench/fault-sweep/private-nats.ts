@@ -1,44 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRunning, stopProcess } from './stop-process.ts';
-
-/** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+import { freeLoopbackPort, loopbackPortOpen } from '../../core/tooling/simulation/loopback-port.ts';
+import { findNatsServer } from '../../core/tooling/simulation/private-nats-server.ts';
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await portOpen(port))) {
+  while (!(await loopbackPortOpen(port))) {
     if (Date.now() > deadline) throw new Error(`nats-server did not open port ${port} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** The nats-server binary: `NATS_SERVER_BIN`, else the Debian package's path, else whatever PATH finds. */
-export function natsServerBinary(): string {
-  return process.env.NATS_SERVER_BIN ?? (process.platform === 'linux' ? '/usr/sbin/nats-server' : 'nats-server');
 }
 
 /** One nats-server process of ours, on loopback ports of its own, with its JetStream store in a temp folder. */
@@ -61,7 +34,7 @@ export class NatsNode {
 
   async start(): Promise<void> {
     if (this.running) return;
-    const child = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, '-n', this.name, ...this.args], { stdio: 'ignore' });
+    const child = spawn(findNatsServer() ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, '-n', this.name, ...this.args], { stdio: 'ignore' });
     this.#child = child;
     await new Promise<void>((resolve, reject) => {
       child.once('error', reject);
@@ -94,8 +67,8 @@ export interface PrivateNats {
  */
 export async function startPrivateNats(size: 1 | 3): Promise<PrivateNats> {
   const root = await mkdtemp(join(tmpdir(), 'stockrelay-sweep-nats-'));
-  const clientPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
-  const clusterPorts = size > 1 ? await Promise.all(Array.from({ length: size }, () => freePort())) : [];
+  const clientPorts = await Promise.all(Array.from({ length: size }, () => freeLoopbackPort()));
+  const clusterPorts = size > 1 ? await Promise.all(Array.from({ length: size }, () => freeLoopbackPort())) : [];
   const nodes = clientPorts.map((port, i) => {
     const args: string[] = [];
     if (size > 1) {

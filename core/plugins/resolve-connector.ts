@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolvePackage } from './resolve-package.ts';
+import { isDirectory, isFile } from './file-probe.ts';
 
 /** Where a connector module comes from, as decided from the `connector` string in config. */
 export type ConnectorSource =
@@ -93,21 +94,5 @@ function packageMain(dir: string): string | undefined {
     return typeof main === 'string' && main !== '' ? main : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
   }
 }

@@ -1,21 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setupTestHub, type TestHubSetup } from '../support/test-hub.ts';
+import { freeLoopbackPort } from '../../core/tooling/simulation/loopback-port.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/stockrelay.mjs', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Started {
   child: ChildProcess;
@@ -55,7 +47,7 @@ describe('several hubs on one config file', () => {
     setup = await setupTestHub({ channels: [{ id: 'shared' }] });
     dir = await mkdtemp(join(tmpdir(), 'sr-hubs-'));
     const file = join(dir, 'stockrelay.json');
-    const configPort = await freePort();
+    const configPort = await freeLoopbackPort();
     await writeFile(file, JSON.stringify({ ...setup.config, http: { host: '127.0.0.1', port: configPort } }));
 
     const first = startProcess(file);
@@ -70,8 +62,8 @@ describe('several hubs on one config file', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(new RegExp(`port ${configPort} is in use.*--port <n> or STOCKRELAY_HTTP_PORT`));
 
-    const viaFlag = startProcess(file, ['--port', String(await freePort())]);
-    const viaEnv = startProcess(file, [], { STOCKRELAY_HTTP_PORT: String(await freePort()) });
+    const viaFlag = startProcess(file, ['--port', String(await freeLoopbackPort())]);
+    const viaEnv = startProcess(file, [], { STOCKRELAY_HTTP_PORT: String(await freeLoopbackPort()) });
     children.push(viaFlag.child, viaEnv.child);
     const urls = [firstUrl, await viaFlag.listening, await viaEnv.listening];
     expect(new Set(urls).size).toBe(3);

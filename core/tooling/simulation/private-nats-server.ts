@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect as connectTcp, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
+import { freeLoopbackPort, loopbackPortOpen } from './loopback-port.ts';
 
 /** A nats-server process of our own, with JetStream, on a free loopback port and a throw-away store. */
 export interface PrivateNatsServer {
@@ -21,6 +21,8 @@ export interface PrivateNatsServer {
 export class NatsServerMissingError extends Error {
   override readonly name = 'NatsServerMissingError';
 }
+
+export { freeLoopbackPort } from './loopback-port.ts';
 
 /** Debian and Ubuntu install the server outside a normal user's PATH. */
 const DEBIAN_PATH = '/usr/sbin/nats-server';
@@ -67,29 +69,6 @@ export async function natsAnswers(servers: readonly string[], timeoutMs = 2000):
   } catch {
     return false;
   }
-}
-
-/** A TCP port nothing listens on right now, on the loopback interface. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connectTcp({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 function running(child: ChildProcess): boolean {
@@ -139,7 +118,7 @@ export async function startPrivateNatsServer(options: { binary?: string; startTi
         child.once('spawn', () => resolve());
       });
       const deadline = Date.now() + timeoutMs;
-      while (!(await portOpen(port))) {
+      while (!(await loopbackPortOpen(port))) {
         if (!running(child)) throw new Error(`nats-server exited (${child.exitCode ?? child.signalCode}) before it listened on port ${port}`);
         if (Date.now() > deadline) throw new Error(`nats-server did not listen on port ${port} within ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 50));
