@@ -28,7 +28,7 @@ import type { EventOutcome, LedgerChange } from './ledger/ledger-types.ts';
 import { migrateToLatest } from './ledger/migrate.ts';
 import type { ChangeListener, ChannelView, HubContext } from './features/hub-context.ts';
 import type { HubFeature } from './features/hub-feature.ts';
-import { createLogger, redactingLogger, withBindings } from './logger.ts';
+import { createLogger, redactingLogger, type HubLogger } from './logger.ts';
 import { HubMetrics } from './metrics/hub-metrics.ts';
 import { loadConnector, type LoadedConnector } from './plugins/load-connector.ts';
 import { mcpFeature } from './features/mcp/mcp-feature.ts';
@@ -92,7 +92,7 @@ export class Hub {
     readonly database: LedgerDatabase,
     readonly ledger: Ledger,
     readonly bus: NatsBus,
-    readonly logger: Logger,
+    readonly logger: HubLogger,
     options: HubOptions,
     secrets: SecretRegistry,
   ) {
@@ -139,7 +139,7 @@ export class Hub {
       if (definition) addChannelSecrets(this.secrets, channel, definition.optionsSchema);
       const started = await loadConnector(channel, this.loaded.dir, {
         signal: this.abort.signal,
-        logger: withBindings(this.logger, { channel: channel.id }),
+        logger: this.logger,
         state: new DatabaseConnectorState(this.database.db, channel.id),
         registerSecret: (value) => this.secrets.add(value),
       });

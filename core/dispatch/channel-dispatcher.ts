@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { describeError } from '../internal.ts';
 import { isChannelFencedError } from '../ledger/channel-fenced-error.ts';
 import type { LedgerChange } from '../ledger/ledger-types.ts';
-import { createLogger, withBindings } from '../logger.ts';
+import { bindLogger, createLogger } from '../logger.ts';
 import type { Logger } from '../sdk.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import { ChannelStateWriter } from './channel-state-writer.ts';
@@ -69,7 +69,7 @@ export class ChannelDispatcher implements Dispatcher {
   constructor(options: ChannelDispatcherOptions) {
     const o = (this.#options = checkedDispatcherOptions(options));
     this.#channelId = o.channelId;
-    this.#logger = withBindings(o.logger ?? createLogger({}, 'warn'), { channel: o.channelId });
+    this.#logger = bindLogger(o.logger ?? createLogger({}, 'warn'), { channel: o.channelId });
     this.#clock = o.clock ?? systemClock;
     const backoff: BackoffPolicy = { baseMs: Math.max(1, o.backoffBaseMs), maxMs: Math.max(1, o.backoffMaxMs) };
     const observer = guardedObserver(o.observer, this.#logger);

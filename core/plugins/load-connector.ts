@@ -6,6 +6,7 @@ import { loadConnectorDefinition } from './load-connector-definition.ts';
 import { validateConnectorOptions } from './validate-connector-options.ts';
 import { effectiveLimits } from './effective-limits.ts';
 import { stampConnectorErrors } from './stamp-connector-errors.ts';
+import { bindLogger } from '../logger.ts';
 
 /** A channel's connector, started and ready for its dispatcher. */
 export interface LoadedConnector {
@@ -54,7 +55,7 @@ export async function loadConnector(channel: ChannelConfig, configDir: string, h
   }
   const context: ConnectorContext = {
     channelId: channel.id,
-    logger: channelLogger(host.logger, channel.id),
+    logger: bindLogger(host.logger, { channel: channel.id }),
     signal: host.signal,
     state: host.state,
     registerSecret: (value) => host.registerSecret(value),
@@ -76,14 +77,4 @@ export async function loadConnector(channel: ChannelConfig, configDir: string, h
     });
   }
   return Object.freeze({ channelId: channel.id, definition, instance: stampConnectorErrors(instance, channel.id), limits });
-}
-
-function channelLogger(logger: Logger, channelId: string): Logger {
-  const tag = (data?: Record<string, unknown>): Record<string, unknown> => ({ channel: channelId, ...data });
-  return {
-    debug: (msg, data) => logger.debug(msg, tag(data)),
-    info: (msg, data) => logger.info(msg, tag(data)),
-    warn: (msg, data) => logger.warn(msg, tag(data)),
-    error: (msg, data) => logger.error(msg, tag(data)),
-  };
 }
