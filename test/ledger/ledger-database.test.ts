@@ -91,7 +91,7 @@ describe('migrateToLatest', () => {
     await migrateToLatest(handle.db);
     await migrateToLatest(handle.db);
     const tables = await handle.db.introspection.getTables();
-    expect(tables.map((t) => t.name).sort()).toEqual(['audit', 'channel_lease', 'channel_state', 'connector_state', 'order_line', 'oversell', 'processed_event', 'rejected_line', 'stock']);
+    expect(tables.map((t) => t.name).sort()).toEqual(['audit', 'channel_drift', 'channel_lease', 'channel_read', 'channel_state', 'connector_state', 'order_line', 'oversell', 'processed_event', 'rejected_line', 'stock']);
   });
 
   it('names the migration that failed', async () => {
