@@ -2,8 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.ts';
 import { formatCount, formatMs } from '../human-format.ts';
 import { UsageError } from '../internal.ts';
-import type { ChannelSkuState } from '../ledger/ledger-types.ts';
-import { inventoryStatusOf, type InventoryStatus } from '../features/read/inventory-status.ts';
+import { inventoryStatusesOf, type InventoryStatus } from '../features/read/inventory-status.ts';
 import { withLedger } from './with-ledger.ts';
 
 const USAGE = 'usage: stockrelay stock get SKU [SKU...] --config <file> [--json]';
@@ -26,16 +25,7 @@ export async function runStockGet(args: readonly string[], out: (line: string) =
       channels.map((c) => c.id),
       skus.filter((sku) => levels.has(sku)),
     );
-    const byKey = new Map<string, ChannelSkuState>(stored.map((s) => [`${s.channelId}\u0000${s.sku}`, s]));
-    const now = Date.now();
-    return skus.map((sku) =>
-      inventoryStatusOf(sku, {
-        level: levels.get(sku),
-        channels: channels.map((c) => ({ id: c.id, rules: c.rules, stored: byKey.get(`${c.id}\u0000${sku}`), memory: undefined })),
-        lagHalfLifeMs: loaded.config.alerts.syncLagP99Ms,
-        now,
-      }),
-    );
+    return inventoryStatusesOf(skus, { levels, states: stored, channels, lagHalfLifeMs: loaded.config.alerts.syncLagP99Ms, now: Date.now() });
   });
   out(values.json ? JSON.stringify(statuses.length === 1 ? statuses[0] : { items: statuses }, null, 2) : statuses.map(formatStatus).join('\n\n'));
   return statuses.every((s) => s.known) ? 0 : 3;

@@ -6,10 +6,9 @@ import { SourceUnavailable } from './mcp-read-source.ts';
 import type { LoadedConfig } from '../../config/config-types.ts';
 import { describeError } from '../../errors.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
-import type { ChannelSkuState } from '../../ledger/ledger-types.ts';
 import type { LedgerSchema } from '../../ledger/schema.ts';
 import type { ChannelSummary } from '../read/channel-summary.ts';
-import { inventoryStatusOf } from '../read/inventory-status.ts';
+import { inventoryStatusesOf } from '../read/inventory-status.ts';
 import { mcpStoredReads } from './mcp-stored-reads.ts';
 
 /** Where a running hub's read API is, for what only a hub knows (alerts, live channel figures). */
@@ -65,17 +64,8 @@ export function ledgerReadSource(options: LedgerReadSourceOptions): McpReadSourc
   return {
     channels,
     async inventory(skus) {
-      const { levels, states } = await ledger.readInventory(ids, skus);
-      const byKey = new Map<string, ChannelSkuState>(states.map((s) => [`${s.channelId}\u0000${s.sku}`, s]));
-      const now = Date.now();
-      return skus.map((sku) =>
-        inventoryStatusOf(sku, {
-          level: levels.get(sku),
-          channels: channels.map((c) => ({ id: c.id, rules: c.rules, stored: byKey.get(`${c.id}\u0000${sku}`), memory: undefined })),
-          lagHalfLifeMs: loaded.config.alerts.syncLagP99Ms,
-          now,
-        }),
-      );
+      const stored = await ledger.readInventory(ids, skus);
+      return inventoryStatusesOf(skus, { ...stored, channels, lagHalfLifeMs: loaded.config.alerts.syncLagP99Ms, now: Date.now() });
     },
     why: (channel, sku, limit) => explainChannelQuantity(ledger, channel, sku, { limit }),
     async channelHealth() {

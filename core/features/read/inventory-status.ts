@@ -77,20 +77,31 @@ export function inventoryStatusReader(ctx: Pick<HubContext, 'config' | 'ledger' 
   const channels = ctx.channels.list();
   const reader = new CoalescedInventoryReader((ids, wanted) => ctx.ledger.readInventory(ids, wanted), channels.map((c) => c.id));
   const lagHalfLifeMs = ctx.config.alerts.syncLagP99Ms;
-  return async (skus) => {
-    const { levels, states: stored } = await reader.read(skus);
-    const byKey = new Map<string, ChannelSkuState>();
-    for (const state of stored) byKey.set(`${state.channelId}\u0000${state.sku}`, state);
-    const now = Date.now();
-    return skus.map((sku) =>
-      inventoryStatusOf(sku, {
-        level: levels.get(sku),
-        channels: channels.map((c) => ({ id: c.id, rules: c.rules, stored: byKey.get(`${c.id}\u0000${sku}`), memory: c.skuStatus(sku) })),
-        lagHalfLifeMs,
-        now,
-      }),
-    );
-  };
+  return async (skus) => inventoryStatusesOf(skus, { ...(await reader.read(skus)), channels, lagHalfLifeMs, now: Date.now() });
+}
+
+/** What {@link inventoryStatusesOf} answers from: one read of levels and stored states, and the channels asked about. */
+export interface StoredInventory {
+  levels: ReadonlyMap<string, StockLevel>;
+  states: readonly ChannelSkuState[];
+  /** `skuStatus` adds what only a running dispatcher knows; readers without dispatchers leave it out. */
+  channels: ReadonlyArray<{ id: string; rules: ChannelRules; skuStatus?(sku: string): DispatchSkuStatus | undefined }>;
+  lagHalfLifeMs: number;
+  now: number;
+}
+
+/** Answers for `skus`, in the order asked, from one read of the ledger (the read API, `stock get`, the MCP server). */
+export function inventoryStatusesOf(skus: readonly string[], stored: StoredInventory): InventoryStatus[] {
+  const byKey = new Map<string, ChannelSkuState>();
+  for (const state of stored.states) byKey.set(`${state.channelId}\u0000${state.sku}`, state);
+  return skus.map((sku) =>
+    inventoryStatusOf(sku, {
+      level: stored.levels.get(sku),
+      channels: stored.channels.map((c) => ({ id: c.id, rules: c.rules, stored: byKey.get(`${c.id}\u0000${sku}`), memory: c.skuStatus?.(sku) })),
+      lagHalfLifeMs: stored.lagHalfLifeMs,
+      now: stored.now,
+    }),
+  );
 }
 
 /** Combines what the ledger stores and what the dispatchers hold into one SKU's answer. Pure. */
