@@ -140,8 +140,52 @@ export interface ConnectorInstance {
   pollOrders?(signal: AbortSignal): Promise<InventoryEvent[]>;
   /** Optional. What the channel shows now for these SKUs, for reconciliation and tests. */
   fetchQuantities?(skus: readonly string[], signal: AbortSignal): Promise<Map<string, number>>;
+  /**
+   * Optional. Missed-order catch-up: one page of the orders the channel created or changed since
+   * `cursor` (undefined on the first call ever: start from a little before now), read from the channel's
+   * orders API. Events must carry exactly the ids the channel's webhooks (or `pollOrders`) give for the
+   * same order and state, so an order found twice counts once. The connector reads a little before the
+   * cursor's time (its overlap) so nothing falls between two polls. The host stores `cursor` durably
+   * only after every event of the page is published, and calls again at once while `more` is true.
+   */
+  listOrders?(cursor: string | undefined, signal: AbortSignal): Promise<OrderPage>;
+  /**
+   * Optional. Onboarding: one page of the channel's listings (its SKUs, the channel's ids for them and
+   * what it shows), for `stockrelay import`. `cursor` undefined: the first page. Works with options that
+   * map no SKU yet.
+   */
+  listListings?(cursor: string | undefined, signal: AbortSignal): Promise<ListingPage>;
   /** Optional. Called once at shutdown; release sockets and timers. */
   close?(): Promise<void>;
+}
+
+/** One page of orders from {@link ConnectorInstance.listOrders}. */
+export interface OrderPage {
+  /** Order events for the page's orders (confirmed, cancelled, returned), ids as the webhooks give them. */
+  events: InventoryEvent[];
+  /** Where the next call resumes; opaque to the host, stored once `events` are published. */
+  cursor: string;
+  /** True when another page is waiting now. */
+  more: boolean;
+}
+
+/** One listing on the channel, as {@link ConnectorInstance.listListings} reads it. */
+export interface ChannelListing {
+  /** The seller's SKU as the channel holds it (the hub SKU it maps to, when they match). */
+  sku: string;
+  /** What goes under `options.skus[sku]` for this channel: the channel's own ids for the listing. */
+  mapping: Record<string, unknown>;
+  /** What the channel shows now. */
+  quantity: number;
+  /** The listing's title, for the import report. */
+  title?: string;
+}
+
+/** One page of listings from {@link ConnectorInstance.listListings}. */
+export interface ListingPage {
+  listings: ChannelListing[];
+  /** The next page's cursor; absent on the last page. */
+  cursor?: string;
 }
 
 export interface ConnectorDefinition<Options = Record<string, unknown>> {
@@ -230,6 +274,11 @@ export interface WebhookDelivery {
   times?: number;
   /** Deliver the order's later webhook (e.g. `orders/updated`) before the first. */
   outOfOrder?: boolean;
+  /**
+   * The order is recorded on the channel (its orders API lists it) but its notification is lost for
+   * good: no webhook is sent and nothing reaches the queue `pollOrders` reads.
+   */
+  drop?: boolean;
 }
 
 export interface SimulatorOptions {
