@@ -156,7 +156,7 @@ export function rejectedLineEntry(r: Selectable<RejectedLineTable>): RejectedLin
   };
 }
 
-export function orderLineRow(r: Selectable<OrderLineTable>): OrderLineRow {
+export function orderLineRow(r: Omit<Selectable<OrderLineTable>, 'updated_at'>): OrderLineRow {
   return {
     channel: r.channel,
     orderId: r.order_id,

@@ -1,11 +1,12 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { describeError } from '../errors.ts';
 import type { InventoryEvent } from '../events/event-types.ts';
 import type { EventOutcome } from './ledger-types.ts';
 import { DatabaseUnavailableError, isConnectionFailure, LedgerConflictError } from './ledger-errors.ts';
 import { anyOf, orderLineRow } from './ledger-rows.ts';
 import { unnestRows } from './unnest-rows.ts';
-import { orderLineKey, orderLineKeysOf, planBatch, skusOf, type BatchPlan, type OrderLineRow, type StockRow } from './plan-batch.ts';
+import { orderLineKey, orderLineKeysOf, planBatch, skusOf, type BatchPlan, type OrderLineRow, type OrderLineWrite, type StockRow } from './plan-batch.ts';
 import type { LedgerSchema } from './schema.ts';
 
 export interface LedgerWriterOptions {
@@ -17,11 +18,6 @@ export interface LedgerWriterOptions {
   conflictBackoffMaxMs?: number;
   /** Called before each retry after a conflict (for metrics); `attempt` counts from 1. */
   onConflict?: (attempt: number, cause: unknown) => void;
-}
-
-/** Thrown inside the transaction to roll it back and run the batch again. */
-class ConflictSignal extends Error {
-  override name = 'ConflictSignal';
 }
 
 /** Postgres errors that mean "a concurrent transaction got in the way; the same work may succeed now". */
@@ -59,7 +55,7 @@ export class LedgerWriter {
     if (events.length === 0) return [];
     for (let attempt = 0; ; attempt++) {
       try {
-        const plan = await this.#db.transaction().execute((trx) => this.#applyOnce(trx, events));
+        const plan = await this.#db.connection().execute((db) => this.#applyOnce(db, events).catch((err: unknown) => settleBroken(db, err)));
         return plan.outcomes(new Date());
       } catch (err) {
         if (isConnectionFailure(err)) {
@@ -76,204 +72,233 @@ export class LedgerWriter {
     }
   }
 
-  async #applyOnce(trx: Transaction<LedgerSchema>, events: readonly InventoryEvent[]): Promise<BatchPlan> {
+  /**
+   * One attempt: a read of everything the batch depends on, the plan in memory, and one write statement.
+   * The write checks every optimistic lock itself and raises a serialization failure when one did not
+   * hold (`stockrelay_write_conflict`, migration 0006), so it commits whole or not at all without a
+   * transaction around the two: the read needs no lock because the write re-checks what it relied on.
+   */
+  async #applyOnce(db: Kysely<LedgerSchema>, events: readonly InventoryEvent[]): Promise<BatchPlan> {
     const firstIndex = new Map<string, number>();
     events.forEach((event, index) => {
       if (!firstIndex.has(event.id)) firstIndex.set(event.id, index);
     });
     const candidates = [...firstIndex.values()].map((index) => events[index]!);
-    const records = unnestRows(
-      'v',
-      { event_id: 'text', event_type: 'text', channel: 'text', occurred_at: 'timestamptz' },
-      candidates.map((e) => ({ event_id: e.id, event_type: e.type, channel: e.channel, occurred_at: e.occurredAt })),
-    );
-    const recorded = await trx
-      .insertInto('processed_event')
-      .columns(records.columns)
-      .expression((eb) => eb.selectFrom(records.table).selectAll())
-      .onConflict((oc) => oc.column('event_id').doNothing())
-      .returning('event_id')
-      .execute();
-    const fresh = new Set(recorded.map((r) => r.event_id));
+    const snapshot = await this.#read(db, candidates);
     const isNew = (index: number) => {
       const id = events[index]!.id;
-      return fresh.has(id) && firstIndex.get(id) === index;
+      return !snapshot.processed.has(id) && firstIndex.get(id) === index;
     };
-
-    const touched = new Set<string>();
-    events.forEach((event, index) => {
-      if (isNew(index)) for (const sku of skusOf(event)) touched.add(sku);
-    });
-    const rows = new Map<string, StockRow>();
-    if (touched.size > 0) {
-      const read = await trx
-        .selectFrom('stock')
-        .select(['sku', 'available', 'version'])
-        .where('sku', '=', anyOf([...touched]))
-        .execute();
-      for (const row of read) rows.set(row.sku, row);
-    }
-
-    const orderLines = await this.#readOrderLines(trx, events.filter((_, index) => isNew(index)));
-    const plan = planBatch(events, isNew, rows, orderLines);
-
-    if (plan.updates.length > 0) {
-      const v = unnestRows(
-        'v',
-        { sku: 'text', available: 'int', read_version: 'int8', version: 'int8' },
-        plan.updates.map((u) => ({ sku: u.sku, available: u.available, read_version: u.readVersion, version: u.version })),
-      );
-      const updated = await trx
-        .updateTable('stock as s')
-        .from(v.table)
-        .set((eb) => ({ available: eb.ref('v.available'), version: eb.ref('v.version'), updated_at: sql<Date>`now()` }))
-        .whereRef('s.sku', '=', 'v.sku')
-        .whereRef('s.version', '=', 'v.read_version')
-        .executeTakeFirst();
-      // Fewer rows than planned: another writer committed one of them since we read it.
-      if (Number(updated.numUpdatedRows) !== plan.updates.length) throw new ConflictSignal('stock row changed since read');
-    }
-    if (plan.inserts.length > 0) {
-      const v = unnestRows('v', { sku: 'text', available: 'int', version: 'int8' }, plan.inserts.map((i) => ({ sku: i.sku, available: i.available, version: i.version })));
-      const inserted = await trx
-        .insertInto('stock')
-        .columns(v.columns)
-        .expression((eb) => eb.selectFrom(v.table).selectAll())
-        .onConflict((oc) => oc.column('sku').doNothing())
-        .returning('sku')
-        .execute();
-      // Another writer created one of these SKUs since we read: rerun against its row.
-      if (inserted.length !== plan.inserts.length) throw new ConflictSignal('stock row created since read');
-    }
-    await this.#writeOrderLines(trx, plan);
-    if (plan.audit.length > 0) {
-      const v = unnestRows(
-        'v',
-        { event_id: 'text', event_type: 'text', channel: 'text', sku: 'text', before: 'int', after: 'int', version: 'int8', clamped: 'int', occurred_at: 'timestamptz' },
-        plan.audit.map((a) => ({
-          event_id: a.eventId,
-          event_type: a.eventType,
-          channel: a.channel,
-          sku: a.sku,
-          before: a.before,
-          after: a.after,
-          version: a.version,
-          clamped: a.clamped,
-          occurred_at: a.occurredAt,
-        })),
-      );
-      await trx.insertInto('audit').columns(v.columns).expression((eb) => eb.selectFrom(v.table).selectAll()).execute();
-    }
-    if (plan.oversells.length > 0) {
-      const v = unnestRows(
-        'v',
-        { event_id: 'text', channel: 'text', sku: 'text', requested: 'int', available_before: 'int', shortfall: 'int' },
-        plan.oversells.map((o) => ({ event_id: o.eventId, channel: o.channel, sku: o.sku, requested: o.requested, available_before: o.availableBefore, shortfall: o.shortfall })),
-      );
-      await trx.insertInto('oversell').columns(v.columns).expression((eb) => eb.selectFrom(v.table).selectAll()).execute();
-    }
-    if (plan.rejected.length > 0) {
-      const v = unnestRows(
-        'v',
-        { event_id: 'text', channel: 'text', sku: 'text', qty: 'int', reason: 'text' },
-        plan.rejected.map((r) => ({ event_id: r.eventId, channel: r.channel, sku: r.sku, qty: r.qty, reason: r.reason })),
-      );
-      await trx.insertInto('rejected_line').columns(v.columns).expression((eb) => eb.selectFrom(v.table).selectAll()).execute();
-    }
+    const plan = planBatch(events, isNew, snapshot.stock, snapshot.orderLines);
+    await this.#write(
+      db,
+      candidates.filter((e) => !snapshot.processed.has(e.id)),
+      plan,
+    );
     return plan;
   }
 
-  /** The order lines these events name (by channel, order id and SKU) as stored now, by {@link orderLineKey}. */
-  async #readOrderLines(trx: Transaction<LedgerSchema>, events: readonly InventoryEvent[]): Promise<Map<string, OrderLineRow>> {
-    const keys = new Map<string, { channel: string; orderId: string; sku: string }>();
-    for (const event of events) for (const k of orderLineKeysOf(event)) keys.set(orderLineKey(k.channel, k.orderId, k.sku), k);
-    const found = new Map<string, OrderLineRow>();
-    if (keys.size === 0) return found;
-    const k = unnestRows('k', { channel: 'text', order_id: 'text', sku: 'text' }, [...keys.values()].map((key) => ({ channel: key.channel, order_id: key.orderId, sku: key.sku })));
-    const read = await trx
-      .selectFrom('order_line as o')
-      .innerJoin(k.table, (join) => join.onRef('o.channel', '=', 'k.channel').onRef('o.order_id', '=', 'k.order_id').onRef('o.sku', '=', 'k.sku'))
-      .selectAll('o')
+  /**
+   * Statement 1: which events were processed already, the stock rows and the order lines the batch names,
+   * in one snapshot. Rows are read for every SKU and order line of the batch, also those only duplicates
+   * name: a few more rows read is cheaper than a second round trip.
+   */
+  async #read(db: Kysely<LedgerSchema>, candidates: readonly InventoryEvent[]): Promise<{ processed: Set<string>; stock: Map<string, StockRow>; orderLines: Map<string, OrderLineRow> }> {
+    const skus = new Set<string>();
+    const lineKeys = new Map<string, { channel: string; orderId: string; sku: string }>();
+    for (const event of candidates) {
+      for (const sku of skusOf(event)) skus.add(sku);
+      for (const k of orderLineKeysOf(event)) lineKeys.set(orderLineKey(k.channel, k.orderId, k.sku), k);
+    }
+    const k = unnestRows('k', { channel: 'text', order_id: 'text', sku: 'text' }, [...lineKeys.values()].map((key) => ({ channel: key.channel, order_id: key.orderId, sku: key.sku })));
+    const [row] = await db
+      .selectNoFrom((eb) => [
+        jsonArrayFrom(eb.selectFrom('processed_event').select('event_id').where('event_id', '=', anyOf(candidates.map((e) => e.id)))).as('processed'),
+        jsonArrayFrom(eb.selectFrom('stock').select(['sku', 'available', 'version']).where('sku', '=', anyOf([...skus]))).as('stock'),
+        jsonArrayFrom(
+          eb
+            .selectFrom('order_line as o')
+            .innerJoin(k.table, (join) => join.onRef('o.channel', '=', 'k.channel').onRef('o.order_id', '=', 'k.order_id').onRef('o.sku', '=', 'k.sku'))
+            .select(['o.channel', 'o.order_id', 'o.sku', 'o.requested', 'o.taken', 'o.cancelled', 'o.restored', 'o.untaken', 'o.pending', 'o.netted', 'o.returned', 'o.restocked', 'o.version']),
+        ).as('lines'),
+      ])
       .execute();
-    for (const row of read.map(orderLineRow)) found.set(orderLineKey(row.channel, row.orderId, row.sku), row);
-    return found;
+    const processed = new Set((row?.processed ?? []).map((r) => r.event_id));
+    const stock = new Map<string, StockRow>();
+    for (const r of row?.stock ?? []) stock.set(r.sku, { sku: r.sku, available: Number(r.available), version: Number(r.version) });
+    const orderLines = new Map<string, OrderLineRow>();
+    for (const line of (row?.lines ?? []).map(orderLineRow)) orderLines.set(orderLineKey(line.channel, line.orderId, line.sku), line);
+    return { processed, stock, orderLines };
   }
 
-  /** Writes the batch's order lines under the same optimistic lock as stock rows: a concurrent writer means a rerun. */
-  async #writeOrderLines(trx: Transaction<LedgerSchema>, plan: BatchPlan): Promise<void> {
-    const updates = plan.orderLines.filter((l) => l.readVersion > 0);
-    const inserts = plan.orderLines.filter((l) => l.readVersion === 0);
-    const row = (l: (typeof plan.orderLines)[number]) => ({
-      channel: l.channel,
-      order_id: l.orderId,
-      sku: l.sku,
-      requested: l.requested,
-      taken: l.taken,
-      cancelled: l.cancelled,
-      restored: l.restored,
-      untaken: l.untaken,
-      pending: l.pending,
-      netted: l.netted,
-      returned: l.returned,
-      restocked: l.restocked,
-      version: l.version,
-    });
-    const types = {
-      channel: 'text',
-      order_id: 'text',
-      sku: 'text',
-      requested: 'int8',
-      taken: 'int8',
-      cancelled: 'int8',
-      restored: 'int8',
-      untaken: 'int8',
-      pending: 'int8',
-      netted: 'int8',
-      returned: 'int8',
-      restocked: 'int8',
-      version: 'int8',
-    } as const;
-    if (updates.length > 0) {
-      const v = unnestRows('v', { ...types, read_version: 'int8' }, updates.map((l) => ({ ...row(l), read_version: l.readVersion })));
-      const updated = await trx
-        .updateTable('order_line as o')
-        .from(v.table)
-        .set((eb) => ({
-          requested: eb.ref('v.requested'),
-          taken: eb.ref('v.taken'),
-          cancelled: eb.ref('v.cancelled'),
-          restored: eb.ref('v.restored'),
-          untaken: eb.ref('v.untaken'),
-          pending: eb.ref('v.pending'),
-          netted: eb.ref('v.netted'),
-          returned: eb.ref('v.returned'),
-          restocked: eb.ref('v.restocked'),
-          version: eb.ref('v.version'),
-          updated_at: sql<Date>`now()`,
-        }))
-        .whereRef('o.channel', '=', 'v.channel')
-        .whereRef('o.order_id', '=', 'v.order_id')
-        .whereRef('o.sku', '=', 'v.sku')
-        .whereRef('o.version', '=', 'v.read_version')
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== updates.length) throw new ConflictSignal('order line changed since read');
-    }
-    if (inserts.length > 0) {
-      const v = unnestRows('v', types, inserts.map(row));
-      const inserted = await trx
-        .insertInto('order_line')
-        .columns(v.columns)
-        .expression((eb) => eb.selectFrom(v.table).selectAll())
-        .onConflict((oc) => oc.columns(['channel', 'order_id', 'sku']).doNothing())
-        .returning('sku')
-        .execute();
-      if (inserted.length !== inserts.length) throw new ConflictSignal('order line created since read');
-    }
+  /**
+   * Statement 2: every write of the batch as data-modifying CTEs of one statement, which PostgreSQL runs
+   * whole and atomically. Each version-guarded write returns the rows it wrote; a count short of the plan
+   * means another writer got there first since the read, and the statement raises to undo itself.
+   * Empty parts are empty arrays, so the statement text is the same for every batch.
+   */
+  async #write(db: Kysely<LedgerSchema>, fresh: readonly InventoryEvent[], plan: BatchPlan): Promise<void> {
+    const processed = unnestRows(
+      'v',
+      { event_id: 'text', event_type: 'text', channel: 'text', occurred_at: 'timestamptz' },
+      fresh.map((e) => ({ event_id: e.id, event_type: e.type, channel: e.channel, occurred_at: e.occurredAt })),
+    );
+    const stockUpdates = unnestRows(
+      'v',
+      { sku: 'text', available: 'int', read_version: 'int8', version: 'int8' },
+      plan.updates.map((u) => ({ sku: u.sku, available: u.available, read_version: u.readVersion, version: u.version })),
+    );
+    const stockInserts = unnestRows('v', { sku: 'text', available: 'int', version: 'int8' }, plan.inserts.map((i) => ({ sku: i.sku, available: i.available, version: i.version })));
+    const lineUpdates = plan.orderLines.filter((l) => l.readVersion > 0);
+    const lineInserts = plan.orderLines.filter((l) => l.readVersion === 0);
+    const orderLineUpdates = unnestRows('v', { ...ORDER_LINE_TYPES, read_version: 'int8' }, lineUpdates.map((l) => ({ ...orderLineColumns(l), read_version: l.readVersion })));
+    const orderLineInserts = unnestRows('v', ORDER_LINE_TYPES, lineInserts.map(orderLineColumns));
+    const audit = unnestRows(
+      'v',
+      { event_id: 'text', event_type: 'text', channel: 'text', sku: 'text', before: 'int', after: 'int', version: 'int8', clamped: 'int', occurred_at: 'timestamptz' },
+      plan.audit.map((a) => ({
+        event_id: a.eventId,
+        event_type: a.eventType,
+        channel: a.channel,
+        sku: a.sku,
+        before: a.before,
+        after: a.after,
+        version: a.version,
+        clamped: a.clamped,
+        occurred_at: a.occurredAt,
+      })),
+    );
+    const oversells = unnestRows(
+      'v',
+      { event_id: 'text', channel: 'text', sku: 'text', requested: 'int', available_before: 'int', shortfall: 'int' },
+      plan.oversells.map((o) => ({ event_id: o.eventId, channel: o.channel, sku: o.sku, requested: o.requested, available_before: o.availableBefore, shortfall: o.shortfall })),
+    );
+    const rejected = unnestRows(
+      'v',
+      { event_id: 'text', channel: 'text', sku: 'text', qty: 'int', reason: 'text' },
+      plan.rejected.map((r) => ({ event_id: r.eventId, channel: r.channel, sku: r.sku, qty: r.qty, reason: r.reason })),
+    );
+    await db
+      .with('pe', (db) =>
+        db
+          .insertInto('processed_event')
+          .columns(processed.columns)
+          .expression((eb) => eb.selectFrom(processed.table).selectAll())
+          .onConflict((oc) => oc.column('event_id').doNothing())
+          .returning('event_id'),
+      )
+      .with('su', (db) =>
+        db
+          .updateTable('stock as s')
+          .from(stockUpdates.table)
+          .set((eb) => ({ available: eb.ref('v.available'), version: eb.ref('v.version'), updated_at: sql<Date>`now()` }))
+          .whereRef('s.sku', '=', 'v.sku')
+          .whereRef('s.version', '=', 'v.read_version')
+          .returning('s.sku'),
+      )
+      .with('si', (db) =>
+        db
+          .insertInto('stock')
+          .columns(stockInserts.columns)
+          .expression((eb) => eb.selectFrom(stockInserts.table).selectAll())
+          .onConflict((oc) => oc.column('sku').doNothing())
+          .returning('sku'),
+      )
+      .with('lu', (db) =>
+        db
+          .updateTable('order_line as o')
+          .from(orderLineUpdates.table)
+          .set((eb) => ({
+            requested: eb.ref('v.requested'),
+            taken: eb.ref('v.taken'),
+            cancelled: eb.ref('v.cancelled'),
+            restored: eb.ref('v.restored'),
+            untaken: eb.ref('v.untaken'),
+            pending: eb.ref('v.pending'),
+            netted: eb.ref('v.netted'),
+            returned: eb.ref('v.returned'),
+            restocked: eb.ref('v.restocked'),
+            version: eb.ref('v.version'),
+            updated_at: sql<Date>`now()`,
+          }))
+          .whereRef('o.channel', '=', 'v.channel')
+          .whereRef('o.order_id', '=', 'v.order_id')
+          .whereRef('o.sku', '=', 'v.sku')
+          .whereRef('o.version', '=', 'v.read_version')
+          .returning('o.sku'),
+      )
+      .with('li', (db) =>
+        db
+          .insertInto('order_line')
+          .columns(orderLineInserts.columns)
+          .expression((eb) => eb.selectFrom(orderLineInserts.table).selectAll())
+          .onConflict((oc) => oc.columns(['channel', 'order_id', 'sku']).doNothing())
+          .returning('sku'),
+      )
+      .with('au', (db) => db.insertInto('audit').columns(audit.columns).expression((eb) => eb.selectFrom(audit.table).selectAll()))
+      .with('os', (db) => db.insertInto('oversell').columns(oversells.columns).expression((eb) => eb.selectFrom(oversells.table).selectAll()))
+      .with('rl', (db) => db.insertInto('rejected_line').columns(rejected.columns).expression((eb) => eb.selectFrom(rejected.table).selectAll()))
+      // CASE evaluates lazily: the function (which raises) runs only when a count falls short.
+      .selectNoFrom(
+        sql<number>`CASE
+          WHEN (SELECT count(*) FROM pe) <> ${fresh.length} THEN stockrelay_write_conflict('an event was applied by another writer since it was read')
+          WHEN (SELECT count(*) FROM su) <> ${plan.updates.length} THEN stockrelay_write_conflict('a stock row changed since it was read')
+          WHEN (SELECT count(*) FROM si) <> ${plan.inserts.length} THEN stockrelay_write_conflict('a stock row was created since it was read')
+          WHEN (SELECT count(*) FROM lu) <> ${lineUpdates.length} THEN stockrelay_write_conflict('an order line changed since it was read')
+          WHEN (SELECT count(*) FROM li) <> ${lineInserts.length} THEN stockrelay_write_conflict('an order line was created since it was read')
+          ELSE 0 END`.as('checked'),
+      )
+      .execute();
   }
 }
 
+/** The `order_line` columns a batch writes, with their array element types. */
+const ORDER_LINE_TYPES = {
+  channel: 'text',
+  order_id: 'text',
+  sku: 'text',
+  requested: 'int8',
+  taken: 'int8',
+  cancelled: 'int8',
+  restored: 'int8',
+  untaken: 'int8',
+  pending: 'int8',
+  netted: 'int8',
+  returned: 'int8',
+  restocked: 'int8',
+  version: 'int8',
+} as const;
+
+function orderLineColumns(l: OrderLineWrite) {
+  return {
+    channel: l.channel,
+    order_id: l.orderId,
+    sku: l.sku,
+    requested: l.requested,
+    taken: l.taken,
+    cancelled: l.cancelled,
+    restored: l.restored,
+    untaken: l.untaken,
+    pending: l.pending,
+    netted: l.netted,
+    returned: l.returned,
+    restocked: l.restocked,
+    version: l.version,
+  };
+}
+
+/**
+ * Rethrows `err`; first, when it is a lost connection, sends one more query on the same connection. A
+ * connection the server closed while a statement ran can reach the pool again before the driver has seen
+ * the socket close, and the next caller would get it. The query fails at once and marks the connection
+ * broken, so the pool drops it instead of handing it out.
+ */
+async function settleBroken(db: Kysely<LedgerSchema>, err: unknown): Promise<never> {
+  if (isConnectionFailure(err)) await sql`SELECT 1`.execute(db).catch(() => undefined);
+  throw err;
+}
+
 function isConflict(err: unknown): boolean {
-  if (err instanceof ConflictSignal) return true;
   const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
   return typeof code === 'string' && RETRYABLE_PG_CODES.has(code);
 }

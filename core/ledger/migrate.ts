@@ -6,6 +6,7 @@ import { connectorStateOrderLinesMigration } from './migrations/0002-connector-s
 import { channelFencingMigration } from './migrations/0003-channel-fencing.ts';
 import { orderLineLifecycleMigration } from './migrations/0004-order-line-lifecycle.ts';
 import { channelReadsMigration } from './migrations/0005-channel-reads.ts';
+import { writeConflictMigration } from './migrations/0006-write-conflict.ts';
 
 /**
  * Every ledger migration, by name, in the order they run. Listed in code rather than found by
@@ -17,6 +18,7 @@ export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.fre
   '0003-channel-fencing': channelFencingMigration,
   '0004-order-line-lifecycle': orderLineLifecycleMigration,
   '0005-channel-reads': channelReadsMigration,
+  '0006-write-conflict': writeConflictMigration,
 });
 
 /** A {@link MigrationProvider} over a fixed set of migrations. */
