@@ -17,6 +17,10 @@
  *   `POST /v3/public/oauth/token` (form: `grant_type=refresh_token`, `client_id`, `refresh_token`) answers
  *   `{ access_token, token_type: "Bearer", expires_in: 3600, refresh_token }` with a NEW refresh token each time;
  *   a refused one answers 400 `{"error":"invalid_grant", ...}`.
+ * - `GET /v3/application/shops/{shop_id}/receipts?min_last_modified=&sort_on=updated&sort_order=asc&limit=&offset=`
+ *   (getShopReceipts) → {@link EtsyReceipts}: `{ count, results }`, `limit` 1-100, `offset` from 0.
+ * - `GET /v3/application/shops/{shop_id}/listings?state=active&limit=&offset=` (getListingsByShop) →
+ *   `{ count, results: ShopListing[] }`; each listing's SKUs and quantities come from its inventory.
  * - Errors: `{ "error": "<text>" }` (the document's ErrorSchema).
  * - Rate limit: per second (default 10) and per day (default 10,000) per app; every answer carries
  *   `x-limit-per-second`, `x-remaining-this-second`, `x-limit-per-day`, `x-remaining-today`; a 429 carries `retry-after`.
@@ -29,6 +33,10 @@ export const API_PREFIX = '/v3/application';
 export const inventoryPath = (listingId: string | number): string => `${API_PREFIX}/listings/${encodeURIComponent(String(listingId))}/inventory`;
 export const receiptPath = (shopId: string | number, receiptId: string | number): string =>
   `${API_PREFIX}/shops/${encodeURIComponent(String(shopId))}/receipts/${encodeURIComponent(String(receiptId))}`;
+export const receiptsPath = (shopId: string | number): string => `${API_PREFIX}/shops/${encodeURIComponent(String(shopId))}/receipts`;
+export const shopListingsPath = (shopId: string | number): string => `${API_PREFIX}/shops/${encodeURIComponent(String(shopId))}/listings`;
+/** Most results getShopReceipts and getListingsByShop return per call (their `limit` maximum). */
+export const MAX_PAGE_LIMIT = 100;
 export const TOKEN_PATH = '/v3/public/oauth/token';
 
 /** A receipt URL as Etsy puts it in `resource_url`; any host, ids as digits only. */
@@ -117,6 +125,25 @@ export interface EtsyReceipt {
   created_timestamp: number;
   create_timestamp: number;
   transactions: EtsyTransaction[];
+}
+
+/** getShopReceipts' answer (the document's ShopReceipts). */
+export interface EtsyReceipts {
+  count: number;
+  results: unknown[];
+}
+
+/** The fields of a ShopListing the channel reads. */
+export interface EtsyShopListing {
+  listing_id: number;
+  title: string;
+  state: string;
+}
+
+/** getListingsByShop's answer (the document's ShopListingsWithAssociations). */
+export interface EtsyShopListings {
+  count: number;
+  results: EtsyShopListing[];
 }
 
 /** An Etsy webhook body: the flat shape Etsy sends (`data.resource_url` of the older documentation is read too). */

@@ -5,22 +5,42 @@ import {
   RetryableError,
   WebhookPayloadError,
   WebhookSignatureError,
+  type ChannelListing,
+  type InventoryEvent,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
 import { createHttpClient, headerNumber, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
 import { throwForStatus } from '../_kit/http-status.ts';
-import { orderEvent } from '../_kit/order-events.ts';
 import { secretList } from '../_kit/signatures.ts';
 import { createStandardWebhookVerifier } from '../_kit/standard-webhooks.ts';
-import { inventoryPath, MAX_OFFERING_QUANTITY, RateHeaders, receiptPath, type EtsyInventory } from './api.ts';
+import {
+  inventoryPath,
+  MAX_OFFERING_QUANTITY,
+  MAX_PAGE_LIMIT,
+  RateHeaders,
+  receiptPath,
+  receiptsPath,
+  shopListingsPath,
+  type EtsyInventory,
+  type EtsyReceipts,
+  type EtsyShopListings,
+} from './api.ts';
 import { createEtsyAccessToken } from './etsy-access-token.ts';
 import { toInventoryUpdate } from './inventory-update.ts';
 import { ListingQueue } from './listing-queue.ts';
 import { etsyOptionsSchema, type EtsyOptions } from './options.ts';
+import { decodeListingsCursor, decodeReceiptsCursor, encodeReceiptsCursor, LISTING_STATES } from './page-cursor.ts';
 import { readOrderWebhook, readReceipt } from './read-receipt.ts';
+import { receiptEvent } from './receipt-event.ts';
 
 const MAX_BATCH = 5;
+/** The orders poll re-reads this much before the latest change it saw, so a receipt changed in the same second is not missed. */
+const ORDERS_OVERLAP_SEC = 120;
+/** The first orders poll ever starts this long before now. */
+const FIRST_POLL_LOOKBACK_SEC = 600;
+/** Listings per onboarding page: each costs one inventory read, so a page stays a few seconds of Etsy's quota. */
+const LISTINGS_PAGE = 25;
 /** Longest piece of an Etsy error text kept in a reason: enough to act on, never a whole echoed request. */
 const MAX_ERROR_TEXT = 160;
 
@@ -72,9 +92,14 @@ export default defineConnector<EtsyOptions>({
       field: 'options.webhookSecret',
     });
     const queue = new ListingQueue();
-    const productSku = (hubSku: string): string => options.listings[hubSku]?.sku ?? hubSku;
+    // Onboarding creates a channel before any SKU is mapped.
+    const mapped = options.listings ?? {};
+    const productSku = (hubSku: string): string => mapped[hubSku]?.sku ?? hubSku;
     const byProduct = new Map<string, string>();
-    for (const [hubSku, ref] of Object.entries(options.listings)) byProduct.set(`${ref.listingId}:${ref.sku ?? hubSku}`, hubSku);
+    for (const [hubSku, ref] of Object.entries(mapped)) byProduct.set(`${ref.listingId}:${ref.sku ?? hubSku}`, hubSku);
+    /** The hub SKU of a receipt line: its mapped listing product, else the product SKU itself. */
+    const resolveSku = (listingId: number | undefined, sku: string | undefined): string | undefined =>
+      (listingId !== undefined && sku !== undefined ? byProduct.get(`${listingId}:${sku}`) : undefined) ?? sku;
 
     /** One call with the current access token; an expired token is refreshed once and the call repeated. */
     const call = async (req: Omit<HttpRequest, 'headers'>): Promise<HttpResponse> => {
@@ -132,7 +157,7 @@ export default defineConnector<EtsyOptions>({
         const results: PushResult[] = [];
         const byListing = new Map<number, StockUpdate[]>();
         for (const update of updates) {
-          const ref = options.listings[update.sku];
+          const ref = mapped[update.sku];
           if (!ref) {
             results.push({ sku: update.sku, status: 'not_listed', reason: `no Etsy listing is mapped to hub SKU ${update.sku}` });
             continue;
@@ -174,27 +199,91 @@ export default defineConnector<EtsyOptions>({
         callStatus(res, `getShopReceipt ${ref.receiptId}`);
         if (res.status === 404) throw new WebhookPayloadError(`Etsy does not know receipt ${ref.receiptId} of shop ${ref.shopId}`);
         if (res.status !== 200) throw new RetryableError(`Etsy answered ${res.status} to getShopReceipt ${ref.receiptId}`);
-        const receipt = readReceipt(res.body, ref.receiptId);
-        const quantities = new Map<string, number>();
-        for (const line of receipt.lines) {
-          if (line.quantity === 0) continue;
-          const sku = (line.listingId !== undefined && line.sku !== undefined ? byProduct.get(`${line.listingId}:${line.sku}`) : undefined) ?? line.sku;
-          if (sku === undefined) continue; // a product without a SKU cannot be one of ours
-          quantities.set(sku, (quantities.get(sku) ?? 0) + line.quantity);
-        }
-        const event = orderEvent(context.channelId, receipt.cancelled ? 'order.cancelled' : 'order.confirmed', {
-          orderId: ref.receiptId,
-          occurredAt: receipt.occurredAt,
-          lines: [...quantities].map(([sku, qty]) => ({ sku, qty })),
+        const event = receiptEvent(context.channelId, ref.receiptId, readReceipt(res.body, ref.receiptId), resolveSku);
+        return { events: event ? [event] : [] };
+      },
+
+      async listOrders(cursor, signal) {
+        const at = decodeReceiptsCursor(cursor, Math.floor(Date.now() / 1000) - FIRST_POLL_LOOKBACK_SEC);
+        // Oldest change first, so the offset moves through receipts in the order they changed: one changed again
+        // while the poll pages on moves to the end, where this pass or the next one (from its new time) reads it.
+        const query = new URLSearchParams({
+          min_last_modified: String(at.since),
+          sort_on: 'updated',
+          sort_order: 'asc',
+          limit: String(MAX_PAGE_LIMIT),
+          offset: String(at.offset),
         });
-        return { events: event.lines.length > 0 ? [event] : [] };
+        const res = await call({ method: 'GET', path: `${receiptsPath(options.shopId)}?${query}`, signal });
+        callStatus(res, 'getShopReceipts');
+        if (res.status !== 200) throw new RetryableError(`Etsy answered ${res.status} to getShopReceipts: ${errorText(res)}`);
+        const page = res.body as Partial<EtsyReceipts> | undefined;
+        if (!Array.isArray(page?.results) || typeof page.count !== 'number') throw new RetryableError('Etsy answered getShopReceipts without count and results');
+        const events: InventoryEvent[] = [];
+        let high = at.high;
+        for (const raw of page.results) {
+          const receiptId = (raw as { receipt_id?: unknown } | null)?.receipt_id;
+          if (typeof receiptId !== 'number' || !Number.isSafeInteger(receiptId)) {
+            context.logger.warn('Etsy receipt without a receipt_id skipped');
+            continue;
+          }
+          let receipt;
+          try {
+            receipt = readReceipt(raw, String(receiptId));
+          } catch (err) {
+            context.logger.warn('Etsy receipt skipped', { receipt: receiptId, reason: (err as Error).message });
+            continue;
+          }
+          if (receipt.updatedSeconds !== undefined) high = Math.max(high, receipt.updatedSeconds);
+          // Etsy notifies an order once it is paid: an unpaid receipt has no webhook, so it has no event here either.
+          if (!receipt.paid && !receipt.cancelled) continue;
+          const event = receiptEvent(context.channelId, String(receiptId), receipt, resolveSku);
+          if (event) events.push(event);
+        }
+        const read = at.offset + page.results.length;
+        const more = page.results.length >= MAX_PAGE_LIMIT && read < page.count;
+        const next = more ? { ...at, offset: read, high } : { since: Math.max(at.since, high - ORDERS_OVERLAP_SEC), offset: 0, high };
+        return { events, cursor: encodeReceiptsCursor(next), more };
+      },
+
+      async listListings(cursor, signal) {
+        const at = decodeListingsCursor(cursor);
+        const query = new URLSearchParams({ state: at.state, limit: String(LISTINGS_PAGE), offset: String(at.offset) });
+        const res = await call({ method: 'GET', path: `${shopListingsPath(options.shopId)}?${query}`, signal });
+        callStatus(res, 'getListingsByShop');
+        if (res.status !== 200) throw new RetryableError(`Etsy answered ${res.status} to getListingsByShop: ${errorText(res)}`);
+        const page = res.body as Partial<EtsyShopListings> | undefined;
+        if (!Array.isArray(page?.results) || typeof page.count !== 'number') throw new RetryableError('Etsy answered getListingsByShop without count and results');
+        const listings: ChannelListing[] = [];
+        for (const listing of page.results) {
+          if (!Number.isSafeInteger(listing?.listing_id)) continue;
+          const inv = await call({ method: 'GET', path: inventoryPath(listing.listing_id), signal });
+          callStatus(inv, `getListingInventory ${listing.listing_id}`);
+          if (inv.status === 404) continue; // deleted since the list was read
+          if (inv.status !== 200) throw new RetryableError(`Etsy answered ${inv.status} reading listing ${listing.listing_id}`);
+          for (const product of (inv.body as EtsyInventory).products ?? []) {
+            const offering = product.offerings?.find((o) => !o.is_deleted);
+            // A product without a SKU cannot be mapped to a hub SKU.
+            if (product.is_deleted || typeof product.sku !== 'string' || product.sku === '' || !offering) continue;
+            listings.push({
+              sku: product.sku,
+              mapping: { listingId: listing.listing_id, sku: product.sku },
+              quantity: offering.quantity,
+              ...(typeof listing.title === 'string' ? { title: listing.title } : {}),
+            });
+          }
+        }
+        const read = at.offset + page.results.length;
+        if (page.results.length >= LISTINGS_PAGE && read < page.count) return { listings, cursor: `${at.state}:${read}` };
+        const nextState = LISTING_STATES[LISTING_STATES.indexOf(at.state) + 1];
+        return nextState === undefined ? { listings } : { listings, cursor: `${nextState}:0` };
       },
 
       async fetchQuantities(skus, signal) {
         const shown = new Map<string, number>();
         const listings = new Map<number, string[]>();
         for (const sku of skus) {
-          const ref = options.listings[sku];
+          const ref = mapped[sku];
           if (!ref) continue;
           listings.set(ref.listingId, [...(listings.get(ref.listingId) ?? []), sku]);
         }

@@ -25,8 +25,8 @@ export interface EtsyOptions {
   refreshToken?: string;
   /** The seller's shop id (receipts are read under it). */
   shopId: number;
-  /** Hub SKU → listing and product. */
-  listings: Record<string, EtsyListingRef>;
+  /** Hub SKU → listing and product; empty or absent before onboarding (`stockrelay import`) maps them. */
+  listings?: Record<string, EtsyListingRef>;
   /** Webhook signing secret (Standard Webhooks: base64, with or without `whsec_`), or two during a rotation. */
   webhookSecret?: string | string[];
   /** Largest accepted distance between `webhook-timestamp` and now, in seconds. */
@@ -40,7 +40,7 @@ export interface EtsyOptions {
 export const etsyOptionsSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['baseUrl', 'keystring', 'sharedSecret', 'shopId', 'listings'],
+  required: ['baseUrl', 'keystring', 'sharedSecret', 'shopId'],
   anyOf: [{ required: ['accessToken'] }, { required: ['refreshToken'] }],
   properties: {
     baseUrl: { type: 'string', format: 'uri', default: 'https://api.etsy.com', description: 'Base URL of Etsy Open API (https://api.etsy.com or a simulator); paths start with /v3/application.' },
@@ -56,7 +56,8 @@ export const etsyOptionsSchema: JsonSchema = {
     shopId: { type: 'integer', minimum: 1, description: 'Shop id the receipts belong to.' },
     listings: {
       type: 'object',
-      description: 'Hub SKU → { listingId, sku: product SKU inside the listing (defaults to the hub SKU) }. A hub SKU missing here is rejected on push.',
+      description:
+        'Hub SKU → { listingId, sku: product SKU inside the listing (defaults to the hub SKU) }, as `stockrelay import` writes it. A hub SKU missing here is not listed on this channel.',
       additionalProperties: {
         type: 'object',
         additionalProperties: false,

@@ -45,6 +45,10 @@ export interface ReceiptLine {
 
 export interface ReceiptContent {
   cancelled: boolean;
+  /** Etsy has the buyer's payment (`is_paid`); an unpaid receipt takes no stock yet. */
+  paid: boolean;
+  /** Unix seconds of the receipt's last change (`updated_timestamp`), when given. */
+  updatedSeconds: number | undefined;
   /** ISO 8601. */
   occurredAt: string;
   lines: ReceiptLine[];
@@ -77,5 +81,12 @@ export function readReceipt(body: unknown, receiptId: string): ReceiptContent {
     if (t.sku !== undefined && t.sku !== null && typeof t.sku !== 'string') return bad(`transactions[${i}].sku`, 'is not a string');
     return { listingId: (t.listing_id as number | null | undefined) ?? undefined, sku: (t.sku as string | null | undefined) || undefined, quantity: t.quantity };
   });
-  return { cancelled: STOCK_RETURNED.has(body.status.toLowerCase()), occurredAt: new Date(seconds * 1000).toISOString(), lines };
+  const updated = body.updated_timestamp ?? body.update_timestamp;
+  return {
+    cancelled: STOCK_RETURNED.has(body.status.toLowerCase()),
+    paid: body.is_paid !== false,
+    updatedSeconds: typeof updated === 'number' && Number.isSafeInteger(updated) ? updated : undefined,
+    occurredAt: new Date(seconds * 1000).toISOString(),
+    lines,
+  };
 }

@@ -5,7 +5,7 @@ import { type SimulatorHandle, type SimulatorOptions, TokenBucket, type WebhookD
 import { FixedWindowCounter } from '../_kit/rate-window.ts';
 import { startSimServer, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import { standardWebhookHeaders } from '../_kit/standard-webhooks.ts';
-import { API_PREFIX, MAX_OFFERING_QUANTITY, RateHeaders, receiptPath, TOKEN_PATH, type EtsyInventory, type EtsyProduct } from './api.ts';
+import { API_PREFIX, MAX_OFFERING_QUANTITY, MAX_PAGE_LIMIT, RateHeaders, receiptPath, TOKEN_PATH, type EtsyInventory, type EtsyProduct } from './api.ts';
 import type { EtsyOptions } from './options.ts';
 
 /**
@@ -38,8 +38,10 @@ export interface EtsySimulator extends SimulatorHandle<EtsyOptions> {
   inventory(listingId: number): EtsyInventory | undefined;
   /** Listing id holding a hub SKU. */
   listingOf(sku: string): number | undefined;
-  /** Marks a receipt cancelled, as when the seller cancels the order. */
+  /** Marks a receipt cancelled, as when the seller cancels the order (getShopReceipts then lists it as changed). */
   cancelReceipt(receiptId: number): void;
+  /** Sets a listing's state (`active`, `sold_out`, `inactive`...), as the seller or Etsy does. */
+  setListingState(listingId: number, state: string): void;
   /** The shop the simulated seller runs. */
   shopId: number;
   /** An order Etsy holds (stock taken, receipt readable) without sending its webhook. */
@@ -56,6 +58,8 @@ const VARIANT_PROPERTY = 513;
 interface Listing {
   listingId: number;
   inventory: EtsyInventory;
+  state: string;
+  createdSeconds: number;
 }
 
 /** A receipt as getShopReceipt answers it: the fields of the document's ShopReceipt schema. */
@@ -96,7 +100,8 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
   let webhookTarget: string | undefined;
   let lastListing: Listing | undefined;
 
-  const productSku = (hubSku: string): string => `E-${hubSku}`;
+  // Sellers give a product the same SKU on every channel; the hub SKU is that SKU here, so onboarding matches it.
+  const productSku = (hubSku: string): string => hubSku;
   const productOf = (hubSku: string): EtsyProduct | undefined => where.get(hubSku)?.inventory.products.find((p) => p.sku === productSku(hubSku));
 
   /** Variations need property values once a listing holds more than one product. */
@@ -117,7 +122,12 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
     if (existing) return existing;
     let listing = lastListing;
     if (!listing || listing.inventory.products.length >= perListing) {
-      listing = { listingId: id(), inventory: { products: [], price_on_property: [], quantity_on_property: [], sku_on_property: [] } };
+      listing = {
+        listingId: id(),
+        inventory: { products: [], price_on_property: [], quantity_on_property: [], sku_on_property: [] },
+        state: 'active',
+        createdSeconds: Math.floor(Date.now() / 1000),
+      };
       listings.set(listing.listingId, listing);
       lastListing = listing;
     }
@@ -143,6 +153,128 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
   });
 
   const bad = (error: string): SimResponse => ({ status: 400, body: { error } });
+
+  /**
+   * A query parameter as getShopReceipts / getListingsByShop declare it: an integer within bounds, or one of an
+   * enum; the error text when the value is not acceptable.
+   */
+  const intParam = (query: URLSearchParams, name: string, min: number, max: number, fallback: number | undefined): number | string | undefined => {
+    const raw = query.get(name);
+    if (raw === null) return fallback;
+    if (!/^\d+$/.test(raw)) return `Expected type 'integer' for parameter '${name}'`;
+    const value = Number(raw);
+    if (value < min || value > max) return `Parameter '${name}' must be between ${min} and ${max}`;
+    return value;
+  };
+  const enumParam = (query: URLSearchParams, name: string, allowed: readonly string[], fallback: string): string | { error: string } => {
+    const raw = query.get(name) ?? fallback;
+    return allowed.includes(raw) ? raw : { error: `Parameter '${name}' must be one of ${allowed.join(', ')}` };
+  };
+  const SORT_ORDERS = ['asc', 'ascending', 'desc', 'descending', 'up', 'down'];
+  const ascending = (order: string): boolean => order === 'asc' || order === 'ascending' || order === 'up';
+
+  /** getShopReceipts: the shop's receipts, filtered by creation and change times, sorted, one `limit`/`offset` page. */
+  const listReceipts = (query: URLSearchParams): SimResponse => {
+    const limit = intParam(query, 'limit', 1, MAX_PAGE_LIMIT, 25);
+    const offset = intParam(query, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
+    const bounds: Record<string, number | undefined> = {};
+    for (const name of ['min_created', 'max_created', 'min_last_modified', 'max_last_modified']) {
+      const value = intParam(query, name, 946_684_800, Number.MAX_SAFE_INTEGER, undefined);
+      if (typeof value === 'string') return bad(value);
+      bounds[name] = value;
+    }
+    if (typeof limit !== 'number') return bad(limit ?? 'limit');
+    if (typeof offset !== 'number') return bad(offset ?? 'offset');
+    const sortOn = enumParam(query, 'sort_on', ['created', 'updated', 'receipt_id'], 'created');
+    const sortOrder = enumParam(query, 'sort_order', SORT_ORDERS, 'desc');
+    if (typeof sortOn !== 'string') return bad(sortOn.error);
+    if (typeof sortOrder !== 'string') return bad(sortOrder.error);
+    const flags: Record<string, boolean | undefined> = {};
+    for (const name of ['was_paid', 'was_shipped', 'was_delivered', 'was_canceled']) {
+      const raw = query.get(name);
+      if (raw !== null && raw !== 'true' && raw !== 'false') return bad(`Expected type 'boolean' for parameter '${name}'`);
+      flags[name] = raw === null ? undefined : raw === 'true';
+    }
+    const within = (value: number, min: number | undefined, max: number | undefined): boolean => (min === undefined || value >= min) && (max === undefined || value <= max);
+    const key = (r: Receipt): number => (sortOn === 'updated' ? (r.updated_timestamp as number) : sortOn === 'receipt_id' ? r.receipt_id : (r.created_timestamp as number));
+    const matching = [...receipts.values()]
+      .filter((r) => within(r.created_timestamp as number, bounds.min_created, bounds.max_created))
+      .filter((r) => within(r.updated_timestamp as number, bounds.min_last_modified, bounds.max_last_modified))
+      .filter((r) => flags.was_paid === undefined || r.is_paid === flags.was_paid)
+      .filter((r) => flags.was_shipped === undefined || r.is_shipped === flags.was_shipped)
+      .filter((r) => flags.was_delivered === undefined || !flags.was_delivered)
+      .filter((r) => flags.was_canceled === undefined || (r.status === 'canceled') === flags.was_canceled)
+      .sort((a, b) => (key(a) - key(b) || a.receipt_id - b.receipt_id) * (ascending(sortOrder) ? 1 : -1));
+    return { status: 200, body: { count: matching.length, results: matching.slice(offset, offset + limit) } };
+  };
+
+  /** getListingsByShop: the shop's listings in one state, newest first, one `limit`/`offset` page. */
+  const listListings = (query: URLSearchParams): SimResponse => {
+    const limit = intParam(query, 'limit', 1, MAX_PAGE_LIMIT, 25);
+    const offset = intParam(query, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
+    if (typeof limit !== 'number') return bad(limit ?? 'limit');
+    if (typeof offset !== 'number') return bad(offset ?? 'offset');
+    const state = enumParam(query, 'state', ['active', 'inactive', 'sold_out', 'draft', 'expired'], 'active');
+    if (typeof state !== 'string') return bad(state.error);
+    const matching = [...listings.values()].filter((l) => l.state === state).sort((a, b) => b.createdSeconds - a.createdSeconds || b.listingId - a.listingId);
+    return { status: 200, body: { count: matching.length, results: matching.slice(offset, offset + limit).map(shopListing) } };
+  };
+
+  /** A listing as the document's ShopListing schema has it. */
+  const shopListing = (listing: Listing): Record<string, unknown> => {
+    const quantity = listing.inventory.products.reduce((sum, p) => sum + (p.offerings[0]?.quantity ?? 0), 0);
+    return {
+      listing_id: listing.listingId,
+      user_id: Number(userId),
+      shop_id: shopId,
+      title: `Listing ${listing.listingId}: ${listing.inventory.products.map((p) => p.sku).join(', ')}`,
+      description: 'A simulated listing.',
+      state: listing.state,
+      creation_timestamp: listing.createdSeconds,
+      created_timestamp: listing.createdSeconds,
+      ending_timestamp: listing.createdSeconds + 120 * 86_400,
+      original_creation_timestamp: listing.createdSeconds,
+      last_modified_timestamp: listing.createdSeconds,
+      updated_timestamp: listing.createdSeconds,
+      state_timestamp: listing.createdSeconds,
+      quantity,
+      shop_section_id: null,
+      featured_rank: -1,
+      url: `https://www.etsy.com/listing/${listing.listingId}/simulated`,
+      num_favorers: 0,
+      non_taxable: false,
+      is_taxable: true,
+      is_customizable: false,
+      is_personalizable: false,
+      personalization_is_required: false,
+      personalization_char_count_max: null,
+      personalization_instructions: null,
+      listing_type: 'physical',
+      tags: [],
+      materials: [],
+      shipping_profile_id: null,
+      return_policy_id: null,
+      processing_min: null,
+      processing_max: null,
+      who_made: 'i_did',
+      when_made: 'made_to_order',
+      is_supply: false,
+      item_weight: null,
+      item_weight_unit: null,
+      item_length: null,
+      item_width: null,
+      item_height: null,
+      item_dimensions_unit: null,
+      is_private: false,
+      style: [],
+      file_data: '',
+      has_variations: listing.inventory.products.length > 1,
+      should_auto_renew: false,
+      language: 'en-US',
+      price: money(1250),
+      taxonomy_id: null,
+    };
+  };
 
   /** Validates a PUT body against the write shape; the error text when it is not acceptable. */
   const validate = (body: unknown, listing: Listing): string | undefined => {
@@ -256,6 +388,12 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
         return answer({ status: 200, body: { ...listing.inventory, products } });
       }
       if (req.method === 'PUT') return answer(putInventory(req, listing));
+    }
+    const shopMatch = new RegExp(`^${API_PREFIX}/shops/(\\d+)/(receipts|listings)$`).exec(req.path);
+    if (req.method === 'GET' && shopMatch) {
+      // The token belongs to this shop's owner: another shop's receipts and inactive listings are not theirs to read.
+      if (Number(shopMatch[1]) !== shopId) return answer({ status: 403, body: { error: 'The user does not own this shop' } });
+      return answer(shopMatch[2] === 'receipts' ? listReceipts(req.query) : listListings(req.query));
     }
     const receiptMatch = new RegExp(`^${API_PREFIX}/shops/(\\d+)/receipts/(\\d+)$`).exec(req.path);
     if (req.method === 'GET' && receiptMatch) {
@@ -420,12 +558,20 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
     refreshes: () => refreshCount,
     cancelReceipt(receiptId) {
       const receipt = receipts.get(receiptId);
-      if (receipt) receipt.status = 'canceled';
+      if (!receipt) return;
+      const now = Math.floor(Date.now() / 1000);
+      Object.assign(receipt, { status: 'canceled', update_timestamp: now, updated_timestamp: now });
+    },
+    setListingState(listingId, state) {
+      const listing = listings.get(listingId);
+      if (listing) listing.state = state;
     },
     shopId,
     recordOrder: async (lines) => ({ orderId: String(record(lines)) }),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       const receiptId = record(lines);
+      // Lost for good: Etsy holds the receipt (getShopReceipts lists it) but no webhook ever leaves.
+      if (delivery.drop) return { orderId: String(receiptId) };
       // Etsy's example body, pointing at this receipt the way Etsy does (its public API host, not ours).
       const body = JSON.stringify({
         ...ORDER_PAID_EXAMPLE,

@@ -98,7 +98,7 @@ describe('Etsy connector: pushing quantities', () => {
     const { options } = await setup();
     const connector = await connectorWith({
       ...options,
-      listings: { ...options.listings, GONE: { listingId: 1 }, MISSING: { listingId: options.listings.A!.listingId, sku: 'NOPE' } },
+      listings: { ...options.listings, GONE: { listingId: 1 }, MISSING: { listingId: options.listings!.A!.listingId, sku: 'NOPE' } },
     });
     const results = await connector.push([update('UNMAPPED', 1), update('GONE', 1), update('MISSING', 1), update('A', 6)], signal);
     expect(results).toContainEqual({ sku: 'UNMAPPED', status: 'not_listed', reason: expect.stringContaining('no Etsy listing') });
