@@ -7,6 +7,11 @@
  *   were written. (Models: TikTok Shop's Node SDK, `Product202309UpdateInventory*`.)
  * - `POST /product/202309/inventory/search` body `{ sku_ids }` → {@link InventorySearchData}.
  * - `GET /order/202309/orders?ids=…` → {@link OrdersData}; `line_items` hold one entry per unit sold.
+ * - `POST /order/202309/orders/search?page_size=&sort_field=update_time&sort_order=ASC[&page_token=]` body
+ *   `{ update_time_ge }` → {@link OrderSearchData} (`orders`, `next_page_token`, `total_count`); `page_size` 1-100.
+ *   (Models: the SDK's `Order202309GetOrderList*`.)
+ * - `POST /product/202309/products/search?page_size=[&page_token=]` body `{ status? }` → {@link ProductSearchData}:
+ *   products with their SKUs' `id`, `seller_sku` and `inventory[]`. (Models: `Product202309SearchProducts*`.)
  * - Every call carries query `app_key`, `timestamp` (unix seconds, within 5 minutes), `shop_cipher`, `sign`
  *   (see request-signature.ts) and headers `x-tts-access-token` and `Content-Type: application/json`, which the SDK
  *   marks required on every one of these operations, GET order detail included.
@@ -23,6 +28,10 @@ export const API_VERSION = '202309';
 export const inventoryUpdatePath = (productId: string): string => `/product/${API_VERSION}/products/${productId}/inventory/update`;
 export const INVENTORY_SEARCH_PATH = `/product/${API_VERSION}/inventory/search`;
 export const ORDERS_PATH = `/order/${API_VERSION}/orders`;
+export const ORDERS_SEARCH_PATH = `/order/${API_VERSION}/orders/search`;
+export const PRODUCTS_SEARCH_PATH = `/product/${API_VERSION}/products/search`;
+/** Largest `page_size` of the order and product searches. */
+export const MAX_SEARCH_PAGE_SIZE = 100;
 export const ACCESS_TOKEN_HEADER = 'x-tts-access-token';
 export const TOKEN_REFRESH_PATH = '/api/v2/token/refresh';
 export const DEFAULT_AUTH_BASE_URL = 'https://auth.tiktok-shops.com';
@@ -104,7 +113,10 @@ export interface TiktokLineItem {
   sku_id: string;
   seller_sku: string;
   sku_name: string;
+  /** The line's own status: `CANCELLED` for a line cancelled while the rest of the order goes on. */
   display_status: string;
+  cancel_user?: string;
+  cancel_reason?: string;
 }
 
 export interface TiktokOrder {
@@ -113,7 +125,28 @@ export interface TiktokOrder {
   /** Unix seconds. */
   create_time: number;
   update_time: number;
+  /** Unix seconds, once the order is cancelled. */
+  cancel_time?: number;
   line_items: TiktokLineItem[];
+}
+
+/** `data` of the order search answer. */
+export interface OrderSearchData {
+  orders: unknown[];
+  next_page_token?: string;
+  total_count?: number;
+}
+
+/** `data` of the product search answer: the fields the channel reads. */
+export interface ProductSearchData {
+  products: Array<{
+    id: string;
+    title?: string;
+    status?: string;
+    skus?: Array<{ id: string; seller_sku?: string; inventory?: Array<{ warehouse_id?: string; quantity?: number }> }>;
+  }>;
+  next_page_token?: string;
+  total_count?: number;
 }
 
 export interface OrdersData {

@@ -6,13 +6,14 @@ import {
   RetryableError,
   WebhookPayloadError,
   WebhookSignatureError,
+  type ChannelListing,
+  type InventoryEvent,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
 import type { AccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, type HttpResponse } from '../_kit/http-client.ts';
 import { statusError } from '../_kit/http-status.ts';
-import { orderEvent } from '../_kit/order-events.ts';
 import { createRefreshingAccessToken } from '../_kit/refreshing-access-token.ts';
 import { matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
@@ -21,19 +22,34 @@ import {
   DEFAULT_AUTH_BASE_URL,
   INVENTORY_SEARCH_PATH,
   inventoryUpdatePath,
+  MAX_SEARCH_PAGE_SIZE,
   ORDER_STATUS_CHANGE,
   ORDERS_PATH,
+  ORDERS_SEARCH_PATH,
+  PRODUCTS_SEARCH_PATH,
   type InventorySearchData,
   type InventoryUpdateBody,
   type InventoryUpdateData,
+  type OrderSearchData,
+  type ProductSearchData,
   type TiktokEnvelope,
 } from './api.ts';
+import { tiktokOrderEvents, type LineItemSkuResolver } from './order-events.ts';
 import { tiktokOptionsSchema, type TiktokOptions } from './options.ts';
-import { readOrderDetail, readStatusChange } from './order-payload.ts';
+import { readOrder, readOrderDetail, readStatusChange } from './order-payload.ts';
 import { signRequest, signWebhook } from './request-signature.ts';
+import { decodeOrdersCursor, encodeOrdersCursor } from './search-cursor.ts';
 import { refreshTiktokToken } from './tiktok-token.ts';
 
 const MAX_BATCH = 100;
+/** The orders poll re-reads this much before the latest update it saw, so an order updated in the same second is not missed. */
+const ORDERS_OVERLAP_SEC = 120;
+/** The first orders poll ever starts this long before now. */
+const FIRST_POLL_LOOKBACK_SEC = 600;
+/** Products per onboarding page (the search's largest page). */
+const PRODUCTS_PAGE = MAX_SEARCH_PAGE_SIZE;
+/** Orders per poll page. */
+const ORDERS_PAGE = 50;
 /** Answers meaning "this access token is no longer good": renew it once and send again. */
 const TOKEN_CODES = new Set<number>([Codes.ACCESS_TOKEN_EXPIRED, Codes.ACCESS_TOKEN_INVALID]);
 const CREDENTIAL_CODES = new Set<number>([Codes.ACCESS_TOKEN_EXPIRED, Codes.ACCESS_TOKEN_INVALID, Codes.INVALID_SIGNATURE]);
@@ -99,8 +115,11 @@ export default defineConnector<TiktokOptions>({
     const http = createHttpClient(options.baseUrl, { connections: options.connections ?? 8, pace: { perSecond, burst: Math.max(1, Math.floor(perSecond / 2)) } });
     const secrets = secretList(options.appSecret);
     const signingSecret = secrets[0]!;
+    // Onboarding creates a channel before any SKU is mapped.
+    const mapped = options.skus ?? {};
     const byTiktokSku = new Map<string, string>();
-    for (const [hubSku, ref] of Object.entries(options.skus)) byTiktokSku.set(ref.skuId, hubSku);
+    for (const [hubSku, ref] of Object.entries(mapped)) byTiktokSku.set(ref.skuId, hubSku);
+    const resolveSku: LineItemSkuResolver = (item) => (item.skuId !== undefined ? byTiktokSku.get(item.skuId) : undefined) ?? item.sellerSku;
     /** Every credential this channel holds, so no error text it writes can carry one. */
     const credentials = new Set<string>(secrets);
     const registerSecret = (value: string): void => {
@@ -169,7 +188,7 @@ export default defineConnector<TiktokOptions>({
       const refused = new Map<string, PushResult>();
       for (const entry of errors) {
         const skuId = entry?.detail?.sku_id;
-        const hubSku = typeof skuId === 'string' ? group.find((u) => options.skus[u.sku]!.skuId === skuId)?.sku : undefined;
+        const hubSku = typeof skuId === 'string' ? group.find((u) => mapped[u.sku]!.skuId === skuId)?.sku : undefined;
         if (hubSku !== undefined) refused.set(hubSku, perSkuResult(hubSku, entry.code, entry.message, scrub));
       }
       return group.map((u): PushResult => {
@@ -188,7 +207,7 @@ export default defineConnector<TiktokOptions>({
         const results: PushResult[] = [];
         const byProduct = new Map<string, StockUpdate[]>();
         for (const update of updates) {
-          const ref = options.skus[update.sku];
+          const ref = mapped[update.sku];
           if (!ref) {
             results.push({ sku: update.sku, status: 'not_listed', reason: `no TikTok SKU mapped for hub SKU ${update.sku}` });
             continue;
@@ -200,7 +219,7 @@ export default defineConnector<TiktokOptions>({
         for (const [index, [productId, group]] of pending.entries()) {
           const body: InventoryUpdateBody = {
             skus: group.map((u) => {
-              const ref = options.skus[u.sku]!;
+              const ref = mapped[u.sku]!;
               return { id: ref.skuId, inventory: [ref.warehouseId ? { warehouse_id: ref.warehouseId, quantity: u.quantity } : { quantity: u.quantity }] };
             }),
           };
@@ -237,29 +256,71 @@ export default defineConnector<TiktokOptions>({
         if (verdict.kind !== 'ok') throw new WebhookPayloadError(verdict.reason);
         const order = readOrderDetail(res.body, change.orderId);
         if (!order) throw new WebhookPayloadError(`TikTok does not know order ${change.orderId}`);
+        return { events: tiktokOrderEvents(context.channelId, order, resolveSku) };
+      },
 
-        // TikTok lists one line item per unit sold: count them per SKU.
-        const quantities = new Map<string, number>();
-        for (const item of order.lineItems) {
-          const sku = (item.skuId !== undefined ? byTiktokSku.get(item.skuId) : undefined) ?? item.sellerSku;
-          if (sku === undefined) continue;
-          quantities.set(sku, (quantities.get(sku) ?? 0) + 1);
+      async listOrders(cursor, signal) {
+        const at = decodeOrdersCursor(cursor, Math.floor(Date.now() / 1000) - FIRST_POLL_LOOKBACK_SEC);
+        // Oldest update first: an order updated again while the poll pages on moves to the end, where this search
+        // or the next one (from its new time) reads it.
+        const query: Record<string, string> = { page_size: String(ORDERS_PAGE), sort_field: 'update_time', sort_order: 'ASC', ...(at.token ? { page_token: at.token } : {}) };
+        const res = await call('POST', ORDERS_SEARCH_PATH, query, { update_time_ge: at.since }, signal);
+        const verdict = judge(res, 'order search', scrub);
+        if (verdict.kind !== 'ok') throw new RetryableError(verdict.reason);
+        const data = (res.body as Partial<TiktokEnvelope<Partial<OrderSearchData>>>).data;
+        const orders = Array.isArray(data?.orders) ? data.orders : [];
+        const events: InventoryEvent[] = [];
+        let high = at.high;
+        for (const raw of orders) {
+          let order;
+          try {
+            order = readOrder(raw);
+          } catch (err) {
+            context.logger.warn('TikTok order skipped', { reason: (err as Error).message });
+            continue;
+          }
+          if (order.updateTime !== undefined) high = Math.max(high, order.updateTime);
+          events.push(...tiktokOrderEvents(context.channelId, order, resolveSku));
         }
-        if (quantities.size === 0) return { events: [] };
-        const cancelled = order.status === 'CANCELLED';
-        const event = orderEvent(context.channelId, cancelled ? 'order.cancelled' : 'order.confirmed', {
-          orderId: order.id,
-          occurredAt: order.createdAt,
-          lines: [...quantities].map(([sku, qty]) => ({ sku, qty })),
-        });
-        return { events: [event] };
+        const token = typeof data?.next_page_token === 'string' && data.next_page_token !== '' && orders.length > 0 ? data.next_page_token : undefined;
+        const next = token ? { since: at.since, token, high } : { since: Math.max(at.since, high - ORDERS_OVERLAP_SEC), high };
+        return { events, cursor: encodeOrdersCursor(next), more: token !== undefined };
+      },
+
+      async listListings(cursor, signal) {
+        const query: Record<string, string> = { page_size: String(PRODUCTS_PAGE), ...(cursor ? { page_token: cursor } : {}) };
+        // Live products only: drafts and deleted products show nothing to buyers.
+        const res = await call('POST', PRODUCTS_SEARCH_PATH, query, { status: 'ACTIVATE' }, signal);
+        const verdict = judge(res, 'product search', scrub);
+        if (verdict.kind !== 'ok') throw new RetryableError(verdict.reason);
+        const data = (res.body as Partial<TiktokEnvelope<Partial<ProductSearchData>>>).data;
+        const products = Array.isArray(data?.products) ? data.products : [];
+        const listings: ChannelListing[] = [];
+        for (const product of products) {
+          if (typeof product?.id !== 'string') continue;
+          for (const sku of Array.isArray(product.skus) ? product.skus : []) {
+            // A SKU without a seller SKU cannot be matched to a hub SKU.
+            if (typeof sku?.id !== 'string' || typeof sku.seller_sku !== 'string' || sku.seller_sku === '') continue;
+            const stock = (Array.isArray(sku.inventory) ? sku.inventory : []).filter((w) => Number.isInteger(w?.quantity));
+            // One warehouse: the connector writes the default one. Several: the mapping names the first, whose quantity it shows.
+            const warehouse = stock.length > 1 && typeof stock[0]!.warehouse_id === 'string' ? stock[0]!.warehouse_id : undefined;
+            listings.push({
+              sku: sku.seller_sku,
+              mapping: { productId: product.id, skuId: sku.id, ...(warehouse !== undefined ? { warehouseId: warehouse } : {}) },
+              quantity: warehouse !== undefined ? stock[0]!.quantity! : stock.reduce((sum, w) => sum + w.quantity!, 0),
+              ...(typeof product.title === 'string' ? { title: product.title } : {}),
+            });
+          }
+        }
+        const next = typeof data?.next_page_token === 'string' && data.next_page_token !== '' && products.length > 0 ? data.next_page_token : undefined;
+        return next === undefined ? { listings } : { listings, cursor: next };
       },
 
       async fetchQuantities(skus, signal) {
-        const mapped = skus.filter((sku) => options.skus[sku]);
+        const known = skus.filter((sku) => mapped[sku]);
         const shown = new Map<string, number>();
-        if (mapped.length === 0) return shown;
-        const res = await call('POST', INVENTORY_SEARCH_PATH, {}, { sku_ids: mapped.map((sku) => options.skus[sku]!.skuId) }, signal);
+        if (known.length === 0) return shown;
+        const res = await call('POST', INVENTORY_SEARCH_PATH, {}, { sku_ids: known.map((sku) => mapped[sku]!.skuId) }, signal);
         const verdict = judge(res, 'inventory search', scrub);
         if (verdict.kind !== 'ok') throw new RetryableError(verdict.reason);
         const inventory = (res.body as Partial<TiktokEnvelope<InventorySearchData>>).data?.inventory;
@@ -267,7 +328,7 @@ export default defineConnector<TiktokOptions>({
           for (const sku of Array.isArray(product?.skus) ? product.skus : []) {
             const hubSku = byTiktokSku.get(sku?.id);
             if (!hubSku) continue;
-            const warehouse = options.skus[hubSku]?.warehouseId;
+            const warehouse = mapped[hubSku]?.warehouseId;
             const quantity = warehouse
               ? (Array.isArray(sku.warehouse_inventory) ? sku.warehouse_inventory : []).find((w) => w?.warehouse_id === warehouse)?.available_quantity
               : sku.total_available_quantity;

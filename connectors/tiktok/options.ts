@@ -28,8 +28,8 @@ export interface TiktokOptions {
   authBaseUrl?: string;
   /** The shop's cipher, sent as `shop_cipher`. */
   shopCipher: string;
-  /** Hub SKU → product, SKU id and optional warehouse. */
-  skus: Record<string, TiktokSkuRef>;
+  /** Hub SKU → product, SKU id and optional warehouse; empty or absent before onboarding (`stockrelay import`) maps them. */
+  skus?: Record<string, TiktokSkuRef>;
   /** Parallel keep-alive connections to the API. */
   connections?: number;
   /** Calls per second the app may make; every call is paced under it (a push makes one per product). */
@@ -39,7 +39,7 @@ export interface TiktokOptions {
 export const tiktokOptionsSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['baseUrl', 'appKey', 'appSecret', 'shopCipher', 'skus'],
+  required: ['baseUrl', 'appKey', 'appSecret', 'shopCipher'],
   anyOf: [{ required: ['accessToken'] }, { required: ['refreshToken'] }],
   properties: {
     baseUrl: { type: 'string', format: 'uri', default: 'https://open-api.tiktokglobalshop.com', description: 'Base URL of the TikTok Shop Partner API (or a simulator).' },
@@ -55,7 +55,7 @@ export const tiktokOptionsSchema: JsonSchema = {
     shopCipher: { type: 'string', minLength: 1, description: 'The shop cipher from Get Authorized Shops, sent as `shop_cipher`.' },
     skus: {
       type: 'object',
-      description: 'Hub SKU → { productId, skuId, warehouseId? }. A hub SKU missing here is rejected on push.',
+      description: 'Hub SKU → { productId, skuId, warehouseId? }, as `stockrelay import` writes it. A hub SKU missing here is not listed on this channel.',
       additionalProperties: {
         type: 'object',
         additionalProperties: false,

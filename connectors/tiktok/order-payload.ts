@@ -28,29 +28,60 @@ export function readStatusChange(rawBody: Buffer): { type: unknown; orderId: str
   return { type: body.type, orderId: orderId ?? '' };
 }
 
+export interface OrderLineItem {
+  /** The line item's id: one unit sold. */
+  id?: string;
+  skuId?: string;
+  sellerSku?: string;
+  /** `display_status`: `CANCELLED` for a unit cancelled on its own. */
+  status?: string;
+}
+
 export interface OrderDetail {
   id: string;
   status: string;
   /** ISO 8601 from `create_time` (unix seconds). */
   createdAt: string;
-  lineItems: Array<{ skuId?: string; sellerSku?: string }>;
+  /** ISO 8601 of the cancellation (`cancel_time`, else `update_time`), when the order or a line is cancelled. */
+  cancelledAt: string;
+  /** `update_time`, unix seconds, when given. */
+  updateTime: number | undefined;
+  lineItems: OrderLineItem[];
+}
+
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1e11;
+
+/** One order object of a Get Order Detail or Search Orders answer, every field it uses checked. */
+export function readOrder(order: unknown): OrderDetail {
+  if (!isObject(order) || typeof order.id !== 'string' || !ORDER_ID.test(order.id)) throw new WebhookPayloadError('TikTok order without a usable id');
+  const created = order.create_time;
+  if (!isTime(created)) throw new WebhookPayloadError(`TikTok order ${order.id} without a usable create_time`);
+  if (!Array.isArray(order.line_items)) throw new WebhookPayloadError(`TikTok order ${order.id} without line_items`);
+  const lineItems = order.line_items.map((item: unknown): OrderLineItem => {
+    if (!isObject(item)) throw new WebhookPayloadError(`TikTok order ${order.id} with a malformed line item`);
+    return {
+      ...(typeof item.id === 'string' && item.id !== '' ? { id: item.id } : {}),
+      ...(typeof item.sku_id === 'string' ? { skuId: item.sku_id } : {}),
+      ...(typeof item.seller_sku === 'string' && item.seller_sku !== '' ? { sellerSku: item.seller_sku } : {}),
+      ...(typeof item.display_status === 'string' ? { status: item.display_status } : {}),
+    };
+  });
+  const updated = isTime(order.update_time) ? order.update_time : undefined;
+  const cancelled = isTime(order.cancel_time) ? order.cancel_time : (updated ?? created);
+  return {
+    id: order.id,
+    status: typeof order.status === 'string' ? order.status : '',
+    createdAt: new Date(created * 1000).toISOString(),
+    cancelledAt: new Date(cancelled * 1000).toISOString(),
+    updateTime: updated,
+    lineItems,
+  };
 }
 
 /** The order `orderId` from a Get Order Detail answer (`Order202309GetOrderDetailResponse`), or undefined when absent. */
 export function readOrderDetail(body: unknown, orderId: string): OrderDetail | undefined {
   const data = isObject(body) ? body.data : undefined;
   if (!isObject(data) || !Array.isArray(data.orders)) throw new WebhookPayloadError('TikTok order detail without data.orders');
-  const order = data.orders.find((o: unknown) => isObject(o) && o.id === orderId) as Record<string, unknown> | undefined;
-  if (!order) return undefined;
-  const created = order.create_time;
-  if (typeof created !== 'number' || !Number.isFinite(created) || created < 0 || created > 1e11) throw new WebhookPayloadError('TikTok order without a usable create_time');
-  if (!Array.isArray(order.line_items)) throw new WebhookPayloadError('TikTok order without line_items');
-  const lineItems = order.line_items.map((item: unknown) => {
-    if (!isObject(item)) throw new WebhookPayloadError('TikTok order with a malformed line item');
-    return {
-      ...(typeof item.sku_id === 'string' ? { skuId: item.sku_id } : {}),
-      ...(typeof item.seller_sku === 'string' && item.seller_sku !== '' ? { sellerSku: item.seller_sku } : {}),
-    };
-  });
-  return { id: orderId, status: typeof order.status === 'string' ? order.status : '', createdAt: new Date(created * 1000).toISOString(), lineItems };
+  const order = data.orders.find((o: unknown) => isObject(o) && o.id === orderId);
+  return order === undefined ? undefined : readOrder(order);
 }

@@ -8,9 +8,12 @@ import {
   ACCESS_TOKEN_HEADER,
   Codes,
   INVENTORY_SEARCH_PATH,
+  MAX_SEARCH_PAGE_SIZE,
   MAX_SKUS_PER_PRODUCT,
   ORDER_STATUS_CHANGE,
   ORDERS_PATH,
+  ORDERS_SEARCH_PATH,
+  PRODUCTS_SEARCH_PATH,
   TOKEN_REFRESH_PATH,
   type InventorySearchData,
   type InventoryUpdateData,
@@ -45,6 +48,15 @@ export interface TiktokSimulator extends SimulatorHandle<TiktokOptions> {
   inventoryUpdates(): number;
   /** Cancels an order, as when the buyer cancels before shipment. */
   cancelOrder(orderId: string): void;
+  /**
+   * Cancels `units` units of `sku` in an order while the rest goes on (their line items turn CANCELLED), as
+   * TikTok does for a partial cancellation; the line item ids cancelled.
+   */
+  cancelUnits(orderId: string, sku: string, units: number): string[];
+  /** The order as Get Order Detail answers it. */
+  order(orderId: string): TiktokOrder | undefined;
+  /** Sets a product's status (`ACTIVATE`, `SELLER_DEACTIVATED`, `DELETED`...). */
+  setProductStatus(productId: string, status: string): void;
   /** Token refreshes answered so far. */
   grants(): number;
   /** Ends the life of every access token issued so far. */
@@ -83,6 +95,8 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
   const byHub = new Map<string, Sku>();
   const byId = new Map<string, Sku>();
   const products = new Map<string, Sku[]>();
+  /** Product status and creation time, as the product search reports them. */
+  const productInfo = new Map<string, { status: string; createTime: number }>();
   const orders = new Map<string, TiktokOrder>();
   let counter = 1_729_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 1e9)) * 1000n;
   const id = (): string => String((counter += 1n));
@@ -97,8 +111,9 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
     if (!lastProduct || (products.get(lastProduct)?.length ?? 0) >= perProduct) {
       lastProduct = id();
       products.set(lastProduct, []);
+      productInfo.set(lastProduct, { status: 'ACTIVATE', createTime: Math.floor(Date.now() / 1000) });
     }
-    const sku: Sku = { hubSku, id: id(), productId: lastProduct, sellerSku: `TT-${hubSku}`, quantity };
+    const sku: Sku = { hubSku, id: id(), productId: lastProduct, sellerSku: hubSku, quantity };
     products.get(lastProduct)!.push(sku);
     byHub.set(hubSku, sku);
     byId.set(sku.id, sku);
@@ -195,6 +210,105 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
     return { ...envelope(200, Codes.OK, 'Success', errors.length > 0 ? { errors } : {}), wrote: writes.length > 0 };
   };
 
+  /** `page_size` as both searches require it: an integer 1-100; the refusal otherwise. */
+  const pageSize = (query: URLSearchParams): number | SimResponse => {
+    const raw = query.get('page_size');
+    const size = raw !== null && /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
+    if (!(size >= 1 && size <= MAX_SEARCH_PAGE_SIZE)) return envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. `page_size` is required and must be between 1 and 100.');
+    return size;
+  };
+
+  /**
+   * Page tokens are opaque to the caller: here the offset reached and a digest of the search they continue, so a
+   * token used with another search (or made up) is refused as TikTok refuses an invalid one.
+   */
+  const pageToken = (search: string, offset: number): string => Buffer.from(JSON.stringify({ o: offset, s: search })).toString('base64url');
+  const tokenOffset = (search: string, token: string | null): number | undefined => {
+    if (token === null || token === '') return 0;
+    try {
+      const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown; s?: unknown };
+      return parsed.s === search && Number.isSafeInteger(parsed.o) ? (parsed.o as number) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const badToken = (): SimResponse => envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. The `page_token` is invalid.');
+
+  /** Reads the body fields a search takes: numbers, strings and string arrays by name; the refusal for a wrong type. */
+  const searchBody = (json: unknown, numbers: readonly string[], strings: readonly string[], lists: readonly string[]): Record<string, unknown> | SimResponse => {
+    const body = (json ?? {}) as Record<string, unknown>;
+    if (typeof body !== 'object' || Array.isArray(body)) return envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. The request body must be a JSON object.');
+    for (const name of numbers) if (body[name] !== undefined && !Number.isInteger(body[name])) return envelope(400, Codes.INVALID_PARAMETER, `Invalid parameter. \`${name}\` must be a unix timestamp.`);
+    for (const name of strings) if (body[name] !== undefined && typeof body[name] !== 'string') return envelope(400, Codes.INVALID_PARAMETER, `Invalid parameter. \`${name}\` must be a string.`);
+    for (const name of lists) {
+      if (body[name] !== undefined && !(Array.isArray(body[name]) && (body[name] as unknown[]).every((v) => typeof v === 'string'))) {
+        return envelope(400, Codes.INVALID_PARAMETER, `Invalid parameter. \`${name}\` must be a list of strings.`);
+      }
+    }
+    return body;
+  };
+  const isRefusal = (value: unknown): value is SimResponse => typeof value === 'object' && value !== null && 'status' in value && 'body' in value;
+
+  /** Search Orders: orders created or updated within the body's times, sorted as asked, one page. */
+  const searchOrders = (req: SimRequest): SimResponse => {
+    const size = pageSize(req.query);
+    if (isRefusal(size)) return size;
+    const sortField = req.query.get('sort_field') ?? 'create_time';
+    const sortOrder = req.query.get('sort_order') ?? 'DESC';
+    if (sortField !== 'create_time' && sortField !== 'update_time') return envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. `sort_field` must be create_time or update_time.');
+    if (sortOrder !== 'ASC' && sortOrder !== 'DESC') return envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. `sort_order` must be ASC or DESC.');
+    const body = searchBody(req.json, ['create_time_ge', 'create_time_lt', 'update_time_ge', 'update_time_lt'], ['order_status', 'buyer_user_id', 'shipping_type'], ['warehouse_ids']);
+    if (isRefusal(body)) return body;
+    const search = JSON.stringify([sortField, sortOrder, body]);
+    const offset = tokenOffset(search, req.query.get('page_token'));
+    if (offset === undefined) return badToken();
+    const inRange = (value: number, ge: unknown, lt: unknown): boolean => (typeof ge !== 'number' || value >= ge) && (typeof lt !== 'number' || value < lt);
+    const field = sortField === 'update_time' ? 'update_time' : 'create_time';
+    const matching = [...orders.values()]
+      .filter((o) => inRange(o.create_time, body.create_time_ge, body.create_time_lt) && inRange(o.update_time, body.update_time_ge, body.update_time_lt))
+      .filter((o) => body.order_status === undefined || o.status === body.order_status)
+      .sort((a, b) => (a[field] - b[field] || (a.id < b.id ? -1 : 1)) * (sortOrder === 'ASC' ? 1 : -1));
+    const page = matching.slice(offset, offset + size);
+    const rest = offset + page.length < matching.length;
+    return envelope(200, Codes.OK, 'Success', { orders: page, next_page_token: rest ? pageToken(search, offset + page.length) : '', total_count: matching.length });
+  };
+
+  /** Search Products: the shop's products in the body's status (all when absent), oldest first, one page. */
+  const searchProducts = (req: SimRequest): SimResponse => {
+    const size = pageSize(req.query);
+    if (isRefusal(size)) return size;
+    const body = searchBody(req.json, ['create_time_ge', 'create_time_le', 'update_time_ge', 'update_time_le'], ['status'], ['seller_skus']);
+    if (isRefusal(body)) return body;
+    const statuses = ['ALL', 'DRAFT', 'PENDING', 'FAILED', 'ACTIVATE', 'SELLER_DEACTIVATED', 'PLATFORM_DEACTIVATED', 'FREEZE', 'DELETED'];
+    if (body.status !== undefined && !statuses.includes(body.status as string)) return envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. `status` is not a product status.');
+    const search = JSON.stringify(body);
+    const offset = tokenOffset(search, req.query.get('page_token'));
+    if (offset === undefined) return badToken();
+    const sellerSkus = body.seller_skus as string[] | undefined;
+    const matching = [...products]
+      .filter(([productId]) => body.status === undefined || body.status === 'ALL' || productInfo.get(productId)?.status === body.status)
+      .filter(([, skus]) => sellerSkus === undefined || skus.some((s) => sellerSkus.includes(s.sellerSku)));
+    const page = matching.slice(offset, offset + size).map(([productId, skus]) => {
+      const info = productInfo.get(productId)!;
+      return {
+        id: productId,
+        title: `Product ${skus.map((s) => s.sellerSku).join(' / ')}`,
+        status: info.status,
+        create_time: info.createTime,
+        update_time: info.createTime,
+        sales_regions: ['GB'],
+        skus: skus.map((s) => ({
+          id: s.id,
+          seller_sku: s.sellerSku,
+          price: { currency: 'GBP', sale_price: '12.50', tax_exclusive_price: '10.42' },
+          inventory: [{ warehouse_id: WAREHOUSE_ID, quantity: s.quantity }],
+        })),
+      };
+    });
+    const rest = offset + page.length < matching.length;
+    return envelope(200, Codes.OK, 'Success', { products: page, next_page_token: rest ? pageToken(search, offset + page.length) : '', total_count: matching.length });
+  };
+
   const route = (req: SimRequest): SimResponse => {
     if (req.method === 'GET' && req.path === TOKEN_REFRESH_PATH) return refresh(req);
     const refused = authenticate(req);
@@ -224,6 +338,8 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
       };
       return envelope(200, Codes.OK, 'Success', data);
     }
+    if (req.method === 'POST' && req.path === ORDERS_SEARCH_PATH) return searchOrders(req);
+    if (req.method === 'POST' && req.path === PRODUCTS_SEARCH_PATH) return searchProducts(req);
     if (req.method === 'GET' && req.path === ORDERS_PATH) {
       const ids = (req.query.get('ids') ?? '').split(',').filter(Boolean);
       if (ids.length === 0 || ids.length > 50) return envelope(400, Codes.INVALID_PARAMETER, 'Invalid parameter. `ids` must hold 1 to 50 order ids.');
@@ -296,7 +412,23 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
     inventoryUpdates: () => updateCalls,
     cancelOrder(orderId) {
       const order = orders.get(orderId);
-      if (order) order.status = 'CANCELLED';
+      if (!order) return;
+      const now = Math.floor(Date.now() / 1000);
+      Object.assign(order, { status: 'CANCELLED', update_time: now, cancel_time: now });
+      for (const item of order.line_items) Object.assign(item, { display_status: 'CANCELLED', cancel_user: 'BUYER', cancel_reason: 'No longer needed' });
+    },
+    cancelUnits(orderId, sku, units) {
+      const order = orders.get(orderId);
+      if (!order) return [];
+      const items = order.line_items.filter((item) => item.sku_name === sku && item.display_status !== 'CANCELLED').slice(0, units);
+      for (const item of items) Object.assign(item, { display_status: 'CANCELLED', cancel_user: 'SELLER', cancel_reason: 'Out of stock' });
+      if (items.length > 0) order.update_time = Math.floor(Date.now() / 1000);
+      return items.map((item) => item.id);
+    },
+    order: (orderId) => orders.get(orderId),
+    setProductStatus(productId, status) {
+      const info = productInfo.get(productId);
+      if (info) info.status = status;
     },
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       const now = Math.floor(Date.now() / 1000);
@@ -310,6 +442,8 @@ export async function startTiktokSimulator(options: TiktokSimulatorOptions = {})
         }
       }
       orders.set(order.id, order);
+      // Lost for good: the order is searchable but no notification ever leaves.
+      if (delivery.drop) return { orderId: order.id };
       // Checkout then payment: UNPAID → AWAITING_SHIPMENT. Normally the paid status is what arrives; out of order,
       // the paid status overtakes the earlier UNPAID notification.
       const sequence = delivery.outOfOrder ? [statusChange(order, 'AWAITING_SHIPMENT'), statusChange(order, 'UNPAID')] : [statusChange(order, 'AWAITING_SHIPMENT')];

@@ -114,12 +114,12 @@ describe('TikTok Shop requests against the Node SDK models', () => {
       const res = await request(`${sim.url}${path}?${new URLSearchParams(query)}`, { method, headers: { 'content-type': 'application/json', 'x-tts-access-token': token }, body: body === undefined ? undefined : text });
       return res.body.json();
     };
-    const product = options.skus.A!.productId;
-    const update = (await call('POST', `/product/202309/products/${product}/inventory/update`, {}, { skus: ['A', 'B'].map((s) => ({ id: options.skus[s]!.skuId, inventory: [{ quantity: 1 }] })) })) as { data: { errors: unknown[] } };
+    const product = options.skus!.A!.productId;
+    const update = (await call('POST', `/product/202309/products/${product}/inventory/update`, {}, { skus: ['A', 'B'].map((s) => ({ id: options.skus![s]!.skuId, inventory: [{ quantity: 1 }] })) })) as { data: { errors: unknown[] } };
     expect(model('Product202309UpdateInventoryResponse')(update)).toBe(true);
     expect(update.data.errors).toHaveLength(1);
     sim.setFault(null);
-    const search = await call('POST', '/product/202309/inventory/search', {}, { sku_ids: [options.skus.A!.skuId] });
+    const search = await call('POST', '/product/202309/inventory/search', {}, { sku_ids: [options.skus!.A!.skuId] });
     const validateSearch = model('Product202309InventorySearchResponse');
     expect(validateSearch(search), JSON.stringify(validateSearch.errors)).toBe(true);
     const { startWebhookReceiver } = await import('../support/webhook-receiver.ts');

@@ -67,9 +67,9 @@ describe('TikTok connector: pushing quantities', () => {
 
   it('has the simulator refuse more than 100 SKUs in one update with code 36009004', async () => {
     const { sim, options } = await setup({ accessToken: 'TTP_fixed_token' });
-    const productId = options.skus.A!.productId;
+    const productId = options.skus!.A!.productId;
     const path = `/product/202309/products/${productId}/inventory/update`;
-    const body = JSON.stringify({ skus: Array.from({ length: 101 }, () => ({ id: options.skus.A!.skuId, inventory: [{ quantity: 1 }] })) });
+    const body = JSON.stringify({ skus: Array.from({ length: 101 }, () => ({ id: options.skus!.A!.skuId, inventory: [{ quantity: 1 }] })) });
     const query: Record<string, string> = { app_key: options.appKey, shop_cipher: options.shopCipher, timestamp: String(Math.floor(Date.now() / 1000)) };
     query.sign = signRequest(options.appSecret as string, path, query, body);
     const res = await request(`${sim.url}${path}?${new URLSearchParams(query)}`, {
