@@ -40,6 +40,12 @@ export interface EtsySimulator extends SimulatorHandle<EtsyOptions> {
   listingOf(sku: string): number | undefined;
   /** Marks a receipt cancelled, as when the seller cancels the order (getShopReceipts then lists it as changed). */
   cancelReceipt(receiptId: number): void;
+  /**
+   * Refunds a receipt as the seller does in Etsy's back office: a ShopRefund joins `refunds` and the status becomes
+   * `fully refunded` or `partially refunded`. Etsy's receipt says which amount, never which units or whether they
+   * went back into stock.
+   */
+  refundReceipt(receiptId: number, full: boolean): void;
   /** Sets a listing's state (`active`, `sold_out`, `inactive`...), as the seller or Etsy does. */
   setListingState(listingId: number, state: string): void;
   /** The shop the simulated seller runs. */
@@ -561,6 +567,15 @@ export async function startEtsySimulator(options: EtsySimulatorOptions = {}): Pr
       if (!receipt) return;
       const now = Math.floor(Date.now() / 1000);
       Object.assign(receipt, { status: 'canceled', update_timestamp: now, updated_timestamp: now });
+    },
+    refundReceipt(receiptId, full) {
+      const receipt = receipts.get(receiptId);
+      if (!receipt) return;
+      const now = Math.floor(Date.now() / 1000);
+      const total = receipt.grandtotal as ReturnType<typeof money>;
+      const refund = { amount: full ? total : money(Math.max(1, Math.floor(total.amount / 2))), created_timestamp: now, reason: 'Buyer request', note_from_issuer: null, status: 'Completed' };
+      (receipt.refunds as unknown[]).push(refund);
+      Object.assign(receipt, { status: full ? 'fully refunded' : 'partially refunded', update_timestamp: now, updated_timestamp: now });
     },
     setListingState(listingId, state) {
       const listing = listings.get(listingId);
