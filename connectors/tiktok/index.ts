@@ -266,6 +266,12 @@ export default defineConnector<TiktokOptions>({
         const query: Record<string, string> = { page_size: String(ORDERS_PAGE), sort_field: 'update_time', sort_order: 'ASC', ...(at.token ? { page_token: at.token } : {}) };
         const res = await call('POST', ORDERS_SEARCH_PATH, query, { update_time_ge: at.since }, signal);
         const verdict = judge(res, 'order search', scrub);
+        // A page token TikTok no longer takes (a pass resumed long after): start the same pass again from its first
+        // page rather than asking with that token forever. Orders already read are found again under the same ids.
+        if (verdict.kind !== 'ok' && at.token !== undefined && codeOf(res) === Codes.INVALID_PARAMETER) {
+          context.logger.warn('TikTok refused the orders page token; the pass starts again', { reason: verdict.reason });
+          return { events: [], cursor: encodeOrdersCursor({ since: at.since, high: at.high }), more: true };
+        }
         if (verdict.kind !== 'ok') throw new RetryableError(verdict.reason);
         const data = (res.body as Partial<TiktokEnvelope<Partial<OrderSearchData>>>).data;
         const orders = Array.isArray(data?.orders) ? data.orders : [];
