@@ -13,6 +13,13 @@
  * - Orders: `GET /stores/{store_hash}/v2/orders/{id}` (`date_created` in RFC 2822, `status_id`) and
  *   `GET /stores/{store_hash}/v2/orders/{id}/products` (`sku`, `quantity`, `product_id`, `variant_id`; paged by `limit`/`page`;
  *   the OpenAPI document marks `Content-Type` required on it, `Accept` on both).
+ * - Order list: `GET /stores/{store_hash}/v2/orders` with `min_date_modified` (RFC 2822 or ISO 8601), `sort`
+ *   (`date_modified:asc`), `page` and `limit` (default 50): a JSON array of orders as `GET /v2/orders/{id}` answers
+ *   them. The document lists 200 only; an empty page may also come as 204, as the products list does.
+ * - Catalog: `GET /stores/{store_hash}/v3/catalog/products?include=variants` with `page`/`limit` (at most 250):
+ *   `{ data: [product], meta: { pagination } }`; a product's `inventory_tracking` (`none`, `product`, `variant`) says
+ *   whether its stock is kept on the product or on each variant (an adjustment by the other id is refused, as the
+ *   inventory document's 422 example "tracked by product" shows).
  * - Webhooks (`store/order/created`, `store/order/updated`, `store/order/statusUpdated`) carry only
  *   `{ scope, store_id, data: { type: "order", id }, hash, created_at, producer }`, signed with Standard Webhooks
  *   (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`) keyed by the app's client secret: the
@@ -30,6 +37,8 @@ export const WINDOW_MS_HEADER = 'x-rate-limit-time-window-ms';
 
 export const absoluteAdjustmentPath = (storeHash: string): string => `/stores/${storeHash}/v3/inventory/adjustments/absolute`;
 export const orderPath = (storeHash: string, id: number | string): string => `/stores/${storeHash}/v2/orders/${id}`;
+export const ordersPath = (storeHash: string): string => `/stores/${storeHash}/v2/orders`;
+export const catalogProductsPath = (storeHash: string): string => `/stores/${storeHash}/v3/catalog/products`;
 export const orderProductsPath = (storeHash: string, id: number | string): string => `/stores/${storeHash}/v2/orders/${id}/products`;
 
 export type ItemIdentifier = { variant_id: number } | { product_id: number } | { sku: string };
@@ -67,6 +76,16 @@ export interface V2Order {
   status?: string;
 }
 
+/** A catalog product as `GET /v3/catalog/products?include=variants` answers it (the fields the channel reads). */
+export interface CatalogProduct {
+  id: number;
+  name: string;
+  sku: string;
+  inventory_level: number;
+  inventory_tracking: 'none' | 'product' | 'variant';
+  variants?: Array<{ id: number; product_id: number; sku: string; inventory_level: number }>;
+}
+
 export interface V2OrderProduct {
   id: number;
   order_id: number;
@@ -77,7 +96,7 @@ export interface V2OrderProduct {
   name?: string;
 }
 
-/** Order status ids (v2 `status_id`). */
-export const ORDER_STATUS = { incomplete: 0, pending: 1, refunded: 4, cancelled: 5, declined: 6, awaitingFulfillment: 11 } as const;
+/** Order status ids (v2 `status_id`), as the orders document's status table lists them. */
+export const ORDER_STATUS = { incomplete: 0, pending: 1, refunded: 4, cancelled: 5, declined: 6, awaitingFulfillment: 11, partiallyRefunded: 14 } as const;
 /** Statuses that give the stock back. */
 export const STOCK_RETURNED_STATUSES: ReadonlySet<number> = new Set([ORDER_STATUS.refunded, ORDER_STATUS.cancelled, ORDER_STATUS.declined]);

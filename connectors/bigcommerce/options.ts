@@ -20,7 +20,7 @@ export interface BigCommerceOptions {
   accessToken: string;
   /** Inventory location the hub sets quantities at. Default 1 (the default location). */
   locationId?: number;
-  /** Hub SKU → variant id, product id or store SKU. */
+  /** Hub SKU → variant id, product id or store SKU (the host fills in `{}` when the config gives none). */
   skus: Record<string, BigCommerceSkuMapping>;
   /**
    * The app's client secret(s), two during a rotation: BigCommerce signs webhooks with Standard Webhooks,
@@ -43,7 +43,7 @@ export interface BigCommerceOptions {
 export const bigCommerceOptionsSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['storeHash', 'accessToken', 'skus'],
+  required: ['storeHash', 'accessToken'],
   properties: {
     baseUrl: { type: 'string', format: 'uri', default: 'https://api.bigcommerce.com', description: 'API origin (change it only to point at a simulator).' },
     storeHash: { type: 'string', pattern: '^[a-z0-9]+$', description: 'The store hash in /stores/{store_hash}/.' },
@@ -51,7 +51,8 @@ export const bigCommerceOptionsSchema: JsonSchema = {
     locationId: { type: 'integer', minimum: 1, default: 1, description: 'Inventory location whose quantities the hub sets.' },
     skus: {
       type: 'object',
-      description: 'Hub SKU → exactly one of variantId, productId (products without variants) or sku (the store SKU).',
+      default: {},
+      description: 'Hub SKU → exactly one of variantId, productId (products without variants) or sku (the store SKU). Empty while a channel is being onboarded (stockrelay import writes it).',
       additionalProperties: {
         type: 'object',
         additionalProperties: false,

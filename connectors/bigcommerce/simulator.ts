@@ -32,8 +32,17 @@ export interface BigCommerceSimulatorOptions extends SimulatorOptions {
 }
 
 export interface BigCommerceSimulator extends SimulatorHandle<BigCommerceOptions> {
-  /** Cancels an order as a merchant would: stock goes back and `store/order/statusUpdated` is sent. */
-  cancelOrder(orderId: string): Promise<void>;
+  /**
+   * Cancels an order as a merchant would: stock goes back and `store/order/statusUpdated` is sent (unless
+   * `delivery.drop`: the status changes, the notification is lost).
+   */
+  cancelOrder(orderId: string, delivery?: WebhookDelivery): Promise<void>;
+  /**
+   * Refunds units of an order as a merchant would: each line's `quantity_refunded` grows and the status becomes
+   * Partially Refunded, or Refunded once every unit is (stock then goes back, as for a cancellation); sends
+   * `store/order/statusUpdated` unless `delivery.drop`.
+   */
+  refundOrder(orderId: string, lines: ReadonlyArray<{ sku: string; qty: number }>, delivery?: WebhookDelivery): Promise<void>;
   /** An order the store holds (stock taken, readable through the orders API) without sending its webhooks. */
   recordOrder(lines: ReadonlyArray<{ sku: string; qty: number }>): Promise<{ orderId: string }>;
   /** Scope and `webhook-id` of every webhook sent, in order. */
@@ -172,6 +181,87 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     return { status: 200, body: { transaction_id: randomUUID() }, wrote: true };
   };
 
+  /** A v2 error: BigCommerce's v2 API answers errors as an array of `{ status, message }`. */
+  const v2Error = (status: number, message: string): SimResponse => ({ status, body: [{ status, message }] });
+
+  /**
+   * `GET /v2/orders`: the filters the connector and a careful client use (ids, dates created and modified, status),
+   * `sort` by one of the documented fields with `:asc`/`:desc`, `page` and `limit` (default 50, at most 250).
+   * An empty page is the documented 200 with an empty array.
+   */
+  const listOrders = (req: SimRequest): SimResponse => {
+    const q = req.query;
+    const dateFilter = (name: string): number | undefined | SimResponse => {
+      const raw = q.get(name);
+      if (raw === null) return undefined;
+      const ms = Date.parse(raw);
+      return Number.isNaN(ms) ? v2Error(400, `The field '${name}' is invalid.`) : ms;
+    };
+    const bounds: Record<string, number | undefined> = {};
+    for (const name of ['min_date_modified', 'max_date_modified', 'min_date_created', 'max_date_created']) {
+      const value = dateFilter(name);
+      if (typeof value === 'object') return value;
+      bounds[name] = value;
+    }
+    const intParam = (name: string, fallback: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined | SimResponse => {
+      const raw = q.get(name);
+      if (raw === null) return fallback;
+      const n = Number(raw);
+      return /^\d+$/.test(raw) && n >= min && n <= max ? n : v2Error(400, `The field '${name}' is invalid.`);
+    };
+    const page = intParam('page', 1, 1);
+    const limit = intParam('limit', 50, 1, 250);
+    const statusId = intParam('status_id', undefined, 0);
+    const minId = intParam('min_id', undefined, 0);
+    const maxId = intParam('max_id', undefined, 0);
+    for (const v of [page, limit, statusId, minId, maxId]) if (typeof v === 'object') return v;
+    const [sortField = 'id', direction = 'asc'] = (q.get('sort') ?? 'id').split(':');
+    if (!['id', 'customer_id', 'date_created', 'date_modified', 'status_id', 'channel_id', 'external_id'].includes(sortField) || !['asc', 'desc'].includes(direction)) {
+      return v2Error(400, "The field 'sort' is invalid.");
+    }
+    const timeOf = (o: Record<string, unknown>, field: string): number => Date.parse(String(o[field]));
+    const inRange = (value: number, min: number | undefined, max: number | undefined): boolean => (min === undefined || value >= min) && (max === undefined || value <= max);
+    const found = [...orders.values()]
+      .map((o) => o.order)
+      .filter((o) => inRange(timeOf(o, 'date_modified'), bounds.min_date_modified, bounds.max_date_modified))
+      .filter((o) => inRange(timeOf(o, 'date_created'), bounds.min_date_created, bounds.max_date_created))
+      .filter((o) => inRange(o.id, minId as number | undefined, maxId as number | undefined))
+      .filter((o) => statusId === undefined || o.status_id === statusId);
+    const key = (o: Record<string, unknown>): number => (sortField.startsWith('date_') ? timeOf(o, sortField) : Number(o[sortField] ?? 0));
+    found.sort((a, b) => (key(a) - key(b) || a.id - b.id) * (direction === 'desc' ? -1 : 1));
+    const start = ((page as number) - 1) * (limit as number);
+    return { status: 200, body: found.slice(start, start + (limit as number)) };
+  };
+
+  /** A catalog product as `GET /v3/catalog/products?include=variants` answers it: one product per simulated variant, tracked by variant. */
+  const productOf = (v: Variant, withVariants: boolean): Record<string, unknown> => ({
+    id: v.productId,
+    name: `Product ${v.sku}`,
+    type: 'physical',
+    sku: v.sku,
+    weight: 1,
+    price: 10,
+    inventory_level: v.stock,
+    inventory_tracking: 'variant',
+    base_variant_id: v.id,
+    date_created: '2026-11-02T10:00:00+00:00',
+    date_modified: '2026-11-02T10:00:00+00:00',
+    ...(withVariants ? { variants: [{ id: v.id, product_id: v.productId, sku: v.sku, inventory_level: v.stock, price: 10, weight: 1, option_values: [] }] } : {}),
+  });
+
+  /** `GET /v3/catalog/products`: `include`, `page`, `limit` (at most 250, as documented), with v3 pagination. */
+  const catalogProducts = (req: SimRequest): SimResponse => {
+    const include = (req.query.get('include') ?? '').split(',').filter(Boolean);
+    const page = Number(req.query.get('page') ?? 1);
+    const limit = Number(req.query.get('limit') ?? 50);
+    if (!Number.isInteger(page) || page < 1) return v3Error(422, 'The field page is invalid.');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 250) return v3Error(422, 'The field limit is invalid.');
+    const all = [...variants.values()].sort((a, b) => a.productId - b.productId);
+    const data = all.slice((page - 1) * limit, page * limit).map((v) => productOf(v, include.includes('variants')));
+    const totalPages = Math.max(1, Math.ceil(all.length / limit));
+    return { status: 200, body: { data, meta: { pagination: { total: all.length, count: data.length, per_page: limit, current_page: page, total_pages: totalPages, links: {} } } } };
+  };
+
   const catalogVariants = (req: SimRequest): SimResponse => {
     const ids = (req.query.get('id:in') ?? '').split(',').filter(Boolean).map(Number);
     const skus = (req.query.get('sku:in') ?? '').split(',').filter(Boolean);
@@ -199,6 +289,8 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
         const rest = req.path.slice(prefix.length);
         if (req.method === 'PUT' && rest === '/v3/inventory/adjustments/absolute') return adjustAbsolute(req);
         if (req.method === 'GET' && rest === '/v3/catalog/variants') return catalogVariants(req);
+        if (req.method === 'GET' && rest === '/v3/catalog/products') return catalogProducts(req);
+        if (req.method === 'GET' && rest === '/v2/orders') return listOrders(req);
         const order = /^\/v2\/orders\/(\d+)(\/products)?$/.exec(rest);
         if (req.method === 'GET' && order) {
           const found = orders.get(Number(order[1]));
@@ -295,13 +387,15 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     recordOrder: async (lines) => ({ orderId: String(record(lines)) }),
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       const id = record(lines);
+      // Lost for good: the store holds the order (the orders API lists it), no webhook ever leaves.
+      if (delivery.drop) return { orderId: String(id) };
       const createdHook = { scope: 'store/order/created', webhookId: `msg_${randomUUID()}` };
       const updatedHook = { scope: 'store/order/updated', webhookId: `msg_${randomUUID()}` };
       const sequence = delivery.outOfOrder ? [updatedHook, createdHook] : [createdHook];
       for (let i = 0; i < (delivery.times ?? 1); i++) for (const hook of sequence) await deliver(hook.scope, id, hook.webhookId);
       return { orderId: String(id) };
     },
-    async cancelOrder(orderId) {
+    async cancelOrder(orderId, delivery: WebhookDelivery = {}) {
       const found = orders.get(Number(orderId));
       if (!found) throw new Error(`bigcommerce simulator: no order ${orderId}`);
       const previous = found.order.status_id;
@@ -310,7 +404,35 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
         const variant = variants.get(p.variant_id);
         if (variant) variant.stock += p.quantity;
       }
+      if (delivery.drop) return;
       await deliver('store/order/statusUpdated', found.order.id, `msg_${randomUUID()}`, { status: { previous_status_id: previous, new_status_id: ORDER_STATUS.cancelled } });
+    },
+    async refundOrder(orderId, lines, delivery: WebhookDelivery = {}) {
+      const found = orders.get(Number(orderId));
+      if (!found) throw new Error(`bigcommerce simulator: no order ${orderId}`);
+      for (const line of lines) {
+        let left = line.qty;
+        for (const p of found.products) {
+          if (p.sku !== line.sku || left === 0) continue;
+          const refunded = Number(p.quantity_refunded ?? 0);
+          const take = Math.min(left, p.quantity - refunded);
+          p.quantity_refunded = refunded + take;
+          p.is_refunded = p.quantity_refunded === p.quantity;
+          left -= take;
+        }
+        if (left > 0) throw new Error(`bigcommerce simulator: order ${orderId} has not ${line.qty} unrefunded units of ${line.sku}`);
+      }
+      const previous = found.order.status_id;
+      const whole = found.products.every((p) => p.quantity_refunded === p.quantity);
+      const [statusId, status] = whole ? [ORDER_STATUS.refunded, 'Refunded'] : [ORDER_STATUS.partiallyRefunded, 'Partially Refunded'];
+      found.order = { ...found.order, status_id: statusId, status, date_modified: rfc2822(new Date()) };
+      // A store gives the stock back when an order becomes Refunded (as when it is cancelled), not for a partial refund.
+      if (whole) for (const p of found.products) {
+        const variant = variants.get(p.variant_id);
+        if (variant) variant.stock += p.quantity;
+      }
+      if (delivery.drop) return;
+      await deliver('store/order/statusUpdated', found.order.id, `msg_${randomUUID()}`, { status: { previous_status_id: previous, new_status_id: statusId } });
     },
     close: server.close,
   };

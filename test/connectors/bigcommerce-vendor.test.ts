@@ -8,7 +8,7 @@ import bigcommerce from '../../connectors/bigcommerce/index.ts';
 import type { BigCommerceOptions } from '../../connectors/bigcommerce/options.ts';
 import { exactOrderId, readOrder, readOrderProducts } from '../../connectors/bigcommerce/read-order.ts';
 import { startBigCommerceSimulator, type BigCommerceSimulatorOptions } from '../../connectors/bigcommerce/simulator.ts';
-import { isRetryableError, isWebhookPayloadError, type ConnectorInstance, type WebhookRequest } from '../../core/sdk.ts';
+import { isWebhookPayloadError, type ConnectorInstance, type WebhookRequest } from '../../core/sdk.ts';
 import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
 import { loadOpenApiContract } from '../support/openapi-contract.ts';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.ts';
@@ -189,9 +189,12 @@ describe('BigCommerce: webhooks as BigCommerce sends and signs them', () => {
 
   it('reads BigCommerce\'s example webhook: asks the orders API for exactly the order it names', async () => {
     const { sim, proxy, connector } = await setup();
-    const err = await connector.handleWebhook!(signed(sim, createdExample), signal).catch((e: unknown) => e);
-    // Order 250 is not in this store: a fresh order can lag behind its webhook, so BigCommerce's retry is wanted.
-    expect(isRetryableError(err)).toBe(true);
+    const outcome = await connector.handleWebhook!(signed(sim, createdExample), signal);
+    // Order 250 is not in this store: a fresh order can lag behind its webhook. The webhook is acknowledged with no
+    // event (a 503 would draw BigCommerce's retry a minute later and count against the destination's success
+    // rate); the order catch-up finds the order once it is readable.
+    expect(outcome.events).toEqual([]);
+    expect(outcome.response?.status ?? 200).toBe(200);
     expect(proxy.requests.map((r) => r.path)).toEqual([`/stores/${STORE}/v2/orders/250`]);
   });
 
