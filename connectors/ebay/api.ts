@@ -11,6 +11,12 @@
  *   `availableQuantity`, so both are written.
  * - Sell Inventory `POST /sell/inventory/v1/bulk_get_inventory_item` body `{ requests: [{ sku }] }` (at most 25).
  * - Sell Fulfillment `GET /sell/fulfillment/v1/order/{orderId}` → {@link EbayOrder}.
+ * - Sell Fulfillment `GET /sell/fulfillment/v1/order` (getOrders): `filter=lastmodifieddate:[<ISO 8601>..]` (the
+ *   brackets percent-encoded, as eBay's text asks), `limit` (1 to 200, default 50) and `offset` →
+ *   {@link OrderSearchPagedCollection}; a bad filter, limit or offset answers 400 with errors 30700 to 31100.
+ * - Sell Inventory `GET /sell/inventory/v1/inventory_item` (getInventoryItems, `limit` 1 to 200, default 25, and
+ *   `offset`) and `GET /sell/inventory/v1/offer?sku=…` (getOffers: every offer of one SKU, each `PUBLISHED` or
+ *   `UNPUBLISHED`, with its `availableQuantity` and, once published, `listing.listingId`).
  * - Notification `GET /commerce/notification/v1/public_key/{public_key_id}` → {@link EbayPublicKey} (an application
  *   token, client-credentials grant, scope `api_scope`); the key is one-line PEM text
  *   (`-----BEGIN PUBLIC KEY-----MFkw…-----END PUBLIC KEY-----`), as eBay's SDK test data shows; 404 error 195001 for an
@@ -32,6 +38,9 @@
 export const BULK_UPDATE_PATH = '/sell/inventory/v1/bulk_update_price_quantity';
 export const BULK_GET_PATH = '/sell/inventory/v1/bulk_get_inventory_item';
 export const ORDER_PATH = '/sell/fulfillment/v1/order/';
+export const ORDERS_PATH = '/sell/fulfillment/v1/order';
+export const INVENTORY_ITEMS_PATH = '/sell/inventory/v1/inventory_item';
+export const OFFERS_PATH = '/sell/inventory/v1/offer';
 export const PUBLIC_KEY_PATH = '/commerce/notification/v1/public_key/';
 export const TOKEN_PATH = '/identity/v1/oauth2/token';
 /** The scope of application tokens (client-credentials grant), enough for getPublicKey. */
@@ -126,6 +135,34 @@ export interface EbayOrder {
   cancelStatus: { cancelState: 'NONE_REQUESTED' | 'IN_PROGRESS' | 'CANCELED'; cancelRequests: unknown[] };
   lineItems: Array<{ lineItemId: string; legacyItemId: string; sku?: string; title?: string; quantity: number; [key: string]: unknown }>;
   [key: string]: unknown;
+}
+
+/** getOrders' answer (`OrderSearchPagedCollection`). */
+export interface OrderSearchPagedCollection {
+  href?: string;
+  limit?: number;
+  offset?: number;
+  next?: string;
+  prev?: string;
+  orders?: EbayOrder[];
+  total?: number;
+  warnings?: EbayError[];
+}
+
+/** getInventoryItems' answer (`InventoryItems`): the fields the channel reads. */
+export interface InventoryItemsPage {
+  href?: string;
+  inventoryItems?: Array<{ sku: string; availability?: { shipToLocationAvailability?: { quantity?: number } }; product?: { title?: string } }>;
+  limit?: number;
+  next?: string;
+  size?: number;
+  total?: number;
+}
+
+/** getOffers' answer (`Offers`): the fields the channel reads. */
+export interface OffersPage {
+  offers?: Array<{ offerId: string; sku: string; status?: 'PUBLISHED' | 'UNPUBLISHED'; availableQuantity?: number; listing?: { listingId?: string } }>;
+  total?: number;
 }
 
 export interface EbayPublicKey {

@@ -14,7 +14,6 @@ import {
 import { createAccessTokenCache, type AccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
 import { throwForStatus } from '../_kit/http-status.ts';
-import { orderEvent } from '../_kit/order-events.ts';
 import { createRefreshingAccessToken } from '../_kit/refreshing-access-token.ts';
 import {
   APP_SCOPE,
@@ -38,7 +37,10 @@ import {
 } from './api.ts';
 import { basicCredential, fetchEbayAppToken, refreshEbayUserToken } from './ebay-token.ts';
 import { decodeSignatureHeader, verifyNotification } from './notification-signature.ts';
-import { readOrderConfirmation, readOrder } from './notification-payload.ts';
+import { createListingReader } from './list-listings.ts';
+import { createOrderLister } from './list-orders.ts';
+import { readOrderConfirmation, readOrder, type OrderSummary } from './notification-payload.ts';
+import { ebayOrderEvents } from './order-events.ts';
 import { ebayOptionsSchema, type EbayOptions } from './options.ts';
 import { PublicKeyCache } from './public-key-cache.ts';
 
@@ -120,7 +122,9 @@ export default defineConnector<EbayOptions>({
   create(options, context) {
     const http = createHttpClient(options.baseUrl, { connections: options.connections ?? 8 });
     const byEbaySku = new Map<string, string>();
-    for (const [hubSku, ref] of Object.entries(options.listings)) byEbaySku.set(ref.sku, hubSku);
+    // Options validated by the host always hold `listings` (default {}); a channel being onboarded maps none yet.
+    const listings: EbayOptions['listings'] = options.listings ?? {};
+    for (const [hubSku, ref] of Object.entries(listings)) byEbaySku.set(ref.sku, hubSku);
 
     const basic = options.clientId && options.clientSecret ? basicCredential({ clientId: options.clientId, clientSecret: options.clientSecret }) : undefined;
     if (basic) {
@@ -222,29 +226,32 @@ export default defineConnector<EbayOptions>({
       return body;
     };
 
-    const fetchOrderEvent = async (orderId: string, eventDate: string | undefined, signal: AbortSignal): Promise<InventoryEvent | undefined> => {
-      const res = await send(userTokens, { method: 'GET', path: ORDER_PATH + encodeURIComponent(orderId), signal });
-      callStatus(res, 'getOrder');
+    /** A Fulfillment or Inventory API read with the seller's token, throttling and outages thrown. */
+    const read = async (path: string, what: string, signal: AbortSignal): Promise<HttpResponse> => {
+      const res = await send(userTokens, { method: 'GET', path, signal });
+      callStatus(res, what);
+      return res;
+    };
+
+    /** The events of one order read from the Fulfillment API: the notification path and the catch-up share this. */
+    const eventsOf = (order: OrderSummary, eventDate?: string): InventoryEvent[] =>
+      ebayOrderEvents(
+        context.channelId,
+        order,
+        (ebaySku) => byEbaySku.get(ebaySku) ?? ebaySku,
+        (line) => context.logger.debug('eBay order line without a SKU ignored', { orderId: order.orderId, legacyItemId: line.legacyItemId }),
+        eventDate,
+      );
+
+    const fetchOrderEvents = async (orderId: string, eventDate: string | undefined, signal: AbortSignal): Promise<InventoryEvent[]> => {
+      const res = await read(ORDER_PATH + encodeURIComponent(orderId), 'getOrder', signal);
       if (res.status === 404 || res.status === 400) throw new WebhookPayloadError(`eBay does not know order ${orderId}`);
       if (res.status !== 200) throw new RetryableError(`eBay answered ${res.status} to getOrder`);
-      const order = readOrder(res.body);
-      const quantities = new Map<string, number>();
-      for (const line of order.lines) {
-        if (line.sku === undefined) {
-          context.logger.debug('eBay order line without a SKU ignored', { orderId, legacyItemId: line.legacyItemId });
-          continue;
-        }
-        const sku = byEbaySku.get(line.sku) ?? line.sku;
-        quantities.set(sku, (quantities.get(sku) ?? 0) + line.quantity);
-      }
-      if (quantities.size === 0) return undefined;
-      const cancelled = order.cancelState === 'CANCELED';
-      return orderEvent(context.channelId, cancelled ? 'order.cancelled' : 'order.confirmed', {
-        orderId: order.orderId,
-        occurredAt: order.creationDate ?? eventDate ?? new Date().toISOString(),
-        lines: [...quantities].map(([sku, qty]) => ({ sku, qty })),
-      });
+      return eventsOf(readOrder(res.body), eventDate);
     };
+
+    const listOrders = createOrderLister({ get: read, eventsOf: (order) => eventsOf(order) });
+    const listListings = createListingReader({ get: read });
 
     return {
       async push(updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushResult[]> {
@@ -253,7 +260,7 @@ export default defineConnector<EbayOptions>({
         }
         const [update] = updates;
         if (!update) return [];
-        const ref = options.listings[update.sku];
+        const ref = listings[update.sku];
         if (!ref) return [{ sku: update.sku, status: 'not_listed', reason: `no eBay listing mapped for hub SKU ${update.sku}` }];
         const body: BulkPriceQuantityRequest = {
           requests: [
@@ -290,20 +297,22 @@ export default defineConnector<EbayOptions>({
           return { events: [] };
         }
         // The notification names the order and its listings, not SKUs: the lines come from the Fulfillment API.
-        const event = await fetchOrderEvent(confirmation.orderId, confirmation.eventDate, signal);
-        return { events: event ? [event] : [] };
+        return { events: await fetchOrderEvents(confirmation.orderId, confirmation.eventDate, signal) };
       },
+
+      listOrders,
+      listListings,
 
       async fetchQuantities(skus, signal) {
         const shown = new Map<string, number>();
-        const mapped = skus.filter((sku) => options.listings[sku]);
+        const mapped = skus.filter((sku) => listings[sku]);
         for (let i = 0; i < mapped.length; i += MAX_BULK_GET_REQUESTS) {
           const chunk = mapped.slice(i, i + MAX_BULK_GET_REQUESTS);
           const res = await send(userTokens, {
             method: 'POST',
             path: BULK_GET_PATH,
             headers: { 'content-type': 'application/json' },
-            body: { requests: chunk.map((sku) => ({ sku: options.listings[sku]!.sku })) },
+            body: { requests: chunk.map((sku) => ({ sku: listings[sku]!.sku })) },
             signal,
           });
           callStatus(res, 'bulkGetInventoryItem');

@@ -50,6 +50,8 @@ export interface OrderSummary {
   orderId: string;
   /** ISO 8601, when eBay gave a readable one. */
   creationDate?: string;
+  /** ISO 8601, when eBay gave a readable one. */
+  lastModifiedDate?: string;
   cancelState?: string;
   lines: OrderLine[];
 }
@@ -71,5 +73,12 @@ export function readOrder(body: unknown): OrderSummary {
   }
   const cancelState = isObject(body.cancelStatus) && typeof body.cancelStatus.cancelState === 'string' ? body.cancelStatus.cancelState : undefined;
   const creationDate = isoDate(body.creationDate);
-  return { orderId: body.orderId, lines, ...(creationDate ? { creationDate } : {}), ...(cancelState ? { cancelState } : {}) };
+  const lastModifiedDate = isoDate(body.lastModifiedDate);
+  return {
+    orderId: body.orderId,
+    lines,
+    ...(creationDate ? { creationDate } : {}),
+    ...(lastModifiedDate ? { lastModifiedDate } : {}),
+    ...(cancelState ? { cancelState } : {}),
+  };
 }

@@ -26,7 +26,7 @@ export interface EbayOptions {
   scopes?: string[];
   /** Key fetches per minute for notification signatures, however many key ids arrive. Default 10. */
   publicKeyFetchesPerMinute?: number;
-  /** Hub SKU → eBay inventory item and offers. */
+  /** Hub SKU → eBay inventory item and offers (the host fills in `{}` when the config gives none). */
   listings: Record<string, EbayListingRef>;
   /** Verification token registered with the notification destination; needed to answer eBay's endpoint challenge. */
   verificationToken?: string;
@@ -41,7 +41,7 @@ export interface EbayOptions {
 export const ebayOptionsSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['baseUrl', 'listings'],
+  required: ['baseUrl'],
   // A fixed token, or what renews one; a refresh token is useless without the app's credentials.
   anyOf: [{ required: ['accessToken'] }, { required: ['clientId', 'clientSecret', 'refreshToken'] }],
   dependencies: { refreshToken: ['clientId', 'clientSecret'] },
@@ -55,7 +55,8 @@ export const ebayOptionsSchema: JsonSchema = {
     publicKeyFetchesPerMinute: { type: 'integer', minimum: 1, maximum: 600, default: 10, description: 'Notification public key fetches allowed per minute, whatever key ids arrive.' },
     listings: {
       type: 'object',
-      description: 'Hub SKU → { sku: eBay inventory item SKU, offerIds: published offer ids }. A hub SKU missing here is rejected on push.',
+      default: {},
+      description: 'Hub SKU → { sku: eBay inventory item SKU, offerIds: published offer ids }. A hub SKU missing here is not pushed (not listed). Empty while a channel is being onboarded (stockrelay import writes it).',
       additionalProperties: {
         type: 'object',
         additionalProperties: false,

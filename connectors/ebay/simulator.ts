@@ -11,7 +11,10 @@ import {
   MAX_BULK_GET_REQUESTS,
   MAX_OFFERS_PER_PRICE_QUANTITY_CALL,
   MAX_SKUS_PER_PRICE_QUANTITY_CALL,
+  INVENTORY_ITEMS_PATH,
+  OFFERS_PATH,
   ORDER_PATH,
+  ORDERS_PATH,
   PUBLIC_KEY_PATH,
   SIGNATURE_HEADER,
   TOKEN_PATH,
@@ -54,8 +57,16 @@ export interface EbaySimulator extends SimulatorHandle<EbayOptions> {
   revisions(sku: string): number;
   /** Makes the next bulk update answer a per-item system error (25001) for this hub SKU, `times` times. */
   failItem(sku: string, times?: number): void;
-  /** Marks an order cancelled, as when the buyer cancels; the next notification for it reads as a cancellation. */
+  /**
+   * Marks an order cancelled, as when the buyer cancels: its `lastModifiedDate` moves on, so getOrders lists it
+   * again, and the next notification for it reads as a cancellation. eBay sends no ORDER_CONFIRMATION for it.
+   */
   cancelOrder(orderId: string): void;
+  /**
+   * Refunds one line of an order as eBay records it: a `lineItems[].refunds` entry (amount, date, ids; eBay's
+   * Order carries no units or restock there) and a `paymentSummary.refunds` entry; `lastModifiedDate` moves on.
+   */
+  refundLine(orderId: string, sku: string): void;
   /** Token endpoint grants so far, by grant type. */
   grants(): { refresh_token: number; client_credentials: number };
   /** Ends the life of every access token issued so far, as if their 2 hours had passed. */
@@ -136,7 +147,8 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
   const ensureItem = (hubSku: string, quantity = 0): Item => {
     const existing = byHub.get(hubSku);
     if (existing) return existing;
-    const item: Item = { hubSku, sku: `EB-${hubSku}`, quantity, offers: [] };
+    // The seller keeps one SKU across channels: the inventory item's SKU is the hub SKU, as onboarding expects.
+    const item: Item = { hubSku, sku: hubSku, quantity, offers: [] };
     for (let i = 0; i < offersPerItem; i++) {
       const offer: Offer = { offerId: nextId(10), listingId: nextId(12), availableQuantity: quantity };
       item.offers.push(offer);
@@ -280,6 +292,146 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
     return { status: allOk ? 200 : 207, body: { responses }, wrote };
   };
 
+  const fulfillmentError = (errorId: number, message: string): SimResponse => ({ status: 400, body: { errors: [err(errorId, message, 'REQUEST', 'API_FULFILLMENT')] } });
+  /** A whole number from `min` to `max`, or undefined when the text is not one. */
+  const wholeNumber = (text: string | null, fallback: number, min: number, max: number): number | undefined => {
+    if (text === null) return fallback;
+    const n = Number(text);
+    return /^\d+$/.test(text) && n >= min && n <= max ? n : undefined;
+  };
+
+  /**
+   * getOrders as eBay's sell fulfillment contract describes it: `orderIds` (at most 50; then every other parameter
+   * is ignored), or `filter` with `creationdate:[start..end]`, `lastmodifieddate:[start..end]` (creationdate wins
+   * when both are given) and `orderfulfillmentstatus:{…}`, with `limit` (1 to 200, default 50) and `offset`; the
+   * 400 answers carry the contract's error ids. eBay documents no order of results: newest first here.
+   */
+  const getOrders = (req: SimRequest): SimResponse => {
+    const q = req.query;
+    let found = [...orders.values()];
+    const ids = q.get('orderIds');
+    if (ids !== null) {
+      const wanted = ids.split(',').filter(Boolean);
+      if (wanted.length > 50) return fulfillmentError(30900, 'Exceeded maximum number of order IDs (the current limit is 50)');
+      found = wanted.map((id) => orders.get(id)).filter((o): o is EbayOrder => o !== undefined);
+    } else {
+      const ranges: Record<string, [number, number | undefined]> = {};
+      let fulfillment: string[] | undefined;
+      for (const criterion of (q.get('filter') ?? '').split(',').filter(Boolean)) {
+        const colon = criterion.indexOf(':');
+        const name = criterion.slice(0, colon);
+        const value = criterion.slice(colon + 1);
+        if (name === 'creationdate' || name === 'lastmodifieddate') {
+          const range = /^\[([^\]]*?)\.\.([^\]]*)\]$/.exec(value);
+          if (!range || range[1] === '') return fulfillmentError(30820, 'Start date is missing');
+          const start = Date.parse(range[1]!);
+          const end = range[2] === '' ? undefined : Date.parse(range[2]!);
+          if (Number.isNaN(start) || (end !== undefined && Number.isNaN(end))) return fulfillmentError(30810, 'Invalid date format');
+          if (start > Date.now() || (end !== undefined && end > Date.now())) return fulfillmentError(30850, "Start and end dates can't be in the future");
+          if (end !== undefined && start > end) return fulfillmentError(30840, 'Start date should be before end date');
+          ranges[name] = [start, end];
+        } else if (name === 'orderfulfillmentstatus') {
+          const statuses = /^\{([A-Z_|]+)\}$/.exec(value)?.[1]?.split('|').sort().join('|');
+          if (statuses !== 'IN_PROGRESS|NOT_STARTED' && statuses !== 'FULFILLED|IN_PROGRESS') return fulfillmentError(30800, `Invalid filter value ${value} for filter ${name}`);
+          fulfillment = statuses.split('|');
+        } else {
+          return fulfillmentError(30700, `Invalid filter name: ${name}`);
+        }
+      }
+      const [field, range] = ranges.creationdate ? ['creationDate', ranges.creationdate] : ranges.lastmodifieddate ? ['lastModifiedDate', ranges.lastmodifieddate] : [undefined, undefined];
+      if (field && range) {
+        found = found.filter((o) => {
+          const at = Date.parse(String(o[field]));
+          return at >= range[0] && (range[1] === undefined || at <= range[1]);
+        });
+      }
+      if (fulfillment) found = found.filter((o) => fulfillment.includes(o.orderFulfillmentStatus));
+    }
+    const limit = wholeNumber(q.get('limit'), 50, 1, 200);
+    if (limit === undefined) return fulfillmentError(31100, `Invalid limit: ${q.get('limit') ?? ''}`);
+    const offset = wholeNumber(q.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
+    if (offset === undefined) return fulfillmentError(31000, `Invalid offset: ${q.get('offset') ?? ''}`);
+    found.sort((a, b) => Date.parse(b.creationDate) - Date.parse(a.creationDate) || (a.orderId < b.orderId ? -1 : 1));
+    const page = found.slice(offset, offset + limit);
+    const href = (o: number): string => {
+      const params = new URLSearchParams(q);
+      params.set('limit', String(limit));
+      params.set('offset', String(o));
+      return `${server.url}${ORDERS_PATH}?${params.toString()}`;
+    };
+    return {
+      status: 200,
+      body: {
+        href: href(offset),
+        total: found.length,
+        limit,
+        offset,
+        orders: page,
+        ...(offset + limit < found.length ? { next: href(offset + limit) } : {}),
+        ...(offset > 0 ? { prev: href(Math.max(0, offset - limit)) } : {}),
+      },
+    };
+  };
+
+  const inventoryError = (status: number, errorId: number, message: string): SimResponse => ({ status, body: { errors: [err(errorId, message)] } });
+
+  /** getInventoryItems: `limit` 1 to 200 (default 25) and `offset`; 400 with 25706 for other pagination values. */
+  const getInventoryItems = (req: SimRequest): SimResponse => {
+    const limit = wholeNumber(req.query.get('limit'), 25, 1, 200);
+    const offset = wholeNumber(req.query.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
+    if (limit === undefined || offset === undefined) return inventoryError(400, 25706, 'You have provided invalid pagination values. limit and offset must be whole numbers, limit from 1 to 200.');
+    const all = [...items.values()];
+    const page = all.slice(offset, offset + limit);
+    const href = (o: number): string => `${server.url}${INVENTORY_ITEMS_PATH}?limit=${limit}&offset=${o}`;
+    return {
+      status: 200,
+      body: {
+        href: href(offset),
+        total: all.length,
+        size: page.length,
+        limit,
+        inventoryItems: page.map((item) => ({
+          sku: item.sku,
+          locale: 'en_US',
+          condition: 'NEW',
+          product: { title: `Item ${item.sku}` },
+          availability: { shipToLocationAvailability: { quantity: item.quantity } },
+        })),
+        ...(offset + limit < all.length ? { next: href(offset + limit) } : {}),
+      },
+    };
+  };
+
+  /** getOffers for one SKU: every offer of it, published here; 404 when the SKU has none. */
+  const getOffers = (req: SimRequest): SimResponse => {
+    const sku = req.query.get('sku');
+    if (!sku || sku.length > 50) return inventoryError(400, ErrorIds.INVALID_VALUE, 'Invalid value for sku.');
+    const limit = wholeNumber(req.query.get('limit'), 100, 1, 200);
+    const offset = wholeNumber(req.query.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
+    if (limit === undefined || offset === undefined) return inventoryError(400, 25706, 'You have provided invalid pagination values.');
+    const item = items.get(sku);
+    if (!item || item.offers.length === 0) return inventoryError(404, ErrorIds.OFFER_NOT_AVAILABLE, `This Offer is not available : ${sku}.`);
+    const page = item.offers.slice(offset, offset + limit);
+    return {
+      status: 200,
+      body: {
+        href: `${server.url}${OFFERS_PATH}?sku=${encodeURIComponent(sku)}&limit=${limit}&offset=${offset}`,
+        total: item.offers.length,
+        size: page.length,
+        limit,
+        offers: page.map((offer) => ({
+          offerId: offer.offerId,
+          sku: item.sku,
+          marketplaceId: 'EBAY_US',
+          format: 'FIXED_PRICE',
+          availableQuantity: offer.availableQuantity,
+          status: 'PUBLISHED',
+          listing: { listingId: offer.listingId, listingStatus: 'ACTIVE', soldQuantity: 0 },
+        })),
+      },
+    };
+  };
+
   const route = (req: SimRequest): SimResponse => {
     if (req.method === 'POST' && req.path === TOKEN_PATH) return tokenGrant(req);
     const isPublicKey = req.method === 'GET' && req.path.startsWith(PUBLIC_KEY_PATH);
@@ -287,8 +439,8 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
     if (denied) return denied;
     // Each eBay API has its own quota: the Inventory API's limit does not slow the Fulfillment API's
     // order reads or the Notification API's key lookups.
-    const inventoryCall = req.path === BULK_UPDATE_PATH || req.path === BULK_GET_PATH;
-    const slot = (inventoryCall ? bucket : req.path.startsWith(ORDER_PATH) ? fulfillmentBucket : notificationBucket).take();
+    const inventoryCall = req.path.startsWith('/sell/inventory/');
+    const slot = (inventoryCall ? bucket : req.path.startsWith('/sell/fulfillment/') ? fulfillmentBucket : notificationBucket).take();
     if (!slot.ok) {
       return {
         status: 429,
@@ -315,6 +467,9 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
         },
       };
     }
+    if (req.method === 'GET' && req.path === ORDERS_PATH) return getOrders(req);
+    if (req.method === 'GET' && req.path === INVENTORY_ITEMS_PATH) return getInventoryItems(req);
+    if (req.method === 'GET' && req.path === OFFERS_PATH) return getOffers(req);
     if (req.method === 'GET' && req.path.startsWith(ORDER_PATH)) {
       const order = orders.get(decodeURIComponent(req.path.slice(ORDER_PATH.length)));
       return order ? { status: 200, body: order } : { status: 404, body: { errors: [err(32100, `Invalid order ID: ${req.path.slice(ORDER_PATH.length)}`, 'REQUEST', 'API_FULFILLMENT')] } };
@@ -420,7 +575,21 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
     },
     cancelOrder(orderId) {
       const order = orders.get(orderId);
-      if (order) order.cancelStatus = { cancelState: 'CANCELED', cancelRequests: [] };
+      if (!order) return;
+      order.cancelStatus = { cancelState: 'CANCELED', cancelRequests: [] };
+      order.lastModifiedDate = new Date().toISOString();
+    },
+    refundLine(orderId, sku) {
+      const order = orders.get(orderId);
+      const line = order?.lineItems.find((l) => l.sku === sku);
+      if (!order || !line) throw new Error(`eBay simulator: order ${orderId} has no line for ${sku}`);
+      const now = new Date().toISOString();
+      const refundId = nextId(10);
+      const amount = clone(line.total as { value: string; currency: string });
+      line.refunds = [...((line.refunds as unknown[] | undefined) ?? []), { amount, refundDate: now, refundId, refundReferenceId: `R${refundId}` }];
+      const summary = order.paymentSummary as { refunds?: unknown[] } | undefined;
+      if (summary) summary.refunds = [...(summary.refunds ?? []), { amount, refundDate: now, refundId, refundReferenceId: `R${refundId}`, refundStatus: 'REFUNDED' }];
+      order.lastModifiedDate = now;
     },
     grants: () => ({ ...grantCounts }),
     expireTokens() {
@@ -443,6 +612,8 @@ export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Pr
         return { ...clone(lineTemplate), lineItemId: nextId(14), legacyItemId: item.offers[0]?.listingId ?? nextId(12), sku: item.sku, title: `Item ${item.sku}`, quantity: line.qty };
       });
       orders.set(orderId, order);
+      // Lost for good: the order is on eBay (getOrder and getOrders list it), no notification is ever published.
+      if (delivery.drop) return { orderId };
       // eBay sends one ORDER_CONFIRMATION per line item; out of order, a re-send can arrive before the first.
       let sequence = order.lineItems.map(() => notificationFor(order, 1));
       if (delivery.outOfOrder) sequence = [notificationFor(order, 2), ...sequence];
