@@ -17,23 +17,23 @@ const count = (value: unknown): number => (Number.isSafeInteger(value) && (value
 /**
  * One listing per place the store keeps stock: a product tracked by product is adjusted by `productId`, each
  * variant of a product tracked by variant by `variantId` (an adjustment by the other id is refused as "tracked by
- * product"). Products whose inventory is not tracked, and entries without a SKU, have nothing to keep in step.
+ * product"). Products whose inventory is not tracked have nothing to keep in step. An entry without a SKU is
+ * listed with `sku: ''`, so the import can report it (no hub SKU can be matched to it).
  */
 export function listingsOfProduct(product: unknown): ChannelListing[] {
   if (!isRecord(product) || !Number.isSafeInteger(product.id)) return [];
   const title = typeof product.name === 'string' ? product.name : undefined;
   const withTitle = (listing: ChannelListing): ChannelListing => (title === undefined ? listing : { ...listing, title });
   if (product.inventory_tracking === 'product') {
-    if (typeof product.sku !== 'string' || product.sku === '') return [];
     const mapping: BigCommerceSkuMapping = { productId: product.id as number };
-    return [withTitle({ sku: product.sku, mapping: { ...mapping }, quantity: count(product.inventory_level) })];
+    return [withTitle({ sku: typeof product.sku === 'string' ? product.sku : '', mapping: { ...mapping }, quantity: count(product.inventory_level) })];
   }
   if (product.inventory_tracking !== 'variant' || !Array.isArray(product.variants)) return [];
   const listings: ChannelListing[] = [];
   for (const variant of product.variants) {
-    if (!isRecord(variant) || !Number.isSafeInteger(variant.id) || typeof variant.sku !== 'string' || variant.sku === '') continue;
+    if (!isRecord(variant) || !Number.isSafeInteger(variant.id)) continue;
     const mapping: BigCommerceSkuMapping = { variantId: variant.id as number };
-    listings.push(withTitle({ sku: variant.sku, mapping: { ...mapping }, quantity: count(variant.inventory_level) }));
+    listings.push(withTitle({ sku: typeof variant.sku === 'string' ? variant.sku : '', mapping: { ...mapping }, quantity: count(variant.inventory_level) }));
   }
   return listings;
 }

@@ -256,5 +256,9 @@ describe('BigCommerce onboarding (listListings)', () => {
       { sku: 'TENT', mapping: { productId: 77 }, quantity: 3, title: 'Tent' },
     ]);
     expect(listingsOfProduct({ id: 78, name: 'Gift card', sku: 'GIFT', inventory_level: 0, inventory_tracking: 'none', variants: [] })).toEqual([]);
+    // A variant without a SKU is listed with sku '' so the import can report it.
+    expect(listingsOfProduct({ id: 79, name: 'Scarf', sku: '', inventory_tracking: 'variant', variants: [{ id: 9, product_id: 79, sku: '', inventory_level: 2 }] })).toEqual([
+      { sku: '', mapping: { variantId: 9 }, quantity: 2, title: 'Scarf' },
+    ]);
   });
 });
