@@ -1,38 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import {
-  defineConnector,
-  RejectedError,
-  RetryableError,
-  ThrottledError,
-  WebhookSignatureError,
-  type InventoryEvent,
-  type OrderLine,
-  type PushResult,
-  type StockUpdate,
-} from '../../core/sdk.ts';
-import { createHttpClient, type HttpClient, type HttpResponse } from '../_kit/http-client.ts';
-import { throwForStatus } from '../_kit/http-status.ts';
-import { orderEvent, orderEventId } from '../_kit/order-events.ts';
+import { defineConnector, RejectedError, RetryableError, WebhookSignatureError, type PushResult, type StockUpdate } from '../../core/sdk.ts';
+import { createHttpClient, type HttpClient } from '../_kit/http-client.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
+import { createAdminClient } from './admin-client.ts';
 import {
   DEFAULT_API_VERSION,
-  gidTail,
-  graphqlPath,
   HMAC_HEADER,
   LEVELS_QUERY,
   MAX_QUANTITIES,
   SET_QUANTITIES_MUTATION,
-  TOKEN_HEADER,
   toGid,
-  type GraphqlResponse,
   type LevelsData,
-  type QueryCost,
   type SetQuantitiesData,
   type SetQuantitiesVariables,
   type UserError,
 } from './api.ts';
+import { listShopifyListings } from './listings.ts';
 import { readOrderBody } from './order-body.ts';
-import { readRefundBody, type RefundBody } from './refund-body.ts';
+import { listShopifyOrders } from './order-catch-up.ts';
+import { createOrderMapping } from './order-mapping.ts';
+import { readRefundBody } from './refund-body.ts';
 import { shopifyOptionsSchema, type ShopifyOptions } from './options.ts';
 
 /** userError codes meaning "the quantity moved under us": the hub re-pushes from its current value. */
@@ -45,51 +32,6 @@ const RETRY_CODES = new Set(['IDEMPOTENCY_CONCURRENT_REQUEST', 'IDEMPOTENCY_PREV
 interface Target {
   update: StockUpdate;
   inventoryItemId: string;
-}
-
-/** How long the bucket needs to hold `requested` points again, from the throttle status Shopify reported. */
-function restoreWaitMs(cost: QueryCost | undefined): number {
-  if (!cost) return 1000;
-  const { currentlyAvailable, restoreRate } = cost.throttleStatus;
-  if (!(restoreRate > 0)) return 1000;
-  return Math.max(50, Math.ceil(((cost.requestedQueryCost - currentlyAvailable) / restoreRate) * 1000));
-}
-
-/**
- * What Shopify said, for error text: the messages of its `errors` (a string or a list), cut short, never the
- * raw body, which can echo the request and its token back.
- */
-function brief(body: unknown): string {
-  const errors = (body as { errors?: unknown } | null | undefined)?.errors;
-  const text = typeof errors === 'string'
-    ? errors
-    : Array.isArray(errors)
-      ? errors.map((e) => (typeof (e as { message?: unknown })?.message === 'string' ? (e as { message: string }).message : '')).filter(Boolean).join('; ')
-      : typeof body === 'string' ? body : '';
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text || 'no error message';
-}
-
-/** Turns transport-level answers into the SDK's error classes; returns the parsed GraphQL body on 200. */
-function graphqlBody<Data>(res: HttpResponse, what: string): GraphqlResponse<Data> {
-  throwForStatus(res, {
-    channel: 'shopify',
-    what,
-    detail: (r, m) => (m === 'refused' ? brief(r.body) : undefined),
-    // A 429 with the cost bucket's state says exactly when the points are back; else Retry-After.
-    throttleWaitMs: (r) => {
-      const cost = (r.body as GraphqlResponse<Data> | undefined)?.extensions?.cost;
-      return cost ? restoreWaitMs(cost) : undefined;
-    },
-    otherStatuses: 'refused',
-  });
-  const body = res.body as GraphqlResponse<Data>;
-  const errors = typeof body.errors === 'string' ? [{ message: body.errors }] : (body.errors ?? []);
-  if (errors.some((e) => e.extensions?.code === 'THROTTLED')) {
-    throw new ThrottledError(`shopify throttled ${what} (cost bucket)`, { retryAfterMs: restoreWaitMs(body.extensions?.cost) });
-  }
-  if (errors.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')) throw new RetryableError(`shopify failed ${what}: ${errors[0]?.message ?? ''}`);
-  if (errors.length > 0) throw new RejectedError(`shopify refused ${what}: ${brief(errors.map((e) => `${e.extensions?.code ?? 'ERROR'} ${e.message}`).join('; '))}`);
-  return body;
 }
 
 /** The quantity index a userError points at (`["input", "quantities", "3", ...]`), if any. */
@@ -115,83 +57,13 @@ export default defineConnector<ShopifyOptions>({
   },
   create(options, context) {
     const apiVersion = options.apiVersion ?? DEFAULT_API_VERSION;
-    const path = graphqlPath(apiVersion);
     const http: HttpClient = createHttpClient(options.baseUrl, { connections: options.connections ?? 4 });
-    const headers = { [TOKEN_HEADER]: options.accessToken };
+    const client = createAdminClient(http, apiVersion, options.accessToken);
+    const graphql = client.graphql;
     const locationId = toGid('Location', options.locationId);
     const secrets = secretList(options.webhookSecret);
     const reason = options.reason ?? 'correction';
-    // Order lines carry variant_id: map it back to the hub SKU when the seller told us the variant.
-    const skuByVariant = new Map<string, string>();
-    for (const [sku, mapping] of Object.entries(options.skus)) if (mapping.variantId) skuByVariant.set(gidTail(mapping.variantId), sku);
-
-    /**
-     * A refund's lines by what Shopify did with the stock: `cancel` (never fulfilled) is a line-level
-     * cancellation, so it counts against an oversold part first; `return` and `legacy_restock` went back into
-     * stock; `no_restock` did not. One event per kind, keyed by the refund id, so a redelivery counts once.
-     */
-    const refundEvents = (refund: RefundBody): InventoryEvent[] => {
-      const cancelled = new Map<string, number>();
-      const returned = new Map<string, { qty: number; restock: number }>();
-      for (const line of refund.lines) {
-        const sku = (line.variantId !== null ? skuByVariant.get(line.variantId) : undefined) ?? line.sku ?? undefined;
-        if (!sku) {
-          context.logger.debug('refund line without SKU ignored', { orderId: refund.orderId, refundId: refund.id });
-          continue;
-        }
-        if (line.restockType === 'cancel') {
-          cancelled.set(sku, (cancelled.get(sku) ?? 0) + line.quantity);
-          continue;
-        }
-        const entry = returned.get(sku) ?? { qty: 0, restock: 0 };
-        entry.qty += line.quantity;
-        if (line.restockType !== 'no_restock') entry.restock += line.quantity;
-        returned.set(sku, entry);
-      }
-      const facts = { orderId: refund.orderId, occurredAt: refund.createdAt };
-      const events: InventoryEvent[] = [];
-      if (cancelled.size > 0) {
-        const lines = [...cancelled].map(([sku, qty]) => ({ sku, qty }));
-        events.push(orderEvent(context.channelId, 'order.cancelled', { ...facts, lines, part: `refund-${refund.id}` }));
-      }
-      if (returned.size > 0) {
-        events.push({
-          id: orderEventId(context.channelId, refund.orderId, 'order.returned', refund.id),
-          type: 'order.returned',
-          channel: context.channelId,
-          ...facts,
-          lines: [...returned].map(([sku, r]) => ({ sku, qty: r.qty, restock: r.restock })),
-        });
-      }
-      return events;
-    };
-
-    // The bucket belongs to this app and shop alone, so the last throttleStatus, refilled at restoreRate
-    // since, says whether the next call fits; one that cannot is not sent (it would only come back THROTTLED).
-    let bucket: { available: number; maximum: number; restoreRate: number; at: number } | undefined;
-    const remember = (cost: QueryCost | undefined): void => {
-      if (!cost) return;
-      const { currentlyAvailable, maximumAvailable, restoreRate } = cost.throttleStatus;
-      bucket = { available: currentlyAvailable, maximum: maximumAvailable, restoreRate, at: Date.now() };
-    };
-    const ensureRoom = (needed: number, what: string): void => {
-      if (!bucket || !(bucket.restoreRate > 0)) return;
-      const available = Math.min(bucket.maximum, bucket.available + ((Date.now() - bucket.at) / 1000) * bucket.restoreRate);
-      if (available >= needed) return;
-      throw new ThrottledError(`shopify cost bucket holds ${Math.floor(available)} of the ${needed} points ${what} needs`, {
-        retryAfterMs: Math.max(50, Math.ceil(((needed - available) / bucket.restoreRate) * 1000)),
-      });
-    };
-    const lastCost = new Map<string, number>();
-
-    const graphql = async <Data>(query: string, variables: unknown, what: string, signal: AbortSignal): Promise<GraphqlResponse<Data>> => {
-      ensureRoom(lastCost.get(what) ?? 1, what);
-      const res = await http.request({ method: 'POST', path, headers, body: { query, variables }, signal });
-      const cost = (res.body as GraphqlResponse<Data> | undefined)?.extensions?.cost;
-      remember(cost);
-      if (cost && cost.actualQueryCost !== null) lastCost.set(what, cost.requestedQueryCost);
-      return graphqlBody<Data>(res, what);
-    };
+    const mapping = createOrderMapping(context.channelId, options.skus, context.logger);
 
     const readLevels = async (skus: readonly string[], signal: AbortSignal): Promise<Map<string, number>> => {
       const found = new Map<string, number>();
@@ -292,30 +164,16 @@ export default defineConnector<ShopifyOptions>({
         }
         // X-Shopify-Topic is not signed: what happened is read from the signed body only, whatever the topic says.
         const order = readOrderBody(request.rawBody);
-        if (!order) {
-          const refund = readRefundBody(request.rawBody);
-          return { events: refund ? refundEvents(refund) : [] };
-        }
-        const totals = new Map<string, number>();
-        for (const line of order.lines) {
-          const sku = (line.variantId !== null ? skuByVariant.get(line.variantId) : undefined) ?? line.sku ?? undefined;
-          if (!sku) {
-            context.logger.debug('order line without SKU ignored', { orderId: order.id, title: line.title });
-            continue;
-          }
-          totals.set(sku, (totals.get(sku) ?? 0) + line.quantity);
-        }
-        if (totals.size === 0) return { events: [] };
-        const lines: OrderLine[] = [...totals].map(([sku, qty]) => ({ sku, qty }));
-        const confirmed = orderEvent(context.channelId, 'order.confirmed', { orderId: order.id, occurredAt: order.createdAt, reference: order.name, lines });
-        if (!order.cancelledAt) return { events: [confirmed] };
-        // A cancellation implies the order existed: both events go out (ids collapse repeats), so a
-        // cancellation that overtakes its orders/create still nets to zero in the ledger.
-        const cancelled = orderEvent(context.channelId, 'order.cancelled', { orderId: order.id, occurredAt: order.cancelledAt, reference: order.name, lines });
-        return { events: [confirmed, cancelled] };
+        if (order) return { events: mapping.orderEvents(order) };
+        const refund = readRefundBody(request.rawBody);
+        return { events: refund ? mapping.refundEvents(refund) : [] };
       },
 
       fetchQuantities: (skus, signal) => readLevels(skus, signal),
+
+      listOrders: (cursor, signal) => listShopifyOrders(client, mapping, context.logger, cursor, signal),
+
+      listListings: (cursor, signal) => listShopifyListings(client, locationId, context.logger, cursor, signal),
 
       close: () => http.close(),
     };
