@@ -23,11 +23,17 @@ function withoutRemovedFields(sdl: string): string {
 /**
  * The slice of Shopify's GraphQL Admin schema the simulator answers, for an API version: Shopify's own
  * published 2025-01 introspection (trimmed, see test/fixtures/vendor/shopify/SOURCE) for older versions,
- * that plus the 2026-04 changes for 2026-04 and later. Built once per process.
+ * that plus the 2026-04 changes for 2026-04 and later, each with the orders and product variants slice of the
+ * same 2025-01 introspection. Built once per process.
  */
 export function adminSchema(version: string): GraphQLSchema {
-  published ??= buildSchema(fixture('admin-2025-01-inventory.graphql'));
+  published ??= withReads(buildSchema(fixture('admin-2025-01-inventory.graphql')));
   if (!isChangeFromVersion(version)) return published;
-  current ??= extendSchema(buildSchema(withoutRemovedFields(fixture('admin-2025-01-inventory.graphql'))), parse(fixture('admin-2026-04-inventory-delta.graphql')));
+  current ??= withReads(extendSchema(buildSchema(withoutRemovedFields(fixture('admin-2025-01-inventory.graphql'))), parse(fixture('admin-2026-04-inventory-delta.graphql'))));
   return current;
+}
+
+/** The orders, order and productVariants slice (published 2025-01, unchanged in that slice by 2026-04). */
+function withReads(schema: GraphQLSchema): GraphQLSchema {
+  return extendSchema(schema, parse(fixture('admin-2025-01-orders-variants.graphql')));
 }

@@ -20,6 +20,9 @@ import { type SimulatorHandle, type SimulatorOptions, TokenBucket, type WebhookD
 import { hmacSha256 } from '../_kit/signatures.ts';
 import { startSimServer, type EchoedRequest, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import { adminSchema, isChangeFromVersion } from './admin-schema.ts';
+import type { RestockType } from './refund-body.ts';
+import { actualCost, requestedCost } from './simulated-query-cost.ts';
+import { connection, orderNode, orderSearch, orderSortKey, type PageArgs, type SearchWarning, type SimOrder } from './simulated-orders.ts';
 import {
   DEFAULT_API_VERSION,
   EVENT_ID_HEADER,
@@ -58,7 +61,23 @@ export interface ShopifySimulatorOptions extends SimulatorOptions {
 export interface ShopifySimulator extends SimulatorHandle<ShopifyOptions> {
   /** The `X-Shopify-Webhook-Id` of every webhook sent, in order, for duplicate checks. */
   sentWebhooks(): ReadonlyArray<{ topic: string; webhookId: string; orderId: number }>;
+  /**
+   * The shop cancels an order (with restock, as the admin's default): what its lines still hold goes back to
+   * the shown quantities, the order is updated, and `orders/cancelled` is sent (unless `drop`).
+   */
+  cancelOrder(orderId: string, delivery?: WebhookDelivery): Promise<void>;
+  /**
+   * The shop refunds units of an order's lines, each with Shopify's restock type: `cancel` and `return` put
+   * the units back in the shown quantity, `no_restock` does not. The order is updated and `refunds/create` is
+   * sent (unless `drop`). Resolves to the refund id.
+   */
+  refundOrder(orderId: string, lines: ReadonlyArray<{ sku: string; qty: number; restockType: RestockType }>, delivery?: WebhookDelivery): Promise<{ refundId: string }>;
 }
+
+/** Shopify's single-query maximum of requested cost points. */
+const MAX_QUERY_COST = 1000;
+/** Root fields whose cost is calculated from the document (the two inventory operations keep their fixed costs). */
+const READ_FIELDS = new Set(['orders', 'order', 'productVariants']);
 
 const UNAUTHORIZED = { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' };
 const LOCATION_ID = 70000000001;
@@ -68,12 +87,23 @@ const ORDER_EXAMPLE = JSON.parse(readFileSync(new URL('../../test/fixtures/vendo
   line_items: Array<Record<string, unknown>>;
 };
 
+/** Shopify's published Refund example: the body of every refunds/create webhook, its ids and lines filled in. */
+const REFUND_EXAMPLE = JSON.parse(readFileSync(new URL('../../test/fixtures/vendor/shopify/refund-create.json', import.meta.url), 'utf8')) as Record<string, unknown> & {
+  refund_line_items: Array<Record<string, unknown>>;
+};
+
 type Json = Record<string, unknown>;
 
 /** A top-level GraphQL error answer (HTTP 200, no data), as Shopify sends for documents it cannot run. */
 const graphqlErrors = (errors: ReadonlyArray<{ message: string; locations?: unknown; path?: unknown; extensions?: Json }>): SimResponse => ({ status: 200, body: { errors } });
 
-const fromGraphqlError = (code: string) => (e: GraphQLError) => ({ message: e.message, ...(e.locations ? { locations: e.locations } : {}), extensions: { code } });
+const fromGraphqlError = (code: string) => (e: GraphQLError) => ({
+  message: e.message,
+  ...(e.locations ? { locations: e.locations } : {}),
+  ...(e.path ? { path: e.path } : {}),
+  // A refusal a resolver raised keeps its own code; anything else thrown while running is an internal error.
+  extensions: { code: typeof e.extensions?.code === 'string' ? e.extensions.code : code },
+});
 
 /** The operation a request body asks for, parsed; undefined when it is not one the schema can even parse. */
 function operationOf(body: unknown): { document: DocumentNode; operation: OperationDefinitionNode } | undefined {
@@ -120,6 +150,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
   const itemBySku = new Map<string, number>();
   const skuByItem = new Map<number, string>();
   const variantBySku = new Map<string, number>();
+  const skuByVariant = new Map<number, string>();
   const available = new Map<number, number>();
   let idSeq = 0;
   let itemsWritten = 0;
@@ -132,6 +163,8 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
   let groupSeq = 0;
   let webhookTarget: string | undefined;
   const sent: Array<{ topic: string; webhookId: string; orderId: number }> = [];
+  const orders = new Map<number, SimOrder>();
+  let refundSeq = 0;
 
   const ensureSku = (sku: string, quantity = 0): number => {
     let item = itemBySku.get(sku);
@@ -141,6 +174,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
       itemBySku.set(sku, item);
       skuByItem.set(item, sku);
       variantBySku.set(sku, 45000000000 + idSeq);
+      skuByVariant.set(45000000000 + idSeq, sku);
       available.set(item, quantity);
     }
     return item;
@@ -226,6 +260,21 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
         : null,
   });
 
+  /** A ProductVariant node: one per hub SKU, titled by its SKU, its product holding just it. */
+  const variantNode = (variantId: number): Json | null => {
+    const sku = skuByVariant.get(variantId);
+    if (sku === undefined) return null;
+    const item = itemBySku.get(sku)!;
+    return {
+      __typename: 'ProductVariant',
+      id: toGid('ProductVariant', variantId),
+      sku,
+      title: 'Default Title',
+      product: { __typename: 'Product', id: toGid('Product', variantId - 45000000000 + 8000000000), title: sku },
+      inventoryItem: inventoryItemNode(item),
+    };
+  };
+
   /** Parses, validates, coerces and runs one GraphQL request against the version's schema. */
   const graphql = (req: SimRequest, version: string): SimResponse => {
     const body = req.json as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
@@ -250,6 +299,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
     // Cost and input-size limits are decided before anything runs, from the root fields' arguments.
     const root = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
     let requested = 0;
+    let reads = false;
     for (const node of rootFields(operation)) {
       const definition = root?.getFields()[node.name.value];
       if (!definition) continue;
@@ -279,9 +329,18 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
           return graphqlErrors([{ message: `The input array size of ${ids.length} is greater than the maximum allowed of ${maxQuantities}.`, extensions: { code: 'MAX_INPUT_SIZE_EXCEEDED' } }]);
         }
         requested += 1 + ids.length;
+      } else if (READ_FIELDS.has(node.name.value)) {
+        reads = true;
+        requested += requestedCost(schema, { kind: Kind.SELECTION_SET, selections: [node] }, root!, coerced.coerced);
       }
     }
     requested = Math.max(1, requested);
+    if (requested > MAX_QUERY_COST) {
+      return graphqlErrors([{
+        message: `Query cost is ${requested}, which exceeds the single query max cost limit (${MAX_QUERY_COST}).`,
+        extensions: { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost: MAX_QUERY_COST },
+      }]);
+    }
     const slot = bucket.take(requested);
     if (!slot.ok) return throttled(requested, cost(requested, null).throttleStatus);
 
@@ -298,15 +357,35 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
         const item = Number(gidTail(id));
         return available.has(item) ? inventoryItemNode(item) : null;
       }),
+      orders: (args: PageArgs & { query?: string | null; sortKey?: string }) => {
+        const search = orderSearch(args.query ?? undefined);
+        if (search.warnings.length > 0) searches.push({ path: ['orders'], query: args.query, warnings: search.warnings });
+        return connection([...orders.values()].filter(search.matches), args, orderSortKey(args.sortKey), (o) => orderNode(o, variantNode));
+      },
+      order: ({ id }: { id: string }) => {
+        const order = /^gid:\/\/shopify\/Order\/[0-9]+$/.test(id) ? orders.get(Number(gidTail(id))) : undefined;
+        return order ? orderNode(order, variantNode) : null;
+      },
+      productVariants: (args: PageArgs & { sortKey?: string }) => {
+        // Sorted by id whatever the sort key: the simulator's variants are created in SKU order of first use.
+        return connection([...variantBySku.values()], args, (v) => [v], variantNode);
+      },
     };
+    const searches: Array<{ path: string[]; query: unknown; warnings: SearchWarning[] }> = [];
     const result = executeSync({ schema, document, rootValue, variableValues: variables as Json, operationName });
+    // Reads are charged what they returned: the difference from the requested cost goes back into the bucket.
+    const actual = reads ? Math.min(requested, Math.max(1, actualCost(result.data))) : requested;
+    if (actual < requested) {
+      const now = performance.now();
+      bucket.restore(bucket.available(now) + requested - actual, now);
+    }
     return {
       status: 200,
       wrote,
       body: {
         ...(result.errors ? { errors: result.errors.map(fromGraphqlError('INTERNAL_SERVER_ERROR')) } : {}),
         data: result.data ?? null,
-        extensions: { cost: cost(requested, requested) },
+        extensions: { cost: cost(requested, actual), ...(searches.length > 0 ? { search: searches } : {}) },
       },
     };
   };
@@ -353,42 +432,92 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
     if (res.statusCode >= 300) throw new Error(`shopify simulator: webhook ${topic} answered ${res.statusCode}`);
   };
 
-  /** Shopify's example order with this order's ids, dates and lines: the body of every order webhook sent. */
-  const orderBody = (id: number, lines: ReadonlyArray<{ sku: string; qty: number }>): Json => {
-    const at = new Date().toISOString();
-    const template = ORDER_EXAMPLE.line_items[0]!;
+  /** Shopify's example refund with this refund's ids, date and lines: the body of refunds/create, and an entry of the order's `refunds`. */
+  const refundBody = (order: SimOrder, refund: SimOrder['refunds'][number]): Json => {
+    const template = REFUND_EXAMPLE.refund_line_items[0]!;
     return {
-      ...structuredClone(ORDER_EXAMPLE),
-      id,
-      admin_graphql_api_id: toGid('Order', id),
-      name: `#${1000 + (orderSeq % 1_000_000)}`,
-      number: orderSeq % 1_000_000,
-      order_number: 1000 + (orderSeq % 1_000_000),
-      created_at: at,
-      updated_at: at,
-      processed_at: at,
-      cancelled_at: null,
-      cancel_reason: null,
-      fulfillments: [],
-      refunds: [],
-      line_items: lines.map((line, i) => {
-        const lineId = 1300000000 + orderSeq * 100 + i;
+      ...structuredClone(REFUND_EXAMPLE),
+      id: refund.id,
+      admin_graphql_api_id: toGid('Refund', refund.id),
+      order_id: order.id,
+      created_at: refund.createdAt,
+      processed_at: refund.createdAt,
+      restock: refund.lines.some((l) => l.restockType !== 'no_restock'),
+      transactions: [],
+      refund_line_items: refund.lines.map((l, i) => {
+        const line = order.lines.find((candidate) => candidate.id === l.lineId)!;
+        const item = structuredClone(template.line_item) as Json;
         return {
           ...structuredClone(template),
-          id: lineId,
-          admin_graphql_api_id: toGid('LineItem', lineId),
-          sku: line.sku,
-          name: line.sku,
-          title: line.sku,
-          variant_title: null,
-          quantity: line.qty,
-          current_quantity: line.qty,
-          fulfillable_quantity: line.qty,
-          variant_id: variantBySku.get(line.sku) ?? null,
-          product_id: 8000000000 + i,
+          id: refund.id * 10 + i,
+          line_item_id: line.id,
+          location_id: LOCATION_ID,
+          quantity: l.qty,
+          restock_type: l.restockType,
+          line_item: { ...item, id: line.id, admin_graphql_api_id: toGid('LineItem', line.id), variant_id: line.variantId, sku: line.sku, name: line.sku, title: line.sku, variant_title: null, quantity: line.qty },
         };
       }),
     };
+  };
+
+  /** Shopify's example order with this order's ids, dates, state and lines: the body of every order webhook sent. */
+  const orderBody = (order: SimOrder): Json => {
+    const template = ORDER_EXAMPLE.line_items[0]!;
+    return {
+      ...structuredClone(ORDER_EXAMPLE),
+      id: order.id,
+      admin_graphql_api_id: toGid('Order', order.id),
+      name: order.name,
+      number: order.number,
+      order_number: 1000 + order.number,
+      created_at: order.createdAt,
+      updated_at: order.updatedAt,
+      processed_at: order.createdAt,
+      cancelled_at: order.cancelledAt,
+      cancel_reason: order.cancelledAt ? 'customer' : null,
+      fulfillments: [],
+      refunds: order.refunds.map((refund) => refundBody(order, refund)),
+      line_items: order.lines.map((line, i) => ({
+        ...structuredClone(template),
+        id: line.id,
+        admin_graphql_api_id: toGid('LineItem', line.id),
+        sku: line.sku,
+        name: line.sku,
+        title: line.sku,
+        variant_title: null,
+        quantity: line.qty,
+        current_quantity: line.qty,
+        fulfillable_quantity: line.qty,
+        variant_id: line.variantId,
+        product_id: 8000000000 + i,
+      })),
+    };
+  };
+
+  const orderOf = (orderId: string): SimOrder => {
+    const order = orders.get(Number(orderId));
+    if (!order) throw new Error(`shopify simulator: no order ${orderId}`);
+    return order;
+  };
+
+  /** A later time than the order's last update, so every change moves `updated_at` forward. */
+  const touch = (order: SimOrder): string => {
+    const at = new Date(Math.max(Date.now(), Date.parse(order.updatedAt) + 1)).toISOString();
+    order.updatedAt = at;
+    return at;
+  };
+
+  const restock = (sku: string, qty: number): void => {
+    const item = ensureSku(sku);
+    available.set(item, (available.get(item) ?? 0) + qty);
+  };
+
+  /** Sends one webhook as Shopify would (repeats keep the X-Shopify-Webhook-Id), unless the delivery is dropped. */
+  const emit = async (topics: string[], body: string, orderId: number, delivery: WebhookDelivery): Promise<void> => {
+    if (delivery.drop) return;
+    const hooks = topics.map((topic) => ({ topic, webhookId: randomUUID() }));
+    const sequence = delivery.outOfOrder ? [...hooks].reverse() : hooks.slice(0, 1);
+    for (let i = 0; i < (delivery.times ?? 1); i++) for (const hook of sequence) await deliver(hook.topic, body, orderId, hook.webhookId);
   };
 
   return {
@@ -422,17 +551,51 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
     async placeOrder(lines, delivery: WebhookDelivery = {}) {
       orderSeq += 1;
       const id = 5000000000 + orderSeq;
-      for (const line of lines) {
-        const item = ensureSku(line.sku);
-        available.set(item, Math.max(0, (available.get(item) ?? 0) - line.qty));
-      }
-      const body = JSON.stringify(orderBody(id, lines));
-      const created = { topic: 'orders/create', webhookId: randomUUID() };
-      const updated = { topic: 'orders/updated', webhookId: randomUUID() };
-      const sequence = delivery.outOfOrder ? [updated, created] : [created];
-      // A repeated delivery is Shopify retrying the same webhook: same X-Shopify-Webhook-Id.
-      for (let i = 0; i < (delivery.times ?? 1); i++) for (const hook of sequence) await deliver(hook.topic, body, id, hook.webhookId);
+      const at = new Date().toISOString();
+      const order: SimOrder = {
+        id,
+        name: `#${1000 + (orderSeq % 1_000_000)}`,
+        number: orderSeq % 1_000_000,
+        createdAt: at,
+        updatedAt: at,
+        cancelledAt: null,
+        refunds: [],
+        lines: lines.map((line, i) => {
+          const item = ensureSku(line.sku);
+          available.set(item, Math.max(0, (available.get(item) ?? 0) - line.qty));
+          return { id: 1300000000 + orderSeq * 100 + i, sku: line.sku, variantId: variantBySku.get(line.sku) ?? null, qty: line.qty };
+        }),
+      };
+      orders.set(id, order);
+      await emit(['orders/create', 'orders/updated'], JSON.stringify(orderBody(order)), id, delivery);
       return { orderId: String(id) };
+    },
+    async cancelOrder(orderId, delivery: WebhookDelivery = {}) {
+      const order = orderOf(orderId);
+      if (order.cancelledAt) return;
+      order.cancelledAt = touch(order);
+      for (const line of order.lines) {
+        const refunded = order.refunds.flatMap((r) => r.lines).filter((l) => l.lineId === line.id && l.restockType !== 'no_restock').reduce((sum, l) => sum + l.qty, 0);
+        restock(line.sku, Math.max(0, line.qty - refunded));
+      }
+      await emit(['orders/cancelled', 'orders/updated'], JSON.stringify(orderBody(order)), order.id, delivery);
+    },
+    async refundOrder(orderId, lines, delivery: WebhookDelivery = {}) {
+      const order = orderOf(orderId);
+      refundSeq += 1;
+      const refund: SimOrder['refunds'][number] = {
+        id: 900000000 + (orderSeq % 1_000_000) * 100 + refundSeq,
+        createdAt: touch(order),
+        lines: lines.map((l) => {
+          const line = order.lines.find((candidate) => candidate.sku === l.sku);
+          if (!line) throw new Error(`shopify simulator: order ${orderId} has no line for ${l.sku}`);
+          if (l.restockType !== 'no_restock') restock(l.sku, l.qty);
+          return { lineId: line.id, qty: l.qty, restockType: l.restockType };
+        }),
+      };
+      order.refunds.push(refund);
+      await emit(['refunds/create'], JSON.stringify(refundBody(order, refund)), order.id, delivery);
+      return { refundId: String(refund.id) };
     },
     close: server.close,
   };
