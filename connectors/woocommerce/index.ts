@@ -1,32 +1,12 @@
-import {
-  defineConnector,
-  isRejectedError,
-  isThrottledError,
-  retryAfterOf,
-  RejectedError,
-  WebhookSignatureError,
-  type OrderLine,
-  type PushResult,
-  type StockUpdate,
-} from '../../core/sdk.ts';
-import { createHttpClient, type HttpResponse } from '../_kit/http-client.ts';
-import { throwForStatus } from '../_kit/http-status.ts';
-import { orderEvent } from '../_kit/order-events.ts';
+import { defineConnector, isRejectedError, isThrottledError, retryAfterOf, RejectedError, WebhookSignatureError, type PushResult, type StockUpdate } from '../../core/sdk.ts';
 import { matchesAnySecret, secretList } from '../_kit/signatures.ts';
-import {
-  API_PREFIX,
-  MAX_BATCH,
-  productsBatchPath,
-  SIGNATURE_HEADER,
-  STOCK_RETURNED_STATUSES,
-  STOCK_TAKEN_STATUSES,
-  variationsBatchPath,
-  type BatchResponse,
-  type BatchUpdateItem,
-  type WooError,
-} from './api.ts';
+import { API_PREFIX, MAX_BATCH, productsBatchPath, SIGNATURE_HEADER, variationsBatchPath, type BatchResponse, type BatchUpdateItem, type WooError } from './api.ts';
+import { listWooListings } from './listings.ts';
 import { readWooOrderBody } from './order-body.ts';
+import { listWooOrders, readRefunds } from './order-catch-up.ts';
+import { createOrderMapping } from './order-mapping.ts';
 import { wooCommerceOptionsSchema, type WooCommerceOptions } from './options.ts';
+import { createStoreClient } from './store-client.ts';
 import { wooWebhookSignature } from './webhook-signature.ts';
 
 /** The unsigned ping WooCommerce sends when a webhook is created. */
@@ -36,18 +16,6 @@ interface Target {
   update: StockUpdate;
   /** The id written in the batch: the product's, or the variation's. */
   id: number;
-}
-
-/**
- * What WooCommerce said, for error text: its error `code` and `message`, cut short, never the raw body, which
- * can echo the request and its credentials back.
- */
-function brief(body: unknown): string {
-  const error = body as Partial<WooError> | null | undefined;
-  const text = typeof error?.code === 'string' || typeof error?.message === 'string'
-    ? [error?.code, error?.message].filter((part) => typeof part === 'string').join(': ')
-    : typeof body === 'string' ? body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() : '';
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text || 'no error message';
 }
 
 /** Every item of one batch call gets the same outcome when the call itself fails. */
@@ -79,42 +47,13 @@ export default defineConnector<WooCommerceOptions>({
     maxConcurrency: 2,
   },
   create(options, context) {
-    const http = createHttpClient(options.baseUrl, { connections: options.connections ?? 4, timeoutMs: 30_000 });
+    const client = createStoreClient(options, context);
     const secrets = secretList(options.webhookSecret);
-    const authMode = options.authMode ?? 'basic';
-    const basic = Buffer.from(`${options.consumerKey}:${options.consumerSecret}`).toString('base64');
-    // Derived from the configured key and secret, so the host cannot know to mask it unless told.
-    context.registerSecret(basic);
-    for (const part of [options.consumerKey, options.consumerSecret]) if (encodeURIComponent(part) !== part) context.registerSecret(encodeURIComponent(part));
-    const headers: Record<string, string> = authMode === 'basic' ? { authorization: `Basic ${basic}` } : {};
-    const withAuth = (path: string): string => {
-      if (authMode !== 'query') return path;
-      const sep = path.includes('?') ? '&' : '?';
-      return `${path}${sep}consumer_key=${encodeURIComponent(options.consumerKey)}&consumer_secret=${encodeURIComponent(options.consumerSecret)}`;
-    };
-    const base = new URL(options.baseUrl);
-    if (authMode === 'basic' && base.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) {
-      context.logger.warn('WooCommerce accepts Basic auth over HTTPS only; this base URL is not HTTPS', { baseUrl: options.baseUrl });
-    }
-    // Order lines carry product_id and variation_id: map them back to hub SKUs.
-    const skuById = new Map<string, string>();
-    for (const [sku, m] of Object.entries(options.skus)) skuById.set(`${m.productId}:${m.variationId ?? 0}`, sku);
-
-    const judge = (res: HttpResponse, what: string): void => {
-      if (res.status === 413) throw new RejectedError(`woocommerce refused the batch size: ${(res.body as WooError | undefined)?.message ?? ''}`);
-      throwForStatus(res, {
-        channel: 'woocommerce',
-        what,
-        // Credentials refused: WordPress's error code only (its message may quote the request); else a brief text.
-        detail: (r, m) => (m === 'credentials' ? (r.body as WooError | undefined)?.code : m === 'refused' ? brief(r.body) : undefined),
-        otherStatuses: 'refused',
-      });
-    };
+    const mapping = createOrderMapping(context.channelId, options.skus, options.restockRefunds ?? true, context.logger);
 
     const batch = async (path: string, targets: readonly Target[], signal: AbortSignal): Promise<PushResult[]> => {
       const update: BatchUpdateItem[] = targets.map((t) => ({ id: t.id, manage_stock: true, stock_quantity: t.update.quantity }));
-      const res = await http.request({ method: 'POST', path: withAuth(path), headers, body: { update }, signal });
-      judge(res, `POST ${path}`);
+      const res = await client.request('POST', path, signal, { update });
       const answered = (res.body as BatchResponse | undefined)?.update ?? [];
       return targets.map((target, i) => {
         // Answers come in request order; match by id as well in case a proxy or plugin reorders them.
@@ -128,8 +67,7 @@ export default defineConnector<WooCommerceOptions>({
       const found = new Map<number, number>();
       for (let start = 0; start < ids.length; start += MAX_BATCH) {
         const chunk = ids.slice(start, start + MAX_BATCH);
-        const res = await http.request({ method: 'GET', path: withAuth(`${path}?include=${chunk.join(',')}&per_page=${MAX_BATCH}`), headers, signal });
-        judge(res, `GET ${path}`);
+        const res = await client.request('GET', `${path}?include=${chunk.join(',')}&per_page=${MAX_BATCH}`, signal);
         for (const item of (res.body as Array<{ id: number; stock_quantity: number | null }>) ?? []) {
           if (typeof item.stock_quantity === 'number') found.set(item.id, item.stock_quantity);
         }
@@ -171,7 +109,7 @@ export default defineConnector<WooCommerceOptions>({
         return results;
       },
 
-      async handleWebhook(request) {
+      async handleWebhook(request, signal) {
         const given = request.headers[SIGNATURE_HEADER];
         if (!given && PING_BODY.test(request.rawBody.toString('utf8'))) {
           // The ping on webhook creation is the only unsigned request accepted; it carries no order.
@@ -183,27 +121,9 @@ export default defineConnector<WooCommerceOptions>({
         // The topic and resource headers are not signed: what happened is read from the signed body only.
         const order = readWooOrderBody(request.rawBody);
         if (!order) return { events: [] };
-        // pending / checkout-draft orders have not taken stock yet; their later order.updated will.
-        const taken = STOCK_TAKEN_STATUSES.has(order.status);
-        const returned = STOCK_RETURNED_STATUSES.has(order.status);
-        if (!taken && !returned) return { events: [] };
-        const totals = new Map<string, number>();
-        for (const line of order.lines) {
-          const sku = skuById.get(`${line.productId}:${line.variationId}`) ?? line.sku ?? undefined;
-          if (!sku) {
-            context.logger.debug('order line without SKU ignored', { orderId: order.id, name: line.name });
-            continue;
-          }
-          totals.set(sku, (totals.get(sku) ?? 0) + line.quantity);
-        }
-        if (totals.size === 0) return { events: [] };
-        const lines: OrderLine[] = [...totals].map(([sku, qty]) => ({ sku, qty }));
-        const confirmed = orderEvent(context.channelId, 'order.confirmed', { orderId: order.id, occurredAt: order.createdAt, reference: order.number, lines });
-        if (taken) return { events: [confirmed] };
-        // A cancelled/refunded/failed order: both events (ids collapse repeats) so the ledger nets to zero
-        // whether or not the confirmation was seen first.
-        const cancelled = orderEvent(context.channelId, 'order.cancelled', { orderId: order.id, occurredAt: order.modifiedAt ?? order.createdAt, reference: order.number, lines });
-        return { events: [confirmed, cancelled] };
+        // The body lists refunds by id and total only: their lines come from the refunds endpoint.
+        const refunds = mapping.needsRefunds(order) ? await readRefunds(client, order.id, signal) : [];
+        return { events: mapping.orderEvents(order, refunds) };
       },
 
       async fetchQuantities(skus, signal) {
@@ -227,7 +147,11 @@ export default defineConnector<WooCommerceOptions>({
         return shown;
       },
 
-      close: () => http.close(),
+      listOrders: (cursor, signal) => listWooOrders(client, mapping, context.logger, cursor, signal),
+
+      listListings: (cursor, signal) => listWooListings(client, context.logger, cursor, signal),
+
+      close: () => client.close(),
     };
   },
   simulator: async (options) => (await import('./simulator.ts')).startWooCommerceSimulator(options),

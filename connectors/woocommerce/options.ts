@@ -23,6 +23,11 @@ export interface WooCommerceOptions {
   webhookSecret?: string | string[];
   /** Parallel keep-alive connections to the store. */
   connections?: number;
+  /**
+   * Whether this store puts refunded line items back into stock (WooCommerce's default: "Restock refunded
+   * items" ticked, `api_restock` true). A refund object does not say, so the seller does. Default true.
+   */
+  restockRefunds?: boolean;
 }
 
 export const wooCommerceOptionsSchema: JsonSchema = {
@@ -58,5 +63,10 @@ export const wooCommerceOptionsSchema: JsonSchema = {
       oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2 }],
     },
     connections: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Parallel keep-alive connections to the store.' },
+    restockRefunds: {
+      type: 'boolean',
+      default: true,
+      description: 'Whether refunded line items go back into stock, as WooCommerce does by default ("Restock refunded items", api_restock). Refunds are read as returns: restocked units when true, none when false.',
+    },
   },
 };

@@ -21,6 +21,8 @@ export interface WooOrderBody {
   createdAt: string;
   modifiedAt?: string;
   lines: WooOrderLine[];
+  /** Ids of the order's refunds (the body lists them as id, reason and total only, never their lines). */
+  refundIds: string[];
 }
 
 type Json = Record<string, unknown>;
@@ -118,5 +120,16 @@ export function readWooOrderBody(raw: Buffer): WooOrderBody | undefined {
     createdAt: instant(parsed.date_created_gmt, 'date_created_gmt'),
     ...(parsed.date_modified_gmt === undefined || parsed.date_modified_gmt === null ? {} : { modifiedAt: instant(parsed.date_modified_gmt, 'date_modified_gmt') }),
     lines: parsed.line_items.map(line),
+    refundIds: refundIds(parsed.refunds),
   };
+}
+
+function refundIds(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new WebhookPayloadError('order refunds is not an array');
+  return value.map((refund, index) => {
+    const id = isObject(refund) ? refund.id : undefined;
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) throw new WebhookPayloadError(`refunds[${index}].id is not an id`);
+    return String(id);
+  });
 }
