@@ -36,7 +36,25 @@ export interface WooCommerceSimulator extends SimulatorHandle<WooCommerceOptions
   sendPing(webhookId: number): Promise<number>;
   /** Topics of the order webhooks sent, in order. */
   sentWebhooks(): ReadonlyArray<{ topic: string; orderId: number }>;
+  /**
+   * The store cancels an order: WooCommerce puts what its lines took back into stock, and `order.updated` is
+   * sent (unless `drop`).
+   */
+  cancelOrder(orderId: string, delivery?: WebhookDelivery): Promise<void>;
+  /**
+   * The store refunds units of an order's lines (one refund object), restocking them unless `restock` is
+   * false (the "Restock refunded items" box, `api_restock`). A refund of every unit marks the order
+   * `refunded`. The order is updated and `order.updated` sent (unless `drop`); its body lists the refund by
+   * id, reason and total only. Resolves to the refund id.
+   */
+  refundOrder(orderId: string, lines: ReadonlyArray<{ sku: string; qty: number }>, options?: { restock?: boolean; delivery?: WebhookDelivery }): Promise<{ refundId: string }>;
 }
+
+/** The list parameters the REST reference documents as enums or ranges, with what it accepts. */
+const LIST_ENUMS: Readonly<Record<string, readonly string[]>> = {
+  order: ['asc', 'desc'],
+  context: ['view', 'edit'],
+};
 
 interface Post {
   id: number;
@@ -53,6 +71,46 @@ const example = (name: string): Record<string, unknown> => JSON.parse(readFileSy
 const PRODUCT_EXAMPLE = example('product-example.json');
 const VARIATION_EXAMPLE = example('product-variation-example.json');
 const ORDER_EXAMPLE = example('order-example.json') as Record<string, unknown> & { line_items: Array<Record<string, unknown>> };
+/** The reference's "List all refunds" example; its second refund (with a line) is the template of every refund. */
+const REFUND_EXAMPLE = (JSON.parse(readFileSync(new URL('../../test/fixtures/vendor/woocommerce/refunds-list-example.json', import.meta.url), 'utf8')) as Array<Record<string, unknown> & { line_items: Array<Record<string, unknown>> }>)[1]!;
+const ORDER_STATUSES = ['any', 'pending', 'processing', 'on-hold', 'completed', 'cancelled', 'refunded', 'failed', 'trash'];
+
+/** 400 rest_invalid_param for one parameter, as WordPress answers a value outside the route's schema. */
+const invalidParam = (name: string, why: string): SimResponse => ({
+  status: 400,
+  body: { code: 'rest_invalid_param', message: `Invalid parameter(s): ${name}`, data: { status: 400, params: { [name]: why }, details: {} } },
+});
+
+/**
+ * The collection answer WordPress gives: one page of `items` (`page`, `per_page` 1-100, default 10) with the
+ * X-WP-Total and X-WP-TotalPages headers; a page past the last is empty.
+ */
+function paged(req: SimRequest, items: readonly unknown[], orderbys: readonly string[]): SimResponse | { error: SimResponse } {
+  const pageText = req.query.get('page') ?? '1';
+  const perPageText = req.query.get('per_page') ?? '10';
+  const page = Number(pageText);
+  const perPage = Number(perPageText);
+  if (!Number.isInteger(page) || page < 1) return { error: invalidParam('page', 'page must be greater than or equal to 1') };
+  if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) return { error: invalidParam('per_page', 'per_page must be between 1 (inclusive) and 100 (inclusive)') };
+  const orderby = req.query.get('orderby');
+  if (orderby !== null && !orderbys.includes(orderby)) return { error: invalidParam('orderby', `orderby is not one of ${orderbys.join(', ')}.`) };
+  for (const [name, allowed] of Object.entries(LIST_ENUMS)) {
+    const value = req.query.get(name);
+    if (value !== null && !allowed.includes(value)) return { error: invalidParam(name, `${name} is not one of ${allowed.join(', ')}.`) };
+  }
+  const totalPages = Math.ceil(items.length / perPage);
+  return {
+    status: 200,
+    headers: { 'x-wp-total': String(items.length), 'x-wp-totalpages': String(totalPages) },
+    body: items.slice((page - 1) * perPage, page * perPage),
+  };
+}
+
+/** A date parameter as WordPress reads it (ISO 8601; GMT when dates_are_gmt is true or the value has a zone); NaN when unreadable. */
+function dateParam(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`);
+}
 
 /**
  * A local WooCommerce REST API (products and variations batch, product and variation reads, orders) with the
@@ -69,6 +127,9 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
   const posts = new Map<number, Post>();
   const postBySku = new Map<string, Post>();
   const orders = new Map<number, Record<string, unknown>>();
+  /** Each order's refund objects, oldest first. */
+  const refunds = new Map<number, Array<Record<string, unknown>>>();
+  let refundSeq = 0;
   const sent: Array<{ topic: string; orderId: number }> = [];
   let nextId = 100;
   let itemsWritten = 0;
@@ -108,10 +169,15 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
     return { status: 200 };
   };
 
+  const variationView = (post: Post): Record<string, unknown> => {
+    const variations = [...posts.values()].filter((p) => p.parentId === post.id).map((p) => p.id);
+    return { name: post.sku, slug: post.sku.toLowerCase(), type: variations.length > 0 ? 'variable' : 'simple', variations };
+  };
+
   const view = (post: Post): Record<string, unknown> => ({
     ...structuredClone(post.parentId ? VARIATION_EXAMPLE : PRODUCT_EXAMPLE),
     id: post.id,
-    ...(post.parentId ? {} : { name: post.sku, slug: post.sku.toLowerCase(), variations: [...posts.values()].filter((p) => p.parentId === post.id).map((p) => p.id) }),
+    ...(post.parentId ? {} : variationView(post)),
     sku: post.sku,
     manage_stock: true,
     stock_quantity: post.stock,
@@ -147,10 +213,36 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
 
   const list = (req: SimRequest, parentId: number): SimResponse => {
     const include = (req.query.get('include') ?? '').split(',').filter(Boolean).map(Number);
-    const perPage = Number(req.query.get('per_page') ?? 10);
-    if (perPage > 100) return wooError(400, 'rest_invalid_param', 'Invalid parameter(s): per_page');
-    const found = include.map((id) => posts.get(id)).filter((p): p is Post => p !== undefined && p.parentId === parentId);
-    return { status: 200, body: found.slice(0, perPage).map(view) };
+    const all = [...posts.values()].filter((p) => p.parentId === parentId);
+    const found = include.length > 0 ? include.map((id) => posts.get(id)).filter((p): p is Post => p !== undefined && p.parentId === parentId) : all;
+    // Posts carry no dates here: date order is creation order, which is id order.
+    const sorted = req.query.get('orderby') === 'include' ? found : [...found].sort((a, b) => (req.query.get('order') === 'asc' ? a.id - b.id : b.id - a.id));
+    const answer = paged(req, sorted.map(view), parentId ? ['date', 'id', 'include', 'title', 'slug'] : ['date', 'id', 'include', 'title', 'slug', 'price', 'popularity', 'rating']);
+    return 'error' in answer ? answer.error : answer;
+  };
+
+  /** GET /orders: `modified_after`/`modified_before`/`after`/`before` (GMT with dates_are_gmt), `status`, sorted and paged. */
+  const listOrders = (req: SimRequest): SimResponse => {
+    const bounds: Array<[string, string, 1 | -1]> = [['modified_after', 'date_modified_gmt', 1], ['modified_before', 'date_modified_gmt', -1], ['after', 'date_created_gmt', 1], ['before', 'date_created_gmt', -1]];
+    const tests: Array<(order: Record<string, unknown>) => boolean> = [];
+    for (const [name, field, direction] of bounds) {
+      const at = dateParam(req.query.get(name));
+      if (at === undefined) continue;
+      if (Number.isNaN(at)) return invalidParam(name, `Invalid date.`);
+      tests.push((order) => direction * (Date.parse(`${String(order[field])}Z`) - at) > 0);
+    }
+    const statuses = (req.query.get('status') ?? 'any').split(',');
+    const wrong = statuses.find((status) => !ORDER_STATUSES.includes(status));
+    if (wrong !== undefined) return invalidParam('status', `status[0] is not one of ${ORDER_STATUSES.join(', ')}.`);
+    if (!statuses.includes('any')) tests.push((order) => statuses.includes(String(order.status)));
+    const orderby = req.query.get('orderby') ?? 'date';
+    const found = [...orders.values()].filter((order) => tests.every((t) => t(order)));
+    const created = (order: Record<string, unknown>): number => Date.parse(`${String(order.date_created_gmt)}Z`);
+    const ascending = (a: Record<string, unknown>, b: Record<string, unknown>): number =>
+      (orderby === 'id' ? 0 : created(a) - created(b)) || (a.id as number) - (b.id as number);
+    const sorted = found.sort((a, b) => (req.query.get('order') === 'asc' ? ascending(a, b) : ascending(b, a)));
+    const answer = paged(req, sorted.map((order) => structuredClone(order)), ['date', 'id', 'include', 'title', 'slug']);
+    return 'error' in answer ? answer.error : answer;
   };
 
   const server = await startSimServer({
@@ -177,6 +269,15 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
       if (!auth) return wooError(401, 'woocommerce_rest_cannot_view', 'Sorry, you cannot list resources.');
       if (req.method === 'GET' && rest === '/products') return list(req, 0);
       if (req.method === 'GET' && variations && !variations[2]) return list(req, Number(variations[1]));
+      if (req.method === 'GET' && rest === '/orders') return listOrders(req);
+      const refundsMatch = /^\/orders\/(\d+)\/refunds$/.exec(rest);
+      if (req.method === 'GET' && refundsMatch) {
+        const order = orders.get(Number(refundsMatch[1]));
+        if (!order) return wooError(404, 'woocommerce_rest_shop_order_invalid_id', 'Invalid ID.');
+        const list = [...(refunds.get(order.id as number) ?? [])].reverse();
+        const answer = paged(req, list.map((refund) => structuredClone(refund)), ['date', 'id', 'include', 'title', 'slug']);
+        return 'error' in answer ? answer.error : answer;
+      }
       const orderMatch = /^\/orders\/(\d+)$/.exec(rest);
       if (req.method === 'GET' && orderMatch) {
         const order = orders.get(Number(orderMatch[1]));
@@ -214,6 +315,30 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
   };
 
   const gmtNow = (): string => new Date().toISOString().slice(0, 19);
+
+  /** Units of each order line refunded, and restocked by refunds, by line id. */
+  const refunded = new Map<number, number>();
+  const restocked = new Map<number, Map<number, number>>();
+  const restockedOf = (orderId: number): Map<number, number> => restocked.get(orderId) ?? restocked.set(orderId, new Map()).get(orderId)!;
+
+  const orderOf = (orderId: string): Record<string, unknown> => {
+    const order = orders.get(Number(orderId));
+    if (!order) throw new Error(`woocommerce simulator: no order ${orderId}`);
+    return order;
+  };
+
+  /** Moves date_modified forward (WooCommerce stores it to the second, so at least one second later). */
+  const touch = (order: Record<string, unknown>): string => {
+    const at = new Date(Math.max(Date.now(), Date.parse(`${String(order.date_modified_gmt)}Z`) + 1000)).toISOString().slice(0, 19);
+    order.date_modified = at;
+    order.date_modified_gmt = at;
+    return at;
+  };
+
+  const updated = async (order: Record<string, unknown>, delivery: WebhookDelivery): Promise<void> => {
+    if (delivery.drop) return;
+    for (let i = 0; i < (delivery.times ?? 1); i++) await deliver('order.updated', order);
+  };
 
   return {
     url: server.url,
@@ -270,9 +395,48 @@ export async function startWooCommerceSimulator(options: WooCommerceSimulatorOpt
         _links: {},
       };
       orders.set(id, order);
+      if (delivery.drop) return { orderId: String(id) };
       const sequence: Array<'order.created' | 'order.updated'> = delivery.outOfOrder ? ['order.updated', 'order.created'] : ['order.created'];
       for (let i = 0; i < (delivery.times ?? 1); i++) for (const topic of sequence) await deliver(topic, order);
       return { orderId: String(id) };
+    },
+    async cancelOrder(orderId, delivery: WebhookDelivery = {}) {
+      const order = orderOf(orderId);
+      if (order.status === 'cancelled') return;
+      // wc_maybe_increase_stock_levels: what the order took, less what refunds already restocked, goes back.
+      for (const line of order.line_items as Array<{ id: number; sku: string; quantity: number }>) {
+        ensureSku(line.sku).stock += Math.max(0, line.quantity - (restockedOf(order.id as number).get(line.id) ?? 0));
+      }
+      order.status = 'cancelled';
+      touch(order);
+      await updated(order, delivery);
+    },
+    async refundOrder(orderId, lines, options: { restock?: boolean; delivery?: WebhookDelivery } = {}) {
+      const order = orderOf(orderId);
+      const restock = options.restock ?? true;
+      refundSeq += 1;
+      const refundId = (order.id as number) * 100 + 50 + refundSeq;
+      const at = touch(order);
+      const orderLines = order.line_items as Array<Record<string, unknown> & { id: number; sku: string; quantity: number; product_id: number; variation_id: number }>;
+      const template = REFUND_EXAMPLE.line_items[0]!;
+      const refundLines = lines.map((l, i) => {
+        const line = orderLines.find((candidate) => candidate.sku === l.sku);
+        if (!line) throw new Error(`woocommerce simulator: order ${orderId} has no line for ${l.sku}`);
+        if (restock) {
+          ensureSku(l.sku).stock += l.qty;
+          const done = restockedOf(order.id as number);
+          done.set(line.id, (done.get(line.id) ?? 0) + l.qty);
+        }
+        refunded.set(line.id, (refunded.get(line.id) ?? 0) + l.qty);
+        return { ...structuredClone(template), id: refundId * 10 + i, name: line.sku, product_id: line.product_id, variation_id: line.variation_id, quantity: -l.qty, sku: line.sku, meta_data: [{ id: refundId * 10 + i, key: '_refunded_item_id', value: String(line.id) }] };
+      });
+      const refund = { ...structuredClone(REFUND_EXAMPLE), id: refundId, date_created: at, date_created_gmt: at, amount: '0.00', reason: '', line_items: refundLines, _links: {} };
+      refunds.set(order.id as number, [...(refunds.get(order.id as number) ?? []), refund]);
+      order.refunds = [...(order.refunds as unknown[]), { id: refundId, reason: '', total: '-0.00' }];
+      // WooCommerce marks an order refunded once every unit is.
+      if (orderLines.every((line) => (refunded.get(line.id) ?? 0) >= line.quantity)) order.status = 'refunded';
+      await updated(order, options.delivery ?? {});
+      return { refundId: String(refundId) };
     },
     close: server.close,
   };
