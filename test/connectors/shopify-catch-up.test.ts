@@ -111,6 +111,11 @@ describe('shopify listOrders finds what the webhooks missed, with the webhooksâ€
     await sim.refundOrder(orderId, [{ sku: 'MUG-1', qty: 1, restockType: 'cancel' }]);
     await sim.refundOrder(orderId, [{ sku: 'MUG-3', qty: 1, restockType: 'return' }, { sku: 'MUG-1', qty: 1, restockType: 'no_restock' }]);
     await sim.cancelOrder(orderId);
+    // The refunds/create bodies are Shopify's example refund with this refund's ids and lines.
+    const refundExample = JSON.parse(fixture('refund-create.json')) as Record<string, unknown>;
+    const refundBodies = sink.deliveries.map((d) => JSON.parse(d.rawBody.toString('utf8')) as Record<string, unknown>).filter((b) => String(b.admin_graphql_api_id).includes('/Refund/') && String(b.order_id) === orderId);
+    expect(refundBodies).toHaveLength(2);
+    for (const body of refundBodies) expect(Object.keys(body).sort()).toEqual(Object.keys(refundExample).sort());
     const byWebhook = new Map(sink.events().filter((e) => 'orderId' in e && e.orderId === orderId).map((e) => [e.id, e]));
     expect([...byWebhook.values()].map((e) => e.type).sort()).toEqual(['order.cancelled', 'order.cancelled', 'order.confirmed', 'order.returned']);
     const { events } = await catchUp(connector);

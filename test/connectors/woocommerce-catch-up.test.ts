@@ -17,6 +17,7 @@ const fixture = (name: string): string => readFileSync(new URL(`../fixtures/vend
 const listParameters = JSON.parse(fixture('list-parameters.schema.json')) as Record<string, object>;
 const refundsExample = JSON.parse(fixture('refunds-list-example.json')) as unknown[];
 const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: 'array' });
+const orderSchema = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fixture('order.schema.json')) as object);
 const parametersOf = (route: string) => ajv.compile(listParameters[route]!);
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -194,12 +195,25 @@ describe('the woocommerce simulator serves the list endpoints as the reference d
     expect(await get('/orders?orderby=modified')).toMatchObject({ status: 400, body: { code: 'rest_invalid_param', data: { params: { orderby: expect.any(String) } } } });
   });
 
+  it('lists orders that are Orders as the reference describes them, and refunds shaped as its example refund', async () => {
+    const { orderId } = await sim.placeOrder!([{ sku: 'PIN-1', qty: 2 }], { drop: true });
+    await sim.refundOrder(orderId, [{ sku: 'PIN-1', qty: 1 }], { delivery: { drop: true } });
+    const orders = (await get('/orders?per_page=100')).body as unknown[];
+    for (const order of orders) expect(orderSchema(order), JSON.stringify(orderSchema.errors)).toBe(true);
+    const [refund] = (await get(`/orders/${orderId}/refunds`)).body as Array<Record<string, unknown> & { line_items: Array<Record<string, unknown>> }>;
+    const example = refundsExample[1] as Record<string, unknown> & { line_items: Array<Record<string, unknown>> };
+    expect(Object.keys(refund!).sort()).toEqual(Object.keys(example).sort());
+    expect(Object.keys(refund!.line_items[0]!).sort()).toEqual(Object.keys(example.line_items[0]!).sort());
+    expect(refund!.line_items[0]).toMatchObject({ quantity: -1, sku: 'PIN-1' });
+  });
+
   it('answers pages with X-WP-Total and X-WP-TotalPages', async () => {
+    const total = Number((await get('/orders?per_page=1')).headers.get('x-wp-total'));
     for (let i = 0; i < 3; i++) await sim.placeOrder!([{ sku: 'PIN-1', qty: 1 }], { drop: true });
     const answer = await get('/orders?per_page=2&page=1');
     expect(answer.status).toBe(200);
-    expect(answer.headers.get('x-wp-total')).toBe('3');
-    expect(answer.headers.get('x-wp-totalpages')).toBe('2');
+    expect(answer.headers.get('x-wp-total')).toBe(String(total + 3));
+    expect(answer.headers.get('x-wp-totalpages')).toBe(String(Math.ceil((total + 3) / 2)));
     expect((answer.body as unknown[]).length).toBe(2);
   });
 
