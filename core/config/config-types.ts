@@ -11,6 +11,23 @@ export interface ChannelRules {
   share: number;
   /** Never show more than this. Default: no cap. */
   max?: number;
+  /** Shows what will be left when the next refresh can land, not what is available now. Absent: off. */
+  forecast?: ForecastRules;
+}
+
+/**
+ * A forecast quantity: the channel is shown `rules(available − expected sales before its next refresh
+ * can land)`, where the sales rate comes from the recent orders of the SKU (every channel's) and the
+ * refresh time from the channel's pace and queue. It trades units hidden for units oversold.
+ */
+export interface ForecastRules {
+  enabled: boolean;
+  /** Most of what the rules allow the forecast may hide, 0..1 (0.2: shows at least 80 %, rounded up). */
+  maxHiddenShare: number;
+  /** The time to the next refresh is taken as at least this, ms (covers latency the estimate misses). */
+  minHorizonMs: number;
+  /** ...and at most this, ms: a channel stalled for minutes does not hide stock for minutes of sales. */
+  maxHorizonMs: number;
 }
 
 export interface ChannelLimits {

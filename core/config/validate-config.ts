@@ -149,6 +149,14 @@ function crossFieldProblems(data: Record<string, unknown>): Problem[] {
   if (isRecord(dispatch) && typeof dispatch.backoffBaseMs === 'number' && typeof dispatch.backoffMaxMs === 'number' && dispatch.backoffMaxMs < dispatch.backoffBaseMs) {
     problems.push({ path: '/dispatch/backoffMaxMs', message: `must not be below backoffBaseMs (${dispatch.backoffBaseMs})` });
   }
+  if (Array.isArray(data.channels)) {
+    data.channels.forEach((channel: unknown, i: number) => {
+      const forecast = isRecord(channel) && isRecord(channel.rules) ? channel.rules.forecast : undefined;
+      if (isRecord(forecast) && typeof forecast.minHorizonMs === 'number' && typeof forecast.maxHorizonMs === 'number' && forecast.maxHorizonMs < forecast.minHorizonMs) {
+        problems.push({ path: `/channels/${i}/rules/forecast/maxHorizonMs`, message: `must not be below minHorizonMs (${forecast.minHorizonMs})` });
+      }
+    });
+  }
   return problems;
 }
 

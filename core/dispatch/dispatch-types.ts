@@ -111,6 +111,22 @@ export interface DispatchSkuStatus {
   unverifiedUntil?: number;
   /** The channel said it has no listing for this SKU (why), or null. */
   notListed?: { at: number; reason: string } | null;
+  /** What the channel should show now with its forecast; absent when the forecast is off or hides nothing. */
+  forecast?: ForecastNow;
+}
+
+/** A forecast quantity at one moment: what it shows, and what it is made of. */
+export interface ForecastNow {
+  /** What the rules allow for the available quantity (no forecast). */
+  allowed: number;
+  /** What the channel should show: the rules applied to available − expected sales, bounded. */
+  quantity: number;
+  /** Units sold per second (recent orders of the SKU on every channel). */
+  salesPerSecond: number;
+  /** Time until a push sent now and the one after it can land, ms, within the configured bounds. */
+  horizonMs: number;
+  /** Units expected to sell within the horizon. */
+  expectedSales: number;
 }
 
 export interface Dispatcher {
@@ -133,7 +149,22 @@ export interface Dispatcher {
   retry?(skus: readonly string[]): Promise<string[]>;
 }
 
-export function shownQuantity(rules: ChannelRules, available: number): number {
+/**
+ * What a channel should show for a SKU now: the one place the rules (and the forecast) are applied.
+ * Without `expectedSales` (or with the forecast off) it is what the rules allow: `floor(available ×
+ * share) − reserve`, capped at `max`, never below 0. With it, the rules are applied to what will be left
+ * once `expectedSales` units (rounded: half a unit expected is not yet a unit hidden) have sold, and the
+ * result never hides more than `forecast.maxHiddenShare` of what the rules allow.
+ */
+export function shownQuantity(rules: ChannelRules, available: number, expectedSales = 0): number {
+  const allowed = byRules(rules, available);
+  const forecast = rules.forecast;
+  if (!forecast?.enabled || !(expectedSales >= 0.5)) return allowed;
+  const lowest = allowed - Math.floor(allowed * forecast.maxHiddenShare);
+  return Math.max(lowest, byRules(rules, available - Math.round(Math.min(expectedSales, Number.MAX_SAFE_INTEGER))));
+}
+
+function byRules(rules: ChannelRules, available: number): number {
   let shown = Math.floor(available * rules.share) - rules.reserve;
   if (rules.max !== undefined) shown = Math.min(shown, rules.max);
   return Math.max(0, shown);
