@@ -171,7 +171,10 @@ export class ChannelDispatcher implements Dispatcher {
   skuStatus(sku: string): DispatchSkuStatus | undefined {
     const state = this.#backlog.get(sku);
     const now = this.#clock.now();
-    return state && skuStatusOf(state, now, this.#scheduler.pausedUntil(now));
+    if (!state) return undefined;
+    const status = skuStatusOf(state, now, this.#scheduler.pausedUntil(now));
+    const forecast = this.#scheduler.forecastOf(state, now);
+    return forecast && forecast.quantity < forecast.allowed ? { ...status, forecast } : status;
   }
 
   idle(signal?: AbortSignal): Promise<void> {
@@ -227,7 +230,9 @@ export class ChannelDispatcher implements Dispatcher {
   #pump(): void {
     // Nothing is sent before the channel is claimed: every write must be fenced and marked first.
     if (this.#stopped || !this.#started || !this.#writer.claimed) return;
-    const plan = this.#scheduler.plan(this.#backlog.due, this.#clock.now(), this.#options.limits.concurrency - this.#pushesInFlight);
+    const now = this.#clock.now();
+    for (const state of this.#scheduler.forecastsMoved(now)) this.#backlog.forecastMoved(state, now);
+    const plan = this.#scheduler.plan(this.#backlog.due, now, this.#options.limits.concurrency - this.#pushesInFlight);
     if (plan.unchanged.length > 0) {
       const entries = plan.unchanged.map(({ state, quantity }) => ({ state, version: state.version, quantity }));
       // The channel already shows these quantities: record the newer versions as confirmed without a call.

@@ -109,6 +109,11 @@ export class PushBacklog {
     return true;
   }
 
+  /** The forecast shown for this SKU moved past its hysteresis: due again (see {@link SkuPushState.forecastMoved}). */
+  forecastMoved(state: SkuPushState, now: number): void {
+    if (state.forecastMoved(now)) this.track(state);
+  }
+
   /** An operator asks for `sku` again: parked or not listed, it is due at once with fresh attempts. */
   requeue(sku: string): void {
     const state = this.#states.get(sku);

@@ -1,7 +1,8 @@
 import type { ChannelRules } from '../config/config-types.ts';
 import type { StockUpdate } from '../sdk.ts';
-import type { EffectiveLimits } from './dispatch-types.ts';
+import type { EffectiveLimits, ForecastNow } from './dispatch-types.ts';
 import { shownQuantity } from './dispatch-types.ts';
+import { FORECAST_RECHECK_MS, forecastHolds, forecastNow } from './forecast.ts';
 import { RevisionBudget } from './revision-budget.ts';
 import type { SalesRate } from './sales-rate.ts';
 import type { SkuPushState } from './sku-push-state.ts';
@@ -31,7 +32,10 @@ export interface BatchItem {
 
 /** What may go out now, in this order, and when to look again. */
 export interface PushPlan {
-  /** SKUs the channel already shows as asked: confirmed without a call. */
+  /**
+   * SKUs the channel already shows as asked (or, with a forecast, close enough to it within the
+   * hysteresis): confirmed without a call, with the quantity the channel shows.
+   */
   unchanged: Array<{ state: SkuPushState; quantity: number }>;
   /** Read-back calls, one batch each: SKUs whose late-write window closed. */
   readBacks: SkuPushState[][];
@@ -113,6 +117,13 @@ export class PushScheduler {
   #callMs = 0;
   #pausedUntil = 0;
   #throttlesInARow = 0;
+  readonly #forecasting: boolean;
+  /** SKUs last confirmed showing less than the rules allow (a forecast): looked at again as sales fade. */
+  readonly #hiding = new Set<SkuPushState>();
+  /** Epoch ms of the next look at {@link #hiding}. */
+  #recheckAt = 0;
+  /** SKUs due at the last plan: the queue a push joins, for the forecast's horizon. */
+  #queued = 0;
 
   constructor(options: PushSchedulerOptions) {
     const { limits } = options;
@@ -124,6 +135,7 @@ export class PushScheduler {
     this.#bucket = new TokenBucket(limits.perSecond * RATE_HEADROOM, Math.max(1, limits.burst - 1), options.now);
     this.#revisions = limits.dailyRevisionsPerSku !== undefined ? new RevisionBudget(limits.dailyRevisionsPerSku) : null;
     this.#sales = options.sales ?? null;
+    this.#forecasting = options.rules.forecast?.enabled === true;
   }
 
   /** A push call was answered after `callMs`: the refresh-time estimate follows the channel's pace. */
@@ -141,6 +153,38 @@ export class PushScheduler {
     const { perSecond, maxBatchSize, concurrency } = this.#limits;
     const callsPerSecond = Math.min(perSecond * RATE_HEADROOM, this.#callMs > 0 ? (concurrency * 1_000) / this.#callMs : Infinity);
     return this.#callMs + (Math.ceil(Math.max(0, queued) / maxBatchSize) * 1_000) / callsPerSecond;
+  }
+
+  /**
+   * The forecast of a SKU at `now` (undefined with the forecast off). Its horizon runs until the push
+   * after the next one can land: one call for the push sent now, then the queue's turn and that call.
+   */
+  forecastOf(state: Pick<SkuPushState, 'sku' | 'available'>, now: number, queued = this.#queued): ForecastNow | undefined {
+    if (!this.#forecasting) return undefined;
+    return forecastNow(this.#rules, state.available, this.#sales?.perSecond(state.sku, now) ?? 0, this.#callMs + this.refreshMs(queued));
+  }
+
+  /**
+   * SKUs the channel shows a forecast for whose forecast moved past the hysteresis since it was
+   * confirmed (sales faded, the queue emptied): the caller makes them due again. Looks at most once per
+   * {@link FORECAST_RECHECK_MS}; a SKU behind or in flight is left to its push.
+   */
+  forecastsMoved(now: number): SkuPushState[] {
+    if (!this.#forecasting || this.#hiding.size === 0 || now < this.#recheckAt) return [];
+    this.#recheckAt = now + FORECAST_RECHECK_MS;
+    const moved: SkuPushState[] = [];
+    for (const state of this.#hiding) {
+      if (state.inFlight || state.behind || state.parked || state.notListed) continue;
+      const shown = state.confirmedQuantity;
+      const forecast = this.forecastOf(state, now);
+      if (shown === null || !forecast || (shown >= forecast.allowed && forecast.quantity >= forecast.allowed)) {
+        this.#hiding.delete(state);
+      } else if (!forecastHolds(this.#rules, state.available, shown, forecast.quantity)) {
+        this.#hiding.delete(state);
+        moved.push(state);
+      }
+    }
+    return moved;
   }
 
   /** Takes back what a SKU had left of its daily revisions at `at` (stored by an earlier process). */
@@ -179,14 +223,18 @@ export class PushScheduler {
    * What may be sent at `now` from the `due` SKUs with `freeCalls` calls free. Takes a token for every
    * call it plans, marks planned SKUs in flight, and spends their revisions: the caller must send them all.
    */
-  plan(due: Iterable<SkuPushState>, now: number, freeCalls: number): PushPlan {
-    const plan: PushPlan = { unchanged: [], readBacks: [], pushes: [], wakeAt: Infinity };
-    if (now < this.#pausedUntil) return { ...plan, wakeAt: this.#pausedUntil };
+  plan(due: ReadonlySet<SkuPushState> | readonly SkuPushState[], now: number, freeCalls: number): PushPlan {
+    this.#queued = 'size' in due ? due.size : due.length;
+    // SKUs showing a forecast are looked at again on time even when nothing else wakes the channel.
+    const recheckAt = this.#forecasting && this.#hiding.size > 0 ? Math.max(this.#recheckAt, now + 1) : Infinity;
+    const plan: PushPlan = { unchanged: [], readBacks: [], pushes: [], wakeAt: recheckAt };
+    if (now < this.#pausedUntil) return { ...plan, wakeAt: Math.min(recheckAt, this.#pausedUntil) };
     // No call can go out now: a finishing push or the token timer looks again. Returning before the
     // scan keeps a saturated channel from re-sorting its whole backlog on every ledger commit.
     if (freeCalls <= 0) return plan;
     const tokenAt = this.#bucket.nextTokenAt(now);
-    if (tokenAt > now) return { ...plan, wakeAt: tokenAt };
+    if (tokenAt > now) return { ...plan, wakeAt: Math.min(recheckAt, tokenAt) };
+    const queuedAhead = Math.max(0, this.#queued - 1);
 
     const toVerify: SkuPushState[] = [];
     const candidates: Candidate[] = [];
@@ -206,15 +254,17 @@ export class PushScheduler {
         toVerify.push(state);
         continue;
       }
-      const quantity = shownQuantity(this.#rules, state.available);
+      const quantity = this.forecastOf(state, now, queuedAhead)?.quantity ?? shownQuantity(this.#rules, state.available);
       const heldUntil = this.#revisions ? this.#budgetHold(state, quantity, now) : now;
       if (heldUntil > now) {
         plan.wakeAt = Math.min(plan.wakeAt, heldUntil);
         continue;
       }
-      if (state.canSkip(quantity)) {
+      const unchanged = this.#unchanged(state, quantity);
+      if (unchanged !== null) {
         state.inFlight = true;
-        plan.unchanged.push({ state, quantity });
+        plan.unchanged.push({ state, quantity: unchanged });
+        this.#noteShown(state, unchanged);
       } else {
         const since = state.oldestPendingAt;
         const shown = state.confirmedQuantity;
@@ -289,9 +339,25 @@ export class PushScheduler {
     return this.#revisions!.availableAt(state.sku, now);
   }
 
+  /**
+   * What the channel shows for a SKU when that needs no push for `quantity` (exactly it, or with a
+   * forecast a number within its hysteresis), else null. Only what the channel is known to show counts.
+   */
+  #unchanged(state: SkuPushState, quantity: number): number | null {
+    const shown = state.confirmedQuantity;
+    if (shown === null || !state.canSkip(shown)) return null;
+    return forecastHolds(this.#rules, state.available, shown, quantity) ? shown : null;
+  }
+
+  /** Keeps a SKU shown below what the rules allow in sight, so its forecast is re-pushed as sales fade. */
+  #noteShown(state: SkuPushState, quantity: number): void {
+    if (this.#forecasting && quantity < shownQuantity(this.#rules, state.available)) this.#hiding.add(state);
+  }
+
   /** The update for a SKU, from its newest known ledger state (never an older one). */
   #item(state: SkuPushState, quantity: number, now: number): BatchItem {
     state.inFlight = true;
+    this.#noteShown(state, quantity);
     const revision = this.#revisions?.take(state.sku, now);
     const update: StockUpdate = { sku: state.sku, quantity, version: state.version };
     if (state.confirmedQuantity !== null) update.previousQuantity = state.confirmedQuantity;

@@ -10,16 +10,28 @@ export const SALES_RATE_HALF_LIFE_MS = 30_000;
 /** Below this (units/s) a SKU's entry is dropped: about one unit in the last ten minutes. */
 const FORGET_BELOW = 0.001;
 
+/**
+ * A SKU watched for less than this is measured as if watched this long: one order is not a rate of one
+ * unit per millisecond, while a flash sale's rate reads true after a few seconds instead of the
+ * half-lives the kernel alone would need to fill.
+ */
+export const SALES_RATE_MIN_WINDOW_MS = 5_000;
+
 interface Rate {
-  /** Units per second as of `at`. */
+  /** The kernel's units per second as of `at` (reads low while the SKU has been watched less than a half-life or so). */
   perSecond: number;
   at: number;
+  /** Epoch ms of the first sale the entry counts. */
+  since: number;
 }
 
 /**
  * Units sold per second per SKU, estimated from the recent order stream: every sale adds its units,
  * spread by an exponentially decaying kernel, so a steady stream of v units/s reads v and a SKU that
- * stops selling fades by half every half-life. Time comes from the injected clock.
+ * stops selling (after selling for a while) fades by half every half-life. A SKU that started selling
+ * lately is read over the time it has sold, not the kernel's whole memory (the kernel is divided by
+ * the share of its weight that time covers), so a flash sale's rate shows within seconds. Time comes
+ * from the injected clock.
  */
 export class SalesRate {
   readonly #clock: Clock;
@@ -37,19 +49,28 @@ export class SalesRate {
   sold(sku: string, units: number): void {
     if (!(units > 0)) return;
     const now = this.#clock.now();
-    const perSecond = this.perSecond(sku, now) + units * this.#decayPerMs * 1_000;
-    this.#rates.set(sku, { perSecond, at: now });
+    const known = this.#decayed(sku, now);
+    const perSecond = (known?.perSecond ?? 0) + units * this.#decayPerMs * 1_000;
+    this.#rates.set(sku, { perSecond, at: now, since: known?.since ?? now });
   }
 
   /** Estimated units of `sku` sold per second at `now` (0 for a SKU not seen selling lately). */
   perSecond(sku: string, now = this.#clock.now()): number {
-    const rate = this.#rates.get(sku);
+    const rate = this.#decayed(sku, now);
     if (!rate) return 0;
-    const decayed = rate.perSecond * Math.exp(-this.#decayPerMs * Math.max(0, now - rate.at));
-    if (decayed < FORGET_BELOW) {
+    const watchedMs = Math.max(SALES_RATE_MIN_WINDOW_MS, now - rate.since);
+    return rate.perSecond / (1 - Math.exp(-this.#decayPerMs * watchedMs));
+  }
+
+  /** The kernel's value at `now` and the first sale it counts; undefined (and forgotten) once it faded out. */
+  #decayed(sku: string, now: number): { perSecond: number; since: number } | undefined {
+    const rate = this.#rates.get(sku);
+    if (!rate) return undefined;
+    const perSecond = rate.perSecond * Math.exp(-this.#decayPerMs * Math.max(0, now - rate.at));
+    if (perSecond < FORGET_BELOW) {
       this.#rates.delete(sku);
-      return 0;
+      return undefined;
     }
-    return decayed;
+    return { perSecond, since: rate.since };
   }
 }

@@ -123,6 +123,18 @@ export class SkuPushState {
     return true;
   }
 
+  /**
+   * The forecast the channel shows moved (sales faded, the queue emptied): the SKU is behind again by its
+   * current version, pushed from what the channel is known to show, with no sync lag to measure (no
+   * ledger change waits). Returns false when a push pending, in flight or unverified decides instead.
+   */
+  forecastMoved(now: number): boolean {
+    if (this.inFlight || this.behind || this.lateWrites !== null || this.parked || this.notListed !== null || this.version === 0) return false;
+    this.behindSince = now;
+    this.confirmedVersion = this.version - 1;
+    return true;
+  }
+
   /** The store knows of a newer confirmation than this process (another process, or an earlier run). */
   adoptConfirmed(version: number, quantity: number | null): void {
     if (version <= this.confirmedVersion) return;

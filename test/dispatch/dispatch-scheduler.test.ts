@@ -3,7 +3,7 @@ import type { EffectiveLimits } from '../../core/dispatch/dispatch-types.ts';
 import { LateWrites } from '../../core/dispatch/late-writes.ts';
 import { ManualClock } from '../../core/dispatch/manual-clock.ts';
 import { OVERDUE_MS, PushScheduler, RATE_HEADROOM } from '../../core/dispatch/push-scheduler.ts';
-import { SALES_RATE_HALF_LIFE_MS, SalesRate } from '../../core/dispatch/sales-rate.ts';
+import { SALES_RATE_HALF_LIFE_MS, SALES_RATE_MIN_WINDOW_MS, SalesRate } from '../../core/dispatch/sales-rate.ts';
 import { SkuPushState } from '../../core/dispatch/sku-push-state.ts';
 import { dispatchHarness, stopDispatchers, until } from '../support/dispatch-harness.ts';
 
@@ -227,15 +227,38 @@ describe('SalesRate', () => {
     expect(sales.perSecond('B')).toBe(0);
   });
 
-  it('halves every half-life once the SKU stops selling, then forgets it', async () => {
+  it('halves every half-life once a SKU that sold for long stops selling, then forgets it', async () => {
     const clock = new ManualClock({ start: T0 });
     const sales = new SalesRate(clock);
-    sales.sold('A', 100);
+    for (let i = 0; i < 10; i += 1) {
+      sales.sold('A', 100);
+      await clock.advance(SALES_RATE_HALF_LIFE_MS);
+    }
     const first = sales.perSecond('A');
     await clock.advance(SALES_RATE_HALF_LIFE_MS);
-    expect(sales.perSecond('A')).toBeCloseTo(first / 2, 10);
-    await clock.advance(20 * SALES_RATE_HALF_LIFE_MS);
+    expect(sales.perSecond('A') / (first / 2)).toBeCloseTo(1, 2);
+    await clock.advance(30 * SALES_RATE_HALF_LIFE_MS);
     expect(sales.perSecond('A')).toBe(0);
+  });
+
+  it('reads a flash sale that started seconds ago at its rate, not diluted over the half-life', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    // Ten units a second for ten seconds, a third of a half-life.
+    for (let i = 0; i < 100; i += 1) {
+      sales.sold('A', 1);
+      await clock.advance(100);
+    }
+    expect(sales.perSecond('A')).toBeGreaterThan(9);
+    expect(sales.perSecond('A')).toBeLessThan(11);
+  });
+
+  it('does not read one order as a rush: a single sale counts as sold over a few seconds at least', () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    sales.sold('A', 2);
+    // Two units over the shortest window, give or take the kernel's own decay across it.
+    expect(sales.perSecond('A')).toBeLessThan((1.1 * 2) / (SALES_RATE_MIN_WINDOW_MS / 1_000));
   });
 });
 
