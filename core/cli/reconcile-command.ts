@@ -5,6 +5,7 @@ import { ChannelDispatcher } from '../dispatch/channel-dispatcher.ts';
 import { localLeases, postgresLeases } from '../dispatch/channel-leases.ts';
 import { channelConfigFingerprint } from '../dispatch/config-fingerprint.ts';
 import { shownQuantity } from '../dispatch/dispatch-types.ts';
+import { showsAsIntended } from '../dispatch/forecast.ts';
 import { TokenBucket } from '../dispatch/token-bucket.ts';
 import { ErrorCodes, StockrelayError, UsageError } from '../internal.ts';
 import { DatabaseConnectorState } from '../ledger/database-connector-state.ts';
@@ -84,8 +85,10 @@ export async function reconcileChannels(loaded: LoadedConfig, channels: readonly
         for (const level of levels) {
           const quantity = shown.get(level.sku);
           if (quantity === undefined) continue;
+          // A forecast quantity (within what the rules and the forecast allow) is no drift.
+          if (showsAsIntended(channel.rules, level.available, quantity)) continue;
           const expected = shownQuantity(channel.rules, level.available);
-          if (quantity !== expected) drift.push({ channel: channel.id, sku: level.sku, shown: quantity, expected, ledgerVersion: level.version });
+          drift.push({ channel: channel.id, sku: level.sku, shown: quantity, expected, ledgerVersion: level.version });
         }
         line.drifted = drift.length;
         report.drift.push(...drift);
@@ -101,7 +104,7 @@ export async function reconcileChannels(loaded: LoadedConfig, channels: readonly
         for (const d of drift) {
           d.after = after.get(d.sku) ?? d.shown;
           const level = levelsNow.get(d.sku);
-          d.healed = level !== undefined && d.after === shownQuantity(channel.rules, level.available);
+          d.healed = level !== undefined && showsAsIntended(channel.rules, level.available, d.after);
           if (d.healed) healed.push({ sku: d.sku, quantity: d.after, at: new Date() });
         }
         line.healed = healed.length;

@@ -4,6 +4,7 @@ import type { DriftFinding, ReadBackStore, SkuSyncLevel } from '../ledger/ledger
 import type { Logger } from '../sdk.ts';
 import type { Clock } from './clock.ts';
 import { shownQuantity, type DispatchObserver } from './dispatch-types.ts';
+import { showsAsIntended } from './forecast.ts';
 import type { PushBacklog } from './push-backlog.ts';
 import type { SkuPushState } from './sku-push-state.ts';
 
@@ -29,7 +30,8 @@ export interface ReadBackSweepOptions {
 
 /**
  * Reads every SKU of one channel back, once per interval, and compares what the channel shows with what
- * its rules give for the ledger. A SKU whose push is pending, in flight or unverified is skipped (the push
+ * its rules give for the ledger (with a forecast: any quantity between the most it may hide and what the
+ * rules allow). A SKU whose push is pending, in flight or unverified is skipped (the push
  * settles it); any other difference is drift: recorded, reported, and the SKU made due so a push heals it.
  * It decides what to read; the dispatcher decides when a call is spare for it.
  */
@@ -122,8 +124,9 @@ export class ReadBackSweep {
       // A change or push that came meanwhile decides what the channel must show; this read may predate it.
       const state = o.backlog.get(level.sku);
       if ((state?.version ?? 0) !== before.get(level.sku) || this.#settledByPush(level)) continue;
+      // A forecast quantity (within the band the rules and forecast allow) is what the channel was sent.
+      if (showsAsIntended(o.rules, level.available, quantity)) continue;
       const expected = shownQuantity(o.rules, level.available);
-      if (quantity === expected) continue;
       if (!o.backlog.drifted(level, quantity, readAt.getTime())) continue;
       findings.push({ sku: level.sku, shown: quantity, expected, version: level.version, readAt });
       this.#healing.set(level.sku, level.version);

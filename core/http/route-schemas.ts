@@ -30,7 +30,18 @@ const channelInventoryStatus: Schema = {
   properties: {
     channel: { type: 'string' },
     shown: { type: ['integer', 'null'], description: 'The quantity the channel last confirmed showing; null when it never confirmed one.' },
-    target: { type: 'integer', description: "What the channel's rules say it should show for the ledger quantity now." },
+    target: { type: 'integer', description: "What the channel's rules (and forecast, when it has one) say it should show for the ledger quantity now." },
+    forecast: {
+      type: 'object',
+      description: 'Present when a forecast holds back units on this channel now: target is allowed less hidden.',
+      required: ['allowed', 'hidden', 'salesPerSecond', 'horizonMs'],
+      properties: {
+        allowed: { type: 'integer', minimum: 0, description: 'What the rules allow without the forecast.' },
+        hidden: { type: 'integer', minimum: 0, description: "Units held back: the sales expected before the channel's next refresh can land (bounded)." },
+        salesPerSecond: { type: 'number', minimum: 0 },
+        horizonMs: { type: 'number', minimum: 0 },
+      },
+    },
     confirmedAt: isoTimeOrNull,
     pushedVersion: { type: 'integer', minimum: 0 },
     versionsBehind: { type: 'integer', minimum: 0 },

@@ -23,6 +23,7 @@ export function formatWhy(report: WhyReport): string {
   }
   const cap = rules.max === undefined ? 'no max' : `max ${rules.max}`;
   lines.push(`rules: share ${rules.share}, reserve ${rules.reserve}, ${cap}  →  ${derivation.formula}`);
+  if (derivation.forecast) lines.push(`forecast: ${derivation.forecast.formula}`);
   if (derivation.matches === false) {
     lines.push(`note: the rules give ${derivation.expected}, but the channel reported ${confirmed.quantity} (it refused a compare-and-set or was edited by hand); the next push corrects it`);
   }

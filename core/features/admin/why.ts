@@ -1,5 +1,6 @@
 import type { ChannelConfig, ChannelRules } from '../../config/config-types.ts';
 import { shownQuantity } from '../../dispatch/dispatch-types.ts';
+import { forecastBand, showsAsIntended } from '../../dispatch/forecast.ts';
 import type { InventoryView } from '../../ledger/inventory-view.ts';
 import type { LedgerHistory } from '../../ledger/ledger-history.ts';
 import type { AuditEntry } from '../../ledger/ledger-records.ts';
@@ -53,8 +54,13 @@ export interface WhyReport {
     formula: string;
     /** What the rules give for `available`. */
     expected: number | null;
-    /** False when the channel reported showing a different number (a compare-and-set refusal or an edit on the channel). */
+    /**
+     * False when the channel reported showing a number the rules (and the forecast) cannot give (a
+     * compare-and-set refusal or an edit on the channel). A forecast quantity below `expected` matches.
+     */
     matches: boolean | null;
+    /** The forecast part of the formula, when the channel has a forecast; null without one. */
+    forecast: WhyForecast | null;
   };
   state: WhyState;
   deadLettered: { at: string; lastError: string | null } | null;
@@ -69,6 +75,17 @@ export interface WhyReport {
   /** Changes after the confirmed version, oldest first: what the channel has yet to show. */
   pending: WhyStep[];
   pendingTruncated: boolean;
+}
+
+/** How a forecast lowered what the channel shows. */
+export interface WhyForecast {
+  /** The forecast written out, with the numbers filled in when the available quantity is known. */
+  formula: string;
+  maxHiddenShare: number;
+  /** The least the forecast may show for the available quantity (what the rules allow less the most it may hide). */
+  lowest: number | null;
+  /** Units the confirmed quantity holds back below what the rules allow (sales expected before the next refresh). */
+  hidden: number | null;
 }
 
 /** The ledger's read models `why` answers from (a `Ledger` has both). */
@@ -145,7 +162,8 @@ export async function explainChannelQuantity(
       available,
       formula: ruleFormula(channel.rules, available),
       expected,
-      matches: expected === null || quantity === null ? null : expected === quantity,
+      matches: available === null || quantity === null ? null : showsAsIntended(channel.rules, available, quantity),
+      forecast: forecastPart(channel.rules, available, quantity),
     },
     state: whyState,
     deadLettered: state?.deadLetteredAt ? { at: state.deadLetteredAt.toISOString(), lastError: state.lastError } : null,
@@ -166,4 +184,31 @@ export function ruleFormula(rules: ChannelRules, available: number | null): stri
   if (rules.max !== undefined) formula = `min(${formula}, ${rules.max})`;
   formula = `max(0, ${formula})`;
   return available === null ? formula : `${formula} = ${shownQuantity(rules, available)}`;
+}
+
+/**
+ * The forecast part of the formula: the channel is shown what the rules give for what will be left when
+ * its next refresh can land, never below what the bound lets it hide. The sales rate and queue it used
+ * lived in the dispatcher's memory; what is stored is the quantity it showed, so `hidden` is the difference.
+ */
+export function forecastPart(rules: ChannelRules, available: number | null, quantity: number | null): WhyForecast | null {
+  const forecast = rules.forecast;
+  if (!forecast?.enabled) return null;
+  const share = `${Math.round(forecast.maxHiddenShare * 1000) / 10} %`;
+  if (available === null) {
+    return {
+      formula: `max(lowest, rules(available − sales rate × time to the channel's next refresh)), lowest = what the rules allow less at most ${share} of it`,
+      maxHiddenShare: forecast.maxHiddenShare,
+      lowest: null,
+      hidden: null,
+    };
+  }
+  const { lowest, allowed } = forecastBand(rules, available);
+  const hidden = quantity === null || quantity > allowed || quantity < lowest ? null : allowed - quantity;
+  return {
+    formula: `max(${lowest}, rules(${available} − sales rate × time to the channel's next refresh)): the rules allow ${allowed}, the forecast may hide at most ${share} of it${hidden === null ? '' : `; it hid ${hidden}`}`,
+    maxHiddenShare: forecast.maxHiddenShare,
+    lowest,
+    hidden,
+  };
 }

@@ -38,7 +38,11 @@ const isoTime = z.string().describe('ISO 8601 time');
 const channelStatus = z.object({
   channel: z.string(),
   shown: z.number().nullable().describe('The quantity the channel last confirmed showing; null when it never confirmed one.'),
-  target: z.number().describe("What the channel's rules make of the ledger quantity now."),
+  target: z.number().describe("What the channel's rules (and forecast, when it has one) make of the ledger quantity now."),
+  forecast: z
+    .object({ allowed: z.number(), hidden: z.number(), salesPerSecond: z.number(), horizonMs: z.number() })
+    .optional()
+    .describe('Present when a forecast holds back units: target is allowed less hidden (sales expected before the next refresh).'),
   confirmedAt: isoTime.nullable(),
   pushedVersion: z.number(),
   versionsBehind: z.number(),
@@ -89,7 +93,13 @@ export const whyOutput = {
   rules: z.object({ share: z.number(), reserve: z.number(), max: z.number().optional() }),
   ledger: z.object({ available: z.number(), version: z.number(), updatedAt: isoTime }).nullable(),
   confirmed: z.object({ quantity: z.number().nullable(), version: z.number(), at: isoTime.nullable() }),
-  derivation: z.object({ available: z.number().nullable(), formula: z.string(), expected: z.number().nullable(), matches: z.boolean().nullable() }),
+  derivation: z.object({
+    available: z.number().nullable(),
+    formula: z.string(),
+    expected: z.number().nullable(),
+    matches: z.boolean().nullable(),
+    forecast: z.object({ formula: z.string(), maxHiddenShare: z.number(), lowest: z.number().nullable(), hidden: z.number().nullable() }).nullable(),
+  }),
   state: z.enum(['in-sync', 'pending', 'dead-lettered', 'never-pushed', 'not-listed', 'unverified']),
   deadLettered: z.object({ at: isoTime, lastError: z.string().nullable() }).nullable(),
   notListed: z.object({ at: isoTime, reason: z.string() }).nullable(),

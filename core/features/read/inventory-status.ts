@@ -13,8 +13,10 @@ export interface ChannelInventoryStatus {
   channel: string;
   /** The quantity the channel last confirmed showing; null when it never confirmed one. */
   shown: number | null;
-  /** What the channel's rules say it should show for the ledger quantity now. */
+  /** What the channel's rules (and forecast, when it has one) say it should show for the ledger quantity now. */
   target: number;
+  /** Present when a forecast holds back units on this channel now: `target` is `allowed` less `hidden`. */
+  forecast?: ChannelForecastStatus;
   confirmedAt: string | null;
   /** Ledger version the channel last confirmed (0: never). */
   pushedVersion: number;
@@ -27,6 +29,18 @@ export interface ChannelInventoryStatus {
   lastError?: string;
   /** Why the channel is not pushed this SKU: its own "no listing" answer (state `not_listed`). */
   notListedReason?: string;
+}
+
+/** A forecast at work on one channel for one SKU. */
+export interface ChannelForecastStatus {
+  /** What the rules allow without the forecast. */
+  allowed: number;
+  /** Units the forecast holds back: the sales expected before the channel's next refresh can land (bounded). */
+  hidden: number;
+  /** Units sold per second, every channel's orders. */
+  salesPerSecond: number;
+  /** The time to the channel's next refresh the forecast assumes, ms. */
+  horizonMs: number;
 }
 
 /** What an agent can act on without reading the channels. */
@@ -155,10 +169,15 @@ function channelStatus(
 ): ChannelInventoryStatus {
   // The store is written before memory on every confirmation, so it is never behind this process.
   const pushedVersion = Math.max(stored?.pushedVersion ?? 0, memory?.confirmedVersion ?? 0);
+  // Only a running dispatcher knows the sales rate and its queue; its forecast is for the newest version it saw.
+  const forecast = memory?.forecast && memory.version === level.version ? memory.forecast : undefined;
   const base = {
     channel,
     shown: stored?.pushedQuantity ?? null,
-    target: shownQuantity(rules, level.available),
+    target: forecast?.quantity ?? shownQuantity(rules, level.available),
+    ...(forecast && {
+      forecast: { allowed: forecast.allowed, hidden: forecast.allowed - forecast.quantity, salesPerSecond: round(forecast.salesPerSecond), horizonMs: Math.round(forecast.horizonMs) },
+    }),
     confirmedAt: stored?.confirmedAt ? stored.confirmedAt.toISOString() : null,
     pushedVersion,
   };
