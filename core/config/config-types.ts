@@ -11,7 +11,7 @@ export interface ChannelRules {
   share: number;
   /** Never show more than this. Default: no cap. */
   max?: number;
-  /** Shows what will be left when the next refresh can land, not what is available now. Absent: off. */
+  /** Shows what will be left when the next refresh can land, not what is available now. The config fills it in (on); absent here: off. */
   forecast?: ForecastRules;
 }
 
@@ -22,7 +22,7 @@ export interface ChannelRules {
  */
 export interface ForecastRules {
   enabled: boolean;
-  /** Most of what the rules allow the forecast may hide, 0..1 (0.2: shows at least 80 %, rounded up). */
+  /** Most of what the rules allow the forecast may hide, 0..1 (0.5: shows at least half, rounded up). */
   maxHiddenShare: number;
   /** The time to the next refresh is taken as at least this, ms (covers latency the estimate misses). */
   minHorizonMs: number;
