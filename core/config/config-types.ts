@@ -11,7 +11,7 @@ export interface ChannelRules {
   share: number;
   /** Never show more than this. Default: no cap. */
   max?: number;
-  /** Shows what will be left when the next refresh can land, not what is available now. The config fills it in (on); absent here: off. */
+  /** Shows what will be left when the next refresh can land, not what is available now. The config fills it in (off unless enabled); absent here: off. */
   forecast?: ForecastRules;
 }
 
