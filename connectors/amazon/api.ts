@@ -29,6 +29,19 @@
  *   fulfillment: { fulfillmentStatus, fulfilledBy } } }`: the items come with the order, no second call.
  * - 400 / 403 / 404 / 413 / 415 / 429 / 500 / 503 → `{ errors: [{ code, message, details }] }`.
  *
+ * Orders 2026-01-01 `searchOrders` (0.0056/s, burst 20: one call every three minutes once the burst is spent):
+ * - `GET /orders/2026-01-01/orders?lastUpdatedAfter=<ISO>&marketplaceIds=<id>&fulfilledBy=MERCHANT&maxResultsPerPage=100
+ *   &includedData=FULFILLMENT` → {@link SearchOrdersResponse} `{ orders: Order[], pagination?: { nextToken }, lastUpdatedBefore? }`.
+ *   Exactly one of `createdAfter` / `lastUpdatedAfter` is required; array parameters are comma-separated.
+ * - The next page: the same parameters plus `paginationToken=<nextToken>` (only `maxResultsPerPage` and `includedData`
+ *   may change); no `pagination` on the last page; a token expires after 24 hours.
+ *
+ * Listings Items 2021-08-01 `searchListingsItems` (5/s, burst 5):
+ * - `GET /listings/2021-08-01/items/{sellerId}?marketplaceIds=<id>&includedData=summaries,fulfillmentAvailability
+ *   &pageSize=20&sortBy=sku&sortOrder=ASC[&pageToken=<nextToken>]` → {@link ItemSearchResults}
+ *   `{ numberOfResults, items: [{ sku, summaries[{ productType, itemName }], fulfillmentAvailability[] }], pagination? }`.
+ *   At most 1000 SKUs can be paged through.
+ *
  * Notifications: `ORDER_CHANGE` is delivered to an Amazon SQS queue (or EventBridge), never over HTTP.
  * The message body is the notification JSON {@link OrderChangeNotification} (schemas/notifications/OrderChangeNotification.json
  * of amzn/selling-partner-api-models): its required `Summary` carries the order's status, fulfillment type and
@@ -40,6 +53,8 @@
 
 export const LISTINGS_PATH = '/listings/2021-08-01/items';
 export const ORDERS_PATH = '/orders/2026-01-01/orders';
+/** `searchListingsItems` is `GET` on the seller's listings collection. */
+export const listingsSearchPath = (sellerId: string): string => `${LISTINGS_PATH}/${encodeURIComponent(sellerId)}`;
 export const RATE_LIMIT_HEADER = 'x-amzn-ratelimit-limit';
 export const SQS_CONTENT_TYPE = 'application/x-amz-json-1.0';
 export const SQS_TARGET_RECEIVE = 'AmazonSQS.ReceiveMessage';
@@ -51,6 +66,13 @@ export const DEFAULT_TOKEN_URL = 'https://api.amazon.com/auth/o2/token';
 
 /** `patchListingsItem` usage plan. */
 export const PATCH_RATE = { perSecond: 5, burst: 5 };
+/** `searchOrders` usage plan. */
+export const SEARCH_ORDERS_RATE = { perSecond: 0.0056, burst: 20 };
+/** `searchListingsItems` usage plan. */
+export const SEARCH_LISTINGS_RATE = { perSecond: 5, burst: 5 };
+/** Most orders one `searchOrders` page holds, and most listings one `searchListingsItems` page holds. */
+export const SEARCH_ORDERS_PAGE_MAX = 100;
+export const SEARCH_LISTINGS_PAGE_MAX = 20;
 
 export interface LwaTokenResponse {
   access_token: string;
@@ -163,6 +185,26 @@ export interface SpOrder {
 
 export interface GetOrderResponse {
   order: SpOrder;
+}
+
+export interface SearchOrdersResponse {
+  orders: SpOrder[];
+  pagination?: { nextToken?: string };
+  lastUpdatedBefore?: string;
+  createdBefore?: string;
+}
+
+/** Listings Items 2021-08-01 `Item` (the parts `searchListingsItems` answers with here). */
+export interface ListingsItem {
+  sku: string;
+  summaries?: Array<{ marketplaceId: string; productType: string; itemName?: string; asin?: string; status: string[]; createdDate: string; lastUpdatedDate: string }>;
+  fulfillmentAvailability?: Array<{ fulfillmentChannelCode: string; quantity?: number }>;
+}
+
+export interface ItemSearchResults {
+  numberOfResults: number;
+  items: ListingsItem[];
+  pagination?: { nextToken?: string; previousToken?: string };
 }
 
 export interface SqsMessage {

@@ -4,7 +4,6 @@ import {
   RejectedError,
   RetryableError,
   type InventoryEvent,
-  type OrderLine,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
@@ -12,7 +11,6 @@ import { CallPacer } from '../_kit/call-pacer.ts';
 import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, headerNumber, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
 import { throwForStatus } from '../_kit/http-status.ts';
-import { orderEvent } from '../_kit/order-events.ts';
 import {
   DEFAULT_ENDPOINT,
   DEFAULT_TOKEN_URL,
@@ -20,11 +18,16 @@ import {
   ORDERS_PATH,
   PATCH_RATE,
   RATE_LIMIT_HEADER,
+  SEARCH_LISTINGS_RATE,
+  SEARCH_ORDERS_RATE,
   type ListingsItemPatchRequest,
   type ListingsItemSubmissionResponse,
   type SpApiError,
 } from './api.ts';
+import { createListingSearch } from './list-listings.ts';
+import { createOrderSearch } from './list-orders.ts';
 import { createLwaTokenSource } from './lwa-token.ts';
+import { amazonOrderEvents } from './order-events.ts';
 import { readOrderChange, type OrderFacts } from './order-change.ts';
 import { readOrdersApiOrder } from './orders-api-order.ts';
 import { amazonOptionsSchema, type AmazonOptions } from './options.ts';
@@ -32,9 +35,24 @@ import { createSqsQueue, regionOfQueueUrl } from './sqs-queue.ts';
 import type { AwsCredentials } from './aws-sigv4.ts';
 
 const USER_AGENT = 'stockrelay/0.1 (Language=TypeScript)';
-type Operation = 'patchListingsItem' | 'getListingsItem' | 'getOrder';
+type Operation = 'patchListingsItem' | 'getListingsItem' | 'getOrder' | 'searchOrders' | 'searchListingsItems';
 /** Documented default usage plans (requests per second), until a response's `x-amzn-RateLimit-Limit` says otherwise. */
-const DEFAULT_RATES: Record<Operation, number> = { patchListingsItem: PATCH_RATE.perSecond, getListingsItem: 5, getOrder: 0.5 };
+const DEFAULT_RATES: Record<Operation, number> = {
+  patchListingsItem: PATCH_RATE.perSecond,
+  getListingsItem: 5,
+  getOrder: 0.5,
+  searchOrders: SEARCH_ORDERS_RATE.perSecond,
+  searchListingsItems: SEARCH_LISTINGS_RATE.perSecond,
+};
+/** Calls paced one token under each documented burst (see `pacers`); reads that are rare use their burst. */
+const PACER_BURST: Record<Operation, number> = {
+  patchListingsItem: Math.max(1, PATCH_RATE.burst - 1),
+  getListingsItem: 1,
+  getOrder: 1,
+  // A catch-up poll is rare and a three-minute wait per call would stall it: most of the burst is kept for it.
+  searchOrders: SEARCH_ORDERS_RATE.burst - 1,
+  searchListingsItems: Math.max(1, SEARCH_LISTINGS_RATE.burst - 1),
+};
 /** Longest channel text kept in an error: enough to say what went wrong, never a whole echoed request. */
 const MAX_ERROR_TEXT = 300;
 /** Messages whose unusable content was already reported at error level (they come back every visibility timeout). */
@@ -98,7 +116,7 @@ export default defineConnector<AmazonOptions>({
     // Calls are paced per operation right before they leave, after any token fetch, one token under
     // Amazon's burst: a first burst delayed by connection set-up would otherwise land on the next call.
     const pacers = new Map<Operation, CallPacer>(
-      (Object.keys(DEFAULT_RATES) as Operation[]).map((op) => [op, new CallPacer(DEFAULT_RATES[op], op === 'patchListingsItem' ? Math.max(1, PATCH_RATE.burst - 1) : 1)]),
+      (Object.keys(DEFAULT_RATES) as Operation[]).map((op) => [op, new CallPacer(DEFAULT_RATES[op], PACER_BURST[op])]),
     );
     // Receipt handles of messages whose events were returned; deleted when the host polls again.
     const handedOver: string[] = [];
@@ -162,33 +180,21 @@ export default defineConnector<AmazonOptions>({
       return facts;
     };
 
-    /**
-     * The events of one order; a cancelled order yields its confirmation too so the pair nets out in any arrival
-     * order. Read from the notification's summary when it is usable: the Orders API allows 0.5 calls/s, far below a
-     * flash sale's order rate.
-     */
-    const orderEvents = (orderId: string, order: OrderFacts): InventoryEvent[] => {
-      if (order.fulfilledByAmazon) {
-        // Amazon ships these from its own warehouses (FBA): the stock this hub keeps is the seller's own.
-        context.logger.info('amazon order fulfilled by Amazon (FBA) left out: it does not draw on the seller\'s stock', { orderId });
-        return [];
-      }
-      const quantities = new Map<string, number>();
-      for (const item of order.items) {
-        const hubSku = hubSkuBySellerSku.get(item.sellerSku);
-        if (!hubSku) {
-          context.logger.warn('amazon order line for an unmapped seller SKU ignored', { orderId, sellerSku: item.sellerSku });
-          continue;
-        }
-        if (item.quantity > 0) quantities.set(hubSku, (quantities.get(hubSku) ?? 0) + item.quantity);
-      }
-      const lines: OrderLine[] = [...quantities].map(([sku, qty]) => ({ sku, qty }));
-      if (lines.length === 0) return [];
-      const purchasedAt = order.purchasedAt ?? order.changedAt ?? new Date().toISOString();
-      const confirmed = orderEvent(context.channelId, 'order.confirmed', { orderId, occurredAt: purchasedAt, reference: orderId, lines });
-      if (!order.cancelled) return [confirmed];
-      return [confirmed, orderEvent(context.channelId, 'order.cancelled', { orderId, occurredAt: order.changedAt ?? purchasedAt, reference: orderId, lines })];
-    };
+    const orderEvents = (orderId: string, order: OrderFacts): InventoryEvent[] => amazonOrderEvents(context.channelId, orderId, order, hubSkuBySellerSku, context.logger);
+
+    const listOrders = createOrderSearch({
+      marketplaceId: options.marketplaceId,
+      request: (req) => spRequest('searchOrders', req),
+      events: orderEvents,
+      describe: describeErrors,
+    });
+    const listListings = createListingSearch({
+      sellerId: options.sellerId,
+      marketplaceId: options.marketplaceId,
+      request: (req) => spRequest('searchListingsItems', req),
+      describe: describeErrors,
+      logger: context.logger,
+    });
 
     /** Ids of messages already reported as unusable, so one left in the queue is not reported at every redelivery. */
     const reported = new Set<string>();
@@ -254,6 +260,9 @@ export default defineConnector<AmazonOptions>({
         if (failure !== undefined && events.size === 0) throw failure;
         return [...events.values()];
       },
+
+      listOrders,
+      listListings,
 
       async fetchQuantities(skus, signal) {
         const shown = new Map<string, number>();

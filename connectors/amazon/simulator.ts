@@ -5,6 +5,10 @@ import {
   LISTINGS_PATH,
   ORDERS_PATH,
   PATCH_RATE,
+  SEARCH_LISTINGS_PAGE_MAX,
+  SEARCH_LISTINGS_RATE,
+  SEARCH_ORDERS_PAGE_MAX,
+  SEARCH_ORDERS_RATE,
   type FulfillmentAvailabilityAttribute,
   type FulfillmentStatus,
   type ListingsIssue,
@@ -13,14 +17,17 @@ import {
 } from './api.ts';
 import type { AmazonListing, AmazonOptions } from './options.ts';
 import { SimulatedSqsQueue } from './simulated-sqs-queue.ts';
+import { searchListings, searchOrders, type SearchableListing, type SearchableOrder } from './simulated-search.ts';
 import { getOrderExample, orderChangeExample } from './vendor-examples.ts';
 
 /**
  * A local SP-API + LWA + SQS for one seller and one marketplace, on one port:
  * - `POST /auth/o2/token` issues `Atza|` access tokens for the configured client and refresh token (LWA error shapes);
- * - listings PATCH/GET and Orders 2026-01-01 `getOrder` check `x-amz-access-token` (403 `Unauthorized` when missing,
+ * - listings PATCH/GET, `searchListingsItems`, and Orders 2026-01-01 `getOrder` and `searchOrders` check `x-amz-access-token` (403 `Unauthorized` when missing,
  *   revoked or expired) and each operation's usage plan (429 `QuotaExceeded`, no Retry-After; `x-amzn-RateLimit-Limit`
  *   on success); `rateLimit` overrides the PATCH plan only;
+ * - `searchOrders` and `searchListingsItems` check their parameters as the models define them (see simulated-search.ts);
+ *   every order placed is listed there, also one whose notification was dropped (`WebhookDelivery.drop`);
  * - `POST /` with `x-amz-target` is the ORDER_CHANGE queue ({@link SimulatedSqsQueue}), SigV4-checked.
  * ORDER_CHANGE notifications and `getOrder` answers are Amazon's own examples (see vendor-examples.ts) with the
  * order's ids, items and status filled in. Amazon applies an ACCEPTED patch asynchronously; here it is applied at
@@ -43,6 +50,8 @@ export interface AmazonSimulatorOptions extends SimulatorOptions {
   aws?: { accessKeyId: string; secretAccessKey: string };
   /** The queue's default visibility timeout, and the one `connectorOptions` asks for. Default 30 s. */
   visibilityTimeoutSeconds?: number;
+  /** Overrides the `searchOrders` usage plan (0.0056/s, burst 20), for tests that page a lot. */
+  searchOrdersRate?: { perSecond: number; burst: number };
 }
 
 export interface AmazonSimulator extends SimulatorHandle<AmazonOptions> {
@@ -54,8 +63,11 @@ export interface AmazonSimulator extends SimulatorHandle<AmazonOptions> {
   sendQueueMessage(body: string): void;
   /** Revokes every access token issued so far, as when a seller re-authorises: the next SP-API call gets 403. */
   revokeAccessTokens(): void;
-  /** Cancels an order: its quantities go back to the listings and an `ORDER_CHANGE` notification is queued. */
-  cancelOrder(orderId: string): void;
+  /**
+   * Cancels an order: its quantities go back to the listings and an `ORDER_CHANGE` notification is queued, unless
+   * `delivery.drop` (the cancellation is recorded and listed by `searchOrders`, its notification lost).
+   */
+  cancelOrder(orderId: string, delivery?: Pick<WebhookDelivery, 'drop'>): void;
   /** The ORDER_CHANGE notifications queued so far, as sent (newest last). */
   notificationsSent(): readonly OrderChangeNotification[];
   /** The SP-API requests received so far and what was answered, oldest first (LWA and SQS calls are not kept). */
@@ -65,16 +77,12 @@ export interface AmazonSimulator extends SimulatorHandle<AmazonOptions> {
 /** One API call as the simulator saw it, for checking requests and answers against the vendor's models. */
 export type SpApiExchange = SimExchange;
 
-interface Listing {
+interface Listing extends SearchableListing {
   hubSku: string;
-  productType: string;
   quantity: number | undefined;
 }
 
-interface StoredOrder {
-  orderId: string;
-  createdTime: string;
-  lastUpdatedTime: string;
+interface StoredOrder extends SearchableOrder {
   status: NotificationOrderStatus;
   items: Array<{ orderItemId: string; sellerSku: string; quantity: number }>;
 }
@@ -114,15 +122,20 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
   const aws = options.aws ?? { accessKeyId: 'AKIASIMULATEDQUEUE01', secretAccessKey: randomBytes(30).toString('base64') };
   const queueRegion = 'us-east-1';
   const patchRate = options.rateLimit ?? PATCH_RATE;
-  const buckets: Record<'patch' | 'getListing' | 'getOrder', Bucket> = {
+  const searchOrdersRate = options.searchOrdersRate ?? SEARCH_ORDERS_RATE;
+  const buckets: Record<'patch' | 'getListing' | 'getOrder' | 'searchOrders' | 'searchListings', Bucket> = {
     patch: new TokenBucket(patchRate.perSecond, patchRate.burst),
     getListing: new TokenBucket(5, 10),
     getOrder: new TokenBucket(0.5, 30),
+    searchOrders: new TokenBucket(searchOrdersRate.perSecond, searchOrdersRate.burst),
+    searchListings: new TokenBucket(SEARCH_LISTINGS_RATE.perSecond, SEARCH_LISTINGS_RATE.burst),
   };
   const rateHeader: Record<keyof typeof buckets, string> = {
     patch: patchRate.perSecond.toFixed(1),
     getListing: '5.0',
     getOrder: '0.5',
+    searchOrders: String(searchOrdersRate.perSecond),
+    searchListings: SEARCH_LISTINGS_RATE.perSecond.toFixed(1),
   };
   const sent: OrderChangeNotification[] = [];
   const startedAt = new Date().toISOString();
@@ -140,10 +153,11 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
   const ensureListing = (hubSku: string): string => {
     let sellerSku = sellerSkuByHub.get(hubSku);
     if (sellerSku === undefined) {
-      // A slash makes every caller prove it URL-encodes the SKU path segment.
-      sellerSku = `AMZ/${hubSku}`;
+      // The seller uses its own SKUs on Amazon too, as `stockrelay import` expects; tests use SKUs with a slash to
+      // make every caller prove it URL-encodes the SKU path segment.
+      sellerSku = hubSku;
       sellerSkuByHub.set(hubSku, sellerSku);
-      listings.set(sellerSku, { hubSku, productType, quantity: undefined });
+      listings.set(sellerSku, { sku: sellerSku, hubSku, productType, itemName: `Simulated listing ${hubSku}`, quantity: undefined, createdDate: startedAt, lastUpdatedDate: startedAt });
     }
     return sellerSku;
   };
@@ -225,6 +239,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     }
     if (quantity !== undefined) {
       listing.quantity = quantity;
+      listing.lastUpdatedDate = new Date().toISOString();
       itemsWritten += 1;
     }
     return ok('patch', { sku: sellerSku, status: 'ACCEPTED', submissionId, issues: [] }, true);
@@ -245,13 +260,8 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     return ok('getListing', body);
   };
 
-  /** Orders 2026-01-01 `getOrder`: Amazon's example order with this order's ids, items and status; datasets only when asked. */
-  const getOrder = (req: SimRequest, orderId: string): SimResponse => {
-    const included = (req.query.get('includedData') ?? '').split(',').filter((value) => value.length > 0);
-    const unknown = included.find((value) => !INCLUDED_DATA.has(value));
-    if (unknown) return spError(400, 'InvalidInput', 'Request has missing or invalid parameters and cannot be parsed.', `includedData ${unknown}`);
-    const stored = orders.get(orderId);
-    if (!stored) return spError(404, 'NotFound', 'The requested order was not found.');
+  /** Amazon's example order with this order's ids, items and status; datasets only when asked. */
+  const orderBody = (stored: StoredOrder, included: readonly string[]): Record<string, unknown> => {
     const { order } = getOrderExample();
     const [itemTemplate] = order.orderItems;
     const body: Record<string, unknown> = {
@@ -270,8 +280,39 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     if (included.includes('FULFILLMENT')) {
       body.fulfillment = { ...order.fulfillment, fulfillmentStatus: FULFILLMENT_STATUS[stored.status], fulfilledBy: 'MERCHANT' };
     }
-    return ok('getOrder', { order: body });
+    return body;
   };
+
+  /** Orders 2026-01-01 `getOrder`. */
+  const getOrder = (req: SimRequest, orderId: string): SimResponse => {
+    const included = (req.query.get('includedData') ?? '').split(',').filter((value) => value.length > 0);
+    const unknown = included.find((value) => !INCLUDED_DATA.has(value));
+    if (unknown) return spError(400, 'InvalidInput', 'Request has missing or invalid parameters and cannot be parsed.', `includedData ${unknown}`);
+    const stored = orders.get(orderId);
+    if (!stored) return spError(404, 'NotFound', 'The requested order was not found.');
+    return ok('getOrder', { order: orderBody(stored, included) });
+  };
+
+  const orderSearch = searchOrders<StoredOrder>({
+    marketplaceId,
+    pageMax: SEARCH_ORDERS_PAGE_MAX,
+    fulfillmentStatus: (order) => FULFILLMENT_STATUS[order.status],
+    body: orderBody,
+  });
+  const listingSearch = searchListings<Listing>({
+    marketplaceId,
+    pageMax: SEARCH_LISTINGS_PAGE_MAX,
+    item: (listing, included) => {
+      const item: Record<string, unknown> = { sku: listing.sku };
+      if (included.includes('summaries')) {
+        item.summaries = [{ marketplaceId, productType: listing.productType, itemName: listing.itemName, status: ['BUYABLE'], createdDate: listing.createdDate, lastUpdatedDate: listing.lastUpdatedDate }];
+      }
+      if (included.includes('fulfillmentAvailability')) {
+        item.fulfillmentAvailability = listing.quantity === undefined ? [] : [{ fulfillmentChannelCode: 'DEFAULT', quantity: listing.quantity }];
+      }
+      return item;
+    },
+  });
 
   const server = await startSimServer({
     name: 'amazon',
@@ -300,10 +341,23 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
 
     if (req.path.startsWith(`${LISTINGS_PATH}/`)) {
       const segments = req.path.slice(LISTINGS_PATH.length + 1).split('/');
+      if (segments.length === 1 && req.method === 'GET') {
+        if (decodeURIComponent(segments[0] ?? '') !== sellerId) return spError(403, 'Unauthorized', 'Access to requested resource is denied.', '');
+        const refused = take('searchListings');
+        if (refused) return refused;
+        const answer = listingSearch(req.query, [...listings.values()]);
+        return answer.ok ? ok('searchListings', answer.body) : spError(400, 'InvalidInput', 'Request has missing or invalid parameters and cannot be parsed.', answer.details);
+      }
       if (segments.length !== 2) return spError(404, 'NotFound', 'Resource not found.');
       const [pathSellerId, sellerSku] = segments.map((segment) => decodeURIComponent(segment)) as [string, string];
       if (req.method === 'PATCH') return take('patch') ?? patchListing(req, pathSellerId, sellerSku);
       if (req.method === 'GET') return take('getListing') ?? getListing(req, pathSellerId, sellerSku);
+    }
+    if (req.method === 'GET' && req.path === ORDERS_PATH) {
+      const refused = take('searchOrders');
+      if (refused) return refused;
+      const answer = orderSearch(req.query, [...orders.values()]);
+      return answer.ok ? ok('searchOrders', answer.body) : spError(400, 'InvalidInput', 'Request has missing or invalid parameters and cannot be parsed.', answer.details);
     }
     const orderMatch = new RegExp(`^${ORDERS_PATH}/([^/]+)$`).exec(req.path);
     if (req.method === 'GET' && orderMatch) {
@@ -382,7 +436,9 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
       return sellerSku === undefined ? undefined : listings.get(sellerSku)?.quantity;
     },
     setShown(sku, quantity) {
-      (listings.get(ensureListing(sku)) as Listing).quantity = quantity;
+      const listing = listings.get(ensureListing(sku)) as Listing;
+      listing.quantity = quantity;
+      listing.lastUpdatedDate = new Date().toISOString();
     },
     sellerSku: (sku) => sellerSkuByHub.get(sku),
     stats: () => ({ ...server.counters, itemsWritten, tokensIssued, ordersApiCalls, messagesReceived: queue?.received ?? 0, messagesDeleted: queue?.deleted ?? 0 }),
@@ -405,10 +461,11 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
       orders.set(orderId, stored);
       // Amazon reports a new order as Pending, then Unshipped once payment clears: two notifications per order.
       const sequence: NotificationOrderStatus[] = delivery.outOfOrder ? ['Unshipped', 'Pending'] : ['Pending'];
-      for (let i = 0; i < (delivery.times ?? 1); i++) for (const status of sequence) notify(stored, status);
+      // A dropped delivery: the order exists (searchOrders and getOrder know it), its notifications never reach the queue.
+      if (!delivery.drop) for (let i = 0; i < (delivery.times ?? 1); i++) for (const status of sequence) notify(stored, status);
       return { orderId };
     },
-    cancelOrder(orderId) {
+    cancelOrder(orderId, delivery = {}) {
       const stored = orders.get(orderId);
       if (!stored) throw new Error(`amazon simulator: no order ${orderId}`);
       if (stored.status === 'Canceled') return;
@@ -418,7 +475,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
       }
       stored.status = 'Canceled';
       stored.lastUpdatedTime = new Date().toISOString();
-      notify(stored, 'Canceled');
+      if (!delivery.drop) notify(stored, 'Canceled');
     },
     close: server.close,
   };
