@@ -21,6 +21,16 @@
  * Orders: `GET /v3/orders/{purchaseOrderId}` → `{ order: { purchaseOrderId, orderDate, orderLines: { orderLine: [
  * { lineNumber, item: { sku }, orderLineQuantity: { unitOfMeasurement, amount } }] } } }`.
  *
+ * `GET /v3/orders?lastModifiedStartDate=<ISO>&limit=<1..200>` (all orders; default `createdStartDate` is seven days
+ * back, `shipNodeType` SellerFulfilled, `limit` 100) → `{ list: { meta: { totalCount, limit, nextCursor }, elements: {
+ * order: [...] } } }`; `nextCursor` is the query string of the next page (`?limit=…&hasMoreElements=true&soIndex=…`),
+ * sent as is. Each line's `orderLineStatuses.orderLineStatus[]` splits its quantity by status (`Created`,
+ * `Acknowledged`, `Shipped`, `Delivered`, `Cancelled`, `Refund`). A refund carries charges only (no restock
+ * information), and the returns API (`GET /v3/returns`) none either, so neither is read as a return.
+ *
+ * Items: `GET /v3/items?nextCursor=*&limit=<..50>&lifecycleStatus=ACTIVE` → `{ ItemResponse: [{ sku, productName,
+ * lifecycleStatus, publishedStatus, ... }], totalItems, nextCursor }`; the next page passes the answer's `nextCursor`.
+ *
  * Webhooks (event notifications): `PO_CREATED` posts {@link PoEventNotification} to the subscription's `eventUrl`;
  * its `orderLines` carry `sku` and `quantity.measurementValue`, so no fetch is needed (the connector still fetches the
  * order when a notification arrives without lines). `PO_LINE_AUTOCANCELLED` has the same shape for cancelled lines.
@@ -32,6 +42,16 @@
 export const TOKEN_PATH = '/v3/token';
 export const INVENTORY_PATH = '/v3/inventory';
 export const ORDERS_PATH = '/v3/orders';
+export const ITEMS_PATH = '/v3/items';
+/** Orders per `GET /v3/orders` page asked for (Walmart allows up to 200), and items per `GET /v3/items` page (up to 50). */
+export const ORDERS_PAGE_LIMIT = 100;
+export const ORDERS_PAGE_MAX = 200;
+export const ITEMS_PAGE_LIMIT = 50;
+/**
+ * Assumed rate of the order and item reads: Walmart publishes per-API limits only on its rate-limiting page, not in
+ * the OpenAPI documents; the simulator throttles them with this bucket and the documented 429 shape.
+ */
+export const READ_RATE = { perSecond: 5, burst: 10 };
 export const DEFAULT_BASE_URL = 'https://marketplace.walmartapis.com';
 export const DEFAULT_SERVICE_NAME = 'Walmart Marketplace';
 /** The header the HMAC digest travels in unless the subscription named another (`authHeaderName`). */
@@ -82,6 +102,21 @@ export interface PoEventNotification {
     orderDate?: string | number;
     orderLines?: PoEventLine[];
   };
+}
+
+/** `GET /v3/orders` answer (PurchaseOrderTypeV3). */
+export interface WalmartOrderList {
+  list: {
+    meta: { totalCount?: number; limit?: number; nextCursor?: string };
+    elements: { order: unknown[] };
+  };
+}
+
+/** `GET /v3/items` answer (ItemResponses, the parts read here). */
+export interface WalmartItemList {
+  ItemResponse: Array<{ sku: string; productName?: string; lifecycleStatus?: string; publishedStatus?: string }>;
+  totalItems?: number;
+  nextCursor?: string;
 }
 
 export interface WalmartOrder {

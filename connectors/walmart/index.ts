@@ -4,14 +4,12 @@ import {
   RejectedError,
   RetryableError,
   WebhookSignatureError,
-  type OrderLine,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
 import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, headerNumber, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
 import { throwForStatus } from '../_kit/http-status.ts';
-import { orderEvent } from '../_kit/order-events.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
   DEFAULT_BASE_URL,
@@ -24,6 +22,9 @@ import {
   type WalmartInventory,
 } from './api.ts';
 import { describeErrors } from './describe-errors.ts';
+import { createItemList } from './list-listings.ts';
+import { createOrderList } from './list-orders.ts';
+import { poConfirmed, poLineCancellations, type PoEventScope } from './po-events.ts';
 import { readPoNotification, readWalmartOrder } from './po-notification.ts';
 import { walmartOptionsSchema, type WalmartOptions } from './options.ts';
 import { basicAuthorization, fetchWalmartToken } from './walmart-token.ts';
@@ -111,19 +112,7 @@ export default defineConnector<WalmartOptions>({
       return { sku: update.sku, status: 'ok', quantity: typeof amount === 'number' ? amount : update.quantity };
     };
 
-    /** Lines in hub SKUs, summed per SKU; lines for Walmart SKUs the hub does not manage are left out. */
-    const hubLines = (orderId: string, lines: Array<{ sku: string; qty: number }>): OrderLine[] => {
-      const quantities = new Map<string, number>();
-      for (const line of lines) {
-        const hubSku = hubSkuByWalmartSku.get(line.sku);
-        if (!hubSku) {
-          context.logger.warn('walmart order line for an unmapped SKU ignored', { orderId, walmartSku: line.sku });
-          continue;
-        }
-        if (Number.isInteger(line.qty) && line.qty > 0) quantities.set(hubSku, (quantities.get(hubSku) ?? 0) + line.qty);
-      }
-      return [...quantities].map(([sku, qty]) => ({ sku, qty }));
-    };
+    const scope: PoEventScope = { channelId: context.channelId, hubSkuByWalmartSku, logger: context.logger };
 
     const fetchOrder = async (purchaseOrderId: string, signal: AbortSignal): Promise<NonNullable<ReturnType<typeof readWalmartOrder>>> => {
       const res = await apiRequest({ method: 'GET', path: `${ORDERS_PATH}/${encodeURIComponent(purchaseOrderId)}`, signal });
@@ -132,6 +121,9 @@ export default defineConnector<WalmartOptions>({
       if (!order) throw new RetryableError(`walmart GET order ${purchaseOrderId} answered an order without readable lines`);
       return order;
     };
+
+    const listOrders = createOrderList({ request: apiRequest, scope, describe: describeErrors });
+    const listListings = createItemList({ request: apiRequest, describe: describeErrors, shipNode: options.shipNode });
 
     return {
       async push(updates, signal) {
@@ -153,30 +145,22 @@ export default defineConnector<WalmartOptions>({
         const notification = readPoNotification(request.rawBody);
         if (!notification) return { events: [] };
         const { eventType, purchaseOrderId } = notification;
-        const fallbackTime = notification.eventTime ?? new Date().toISOString();
-        let occurredAt = notification.orderDate ?? fallbackTime;
-        let lines = notification.lines;
-        if (lines.length === 0) {
-          const order = await fetchOrder(purchaseOrderId, signal);
-          occurredAt = order.orderDate ?? occurredAt;
-          lines = order.lines;
+        const eventTime = notification.eventTime ?? new Date().toISOString();
+        if (notification.lines.length > 0) {
+          if (eventType === 'PO_CREATED') return { events: poConfirmed(scope, purchaseOrderId, notification.orderDate ?? eventTime, notification.lines) };
+          // A notification of cancelled lines names each line's status; one without statuses cancels all it lists.
+          const lines = notification.lines.some((line) => line.status !== undefined) ? notification.lines.filter((line) => /^cancel/i.test(line.status ?? '')) : notification.lines;
+          return { events: poLineCancellations(scope, purchaseOrderId, eventTime, lines) };
         }
-
-        if (eventType === 'PO_CREATED') {
-          const orderLines = hubLines(purchaseOrderId, lines);
-          if (orderLines.length === 0) return { events: [] };
-          const event = orderEvent(context.channelId, 'order.confirmed', { orderId: purchaseOrderId, occurredAt, reference: purchaseOrderId, lines: orderLines });
-          return { events: [event] };
-        }
-        // Auto-cancellation is per line, and one PO can lose lines in separate notifications: the line numbers keep those apart.
-        const cancelled = lines.some((line) => line.status !== undefined) ? lines.filter((line) => /^cancel/i.test(line.status ?? '')) : lines;
-        const cancelledLines = hubLines(purchaseOrderId, cancelled);
-        if (cancelledLines.length === 0) return { events: [] };
-        const lineNumbers = cancelled.map((line) => line.lineNumber).sort().join(',');
-        // One event per set of cancelled lines: a later cancellation of other lines is another fact.
-        const event = orderEvent(context.channelId, 'order.cancelled', { orderId: purchaseOrderId, occurredAt: fallbackTime, reference: purchaseOrderId, lines: cancelledLines, part: lineNumbers });
-        return { events: [event] };
+        // No lines in the notification: the order as the orders API tells it now.
+        const order = await fetchOrder(purchaseOrderId, signal);
+        if (eventType === 'PO_CREATED') return { events: poConfirmed(scope, purchaseOrderId, order.orderDate ?? notification.orderDate ?? eventTime, order.lines) };
+        const cancelled = order.lines.filter((line) => line.cancelledQty > 0).map((line) => ({ ...line, qty: line.cancelledQty }));
+        return { events: poLineCancellations(scope, purchaseOrderId, eventTime, cancelled) };
       },
+
+      listOrders,
+      listListings,
 
       async fetchQuantities(skus, signal) {
         const shown = new Map<string, number>();

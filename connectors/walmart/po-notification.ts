@@ -105,23 +105,56 @@ export function readPoNotification(rawBody: Buffer): PoNotification | undefined 
   return { eventType, purchaseOrderId, eventTime: isoTime(body.source.eventTime), orderDate: isoTime(payload.orderDate), lines };
 }
 
+/** A purchase order as the orders API tells it: its lines with what each ordered and what of it is cancelled. */
+export interface WalmartOrderFacts {
+  purchaseOrderId: string;
+  orderDate: string | undefined;
+  lines: Array<PoLine & { cancelledQty: number; statusDate: string | undefined }>;
+}
+
+/** Units of a line in status `Cancelled` (`orderLineStatuses.orderLineStatus[].statusQuantity.amount`), 0 when none. */
+function cancelledUnits(statuses: unknown, where: string): number {
+  const list = isRecord(statuses) ? statuses.orderLineStatus : undefined;
+  if (!Array.isArray(list)) return 0;
+  let units = 0;
+  list.forEach((entry: unknown, index) => {
+    if (!isRecord(entry) || typeof entry.status !== 'string' || !/^cancel/i.test(entry.status)) return;
+    const amount = isRecord(entry.statusQuantity) ? entry.statusQuantity.amount : undefined;
+    units += quantityOf(amount, `${where}.orderLineStatuses.orderLineStatus[${index}].statusQuantity.amount`);
+  });
+  return units;
+}
+
 /**
- * The lines and date of a `GET /v3/orders/{purchaseOrderId}` answer (`{ order: { orderDate, orderLines: { orderLine:
- * [{ lineNumber, item: { sku }, orderLineQuantity: { amount } }] } } }`), or undefined when it cannot be read.
+ * One `order` object of the orders API (`GET /v3/orders/{purchaseOrderId}` or an element of `GET /v3/orders`):
+ * `{ purchaseOrderId, orderDate, orderLines: { orderLine: [{ lineNumber, item: { sku }, orderLineQuantity: { amount },
+ * orderLineStatuses }] } }`, or undefined when it cannot be read.
  */
-export function readWalmartOrder(body: unknown): { orderDate: string | undefined; lines: PoLine[] } | undefined {
-  const order = isRecord(body) ? body.order : undefined;
+export function readWalmartOrderObject(order: unknown, rawText = ''): WalmartOrderFacts | undefined {
   const orderLines = isRecord(order) && isRecord(order.orderLines) ? order.orderLines.orderLine : undefined;
   if (!isRecord(order) || !Array.isArray(orderLines)) return undefined;
   try {
-    const lines = orderLines.map((line: unknown, index): PoLine => {
+    const purchaseOrderId = purchaseOrderIdOf(order.purchaseOrderId, rawText);
+    const lines = orderLines.map((line: unknown, index) => {
       const where = `order.orderLines.orderLine[${index}]`;
       if (!isRecord(line) || !isRecord(line.item)) throw new WebhookPayloadError(`${where} is malformed`);
       const quantity = isRecord(line.orderLineQuantity) ? line.orderLineQuantity.amount : undefined;
-      return { lineNumber: lineNumberOf(line.lineNumber, where), sku: skuOf(line.item.sku, `${where}.item`), qty: quantityOf(quantity, `${where}.orderLineQuantity.amount`) };
+      const qty = quantityOf(quantity, `${where}.orderLineQuantity.amount`);
+      return {
+        lineNumber: lineNumberOf(line.lineNumber, where),
+        sku: skuOf(line.item.sku, `${where}.item`),
+        qty,
+        cancelledQty: Math.min(qty, cancelledUnits(line.orderLineStatuses, where)),
+        statusDate: isoTime(line.statusDate),
+      };
     });
-    return { orderDate: isoTime(order.orderDate), lines };
+    return { purchaseOrderId, orderDate: isoTime(order.orderDate), lines };
   } catch {
     return undefined;
   }
+}
+
+/** The `GET /v3/orders/{purchaseOrderId}` answer (`{ order: {...} }`), read as {@link readWalmartOrderObject}. */
+export function readWalmartOrder(body: unknown): WalmartOrderFacts | undefined {
+  return readWalmartOrderObject(isRecord(body) ? body.order : undefined);
 }

@@ -6,7 +6,9 @@ import { startSimServer, type SimExchange, type SimRequest, type SimResponse } f
 import {
   INVENTORY_PATH,
   INVENTORY_RATE,
+  ITEMS_PATH,
   ORDERS_PATH,
+  READ_RATE,
   REPLENISH_HEADER,
   TOKEN_COUNT_HEADER,
   TOKEN_PATH,
@@ -16,7 +18,8 @@ import {
   type WalmartOrder,
 } from './api.ts';
 import type { WalmartOptions } from './options.ts';
-import { walmartOrderExample } from './vendor-examples.ts';
+import { listItems, listOrders, type ListAnswer, type ListedOrder } from './simulated-lists.ts';
+import { walmartItemExample, walmartListedOrderExample, walmartOrderExample } from './vendor-examples.ts';
 import { basicAuthorization } from './walmart-token.ts';
 
 /**
@@ -28,6 +31,8 @@ import { basicAuthorization } from './walmart-token.ts';
  *   `x-current-token-count` / `x-next-replenish-time` (epoch ms) on every answer, 429 `REQUEST_THRESHOLD_VIOLATED`
  *   with `Retry-After`; unknown SKU → 404 `CONTENT_NOT_FOUND.GMP_INVENTORY_API`;
  * - `GET /v3/orders/{purchaseOrderId}`: the `ORDER` example of Walmart's orders spec with this PO's ids and lines;
+ * - `GET /v3/orders` and `GET /v3/items` with their documented filters and cursors (simulated-lists.ts), throttled by
+ *   an assumed read bucket ({@link READ_RATE}); every PO placed is listed, also one whose notification was dropped;
  * - `PO_CREATED` / `PO_LINE_AUTOCANCELLED` deliveries signed as an HMAC subscription signs them (digest of the body
  *   keyed with the subscription secret, in the `authHeaderName` header).
  * Error codes follow the documented `{ errors: [{ code, field, description, info, severity, category }] }` shape; the
@@ -55,8 +60,11 @@ export interface WalmartSimulator extends SimulatorHandle<WalmartOptions> {
   walmartSku(hubSku: string): string | undefined;
   /** Revokes every access token issued so far: the next API call gets 401. */
   revokeAccessTokens(): void;
-  /** Walmart auto-cancels one line of a PO: its quantity goes back and `PO_LINE_AUTOCANCELLED` is delivered. */
-  autoCancelLine(purchaseOrderId: string, lineNumber: string): Promise<void>;
+  /**
+   * Walmart auto-cancels one line of a PO: its quantity (or `qty` units of it) goes back and `PO_LINE_AUTOCANCELLED`
+   * is delivered, unless `drop` (the cancellation shows in the orders API, its notification is lost).
+   */
+  autoCancelLine(purchaseOrderId: string, lineNumber: string, options?: { qty?: number; drop?: boolean }): Promise<void>;
   /** The API requests received so far and what was answered, oldest first. */
   apiExchanges(): readonly WalmartExchange[];
 }
@@ -67,6 +75,12 @@ export type WalmartExchange = SimExchange;
 interface Item {
   hubSku: string;
   quantity: number | undefined;
+}
+
+/** What the simulator keeps of a PO beyond Walmart's own shape: when it last changed, and each line's cancelled units. */
+interface OrderState {
+  lastModified: number;
+  cancelled: Map<string, { qty: number; at: number }>;
 }
 
 const wmError = (status: number, error: WalmartError, headers: Record<string, string> = {}): SimResponse => ({
@@ -96,7 +110,8 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
   const items = new Map<string, Item>();
   const walmartSkuByHub = new Map<string, string>();
   const orders = new Map<string, WalmartOrder>();
-  const cancelledLines = new Set<string>();
+  const orderStates = new Map<string, OrderState>();
+  const readBucket = new TokenBucket(READ_RATE.perSecond, READ_RATE.burst);
   let itemsWritten = 0;
   let tokensIssued = 0;
   let webhooksDelivered = 0;
@@ -105,7 +120,8 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
   const ensureItem = (hubSku: string): string => {
     let walmartSku = walmartSkuByHub.get(hubSku);
     if (walmartSku === undefined) {
-      walmartSku = `WM-${hubSku}`;
+      // The seller uses its own SKUs on Walmart too, as `stockrelay import` expects.
+      walmartSku = hubSku;
       walmartSkuByHub.set(hubSku, walmartSku);
       items.set(walmartSku, { hubSku, quantity: undefined });
     }
@@ -213,6 +229,19 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
     const denied = checkToken(req);
     if (denied) return denied;
     if (req.path === INVENTORY_PATH && (req.method === 'PUT' || req.method === 'GET')) return inventory(req);
+    if (req.method === 'GET' && (req.path === ORDERS_PATH || req.path === ITEMS_PATH)) {
+      const slot = readBucket.take();
+      if (!slot.ok) {
+        return wmError(
+          429,
+          { code: 'REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API', field: 'REQUEST_THRESHOLD_VIOLATED', description: 'Error', info: 'This request exceeds the allowed throttle limit.' },
+          { 'retry-after': String(Math.max(1, Math.ceil(slot.retryAfterMs / 1000))), [TOKEN_COUNT_HEADER]: '0', [REPLENISH_HEADER]: String(Date.now() + slot.retryAfterMs) },
+        );
+      }
+      const answer: ListAnswer = req.path === ORDERS_PATH ? orderList(req.query, listedOrders()) : itemList(req.query, [...items.entries()].map(([sku, item]) => ({ sku, productName: `Item ${item.hubSku}` })));
+      if (!answer.ok) return wmError(400, { code: req.path === ORDERS_PATH ? 'INVALID_REQUEST_PARAM.GMP_ORDER_API' : 'INVALID_REQUEST_PARAM.GMP_ITEM_API', field: answer.field, description: 'Invalid request parameter', info: answer.info, category: 'REQUEST' });
+      return { status: 200, body: answer.body };
+    }
     const orderMatch = new RegExp(`^${ORDERS_PATH}/([^/]+)$`).exec(req.path);
     if (req.method === 'GET' && orderMatch) {
       const order = orders.get(decodeURIComponent(orderMatch[1] ?? ''));
@@ -230,20 +259,72 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
     answer.customerOrderId = order.customerOrderId;
     answer.orderDate = order.orderDate;
     answer.orderLines = {
-      orderLine: order.orderLines.orderLine.map((line) => {
-        const cancelled = cancelledLines.has(`${order.purchaseOrderId}#${line.lineNumber}`);
-        return {
-          ...template,
-          lineNumber: line.lineNumber,
-          item: { productName: line.item.productName, sku: line.item.sku },
-          orderLineQuantity: { unitOfMeasurement: 'EACH', amount: line.orderLineQuantity.amount },
-          statusDate: order.orderDate,
-          orderLineStatuses: { orderLineStatus: [{ status: cancelled ? 'Cancelled' : 'Created', statusQuantity: { unitOfMeasurement: 'EACH', amount: line.orderLineQuantity.amount } }] },
-        };
-      }),
+      orderLine: orderLines(order, template),
     };
     return answer;
   }
+
+  /** The PO's lines in the examples' shape, each line's quantity split by status (`Created`, `Cancelled`). */
+  function orderLines(order: WalmartOrder, template: Record<string, unknown>): Array<Record<string, unknown>> {
+    const state = orderStates.get(order.purchaseOrderId);
+    return order.orderLines.orderLine.map((line) => {
+      const ordered = Number(line.orderLineQuantity.amount);
+      const cancelled = state?.cancelled.get(line.lineNumber);
+      const statuses = [
+        ...(ordered - (cancelled?.qty ?? 0) > 0 ? [{ status: 'Created', statusQuantity: { unitOfMeasurement: 'EACH', amount: String(ordered - (cancelled?.qty ?? 0)) } }] : []),
+        ...(cancelled ? [{ status: 'Cancelled', statusQuantity: { unitOfMeasurement: 'EACH', amount: String(cancelled.qty) } }] : []),
+      ];
+      return {
+        ...template,
+        lineNumber: line.lineNumber,
+        item: { productName: line.item.productName, sku: line.item.sku },
+        orderLineQuantity: { unitOfMeasurement: 'EACH', amount: line.orderLineQuantity.amount },
+        statusDate: cancelled?.at ?? order.orderDate,
+        orderLineStatuses: { orderLineStatus: statuses },
+      };
+    });
+  }
+
+  const orderList = listOrders<ListedOrder & { order: WalmartOrder }>({
+    sellerId: '8',
+    body: (listed: { order: WalmartOrder }) => {
+      // The first order of Walmart's list example, with this PO's ids, date and lines.
+      const answer = walmartListedOrderExample();
+      const template = ((answer.orderLines as { orderLine: Array<Record<string, unknown>> }).orderLine[0] ?? {}) as Record<string, unknown>;
+      answer.purchaseOrderId = listed.order.purchaseOrderId;
+      answer.customerOrderId = listed.order.customerOrderId;
+      answer.orderDate = listed.order.orderDate;
+      answer.orderType = 'REGULAR';
+      delete answer.originalCustomerOrderID;
+      answer.orderLines = { orderLine: orderLines(listed.order, template) };
+      return answer;
+    },
+  });
+  const listedOrders = () =>
+    [...orders.values()].map((order) => {
+      const state = orderStates.get(order.purchaseOrderId);
+      const lineStatuses = orderLines(order, {}).flatMap((line) => (line.orderLineStatuses as { orderLineStatus: Array<{ status: string }> }).orderLineStatus.map((s) => s.status));
+      return {
+        order,
+        purchaseOrderId: order.purchaseOrderId,
+        customerOrderId: order.customerOrderId,
+        orderDate: order.orderDate,
+        lastModified: state?.lastModified ?? order.orderDate,
+        lineSkus: order.orderLines.orderLine.map((line) => line.item.sku),
+        lineStatuses,
+      };
+    });
+  const itemList = listItems({
+    body: (item: { sku: string; productName: string }) => ({
+      ...walmartItemExample(),
+      sku: item.sku,
+      wpid: `0R${item.sku.length}${digits(9)}`.slice(0, 12),
+      productName: item.productName,
+      publishedStatus: 'PUBLISHED',
+      lifecycleStatus: 'ACTIVE',
+      unpublishedReasons: undefined,
+    }),
+  });
 
   const deliver = async (notification: PoEventNotification): Promise<void> => {
     if (!webhookTarget) throw new Error('walmart simulator: no webhook target set');
@@ -323,6 +404,9 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
         },
       };
       orders.set(order.purchaseOrderId, order);
+      orderStates.set(order.purchaseOrderId, { lastModified: created.getTime(), cancelled: new Map() });
+      // A dropped delivery: the PO exists (the orders API lists it), its notification is never sent.
+      if (delivery.drop) return { orderId: order.purchaseOrderId };
       const first = notification('PO_CREATED', order, eventLines(order, 'Created'), created);
       // Walmart sends one PO_CREATED per PO; the later copy (its own eventId and eventTime, as a second subscription or a
       // redelivery produces) is what overtakes the original when delivery is out of order.
@@ -331,17 +415,24 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
       for (let i = 0; i < (delivery.times ?? 1); i++) for (const payload of sequence) await deliver(payload);
       return { orderId: order.purchaseOrderId };
     },
-    async autoCancelLine(purchaseOrderId, lineNumber) {
+    async autoCancelLine(purchaseOrderId, lineNumber, cancel = {}) {
       const order = orders.get(purchaseOrderId);
       const line = order?.orderLines.orderLine.find((l) => l.lineNumber === lineNumber);
-      if (!order || !line) throw new Error(`walmart simulator: no line ${lineNumber} on PO ${purchaseOrderId}`);
-      const key = `${purchaseOrderId}#${lineNumber}`;
-      if (!cancelledLines.has(key)) {
-        cancelledLines.add(key);
+      const state = orderStates.get(purchaseOrderId);
+      if (!order || !line || !state) throw new Error(`walmart simulator: no line ${lineNumber} on PO ${purchaseOrderId}`);
+      const ordered = Number(line.orderLineQuantity.amount);
+      const qty = cancel.qty ?? ordered;
+      if (!Number.isInteger(qty) || qty < 1 || qty > ordered) throw new Error(`walmart simulator: cannot cancel ${qty} of line ${lineNumber} (${ordered} ordered)`);
+      const now = new Date();
+      if (!state.cancelled.has(lineNumber)) {
+        state.cancelled.set(lineNumber, { qty, at: now.getTime() });
+        state.lastModified = now.getTime();
         const item = items.get(line.item.sku);
-        if (item) item.quantity = (item.quantity ?? 0) + Number(line.orderLineQuantity.amount);
+        if (item) item.quantity = (item.quantity ?? 0) + qty;
       }
-      await deliver(notification('PO_LINE_AUTOCANCELLED', order, eventLines(order, 'Cancelled', lineNumber), new Date()));
+      if (cancel.drop) return;
+      const lines = eventLines(order, 'Cancelled', lineNumber).map((l) => ({ ...l, quantity: { ...l.quantity, measurementValue: String(state.cancelled.get(lineNumber)?.qty ?? qty) } }));
+      await deliver(notification('PO_LINE_AUTOCANCELLED', order, lines, now));
     },
     close: server.close,
   };

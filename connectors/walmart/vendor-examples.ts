@@ -19,3 +19,33 @@ export function walmartOrderExample(): Record<string, unknown> {
   }
   return structuredClone(orderExample);
 }
+
+interface ListDocument {
+  paths: Record<string, { get: { responses: { '200': { content: { 'application/json': { example: { list: { elements: { order: Array<Record<string, unknown>> } } } } } } } } }>;
+}
+interface ItemsDocument {
+  paths: Record<string, { get: { responses: { '200': { content: { 'application/json': { examples: Record<string, { value: { ItemResponse: Array<Record<string, unknown>> } }> } } } } } }>;
+}
+
+let listedOrderExample: Record<string, unknown> | undefined;
+let itemExample: Record<string, unknown> | undefined;
+
+/** A fresh copy of the first order of the example answer of `GET /v3/orders`. */
+export function walmartListedOrderExample(): Record<string, unknown> {
+  if (!listedOrderExample) {
+    const document = JSON.parse(readFileSync(new URL('../../test/fixtures/vendor/walmart/orders.json', import.meta.url), 'utf8')) as ListDocument;
+    listedOrderExample = document.paths['/v3/orders']?.get.responses['200'].content['application/json'].example.list.elements.order[0];
+    if (!listedOrderExample) throw new Error('walmart simulator: the orders fixture holds no GET /v3/orders example');
+  }
+  return structuredClone(listedOrderExample);
+}
+
+/** A fresh copy of the first item of the `Get All Items` example answer of `GET /v3/items`. */
+export function walmartItemExample(): Record<string, unknown> {
+  if (!itemExample) {
+    const document = JSON.parse(readFileSync(new URL('../../test/fixtures/vendor/walmart/items.json', import.meta.url), 'utf8')) as ItemsDocument;
+    itemExample = document.paths['/v3/items']?.get.responses['200'].content['application/json'].examples['Get All Items']?.value.ItemResponse[0];
+    if (!itemExample) throw new Error('walmart simulator: the items fixture holds no GET /v3/items example');
+  }
+  return structuredClone(itemExample);
+}

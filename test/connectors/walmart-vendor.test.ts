@@ -94,11 +94,13 @@ describe('walmart: requests as Walmart\'s specs define them', () => {
 
 describe('walmart: orders as Walmart\'s spec shows them', () => {
   it('reads both of the spec\'s GET order examples (numeric-string quantities, epoch-ms dates)', () => {
-    expect(readWalmartOrder({ order: orderExamples.ORDER!.value.order })).toEqual({
+    const order = orderExamples.ORDER!.value.order as { purchaseOrderId: string };
+    expect(readWalmartOrder({ order })).toEqual({
+      purchaseOrderId: order.purchaseOrderId,
       orderDate: new Date(1623796407000).toISOString(),
-      lines: [{ lineNumber: '1', sku: 'YHY-FN25200B2', qty: 1 }],
+      lines: [{ lineNumber: '1', sku: 'YHY-FN25200B2', qty: 1, cancelledQty: 0, statusDate: expect.any(String) }],
     });
-    expect(readWalmartOrder({ order: orderExamples.ATTRIBUTES!.value.order })?.lines).toEqual([{ lineNumber: '4', sku: 'test1', qty: 1 }]);
+    expect(readWalmartOrder({ order: orderExamples.ATTRIBUTES!.value.order })?.lines).toEqual([{ lineNumber: '4', sku: 'test1', qty: 1, cancelledQty: 0, statusDate: expect.any(String) }]);
   });
 
   it('answers GET order in the shape of the spec\'s ORDER example, which the connector turns into the order\'s lines', async () => {

@@ -135,7 +135,7 @@ describe('walmart connector: pushing quantities (PUT /v3/inventory)', () => {
     const res = await fetch(`${sim.url}/v3/inventory?sku=WM-S1`, {
       method: 'PUT',
       headers: { ...auth, 'wm_sec.access_token': access_token, 'content-type': 'application/json' },
-      body: JSON.stringify([{ sku: 'WM-S1', quantity: { unit: 'EACH', amount: 1 } }, { sku: 'WM-S2', quantity: { unit: 'EACH', amount: 1 } }]),
+      body: JSON.stringify([{ sku: 'S1', quantity: { unit: 'EACH', amount: 1 } }, { sku: 'S2', quantity: { unit: 'EACH', amount: 1 } }]),
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { errors: Array<Record<string, unknown>> };
@@ -203,7 +203,7 @@ describe('walmart connector: pushing quantities (PUT /v3/inventory)', () => {
 describe('walmart connector: PO_CREATED webhooks signed with HMAC', () => {
   it('turns a correctly signed PO_CREATED into an order.confirmed event in hub SKUs', async () => {
     const { connector } = await setup(['S1']);
-    const body = poCreated('WM-S1', 2);
+    const body = poCreated('S1', 2);
     const outcome = await connector.handleWebhook!(webhook(body, { authorization: hmacSha256('simulated-webhook-secret', body, 'hex') }), signal);
     expect(outcome.events).toEqual([
       {
@@ -220,20 +220,20 @@ describe('walmart connector: PO_CREATED webhooks signed with HMAC', () => {
 
   it('accepts the digest base64-encoded as well as hex', async () => {
     const { connector } = await setup(['S1']);
-    const body = poCreated('WM-S1', 1);
+    const body = poCreated('S1', 1);
     const outcome = await connector.handleWebhook!(webhook(body, { authorization: hmacSha256('simulated-webhook-secret', body, 'base64') }), signal);
     expect(outcome.events).toHaveLength(1);
   });
 
   it('refuses a wrong signature', async () => {
     const { connector } = await setup(['S1']);
-    const body = poCreated('WM-S1', 1);
+    const body = poCreated('S1', 1);
     await expect(connector.handleWebhook!(webhook(body, { authorization: hmacSha256('another-secret', body, 'hex') }), signal)).rejects.toBeInstanceOf(WebhookSignatureError);
   });
 
   it('refuses a truncated signature', async () => {
     const { connector } = await setup(['S1']);
-    const body = poCreated('WM-S1', 1);
+    const body = poCreated('S1', 1);
     const truncated = hmacSha256('simulated-webhook-secret', body, 'hex').slice(0, 32);
     await expect(connector.handleWebhook!(webhook(body, { authorization: truncated }), signal)).rejects.toBeInstanceOf(WebhookSignatureError);
   });
@@ -245,14 +245,14 @@ describe('walmart connector: PO_CREATED webhooks signed with HMAC', () => {
 
   it('accepts the second secret during a rotation', async () => {
     const { connector } = await setup(['S1'], {}, (o) => ({ ...o, webhookSecret: ['new-secret', 'simulated-webhook-secret'] }));
-    const body = poCreated('WM-S1', 1);
+    const body = poCreated('S1', 1);
     expect((await connector.handleWebhook!(webhook(body, { authorization: hmacSha256('new-secret', body, 'hex') }), signal)).events).toHaveLength(1);
     expect((await connector.handleWebhook!(webhook(body, { authorization: hmacSha256('simulated-webhook-secret', body, 'hex') }), signal)).events).toHaveLength(1);
   });
 
   it('reads the digest from the header the subscription named', async () => {
     const { connector } = await setup(['S1'], {}, (o) => ({ ...o, webhookAuthHeaderName: 'X-WM-Signature' }));
-    const body = poCreated('WM-S1', 1);
+    const body = poCreated('S1', 1);
     const digest = hmacSha256('simulated-webhook-secret', body, 'hex');
     await expect(connector.handleWebhook!(webhook(body, { authorization: digest }), signal)).rejects.toBeInstanceOf(WebhookSignatureError);
     expect((await connector.handleWebhook!(webhook(body, { 'x-wm-signature': digest }), signal)).events).toHaveLength(1);
