@@ -49,8 +49,8 @@ const PACER_BURST: Record<Operation, number> = {
   patchListingsItem: Math.max(1, PATCH_RATE.burst - 1),
   getListingsItem: 1,
   getOrder: 1,
-  // A catch-up poll is rare and a three-minute wait per call would stall it: most of the burst is kept for it.
-  searchOrders: SEARCH_ORDERS_RATE.burst - 1,
+  // Gated before the call by the catch-up's own bucket (list-orders.ts), which answers "throttled" instead of waiting.
+  searchOrders: SEARCH_ORDERS_RATE.burst,
   searchListingsItems: Math.max(1, SEARCH_LISTINGS_RATE.burst - 1),
 };
 /** Longest channel text kept in an error: enough to say what went wrong, never a whole echoed request. */

@@ -1,7 +1,7 @@
-import { RetryableError, type InventoryEvent, type OrderPage } from '../../core/sdk.ts';
+import { RetryableError, ThrottledError, TokenBucket, type InventoryEvent, type OrderPage } from '../../core/sdk.ts';
 import type { HttpRequest, HttpResponse } from '../_kit/http-client.ts';
 import { decodeSearchCursor, encodeSearchCursor, nextSearchStart } from '../_kit/search-cursor.ts';
-import { ORDERS_PATH, SEARCH_ORDERS_PAGE_MAX, type SearchOrdersResponse } from './api.ts';
+import { ORDERS_PATH, SEARCH_ORDERS_PAGE_MAX, SEARCH_ORDERS_RATE, type SearchOrdersResponse } from './api.ts';
 import type { OrderFacts } from './order-change.ts';
 import { readOrdersApiOrder } from './orders-api-order.ts';
 
@@ -26,8 +26,15 @@ export interface OrderSearchDeps {
  * page the next search starts at the end Amazon reported (`lastUpdatedBefore`, else the time of the call), minus the overlap.
  */
 export function createOrderSearch(deps: OrderSearchDeps): (cursor: string | undefined, signal: AbortSignal) => Promise<OrderPage> {
+  // One token under Amazon's burst. Once it is spent a call is allowed every three minutes: rather than hold the
+  // host's poll that long, the call is refused at once as throttled, saying when the next one may go.
+  const bucket = new TokenBucket(SEARCH_ORDERS_RATE.perSecond, SEARCH_ORDERS_RATE.burst - 1);
   return async (cursor, signal) => {
     const { after, page } = decodeSearchCursor('amazon', cursor, FIRST_LOOKBACK_MS);
+    if (!bucket.tryTake()) {
+      const retryAfterMs = Math.max(1, Math.ceil(bucket.nextTokenAt() - performance.now()));
+      throw new ThrottledError(`amazon searchOrders: usage plan of ${SEARCH_ORDERS_RATE.perSecond} calls/s spent; next call in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
+    }
     const query = new URLSearchParams({
       lastUpdatedAfter: after,
       marketplaceIds: deps.marketplaceId,

@@ -127,6 +127,23 @@ describe('amazon listOrders: Orders 2026-01-01 searchOrders', () => {
     expect(second.events.find((e) => orderIdOf(e) === before)).toEqual(first.events[0]);
   });
 
+  it('keeps to the searchOrders usage plan: once the burst is spent a call is refused as throttled at once, saying when to come back', async () => {
+    const { sim, connector } = await setup({ S1: 10 });
+    let cursor: string | undefined;
+    let refusal: unknown;
+    for (let i = 0; i < 25 && refusal === undefined; i++) {
+      try {
+        cursor = (await connector.listOrders!(cursor, signal)).cursor;
+      } catch (err) {
+        refusal = err;
+      }
+    }
+    expect(refusal).toMatchObject({ code: 'SR_CONNECTOR_THROTTLED', retryAfterMs: expect.any(Number) });
+    expect((refusal as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(60_000);
+    // Never a 429 from Amazon: the connector stopped within the documented burst.
+    expect(sim.apiExchanges().filter((c) => c.path === '/orders/2026-01-01/orders').every((c) => c.status === 200)).toBe(true);
+  });
+
   it('starts a little before now on the first call, and refuses a cursor it did not write', async () => {
     const { sim, connector } = await setup({ S1: 10 });
     await readAll(connector);
