@@ -9,6 +9,10 @@ import { readWalmartOrderObject } from './po-notification.ts';
 export const FIRST_LOOKBACK_MS = 15 * 60_000;
 /** Each search starts this long before the previous one ended, so an order Walmart indexes late is still found. */
 export const SEARCH_OVERLAP_MS = 2 * 60_000;
+/** How far before the search's start a PO may have been created and still be found changed. */
+const CREATED_REACH_MS = 30 * 24 * 3600_000;
+/** Walmart serves orders created in the last 180 days; a day is kept as margin. */
+const MAX_CREATED_AGE_MS = 179 * 24 * 3600_000;
 
 export interface OrderListDeps {
   request(req: Omit<HttpRequest, 'headers'>): Promise<HttpResponse>;
@@ -24,7 +28,11 @@ export interface OrderListDeps {
 export function createOrderList(deps: OrderListDeps): (cursor: string | undefined, signal: AbortSignal) => Promise<OrderPage> {
   return async (cursor, signal) => {
     const { after, page } = decodeSearchCursor('walmart', cursor, FIRST_LOOKBACK_MS);
-    const query = page ?? `?${new URLSearchParams({ lastModifiedStartDate: after, limit: String(ORDERS_PAGE_LIMIT) }).toString()}`;
+    // Walmart's `createdStartDate` defaults to seven days back, which would hide a cancellation of an older PO: the
+    // search reaches back further, within the 180 days the API serves.
+    const createdStart = Math.max(Date.parse(after) - CREATED_REACH_MS, Date.now() - MAX_CREATED_AGE_MS);
+    const query =
+      page ?? `?${new URLSearchParams({ lastModifiedStartDate: after, createdStartDate: new Date(createdStart).toISOString(), limit: String(ORDERS_PAGE_LIMIT) }).toString()}`;
     const calledAt = Date.now();
     const res = await deps.request({ method: 'GET', path: `${ORDERS_PATH}${query}`, signal });
     if (res.status !== 200) throw new RetryableError(`walmart GET ${ORDERS_PATH} answered ${res.status}: ${deps.describe(res.body)}`);

@@ -97,6 +97,8 @@ describe('walmart listOrders: GET /v3/orders', () => {
     const calls = sim.apiExchanges().filter((c) => c.path === '/v3/orders');
     expect(calls).toHaveLength(3);
     expect(calls[0]!.query.lastModifiedStartDate).toBeTruthy();
+    // Beyond Walmart's seven-day default, so a cancellation of an older PO is found too.
+    expect(Date.now() - Date.parse(calls[0]!.query.createdStartDate!)).toBeGreaterThan(7 * 24 * 3600_000);
     expect(calls[1]!.query.hasMoreElements).toBe('true');
     const meta = ordersSpec.schema('#/components/schemas/MetaType');
     for (const call of calls) {
