@@ -1,4 +1,4 @@
-import { RetryableError, ThrottledError, TokenBucket, type InventoryEvent, type OrderPage } from '../../core/sdk.ts';
+import { isThrottledError, RetryableError, TokenBucket, type InventoryEvent, type OrderPage } from '../../core/sdk.ts';
 import type { HttpRequest, HttpResponse } from '../_kit/http-client.ts';
 import { decodeSearchCursor, encodeSearchCursor, nextSearchStart } from '../_kit/search-cursor.ts';
 import { ORDERS_PATH, SEARCH_ORDERS_PAGE_MAX, SEARCH_ORDERS_RATE, type SearchOrdersResponse } from './api.ts';
@@ -27,14 +27,22 @@ export interface OrderSearchDeps {
  */
 export function createOrderSearch(deps: OrderSearchDeps): (cursor: string | undefined, signal: AbortSignal) => Promise<OrderPage> {
   // One token under Amazon's burst. Once it is spent a call is allowed every three minutes: rather than hold the
-  // host's poll that long, the call is refused at once as throttled, saying when the next one may go.
+  // host's poll that long, or answer "throttled" (which would pause the channel's pushes, whose usage plan is another
+  // one), the poll reads nothing now and keeps its cursor; the next poll carries on from there.
   const bucket = new TokenBucket(SEARCH_ORDERS_RATE.perSecond, SEARCH_ORDERS_RATE.burst - 1);
   return async (cursor, signal) => {
     const { after, page } = decodeSearchCursor('amazon', cursor, FIRST_LOOKBACK_MS);
-    if (!bucket.tryTake()) {
-      const retryAfterMs = Math.max(1, Math.ceil(bucket.nextTokenAt() - performance.now()));
-      throw new ThrottledError(`amazon searchOrders: usage plan of ${SEARCH_ORDERS_RATE.perSecond} calls/s spent; next call in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
+    if (!bucket.tryTake()) return { events: [], cursor: encodeSearchCursor(page === undefined ? { after } : { after, page }), more: false };
+    try {
+      return await searchPage(after, page, signal);
+    } catch (err) {
+      // Amazon's usage plans are per operation: a 429 on searchOrders says nothing about patchListingsItem.
+      if (isThrottledError(err)) throw new RetryableError(`amazon searchOrders throttled: ${(err as Error).message}`, { cause: err });
+      throw err;
     }
+  };
+
+  async function searchPage(after: string, page: string | undefined, signal: AbortSignal): Promise<OrderPage> {
     const query = new URLSearchParams({
       lastUpdatedAfter: after,
       marketplaceIds: deps.marketplaceId,
@@ -64,5 +72,5 @@ export function createOrderSearch(deps: OrderSearchDeps): (cursor: string | unde
     const reportedEnd = typeof body.lastUpdatedBefore === 'string' ? Date.parse(body.lastUpdatedBefore) : Number.NaN;
     const until = Number.isFinite(reportedEnd) ? Math.min(reportedEnd, calledAt) : calledAt;
     return { events: [...events.values()], cursor: encodeSearchCursor({ after: nextSearchStart(after, until, SEARCH_OVERLAP_MS) }), more: false };
-  };
+  }
 }

@@ -127,21 +127,25 @@ describe('amazon listOrders: Orders 2026-01-01 searchOrders', () => {
     expect(second.events.find((e) => orderIdOf(e) === before)).toEqual(first.events[0]);
   });
 
-  it('keeps to the searchOrders usage plan: once the burst is spent a call is refused as throttled at once, saying when to come back', async () => {
+  it('keeps to the searchOrders usage plan: once the burst is spent a poll reads nothing and keeps its cursor, never drawing a 429', async () => {
     const { sim, connector } = await setup({ S1: 10 });
-    let cursor: string | undefined;
-    let refusal: unknown;
-    for (let i = 0; i < 25 && refusal === undefined; i++) {
-      try {
-        cursor = (await connector.listOrders!(cursor, signal)).cursor;
-      } catch (err) {
-        refusal = err;
-      }
-    }
-    expect(refusal).toMatchObject({ code: 'SR_CONNECTOR_THROTTLED', retryAfterMs: expect.any(Number) });
-    expect((refusal as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(60_000);
-    // Never a 429 from Amazon: the connector stopped within the documented burst.
-    expect(sim.apiExchanges().filter((c) => c.path === '/orders/2026-01-01/orders').every((c) => c.status === 200)).toBe(true);
+    await sim.placeOrder!([{ sku: 'S1', qty: 1 }], { drop: true });
+    const first = await connector.listOrders!(undefined, signal);
+    let cursor = first.cursor;
+    for (let i = 0; i < 24; i++) cursor = (await connector.listOrders!(cursor, signal)).cursor;
+    const calls = sim.apiExchanges().filter((c) => c.path === '/orders/2026-01-01/orders');
+    expect(calls.length).toBeLessThanOrEqual(20);
+    expect(calls.every((c) => c.status === 200)).toBe(true);
+    const spent = await connector.listOrders!(cursor, signal);
+    expect(spent).toEqual({ events: [], cursor, more: false });
+  });
+
+  it('turns a 429 of searchOrders into a retry of the poll, not a throttle of the channel: its pushes have their own usage plan', async () => {
+    const { sim, connector } = await setup({ S1: 10 }, { searchOrdersRate: { perSecond: 0.001, burst: 1 } });
+    await connector.listOrders!(undefined, signal);
+    const refusal = await connector.listOrders!(undefined, signal).catch((err: unknown) => err);
+    expect(refusal).toMatchObject({ code: 'SR_CONNECTOR_RETRYABLE' });
+    expect(await connector.push([{ sku: 'S1', quantity: 3, version: 1 }], signal)).toEqual([{ sku: 'S1', status: 'ok', quantity: 3 }]);
   });
 
   it('starts a little before now on the first call, and refuses a cursor it did not write', async () => {
