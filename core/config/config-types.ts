@@ -44,12 +44,24 @@ export interface ChannelLimits {
   dailyReads?: number;
 }
 
+/**
+ * A channel's SKU map kept in a file of its own: `"skus": {"file": "skus/shopify-main.json"}` (or `"listings"`
+ * for the connectors that call it that), the path relative to the config file. The file holds one JSON object,
+ * SKU → the channel's ids for it; the loader reads it in place of the reference, so connectors never see it.
+ */
+export interface SkuMapFileRef {
+  file: string;
+}
+
 export interface ChannelConfig {
   /** Unique channel id, `[a-z0-9][a-z0-9_-]*`; appears in metrics, event ids and webhook routes. */
   id: string;
   /** A built-in connector name (`sandbox`, `shopify`...), a path (relative to the config file) or a package name. */
   connector: string;
-  /** Connector options, validated against the connector's own schema; secrets already resolved. */
+  /**
+   * Connector options, validated against the connector's own schema; secrets already resolved, and a SKU map
+   * given as a {@link SkuMapFileRef} already replaced by the file's contents.
+   */
   options: Record<string, unknown>;
   rules: ChannelRules;
   limits: ChannelLimits;

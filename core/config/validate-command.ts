@@ -4,6 +4,7 @@ import { describeError } from '../errors.ts';
 import { readJsonFile } from './read-json-file.ts';
 import { inspectConfig } from './validate-config.ts';
 import { formatProblems } from './format-problems.ts';
+import { inlineSkuMapFiles } from './sku-map-file.ts';
 import { loadConnectorDefinition } from '../plugins/load-connector-definition.ts';
 import { validateConnectorOptions } from '../plugins/validate-connector-options.ts';
 
@@ -23,8 +24,10 @@ export async function runValidate(file: string, out: (line: string) => void, env
     return 1;
   }
 
-  const inspection = inspectConfig(raw, env);
-  const problems: Problem[] = [...inspection.problems];
+  // A SKU map kept in a file is checked as if written in place; a bad file is a problem at its `file` field.
+  const read = await inlineSkuMapFiles(raw, dirname(path));
+  const inspection = inspectConfig(read.raw, env);
+  const problems: Problem[] = [...read.problems, ...inspection.problems];
   const notes: string[] = [];
   // An unresolved secret reads as '' in the inspected config; the options schema would only repeat it.
   const missingSecretPaths = new Set(inspection.missingSecrets.map((s) => s.path));
@@ -44,7 +47,9 @@ export async function runValidate(file: string, out: (line: string) => void, env
       if (checked.ok) continue;
       for (const problem of checked.problems) {
         const at = `/channels/${i}/${problem.path}`;
-        if (!missingSecretPaths.has(at)) problems.push({ path: at, message: `${problem.message} (connector "${definition.name}")` });
+        if (missingSecretPaths.has(at)) continue;
+        const file = read.inlined.find((ref) => at === ref.path || at.startsWith(`${ref.path}/`));
+        problems.push({ path: at, message: `${problem.message} (connector "${definition.name}"${file ? `, in mapping file ${file.file}` : ''})` });
       }
     } catch (err) {
       problems.push({ path: `/channels/${i}/connector`, message: describeError(err) });
