@@ -13,6 +13,7 @@ import { orderEvent } from '../_kit/order-events.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import { RESET_HEADER, SIGNATURE_HEADER, type SandboxOrderWebhook } from './api.ts';
 import { sandboxOptionsSchema, type SandboxOptions } from './options.ts';
+import { listSandboxListings } from './listings.ts';
 
 interface SandboxItemResult {
   sku: string;
@@ -109,6 +110,8 @@ export default defineConnector<SandboxOptions>({
         const items = (res.body as { items: Array<{ sku: string; quantity: number }> }).items;
         return new Map(items.map((item) => [item.sku, item.quantity]));
       },
+
+      listListings: (cursor, signal) => listSandboxListings(http, auth, cursor, signal),
 
       close: () => http.close(),
     };

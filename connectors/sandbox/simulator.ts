@@ -5,6 +5,7 @@ import { hmacSha256 } from '../_kit/signatures.ts';
 import { startSimServer, type SimResponse } from '../_kit/sim-server.ts';
 import { RESET_HEADER, SIGNATURE_HEADER, type SandboxOrderWebhook } from './api.ts';
 import type { SandboxOptions } from './options.ts';
+import { LISTINGS_PATH, listingsRoute } from './listings.ts';
 
 export interface SandboxSimulatorOptions extends SimulatorOptions {
   /** Bearer token the API accepts. */
@@ -78,6 +79,7 @@ export async function startSandboxSimulator(options: SandboxSimulatorOptions = {
         const skus = (req.query.get('sku') ?? '').split(',').filter(Boolean);
         return { status: 200, body: { items: skus.filter((s) => shown.has(s)).map((sku) => ({ sku, quantity: shown.get(sku) })) } };
       }
+      if (req.method === 'GET' && req.path === LISTINGS_PATH) return listingsRoute(req, shown);
       const orderMatch = /^\/v1\/orders\/([^/]+)$/.exec(req.path);
       if (req.method === 'GET' && orderMatch) {
         const order = orders.get(decodeURIComponent(orderMatch[1] ?? ''));
