@@ -24,6 +24,9 @@ Usage:
   stockrelay stock adjust SKU DELTA --config <file>   add or remove units
   stockrelay stock get SKU [SKU...] --config <file> [--json]
                                                       ledger quantity and every channel's shown quantity
+  stockrelay import --config <file> --channel <id> [--mapping-file <file>] [--seed-ledger] [--dry-run] [--json]
+                                                      read a channel's listings and write its SKU map (onboarding);
+                                                      --seed-ledger takes its quantities as the starting counts
   stockrelay why <channel> <sku> --config <file> [--json]
   stockrelay reconcile --config <file> [--channel <id>] [--dry-run] [--json]   read every SKU back now; list drift, or push it away
                                                       why the channel shows what it shows (audit trail)
@@ -84,6 +87,10 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
       case 'why': {
         const { runWhy } = await import('./why-command.ts');
         return await runWhy(rest, await redactingOutput(rest, out));
+      }
+      case 'import': {
+        const { runImport } = await import('./import-command.ts');
+        return await runImport(rest, await redactingOutput(rest, out));
       }
       case 'reconcile': {
         const { runReconcile } = await import('./reconcile-command.ts');
