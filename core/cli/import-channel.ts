@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load-config.ts';
 import { isSkuMapFileRef, resolveSkuMapFile } from '../config/sku-map-file.ts';
 import { ConfigError, ErrorCodes, StockrelayError, UsageError } from '../internal.ts';
 import { DatabaseConnectorState } from '../ledger/database-connector-state.ts';
+import { migrateToLatest } from '../ledger/migrate.ts';
 import { createLogger } from '../logger.ts';
 import { loadConnector, type LoadedConnector } from '../plugins/load-connector.ts';
 import { loadConnectorDefinition } from '../plugins/load-connector-definition.ts';
@@ -171,9 +172,11 @@ export async function importChannel(options: ImportOptions): Promise<ImportRepor
   try {
     if (!hasDatabase) return secrets.redactValue(await run(undefined, async () => new Map()));
     // The connector keeps what it learns (a rotated refresh token) where the hub will find it.
-    const report = await withLedger(loaded, ({ db, ledger }) =>
-      run(new DatabaseConnectorState(db, channel.id), async (skus) => new Map([...(await ledger.getLevels(skus))].map(([sku, level]) => [sku, level.available]))),
-    );
+    const report = await withLedger(loaded, async ({ db, ledger }) => {
+      // An import is often the first thing run against a new database: it needs the tables a hub would make.
+      await migrateToLatest(db);
+      return run(new DatabaseConnectorState(db, channel.id), async (skus) => new Map([...(await ledger.getLevels(skus))].map(([sku, level]) => [sku, level.available])));
+    });
     return secrets.redactValue(report);
   } catch (err) {
     throw masked(err, secrets);
