@@ -222,9 +222,10 @@ export class Hub {
       metrics: this.metrics,
       ledger: {
         readInventory: (channelIds, skus) => ledger.inventory.readInventory(channelIds, skus),
+        lastReads: (channelIds, skus) => ledger.readBacks.lastReadsOf(channelIds, skus),
         listOversells: (options) => ledger.history.listOversells(options),
         isProcessed: (eventId) => ledger.history.isProcessed(eventId),
-        explain: (channel, sku, options) => explainChannelQuantity({ inventory: ledger.inventory, history: ledger.history }, channel, sku, options),
+        explain: (channel, sku, options) => explainChannelQuantity({ inventory: ledger.inventory, history: ledger.history, readBacks: ledger.readBacks }, channel, sku, options),
       },
       channels: { list: () => views, get: (channelId) => byId.get(channelId) },
       bus: {

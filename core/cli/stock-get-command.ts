@@ -25,7 +25,8 @@ export async function runStockGet(args: readonly string[], out: (line: string) =
       channels.map((c) => c.id),
       skus.filter((sku) => levels.has(sku)),
     );
-    return inventoryStatusesOf(skus, { levels, states: stored, channels, lagHalfLifeMs: loaded.config.alerts.syncLagP99Ms, now: Date.now() });
+    const reads = await ledger.readBacks.lastReadsOf(channels.map((c) => c.id), skus);
+    return inventoryStatusesOf(skus, { levels, states: stored, reads, channels, lagHalfLifeMs: loaded.config.alerts.syncLagP99Ms, now: Date.now() });
   });
   out(values.json ? JSON.stringify(statuses.length === 1 ? statuses[0] : { items: statuses }, null, 2) : statuses.map(formatStatus).join('\n\n'));
   return statuses.every((s) => s.known) ? 0 : 3;
@@ -38,11 +39,12 @@ function formatStatus(status: InventoryStatus): string {
   lines.push(`  ${summary.channelsInSync}/${summary.channels} channels in sync${summary.oldestUnconfirmedAt ? `, oldest unconfirmed change ${summary.oldestUnconfirmedAt}` : ''}`);
   if (status.channels.length === 0) return lines.join('\n');
   const rows = [
-    ['channel', 'shown', 'target', 'version', 'behind', 'state', 'confirmed'],
+    ['channel', 'shown', 'target', 'read back', 'version', 'behind', 'state', 'confirmed'],
     ...status.channels.map((c) => [
       c.channel,
       c.shown === null ? '-' : String(c.shown),
       String(c.target),
+      c.readBack ? `${c.readBack.shown} at ${c.readBack.readAt}` : '-',
       String(c.pushedVersion),
       c.versionsBehind === 0 ? '0' : `${formatCount(c.versionsBehind)} (${formatMs(c.msBehind)})`,
       c.state.replace('_', ' '),

@@ -5,7 +5,7 @@ import type { BusRequestHandler, BusResponder } from '../bus/reply-to-requests.t
 import type { ChannelConfig, ChannelRules, HubConfig } from '../config/config-types.ts';
 import type { DispatcherSnapshot, DispatchSkuStatus } from '../dispatch/dispatch-types.ts';
 import type { OversellEntry } from '../ledger/ledger-records.ts';
-import type { ChannelSkuState, EventOutcome, LedgerChange, StockLevel } from '../ledger/ledger-types.ts';
+import type { ChannelRead, ChannelSkuState, EventOutcome, LedgerChange, StockLevel } from '../ledger/ledger-types.ts';
 import type { HubMetrics } from '../metrics/hub-metrics.ts';
 import type { Logger } from '../sdk.ts';
 
@@ -34,6 +34,11 @@ export interface HubContext {
 export interface LedgerReads {
   /** The levels of `skus` and the stored push state of each (channel, SKU) in one statement. */
   readInventory(channelIds: readonly string[], skus: readonly string[]): Promise<{ levels: Map<string, StockLevel>; states: ChannelSkuState[] }>;
+  /**
+   * What the last read-back found each of `channelIds` showing for each of `skus` (pairs never read back are
+   * absent). Optional: without it the read API answers without read-backs.
+   */
+  lastReads?(channelIds: readonly string[], skus: readonly string[]): Promise<ChannelRead[]>;
   /** The most recent oversells, newest first. */
   listOversells(options?: { limit?: number }): Promise<OversellEntry[]>;
   /** Whether the ledger has applied this event id. */

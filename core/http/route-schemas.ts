@@ -24,6 +24,16 @@ const sku: Schema = { type: 'string', minLength: 1, maxLength: MAX_SKU_LENGTH };
 const skuList: Schema = { type: 'array', minItems: 1, maxItems: MAX_QUERY_SKUS, items: sku };
 const channelParam: Schema = { type: 'string', minLength: 1, description: 'A channel id from the config.' };
 
+/** A read-back: what the channel showed when the hub last read it, and when. */
+function readBack(description: string): Schema {
+  return {
+    type: 'object',
+    description,
+    required: ['shown', 'readAt'],
+    properties: { shown: { type: 'integer', description: 'The quantity the channel showed.' }, readAt: isoTime },
+  };
+}
+
 const channelInventoryStatus: Schema = {
   type: 'object',
   required: ['channel', 'shown', 'target', 'confirmedAt', 'pushedVersion', 'versionsBehind', 'msBehind', 'state'],
@@ -49,6 +59,7 @@ const channelInventoryStatus: Schema = {
     state: { type: 'string', enum: ['in_sync', 'pending', 'throttled', 'failing', 'dead_lettered', 'not_listed', 'unverified'] },
     lastError: { type: 'string', description: 'The gist of the last push error, while the channel is failing or dead-lettered for this SKU.' },
     notListedReason: { type: 'string' },
+    readBack: readBack('What the channel itself showed when last read back, and when; absent when never read back.'),
   },
 };
 
@@ -176,6 +187,7 @@ const whyReport: Schema = {
     deadLettered: { type: ['object', 'null'] },
     notListed: { type: ['object', 'null'] },
     unverifiedUntil: isoTimeOrNull,
+    readBack: { anyOf: [readBack('What the channel showed when last read back, next to `confirmed`; null when never read back.'), { type: 'null' }] },
     chain: { type: 'array', items: whyStep },
     chainTruncated: { type: 'boolean' },
     pending: { type: 'array', items: whyStep },

@@ -77,6 +77,13 @@ export class DatabaseReadBacks implements ReadBackStore {
       .execute();
   }
 
+  /** The last read of each of `skus` on each of `channelIds` that has one (one statement, for the read API). */
+  async lastReadsOf(channelIds: readonly string[], skus: readonly string[]): Promise<ChannelRead[]> {
+    if (channelIds.length === 0 || skus.length === 0) return [];
+    const rows = await this.#db.selectFrom('channel_read').selectAll().where('channel_id', 'in', [...channelIds]).where('sku', 'in', [...skus]).execute();
+    return rows.map((r) => ({ channelId: r.channel_id, sku: r.sku, shown: r.shown, readAt: r.read_at }));
+  }
+
   async lastReads(sku: string, channelId?: string): Promise<ChannelRead[]> {
     let query = this.#db.selectFrom('channel_read').selectAll().where('sku', '=', sku);
     if (channelId !== undefined) query = query.where('channel_id', '=', channelId);

@@ -33,6 +33,13 @@ export function formatWhy(report: WhyReport): string {
   if (report.deadLettered) lines.push(`dead-lettered ${report.deadLettered.at}: ${report.deadLettered.lastError ?? 'no error recorded'}`);
   if (report.notListed) lines.push(`not listed since ${report.notListed.at}: ${report.notListed.reason || 'no reason given'}`);
   if (report.unverifiedUntil) lines.push(`unverified until ${report.unverifiedUntil}: an earlier write may land until then`);
+  if (report.readBack) {
+    const { shown, at, matchesConfirmed } = report.readBack;
+    const against = matchesConfirmed === false ? `, not the ${confirmed.quantity} it confirmed (edited on the channel, or a push not applied yet then)` : matchesConfirmed ? ', as confirmed' : '';
+    lines.push(`read back: the channel showed ${shown} at ${at}${against}`);
+  } else {
+    lines.push('read back: never (the channel has not been read back for this SKU)');
+  }
   lines.push('');
 
   if (report.chain.length === 0) {

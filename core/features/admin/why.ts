@@ -4,6 +4,7 @@ import { forecastBand, showsAsIntended } from '../../dispatch/forecast.ts';
 import type { InventoryView } from '../../ledger/inventory-view.ts';
 import type { LedgerHistory } from '../../ledger/ledger-history.ts';
 import type { AuditEntry } from '../../ledger/ledger-records.ts';
+import type { ReadBackStore } from '../../ledger/ledger-types.ts';
 
 /** One ledger change of the SKU, and what it meant for the channel. */
 export interface WhyStep {
@@ -68,6 +69,12 @@ export interface WhyReport {
   notListed: { at: string; reason: string } | null;
   /** Until when a write sent earlier may still land on the channel (ISO time), or null. */
   unverifiedUntil: string | null;
+  /**
+   * What the channel itself showed when last read back (reconciliation), and when; null when never read back.
+   * `matchesConfirmed` is false when it showed other than what it confirmed (an edit behind the hub's back, or a
+   * newer push it had not applied yet at that time).
+   */
+  readBack: { shown: number; at: string; matchesConfirmed: boolean | null } | null;
   /** The changes up to the confirmed version, oldest first (the newest `limit` of them). */
   chain: WhyStep[];
   /** Earlier changes exist that `chain` leaves out. */
@@ -92,6 +99,8 @@ export interface WhyForecast {
 export interface WhyReads {
   inventory: Pick<InventoryView, 'getLevel' | 'getChannelStates'>;
   history: Pick<LedgerHistory, 'listSkuChanges' | 'oversoldByEvent'>;
+  /** Where read-backs are kept; without it the report carries none. */
+  readBacks?: Pick<ReadBackStore, 'lastReads'>;
 }
 
 export interface ExplainOptions {
@@ -112,7 +121,11 @@ export async function explainChannelQuantity(
   options: ExplainOptions = {},
 ): Promise<WhyReport | undefined> {
   const limit = Math.max(1, Math.floor(options.limit ?? 20));
-  const [level, [state]] = await Promise.all([reads.inventory.getLevel(sku), reads.inventory.getChannelStates(channel.id, [sku])]);
+  const [level, [state], [lastRead]] = await Promise.all([
+    reads.inventory.getLevel(sku),
+    reads.inventory.getChannelStates(channel.id, [sku]),
+    reads.readBacks ? reads.readBacks.lastReads(sku, channel.id) : Promise.resolve([]),
+  ]);
   if (!level && (!state || state.pushedQuantity === null)) return undefined;
   const confirmedVersion = state?.pushedVersion ?? 0;
 
@@ -169,6 +182,7 @@ export async function explainChannelQuantity(
     deadLettered: state?.deadLetteredAt ? { at: state.deadLetteredAt.toISOString(), lastError: state.lastError } : null,
     notListed: state?.notListed ? { at: state.notListed.at.toISOString(), reason: state.notListed.reason } : null,
     unverifiedUntil: writeUntil ? writeUntil.toISOString() : null,
+    readBack: lastRead ? { shown: lastRead.shown, at: lastRead.readAt.toISOString(), matchesConfirmed: quantity === null ? null : lastRead.shown === quantity } : null,
     chain,
     chainTruncated: chainRows.length > limit,
     pending,

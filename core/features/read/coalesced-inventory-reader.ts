@@ -1,9 +1,11 @@
-import type { ChannelSkuState, StockLevel } from '../../ledger/ledger-types.ts';
+import type { ChannelRead, ChannelSkuState, StockLevel } from '../../ledger/ledger-types.ts';
 
 /** What one read returns: levels by SKU and stored push states (see `Ledger.readInventory`). */
 export interface InventoryRows {
   levels: Map<string, StockLevel>;
   states: ChannelSkuState[];
+  /** What read-backs last found the channels showing, when the reader reads them. */
+  reads?: ChannelRead[];
 }
 
 /** The single statement the reader runs for a group of reads. */

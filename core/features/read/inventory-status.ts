@@ -2,7 +2,7 @@ import type { ChannelRules } from '../../config/config-types.ts';
 import { shortError } from './short-error.ts';
 import { shownQuantity, type DispatchSkuStatus } from '../../dispatch/dispatch-types.ts';
 import type { HubContext } from '../hub-context.ts';
-import type { ChannelSkuState, StockLevel } from '../../ledger/ledger-types.ts';
+import type { ChannelRead, ChannelSkuState, StockLevel } from '../../ledger/ledger-types.ts';
 import { CoalescedInventoryReader } from './coalesced-inventory-reader.ts';
 
 /** Where one channel stands for one SKU. */
@@ -29,6 +29,11 @@ export interface ChannelInventoryStatus {
   lastError?: string;
   /** Why the channel is not pushed this SKU: its own "no listing" answer (state `not_listed`). */
   notListedReason?: string;
+  /**
+   * What the channel itself showed when last read back (reconciliation), and when: next to `shown` (what it
+   * confirmed), it tells a channel edited behind the hub's back from one merely behind. Absent when never read.
+   */
+  readBack?: { shown: number; readAt: string };
 }
 
 /** A forecast at work on one channel for one SKU. */
@@ -71,7 +76,7 @@ export interface InventoryStatus {
 /** Inputs of {@link inventoryStatusOf}: what the ledger and the dispatchers said at `now`. */
 export interface InventorySources {
   level: StockLevel | undefined;
-  channels: ReadonlyArray<{ id: string; rules: ChannelRules; stored: ChannelSkuState | undefined; memory: DispatchSkuStatus | undefined }>;
+  channels: ReadonlyArray<{ id: string; rules: ChannelRules; stored: ChannelSkuState | undefined; memory: DispatchSkuStatus | undefined; read?: ChannelRead }>;
   /** Half-life of confidence for a channel lagging behind, ms (the sync-lag alarm threshold). */
   lagHalfLifeMs: number;
   now: number;
@@ -89,7 +94,10 @@ export type ReadInventoryStatus = (skus: readonly string[]) => Promise<Inventory
  */
 export function inventoryStatusReader(ctx: Pick<HubContext, 'config' | 'ledger' | 'channels'>): ReadInventoryStatus {
   const channels = ctx.channels.list();
-  const reader = new CoalescedInventoryReader((ids, wanted) => ctx.ledger.readInventory(ids, wanted), channels.map((c) => c.id));
+  const reader = new CoalescedInventoryReader(async (ids, wanted) => {
+    const [rows, reads] = await Promise.all([ctx.ledger.readInventory(ids, wanted), ctx.ledger.lastReads?.(ids, wanted)]);
+    return reads === undefined ? rows : { ...rows, reads };
+  }, channels.map((c) => c.id));
   const lagHalfLifeMs = ctx.config.alerts.syncLagP99Ms;
   return async (skus) => inventoryStatusesOf(skus, { ...(await reader.read(skus)), channels, lagHalfLifeMs, now: Date.now() });
 }
@@ -98,6 +106,8 @@ export function inventoryStatusReader(ctx: Pick<HubContext, 'config' | 'ledger' 
 export interface StoredInventory {
   levels: ReadonlyMap<string, StockLevel>;
   states: readonly ChannelSkuState[];
+  /** What read-backs last found (absent: the answers carry no read-backs). */
+  reads?: readonly ChannelRead[];
   /** `skuStatus` adds what only a running dispatcher knows; readers without dispatchers leave it out. */
   channels: ReadonlyArray<{ id: string; rules: ChannelRules; skuStatus?(sku: string): DispatchSkuStatus | undefined }>;
   lagHalfLifeMs: number;
@@ -108,10 +118,15 @@ export interface StoredInventory {
 export function inventoryStatusesOf(skus: readonly string[], stored: StoredInventory): InventoryStatus[] {
   const byKey = new Map<string, ChannelSkuState>();
   for (const state of stored.states) byKey.set(`${state.channelId}\u0000${state.sku}`, state);
+  const reads = new Map<string, ChannelRead>();
+  for (const read of stored.reads ?? []) reads.set(`${read.channelId}\u0000${read.sku}`, read);
   return skus.map((sku) =>
     inventoryStatusOf(sku, {
       level: stored.levels.get(sku),
-      channels: stored.channels.map((c) => ({ id: c.id, rules: c.rules, stored: byKey.get(`${c.id}\u0000${sku}`), memory: c.skuStatus?.(sku) })),
+      channels: stored.channels.map((c) => {
+        const read = reads.get(`${c.id}\u0000${sku}`);
+        return { id: c.id, rules: c.rules, stored: byKey.get(`${c.id}\u0000${sku}`), memory: c.skuStatus?.(sku), ...(read ? { read } : {}) };
+      }),
       lagHalfLifeMs: stored.lagHalfLifeMs,
       now: stored.now,
     }),
@@ -132,7 +147,7 @@ export function inventoryStatusOf(sku: string, sources: InventorySources): Inven
       summary: { channelsInSync: 0, channels: 0, shareInSync: 0, oldestUnconfirmedAt: null, maxMsBehind: 0, confidence: 0 },
     };
   }
-  const channels = sources.channels.map((c) => channelStatus(level, c.id, c.rules, c.stored, c.memory, now));
+  const channels = sources.channels.map((c) => withReadBack(channelStatus(level, c.id, c.rules, c.stored, c.memory, now), c.read));
   let oldest = Infinity;
   let maxMsBehind = 0;
   for (const c of channels) {
@@ -157,6 +172,10 @@ export function inventoryStatusOf(sku: string, sources: InventorySources): Inven
       confidence: confidence(channels, sources.lagHalfLifeMs),
     },
   };
+}
+
+function withReadBack(status: ChannelInventoryStatus, read: ChannelRead | undefined): ChannelInventoryStatus {
+  return read ? { ...status, readBack: { shown: read.shown, readAt: read.readAt.toISOString() } } : status;
 }
 
 function channelStatus(
