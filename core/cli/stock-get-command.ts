@@ -39,15 +39,15 @@ function formatStatus(status: InventoryStatus): string {
   lines.push(`  ${summary.channelsInSync}/${summary.channels} channels in sync${summary.oldestUnconfirmedAt ? `, oldest unconfirmed change ${summary.oldestUnconfirmedAt}` : ''}`);
   if (status.channels.length === 0) return lines.join('\n');
   const rows = [
-    ['channel', 'shown', 'target', 'read back', 'version', 'behind', 'state', 'confirmed'],
+    ['channel', 'shown', 'target', 'version', 'behind', 'state', 'read back', 'confirmed'],
     ...status.channels.map((c) => [
       c.channel,
       c.shown === null ? '-' : String(c.shown),
       String(c.target),
-      c.readBack ? `${c.readBack.shown} at ${c.readBack.readAt}` : '-',
       String(c.pushedVersion),
       c.versionsBehind === 0 ? '0' : `${formatCount(c.versionsBehind)} (${formatMs(c.msBehind)})`,
       c.state.replace('_', ' '),
+      c.readBack ? `${c.readBack.shown} at ${c.readBack.readAt}` : '-',
       (c.confirmedAt ?? '-') + (c.lastError ? `  last error: ${c.lastError}` : ''),
     ]),
   ];

@@ -51,6 +51,7 @@ const channelStatus = z.object({
   confidence: z.number().describe("0..1: how far this channel's quantity can be trusted to follow the ledger now."),
   lastError: z.string().optional(),
   notListedReason: z.string().optional(),
+  readBack: z.object({ shown: z.number(), readAt: isoTime }).optional().describe('What the channel itself showed when last read back, and when; absent when never read back.'),
 });
 
 const inventoryStatus = z.object({
@@ -104,6 +105,10 @@ export const whyOutput = {
   deadLettered: z.object({ at: isoTime, lastError: z.string().nullable() }).nullable(),
   notListed: z.object({ at: isoTime, reason: z.string() }).nullable(),
   unverifiedUntil: isoTime.nullable(),
+  readBack: z
+    .object({ shown: z.number(), at: isoTime, matchesConfirmed: z.boolean().nullable() })
+    .nullable()
+    .describe('What the channel itself showed when last read back, next to what it confirmed; null when never read back.'),
   chain: z.array(whyStep),
   chainTruncated: z.boolean(),
   pending: z.array(whyStep),
