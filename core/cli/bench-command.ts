@@ -8,6 +8,8 @@ import { formatResultTable } from '../tooling/bench/result-table.ts';
 import { runScenario } from '../tooling/bench/scenario-runner.ts';
 import { DEFAULT_SCENARIO, type ScenarioOptions, type ScenarioResult } from '../tooling/bench/scenario-types.ts';
 import { writeResultFiles } from '../tooling/bench/write-result-files.ts';
+import { compareSuites, scenarioRow } from '../../bench/suite-result.ts';
+import { readComparison } from './bench-compare.ts';
 
 export const BENCH_USAGE = `stockrelay bench --config <file> [options]
   Drives a flash sale through the real hub, NATS and Postgres with every channel of the config
@@ -27,6 +29,8 @@ export const BENCH_USAGE = `stockrelay bench --config <file> [options]
   --out <dir>              where the JSON and HTML report go (default reports/)
   --wait-quiet <s>         first wait up to this long for the machine to be mostly idle (default 0)
   --keep                   keep the bench database and streams afterwards
+  --compare <file>         afterwards, print now/before ratios against an earlier result (this command's
+                           JSON, or a bench-suite result holding a scenario of the same name)
 Exit code 0 on PASS, 1 on FAIL.`;
 
 export interface BenchRun {
@@ -35,7 +39,7 @@ export interface BenchRun {
 }
 
 /** Parses `stockrelay bench` arguments into scenario options and the output folder. */
-export function parseBenchArgs(args: readonly string[]): { config: string; options: Partial<ScenarioOptions>; out: string; ledgerOnly: boolean } {
+export function parseBenchArgs(args: readonly string[]): { config: string; options: Partial<ScenarioOptions>; out: string; ledgerOnly: boolean; compare?: string } {
   const { values } = parseArgs({
     args: [...args],
     options: {
@@ -55,6 +59,7 @@ export function parseBenchArgs(args: readonly string[]): { config: string; optio
       out: { type: 'string' },
       keep: { type: 'boolean' },
       'wait-quiet': { type: 'string' },
+      compare: { type: 'string' },
     },
   });
   if (!values.config) throw new UsageError(`bench: --config <file> is required\n\n${BENCH_USAGE}`);
@@ -94,7 +99,7 @@ export function parseBenchArgs(args: readonly string[]): { config: string; optio
   if (values.keep) options.cleanup = false;
   const ledgerOnly = values['ledger-only'] ?? false;
   if (ledgerOnly) options.path = 'publish';
-  return { config: values.config, options, out: values.out ?? 'reports', ledgerOnly };
+  return { config: values.config, options, out: values.out ?? 'reports', ledgerOnly, ...(values.compare !== undefined ? { compare: values.compare } : {}) };
 }
 
 /** The config without its channels: the ledger-alone scenario. */
@@ -128,6 +133,8 @@ export async function runBench(args: readonly string[], out: (line: string) => v
     return 0;
   }
   const parsed = parseBenchArgs(args);
-  const { result } = await benchOnce(parsed.config, parsed.options, parsed.out, out, process.stderr, { ledgerOnly: parsed.ledgerOnly });
+  const previous = parsed.compare !== undefined ? await readComparison(parsed.compare) : undefined;
+  const { result, files } = await benchOnce(parsed.config, parsed.options, parsed.out, out, process.stderr, { ledgerOnly: parsed.ledgerOnly });
+  if (previous) for (const line of compareSuites({ startedAt: result.startedAt, machine: result.machine, micro: [], scenarios: [scenarioRow(result, files.json)] }, previous)) out(line);
   return result.pass ? 0 : 1;
 }

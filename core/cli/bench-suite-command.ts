@@ -1,8 +1,9 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareSuites, scenarioRow, type SuiteResult } from '../../bench/suite-result.ts';
+import { readComparison } from './bench-compare.ts';
 import type { MicroRow } from '../../bench/micro-row.ts';
 import type { ScenarioOptions } from '../tooling/bench/scenario-types.ts';
 import { formatCount, formatMs, formatRate } from '../human-format.ts';
@@ -59,7 +60,7 @@ export async function runBenchSuite(args: readonly string[], out: (line: string)
     micro: [],
     scenarios: [],
   };
-  const previous = values.compare ? (JSON.parse(await readFile(values.compare, 'utf8')) as SuiteResult) : undefined;
+  const previous = values.compare ? await readComparison(values.compare) : undefined;
 
   if (!values['skip-micro']) {
     out('micro-benchmarks (tinybench):');

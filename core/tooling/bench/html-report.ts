@@ -1,8 +1,38 @@
 import { LAG_EDGES_MS, type ChannelResult, type ScenarioResult } from './scenario-types.ts';
-import { formatResultTable } from './result-table.ts';
+import { formatClassTable, formatResultTable, goalMark } from './result-table.ts';
+import { formatNumber } from '../../human-format.ts';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const n = (v: number | null): string => (v === null ? '—' : String(Math.round(v)));
+const num = (v: number | null): string => (v === null ? '—' : formatNumber(v));
+const share = (v: number): string => `${(v * 100).toFixed(v < 0.01 ? 3 : 2)} %`;
+
+/** Each goal of the run with what was measured, met or missed. */
+function goalsTable(result: ScenarioResult): string {
+  if (result.goals.length === 0) return '';
+  const rows = result.goals.map((g) => `<tr class="${g.met === false ? 'miss' : ''}"><td>${esc(g.goal)}</td><td>${esc(g.measured)}</td><td>${goalMark(g.met)} ${g.met === null ? 'not measured' : g.met ? 'met' : 'missed'}</td></tr>`).join('\n');
+  return `<h2>Goals</h2>
+<table><thead><tr><th>goal</th><th>measured</th><th></th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
+}
+
+/** Sync lag, phantom and hidden stock per channel class. */
+function classTable(result: ScenarioResult): string {
+  if (result.classes.length === 0) return '';
+  const rows = result.classes
+    .map(
+      (c) =>
+        `<tr><td>${esc(c.class)}</td><td>${c.channels.length}</td><td>${n(c.lag.p50)}</td><td>${n(c.lag.p99)}</td><td>${n(c.timeToZero.p99)}</td><td>${c.phantomEpisodes.count}</td><td>${n(c.phantomEpisodes.p50)}</td><td>${n(c.phantomEpisodes.p99)}</td><td>${num(c.phantomUnitSeconds)}</td><td>${num(c.hiddenUnitSeconds)}</td><td>${num(c.heldBackUnitSeconds)}</td><td>${share(c.worstHeldBackShare)}</td><td>${c.worstBoundRatio === null ? '—' : `${num(c.medianBoundRatio)}× (worst ${num(c.worstBoundRatio)}×)`}</td></tr>`,
+    )
+    .join('\n');
+  return `<h2>Per channel class</h2>
+<p><b>Phantom stock</b>: a channel showing a SKU above what its rules give for the ledger's available stock (units a shopper can buy that are gone), measured on the simulated channel over time; an episode lasts until the channel shows no more than the rules give. <b>Hidden units</b>: shown below what the rules give (without forecast), integrated over the load; <b>held back</b> is the part the last write left out on purpose (a forecast or a reserve: how far below the rules for the ledger of that moment it was); the rest waits for a refresh after a restock, or for the ledger to record a sale the channel already counted. <b>Bound</b>: the least a channel refreshing C SKUs/s must hold back to never show what will be gone by its next refresh, (Σᵢ √vᵢ)² / (2C), vᵢ each SKU's sales rate on this run.</p>
+<table><thead><tr><th>class (requests/s × SKUs per request)</th><th>channels</th><th>lag p50 ms</th><th>lag p99 ms</th><th>time to zero p99 ms</th><th>phantom episodes</th><th>episode p50 ms</th><th>episode p99 ms</th><th>phantom unit-s</th><th>hidden unit-s</th><th>held back unit-s</th><th>worst held-back share of stock</th><th>held back / bound, median</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`;
+}
 
 /** Log scale from 10 ms (below that nothing a seller sees differs) to `maxMs` onto [x0, x1]. */
 function logScale(maxMs: number, x0: number, x1: number): (ms: number) => number {
@@ -67,10 +97,13 @@ export function renderHtmlReport(result: ScenarioResult): string {
   const rows = result.channels
     .map(
       (c) =>
-        `<tr class="${c.lag.p99 !== null && c.lag.p99 > result.options.targetP99Ms ? 'miss' : ''}"><td>${esc(c.channelId)}</td><td>${esc(c.connector)}</td><td>${c.perSecond}×${c.maxBatchSize} = ${c.capacity}${c.capacitySuffices ? '' : ' ⚠'}</td><td>${n(c.lag.p50)}</td><td>${n(c.lag.p95)}</td><td>${n(c.lag.p99)}</td><td>${n(c.lag.max)}</td><td>${n(c.timeToZero.p50)}</td><td>${n(c.timeToZero.p99)}</td><td>${n(c.overhead.p99)}</td><td>${n(c.eventToCommit.p99)}</td><td>${c.requests}</td><td>${c.throttled}</td><td>${c.retries}</td><td>${c.deadLetters}</td><td>${c.oversoldUnits}/${c.unitsSold}</td><td>${c.converged}/${c.pairs}</td></tr>`,
+        `<tr class="${c.lag.p99 !== null && c.lag.p99 > result.options.targetP99Ms ? 'miss' : ''}"><td>${esc(c.channelId)}</td><td>${esc(c.connector)}</td><td>${esc(c.class)}</td><td>${c.capacity}${c.capacitySuffices ? '' : ' ⚠'}</td><td>${n(c.lag.p50)}</td><td>${n(c.lag.p95)}</td><td>${n(c.lag.p99)}</td><td>${n(c.lag.max)}</td><td>${n(c.timeToZero.p50)}</td><td>${n(c.timeToZero.p99)}</td><td>${n(c.overhead.p99)}</td><td>${n(c.eventToCommit.p99)}</td><td>${c.requests}</td><td>${c.throttled}</td><td>${c.retries}</td><td>${c.deadLetters}</td><td>${c.oversoldUnits}/${c.unitsSold}</td><td>${c.shelf.phantomEpisodes.count}</td><td>${n(c.shelf.phantomEpisodes.p99)}</td><td>${num(c.shelf.phantomUnitSeconds)}</td><td>${num(c.shelf.hiddenUnitSeconds)}</td><td>${num(c.shelf.heldBackUnitSeconds)}</td><td>${num(c.shelf.meanHeldBackUnits)}</td><td>${num(c.shelf.hiddenBoundUnits)}</td><td>${num(c.shelf.boundRatio)}</td><td>${c.converged}/${c.pairs}</td></tr>`,
     )
     .join('\n');
-  const summary = formatResultTable(result).filter((l) => !l.startsWith('channel') && !l.startsWith('(cap/s') && l !== '' && result.channels.every((c) => !l.startsWith(c.channelId)));
+  // The tables and goals have their own HTML below; the summary keeps the overall lines.
+  const tabled = new Set(result.classes.length > 0 ? formatClassTable(result) : []);
+  const goalLines = new Set(['goals:', ...result.goals.map((g) => `  ${goalMark(g.met)} ${g.goal}: ${g.measured}`)]);
+  const summary = formatResultTable(result).filter((l) => !l.startsWith('channel') && !l.startsWith('(cap/s') && l !== '' && !tabled.has(l) && !goalLines.has(l) && result.channels.every((c) => !l.startsWith(c.channelId)));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>stockrelay bench — ${esc(result.name)} — ${result.pass ? 'PASS' : 'FAIL'}</title>
 <style>
@@ -85,11 +118,13 @@ pre{background:#f6f6f6;padding:8px;overflow:auto;white-space:pre-wrap}
 <p>${esc(result.verdict)}</p>
 <p>Started ${esc(result.startedAt)} on ${result.machine.cpus} × ${esc(result.machine.cpuModel)}, ${result.machine.memoryMb} MB, Node ${esc(result.machine.node)}. Config ${esc(result.configPath)}; every channel was a local simulator.</p>
 <pre>${esc(summary.join('\n'))}</pre>
+${goalsTable(result)}
+${classTable(result)}
 <h2>Sync lag per channel</h2>
 <p>Box: p50–p95; bar: p99; dot: max; log scale. Channel names in orange have less capacity (requests/s × batch) than the ${result.skusChangedPerSecond} SKUs that changed per second.</p>
 ${percentileChart(result)}
 <h2>Per channel</h2>
-<table><thead><tr><th>channel</th><th>connector</th><th>capacity (SKU updates/s)</th><th>lag p50</th><th>p95</th><th>p99</th><th>max</th><th>time to zero p50</th><th>p99</th><th>hub overhead p99</th><th>its orders: event → commit p99</th><th>API calls</th><th>429s</th><th>retries</th><th>dead letters</th><th>oversold / sold units</th><th>converged</th></tr></thead>
+<table><thead><tr><th>channel</th><th>connector</th><th>class</th><th>capacity (SKU updates/s)</th><th>lag p50</th><th>p95</th><th>p99</th><th>max</th><th>time to zero p50</th><th>p99</th><th>hub overhead p99</th><th>its orders: event → commit p99</th><th>API calls</th><th>429s</th><th>retries</th><th>dead letters</th><th>oversold / sold units</th><th>phantom episodes</th><th>episode p99</th><th>phantom unit-s</th><th>hidden unit-s</th><th>held back unit-s</th><th>mean held back units</th><th>bound units</th><th>held back / bound</th><th>converged</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

@@ -16,6 +16,11 @@ import { isolateConfig } from './bench-environment.ts';
 import { LagHistogram } from './lag-histogram.ts';
 import { busyShare, CLOCK_TICKS, machineCpuTimes, processCpuTimes } from './machine-cpu.ts';
 import { DEFAULT_SCENARIO, LAG_EDGES_MS, type ChannelResult, type ScenarioOptions, type ScenarioProgress, type ScenarioResult } from './scenario-types.ts';
+import type { ChannelRules } from '../../config/config-types.ts';
+import { channelClass } from './channel-class.ts';
+import { checkSellerGoals } from './seller-goals.ts';
+import { groupByClass, shelfFigures } from './shelf-figures.ts';
+import { ShelfRecorder } from './shelf-recorder.ts';
 import { zipfPicker } from '../simulation/zipf.ts';
 
 export interface RunScenarioHooks {
@@ -111,6 +116,8 @@ export async function runScenario(loaded: LoadedConfig, partial: Partial<Scenari
     return await drive(hub, simulated.channels, skus, options, random, progress, {
       name: hooks.name ?? loaded.path.split('/').pop()?.replace(/\.json$/, '') ?? 'scenario',
       configPath: loaded.path,
+      // Phantom and hidden stock are judged against the config's own rules: a `--reserve` override is a cost it shows.
+      rules: new Map(loaded.config.channels.map((c) => [c.id, c.rules])),
       startedAt,
       runId,
       backgroundCpuBusy,
@@ -142,7 +149,7 @@ async function drive(
   options: ScenarioOptions,
   random: () => number,
   progress: (p: Omit<ScenarioProgress, 'durationS'>) => void,
-  meta: { name: string; configPath: string; startedAt: Date; runId: string; backgroundCpuBusy: number | null },
+  meta: { name: string; configPath: string; rules: ReadonlyMap<string, ChannelRules>; startedAt: Date; runId: string; backgroundCpuBusy: number | null },
 ): Promise<ScenarioResult> {
   const tallies = new Map<string, ChannelTally>();
   const newTally = (id: string, sim: SimulatedChannel | null): ChannelTally => ({
@@ -184,11 +191,15 @@ async function drive(
   let restocks = 0;
   let changedThisSecond = new Set<string>();
   const changedPerSecond: number[] = [];
+  const shelf = new ShelfRecorder(skus, new Map(channels.map((c) => [c.channel.id, c.simulator])));
+  /** Units shoppers bought per SKU during the load, over every channel: the sales rates of the hidden-units bound. */
+  const unitsBySku = new Map<string, number>();
 
   const untap = hub.metrics.tap({
     confirmed(channelId, sku, lagMs, callMs) {
       const t = tallies.get(channelId);
       if (!t) return;
+      shelf.confirmed(channelId, sku, Date.now());
       for (const lag of lagMs) {
         t.lag.add(lag);
         overallLag.add(lag);
@@ -230,6 +241,7 @@ async function drive(
 
   const unlisten = hub.onChange((changes: readonly LedgerChange[], outcomes: readonly EventOutcome[]) => {
     for (const change of changes) {
+      shelf.ledger(change.sku, change.available, change.committedAt.getTime());
       if (change.eventType === 'order.confirmed') {
         linesCommitted += 1;
         const ms = change.committedAt.getTime() - change.occurredAt.getTime();
@@ -300,6 +312,11 @@ async function drive(
     placed += 1;
     tally.ordersPlaced += 1;
     const units = lines.reduce((a, l) => a + l.qty, 0);
+    const soldAt = Date.now();
+    for (const l of lines) {
+      unitsBySku.set(l.sku, (unitsBySku.get(l.sku) ?? 0) + l.qty);
+      if (simulator) shelf.sold(tally.id, l.sku, l.qty, soldAt);
+    }
     unitsSold += units;
     tally.unitsSold += units;
     let delivery: Promise<unknown>;
@@ -323,6 +340,8 @@ async function drive(
   // Hub, simulators and shoppers share this event loop: its delay is part of every latency measured here.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
+  const startLevels = await hub.ledger.getLevels(skus);
+  shelf.start(Date.now(), new Map([...startLevels].map(([sku, level]) => [sku, level.available])));
   const cpuStart = process.cpuUsage();
   const machineStart = machineCpuTimes();
   const serversStart = processCpuTimes(SERVER_PROCESSES);
@@ -360,6 +379,7 @@ async function drive(
     const timer = setInterval(tick, 5);
   });
   loadEnd = performance.now();
+  const loadEndWall = Date.now();
   loadOver = true;
   for (const timer of restockTimers.values()) clearTimeout(timer);
   restockTimers.clear();
@@ -381,7 +401,8 @@ async function drive(
     if (convergence.converged === convergence.pairs) break;
     await sleep(250);
   }
-  const settleMs = Date.now() - settleStart;
+  const settleEndWall = Date.now();
+  const settleMs = settleEndWall - settleStart;
   loopDelay.disable();
   clearInterval(sampler);
   clearInterval(rssSampler);
@@ -398,9 +419,16 @@ async function drive(
   let throttled = 0;
   let retries = 0;
   let deadLetters = 0;
+  const histograms = new Map<string, { lag: LagHistogram; ttz: LagHistogram; episodes: LagHistogram }>();
+  const allEpisodes = new LagHistogram(3_600_000);
+  const salesPerSecond = [...unitsBySku.values()].map((units) => units / loadSeconds);
   const channelResults: ChannelResult[] = sellers.map((t) => {
     const sim = t.sim!;
     const limits = hub.connectors.get(t.id)!.limits;
+    const rules = meta.rules.get(t.id) ?? sim.channel.rules;
+    const shelfTally = shelf.measure(t.id, rules, loadEndWall, settleEndWall);
+    histograms.set(t.id, { lag: t.lag, ttz: t.ttz, episodes: shelfTally.episodes });
+    allEpisodes.merge(shelfTally.episodes);
     const stats = sim.simulator.stats();
     const conv = convergence.byChannel.get(t.id) ?? { converged: 0, pairs: 0 };
     overhead.merge(t.overhead);
@@ -413,6 +441,7 @@ async function drive(
     return {
       channelId: t.id,
       connector: sim.definition.name,
+      class: channelClass(limits),
       perSecond: limits.perSecond,
       maxBatchSize: limits.maxBatchSize,
       capacity,
@@ -433,8 +462,11 @@ async function drive(
       converged: conv.converged,
       pairs: conv.pairs,
       lagBuckets: t.lag.counts(LAG_EDGES_MS),
+      shelf: shelfFigures(shelfTally, { loadSeconds, salesPerSecond, share: rules.share, capacity }),
     };
   });
+  const classes = groupByClass(channelResults, histograms);
+  const sumShelf = (pick: (c: ChannelResult) => number): number => round(channelResults.reduce((a, c) => a + pick(c), 0), 3);
 
   const missed = channelResults.filter((c) => c.lag.p99 !== null && c.lag.p99 > options.targetP99Ms);
   // Without channels the promise is about the ledger alone: event → commit against the same target.
@@ -451,7 +483,7 @@ async function drive(
   if (failed > 0) verdictParts.push(`${failed} order(s) failed to reach the hub`);
   const cpuInfo = cpus();
 
-  return {
+  const measured = {
     name: meta.name,
     startedAt: meta.startedAt.toISOString(),
     configPath: meta.configPath,
@@ -491,6 +523,15 @@ async function drive(
     peakRssMb: Math.round(peakRss / 2 ** 20),
     eventLoopDelay: { p50: round(loopDelay.percentile(50) / 1e6, 1), p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) },
     channels: channelResults,
+    classes,
+    phantomEpisodes: allEpisodes.summary(),
+    phantomUnitSeconds: sumShelf((c) => c.shelf.phantomUnitSeconds),
+    hiddenUnitSeconds: sumShelf((c) => c.shelf.hiddenUnitSeconds),
+    heldBackUnitSeconds: sumShelf((c) => c.shelf.heldBackUnitSeconds),
+  };
+  return {
+    ...measured,
+    goals: checkSellerGoals(measured),
     pass,
     verdict: pass
       ? ledgerOnly

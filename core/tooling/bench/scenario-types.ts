@@ -77,9 +77,84 @@ export interface ScenarioProgress {
   commitP99: number | null;
 }
 
+/**
+ * What a channel showed against what the rules give for the ledger over the load, measured from the
+ * simulator side (what the simulated channel showed, when the simulated API applied each write).
+ * Unit-seconds are integrated over the load; phantom episodes that began during the load are followed
+ * into the settle phase until they end.
+ */
+export interface ShelfFigures {
+  /** SKU-seconds the channel showed more than the rules give for the ledger's available stock. */
+  phantomSkuSeconds: number;
+  /** Units shown beyond what the rules give, integrated over time: stock a shopper could buy that was gone. */
+  phantomUnitSeconds: number;
+  /** Duration of each phantom episode (one SKU showing more than the rules give, until it no longer does), ms. */
+  phantomEpisodes: LagSummary;
+  /** Episodes still going when the measurement ended, counted at their length so far. */
+  openPhantomEpisodes: number;
+  /** Units the rules allowed but the channel did not show, integrated over time (rules without forecast). */
+  hiddenUnitSeconds: number;
+  /**
+   * The part of `hiddenUnitSeconds` the channel's last write left out on purpose (a forecast, a reserve):
+   * at most how far below the rules for the ledger of that moment the write was. The rest waits for a
+   * refresh after a restock, or for the ledger to record a sale the channel already counted.
+   */
+  heldBackUnitSeconds: number;
+  /** Mean units held back during the load: `heldBackUnitSeconds` / seconds of load. */
+  meanHeldBackUnits: number;
+  /** `hiddenUnitSeconds` / units the rules allowed integrated over the load, 0..1. */
+  hiddenShare: number;
+  /** `heldBackUnitSeconds` / units the rules allowed integrated over the load, 0..1: the share of stock a forecast or reserve cost. */
+  heldBackShare: number;
+  /**
+   * The least a channel of this capacity must hide on average to never show more than will be left when its
+   * next refresh lands: (Σᵢ √vᵢ)² / (2C) units, vᵢ each SKU's measured sales rate on the run (units/s,
+   * times the channel's share), C = requests/s × items per request. Null when nothing sold.
+   */
+  hiddenBoundUnits: number | null;
+  /** `meanHeldBackUnits` / `hiddenBoundUnits`: 1 is the physical limit; below 1 the channel risks phantom stock. */
+  boundRatio: number | null;
+}
+
+/** The channels of one class (requests/s × items per request) read together. */
+export interface ClassResult {
+  /** E.g. `2/s × 250`; see channel-class.ts. */
+  class: string;
+  perSecond: number;
+  maxBatchSize: number;
+  channels: string[];
+  /** Sync lag over every channel of the class. */
+  lag: LagSummary;
+  timeToZero: LagSummary;
+  phantomSkuSeconds: number;
+  phantomUnitSeconds: number;
+  /** Phantom episode durations over every channel of the class, ms. */
+  phantomEpisodes: LagSummary;
+  hiddenUnitSeconds: number;
+  heldBackUnitSeconds: number;
+  /** Of the class's channels, the largest `hiddenShare` / `heldBackShare`. */
+  worstHiddenShare: number;
+  worstHeldBackShare: number;
+  /** Of the class's channels, the largest and median `boundRatio` (null when no channel has a bound). */
+  worstBoundRatio: number | null;
+  medianBoundRatio: number | null;
+}
+
+/** One goal of a seller's flash sale checked against a run: met, missed, or not measured (null). */
+export interface GoalCheck {
+  goal: string;
+  /** What was measured, in words and numbers. */
+  measured: string;
+  value: number | null;
+  limit: number;
+  met: boolean | null;
+}
+
 export interface ChannelResult {
   channelId: string;
   connector: string;
+  /** Requests/s × items per request, e.g. `2/s × 250`: reports group channels by it. */
+  class: string;
   /** Requests per second and items per request the channel allows, and their product (SKU updates/s). */
   perSecond: number;
   maxBatchSize: number;
@@ -108,6 +183,8 @@ export interface ChannelResult {
   pairs: number;
   /** Lag histogram over {@link LAG_EDGES_MS}, for the report's charts. */
   lagBuckets: number[];
+  /** Phantom and hidden stock on this channel. */
+  shelf: ShelfFigures;
 }
 
 /** Bucket edges of the charts, ms. */
@@ -166,6 +243,15 @@ export interface ScenarioResult {
   /** Delay of this process's event loop beyond the 10 ms sampling timer, ms: time everything here waited for the CPU. */
   eventLoopDelay: { p50: number; p99: number; max: number };
   channels: ChannelResult[];
+  /** The channels grouped by class. */
+  classes: ClassResult[];
+  /** Phantom episodes over every channel, ms. */
+  phantomEpisodes: LagSummary;
+  phantomUnitSeconds: number;
+  hiddenUnitSeconds: number;
+  heldBackUnitSeconds: number;
+  /** The flash-sale goals, each met or missed with its numbers. */
+  goals: GoalCheck[];
   /** Whether every channel whose capacity suffices met `targetP99Ms`, and convergence was complete. */
   pass: boolean;
   verdict: string;
