@@ -97,7 +97,8 @@ export class Hub {
     secrets: SecretRegistry,
   ) {
     this.secrets = secrets;
-    this.metrics = new HubMetrics({ processMetrics: options.processMetrics ?? true });
+    const rules = new Map(loaded.config.channels.map((c) => [c.id, c.rules]));
+    this.metrics = new HubMetrics({ processMetrics: options.processMetrics ?? true, rules: (channelId) => rules.get(channelId) });
     this.deadLetters = hubDeadLetters({ bus, isProcessed: (eventId) => ledger.history.isProcessed(eventId), dispatcher: (channelId) => this.dispatchers.get(channelId) });
   }
 
@@ -311,6 +312,7 @@ export class Hub {
   /** The session holding the leases ended: stop pushing at once, and stand by with fresh dispatchers. */
   private leasesLost(): void {
     for (const channelId of this.leased) {
+      this.metrics.channelReleased(channelId);
       const lost = this.dispatchers.get(channelId)!;
       this.dispatchers.set(channelId, this.makeDispatcher(channelId));
       void lost.stop();
@@ -324,6 +326,7 @@ export class Hub {
    */
   private async channelFenced(channelId: string): Promise<void> {
     if (!this.leased.delete(channelId) || this.stopped) return;
+    this.metrics.channelReleased(channelId);
     const fenced = this.dispatchers.get(channelId)!;
     this.dispatchers.set(channelId, this.makeDispatcher(channelId));
     await fenced.stop();
@@ -335,6 +338,7 @@ export class Hub {
    * it reads everything it is behind on from the ledger when it takes the lease.
    */
   private notifyPushing(changes: readonly LedgerChange[]): void {
+    this.metrics.ledgerChanged(changes);
     for (const channelId of this.leased) this.dispatchers.get(channelId)!.notify(changes);
   }
 

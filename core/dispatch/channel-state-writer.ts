@@ -110,7 +110,7 @@ export class ChannelStateWriter {
       state.notBefore = 0;
       state.lastError = null;
       state.notListed = null;
-      this.#o.observer.confirmed(this.#o.channelId, state.sku, lags, callMs);
+      this.#o.observer.confirmed(this.#o.channelId, state.sku, lags, callMs, { quantity, available: state.available, version: state.version });
     }
     return true;
   }

@@ -23,10 +23,21 @@ export interface PushDeadLetter {
   at: string;
 }
 
+/** What a channel shows after a confirmed push, next to the newest ledger state the dispatcher knows. */
+export interface ConfirmedShown {
+  quantity: number;
+  available: number;
+  version: number;
+}
+
 /** Hooks the dispatcher calls so metrics and alerts can follow without the dispatcher knowing them. */
 export interface DispatchObserver {
-  /** One call per confirmed item; `lagMs` once per ledger change it covers (occurredAt → confirmed). */
-  confirmed(channelId: string, sku: string, lagMs: readonly number[], callMs: number): void;
+  /**
+   * One call per confirmed item; `lagMs` once per ledger change it covers (occurredAt → confirmed).
+   * `shown`: the quantity the channel now shows, and the newest ledger state the dispatcher knows for
+   * the SKU (which may be newer than the version pushed).
+   */
+  confirmed(channelId: string, sku: string, lagMs: readonly number[], callMs: number, shown?: ConfirmedShown): void;
   /** One call per push attempt outcome per item. */
   attempted(channelId: string, ok: boolean): void;
   throttled(channelId: string, retryAfterMs: number): void;

@@ -16,7 +16,7 @@ export function guardedObserver(observer: DispatchObserver | undefined, logger: 
     }
   };
   return {
-    confirmed: (channelId, sku, lagMs, callMs) => guarded((o) => o.confirmed(channelId, sku, lagMs, callMs)),
+    confirmed: (channelId, sku, lagMs, callMs, shown) => guarded((o) => o.confirmed(channelId, sku, lagMs, callMs, shown)),
     attempted: (channelId, ok) => guarded((o) => o.attempted(channelId, ok)),
     throttled: (channelId, retryAfterMs) => guarded((o) => o.throttled(channelId, retryAfterMs)),
     deadLettered: (channelId, letter) => guarded((o) => o.deadLettered(channelId, letter)),

@@ -1,7 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DispatchObserver, PushDeadLetter } from '../dispatch/dispatch-types.ts';
-import type { DriftFinding } from '../ledger/ledger-types.ts';
+import type { ChannelRules } from '../config/config-types.ts';
+import type { ConfirmedShown, DispatchObserver, PushDeadLetter } from '../dispatch/dispatch-types.ts';
+import type { DriftFinding, LedgerChange } from '../ledger/ledger-types.ts';
 import { LagWindow } from './lag-window.ts';
+import { ShelfTime, type ShelfTotals } from './shelf-time.ts';
 
 /** Sync-lag buckets in ms: fine below a second (the target), coarse up to the 5 s alarm and beyond. */
 const LAG_BUCKETS = [5, 10, 25, 50, 100, 150, 250, 400, 600, 800, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 20000, 60000];
@@ -35,6 +37,36 @@ export class HubMetrics implements DispatchObserver {
   readonly ledgerUnavailable = new Gauge({ name: 'ledger_unavailable', help: '1 while inbound events wait for an unavailable ledger database (they are held, never dead-lettered), 0 otherwise', registers: [this.registry] });
   readonly driftSkus = new Gauge({ name: 'channel_drift_skus', help: 'SKUs the last read-back sweep found showing other than the ledger gives, per channel (each is pushed again)', labelNames: ['channel'], registers: [this.registry] });
   readonly driftUnits = new Gauge({ name: 'channel_drift_units', help: 'Units of difference the last read-back sweep found between what a channel showed and what the ledger gives', labelNames: ['channel'], registers: [this.registry] });
+  // Phantom and hidden stock as the hub knows them: what it last confirmed a channel shows against what the
+  // channel's rules give for the ledger (core/metrics/shelf-time.ts). Brought up to the scrape's moment.
+  readonly phantomSeconds = new Counter({
+    name: 'channel_phantom_seconds_total',
+    help: 'SKU-seconds the channel showed (as last confirmed by a push) more than its rules give for the ledger\'s available stock: stock a shopper could buy that was gone. Summed over SKUs; counted for channels this hub pushes, from each SKU\'s first confirmation since start',
+    labelNames: ['channel'],
+    registers: [this.registry],
+    collect: () => this.#syncShelf(),
+  });
+  readonly phantomUnitSeconds = new Counter({
+    name: 'channel_phantom_unit_seconds_total',
+    help: 'Units the channel showed (as last confirmed) above what its rules give for the ledger, times seconds',
+    labelNames: ['channel'],
+    registers: [this.registry],
+    collect: () => this.#syncShelf(),
+  });
+  readonly hiddenUnitSeconds = new Counter({
+    name: 'channel_hidden_unit_seconds_total',
+    help: 'Units the channel\'s rules give for the ledger (without forecast) that the channel did not show (as last confirmed), times seconds: the cost of forecasts, reserves and restocks not yet pushed',
+    labelNames: ['channel'],
+    registers: [this.registry],
+    collect: () => this.#syncShelf(),
+  });
+  readonly phantomEpisodes = new Histogram({
+    name: 'channel_phantom_episode_ms',
+    help: 'Duration of each phantom episode (a SKU shown, as last confirmed, above what the rules give for the ledger, until a push or the ledger ends it), ms',
+    labelNames: ['channel'],
+    buckets: LAG_BUCKETS,
+    registers: [this.registry],
+  });
   readonly alertsFiring = new Gauge({ name: 'alerts_firing', help: 'Alerts the hub evaluates itself (GET /v1/alerts): 1 while firing, 0 once cleared', labelNames: ['kind', 'channel'], registers: [this.registry] });
 
   private readonly attempts = new Map<string, { ok: number; all: number }>();
@@ -42,11 +74,43 @@ export class HubMetrics implements DispatchObserver {
   private readonly sweepDrift = new Map<string, { skus: number; units: number; lastSkus: number; lastUnits: number }>();
   /** Recent lag samples per channel (last minute), for live percentiles. */
   readonly recentLag = new Map<string, LagWindow>();
+  readonly #shelf: ShelfTime;
+  /** What the shelf counters last showed per channel, so a scrape adds only what accrued since. */
+  readonly #shelfReported = new Map<string, ShelfTotals>();
   /** Observers that see every dispatch outcome too (the load-test runner), in addition to the metrics. */
   private readonly taps = new Set<Partial<DispatchObserver>>();
 
-  constructor(options: { processMetrics?: boolean } = {}) {
+  /** `rules`: each channel's rules, for phantom and hidden stock (a channel without is not counted). */
+  constructor(options: { processMetrics?: boolean; rules?: (channelId: string) => ChannelRules | undefined } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+    const rules = options.rules ?? (() => undefined);
+    this.#shelf = new ShelfTime(rules, { onEpisode: (channel, ms) => this.phantomEpisodes.observe({ channel }, ms) });
+  }
+
+  /** The hub learned these ledger changes (its own commits and other hubs'): phantom and hidden stock follow the ledger. */
+  ledgerChanged(changes: readonly LedgerChange[]): void {
+    this.#shelf.ledger(changes);
+  }
+
+  /** This hub no longer pushes the channel: what it last confirmed there stops counting. */
+  channelReleased(channelId: string): void {
+    this.#shelf.release(channelId);
+  }
+
+  /** Phantom and hidden stock of one channel so far (what /metrics shows). */
+  shelfTotals(channelId: string): ShelfTotals {
+    return this.#shelf.totals(channelId);
+  }
+
+  #syncShelf(): void {
+    for (const channel of this.#shelf.channels()) {
+      const now = this.#shelf.totals(channel);
+      const before = this.#shelfReported.get(channel) ?? { phantomSeconds: 0, phantomUnitSeconds: 0, hiddenUnitSeconds: 0 };
+      if (now.phantomSeconds > before.phantomSeconds) this.phantomSeconds.inc({ channel }, now.phantomSeconds - before.phantomSeconds);
+      if (now.phantomUnitSeconds > before.phantomUnitSeconds) this.phantomUnitSeconds.inc({ channel }, now.phantomUnitSeconds - before.phantomUnitSeconds);
+      if (now.hiddenUnitSeconds > before.hiddenUnitSeconds) this.hiddenUnitSeconds.inc({ channel }, now.hiddenUnitSeconds - before.hiddenUnitSeconds);
+      this.#shelfReported.set(channel, now);
+    }
   }
 
   /**
@@ -69,16 +133,20 @@ export class HubMetrics implements DispatchObserver {
     this.pushSucceeded.inc({ channel: channelId }, 0);
     this.driftSkus.set({ channel: channelId }, 0);
     this.driftUnits.set({ channel: channelId }, 0);
+    this.phantomSeconds.inc({ channel: channelId }, 0);
+    this.phantomUnitSeconds.inc({ channel: channelId }, 0);
+    this.hiddenUnitSeconds.inc({ channel: channelId }, 0);
   }
 
-  confirmed(channelId: string, sku: string, lagMs: readonly number[], callMs: number): void {
+  confirmed(channelId: string, sku: string, lagMs: readonly number[], callMs: number, shown?: ConfirmedShown): void {
+    if (shown) this.#shelf.shown(channelId, sku, shown.quantity, shown);
     const window = this.recentLag.get(channelId);
     for (const lag of lagMs) {
       this.syncLag.observe({ channel: channelId }, lag);
       window?.add(lag);
     }
     if (callMs > 0) this.channelCall.observe({ channel: channelId }, callMs);
-    for (const tap of this.taps) tap.confirmed?.(channelId, sku, lagMs, callMs);
+    for (const tap of this.taps) tap.confirmed?.(channelId, sku, lagMs, callMs, shown);
   }
 
   attempted(channelId: string, ok: boolean): void {
