@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LagHistogram } from '../../core/tooling/bench/lag-histogram.ts';
 import { zipfPicker } from '../../core/tooling/simulation/zipf.ts';
 import { parseBenchArgs } from '../../core/cli/bench-command.ts';
-import { compareSuites, type SuiteResult } from '../../bench/suite-result.ts';
+import { asSuiteResult, compareSuites, type ClassRow, type SuiteResult } from '../../bench/suite-result.ts';
 
 describe('LagHistogram', () => {
   it('answers nearest-rank percentiles at 1 ms resolution', () => {
@@ -83,5 +83,35 @@ describe('bench-suite comparison', () => {
     expect(lines).toMatch(/ledger: 1 order per transaction\s+ops\/s ×2\.00/);
     expect(lines).toMatch(/committedRate ×1\.50/);
     expect(lines).toMatch(/lagP99Ms ×0\.50/);
+  });
+
+  const machine = { cpus: 2, cpuModel: '', memoryMb: 0, node: '', platform: '' };
+  const classRow = (over: Partial<ClassRow>): ClassRow => ({ class: '5/s × 1', channels: 7, lagP50Ms: 1, lagP99Ms: 4_000, ttzP99Ms: 1, phantomP50Ms: 100, phantomP99Ms: 2_000, phantomUnitSeconds: 10, hiddenUnitSeconds: 20, heldBackUnitSeconds: 5, worstHeldBackShare: 0.01, worstBoundRatio: 1.2, ...over });
+
+  it('compares phantom and hidden stock per scenario and per channel class, and names goals that flipped', () => {
+    const scenario = { name: 'flash-40', path: 'publish', lagP99Ms: 800, phantomP99Ms: 1_000, hiddenUnitSeconds: 100, classes: [classRow({})], goals: [{ goal: 'phantom stock p99 ≤ 1 s, 5/s × 1 channels', measured: '2 s', value: 2_000, limit: 1_000, met: false }] } as SuiteResult['scenarios'][number];
+    const before: SuiteResult = { startedAt: '', machine, micro: [], scenarios: [scenario] };
+    const now: SuiteResult = { ...before, scenarios: [{ ...scenario, phantomP99Ms: 500, classes: [classRow({ phantomP99Ms: 800 }), classRow({ class: '2/s × 250' })], goals: [{ ...scenario.goals![0]!, measured: '800 ms', value: 800, met: true }] }] };
+    const lines = compareSuites(now, before).join('\n');
+    expect(lines).toMatch(/phantomP99Ms ×0\.50/);
+    expect(lines).toMatch(/class 5\/s × 1\s+.*phantomP99Ms ×0\.40/);
+    expect(lines).toMatch(/class 2\/s × 250\s+not in the earlier run/);
+    expect(lines).toMatch(/goal phantom stock p99 ≤ 1 s, 5\/s × 1 channels: missed before, met now \(800 ms\)/);
+  });
+
+  it('compares against an earlier run that predates the new figures, naming what it lacks', () => {
+    const old = { name: 'flash-40', path: 'publish', lagP99Ms: 800 } as SuiteResult['scenarios'][number];
+    const now = { ...old, lagP99Ms: 400, phantomP99Ms: 900, hiddenUnitSeconds: 12 } as SuiteResult['scenarios'][number];
+    const lines = compareSuites({ startedAt: '', machine, micro: [], scenarios: [now] }, { startedAt: '', machine, micro: [], scenarios: [old] }).join('\n');
+    expect(lines).toMatch(/lagP99Ms ×0\.50/);
+    expect(lines).toMatch(/not in the earlier run: phantomP99Ms, hiddenUnitSeconds/);
+  });
+
+  it('reads a single scenario result as a suite of one, and refuses a file that is neither, naming it', () => {
+    const result = { name: 'flash-40', startedAt: 'x', machine, options: { durationS: 15, path: 'publish', mode: 'closed' }, channels: [], lag: {}, overhead: {}, timeToZero: {}, eventToCommit: {}, eventLoopDelay: {}, oversoldRatio: 0.01 };
+    const suite = asSuiteResult(result, 'published/flash-40.json');
+    expect(suite.scenarios).toHaveLength(1);
+    expect(suite.scenarios[0]).toMatchObject({ name: 'flash-40', path: 'publish', oversoldRatio: 0.01, file: 'published/flash-40.json' });
+    expect(() => asSuiteResult({ runs: [] }, 'bench/results/published/fault-sweep.json')).toThrow(/fault-sweep\.json is neither a bench-suite result/);
   });
 });

@@ -22,7 +22,8 @@ function benchConfig(): LoadedConfig {
 }
 
 const quiet = { logger: createLogger({}, 'silent') };
-const tiny = { rate: 40, durationS: 2, skus: 6, stock: 8, restockDelayMs: 300, restockUnits: 8, latency: { p50: 0, p99: 0 }, settleTimeoutMs: 20_000 };
+// A target no busy machine misses: the smoke test checks what is measured and judged, never how fast.
+const tiny = { rate: 40, durationS: 2, skus: 6, stock: 8, restockDelayMs: 300, restockUnits: 8, latency: { p50: 0, p99: 0 }, settleTimeoutMs: 20_000, targetP99Ms: 600_000 };
 
 describe('flash-sale scenario runner on the real hub, NATS and Postgres', () => {
   let closed: ScenarioResult;
@@ -70,6 +71,46 @@ describe('flash-sale scenario runner on the real hub, NATS and Postgres', () => 
     expect(strict.verdict).toMatch(/^FAIL: .*sync-lag p99 ≤ 1 ms/);
   });
 
+  it('names each channel\'s class by its rate and batch size, and groups sync lag and phantom stock by class', () => {
+    expect(closed.channels.map((c) => c.class)).toEqual(['20/s × 50', '20/s × 5']);
+    expect(closed.classes.map((c) => [c.class, c.channels])).toEqual([
+      ['20/s × 50', ['shop-a']],
+      ['20/s × 5', ['shop-b']],
+    ]);
+    for (const c of closed.classes) {
+      const channel = closed.channels.find((ch) => ch.channelId === c.channels[0])!;
+      expect(c.lag.count).toBe(channel.lag.count);
+      expect(c.phantomEpisodes.count).toBe(channel.shelf.phantomEpisodes.count);
+    }
+  });
+
+  it('measures phantom and hidden stock per channel from what the simulated channel showed, beside the physical bound', () => {
+    for (const c of closed.channels) {
+      const s = c.shelf;
+      expect(s.phantomUnitSeconds).toBeGreaterThanOrEqual(s.phantomSkuSeconds);
+      expect(s.heldBackUnitSeconds).toBeLessThanOrEqual(s.hiddenUnitSeconds);
+      expect(s.hiddenShare).toBeGreaterThanOrEqual(0);
+      expect(s.hiddenShare).toBeLessThanOrEqual(1);
+      expect(s.phantomEpisodes.count === 0 || s.phantomEpisodes.p99 !== null).toBe(true);
+      // Shoppers bought something, so each channel has a bound to be held to.
+      expect(s.hiddenBoundUnits).toBeGreaterThan(0);
+    }
+    expect(closed.phantomEpisodes.count).toBe(closed.channels.reduce((a, c) => a + c.shelf.phantomEpisodes.count, 0));
+  });
+
+  it('marks each goal met or missed with what was measured', () => {
+    const goals = closed.goals.map((g) => g.goal);
+    expect(goals[0]).toMatch(/^oversold ≤/);
+    expect(goals.filter((g) => g.startsWith('phantom stock p99'))).toHaveLength(2);
+    expect(goals.filter((g) => g.startsWith('sync lag p99'))).toHaveLength(2);
+    expect(goals.filter((g) => g.includes('of stock'))).toHaveLength(2);
+    for (const g of closed.goals) {
+      expect(g.measured).not.toBe('');
+      if (g.value !== null) expect(g.met).toBe(g.goal.includes('≥') ? g.value >= g.limit : g.value <= g.limit);
+    }
+    expect(renderHtmlReport(closed)).toContain('<h2>Goals</h2>');
+  });
+
   it('writes a self-contained HTML report with a lag chart per channel', () => {
     const html = renderHtmlReport(closed);
     expect(html).toContain('<svg');
@@ -92,6 +133,11 @@ describe('scenario runner: shoppers and the ledger alone', () => {
     expect(result.options.reserve).toBe(tiny.stock);
     expect(result.ordersPlaced).toBe(0);
     expect(result.converged).toBe(result.pairs);
+    // Judged against the config's own rules, the reserve's cost shows as units held back on every channel.
+    for (const channel of result.channels) {
+      expect(channel.shelf.heldBackUnitSeconds).toBeGreaterThan(0);
+      expect(channel.shelf.phantomUnitSeconds).toBe(0);
+    }
   });
 
   it('in the open loop, orders keep coming whatever the channels show, and oversells are recorded', async () => {

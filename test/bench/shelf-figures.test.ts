@@ -111,6 +111,12 @@ describe('hidden units on a constructed timeline', () => {
     expect(t.episodes.count).toBe(0);
   });
 
+  it('counts what a settled channel shows below the rules when the load starts as held back (a reserve)', () => {
+    const t = replay({ initialShown: 5, initialAllowed: 8, allowed: [], shown: [] });
+    expect(t.hiddenUnitMs).toBe(3 * 10_000);
+    expect(t.heldBackUnitMs).toBe(3 * 10_000);
+  });
+
   it('counts a restock the channel has not shown yet as hidden but not held back', () => {
     const t = replay({ initialShown: 0, initialAllowed: 0, allowed: [{ at: 1_000, value: 200 }], shown: [{ at: 3_000, set: 200 }] });
     expect(t.hiddenUnitMs).toBe(200 * 2_000);

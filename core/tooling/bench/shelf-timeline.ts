@@ -70,7 +70,8 @@ export function replaySku(timeline: SkuTimeline, window: { from: number; to: num
   const { from, to, until } = window;
   let allowed = timeline.initialAllowed;
   let shown = timeline.initialShown;
-  let withheld = 0;
+  // Runs start from a settled shelf (seeded, pushed, idle): whatever it shows below the rules then is by choice.
+  let withheld = Math.max(0, allowed - shown);
   let episodeStart: number | null = null;
   let at = -Infinity;
   let i = 0;
