@@ -112,9 +112,15 @@ describe('hidden units on a constructed timeline', () => {
   });
 
   it('counts what a settled channel shows below the rules when the load starts as held back (a reserve)', () => {
-    const t = replay({ initialShown: 5, initialAllowed: 8, allowed: [], shown: [] });
+    const t = replay({ initialShown: 5, initialAllowed: 8, initialWithheld: 3, allowed: [], shown: [] });
     expect(t.hiddenUnitMs).toBe(3 * 10_000);
     expect(t.heldBackUnitMs).toBe(3 * 10_000);
+  });
+
+  it('counts a channel still being pushed when the load starts as waiting, not holding back', () => {
+    const t = replay({ initialShown: 0, initialAllowed: 8, allowed: [], shown: [{ at: 2_000, set: 8 }] });
+    expect(t.hiddenUnitMs).toBe(8 * 2_000);
+    expect(t.heldBackUnitMs).toBe(0);
   });
 
   it('counts a restock the channel has not shown yet as hidden but not held back', () => {

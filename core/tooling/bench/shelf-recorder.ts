@@ -29,6 +29,8 @@ export class ShelfRecorder {
   readonly #initialAvailable = new Map<string, number>();
   readonly #available = new Map<string, AllowedStep[]>();
   readonly #initialShown = new Map<string, Map<string, number>>();
+  /** Per channel, the SKUs whose starting quantity the hub had confirmed for the ledger's newest version. */
+  readonly #initialSettled = new Map<string, Set<string>>();
   readonly #events = new Map<string, Map<string, ShownEvent[]>>();
 
   constructor(skus: readonly string[], sources: ReadonlyMap<string, ShelfSource>) {
@@ -41,13 +43,22 @@ export class ShelfRecorder {
     }
   }
 
-  /** Starts recording at `at`: what the ledger holds and what every channel shows then. */
-  start(at: number, available: ReadonlyMap<string, number>): void {
+  /**
+   * Starts recording at `at`: what the ledger holds and what every channel shows then. `settled` says
+   * whether the hub had confirmed the ledger's newest version of a SKU on a channel: only then is what it
+   * shows below the rules held back on purpose (otherwise it is still waiting for its push).
+   */
+  start(at: number, available: ReadonlyMap<string, number>, settled: (channelId: string, sku: string) => boolean): void {
     this.#from = at;
     for (const sku of this.#skus) this.#initialAvailable.set(sku, available.get(sku) ?? 0);
     for (const [id, source] of this.#sources) {
       const shown = this.#initialShown.get(id)!;
-      for (const sku of this.#skus) shown.set(sku, source.shown(sku) ?? 0);
+      const done = new Set<string>();
+      for (const sku of this.#skus) {
+        shown.set(sku, source.shown(sku) ?? 0);
+        if (settled(id, sku)) done.add(sku);
+      }
+      this.#initialSettled.set(id, done);
     }
   }
 
@@ -88,7 +99,10 @@ export class ShelfRecorder {
         shown = byTime([...writes, ...shown]);
       } else shown = byTime(shown);
       const allowed = byTime(this.#available.get(sku) ?? []).map((step) => ({ at: step.at, value: shownQuantity(rules, step.value) }));
-      replaySku({ initialShown: initialShown.get(sku) ?? 0, initialAllowed: shownQuantity(rules, this.#initialAvailable.get(sku) ?? 0), allowed, shown }, { from: this.#from, to, until }, tally);
+      const initialAllowed = shownQuantity(rules, this.#initialAvailable.get(sku) ?? 0);
+      const startShown = initialShown.get(sku) ?? 0;
+      const initialWithheld = this.#initialSettled.get(channelId)?.has(sku) ? Math.max(0, initialAllowed - startShown) : 0;
+      replaySku({ initialShown: startShown, initialAllowed, initialWithheld, allowed, shown }, { from: this.#from, to, until }, tally);
     }
     return tally;
   }

@@ -18,6 +18,12 @@ export interface SkuTimeline {
   initialShown: number;
   /** What the rules gave before the first step. */
   initialAllowed: number;
+  /**
+   * Of what the channel showed below the rules at first, the units held back on purpose (the channel had
+   * confirmed the ledger's newest version, with a reserve or forecast). Default 0: a shelf still being
+   * pushed when the run starts is waiting, not holding back.
+   */
+  initialWithheld?: number;
   /** Sorted by time (ties: kept in order). */
   allowed: readonly AllowedStep[];
   /** Sorted by time (ties: kept in order). */
@@ -70,8 +76,7 @@ export function replaySku(timeline: SkuTimeline, window: { from: number; to: num
   const { from, to, until } = window;
   let allowed = timeline.initialAllowed;
   let shown = timeline.initialShown;
-  // Runs start from a settled shelf (seeded, pushed, idle): whatever it shows below the rules then is by choice.
-  let withheld = Math.max(0, allowed - shown);
+  let withheld = Math.max(0, Math.min(timeline.initialWithheld ?? 0, allowed - shown));
   let episodeStart: number | null = null;
   let at = -Infinity;
   let i = 0;
