@@ -90,7 +90,8 @@ export class Workload {
     const sku = this.skus[Math.floor(random() * this.skus.length)]!;
     const qty = 1 + Math.floor(random() * 2);
     const orderId = `${this.label}-${this.#seq}`;
-    const payload: SandboxOrderWebhook = { topic: 'order.created', order: { id: orderId, lines: [{ sku, qty }], createdAt: new Date().toISOString() } };
+    const at = new Date().toISOString();
+    const payload: SandboxOrderWebhook = { topic: 'order.created', order: { id: orderId, lines: [{ sku, qty }], createdAt: at, updatedAt: at, status: 'open' } };
     const sent: SentOrder = { eventId: `${channel.id}:order:${orderId}:confirmed`, lines: [{ sku, qty }], acked: false, deliveries: 0 };
     this.orders.push(sent);
     // The channel sold it: it shows fewer units until the hub pushes the ledger's number.

@@ -4,6 +4,8 @@ import {
   RetryableError,
   WebhookPayloadError,
   WebhookSignatureError,
+  type InventoryEvent,
+  type OrderPage,
   type PushResult,
   type StockUpdate,
 } from '../../core/sdk.ts';
@@ -11,7 +13,8 @@ import { createHttpClient, headerNumber } from '../_kit/http-client.ts';
 import { throwForStatus } from '../_kit/http-status.ts';
 import { orderEvent } from '../_kit/order-events.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
-import { RESET_HEADER, SIGNATURE_HEADER, type SandboxOrderWebhook } from './api.ts';
+import { MAX_LIST_LIMIT, RESET_HEADER, SIGNATURE_HEADER, type SandboxOrder, type SandboxOrderList, type SandboxOrderWebhook } from './api.ts';
+import { parseOrderCursor, orderCursor } from './order-cursor.ts';
 import { sandboxOptionsSchema, type SandboxOptions } from './options.ts';
 import { listSandboxListings } from './listings.ts';
 
@@ -29,6 +32,17 @@ const BUSY_ITEM_CODES: ReadonlySet<string> = new Set(['busy', 'locked']);
 const RETRYABLE_ITEM_CODES: ReadonlySet<string> = new Set(['internal']);
 /** The channel has no listing for the SKU: nothing to push until it lists one. */
 const NOT_LISTED_ITEM_CODES: ReadonlySet<string> = new Set(['unknown_sku']);
+
+/**
+ * The events the webhooks give for an order in this state: placed (confirmed), and cancelled too once it is.
+ * Same ids as {@link handleWebhook}'s, so an order found by both counts once.
+ */
+function orderEvents(channelId: string, order: SandboxOrder): InventoryEvent[] {
+  const facts = { orderId: order.id, occurredAt: order.createdAt, lines: order.lines };
+  const confirmed = orderEvent(channelId, 'order.confirmed', facts);
+  if (order.status !== 'cancelled') return [confirmed];
+  return [confirmed, orderEvent(channelId, 'order.cancelled', { ...facts, occurredAt: order.updatedAt })];
+}
 
 export default defineConnector<SandboxOptions>({
   name: 'sandbox',
@@ -112,6 +126,17 @@ export default defineConnector<SandboxOptions>({
       },
 
       listListings: (cursor, signal) => listSandboxListings(http, auth, cursor, signal),
+      async listOrders(cursor, signal): Promise<OrderPage> {
+        const from = parseOrderCursor(cursor, Date.now());
+        const query = new URLSearchParams({ updated_since: from.since, limit: String(MAX_LIST_LIMIT) });
+        if (from.startingAfter) query.set('starting_after', from.startingAfter);
+        const res = await http.request({ method: 'GET', path: `/v1/orders?${query}`, headers: auth, signal });
+        throwForStatus(res, { channel: 'sandbox', what: 'the order list', detail: (r) => JSON.stringify(r.body), throttleWaitMs: (r) => headerNumber(r.headers, RESET_HEADER), otherStatuses: 'refused' });
+        const list = res.body as Partial<SandboxOrderList> | null;
+        if (!Array.isArray(list?.orders) || typeof list.has_more !== 'boolean') throw new RetryableError('sandbox: the order list has no orders array or has_more flag');
+        const events: InventoryEvent[] = list.orders.flatMap((order) => orderEvents(context.channelId, order));
+        return { events, cursor: orderCursor(from, list.orders.at(-1), list.has_more, Date.now()), more: list.has_more };
+      },
 
       close: () => http.close(),
     };
