@@ -15,13 +15,14 @@ import { dashboardFeature } from './features/dashboard/dashboard-feature.ts';
 import { ChannelDispatcher } from './dispatch/channel-dispatcher.ts';
 import { localLeases, postgresLeases, type ChannelLeases } from './dispatch/channel-leases.ts';
 import { channelConfigFingerprint } from './dispatch/config-fingerprint.ts';
-import type { Dispatcher, PushDeadLetter } from './dispatch/dispatch-types.ts';
+import type { Dispatcher, DispatcherOptions, PushDeadLetter } from './dispatch/dispatch-types.ts';
 import { describeError } from './errors.ts';
 import type { InventoryEvent } from './events/event-types.ts';
+import { checkOrderEvent } from './http/check-webhook-events.ts';
 import { startHttpServer, type WebhookTarget } from './http/http-server.ts';
 import { withDeadline } from './http/with-deadline.ts';
 import { openDatabase, type LedgerDatabase } from './ledger/database.ts';
-import { DatabaseConnectorState } from './ledger/database-connector-state.ts';
+import { DatabaseConnectorState, HOST_STATE_KEY_PREFIX } from './ledger/database-connector-state.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { startLedgerPruner } from './ledger/ledger-pruner.ts';
 import type { EventOutcome, LedgerChange } from './ledger/ledger-types.ts';
@@ -56,6 +57,8 @@ export interface HubOptions {
 
 /** How often a standby hub tries to take over channels, ms. */
 const LEASE_INTERVAL_MS = 2000;
+/** Where a channel's order catch-up cursor is kept, among its connector state (a key no connector may use). */
+export const CATCH_UP_CURSOR_KEY = `${HOST_STATE_KEY_PREFIX}order-catch-up-cursor`;
 
 /**
  * The running hub, and the one place its parts are put together: it opens the database and migrates it,
@@ -287,7 +290,36 @@ export class Hub {
       observer: this.metrics,
       logger: this.logger,
       reads: { store: this.ledger.readBacks, share: channel.limits.readShare ?? config.dispatch.readShare, ...(channel.limits.dailyReads !== undefined ? { daily: channel.limits.dailyReads } : {}) },
+      catchUp: this.catchUp(channel),
     });
+  }
+
+  /**
+   * Missed-order catch-up of a channel, run by its dispatcher (so only by the hub holding its lease): the
+   * cursor lives beside the connector's state, so it survives restarts and moves with the channel.
+   */
+  private catchUp(channel: ChannelConfig): NonNullable<DispatcherOptions['catchUp']> {
+    const state = new DatabaseConnectorState(this.database.db, channel.id, 'host');
+    return {
+      intervalMs: channel.limits.catchUpIntervalMs ?? this.loaded.config.dispatch.catchUpIntervalMs,
+      cursor: { get: () => state.get(CATCH_UP_CURSOR_KEY), set: (cursor) => state.set(CATCH_UP_CURSOR_KEY, cursor) },
+      publish: (events) => this.publishFound(channel.id, events),
+    };
+  }
+
+  /**
+   * Publishes what a channel's orders API listed, each event checked as a webhook's would be. One the checks
+   * refuse is logged and left out: it would be refused on every later read too, and must not hold the
+   * orders after it back. Resolves once every other one is stored in the stream.
+   */
+  private async publishFound(channelId: string, events: readonly InventoryEvent[]): Promise<void> {
+    const accepted: InventoryEvent[] = [];
+    for (const event of events) {
+      const checked = checkOrderEvent(channelId, event);
+      if (checked.ok) accepted.push(checked.event);
+      else this.logger.error('order catch-up: an order event the connector listed is refused', { channel: channelId, reason: this.secrets.redact(checked.reason) });
+    }
+    await Promise.all(accepted.map((event) => this.publish(event)));
   }
 
   /** Takes the lease of every channel not pushed by this hub yet, and starts pushing the ones it got. */

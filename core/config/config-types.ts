@@ -42,6 +42,8 @@ export interface ChannelLimits {
   readShare?: number;
   /** Most read-back calls per day (channels with daily call quotas). */
   dailyReads?: number;
+  /** Order catch-up poll interval of this channel, ms (overrides `dispatch.catchUpIntervalMs`). */
+  catchUpIntervalMs?: number;
 }
 
 /**
@@ -144,6 +146,8 @@ export interface HubConfig {
     lateWriteWindowMs: number;
     /** Share of each channel's rate that continuous read-back may use, 0..1 (0: off). */
     readShare: number;
+    /** How often each channel that can list orders is polled for orders its webhooks may have missed, ms. */
+    catchUpIntervalMs: number;
   };
   channels: ChannelConfig[];
 }

@@ -12,6 +12,7 @@ import type { Dispatcher, DispatcherSnapshot, DispatchSkuStatus } from './dispat
 import { checkedDispatcherOptions, type ChannelDispatcherOptions } from './dispatcher-options.ts';
 import { guardedObserver } from './guarded-observer.ts';
 import { IdleWaiters } from './idle-waiters.ts';
+import { OrderCatchUp } from './order-catch-up.ts';
 import { DEFAULT_LATE_WRITE_WINDOW_MS } from './late-writes.ts';
 import { PushBacklog } from './push-backlog.ts';
 import { ChannelCalls } from './push-call.ts';
@@ -55,6 +56,12 @@ export class ChannelDispatcher implements Dispatcher {
   readonly #sweep: ReadBackSweep | null = null;
   readonly #readBudget: ReadBudget | null = null;
   #readInFlight = false;
+  /** Missed-order catch-up on spare calls, or null (no `catchUp` option, or a connector without `listOrders`). */
+  readonly #catchUp: OrderCatchUp | null = null;
+  /** Spare calls alternate between read-back and catch-up when both want one: neither starves the other. */
+  #catchUpNext = true;
+  /** A catch-up call is in flight and counted among the calls in flight. */
+  #catchUpSlot = false;
   readonly #idle = new IdleWaiters();
   /** Push calls and confirmation writes still running. */
   readonly #tasks = new Set<Promise<void>>();
@@ -129,6 +136,29 @@ export class ChannelDispatcher implements Dispatcher {
           logger: this.#logger,
         });
       }
+    }
+    if (o.catchUp && o.connector.listOrders) {
+      const { intervalMs, cursor, publish } = o.catchUp;
+      this.#catchUp = new OrderCatchUp({
+        channelId: o.channelId,
+        intervalMs,
+        list: async (from) => {
+          try {
+            return await this.#calls.listOrders(from);
+          } finally {
+            this.#releaseCatchUpSlot();
+          }
+        },
+        cursors: cursor,
+        publish,
+        throttled: (retryAfterMs) => {
+          const { waitMs } = this.#scheduler.throttled(retryAfterMs, backoff, this.#clock.now());
+          observer.throttled(o.channelId, waitMs);
+        },
+        observer,
+        clock: this.#clock,
+        logger: this.#logger,
+      });
     }
   }
 
@@ -241,37 +271,89 @@ export class ChannelDispatcher implements Dispatcher {
     for (const batch of plan.readBacks) this.#runTask(batch, true, () => settleByReadBack(batch, this.#readBack));
     for (const items of plan.pushes) this.#runTask(items.map((item) => item.state), true, () => this.#push(items));
     if (Number.isFinite(plan.wakeAt)) this.#wake.at(plan.wakeAt);
-    this.#readIfSpare();
+    this.#useSpareCalls();
     this.#checkIdle();
   }
 
   /**
-   * Reads the next SKUs back when a call is spare: after the plan placed every push that could go, within
-   * the read budget, one read at a time and inside the channel's concurrency.
+   * Gives the call the pushes left unused to read-back or order catch-up; when both want one, they take
+   * turns. Neither may go before the plan placed every push that could go.
    */
-  #readIfSpare(): void {
+  #useSpareCalls(): void {
+    void this.#sweep?.settleHealed();
+    if (this.#catchUpNext) {
+      if (!this.#catchUpIfSpare()) this.#readIfSpare();
+    } else if (!this.#readIfSpare()) this.#catchUpIfSpare();
+  }
+
+  /**
+   * Reads the next page of the channel's orders when a call is spare and a page is due: one at a time,
+   * inside the channel's concurrency, on a call the pushes leave unused. True when a page was started.
+   */
+  #catchUpIfSpare(): boolean {
+    const catchUp = this.#catchUp;
+    if (!catchUp) return false;
+    const now = this.#clock.now();
+    if (!catchUp.wants(now)) {
+      if (Number.isFinite(catchUp.nextAt)) this.#wake.at(catchUp.nextAt);
+      return false;
+    }
+    if (this.#pushesInFlight >= this.#options.limits.concurrency) return false;
+    if (!this.#scheduler.takeSpareCall(now)) {
+      this.#wake.at(this.#scheduler.spareCallAt(now));
+      return false;
+    }
+    this.#catchUpNext = false;
+    // The call holds a place among the channel's calls in flight; publishing what it found does not.
+    this.#pushesInFlight += 1;
+    this.#catchUpSlot = true;
+    this.#runTask([], false, async () => {
+      try {
+        await catchUp.poll();
+      } finally {
+        this.#releaseCatchUpSlot();
+      }
+    });
+    return true;
+  }
+
+  #releaseCatchUpSlot(): void {
+    if (!this.#catchUpSlot) return;
+    this.#catchUpSlot = false;
+    this.#pushesInFlight -= 1;
+    this.#schedulePump();
+  }
+
+  /**
+   * Reads the next SKUs back when a call is spare: after the plan placed every push that could go, within
+   * the read budget, one read at a time and inside the channel's concurrency. True when a read was started.
+   */
+  #readIfSpare(): boolean {
     const sweep = this.#sweep;
     const budget = this.#readBudget;
-    if (!sweep || !budget) return;
-    void sweep.settleHealed();
-    if (this.#readInFlight || this.#pushesInFlight >= this.#options.limits.concurrency) return;
+    if (!sweep || !budget) return false;
+    if (this.#readInFlight || this.#pushesInFlight >= this.#options.limits.concurrency) return false;
     const now = this.#clock.now();
     if (!sweep.wants(now, () => this.#schedulePump())) {
       if (Number.isFinite(sweep.nextSweepAt) && sweep.nextSweepAt > now) this.#wake.at(sweep.nextSweepAt);
-      return;
+      return false;
     }
     if (!budget.canTake(now)) {
       this.#wake.at(budget.nextAt(now));
-      return;
+      return false;
     }
     const batch = sweep.take();
-    if (batch.length === 0) return void this.#schedulePump();
+    if (batch.length === 0) {
+      this.#schedulePump();
+      return false;
+    }
     if (!this.#scheduler.takeSpareCall(now)) {
       sweep.putBack(batch);
       this.#wake.at(this.#scheduler.spareCallAt(now));
-      return;
+      return false;
     }
     budget.take(now);
+    this.#catchUpNext = true;
     this.#readInFlight = true;
     this.#runTask([], true, async () => {
       try {
@@ -280,6 +362,7 @@ export class ChannelDispatcher implements Dispatcher {
         this.#readInFlight = false;
       }
     });
+    return true;
   }
 
   #runTask(states: readonly SkuPushState[], countsAsPush: boolean, work: () => Promise<void>): void {

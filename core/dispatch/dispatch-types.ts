@@ -1,4 +1,5 @@
 import type { ChannelRules } from '../config/config-types.ts';
+import type { InventoryEvent } from '../events/event-types.ts';
 import type { ConnectorInstance } from '../sdk.ts';
 import type { ChannelStateStore, DriftFinding, LedgerChange, ReadBackStore } from '../ledger/ledger-types.ts';
 
@@ -46,7 +47,12 @@ export interface DispatchObserver {
   driftFound?(channelId: string, findings: readonly DriftFinding[]): void;
   /** A read-back sweep over every SKU of the channel ended: the drift it found, in SKUs and units. */
   driftSwept?(channelId: string, drift: { skus: number; units: number }): void;
+  /** One order catch-up page was read and published (`events` of it), or failed (`code`: the error's code). */
+  catchUpPolled?(channelId: string, poll: CatchUpPoll): void;
 }
+
+/** How one order catch-up page went: `at` is when its cursor was stored. */
+export type CatchUpPoll = { ok: true; events: number; at: number } | { ok: false; code: string };
 
 export interface DispatcherOptions {
   channelId: string;
@@ -83,6 +89,16 @@ export interface DispatcherOptions {
    * without `fetchQuantities`): no read-back.
    */
   reads?: { store: ReadBackStore; share: number; daily?: number };
+  /**
+   * Missed-order catch-up, for a connector with `listOrders`: a poll every `intervalMs` (pages of one poll
+   * back to back), each call on a call the pushes leave unused. `publish` stores a page's events in the
+   * inbound stream; `cursor` keeps where the next page starts. Absent (or no `listOrders`): no catch-up.
+   */
+  catchUp?: {
+    intervalMs: number;
+    cursor: { get(): Promise<string | undefined>; set(cursor: string): Promise<void> };
+    publish(events: readonly InventoryEvent[]): Promise<void>;
+  };
 }
 
 /** What a dispatcher can say about itself right now (for /healthz, the read API and the demo). */

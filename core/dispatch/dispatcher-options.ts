@@ -35,6 +35,7 @@ export function checkedDispatcherOptions(options: ChannelDispatcherOptions): Rea
     if (!(options.reads.share >= 0 && options.reads.share <= 1)) problems.push(`readShare must be between 0 and 1 (got ${options.reads.share})`);
     if (options.reads.daily !== undefined && (!Number.isInteger(options.reads.daily) || options.reads.daily < 1)) problems.push(`dailyReads must be an integer >= 1 (got ${options.reads.daily})`);
   }
+  if (options.catchUp !== undefined && !(options.catchUp.intervalMs > 0)) problems.push(`catchUpIntervalMs must be > 0 (got ${options.catchUp.intervalMs})`);
   if (problems.length > 0) {
     throw new ConfigError(
       `channel "${options.channelId}": invalid dispatch limits: ${problems.join('; ')}`,

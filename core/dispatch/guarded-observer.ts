@@ -22,5 +22,6 @@ export function guardedObserver(observer: DispatchObserver | undefined, logger: 
     deadLettered: (channelId, letter) => guarded((o) => o.deadLettered(channelId, letter)),
     driftFound: (channelId, findings) => guarded((o) => o.driftFound?.(channelId, findings)),
     driftSwept: (channelId, drift) => guarded((o) => o.driftSwept?.(channelId, drift)),
+    catchUpPolled: (channelId, poll) => guarded((o) => o.catchUpPolled?.(channelId, poll)),
   };
 }

@@ -1,4 +1,4 @@
-import type { ConnectorInstance, StockUpdate } from '../sdk.ts';
+import type { ConnectorInstance, OrderPage, StockUpdate } from '../sdk.ts';
 import { withCallDeadline } from './call-deadline.ts';
 import type { Clock } from './clock.ts';
 import { provenByReadBack, type ReadBackEntry } from './read-back.ts';
@@ -57,6 +57,21 @@ export class ChannelCalls {
     if (!connector.fetchQuantities || stop.aborted) return null;
     try {
       return await withCallDeadline(stop, timeoutMs, (signal) => connector.fetchQuantities!(skus, signal), clock);
+    } catch (err) {
+      if (stop.aborted) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * One page of the channel's orders since `cursor` (its `listOrders`), or null when the dispatcher stopped
+   * or the connector cannot list orders. Rejects when the call failed.
+   */
+  async listOrders(cursor: string | undefined): Promise<OrderPage | null> {
+    const { connector, stop, timeoutMs, clock } = this.#o;
+    if (!connector.listOrders || stop.aborted) return null;
+    try {
+      return await withCallDeadline(stop, timeoutMs, (signal) => connector.listOrders!(cursor, signal), clock);
     } catch (err) {
       if (stop.aborted) return null;
       throw err;

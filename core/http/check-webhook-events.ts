@@ -22,20 +22,31 @@ export function checkWebhookEvents(channelId: string, events: unknown): CheckedW
   if (events.length > MAX_EVENTS_PER_WEBHOOK) return { ok: false, reason: `the request carries ${events.length} events (at most ${MAX_EVENTS_PER_WEBHOOK})` };
   const checked: InventoryEvent[] = [];
   for (const [i, event] of events.entries()) {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(event);
-    } catch {
-      text = undefined;
-    }
-    if (text === undefined) return { ok: false, reason: `event ${i} is not JSON data` };
-    const parsed = parseEvent(text);
-    if (!parsed.ok) return { ok: false, reason: `event ${i}: ${parsed.reason}` };
-    const { event: valid } = parsed;
-    if (valid.channel !== channelId) return { ok: false, reason: `event ${i} names channel ${JSON.stringify(valid.channel)}, not "${channelId}"` };
-    if (!valid.id.startsWith(`${channelId}:`)) return { ok: false, reason: `event ${i}: its id must start with "${channelId}:"` };
-    if (valid.type !== 'order.confirmed' && valid.type !== 'order.cancelled' && valid.type !== 'order.returned') return { ok: false, reason: `event ${i}: a webhook may not carry ${valid.type}` };
-    checked.push(valid);
+    const one = checkOrderEvent(channelId, event);
+    if (!one.ok) return { ok: false, reason: `event ${i}: ${one.reason}` };
+    checked.push(one.event);
   }
   return { ok: true, events: checked };
+}
+
+/**
+ * Checks one order event a connector made (from a webhook, or a page of its orders API): it must pass the
+ * published event schemas after a JSON round trip, belong to `channelId` (`channel`, and an id prefixed
+ * `<channel>:`), and be an order event. Returns the parsed copy, which is what may be published.
+ */
+export function checkOrderEvent(channelId: string, event: unknown): { ok: true; event: InventoryEvent } | { ok: false; reason: string } {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(event);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) return { ok: false, reason: 'is not JSON data' };
+  const parsed = parseEvent(text);
+  if (!parsed.ok) return { ok: false, reason: parsed.reason };
+  const { event: valid } = parsed;
+  if (valid.channel !== channelId) return { ok: false, reason: `names channel ${JSON.stringify(valid.channel)}, not "${channelId}"` };
+  if (!valid.id.startsWith(`${channelId}:`)) return { ok: false, reason: `its id must start with "${channelId}:"` };
+  if (valid.type !== 'order.confirmed' && valid.type !== 'order.cancelled' && valid.type !== 'order.returned') return { ok: false, reason: `a channel's events may not carry ${valid.type}` };
+  return { ok: true, event: valid };
 }

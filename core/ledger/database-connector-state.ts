@@ -7,6 +7,8 @@ import type { LedgerSchema } from './schema.ts';
 export const MAX_CONNECTOR_STATE_VALUE_BYTES = 64 * 1024;
 /** Longest key, in characters: keys are names chosen by the connector, not data. */
 export const MAX_CONNECTOR_STATE_KEY_LENGTH = 200;
+/** Keys under this prefix are the host's own (the order catch-up cursor); a connector's store refuses them. */
+export const HOST_STATE_KEY_PREFIX = 'stockrelay:';
 
 /**
  * A channel's connector state in the ledger database (`connector_state`), so rotated refresh tokens and
@@ -17,10 +19,13 @@ export const MAX_CONNECTOR_STATE_KEY_LENGTH = 200;
 export class DatabaseConnectorState implements ConnectorStateStore {
   readonly #db: Kysely<LedgerSchema>;
   readonly #channelId: string;
+  readonly #host: boolean;
 
-  constructor(db: Kysely<LedgerSchema>, channelId: string) {
+  /** `owner: 'host'`: the hub's own keys of the channel (under {@link HOST_STATE_KEY_PREFIX}); default the connector's. */
+  constructor(db: Kysely<LedgerSchema>, channelId: string, owner: 'connector' | 'host' = 'connector') {
     this.#db = db;
     this.#channelId = channelId;
+    this.#host = owner === 'host';
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -58,5 +63,8 @@ export class DatabaseConnectorState implements ConnectorStateStore {
     if (typeof key !== 'string' || key.length === 0) throw new ConnectorStateError(this.#channelId, String(key), 'key must be a non-empty string');
     if (key.length > MAX_CONNECTOR_STATE_KEY_LENGTH) throw new ConnectorStateError(this.#channelId, key, `key is longer than ${MAX_CONNECTOR_STATE_KEY_LENGTH} characters`);
     if (key.includes('\u0000')) throw new ConnectorStateError(this.#channelId, key, 'key contains a NUL character');
+    if (key.startsWith(HOST_STATE_KEY_PREFIX) !== this.#host) {
+      throw new ConnectorStateError(this.#channelId, key, this.#host ? `host keys start with "${HOST_STATE_KEY_PREFIX}"` : `keys starting with "${HOST_STATE_KEY_PREFIX}" are kept by the hub itself`);
+    }
   }
 }

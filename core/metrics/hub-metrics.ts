@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChannelRules } from '../config/config-types.ts';
-import type { ConfirmedShown, DispatchObserver, PushDeadLetter } from '../dispatch/dispatch-types.ts';
+import type { CatchUpPoll, ConfirmedShown, DispatchObserver, PushDeadLetter } from '../dispatch/dispatch-types.ts';
 import type { DriftFinding, LedgerChange } from '../ledger/ledger-types.ts';
 import { LagWindow } from './lag-window.ts';
 import { ShelfTime, type ShelfTotals } from './shelf-time.ts';
@@ -67,6 +67,9 @@ export class HubMetrics implements DispatchObserver {
     buckets: LAG_BUCKETS,
     registers: [this.registry],
   });
+  readonly catchUpPolls = new Counter({ name: 'order_catchup_polls_total', help: 'Pages of orders read for missed-order catch-up, by outcome (ok, failed)', labelNames: ['channel', 'outcome'], registers: [this.registry] });
+  readonly catchUpEvents = new Counter({ name: 'order_catchup_events_total', help: 'Order events missed-order catch-up published (those already applied count once in the ledger)', labelNames: ['channel'], registers: [this.registry] });
+  readonly catchUpLastSuccess = new Gauge({ name: 'order_catchup_last_success_seconds', help: 'Unix time of the last order catch-up page read, published and its cursor stored, per channel', labelNames: ['channel'], registers: [this.registry] });
   readonly alertsFiring = new Gauge({ name: 'alerts_firing', help: 'Alerts the hub evaluates itself (GET /v1/alerts): 1 while firing, 0 once cleared', labelNames: ['kind', 'channel'], registers: [this.registry] });
 
   private readonly attempts = new Map<string, { ok: number; all: number }>();
@@ -189,6 +192,15 @@ export class HubMetrics implements DispatchObserver {
     this.driftSkus.set({ channel: channelId }, drift.skus);
     this.driftUnits.set({ channel: channelId }, drift.units);
     for (const tap of this.taps) tap.driftSwept?.(channelId, drift);
+  }
+
+  catchUpPolled(channelId: string, poll: CatchUpPoll): void {
+    this.catchUpPolls.inc({ channel: channelId, outcome: poll.ok ? 'ok' : 'failed' });
+    if (poll.ok) {
+      this.catchUpEvents.inc({ channel: channelId }, poll.events);
+      this.catchUpLastSuccess.set({ channel: channelId }, Math.floor(poll.at / 1000));
+    }
+    for (const tap of this.taps) tap.catchUpPolled?.(channelId, poll);
   }
 
   /** Success ratio since start, for the read API and alerts. */

@@ -70,6 +70,10 @@ export function stampConnectorErrors(instance: ConnectorInstance, channelId: str
     const fetchQuantities = instance.fetchQuantities.bind(instance);
     wrapped.fetchQuantities = (skus, signal) => guard(() => fetchQuantities(skus, signal));
   }
+  if (typeof instance.listOrders === 'function') {
+    const listOrders = instance.listOrders.bind(instance);
+    wrapped.listOrders = (cursor, signal) => guard(() => listOrders(cursor, signal));
+  }
   if (typeof instance.listListings === 'function') {
     const listListings = instance.listListings.bind(instance);
     wrapped.listListings = (cursor, signal) => guard(() => listListings(cursor, signal));

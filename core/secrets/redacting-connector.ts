@@ -22,6 +22,8 @@ export function redactingConnector(instance: ConnectorInstance, secrets: SecretR
   if (instance.handleWebhook) wrapped.handleWebhook = (request, signal) => guard(() => instance.handleWebhook!(request, signal));
   if (instance.pollOrders) wrapped.pollOrders = (signal) => guard(() => instance.pollOrders!(signal));
   if (instance.fetchQuantities) wrapped.fetchQuantities = (skus, signal) => guard(() => instance.fetchQuantities!(skus, signal));
+  if (instance.listOrders) wrapped.listOrders = (cursor, signal) => guard(() => instance.listOrders!(cursor, signal));
+  if (instance.listListings) wrapped.listListings = (cursor, signal) => guard(() => instance.listListings!(cursor, signal));
   if (instance.close) wrapped.close = () => guard(() => instance.close!());
   return wrapped;
 }
