@@ -43,6 +43,7 @@ export const CHECK_NAMES = {
   webhook: 'webhook',
   malformedWebhook: 'signed malformed webhook',
   pollOrders: 'pollOrders',
+  listOrders: 'listOrders: missed orders caught up',
   errorCodes: 'errors carry catalogue codes',
 } as const;
 

@@ -2,13 +2,13 @@ import type { ConnectorInstance } from '../../sdk.ts';
 
 /** One error that escaped a connector member during a conformance run. */
 export interface ThrownRecord {
-  member: 'push' | 'handleWebhook' | 'pollOrders' | 'fetchQuantities';
+  member: (typeof MEMBERS)[number];
   error: unknown;
   /** The call's signal had aborted when it threw: any error is then acceptable. */
   aborted: boolean;
 }
 
-const MEMBERS = ['push', 'handleWebhook', 'pollOrders', 'fetchQuantities'] as const;
+const MEMBERS = ['push', 'handleWebhook', 'pollOrders', 'fetchQuantities', 'listOrders', 'listListings'] as const;
 
 /**
  * Wraps `instance` so every error escaping one of its calls is appended to `sink` (and rethrown

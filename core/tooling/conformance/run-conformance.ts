@@ -18,6 +18,7 @@ import { checkEchoedErrors } from './checks/echo-errors-check.ts';
 import { checkErrorCodes } from './checks/error-codes-check.ts';
 import { checkHang, checkIdempotentRePush, checkOutage, checkServerError, checkThrottle } from './checks/fault-checks.ts';
 import { checkItemLocked, checkItemUnknown } from './checks/item-fault-checks.ts';
+import { checkListOrders } from './checks/list-orders-check.ts';
 import { checkMalformedWebhook } from './checks/malformed-webhook-check.ts';
 import { checkDeclaredRate } from './checks/rate-limit-check.ts';
 import { checkOptionsSchema } from './checks/options-schema-check.ts';
@@ -75,6 +76,7 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   [CHECK_NAMES.webhook, checkWebhook],
   [CHECK_NAMES.malformedWebhook, checkMalformedWebhook],
   [CHECK_NAMES.pollOrders, checkPollOrders],
+  [CHECK_NAMES.listOrders, checkListOrders],
   // Last: it judges every error the connector threw in the checks before it.
   [CHECK_NAMES.errorCodes, checkErrorCodes],
 ];
@@ -195,7 +197,7 @@ async function checkCreate(env: CheckEnvironment): Promise<string> {
   if (!env.connectorOptions) fail('no options to create the channel with');
   const instance: ConnectorInstance = await env.createInstance(env.connectorOptions);
   if (typeof instance?.push !== 'function') fail('create resolved an object without a push function');
-  const optional = (['handleWebhook', 'pollOrders', 'fetchQuantities', 'close'] as const).filter((m) => instance[m] !== undefined);
+  const optional = (['handleWebhook', 'pollOrders', 'fetchQuantities', 'listOrders', 'listListings', 'close'] as const).filter((m) => instance[m] !== undefined);
   const notFunctions = optional.filter((m) => typeof instance[m] !== 'function');
   if (notFunctions.length > 0) fail(`${notFunctions.join(', ')} must be functions when present`);
   env.instance = instance;
