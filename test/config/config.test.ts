@@ -40,7 +40,7 @@ describe('loadConfig', () => {
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, tokens: [], requestTimeoutMs: 15000, connectionTimeoutMs: 60000, keepAliveTimeoutMs: 5000, webhookTimeoutMs: 10000, protectMetrics: false });
     expect(config.alerts).toEqual({ evaluateIntervalMs: 5000, windowMs: 300000, syncLagP99Ms: 5000, minSuccessRate: 0.99, oversell: true, deadLetterDepth: 1, driftSkus: 1, backlog: 10000 });
     expect(config.ledger).toEqual({ maxBatchEvents: 500, maxConflictRetries: 8, processedEventRetentionDays: 30, pruneIntervalMs: 300000 });
-    expect(config.dispatch).toEqual({ maxAttempts: 8, backoffBaseMs: 250, backoffMaxMs: 30000, reconcileIntervalMs: 30000, pushTimeoutMs: 15000, pollTimeoutMs: 30000, lateWriteWindowMs: 30000, readShare: 0.2 });
+    expect(config.dispatch).toEqual({ maxAttempts: 8, backoffBaseMs: 250, backoffMaxMs: 30000, reconcileIntervalMs: 30000, pushTimeoutMs: 15000, pollTimeoutMs: 30000, lateWriteWindowMs: 30000, readShare: 0.2, catchUpIntervalMs: 60000 });
     expect(config.channels).toEqual([{ id: 'shop', connector: 'sandbox', options: {}, rules: { reserve: 0, share: 1, forecast: { enabled: false, maxHiddenShare: 0.5, minHorizonMs: 0, maxHorizonMs: 30000 } }, limits: {}, enabled: true }]);
     expect(warnings).toEqual([EMBEDDED_DATABASE_WARNING]);
   });
@@ -50,6 +50,13 @@ describe('loadConfig', () => {
     expect(result.ok).toBe(false);
     const paths = result.ok ? [] : result.problems.map((p) => p.path);
     expect(paths).toEqual(expect.arrayContaining(['/dispatch/readShare', '/channels/0/limits/readShare', '/channels/0/limits/dailyReads']));
+  });
+
+  it('names the catch-up interval fields it refuses', () => {
+    const result = validateConfigObject({ dispatch: { catchUpIntervalMs: 0 }, channels: [{ id: 'shop', connector: 'sandbox', limits: { catchUpIntervalMs: 'often' } }] });
+    expect(result.ok).toBe(false);
+    const paths = result.ok ? [] : result.problems.map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining(['/dispatch/catchUpIntervalMs', '/channels/0/limits/catchUpIntervalMs']));
   });
 
   it('resolves API tokens and the alert webhook from the environment', async () => {
