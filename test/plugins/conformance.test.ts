@@ -259,7 +259,7 @@ describe('stockrelay test-connector', () => {
     const code = await runTestConnector({ spec: './connectors/_template', cwd: REPO, out: (line) => lines.push(line) });
     expect(code).toBe(0);
     expect(lines.filter((l) => /^[✓✗–] /.test(l))).toHaveLength(Object.values(CHECK_NAMES).length);
-    expect(lines.at(-1)).toMatch(/^PASS acme: 19 passed, 0 failed, 1 skipped$/);
+    expect(lines.at(-1)).toMatch(/^PASS acme: 19 passed, 0 failed, 2 skipped$/);
   });
 
   it('exits 1 and shows the failing check with its detail for a broken connector', async () => {
