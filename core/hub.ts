@@ -314,7 +314,13 @@ export class Hub {
    */
   private async publishFound(channelId: string, events: readonly InventoryEvent[]): Promise<void> {
     const accepted: InventoryEvent[] = [];
+    // A poll re-reads every order the channel changed since a little before its cursor: nearly all of them
+    // reached the ledger through their webhooks. Publishing only the ones it has not applied keeps a busy
+    // channel's catch-up from re-sending its whole last minute into the stream; one not applied yet is
+    // published (and collapses with its webhook's copy by id, if that is still on its way).
+    const applied = await this.ledger.processedAmong(events.map((e) => e.id));
     for (const event of events) {
+      if (applied.has(event.id)) continue;
       const checked = checkOrderEvent(channelId, event);
       if (checked.ok) accepted.push(checked.event);
       else this.logger.error('order catch-up: an order event the connector listed is refused', { channel: channelId, reason: this.secrets.redact(checked.reason) });

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { AuditEntry, ListAuditOptions, ListOptions, OversellEntry, RejectedLineEntry } from './ledger-records.ts';
-import { auditEntry, orderLineRow, oversellEntry, rejectedLineEntry } from './ledger-rows.ts';
+import { anyOf, auditEntry, orderLineRow, oversellEntry, rejectedLineEntry } from './ledger-rows.ts';
 import type { OrderLineRow } from './plan-batch.ts';
 import type { LedgerSchema } from './schema.ts';
 
@@ -33,6 +33,13 @@ export class LedgerHistory {
   async isProcessed(eventId: string): Promise<boolean> {
     const row = await this.#db.selectFrom('processed_event').select('event_id').where('event_id', '=', eventId).executeTakeFirst();
     return row !== undefined;
+  }
+
+  /** Which of `eventIds` have been applied already: one query however many there are. */
+  async processedAmong(eventIds: readonly string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const rows = await this.#db.selectFrom('processed_event').select('event_id').where('event_id', '=', anyOf(eventIds)).execute();
+    return new Set(rows.map((r) => r.event_id));
   }
 
   /** Audit rows, newest first. */

@@ -103,6 +103,9 @@ export class Ledger implements ChannelStateStore {
   isProcessed(eventId: string): Promise<boolean> {
     return this.history.isProcessed(eventId);
   }
+  processedAmong(eventIds: readonly string[]): Promise<Set<string>> {
+    return this.history.processedAmong(eventIds);
+  }
   listAudit(options?: ListAuditOptions): Promise<AuditEntry[]> {
     return this.history.listAudit(options);
   }
