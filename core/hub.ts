@@ -118,7 +118,7 @@ export class Hub {
     let hub: Hub | undefined;
     try {
       await migrateToLatest(database.db);
-      const ledger = new Ledger(database.db, { maxConflictRetries: config.ledger.maxConflictRetries });
+      const ledger = new Ledger(database.db, { writer: database.writer, maxConflictRetries: config.ledger.maxConflictRetries });
       bus = await NatsBus.connect(config.nats);
       await bus.ensureTopology();
       hub = new Hub(loaded, database, ledger, bus, logger, options, secrets);

@@ -17,6 +17,13 @@ export interface OpenDatabaseOptions {
 
 export interface LedgerDatabase {
   db: Kysely<LedgerSchema>;
+  /**
+   * The handle the event applier writes through. On Postgres it has connections of its own, so applying
+   * orders never queues behind the dispatchers' state writes and the read API on a busy pool (with forty
+   * channels pushing, ten shared connections made event → commit seconds long). PGlite has one
+   * connection: the same handle as `db`.
+   */
+  writer: Kysely<LedgerSchema>;
   kind: 'postgres' | 'pglite';
   /** Closes the pool or the embedded database; the `db` handle is unusable afterwards. */
   close(): Promise<void>;
@@ -49,12 +56,24 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   const target = describeTarget(url);
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   await ensureDatabase(url, target, connectTimeoutMs);
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.poolSize ?? 10,
-    connectionTimeoutMillis: connectTimeoutMs,
-    types: pgTypes,
-  });
+  const db = postgresHandle(url, options.poolSize ?? 10, connectTimeoutMs);
+  // The applier is one loop with one batch in flight: two connections leave room for the probe that
+  // settles a broken one (see the ledger writer).
+  const writer = postgresHandle(url, WRITER_CONNECTIONS, connectTimeoutMs);
+  return {
+    db,
+    writer,
+    kind: 'postgres',
+    close: async () => {
+      await Promise.all([db.destroy(), writer.destroy()]);
+    },
+  };
+}
+
+const WRITER_CONNECTIONS = 2;
+
+function postgresHandle(url: string, max: number, connectTimeoutMs: number): Kysely<LedgerSchema> {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: connectTimeoutMs, types: pgTypes });
   // An idle connection dropped by the server emits 'error' on the pool; without a listener that
   // would crash the process. The pool discards the connection and the next query reconnects.
   pool.on('error', () => {});
@@ -62,8 +81,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   // which the pool does not listen to then; the query itself already rejects with the same error and the
   // pool discards the dead client on release, so this listener only keeps the process alive.
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<LedgerSchema>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  return new Kysely<LedgerSchema>({ dialect: new PostgresDialect({ pool }) });
 }
 
 /** Connects once; when the database is missing, creates it through the server's `postgres` database. */
@@ -118,6 +136,7 @@ async function openPglite(dataDir: string | undefined): Promise<LedgerDatabase> 
   const db = new Kysely<LedgerSchema>({ dialect: new PGliteDialect({ pglite }) });
   return {
     db,
+    writer: db,
     kind: 'pglite',
     async close() {
       await db.destroy();

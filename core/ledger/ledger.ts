@@ -40,8 +40,9 @@ export class Ledger implements ChannelStateStore {
   /** What read-backs found channels showing, drift and its healing: see DatabaseReadBacks. */
   readonly readBacks: DatabaseReadBacks;
 
-  constructor(db: Kysely<LedgerSchema>, options: LedgerOptions = {}) {
-    this.writer = new LedgerWriter(db, options);
+  /** `options.writer`: the handle batches are applied through (default `db`), see LedgerDatabase.writer. */
+  constructor(db: Kysely<LedgerSchema>, options: LedgerOptions & { writer?: Kysely<LedgerSchema> } = {}) {
+    this.writer = new LedgerWriter(options.writer ?? db, options);
     this.channelState = new DatabaseChannelState(db);
     this.inventory = new InventoryView(db);
     this.history = new LedgerHistory(db);
