@@ -48,7 +48,11 @@ export function checkSellerGoals(result: Measured): GoalCheck[] {
   for (const c of result.classes) {
     goals.push(check(`sync lag p99 ≤ ${formatMs(target)}, ${c.class} channels`, `${formatMs(c.lag.p99)} over ${c.channels.length} channel(s)`, c.lag.p99, target, true));
     goals.push(check(`phantom stock p99 ≤ ${formatMs(g.phantomP99Ms)}, ${c.class} channels`, `${formatMs(c.phantomEpisodes.p99)} (${formatCount(c.phantomEpisodes.count)} episodes, ${formatNumber(c.phantomUnitSeconds)} unit-s)`, c.phantomEpisodes.count === 0 ? 0 : c.phantomEpisodes.p99, g.phantomP99Ms, true));
-    if (c.maxBatchSize === 1) {
+    if (c.maxBatchSize === 1 && c.heldBackUnitSeconds === 0) {
+      // The bound says how little a channel must hide to never show more than will be left; a channel that
+      // holds nothing back (no forecast, no reserve) is not trying to, so the goal has nothing to judge.
+      goals.push({ goal: `held-back units ≤ ${g.oneSkuBoundRatio}× the bound, ${c.class} channels`, measured: 'nothing held back (no forecast or reserve on these channels): not applicable', value: null, limit: g.oneSkuBoundRatio, met: null });
+    } else if (c.maxBatchSize === 1) {
       goals.push(check(`held-back units ≤ ${g.oneSkuBoundRatio}× the bound, ${c.class} channels`, c.worstBoundRatio === null ? 'no bound (nothing sold)' : `worst channel ${formatNumber(c.worstBoundRatio)}×, median ${formatNumber(c.medianBoundRatio)}×`, c.worstBoundRatio, g.oneSkuBoundRatio, true));
     } else {
       goals.push(check(`held-back units ≤ ${pct(g.batchingHeldBackShare)} of stock, ${c.class} channels`, `worst channel ${pct(c.worstHeldBackShare)} (all hidden: ${pct(c.worstHiddenShare)})`, c.worstHeldBackShare, g.batchingHeldBackShare, true));
