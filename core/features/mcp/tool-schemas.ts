@@ -91,7 +91,12 @@ export const whyOutput = {
   channelId: z.string(),
   sku: z.string(),
   connector: z.string(),
-  rules: z.object({ share: z.number(), reserve: z.number(), max: z.number().optional() }),
+  rules: z.object({
+    share: z.number(),
+    reserve: z.number(),
+    max: z.number().optional(),
+    forecast: z.object({ enabled: z.boolean(), maxHiddenShare: z.number(), minHorizonMs: z.number(), maxHorizonMs: z.number() }).optional(),
+  }),
   ledger: z.object({ available: z.number(), version: z.number(), updatedAt: isoTime }).nullable(),
   confirmed: z.object({ quantity: z.number().nullable(), version: z.number(), at: isoTime.nullable() }),
   derivation: z.object({
