@@ -1,4 +1,4 @@
-import { RejectedError } from '../../core/sdk.ts';
+import { decodePositionCursor, encodePositionCursor } from '../_kit/position-cursor.ts';
 
 /**
  * Where the eBay order catch-up stands: orders with `lastModifiedDate` at or after `since` (ms), from `offset` in
@@ -18,19 +18,10 @@ export const ORDER_OVERLAP_MS = 120_000;
 export const FIRST_PASS_LOOKBACK_MS = 300_000;
 
 export function encodeOrderCursor(cursor: OrderCursor): string {
-  return Buffer.from(JSON.stringify({ v: 1, s: cursor.since, o: cursor.offset, w: cursor.within ? 1 : 0 }), 'utf8').toString('base64url');
+  return encodePositionCursor({ since: cursor.since, position: cursor.offset, within: cursor.within });
 }
 
 export function decodeOrderCursor(text: string): OrderCursor {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const c = parsed as { v?: unknown; s?: unknown; o?: unknown; w?: unknown } | undefined;
-  if (!c || c.v !== 1 || !Number.isSafeInteger(c.s) || !Number.isSafeInteger(c.o) || (c.o as number) < 0) {
-    throw new RejectedError('eBay: the order cursor was not written by this connector');
-  }
-  return { since: c.s as number, offset: c.o as number, within: c.w === 1 };
+  const { since, position, within } = decodePositionCursor('eBay', text, 0);
+  return { since, offset: position, within };
 }
