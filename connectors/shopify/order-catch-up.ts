@@ -5,6 +5,7 @@ import type { ShopifyOrderMapping } from './order-mapping.ts';
 import { orderBodyOfNode, refundBodyOfNode } from './order-node.ts';
 import { ORDER_QUERY, ORDER_REFUNDS, ORDERS_PAGE, ORDERS_QUERY, type OrderData, type OrderNode, type OrdersData } from './order-queries.ts';
 import type { RefundBody } from './refund-body.ts';
+import { decodeSinceCursor, encodeSinceCursor, laterInstant, type SinceCursor } from '../_kit/since-cursor.ts';
 
 /**
  * How far before its cursor a pass reads: Shopify's search index trails writes by a few seconds, and an order
@@ -13,8 +14,7 @@ import type { RefundBody } from './refund-body.ts';
 export const ORDER_OVERLAP_MS = 2 * 60_000;
 
 /** Where catch-up stands: a pass reads orders updated at or after `since` minus the overlap. */
-interface OrderCursor {
-  v: 1;
+interface OrderCursor extends SinceCursor {
   /** ISO instant: the latest `updatedAt` read by the last finished pass (or the first call's time). */
   since: string;
   /** The `orders` connection's endCursor within the pass under way. */
@@ -23,22 +23,9 @@ interface OrderCursor {
   seen?: string;
 }
 
-const encode = (cursor: OrderCursor): string => Buffer.from(JSON.stringify(cursor)).toString('base64url');
-
-function decode(text: string | undefined, logger: Logger): OrderCursor | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<OrderCursor>;
-    if (cursor.v === 1 && typeof cursor.since === 'string' && !Number.isNaN(Date.parse(cursor.since))) return cursor as OrderCursor;
-  } catch {
-    // Falls through: an unreadable cursor is reported below.
-  }
-  // Only this connector writes the cursor; one it cannot read restarts from a little before now rather than stop catch-up.
-  logger.warn('order catch-up cursor unreadable; starting again from now', {});
-  return undefined;
-}
-
-const later = (a: string, b: string): string => (Date.parse(a) >= Date.parse(b) ? a : b);
+const encode = (cursor: OrderCursor): string => encodeSinceCursor(cursor);
+const decode = (text: string | undefined, logger: Logger): OrderCursor | undefined => decodeSinceCursor<OrderCursor>(text, logger);
+const later = laterInstant;
 
 /**
  * One page of missed-order catch-up: orders updated since the cursor (less the overlap), oldest update first,

@@ -5,6 +5,7 @@ import { readWooOrderBody, type WooOrderBody } from './order-body.ts';
 import type { WooOrderMapping } from './order-mapping.ts';
 import { readWooRefund, type WooRefund } from './refund-body.ts';
 import type { StoreClient } from './store-client.ts';
+import { decodeSinceCursor, encodeSinceCursor, laterInstant, type SinceCursor } from '../_kit/since-cursor.ts';
 
 /**
  * How far before its cursor a pass reads: `modified_after` compares with the second-resolution
@@ -17,8 +18,7 @@ export const ORDERS_PER_PAGE = 50;
 export const REFUNDS_PER_PAGE = 100;
 
 /** Where catch-up stands: a pass reads orders modified after `since` minus the overlap, page by page. */
-interface OrderCursor {
-  v: 1;
+interface OrderCursor extends SinceCursor {
   /** ISO instant: the latest date_modified_gmt read by the last finished pass (or the first call's time). */
   since: string;
   /** The next page of the pass under way (1-based). */
@@ -27,22 +27,9 @@ interface OrderCursor {
   seen?: string;
 }
 
-const encode = (cursor: OrderCursor): string => Buffer.from(JSON.stringify(cursor)).toString('base64url');
-
-function decode(text: string | undefined, logger: Logger): OrderCursor | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<OrderCursor>;
-    if (cursor.v === 1 && typeof cursor.since === 'string' && !Number.isNaN(Date.parse(cursor.since))) return cursor as OrderCursor;
-  } catch {
-    // Falls through: an unreadable cursor is reported below.
-  }
-  // Only this connector writes the cursor; one it cannot read restarts from a little before now rather than stop catch-up.
-  logger.warn('order catch-up cursor unreadable; starting again from now', {});
-  return undefined;
-}
-
-const later = (a: string, b: string): string => (Date.parse(a) >= Date.parse(b) ? a : b);
+const encode = (cursor: OrderCursor): string => encodeSinceCursor(cursor);
+const decode = (text: string | undefined, logger: Logger): OrderCursor | undefined => decodeSinceCursor<OrderCursor>(text, logger);
+const later = laterInstant;
 /** `modified_after` as WordPress reads it with dates_are_gmt: a GMT date-time without zone, to the second. */
 const gmtParam = (at: number): string => new Date(at).toISOString().slice(0, 19);
 
