@@ -27,11 +27,8 @@ export function formatResultTable(result: ScenarioResult): string[] {
     `${c.oversoldUnits}/${c.unitsSold}`,
     c.pairs === 0 ? '—' : `${c.converged}/${c.pairs}`,
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   if (rows.length > 0) {
-    out.push(line(head));
-    for (const row of rows) out.push(line(row));
+    out.push(...alignedTable(head, rows));
     out.push(`(cap/s: requests/s × items per request; "!" = less than the ${result.skusChangedPerSecond} SKUs changing per second; lag, ttz = time to zero, ovh = hub overhead, in = event → commit of the channel's own orders, in ms)`);
     out.push('');
   }
@@ -84,13 +81,17 @@ export function formatClassTable(result: ScenarioResult): string[] {
     pct(c.worstHeldBackShare),
     c.worstBoundRatio === null ? '—' : `${formatNumber(c.medianBoundRatio)}× (worst ${formatNumber(c.worstBoundRatio)}×)`,
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   return [
-    line(head),
-    ...rows.map(line),
+    ...alignedTable(head, rows),
     '(per class, over every channel of it: phantom = a SKU shown above what the rules give for the ledger, episode durations; hidden = shown below it, unit-seconds; held back = the part the last write left out on purpose (forecast, reserve); bound = (Σ√vᵢ)²/(2C), median channel)',
   ];
+}
+
+/** `head` and `rows` as lines of columns as wide as their widest cell: the first left-aligned, numbers right-aligned. */
+function alignedTable(head: readonly string[], rows: readonly string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(head), ...rows.map(line)];
 }
 
 function summary(s: LagSummary): string {
