@@ -28,6 +28,34 @@ export interface ConnectorCapabilities {
   dailyRevisionsPerSku?: number;
   /** Most in-flight `push` calls the dispatcher keeps open to this channel. Default: one per call/s of `rateLimit`, at least 4, at most 32. */
   maxConcurrency?: number;
+  /**
+   * The channel's bulk lane (Amazon's listings feed, Walmart's inventory feed), when the vendor documents
+   * one and the connector implements {@link ConnectorInstance.pushBulk}.
+   */
+  bulk?: BulkCapabilities;
+}
+
+/**
+ * A bulk lane: jobs of many SKUs that the channel applies later, at its own pace. The hub sends through it
+ * only changes that can wait, and keeps the per-SKU calls for the urgent ones.
+ */
+export interface BulkCapabilities {
+  /** Most items one `pushBulk` call may carry. */
+  maxBatchSize: number;
+  /** The channel's documented rate for submitting jobs (a feed creation): `perSecond` refill, `burst` bucket size. */
+  rateLimit: { perSecond: number; burst: number };
+  /** Most jobs the hub keeps open at once. Default 1. */
+  maxConcurrency?: number;
+  /**
+   * How long a job usually takes from submission to its per-item results, ms: the hub's first estimate of
+   * the lane's delay until it has measured some. A SKU goes in bulk only when it can wait that long.
+   */
+  expectedDurationMs: number;
+  /**
+   * How long the hub waits for one job before it gives up on it, ms. A job given up on may still be applied
+   * by the channel: its SKUs are then treated as having a write that may land late.
+   */
+  maxDurationMs: number;
 }
 
 /** One quantity to show on the channel for one hub SKU. */
@@ -127,6 +155,14 @@ export interface ConnectorInstance {
    * Must stop work and reject when `signal` aborts.
    */
   push(updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushResult[]>;
+  /**
+   * Optional, with `capabilities.bulk`. Submits the updates as one bulk job (a feed) and resolves once the
+   * channel has processed it, with one result per update exactly as {@link push} does; a job the channel
+   * refused as a whole throws as `push` does (a {@link ThrottledError} pauses the bulk lane only). Gets at
+   * most `bulk.maxBatchSize` updates, never a move to zero, never a SKU with a write in flight, and while
+   * the job is open no other write of its SKUs is sent. Must stop waiting and reject when `signal` aborts.
+   */
+  pushBulk?(updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushResult[]>;
   /**
    * Optional. Called by the ingress for `POST /webhooks/<channel>` before any parsing: must check the
    * signature over `rawBody` in constant time and throw {@link WebhookSignatureError} when it is wrong or missing,
