@@ -44,6 +44,8 @@ export interface ChannelLimits {
   dailyReads?: number;
   /** Order catch-up poll interval of this channel, ms (overrides `dispatch.catchUpIntervalMs`). */
   catchUpIntervalMs?: number;
+  /** `false`: never use the connector's bulk lane (a feed), every change goes per SKU. Default: used when there is one. */
+  bulk?: boolean;
 }
 
 /**

@@ -85,7 +85,17 @@ export class ChannelDispatcher implements Dispatcher {
     // pushes allowed at once Node would warn of a leak that is none.
     setMaxListeners(o.limits.concurrency + 8, this.#stopController.signal);
     this.#sales = new SalesRate(this.#clock);
-    this.#scheduler = new PushScheduler({ limits: o.limits, rules: o.rules, canReadBack: () => Boolean(o.connector.fetchQuantities), now: this.#clock.now(), sales: this.#sales });
+    this.#scheduler = new PushScheduler({
+      limits: o.limits,
+      rules: o.rules,
+      canReadBack: () => Boolean(o.connector.fetchQuantities),
+      now: this.#clock.now(),
+      sales: this.#sales,
+      canBulk: typeof o.connector.pushBulk === 'function',
+    });
+    if (o.limits.bulk && !this.#scheduler.bulkLane) {
+      this.#logger.warn('dispatch: the connector declares a bulk lane but has no pushBulk; every change goes per SKU', { connector: o.connectorName });
+    }
     this.#calls = new ChannelCalls({ connector: o.connector, stop: this.#stopController.signal, timeoutMs: o.pushTimeoutMs, clock: this.#clock });
     this.#writer = new ChannelStateWriter({ ...common, channelId: o.channelId, store: o.store, fingerprint: o.configFingerprint ?? '', publish: o.deadLetter, observer });
     this.#results = new PushResults({
@@ -270,6 +280,8 @@ export class ChannelDispatcher implements Dispatcher {
     }
     for (const batch of plan.readBacks) this.#runTask(batch, true, () => settleByReadBack(batch, this.#readBack));
     for (const items of plan.pushes) this.#runTask(items.map((item) => item.state), true, () => this.#push(items));
+    // A bulk job holds none of the per-SKU calls: the lane counts its own jobs.
+    for (const items of plan.bulk) this.#runTask(items.map((item) => item.state), false, () => this.#pushBulk(items));
     if (Number.isFinite(plan.wakeAt)) this.#wake.at(plan.wakeAt);
     this.#useSpareCalls();
     this.#checkIdle();
@@ -394,6 +406,25 @@ export class ChannelDispatcher implements Dispatcher {
     else if (outcome.kind === 'answered') {
       this.#scheduler.answered(outcome.callMs);
       await this.#results.answered(items, outcome.answer, outcome.startedAt, outcome.callMs);
+    }
+  }
+
+  async #pushBulk(items: BatchItem[]): Promise<void> {
+    const lane = this.#scheduler.bulkLane!;
+    let measuredMs: number | undefined;
+    try {
+      const sentAt = this.#clock.now();
+      const { lateWriteWindowMs = DEFAULT_LATE_WRITE_WINDOW_MS } = this.#options;
+      const timeoutMs = lane.limits.maxDurationMs;
+      if (!(await this.#writer.markWriting(items, sentAt + timeoutMs + lateWriteWindowMs))) return;
+      const outcome = await this.#calls.pushBulk(items.map((item) => item.update), timeoutMs);
+      if (outcome.kind === 'failed') await this.#results.failed(items, outcome.error, outcome.startedAt, 'bulk');
+      else if (outcome.kind === 'answered') {
+        measuredMs = outcome.callMs;
+        await this.#results.answered(items, outcome.answer, outcome.startedAt, outcome.callMs);
+      }
+    } finally {
+      lane.finished(measuredMs);
     }
   }
 

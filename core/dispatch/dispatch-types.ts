@@ -11,6 +11,19 @@ export interface EffectiveLimits {
   concurrency: number;
   compareAndSet: boolean;
   dailyRevisionsPerSku?: number;
+  /** The channel's bulk lane, when its connector has one and the config leaves it on. */
+  bulk?: BulkLimits;
+}
+
+/** A bulk lane's limits (the connector's `capabilities.bulk`). */
+export interface BulkLimits {
+  maxBatchSize: number;
+  perSecond: number;
+  burst: number;
+  /** Jobs in flight at most. */
+  concurrency: number;
+  expectedDurationMs: number;
+  maxDurationMs: number;
 }
 
 /** A (channel, SKU) change that ran out of attempts or was rejected: goes to the dead-letter stream. */

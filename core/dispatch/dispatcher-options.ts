@@ -27,6 +27,16 @@ export function checkedDispatcherOptions(options: ChannelDispatcherOptions): Rea
   if (limits.dailyRevisionsPerSku !== undefined && (!Number.isInteger(limits.dailyRevisionsPerSku) || limits.dailyRevisionsPerSku < 1)) {
     problems.push(`dailyRevisionsPerSku must be an integer >= 1 (got ${limits.dailyRevisionsPerSku})`);
   }
+  if (limits.bulk !== undefined) {
+    const b = limits.bulk;
+    if (!Number.isInteger(b.maxBatchSize) || b.maxBatchSize < 1) problems.push(`bulk.maxBatchSize must be an integer >= 1 (got ${b.maxBatchSize})`);
+    if (!Number.isInteger(b.concurrency) || b.concurrency < 1) problems.push(`bulk.concurrency must be an integer >= 1 (got ${b.concurrency})`);
+    if (!(b.perSecond > 0)) problems.push(`bulk.perSecond must be > 0 (got ${b.perSecond})`);
+    if (!(b.burst >= 1)) problems.push(`bulk.burst must be >= 1 (got ${b.burst})`);
+    if (!(b.expectedDurationMs > 0) || !(b.maxDurationMs >= b.expectedDurationMs)) {
+      problems.push(`bulk durations must satisfy 0 < expectedDurationMs <= maxDurationMs (got ${b.expectedDurationMs}, ${b.maxDurationMs})`);
+    }
+  }
   if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) problems.push(`maxAttempts must be an integer >= 1 (got ${options.maxAttempts})`);
   if (!(options.pushTimeoutMs > 0)) problems.push(`pushTimeoutMs must be > 0 (got ${options.pushTimeoutMs})`);
   if (!(options.reconcileIntervalMs > 0)) problems.push(`reconcileIntervalMs must be > 0 (got ${options.reconcileIntervalMs})`);
@@ -42,5 +52,5 @@ export function checkedDispatcherOptions(options: ChannelDispatcherOptions): Rea
       problems.map((message) => ({ path: `/channels/${options.channelId}/limits`, message })),
     );
   }
-  return Object.freeze({ ...options, limits: Object.freeze({ ...limits }), rules: Object.freeze({ ...options.rules }) });
+  return Object.freeze({ ...options, limits: Object.freeze({ ...limits, ...(limits.bulk ? { bulk: Object.freeze({ ...limits.bulk }) } : {}) }), rules: Object.freeze({ ...options.rules }) });
 }

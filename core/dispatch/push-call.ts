@@ -49,6 +49,23 @@ export class ChannelCalls {
   }
 
   /**
+   * Sends one bulk job (the connector's `pushBulk`) with its own deadline, `timeoutMs`: a job runs for as
+   * long as the channel takes to process it. Never throws, as {@link push}.
+   */
+  async pushBulk(updates: readonly StockUpdate[], timeoutMs: number): Promise<PushCallOutcome> {
+    const { connector, stop, clock } = this.#o;
+    if (stop.aborted || !connector.pushBulk) return { kind: 'stopped' };
+    const startedAt = clock.now();
+    try {
+      const answer = await withCallDeadline(stop, timeoutMs, (signal) => connector.pushBulk!(updates, signal), clock);
+      return { kind: 'answered', answer, startedAt, callMs: clock.now() - startedAt };
+    } catch (error) {
+      if (stop.aborted) return { kind: 'stopped' };
+      return { kind: 'failed', error, startedAt };
+    }
+  }
+
+  /**
    * What the channel shows for `skus` (its `fetchQuantities`), or null when the dispatcher stopped or the
    * connector cannot read back. Rejects when the read failed.
    */

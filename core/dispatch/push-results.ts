@@ -48,15 +48,19 @@ export class PushResults {
     this.#o = options;
   }
 
-  /** The push call threw (or timed out). `sentAt`: when the call started. */
-  async failed(items: readonly BatchItem[], err: unknown, sentAt: number): Promise<void> {
+  /**
+   * The push call threw (or timed out). `sentAt`: when the call started. `lane`: `bulk` for a bulk job,
+   * whose deadline is the lane's and whose throttle pauses the lane only.
+   */
+  async failed(items: readonly BatchItem[], err: unknown, sentAt: number, lane: 'push' | 'bulk' = 'push'): Promise<void> {
     const { channelId, observer, logger, writer } = this.#o;
     const reason = describeError(err);
     const now = this.#o.clock.now();
     for (let i = 0; i < items.length; i += 1) observer.attempted(channelId, false);
     if (mayLandLater(err)) {
       // The request may be on its way still: until the window ends, what the channel shows is unknown.
-      const until = Math.max(now, sentAt + this.#o.pushTimeoutMs) + this.#o.lateWriteWindowMs;
+      const timeoutMs = lane === 'bulk' ? (this.#o.scheduler.bulkLane?.limits.maxDurationMs ?? this.#o.pushTimeoutMs) : this.#o.pushTimeoutMs;
+      const until = Math.max(now, sentAt + timeoutMs) + this.#o.lateWriteWindowMs;
       for (const { state, update } of items) {
         const base = this.#o.compareAndSet ? update.previousQuantity : undefined;
         if (state.lateWrites) state.lateWrites.add(until, base);
@@ -69,6 +73,14 @@ export class PushResults {
       });
     } else {
       await writer.recordSettled(items.map((item) => item.state));
+    }
+    if (isThrottledError(err) && lane === 'bulk') {
+      // The feed's own quota: the lane waits, and its SKUs go back to the queue, per SKU or in a later job.
+      const { waitMs } = this.#o.scheduler.bulkThrottled(retryAfterOf(err), this.#o.backoff, now);
+      observer.throttled(channelId, waitMs);
+      logger.warn('dispatch: bulk lane throttled; pausing the lane', { retryAfterMs: waitMs, error: reason });
+      for (const { state } of items) state.lastError = reason;
+      return;
     }
     if (isThrottledError(err)) {
       const { waitMs, until } = this.#o.scheduler.throttled(retryAfterOf(err), this.#o.backoff, now);

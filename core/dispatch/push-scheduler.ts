@@ -2,6 +2,7 @@ import type { ChannelRules } from '../config/config-types.ts';
 import type { StockUpdate } from '../sdk.ts';
 import type { EffectiveLimits, ForecastNow } from './dispatch-types.ts';
 import { shownQuantity } from './dispatch-types.ts';
+import { BULK_MAX_RISK, BulkLane } from './bulk-lane.ts';
 import { FORECAST_RECHECK_MS, forecastHolds, forecastNow } from './forecast.ts';
 import { RevisionBudget } from './revision-budget.ts';
 import type { SalesRate } from './sales-rate.ts';
@@ -41,6 +42,8 @@ export interface PushPlan {
   readBacks: SkuPushState[][];
   /** Push calls, one batch each, most urgent first. */
   pushes: BatchItem[][];
+  /** Bulk jobs (the channel's feed), one batch each: changes that can wait, taken off the per-SKU queue. */
+  bulk: BatchItem[][];
   /** Epoch ms at which something held back now may go (a token, a backoff, a window's end); Infinity: nothing. */
   wakeAt: number;
 }
@@ -50,6 +53,12 @@ export interface PushPlan {
  * may still sell, and with no rates known at all the order falls back to the scarcest first.
  */
 export const PRIOR_SALES_PER_SECOND = 0.01;
+
+/**
+ * A backlog that had nothing fit for a bulk job is looked at again for one after this long, ms, not on
+ * every commit: a saturated channel would otherwise re-sort its whole backlog each time.
+ */
+const BULK_RESCAN_MS = 1_000;
 
 /** How much the estimate of one call's duration moves towards each new one. */
 const CALL_MS_WEIGHT = 0.2;
@@ -98,6 +107,8 @@ export interface PushSchedulerOptions {
   now: number;
   /** Units sold per second per SKU (the ledger's recent orders). Absent: no sales known, scarcity decides. */
   sales?: SalesRate;
+  /** Whether the connector can take bulk jobs (`pushBulk`): the lane of `limits.bulk` is used only then. */
+  canBulk?: boolean;
 }
 
 /**
@@ -124,6 +135,10 @@ export class PushScheduler {
   #recheckAt = 0;
   /** SKUs due at the last plan: the queue a push joins, for the forecast's horizon. */
   #queued = 0;
+  /** The channel's bulk lane, or null (none declared, turned off, or a connector without `pushBulk`). */
+  readonly bulkLane: BulkLane | null;
+  /** Epoch ms before which a backlog found with nothing fit for a job is not scanned for one again. */
+  #bulkLookAt = 0;
 
   constructor(options: PushSchedulerOptions) {
     const { limits } = options;
@@ -136,6 +151,7 @@ export class PushScheduler {
     this.#revisions = limits.dailyRevisionsPerSku !== undefined ? new RevisionBudget(limits.dailyRevisionsPerSku) : null;
     this.#sales = options.sales ?? null;
     this.#forecasting = options.rules.forecast?.enabled === true;
+    this.bulkLane = limits.bulk && options.canBulk ? new BulkLane(limits.bulk, options.now) : null;
   }
 
   /** A push call was answered after `callMs`: the refresh-time estimate follows the channel's pace. */
@@ -227,13 +243,15 @@ export class PushScheduler {
     this.#queued = 'size' in due ? due.size : due.length;
     // SKUs showing a forecast are looked at again on time even when nothing else wakes the channel.
     const recheckAt = this.#forecasting && this.#hiding.size > 0 ? Math.max(this.#recheckAt, now + 1) : Infinity;
-    const plan: PushPlan = { unchanged: [], readBacks: [], pushes: [], wakeAt: recheckAt };
-    if (now < this.#pausedUntil) return { ...plan, wakeAt: Math.min(recheckAt, this.#pausedUntil) };
+    const plan: PushPlan = { unchanged: [], readBacks: [], pushes: [], bulk: [], wakeAt: recheckAt };
+    // A bulk job that may go now is worth a scan even when no per-SKU call can (it is rare: jobs are few).
+    const bulkReady = now >= this.#bulkLookAt && (this.bulkLane?.canSubmit(now) ?? false);
+    if (now < this.#pausedUntil && !bulkReady) return { ...plan, wakeAt: Math.min(recheckAt, this.#pausedUntil) };
     // No call can go out now: a finishing push or the token timer looks again. Returning before the
     // scan keeps a saturated channel from re-sorting its whole backlog on every ledger commit.
-    if (freeCalls <= 0) return plan;
+    if (freeCalls <= 0 && !bulkReady) return plan;
     const tokenAt = this.#bucket.nextTokenAt(now);
-    if (tokenAt > now) return { ...plan, wakeAt: Math.min(recheckAt, tokenAt) };
+    if (tokenAt > now && !bulkReady) return { ...plan, wakeAt: Math.min(recheckAt, tokenAt) };
     const queuedAhead = Math.max(0, this.#queued - 1);
 
     const toVerify: SkuPushState[] = [];
@@ -285,13 +303,14 @@ export class PushScheduler {
       for (const state of batch) state.inFlight = true;
       plan.readBacks.push(batch);
     }
-    if (candidates.length > 0 && freeCalls > 0) {
+    if (candidates.length > 0 && (freeCalls > 0 || bulkReady)) {
       const refreshMs = this.refreshMs(candidates.length);
       for (const c of candidates) {
         if (c.fall) c.risk = sellOutRisk(this.#sales?.perSecond(c.state.sku, now) ?? 0, c.state.available, now - c.since, refreshMs);
       }
       candidates.sort(byUrgency);
-      for (let next = 0; next < candidates.length && freeCalls > 0; freeCalls -= 1) {
+      let next = 0;
+      for (; next < candidates.length && freeCalls > 0; freeCalls -= 1) {
         if (!this.#bucket.tryTake(now)) {
           plan.wakeAt = Math.min(plan.wakeAt, this.#bucket.nextTokenAt(now));
           break;
@@ -300,8 +319,51 @@ export class PushScheduler {
         next += batch.length;
         plan.pushes.push(batch.map(({ state, quantity }) => this.#item(state, quantity, now)));
       }
+      const lane = this.bulkLane;
+      if (lane && next < candidates.length) {
+        if (bulkReady) this.#fillBulkJob(lane, candidates, next, now, plan);
+        else plan.wakeAt = Math.min(plan.wakeAt, Math.max(this.#bulkLookAt, lane.nextSubmitAt(now)));
+      }
     }
     return plan;
+  }
+
+  /**
+   * Moves to one bulk job the SKUs left waiting (`candidates` from `from` on, most urgent first) that gain
+   * by it and can wait for it: those the per-SKU queue ahead of them would keep waiting longer than a job
+   * takes, that do not go to zero (the stop of an oversell is never left to a feed), and that are not
+   * expected to sell a tenth of what they have left before the job lands (none of their writes can go
+   * while it is open). The others keep their places in the per-SKU queue, which shortens by every SKU
+   * moved, so the most urgent stay first there.
+   */
+  #fillBulkJob(lane: BulkLane, candidates: readonly Candidate[], from: number, now: number, plan: PushPlan): void {
+    const jobMs = lane.durationMs;
+    const items: BatchItem[] = [];
+    let aheadPerSku = 0;
+    for (let i = from; i < candidates.length && items.length < lane.limits.maxBatchSize; i += 1) {
+      const candidate = candidates[i]!;
+      const { state } = candidate;
+      const salesPerSecond = this.#sales?.perSecond(state.sku, now) ?? 0;
+      // With a forecast, what the channel shows must hold until the job lands, not the next per-SKU call.
+      const quantity = this.#forecasting ? (forecastNow(this.#rules, state.available, salesPerSecond, jobMs)?.quantity ?? candidate.quantity) : candidate.quantity;
+      const canWait = quantity > 0 && this.refreshMs(aheadPerSku) > jobMs && sellOutRisk(salesPerSecond, state.available, 0, jobMs) < BULK_MAX_RISK;
+      if (!canWait) {
+        aheadPerSku += 1;
+        continue;
+      }
+      items.push(this.#item(state, quantity, now));
+    }
+    if (items.length === 0) {
+      this.#bulkLookAt = now + BULK_RESCAN_MS;
+      return;
+    }
+    lane.submitted(now);
+    plan.bulk.push(items);
+  }
+
+  /** The bulk lane was refused with "slow down": pauses the lane only (see {@link BulkLane.throttled}). */
+  bulkThrottled(retryAfterMs: number | undefined, backoff: { baseMs: number; maxMs: number }, now: number): { waitMs: number; until: number } {
+    return this.bulkLane!.throttled(retryAfterMs, backoff, now);
   }
 
   /**

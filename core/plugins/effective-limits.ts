@@ -20,5 +20,16 @@ export function effectiveLimits(capabilities: ConnectorCapabilities, limits: Cha
     compareAndSet: capabilities.compareAndSet ?? false,
   };
   if (capabilities.dailyRevisionsPerSku !== undefined) result.dailyRevisionsPerSku = capabilities.dailyRevisionsPerSku;
+  const bulk = capabilities.bulk;
+  if (bulk && limits.bulk !== false) {
+    result.bulk = Object.freeze({
+      maxBatchSize: bulk.maxBatchSize,
+      perSecond: bulk.rateLimit.perSecond,
+      burst: bulk.rateLimit.burst,
+      concurrency: bulk.maxConcurrency ?? 1,
+      expectedDurationMs: bulk.expectedDurationMs,
+      maxDurationMs: bulk.maxDurationMs,
+    });
+  }
   return Object.freeze(result);
 }

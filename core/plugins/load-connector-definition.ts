@@ -6,6 +6,7 @@ import { listBuiltinConnectors, resolveConnectorSource, type ConnectorSource } f
 import { packageName } from './resolve-package.ts';
 import { needsTypeScriptLoader, registerTypeScriptLoader } from './typescript-loader.ts';
 import { compileOptionsSchema } from './validate-connector-options.ts';
+import { bulkCapabilityProblems } from './bulk-capability-problems.ts';
 
 /**
  * Imports the connector module `spec` names (see `resolveConnectorSource`) and checks its default export
@@ -131,6 +132,7 @@ function capabilityProblems(caps: Record<string, unknown>): string[] {
   if (caps.compareAndSet !== undefined && typeof caps.compareAndSet !== 'boolean') problems.push(memberProblem('capabilities.compareAndSet', caps.compareAndSet, 'a boolean'));
   if (caps.maxConcurrency !== undefined && !isPositiveInteger(caps.maxConcurrency)) problems.push(memberProblem('capabilities.maxConcurrency', caps.maxConcurrency, 'a positive integer'));
   if (caps.dailyRevisionsPerSku !== undefined && !isPositiveInteger(caps.dailyRevisionsPerSku)) problems.push(memberProblem('capabilities.dailyRevisionsPerSku', caps.dailyRevisionsPerSku, 'a positive integer'));
+  problems.push(...bulkCapabilityProblems(caps.bulk));
   return problems;
 }
 

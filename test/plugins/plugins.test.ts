@@ -128,6 +128,13 @@ describe('loadConnector', () => {
       expect(err.message).toContain('capabilities.quantityMode must be "absolute"');
     });
 
+    it('a connector declaring a bulk lane it could never use, naming each field', async () => {
+      const err = await refusal(loadConnector(channel('bulky', './bad-bulk-capabilities.ts'), pluginsDir, host()));
+      expect(err.code).toBe(ErrorCodes.PLUGIN_INVALID);
+      expect(err.message).toContain('capabilities.bulk.rateLimit.perSecond must be a number > 0');
+      expect(err.message).toContain('capabilities.bulk.maxDurationMs (30000) must be at least expectedDurationMs (60000)');
+    });
+
     it('a connector written for another contract version, before any of its code is started', async () => {
       const err = await refusal(loadConnector(channel('future', './wrong-contract.ts'), pluginsDir, host()));
       expect(err.code).toBe(ErrorCodes.PLUGIN_CONTRACT);
@@ -232,5 +239,18 @@ describe('effectiveLimits', () => {
   it('lets the config lower the batch size but never raise it', () => {
     expect(effectiveLimits(capabilities, { maxBatchSize: 10 }).maxBatchSize).toBe(10);
     expect(effectiveLimits(capabilities, { maxBatchSize: 1000 }).maxBatchSize).toBe(250);
+  });
+
+  it('takes the connector’s bulk lane, one job at a time unless it says more, and drops it when the config says bulk: false', () => {
+    const bulk = { maxBatchSize: 5000, rateLimit: { perSecond: 0.01, burst: 15 }, expectedDurationMs: 300_000, maxDurationMs: 3_600_000 };
+    expect(effectiveLimits({ ...capabilities, bulk }, {}).bulk).toEqual({
+      maxBatchSize: 5000,
+      perSecond: 0.01,
+      burst: 15,
+      concurrency: 1,
+      expectedDurationMs: 300_000,
+      maxDurationMs: 3_600_000,
+    });
+    expect(effectiveLimits({ ...capabilities, bulk }, { bulk: false }).bulk).toBeUndefined();
   });
 });

@@ -18,6 +18,8 @@ export type PushResponder = (updates: readonly StockUpdate[], call: PushCall) =>
  */
 export class RecordingConnector implements ConnectorInstance {
   readonly calls: PushCall[] = [];
+  /** Bulk jobs (`pushBulk`), recorded apart from the per-SKU calls. */
+  readonly bulkCalls: PushCall[] = [];
   readonly shown = new Map<string, number>();
   /** SKUs that were ever in two in-flight pushes at once (must stay empty). */
   readonly overlaps: string[] = [];
@@ -25,6 +27,8 @@ export class RecordingConnector implements ConnectorInstance {
   /** Where call times are read (a test's clock). */
   now: () => number = () => Date.now();
   respond: PushResponder = (updates) => updates.map((u) => ({ sku: u.sku, status: 'ok' as const }));
+  /** What a bulk job answers; the default confirms every item. */
+  respondBulk: PushResponder = (updates) => updates.map((u) => ({ sku: u.sku, status: 'ok' as const }));
   #inFlight = new Set<string>();
   #concurrent = 0;
   #gate: Promise<void> | null = null;
@@ -54,9 +58,17 @@ export class RecordingConnector implements ConnectorInstance {
     });
   }
 
-  async push(updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushResult[]> {
+  push(updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushResult[]> {
+    return this.#record(this.calls, this.respond, updates, signal);
+  }
+
+  pushBulk(updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushResult[]> {
+    return this.#record(this.bulkCalls, this.respondBulk, updates, signal);
+  }
+
+  async #record(calls: PushCall[], respond: PushResponder, updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushResult[]> {
     const call: PushCall = { startedAt: this.now(), endedAt: null, updates: updates.map((u) => ({ ...u })), signal, outcome: 'pending' };
-    this.calls.push(call);
+    calls.push(call);
     this.#concurrent += 1;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.#concurrent);
     for (const u of updates) {
@@ -68,7 +80,7 @@ export class RecordingConnector implements ConnectorInstance {
     try {
       if (this.#gate) await abortable(this.#gate, signal);
       signal.throwIfAborted();
-      const results = await this.respond(updates, call);
+      const results = await respond(updates, call);
       for (const result of results) {
         if (result.status !== 'ok') continue;
         const update = updates.find((u) => u.sku === result.sku);

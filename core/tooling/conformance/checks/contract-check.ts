@@ -1,6 +1,7 @@
 import { CONTRACT_VERSION } from '../../../sdk.ts';
 import type { CheckEnvironment } from '../check-environment.ts';
 import { failIfAny } from '../check-outcome.ts';
+import { bulkCapabilityProblems } from '../../../plugins/bulk-capability-problems.ts';
 
 const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 1;
 
@@ -32,6 +33,7 @@ export async function checkContract(env: CheckEnvironment): Promise<string> {
       problems.push('capabilities.dailyRevisionsPerSku, when given, must be an integer ≥ 1');
     }
     if (caps.compareAndSet !== undefined && typeof caps.compareAndSet !== 'boolean') problems.push('capabilities.compareAndSet, when given, must be a boolean');
+    problems.push(...bulkCapabilityProblems(caps.bulk));
   }
   failIfAny(problems);
   const c = caps as { maxBatchSize: number; rateLimit: { perSecond: number; burst: number } };
