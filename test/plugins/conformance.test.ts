@@ -117,7 +117,7 @@ describe('the template is a plugin an author can take out of this repo', () => {
         cwd: dir,
         timeout: 60_000,
       });
-      expect(stdout).toMatch(/^PASS acme-outside: 19 passed, 0 failed, 2 skipped$/m);
+      expect(stdout).toMatch(/^PASS acme-outside: 19 passed, 0 failed, 3 skipped$/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -154,6 +154,41 @@ describe('the suite fails connectors that break the contract', () => {
     const greedy = { ...template, name: 'greedy', capabilities: { ...template.capabilities, rateLimit: { perSecond: 40, burst: 40 } } } as ConnectorDefinition;
     const report = await runConformance(greedy);
     expect(report.checks.find((c) => c.name === CHECK_NAMES.declaredRate)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/declared rateLimit 40\/s burst 40 is more than the simulator enforces/) });
+  });
+
+  describe('the bulk lane', () => {
+    const FEED = { maxBatchSize: 100, rateLimit: { perSecond: 1, burst: 1 }, expectedDurationMs: 1_000, maxDurationMs: 10_000 };
+    /** The template, with a bulk lane whose jobs `bulk` answers (given the template's own push). */
+    async function withBulk(bulk: ((push: (u: readonly StockUpdate[], s: AbortSignal) => Promise<PushResult[]>) => (u: readonly StockUpdate[], s: AbortSignal) => Promise<PushResult[]>) | null, declared = true): Promise<ConnectorDefinition> {
+      const template = await loadConnectorDefinition('./connectors/_template', REPO);
+      return {
+        ...template,
+        name: 'feedy',
+        capabilities: declared ? { ...template.capabilities, bulk: FEED } : template.capabilities,
+        async create(options, context) {
+          const instance = await template.create(options, context);
+          return bulk ? { ...instance, push: instance.push.bind(instance), pushBulk: bulk(instance.push.bind(instance)) } : instance;
+        },
+      } as ConnectorDefinition;
+    }
+
+    it('passes a job that answers each item as the channel took it', async () => {
+      const report = await runConformance(await withBulk((push) => push));
+      expect(report.checks.find((c) => c.name === CHECK_NAMES.bulk)).toMatchObject({ status: 'pass' });
+    });
+
+    it('fails a declared lane without pushBulk, and a pushBulk the host would never call', async () => {
+      const missing = await runConformance(await withBulk(null));
+      expect(missing.checks.find((c) => c.name === CHECK_NAMES.bulk)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/no pushBulk/) });
+      const undeclared = await runConformance(await withBulk((push) => push, false));
+      expect(undeclared.checks.find((c) => c.name === CHECK_NAMES.bulk)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/not declared/) });
+    });
+
+    it('fails a job that reports ok for a SKU the channel does not list', async () => {
+      // The listed SKUs really are written; the one the channel refused is reported ok all the same.
+      const report = await runConformance(await withBulk((push) => async (updates, signal) => (await push(updates, signal)).map((r) => ({ sku: r.sku, status: 'ok' as const }))));
+      expect(report.checks.find((c) => c.name === CHECK_NAMES.bulk)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/not listed\) reported ok/) });
+    });
   });
 
   it('a connector that retries an unknown item and dead-letters a locked one fails both per-item fault checks', async () => {
@@ -259,7 +294,7 @@ describe('stockrelay test-connector', () => {
     const code = await runTestConnector({ spec: './connectors/_template', cwd: REPO, out: (line) => lines.push(line) });
     expect(code).toBe(0);
     expect(lines.filter((l) => /^[✓✗–] /.test(l))).toHaveLength(Object.values(CHECK_NAMES).length);
-    expect(lines.at(-1)).toMatch(/^PASS acme: 19 passed, 0 failed, 2 skipped$/);
+    expect(lines.at(-1)).toMatch(/^PASS acme: 19 passed, 0 failed, 3 skipped$/);
   });
 
   it('exits 1 and shows the failing check with its detail for a broken connector', async () => {

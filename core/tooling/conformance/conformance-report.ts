@@ -44,6 +44,7 @@ export const CHECK_NAMES = {
   malformedWebhook: 'signed malformed webhook',
   pollOrders: 'pollOrders',
   listOrders: 'listOrders: missed orders caught up',
+  bulk: 'bulk lane: one result per item',
   errorCodes: 'errors carry catalogue codes',
 } as const;
 

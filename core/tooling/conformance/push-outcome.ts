@@ -17,10 +17,10 @@ export function thrownKind(error: unknown): ThrownKind {
 }
 
 /** Calls `push` and records what happened, never throwing. */
-export async function pushOutcome(instance: ConnectorInstance, updates: readonly StockUpdate[], signal: AbortSignal): Promise<PushOutcome> {
+export async function pushOutcome(instance: ConnectorInstance, updates: readonly StockUpdate[], signal: AbortSignal, lane: 'push' | 'bulk' = 'push'): Promise<PushOutcome> {
   const started = performance.now();
   try {
-    const results = await instance.push(updates, signal);
+    const results = lane === 'bulk' && instance.pushBulk ? await instance.pushBulk(updates, signal) : await instance.push(updates, signal);
     return { kind: 'results', results, ms: performance.now() - started };
   } catch (error) {
     const after = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;

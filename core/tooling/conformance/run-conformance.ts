@@ -13,6 +13,7 @@ import {
 import type { Check, CheckEnvironment } from './check-environment.ts';
 import { CheckFailed, CheckSkipped, fail } from './check-outcome.ts';
 import { checkAbort } from './checks/abort-check.ts';
+import { checkBulkLane } from './checks/bulk-lane-check.ts';
 import { checkContract } from './checks/contract-check.ts';
 import { checkEchoedErrors } from './checks/echo-errors-check.ts';
 import { checkErrorCodes } from './checks/error-codes-check.ts';
@@ -77,6 +78,7 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   [CHECK_NAMES.malformedWebhook, checkMalformedWebhook],
   [CHECK_NAMES.pollOrders, checkPollOrders],
   [CHECK_NAMES.listOrders, checkListOrders],
+  [CHECK_NAMES.bulk, checkBulkLane],
   // Last: it judges every error the connector threw in the checks before it.
   [CHECK_NAMES.errorCodes, checkErrorCodes],
 ];
