@@ -8,7 +8,7 @@ import type { BackoffPolicy } from './backoff.ts';
 import { ChannelStateWriter } from './channel-state-writer.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { skuStatusOf, snapshotOf } from './dispatch-status.ts';
-import type { Dispatcher, DispatcherSnapshot, DispatchSkuStatus } from './dispatch-types.ts';
+import type { DispatchObserver, Dispatcher, DispatcherSnapshot, DispatchSkuStatus } from './dispatch-types.ts';
 import { checkedDispatcherOptions, type ChannelDispatcherOptions } from './dispatcher-options.ts';
 import { guardedObserver } from './guarded-observer.ts';
 import { IdleWaiters } from './idle-waiters.ts';
@@ -43,6 +43,7 @@ export class ChannelDispatcher implements Dispatcher {
   readonly #channelId: string;
   readonly #logger: Logger;
   readonly #clock: Clock;
+  readonly #observer: DispatchObserver;
   readonly #backlog = new PushBacklog();
   readonly #sales: SalesRate;
   readonly #scheduler: PushScheduler;
@@ -79,7 +80,7 @@ export class ChannelDispatcher implements Dispatcher {
     this.#logger = bindLogger(o.logger ?? createLogger({}, 'warn'), { channel: o.channelId });
     this.#clock = o.clock ?? systemClock;
     const backoff: BackoffPolicy = { baseMs: Math.max(1, o.backoffBaseMs), maxMs: Math.max(1, o.backoffMaxMs) };
-    const observer = guardedObserver(o.observer, this.#logger);
+    const observer = (this.#observer = guardedObserver(o.observer, this.#logger));
     const common = { logger: this.#logger, clock: this.#clock, backoff, random: o.random ?? Math.random };
     // Every call in flight listens for the stop (and a read-back or two besides): with more than ten
     // pushes allowed at once Node would warn of a leak that is none.
@@ -418,9 +419,12 @@ export class ChannelDispatcher implements Dispatcher {
       const timeoutMs = lane.limits.maxDurationMs;
       if (!(await this.#writer.markWriting(items, sentAt + timeoutMs + lateWriteWindowMs))) return;
       const outcome = await this.#calls.pushBulk(items.map((item) => item.update), timeoutMs);
-      if (outcome.kind === 'failed') await this.#results.failed(items, outcome.error, outcome.startedAt, 'bulk');
-      else if (outcome.kind === 'answered') {
+      if (outcome.kind === 'failed') {
+        this.#observer.bulkJobEnded?.(this.#channelId, { outcome: 'failed', items: items.length, durationMs: this.#clock.now() - outcome.startedAt });
+        await this.#results.failed(items, outcome.error, outcome.startedAt, 'bulk');
+      } else if (outcome.kind === 'answered') {
         measuredMs = outcome.callMs;
+        this.#observer.bulkJobEnded?.(this.#channelId, { outcome: 'answered', items: items.length, durationMs: outcome.callMs });
         await this.#results.answered(items, outcome.answer, outcome.startedAt, outcome.callMs);
       }
     } finally {

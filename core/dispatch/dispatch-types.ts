@@ -62,6 +62,15 @@ export interface DispatchObserver {
   driftSwept?(channelId: string, drift: { skus: number; units: number }): void;
   /** One order catch-up page was read and published (`events` of it), or failed (`code`: the error's code). */
   catchUpPolled?(channelId: string, poll: CatchUpPoll): void;
+  /** A bulk job ended: answered (`items` of it, after `durationMs`), failed, or given up on at its deadline. */
+  bulkJobEnded?(channelId: string, job: BulkJobEnd): void;
+}
+
+/** How one bulk job ended. */
+export interface BulkJobEnd {
+  outcome: 'answered' | 'failed';
+  items: number;
+  durationMs: number;
 }
 
 /** How one order catch-up page went: `at` is when its cursor was stored. */

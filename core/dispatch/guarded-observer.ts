@@ -23,5 +23,6 @@ export function guardedObserver(observer: DispatchObserver | undefined, logger: 
     driftFound: (channelId, findings) => guarded((o) => o.driftFound?.(channelId, findings)),
     driftSwept: (channelId, drift) => guarded((o) => o.driftSwept?.(channelId, drift)),
     catchUpPolled: (channelId, poll) => guarded((o) => o.catchUpPolled?.(channelId, poll)),
+    bulkJobEnded: (channelId, job) => guarded((o) => o.bulkJobEnded?.(channelId, job)),
   };
 }

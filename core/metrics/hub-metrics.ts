@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChannelRules } from '../config/config-types.ts';
-import type { CatchUpPoll, ConfirmedShown, DispatchObserver, PushDeadLetter } from '../dispatch/dispatch-types.ts';
+import type { BulkJobEnd, CatchUpPoll, ConfirmedShown, DispatchObserver, PushDeadLetter } from '../dispatch/dispatch-types.ts';
 import type { DriftFinding, LedgerChange } from '../ledger/ledger-types.ts';
 import { LagWindow } from './lag-window.ts';
 import { ShelfTime, type ShelfTotals } from './shelf-time.ts';
@@ -70,6 +70,9 @@ export class HubMetrics implements DispatchObserver {
   readonly catchUpPolls = new Counter({ name: 'order_catchup_polls_total', help: 'Pages of orders read for missed-order catch-up, by outcome (ok, failed)', labelNames: ['channel', 'outcome'], registers: [this.registry] });
   readonly catchUpEvents = new Counter({ name: 'order_catchup_events_total', help: 'Order events missed-order catch-up published (those already applied count once in the ledger)', labelNames: ['channel'], registers: [this.registry] });
   readonly catchUpLastSuccess = new Gauge({ name: 'order_catchup_last_success_seconds', help: 'Unix time of the last order catch-up page read, published and its cursor stored, per channel', labelNames: ['channel'], registers: [this.registry] });
+  readonly bulkJobs = new Counter({ name: 'channel_bulk_jobs_total', help: 'Bulk jobs (feeds) sent to the channel, by outcome (answered, failed)', labelNames: ['channel', 'outcome'], registers: [this.registry] });
+  readonly bulkItems = new Counter({ name: 'channel_bulk_items_total', help: 'SKU updates carried by bulk jobs the channel answered', labelNames: ['channel'], registers: [this.registry] });
+  readonly bulkJobSeconds = new Histogram({ name: 'channel_bulk_job_seconds', help: 'Time from a bulk job’s submission to its per-item results', labelNames: ['channel'], buckets: [1, 5, 15, 60, 300, 900, 1800, 3600], registers: [this.registry] });
   readonly alertsFiring = new Gauge({ name: 'alerts_firing', help: 'Alerts the hub evaluates itself (GET /v1/alerts): 1 while firing, 0 once cleared', labelNames: ['kind', 'channel'], registers: [this.registry] });
 
   private readonly attempts = new Map<string, { ok: number; all: number }>();
@@ -201,6 +204,14 @@ export class HubMetrics implements DispatchObserver {
       this.catchUpLastSuccess.set({ channel: channelId }, Math.floor(poll.at / 1000));
     }
     for (const tap of this.taps) tap.catchUpPolled?.(channelId, poll);
+  }
+
+  bulkJobEnded(channelId: string, job: BulkJobEnd): void {
+    this.bulkJobs.inc({ channel: channelId, outcome: job.outcome });
+    if (job.outcome === 'answered') {
+      this.bulkItems.inc({ channel: channelId }, job.items);
+      this.bulkJobSeconds.observe({ channel: channelId }, job.durationMs / 1000);
+    }
   }
 
   /** Success ratio since start, for the read API and alerts. */

@@ -112,7 +112,7 @@ describe('bulk lane: what goes in a job', () => {
 
 describe('bulk lane in a running dispatcher', () => {
   it('converges a restock of hundreds of SKUs through jobs and per-SKU calls, never writing one SKU in both at once', async () => {
-    const { dispatcher, store, connector, clock } = dispatchHarness({ limits: ONE_SKU });
+    const { dispatcher, store, connector, clock, observer } = dispatchHarness({ limits: ONE_SKU });
     connector.respond = async (updates) => {
       await sleep(clock, 80);
       return updates.map((u) => ({ sku: u.sku, status: 'ok' as const }));
@@ -134,6 +134,10 @@ describe('bulk lane in a running dispatcher', () => {
     // The jobs carried what the per-SKU calls would have needed minutes for.
     expect(connector.calls.length).toBeLessThan(skus.length);
     expect(store.state(CHANNEL, 'R399')?.pushedQuantity).toBe(20);
+    // Each job is reported once, with what it carried and how long the channel took.
+    expect(observer.bulkJobs).toHaveLength(connector.bulkCalls.length);
+    expect(observer.bulkJobs.every((j) => j.outcome === 'answered' && j.durationMs >= 8_000)).toBe(true);
+    expect(observer.bulkJobs.reduce((n, j) => n + j.items, 0)).toBe(connector.bulkCalls.flatMap((c) => c.updates).length);
   });
 
   it('pushes a SKU’s newer quantity once its job ended, never during it', async () => {

@@ -1,7 +1,7 @@
 import { ChannelDispatcher } from '../../core/dispatch/channel-dispatcher.ts';
 import type { ChannelDispatcherOptions } from '../../core/dispatch/channel-dispatcher.ts';
 import type { Clock } from '../../core/dispatch/clock.ts';
-import type { DispatchObserver, EffectiveLimits, PushDeadLetter } from '../../core/dispatch/dispatch-types.ts';
+import type { BulkJobEnd, DispatchObserver, EffectiveLimits, PushDeadLetter } from '../../core/dispatch/dispatch-types.ts';
 import { eventLoopTurns, ManualClock } from '../../core/dispatch/manual-clock.ts';
 import type { ChannelStateStore } from '../../core/ledger/ledger-types.ts';
 import type { Logger } from '../../core/sdk.ts';
@@ -18,7 +18,11 @@ export class RecordingObserver implements DispatchObserver {
   readonly attempts: boolean[] = [];
   readonly throttles: Array<{ retryAfterMs: number; at: number }> = [];
   readonly letters: PushDeadLetter[] = [];
+  readonly bulkJobs: BulkJobEnd[] = [];
   constructor(readonly clock: Clock) {}
+  bulkJobEnded(_channelId: string, job: BulkJobEnd): void {
+    this.bulkJobs.push(job);
+  }
   confirmed(_channelId: string, sku: string, lagMs: readonly number[], callMs: number): void {
     this.confirmedCalls.push({ sku, lagMs: [...lagMs], callMs });
   }
