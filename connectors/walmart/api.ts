@@ -9,8 +9,16 @@
  *
  * Inventory: `PUT /v3/inventory?sku=<sku>[&shipNode=<id>]` body {@link WalmartInventory}
  * `{ sku, quantity: { unit: "EACH", amount } }` → 200 with the same shape. One SKU per call;
- * `GET /v3/inventory?sku=<sku>` reads it back. The bulk `MP_INVENTORY` feed (10 calls per hour, asynchronous,
- * minutes to process) is not used: it cannot keep a flash sale's quantities current.
+ * `GET /v3/inventory?sku=<sku>` reads it back.
+ *
+ * Bulk inventory feed (the bulk lane): `POST /v3/feeds?feedType=inventory[&shipNode=<id>]`, multipart/form-data with
+ * one `file` part holding the spec 1.4 JSON feed {@link WalmartInventoryFeed} `{ InventoryHeader: { version: "1.4" },
+ * Inventory: [{ sku, quantity: { unit: "EACH", amount } }] }` → 200 `{ feedId }`. Walmart processes it later:
+ * `GET /v3/feeds/{feedId}` → {@link WalmartFeedStatus} with `feedStatus` RECEIVED, INPROGRESS, PROCESSED (every line
+ * in an end state) or ERROR (the feed as a whole failed, no line applied, the reason in the feed's `ingestionErrors`);
+ * with `includeDetails=true&offset=&limit=` (at most 50 a page) each line's `ingestionStatus` (SUCCESS, DATA_ERROR,
+ * SYSTEM_ERROR, TIMEOUT_ERROR, INPROGRESS) and `ingestionErrors`. The feed limits are Walmart's throttling page's
+ * (see {@link INVENTORY_FEED_RATE}); the `MP_INVENTORY` multi-node feed (spec 1.5) is not used.
  *
  * Errors: `{ errors: [{ code, field, description, info, severity, category, causes }] }` (see {@link WalmartError}).
  *
@@ -62,6 +70,29 @@ export const REPLENISH_HEADER = 'x-next-replenish-time';
 
 /** Assumed single-item inventory update rate: the public documentation gives no figure for this call. */
 export const INVENTORY_RATE = { perSecond: 5, burst: 10 };
+
+export const FEEDS_PATH = '/v3/feeds';
+/** The spec 1.4 single-node inventory feed: its `feedType` and the `InventoryHeader.version` it carries. */
+export const INVENTORY_FEED_TYPE = 'inventory';
+export const INVENTORY_FEED_VERSION = '1.4';
+/**
+ * Walmart's rate for the inventory feed: 10 per hour (developer.walmart.com/us-marketplace/docs/throttling, "ASYNC API
+ * throttling limits", Inventory, POST Bulk Inventory Update). The page says hourly allotments come back gradually
+ * ("if 20 calls are available every hour, one call will be available every 3 minutes"): a bucket of 10 that refills one
+ * every 6 minutes.
+ */
+export const INVENTORY_FEED_RATE = { perSecond: 10 / 3600, burst: 10 };
+/**
+ * Max file size per inventory feed: 5 MB (same row), read as 5,000,000 bytes, the smaller reading. A larger file is
+ * refused with 413 Payload Too Large (developer.walmart.com/us-marketplace/docs/rate-limiting).
+ */
+export const INVENTORY_FEED_MAX_BYTES = 5_000_000;
+/** Lines per inventory feed: 50,000 (Seller Center's feed limits table, marketplacelearn.walmart.com, Inventory Feed). */
+export const INVENTORY_FEED_MAX_ITEMS = 50_000;
+/** Processing time per inventory feed: 30 minutes (the throttling page's row, and Seller Center's table). */
+export const INVENTORY_FEED_PROCESSING_MS = 30 * 60_000;
+/** Lines per `GET /v3/feeds/{feedId}` page: the `limit` parameter "cannot be more than 50". */
+export const FEED_STATUS_PAGE_LIMIT = 50;
 
 export interface WalmartTokenResponse {
   access_token: string;
@@ -131,4 +162,44 @@ export interface WalmartOrder {
       orderLineQuantity: { unitOfMeasurement: string; amount: string };
     }>;
   };
+}
+
+/** The spec 1.4 inventory feed file (Walmart's InventoryFeed.json schema). */
+export interface WalmartInventoryFeed {
+  InventoryHeader: { version: string };
+  Inventory: WalmartInventory[];
+}
+
+export type WalmartIngestionStatus = 'INPROGRESS' | 'SUCCESS' | 'DATA_ERROR' | 'SYSTEM_ERROR' | 'TIMEOUT_ERROR';
+
+/** One ingestion error (IngestionError), of a line or of the feed as a whole. */
+export interface WalmartIngestionError {
+  type: 'DATA_ERROR' | 'SYSTEM_ERROR' | 'TIMEOUT_ERROR';
+  code: string;
+  description?: string;
+}
+
+/** One line of a feed as `GET /v3/feeds/{feedId}?includeDetails=true` reports it (PartnerItemIngestionStatus). */
+export interface WalmartItemIngestion {
+  martId?: number;
+  sku?: string;
+  wpid?: string;
+  /** The line's position in the feed file, from 0. */
+  index?: number;
+  ingestionStatus: WalmartIngestionStatus;
+  ingestionErrors?: { ingestionError?: WalmartIngestionError[] };
+}
+
+/** `GET /v3/feeds/{feedId}` answer (PartnerFeedResponse). */
+export interface WalmartFeedStatus {
+  feedId?: string;
+  feedStatus?: 'RECEIVED' | 'INPROGRESS' | 'PROCESSED' | 'ERROR';
+  ingestionErrors?: { ingestionError?: WalmartIngestionError[] };
+  itemsReceived?: number;
+  itemsSucceeded?: number;
+  itemsFailed?: number;
+  itemsProcessing?: number;
+  offset?: number;
+  limit?: number;
+  itemDetails?: { itemIngestionStatus?: WalmartItemIngestion[] };
 }

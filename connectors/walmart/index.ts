@@ -8,13 +8,16 @@ import {
   type StockUpdate,
 } from '../../core/sdk.ts';
 import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
-import { createHttpClient, headerNumber, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
+import { createHttpClient, headerNumber, type HttpResponse } from '../_kit/http-client.ts';
 import { throwForStatus } from '../_kit/http-status.ts';
 import { hmacSha256, matchesAnySecret, secretList } from '../_kit/signatures.ts';
 import {
   DEFAULT_BASE_URL,
   DEFAULT_SERVICE_NAME,
   DEFAULT_WEBHOOK_HEADER,
+  FEEDS_PATH,
+  INVENTORY_FEED_PROCESSING_MS,
+  INVENTORY_FEED_RATE,
   INVENTORY_PATH,
   INVENTORY_RATE,
   ORDERS_PATH,
@@ -22,6 +25,7 @@ import {
   type WalmartInventory,
 } from './api.ts';
 import { describeErrors } from './describe-errors.ts';
+import { createInventoryFeed, type WalmartRequest } from './inventory-feed.ts';
 import { createItemList } from './list-listings.ts';
 import { createOrderList } from './list-orders.ts';
 import { poConfirmed, poLineCancellations, type PoEventScope } from './po-events.ts';
@@ -38,6 +42,13 @@ function replenishDelayMs(headers: HttpResponse['headers']): number | undefined 
   return Number.isFinite(at) ? Math.max(0, Math.ceil(at - Date.now())) : undefined;
 }
 
+/**
+ * Pause between feed status calls. Walmart documents no calling interval for inventory feeds (its feeds overview gives
+ * 15 minutes, 1 hour, 2 hours for item feeds) and no rate for the status call; inventory feeds take up to 30 minutes,
+ * so once a minute adds at most a minute to the lane's delay for at most 60 status calls per feed.
+ */
+const DEFAULT_FEED_POLL_MS = 60_000;
+
 export default defineConnector<WalmartOptions>({
   name: 'walmart',
   contractVersion: 1,
@@ -47,6 +58,21 @@ export default defineConnector<WalmartOptions>({
     rateLimit: INVENTORY_RATE,
     quantityMode: 'absolute',
     maxConcurrency: 4,
+    bulk: {
+      // A line of the feed file is at most ~370 bytes (a 50-character SKU, each character escaped as \uXXXX in the
+      // worst case, and a 16-digit amount): 10,000 lines stay under 3.7 MB, inside the documented 5 MB per file and
+      // far inside the 50,000 lines Seller Center allows. Walmart documents no line count for the API itself.
+      maxBatchSize: 10_000,
+      // Walmart's documented 10 inventory feeds per hour, replenished gradually (api.ts).
+      rateLimit: INVENTORY_FEED_RATE,
+      // Up to 30 minutes each at 10 an hour: five open feeds can use the whole hourly allowance. Walmart documents no
+      // limit on open feeds.
+      maxConcurrency: 5,
+      // Walmart's documented processing time per inventory feed is 30 minutes; it is the only figure published, so it
+      // is both the first estimate and, doubled, the point the hub stops waiting (a margin of ours, not Walmart's).
+      expectedDurationMs: INVENTORY_FEED_PROCESSING_MS,
+      maxDurationMs: 2 * INVENTORY_FEED_PROCESSING_MS,
+    },
   },
   create(options, context) {
     // Every call is paced as it leaves, after any token fetch, one token under Walmart's burst: a delayed
@@ -69,8 +95,11 @@ export default defineConnector<WalmartOptions>({
     const inventoryPath = (walmartSku: string): string =>
       `${INVENTORY_PATH}?sku=${encodeURIComponent(walmartSku)}${options.shipNode ? `&shipNode=${encodeURIComponent(options.shipNode)}` : ''}`;
 
-    /** One API call with a current token; a 401 (token revoked or expired early) is retried once with a fresh one. */
-    const apiRequest = async (req: Omit<HttpRequest, 'headers'>): Promise<HttpResponse> => {
+    /**
+     * One API call with a current token; a 401 (token revoked or expired early) is retried once with a fresh one.
+     * `contentType` replaces JSON for the feed upload's multipart body.
+     */
+    const apiRequest: WalmartRequest = async ({ contentType, ...req }) => {
       for (let attempt = 0; ; attempt++) {
         const token = await tokens.get(req.signal);
         const headers: Record<string, string> = {
@@ -80,7 +109,7 @@ export default defineConnector<WalmartOptions>({
           authorization: basic,
           accept: 'application/json',
           // Walmart's specs mark Content-Type required on every call, GETs included.
-          'content-type': 'application/json',
+          'content-type': contentType ?? 'application/json',
         };
         if (options.channelType) headers['wm_consumer.channel.type'] = options.channelType;
         const res = await http.request({ ...req, headers });
@@ -93,8 +122,8 @@ export default defineConnector<WalmartOptions>({
           what: `${req.method} ${req.path.split('?')[0]}`,
           detail: (r) => describeErrors(r.body),
           throttleWaitMs: (r) => replenishDelayMs(r.headers),
-          // Without any hint, one token's refill.
-          defaultThrottleWaitMs: Math.ceil(1000 / INVENTORY_RATE.perSecond),
+          // Without any hint, one token's refill: of the feed bucket for a feed upload, of the call bucket otherwise.
+          defaultThrottleWaitMs: Math.ceil(1000 / (req.path.startsWith(`${FEEDS_PATH}?`) ? INVENTORY_FEED_RATE.perSecond : INVENTORY_RATE.perSecond)),
         });
         return res;
       }
@@ -124,6 +153,13 @@ export default defineConnector<WalmartOptions>({
 
     const listOrders = createOrderList({ request: apiRequest, scope, describe: describeErrors });
     const listListings = createItemList({ request: apiRequest, describe: describeErrors, shipNode: options.shipNode });
+    const pushBulk = createInventoryFeed({
+      request: apiRequest,
+      describe: describeErrors,
+      skus: options.skus,
+      shipNode: options.shipNode,
+      pollMs: options.feedPollMs ?? DEFAULT_FEED_POLL_MS,
+    });
 
     return {
       async push(updates, signal) {
@@ -159,6 +195,7 @@ export default defineConnector<WalmartOptions>({
         return { events: poLineCancellations(scope, purchaseOrderId, eventTime, cancelled) };
       },
 
+      pushBulk,
       listOrders,
       listListings,
 

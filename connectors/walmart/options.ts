@@ -21,6 +21,8 @@ export interface WalmartOptions {
   webhookAuthHeaderName?: string;
   /** Parallel keep-alive connections to the API. */
   connections?: number;
+  /** Pause between status calls of a submitted inventory feed, ms. Default 60000. */
+  feedPollMs?: number;
 }
 
 export const walmartOptionsSchema: JsonSchema = {
@@ -51,5 +53,12 @@ export const walmartOptionsSchema: JsonSchema = {
       description: 'The subscription authHeaderName: header that carries the HMAC-SHA256 of the body.',
     },
     connections: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Keep-alive connections to the API.' },
+    feedPollMs: {
+      type: 'integer',
+      minimum: 10,
+      maximum: 3_600_000,
+      default: 60_000,
+      description: 'Pause between status calls of a submitted inventory feed (bulk lane), ms. Walmart documents no interval; feeds take up to 30 minutes.',
+    },
   },
 };
