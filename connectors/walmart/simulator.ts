@@ -4,6 +4,8 @@ import { type SimulatorHandle, type SimulatorOptions, TokenBucket, type WebhookD
 import { hmacSha256 } from '../_kit/signatures.ts';
 import { startSimServer, type SimExchange, type SimRequest, type SimResponse } from '../_kit/sim-server.ts';
 import {
+  FEEDS_PATH,
+  INVENTORY_FEED_RATE,
   INVENTORY_PATH,
   INVENTORY_RATE,
   ITEMS_PATH,
@@ -18,6 +20,7 @@ import {
   type WalmartOrder,
 } from './api.ts';
 import type { WalmartOptions } from './options.ts';
+import { createSimulatedFeeds, feedIdOfPath, type SubmittedFeed } from './simulated-feeds.ts';
 import { listItems, listOrders, type ListAnswer, type ListedOrder } from './simulated-lists.ts';
 import { walmartItemExample, walmartListedOrderExample, walmartOrderExample } from './vendor-examples.ts';
 import { basicAuthorization } from './walmart-token.ts';
@@ -30,6 +33,9 @@ import { basicAuthorization } from './walmart-token.ts';
  * - `PUT`/`GET /v3/inventory?sku=` one item per call (an array body is refused, 400), token bucket with
  *   `x-current-token-count` / `x-next-replenish-time` (epoch ms) on every answer, 429 `REQUEST_THRESHOLD_VIOLATED`
  *   with `Retry-After`; unknown SKU → 404 `CONTENT_NOT_FOUND.GMP_INVENTORY_API`;
+ * - `POST /v3/feeds?feedType=inventory` and `GET /v3/feeds/{feedId}`: the bulk inventory feed (simulated-feeds.ts),
+ *   processed `feedProcessingMs` after upload into the same items the per-SKU call writes, uploads throttled at
+ *   Walmart's 10 per hour ({@link INVENTORY_FEED_RATE}) unless `feedRateLimit` says otherwise;
  * - `GET /v3/orders/{purchaseOrderId}`: the `ORDER` example of Walmart's orders spec with this PO's ids and lines;
  * - `GET /v3/orders` and `GET /v3/items` with their documented filters and cursors (simulated-lists.ts), throttled by
  *   an assumed read bucket ({@link READ_RATE}); every PO placed is listed, also one whose notification was dropped;
@@ -53,6 +59,13 @@ export interface WalmartSimulatorOptions extends SimulatorOptions {
   webhookLines?: 'full' | 'id-only';
   /** Lifetime of issued access tokens. Default 900 s, as Walmart. */
   tokenTtlSeconds?: number;
+  /**
+   * Upload of an inventory feed to its lines applied, ms. Default 50, for tests: Walmart documents up to 30 minutes
+   * per inventory feed.
+   */
+  feedProcessingMs?: number;
+  /** The feed upload bucket. Default Walmart's 10 per hour, refilled gradually. */
+  feedRateLimit?: { perSecond: number; burst: number };
 }
 
 export interface WalmartSimulator extends SimulatorHandle<WalmartOptions> {
@@ -67,6 +80,8 @@ export interface WalmartSimulator extends SimulatorHandle<WalmartOptions> {
   autoCancelLine(purchaseOrderId: string, lineNumber: string, options?: { qty?: number; drop?: boolean }): Promise<void>;
   /** The API requests received so far and what was answered, oldest first. */
   apiExchanges(): readonly WalmartExchange[];
+  /** The inventory feed files uploaded so far, oldest first, as they arrived. */
+  inventoryFeeds(): readonly SubmittedFeed[];
 }
 
 /** One API call as the simulator saw it, for checking requests and answers against the vendor's models. */
@@ -199,6 +214,32 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
     return { status: 200, headers, body: { sku, quantity: { unit: 'EACH', amount } }, wrote: true };
   };
 
+  /** Walmart's 429 for a spent bucket, with the bucket's token headers and Retry-After. */
+  const throttledBy = (bucket: TokenBucket, retryAfterMs: number): SimResponse => {
+    const now = performance.now();
+    return wmError(
+      429,
+      { code: 'REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API', field: 'REQUEST_THRESHOLD_VIOLATED', description: 'Error', info: 'This request exceeds the allowed throttle limit.' },
+      {
+        [TOKEN_COUNT_HEADER]: String(Math.floor(bucket.available(now))),
+        [REPLENISH_HEADER]: String(Date.now() + (bucket.nextTokenAt(now) - now)),
+        'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+      },
+    );
+  };
+
+  const feeds = createSimulatedFeeds({
+    processingMs: options.feedProcessingMs ?? 50,
+    rate: options.feedRateLimit ?? INVENTORY_FEED_RATE,
+    statusRate: READ_RATE,
+    item: (walmartSku) => items.get(walmartSku),
+    wrote: () => {
+      itemsWritten += 1;
+    },
+    error: wmError,
+    throttled: throttledBy,
+  });
+
   const systemError = { code: 'INTERNAL_SERVER_ERROR.GMP_GATEWAY_API', field: 'INTERNAL_SERVER_ERROR', description: 'Internal Server Error', info: 'The server encountered an error.', category: 'SYSTEM' as const };
   const server = await startSimServer({
     name: 'walmart',
@@ -214,21 +255,24 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
         { code: 'REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API', field: 'REQUEST_THRESHOLD_VIOLATED', description: 'Error', info: 'This request exceeds the allowed throttle limit.' },
         { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))), [TOKEN_COUNT_HEADER]: '0', [REPLENISH_HEADER]: String(Date.now() + retryAfterMs) },
       ),
-    route(req): SimResponse {
-      const answer = api(req);
+    async route(req): Promise<SimResponse> {
+      const answer = await api(req);
       if (exchanges.length >= 1000) exchanges.shift();
       exchanges.push({ method: req.method, path: req.path, query: Object.fromEntries(req.query), headers: { ...req.headers }, body: req.json, status: answer.status, response: answer.body });
       return answer;
     },
   });
 
-  function api(req: SimRequest): SimResponse {
+  function api(req: SimRequest): SimResponse | Promise<SimResponse> {
     const badHeaders = checkHeaders(req);
     if (badHeaders) return badHeaders;
     if (req.method === 'POST' && req.path === TOKEN_PATH) return issueToken(req);
     const denied = checkToken(req);
     if (denied) return denied;
     if (req.path === INVENTORY_PATH && (req.method === 'PUT' || req.method === 'GET')) return inventory(req);
+    if (req.path === FEEDS_PATH && req.method === 'POST') return feeds.submit(req);
+    const feedId = req.method === 'GET' ? feedIdOfPath(req.path) : undefined;
+    if (feedId !== undefined) return feeds.status(req, feedId);
     if (req.method === 'GET' && (req.path === ORDERS_PATH || req.path === ITEMS_PATH)) {
       const slot = readBucket.take();
       if (!slot.ok) {
@@ -380,6 +424,7 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
     stats: () => ({ ...server.counters, itemsWritten, tokensIssued, webhooksDelivered }),
     setFault: server.setFault,
     apiExchanges: () => exchanges,
+    inventoryFeeds: () => feeds.submitted(),
     signWebhook(rawBody, headers = {}) {
       // As an HMAC subscription delivers: JSON, and the digest of the exact body in the subscription's header.
       return { 'content-type': 'application/json', ...headers, [webhookHeader.toLowerCase()]: hmacSha256(webhookSecret, rawBody, digestEncoding) };
@@ -434,6 +479,9 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
       const lines = eventLines(order, 'Cancelled', lineNumber).map((l) => ({ ...l, quantity: { ...l.quantity, measurementValue: String(state.cancelled.get(lineNumber)?.qty ?? qty) } }));
       await deliver(notification('PO_LINE_AUTOCANCELLED', order, lines, now));
     },
-    close: server.close,
+    async close() {
+      feeds.close();
+      await server.close();
+    },
   };
 }

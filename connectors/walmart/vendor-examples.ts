@@ -49,3 +49,19 @@ export function walmartItemExample(): Record<string, unknown> {
   }
   return structuredClone(itemExample);
 }
+
+interface FeedsDocument {
+  paths: Record<string, { get: { responses: { '200': { content: { 'application/json': { example: Record<string, unknown> } } } } } }>;
+}
+
+let feedStatusExample: Record<string, unknown> | undefined;
+
+/** A fresh copy of the example answer of `GET /v3/feeds/{feedId}` (a PROCESSED feed with its item details). */
+export function walmartFeedStatusExample(): Record<string, unknown> {
+  if (!feedStatusExample) {
+    const document = JSON.parse(readFileSync(new URL('../../test/fixtures/vendor/walmart/feeds.json', import.meta.url), 'utf8')) as FeedsDocument;
+    feedStatusExample = document.paths['/v3/feeds/{feedId}']?.get.responses['200'].content['application/json'].example;
+    if (!feedStatusExample) throw new Error('walmart simulator: the feeds fixture holds no GET /v3/feeds/{feedId} example');
+  }
+  return structuredClone(feedStatusExample);
+}
