@@ -49,6 +49,13 @@ function replenishDelayMs(headers: HttpResponse['headers']): number | undefined 
  */
 const DEFAULT_FEED_POLL_MS = 60_000;
 
+/**
+ * Walmart's documented processing time per inventory feed is 30 minutes; it is the only figure published, so it is the
+ * lane's first estimate, and twice it the point where the hub and the connector stop waiting (a margin of ours, not
+ * Walmart's).
+ */
+const BULK_MAX_DURATION_MS = 2 * INVENTORY_FEED_PROCESSING_MS;
+
 export default defineConnector<WalmartOptions>({
   name: 'walmart',
   contractVersion: 1,
@@ -68,10 +75,8 @@ export default defineConnector<WalmartOptions>({
       // Up to 30 minutes each at 10 an hour: five open feeds can use the whole hourly allowance. Walmart documents no
       // limit on open feeds.
       maxConcurrency: 5,
-      // Walmart's documented processing time per inventory feed is 30 minutes; it is the only figure published, so it
-      // is both the first estimate and, doubled, the point the hub stops waiting (a margin of ours, not Walmart's).
       expectedDurationMs: INVENTORY_FEED_PROCESSING_MS,
-      maxDurationMs: 2 * INVENTORY_FEED_PROCESSING_MS,
+      maxDurationMs: BULK_MAX_DURATION_MS,
     },
   },
   create(options, context) {
@@ -159,6 +164,7 @@ export default defineConnector<WalmartOptions>({
       skus: options.skus,
       shipNode: options.shipNode,
       pollMs: options.feedPollMs ?? DEFAULT_FEED_POLL_MS,
+      giveUpMs: BULK_MAX_DURATION_MS,
     });
 
     return {

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { isThrottledError, RejectedError, RetryableError, retryAfterOf, type PushResult, type StockUpdate } from '../../core/sdk.ts';
+import { isRetryableError, RejectedError, RetryableError, retryAfterOf, type PushResult, type StockUpdate } from '../../core/sdk.ts';
 import type { HttpRequest, HttpResponse } from '../_kit/http-client.ts';
 import {
   FEED_STATUS_PAGE_LIMIT,
@@ -25,6 +25,11 @@ export interface InventoryFeedDeps {
   shipNode?: string;
   /** Wait before each feed status call while the feed is not done. */
   pollMs: number;
+  /**
+   * How long after the upload the connector stops waiting for the feed to be processed (the lane's `maxDurationMs`),
+   * in case the host does not abort first.
+   */
+  giveUpMs: number;
 }
 
 /** The feed file's parts: one `file` part, as the document's multipart/form-data body requires, encoded by the platform's FormData. */
@@ -47,18 +52,25 @@ export function createInventoryFeed(deps: InventoryFeedDeps): (updates: readonly
   const feedPath = `${FEEDS_PATH}?feedType=${INVENTORY_FEED_TYPE}${deps.shipNode ? `&shipNode=${encodeURIComponent(deps.shipNode)}` : ''}`;
 
   /**
-   * A status call. A throttled one is waited out and made again instead of failing the job: the feed is already with
-   * Walmart, and giving up on it would leave its lines in doubt for nothing.
+   * A status call. A throttled or failed one (429, 5xx, a dropped connection) is waited out and made again until
+   * `deadline` instead of failing the job: the feed is already with Walmart, and giving up on it would leave its lines
+   * in doubt for a blip. A refusal of our credentials still ends the job.
    */
-  const statusCall = async (path: string, signal: AbortSignal): Promise<HttpResponse> => {
+  const statusCall = async (path: string, feedId: string, deadline: number, signal: AbortSignal): Promise<HttpResponse> => {
     for (;;) {
       try {
         return await deps.request({ method: 'GET', path, signal });
       } catch (err) {
-        if (!isThrottledError(err)) throw err;
+        if (!isRetryableError(err)) throw err;
+        pastDeadline(feedId, deadline, err);
         await delay(Math.max(deps.pollMs, retryAfterOf(err) ?? 0), undefined, { signal });
       }
     }
+  };
+
+  const pastDeadline = (feedId: string, deadline: number, cause?: unknown): void => {
+    if (Date.now() < deadline) return;
+    throw new RetryableError(`walmart had not processed inventory feed ${feedId} after ${Math.round(deps.giveUpMs / 1000)} s; its lines may still be applied`, { cause });
   };
 
   const readStatus = (res: HttpResponse, feedId: string): WalmartFeedStatus => {
@@ -69,11 +81,12 @@ export function createInventoryFeed(deps: InventoryFeedDeps): (updates: readonly
   };
 
   /** Polls until the feed is PROCESSED or ERROR. Walmart may not know a feed id for a moment after issuing it: a 404 is polled again. */
-  const awaitDone = async (feedId: string, signal: AbortSignal): Promise<WalmartFeedStatus> => {
+  const awaitDone = async (feedId: string, deadline: number, signal: AbortSignal): Promise<WalmartFeedStatus> => {
     const path = `${FEEDS_PATH}/${encodeURIComponent(feedId)}?includeDetails=false`;
     for (;;) {
+      pastDeadline(feedId, deadline);
       await delay(deps.pollMs, undefined, { signal });
-      const res = await statusCall(path, signal);
+      const res = await statusCall(path, feedId, deadline, signal);
       if (res.status === 404) continue;
       const status = readStatus(res, feedId);
       if (status.feedStatus === 'PROCESSED' || status.feedStatus === 'ERROR') return status;
@@ -81,10 +94,10 @@ export function createInventoryFeed(deps: InventoryFeedDeps): (updates: readonly
   };
 
   /** Every line status of a processed feed, page by page (`offset`, `limit` at most 50). */
-  const lineStatuses = async (feedId: string, received: number | undefined, signal: AbortSignal): Promise<WalmartItemIngestion[]> => {
+  const lineStatuses = async (feedId: string, received: number | undefined, deadline: number, signal: AbortSignal): Promise<WalmartItemIngestion[]> => {
     const lines: WalmartItemIngestion[] = [];
     for (let offset = 0; ; offset += FEED_STATUS_PAGE_LIMIT) {
-      const res = await statusCall(`${FEEDS_PATH}/${encodeURIComponent(feedId)}?includeDetails=true&offset=${offset}&limit=${FEED_STATUS_PAGE_LIMIT}`, signal);
+      const res = await statusCall(`${FEEDS_PATH}/${encodeURIComponent(feedId)}?includeDetails=true&offset=${offset}&limit=${FEED_STATUS_PAGE_LIMIT}`, feedId, deadline, signal);
       const page = readStatus(res, feedId).itemDetails?.itemIngestionStatus ?? [];
       lines.push(...page);
       if (page.length < FEED_STATUS_PAGE_LIMIT || (received !== undefined && lines.length >= received)) return lines;
@@ -115,7 +128,8 @@ export function createInventoryFeed(deps: InventoryFeedDeps): (updates: readonly
       throw new RejectedError(`walmart refused the inventory feed (${submitted.status}): ${deps.describe(submitted.body)}`);
     }
 
-    const done = await awaitDone(feedId, signal);
+    const deadline = Date.now() + deps.giveUpMs;
+    const done = await awaitDone(feedId, deadline, signal);
     if (done.feedStatus === 'ERROR') {
       const errors = feedErrors(done);
       const detail = errors.map((e) => `${e.type} ${e.code}`).join('; ') || 'no error given';
@@ -123,7 +137,8 @@ export function createInventoryFeed(deps: InventoryFeedDeps): (updates: readonly
       if (errors.some((e) => e.type === 'DATA_ERROR')) throw new RejectedError(`walmart refused inventory feed ${feedId}: ${detail}`);
       throw new RetryableError(`walmart failed inventory feed ${feedId}: ${detail}`);
     }
-    const reported = await lineStatuses(feedId, done.itemsReceived, signal);
+    // The lines of a processed feed no longer change: reading them is given the same time again, not cut short.
+    const reported = await lineStatuses(feedId, done.itemsReceived, Date.now() + deps.giveUpMs, signal);
     return [...results, ...feedLineResults(lines, reported)];
   };
 }

@@ -210,6 +210,18 @@ describe('walmart bulk lane: limits and cancellation', () => {
     expect(statusCalls()).toBe(seen);
   });
 
+  it('keeps polling through a failed status call: the feed is already with Walmart', async () => {
+    const { sim, connector } = await setup(['S1'], { feedProcessingMs: 200 });
+    const pending = connector.pushBulk!(updatesFor(['S1'], () => 8), never);
+    while (!sim.apiExchanges().some((c) => c.method === 'POST' && c.path === '/v3/feeds')) await new Promise((resolve) => setTimeout(resolve, 5));
+    sim.setFault({ kind: 'server-error', status: 503 });
+    while (sim.stats().failed === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    sim.setFault(null);
+
+    expect(await pending).toEqual([{ sku: 'S1', status: 'ok', quantity: 8 }]);
+    expect(sim.shown('S1')).toBe(8);
+  });
+
   it('enforces Walmart\'s 10 inventory feeds an hour: the eleventh upload in a row gets 429 with Retry-After', async () => {
     sim = await startWalmartSimulator({ latency: { p50: 0, p99: 0 }, feedProcessingMs: 5, skus: { S1: 3 } });
     const file = JSON.stringify({ InventoryHeader: { version: '1.4' }, Inventory: [{ sku: 'S1', quantity: { unit: 'EACH', amount: 1 } }] });
