@@ -411,7 +411,9 @@ export async function startWalmartSimulator(options: WalmartSimulatorOptions = {
     connectorOptions: (skus) => {
       const mapping: Record<string, string> = {};
       for (const sku of skus) mapping[sku] = ensureItem(sku);
-      return { baseUrl: server.url, clientId, clientSecret, skus: mapping, webhookSecret, webhookAuthHeaderName: webhookHeader };
+      // Feed status is polled at the pace the simulator processes feeds, not the minute real feeds call for.
+      const feedPollMs = Math.max(10, Math.ceil((options.feedProcessingMs ?? 50) / 2));
+      return { baseUrl: server.url, clientId, clientSecret, skus: mapping, webhookSecret, webhookAuthHeaderName: webhookHeader, feedPollMs };
     },
     shown: (sku) => {
       const walmartSku = walmartSkuByHub.get(sku);
