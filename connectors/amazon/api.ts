@@ -18,7 +18,7 @@
  *   or `"INVALID"` with `issues[]` of severity `ERROR`.
  * - 400 / 403 / 413 / 415 / 429 / 500 / 503 → `{ errors: [{ code, message, details }] }`.
  * - 429 carries no documented `Retry-After`; successful answers carry `x-amzn-RateLimit-Limit: <requests per second>`.
- * - One SKU per call. The `JSON_LISTINGS_FEED` (up to 25,000 messages, minutes to process) is not used.
+ * - One SKU per call; many SKUs at once go through the `JSON_LISTINGS_FEED` below.
  *
  * `getListingsItem` (5/s, burst 10): `GET` the same path with `includedData=fulfillmentAvailability`
  * → `{ sku, fulfillmentAvailability: [{ fulfillmentChannelCode: "DEFAULT", quantity }] }`; 404 when the listing does not exist.
@@ -42,6 +42,20 @@
  *   `{ numberOfResults, items: [{ sku, summaries[{ productType, itemName }], fulfillmentAvailability[] }], pagination? }`.
  *   At most 1000 SKUs can be paged through.
  *
+ * Feeds 2021-06-30, the bulk lane (`JSON_LISTINGS_FEED`; models/feeds-api-model/feeds_2021-06-30.json and
+ * schemas/feeds/listings-feed-*-v2.json):
+ * - `createFeedDocument` (0.5/s, burst 15): `POST /feeds/2021-06-30/documents` `{ contentType }` → 201 `{ feedDocumentId, url }`;
+ *   the presigned `url` takes the document by `PUT` with the same `Content-Type`, and expires after 5 minutes.
+ * - `createFeed` (0.0083/s, burst 15): `POST /feeds/2021-06-30/feeds` `{ feedType, marketplaceIds, inputFeedDocumentId }` → 202 `{ feedId }`.
+ *   The `JSON_LISTINGS_FEED` type has a limit of its own on top: five feeds per five minutes per region (changelog of 2025-05-06).
+ * - `getFeed` (2/s, burst 15): `GET /feeds/2021-06-30/feeds/{feedId}` → `{ feedId, feedType, processingStatus, resultFeedDocumentId? }`,
+ *   `processingStatus` one of IN_QUEUE, IN_PROGRESS, DONE, CANCELLED, FATAL.
+ * - `getFeedDocument` (0.0222/s, burst 10): `GET /feeds/2021-06-30/documents/{feedDocumentId}` → `{ feedDocumentId, url, compressionAlgorithm? }`;
+ *   `url` (5 minutes) serves the processing report, gzip-compressed when `compressionAlgorithm` is `GZIP`.
+ * - The feed: `{ header: { sellerId, version: "2.0", issueLocale }, messages: [{ messageId, sku, operationType: "PATCH", productType,
+ *   patches }] }`, 1 to 25,000 messages. The report: `{ header, issues: [{ messageId?, sku?, code?, severity, message }], summary }`;
+ *   an issue without `messageId` concerns the document as a whole.
+ *
  * Notifications: `ORDER_CHANGE` is delivered to an Amazon SQS queue (or EventBridge), never over HTTP.
  * The message body is the notification JSON {@link OrderChangeNotification} (schemas/notifications/OrderChangeNotification.json
  * of amzn/selling-partner-api-models): its required `Summary` carries the order's status, fulfillment type and
@@ -55,6 +69,11 @@ export const LISTINGS_PATH = '/listings/2021-08-01/items';
 export const ORDERS_PATH = '/orders/2026-01-01/orders';
 /** `searchListingsItems` is `GET` on the seller's listings collection. */
 export const listingsSearchPath = (sellerId: string): string => `${LISTINGS_PATH}/${encodeURIComponent(sellerId)}`;
+export const FEEDS_PATH = '/feeds/2021-06-30/feeds';
+export const FEED_DOCUMENTS_PATH = '/feeds/2021-06-30/documents';
+export const LISTINGS_FEED_TYPE = 'JSON_LISTINGS_FEED';
+/** The content type a JSON listings feed document is created and uploaded with. */
+export const LISTINGS_FEED_CONTENT_TYPE = 'application/json; charset=UTF-8';
 export const RATE_LIMIT_HEADER = 'x-amzn-ratelimit-limit';
 export const SQS_CONTENT_TYPE = 'application/x-amz-json-1.0';
 export const SQS_TARGET_RECEIVE = 'AmazonSQS.ReceiveMessage';
@@ -70,6 +89,17 @@ export const PATCH_RATE = { perSecond: 5, burst: 5 };
 export const SEARCH_ORDERS_RATE = { perSecond: 0.0056, burst: 20 };
 /** `searchListingsItems` usage plan. */
 export const SEARCH_LISTINGS_RATE = { perSecond: 5, burst: 5 };
+/** Feeds 2021-06-30 usage plans, as the model's operation descriptions state them. */
+export const CREATE_FEED_DOCUMENT_RATE = { perSecond: 0.5, burst: 15 };
+export const CREATE_FEED_RATE = { perSecond: 0.0083, burst: 15 };
+export const GET_FEED_RATE = { perSecond: 2, burst: 15 };
+export const GET_FEED_DOCUMENT_RATE = { perSecond: 0.0222, burst: 10 };
+/** The JSON_LISTINGS_FEED type's own limit: five feed submissions per five minutes per region. */
+export const LISTINGS_FEED_SUBMISSIONS = { limit: 5, windowMs: 5 * 60_000 };
+/** Most messages one JSON_LISTINGS_FEED holds (the schema's `messages.maxItems`, 25,000 since 2025-05-06). */
+export const LISTINGS_FEED_MAX_MESSAGES = 25_000;
+/** Amazon's recommended ceiling for one feed document: 10 MiB. */
+export const FEED_MAX_BYTES = 10 * 1024 * 1024;
 /** Most orders one `searchOrders` page holds, and most listings one `searchListingsItems` page holds. */
 export const SEARCH_ORDERS_PAGE_MAX = 100;
 export const SEARCH_LISTINGS_PAGE_MAX = 20;
@@ -212,4 +242,66 @@ export interface SqsMessage {
   ReceiptHandle: string;
   MD5OfBody: string;
   Body: string;
+}
+
+export type FeedProcessingStatus = 'IN_QUEUE' | 'IN_PROGRESS' | 'DONE' | 'CANCELLED' | 'FATAL';
+
+export interface CreateFeedDocumentResponse {
+  feedDocumentId: string;
+  url: string;
+}
+
+export interface CreateFeedSpecification {
+  feedType: string;
+  marketplaceIds: string[];
+  inputFeedDocumentId: string;
+}
+
+/** Feeds 2021-06-30 `Feed`. */
+export interface Feed {
+  feedId: string;
+  feedType: string;
+  marketplaceIds?: string[];
+  createdTime: string;
+  processingStatus: FeedProcessingStatus;
+  processingStartTime?: string;
+  processingEndTime?: string;
+  resultFeedDocumentId?: string;
+}
+
+/** Feeds 2021-06-30 `FeedDocument`. */
+export interface FeedDocument {
+  feedDocumentId: string;
+  url: string;
+  compressionAlgorithm?: 'GZIP';
+}
+
+/** One message of a JSON_LISTINGS_FEED, the PATCH kind this connector sends. */
+export interface ListingsFeedPatchMessage {
+  messageId: number;
+  sku: string;
+  operationType: 'PATCH';
+  productType: string;
+  patches: PatchOperation[];
+}
+
+export interface ListingsFeed {
+  header: { sellerId: string; version: '2.0'; issueLocale?: string };
+  messages: ListingsFeedPatchMessage[];
+}
+
+/** One issue of a listings feed processing report; without `messageId` it concerns the whole document. */
+export interface ListingsFeedReportIssue {
+  messageId?: number;
+  sku?: string;
+  code?: string;
+  severity: 'ERROR' | 'WARNING' | 'INFO';
+  message: string;
+  attributeName?: string;
+}
+
+export interface ListingsFeedProcessingReport {
+  header: { sellerId: string; version: '2.0'; feedId: string };
+  issues: ListingsFeedReportIssue[];
+  summary: { errors: number; warnings: number; messagesProcessed: number; messagesAccepted: number; messagesInvalid: number };
 }

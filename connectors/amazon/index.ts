@@ -12,8 +12,14 @@ import { createAccessTokenCache } from '../_kit/access-token-cache.ts';
 import { createHttpClient, headerNumber, type HttpRequest, type HttpResponse } from '../_kit/http-client.ts';
 import { throwForStatus } from '../_kit/http-status.ts';
 import {
+  CREATE_FEED_DOCUMENT_RATE,
+  CREATE_FEED_RATE,
   DEFAULT_ENDPOINT,
   DEFAULT_TOKEN_URL,
+  GET_FEED_DOCUMENT_RATE,
+  GET_FEED_RATE,
+  LISTINGS_FEED_MAX_MESSAGES,
+  LISTINGS_FEED_SUBMISSIONS,
   LISTINGS_PATH,
   ORDERS_PATH,
   PATCH_RATE,
@@ -24,7 +30,9 @@ import {
   type ListingsItemSubmissionResponse,
   type SpApiError,
 } from './api.ts';
+import { createFeedPush, type FeedOperation } from './feed-push.ts';
 import { createListingSearch } from './list-listings.ts';
+import { fulfillmentAvailabilityPatch } from './listings-feed.ts';
 import { createOrderSearch } from './list-orders.ts';
 import { createLwaTokenSource } from './lwa-token.ts';
 import { amazonOrderEvents } from './order-events.ts';
@@ -35,7 +43,7 @@ import { createSqsQueue, regionOfQueueUrl } from './sqs-queue.ts';
 import type { AwsCredentials } from './aws-sigv4.ts';
 
 const USER_AGENT = 'stockrelay/0.1 (Language=TypeScript)';
-type Operation = 'patchListingsItem' | 'getListingsItem' | 'getOrder' | 'searchOrders' | 'searchListingsItems';
+type Operation = 'patchListingsItem' | 'getListingsItem' | 'getOrder' | 'searchOrders' | 'searchListingsItems' | FeedOperation;
 /** Documented default usage plans (requests per second), until a response's `x-amzn-RateLimit-Limit` says otherwise. */
 const DEFAULT_RATES: Record<Operation, number> = {
   patchListingsItem: PATCH_RATE.perSecond,
@@ -43,6 +51,10 @@ const DEFAULT_RATES: Record<Operation, number> = {
   getOrder: 0.5,
   searchOrders: SEARCH_ORDERS_RATE.perSecond,
   searchListingsItems: SEARCH_LISTINGS_RATE.perSecond,
+  createFeedDocument: CREATE_FEED_DOCUMENT_RATE.perSecond,
+  createFeed: CREATE_FEED_RATE.perSecond,
+  getFeed: GET_FEED_RATE.perSecond,
+  getFeedDocument: GET_FEED_DOCUMENT_RATE.perSecond,
 };
 /** Calls paced one token under each documented burst (see `pacers`); reads that are rare use their burst. */
 const PACER_BURST: Record<Operation, number> = {
@@ -52,6 +64,11 @@ const PACER_BURST: Record<Operation, number> = {
   // Gated before the call by the catch-up's own bucket (list-orders.ts), which answers "throttled" instead of waiting.
   searchOrders: SEARCH_ORDERS_RATE.burst,
   searchListingsItems: Math.max(1, SEARCH_LISTINGS_RATE.burst - 1),
+  createFeedDocument: CREATE_FEED_DOCUMENT_RATE.burst - 1,
+  // Under the feed type's own limit (five per five minutes), which is tighter than createFeed's burst of 15.
+  createFeed: LISTINGS_FEED_SUBMISSIONS.limit - 1,
+  getFeed: GET_FEED_RATE.burst - 1,
+  getFeedDocument: GET_FEED_DOCUMENT_RATE.burst - 1,
 };
 /** Longest channel text kept in an error: enough to say what went wrong, never a whole echoed request. */
 const MAX_ERROR_TEXT = 300;
@@ -91,6 +108,23 @@ export default defineConnector<AmazonOptions>({
     quantityMode: 'absolute',
     // One SKU per call at 5/s: a few calls in flight hide the round trip without outrunning the bucket.
     maxConcurrency: 5,
+    bulk: {
+      // The JSON_LISTINGS_FEED schema's messages.maxItems (25,000 since Amazon's change of 2025-05-06). At most ~270 bytes
+      // a PATCH message (40-character SKU), that stays under the 10 MiB Amazon asks a feed to keep below.
+      maxBatchSize: LISTINGS_FEED_MAX_MESSAGES,
+      // Two limits apply to a feed submission: createFeed's usage plan (0.0083/s, burst 15, feeds_2021-06-30.json) and the
+      // feed type's own five feeds per five minutes per region (changelog of 2025-05-06). The tighter of each: one feed
+      // every two minutes on average, five at most at once.
+      rateLimit: { perSecond: CREATE_FEED_RATE.perSecond, burst: LISTINGS_FEED_SUBMISSIONS.limit },
+      // Amazon processes one seller's feeds of a type in order and asks to wait for one to complete before sending the
+      // next (Feeds API best practices): a second open feed would only queue behind the first.
+      maxConcurrency: 1,
+      // Amazon documents no processing time, only that feeds queue and cannot be prioritised. Five minutes is a first
+      // estimate the hub replaces with what it measures; after an hour a feed is taken as stuck (feeds reported stuck
+      // IN_PROGRESS for hours exist) and its SKUs go back to the per-SKU calls.
+      expectedDurationMs: 5 * 60_000,
+      maxDurationMs: 60 * 60_000,
+    },
   },
   create(options, context) {
     const sp = createHttpClient(options.endpoint ?? DEFAULT_ENDPOINT, { connections: options.connections ?? 4 });
@@ -150,16 +184,7 @@ export default defineConnector<AmazonOptions>({
     const pushOne = async (update: StockUpdate, signal: AbortSignal): Promise<PushResult> => {
       const listing = options.listings[update.sku];
       if (!listing) return { sku: update.sku, status: 'not_listed', reason: `no Amazon listing mapped for hub SKU "${update.sku}"` };
-      const body: ListingsItemPatchRequest = {
-        productType: listing.productType,
-        patches: [
-          {
-            op: 'replace',
-            path: '/attributes/fulfillment_availability',
-            value: [{ fulfillment_channel_code: 'DEFAULT', quantity: update.quantity }],
-          },
-        ],
-      };
+      const body: ListingsItemPatchRequest = { productType: listing.productType, patches: [fulfillmentAvailabilityPatch(update.quantity)] };
       const res = await spRequest('patchListingsItem', { method: 'PATCH', path: listingPath(listing.sellerSku), body, signal });
       if (res.status !== 200) return { sku: update.sku, status: 'rejected', reason: `amazon answered ${res.status}: ${describeErrors(res.body)}` };
       const submission = res.body as Partial<ListingsItemSubmissionResponse> | undefined;
@@ -179,6 +204,14 @@ export default defineConnector<AmazonOptions>({
       if (!facts) throw new RetryableError('amazon getOrder answered an order without readable items');
       return facts;
     };
+
+    const pushBulk = createFeedPush({
+      sellerId: options.sellerId,
+      marketplaceId: options.marketplaceId,
+      listings: options.listings,
+      request: (operation, req) => spRequest(operation, req),
+      describe: describeErrors,
+    });
 
     const orderEvents = (orderId: string, order: OrderFacts): InventoryEvent[] => amazonOrderEvents(context.channelId, orderId, order, hubSkuBySellerSku, context.logger);
 
@@ -206,6 +239,8 @@ export default defineConnector<AmazonOptions>({
         const [update] = updates;
         return update ? [await pushOne(update, signal)] : [];
       },
+
+      pushBulk,
 
       async pollOrders(signal) {
         if (!queue) return [];
