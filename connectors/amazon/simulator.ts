@@ -16,6 +16,8 @@ import {
   type OrderChangeNotification,
 } from './api.ts';
 import type { AmazonListing, AmazonOptions } from './options.ts';
+import { SimulatedFeedStorage } from './simulated-feed-storage.ts';
+import { createSimulatedFeeds, type FeedOperationName } from './simulated-feeds.ts';
 import { SimulatedSqsQueue } from './simulated-sqs-queue.ts';
 import { searchListings, searchOrders, type SearchableListing, type SearchableOrder } from './simulated-search.ts';
 import { getOrderExample, orderChangeExample } from './vendor-examples.ts';
@@ -28,6 +30,8 @@ import { getOrderExample, orderChangeExample } from './vendor-examples.ts';
  *   on success); `rateLimit` overrides the PATCH plan only;
  * - `searchOrders` and `searchListingsItems` check their parameters as the models define them (see simulated-search.ts);
  *   every order placed is listed there, also one whose notification was dropped (`WebhookDelivery.drop`);
+ * - the Feeds API 2021-06-30 for JSON_LISTINGS_FEED ({@link createSimulatedFeeds}), its documents behind presigned URLs
+ *   on a storage host of their own ({@link SimulatedFeedStorage}); a processed feed's quantities go to the same listings;
  * - `POST /` with `x-amz-target` is the ORDER_CHANGE queue ({@link SimulatedSqsQueue}), SigV4-checked.
  * ORDER_CHANGE notifications and `getOrder` answers are Amazon's own examples (see vendor-examples.ts) with the
  * order's ids, items and status filled in. Amazon applies an ACCEPTED patch asynchronously; here it is applied at
@@ -52,6 +56,17 @@ export interface AmazonSimulatorOptions extends SimulatorOptions {
   visibilityTimeoutSeconds?: number;
   /** Overrides the `searchOrders` usage plan (0.0056/s, burst 20), for tests that page a lot. */
   searchOrdersRate?: { perSecond: number; burst: number };
+  /**
+   * How long a listings feed takes from createFeed to DONE, ms. Default 20: real feeds queue and take minutes (Amazon
+   * documents no figure), which no test wants to wait.
+   */
+  feedProcessingMs?: number;
+  /** Processing reports are served gzip-compressed (`compressionAlgorithm: GZIP`). Default true. */
+  gzipFeedReports?: boolean;
+  /** Overrides Feeds API usage plans (the model's by default), for tests. */
+  feedRates?: Partial<Record<FeedOperationName, { perSecond: number; burst: number }>>;
+  /** Overrides the JSON_LISTINGS_FEED's own limit of five feeds per five minutes, for tests. */
+  feedSubmissions?: { limit: number; windowMs: number };
 }
 
 export interface AmazonSimulator extends SimulatorHandle<AmazonOptions> {
@@ -167,6 +182,26 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
   }
 
   let queue: SimulatedSqsQueue | undefined;
+  const feedStorage = await new SimulatedFeedStorage().start();
+  const feeds = createSimulatedFeeds({
+    sellerId,
+    marketplaceId,
+    storage: feedStorage,
+    processingMs: options.feedProcessingMs ?? 20,
+    gzipReports: options.gzipFeedReports ?? true,
+    rates: options.feedRates,
+    submissions: options.feedSubmissions,
+    setQuantity(sellerSku, quantity) {
+      const listing = listings.get(sellerSku);
+      if (!listing) return false;
+      listing.quantity = quantity;
+      listing.lastUpdatedDate = new Date().toISOString();
+      itemsWritten += 1;
+      return true;
+    },
+    hubSkuOf: (sellerSku) => listings.get(sellerSku)?.hubSku,
+    error: spError,
+  });
 
   const issueToken = (req: SimRequest): SimResponse => {
     const form = new URLSearchParams(req.rawBody.toString('utf8'));
@@ -338,6 +373,8 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
   async function spApi(req: SimRequest): Promise<SimResponse> {
     const denied = checkToken(req);
     if (denied) return denied;
+    const feedAnswer = feeds.handle(req);
+    if (feedAnswer) return feedAnswer;
 
     if (req.path.startsWith(`${LISTINGS_PATH}/`)) {
       const segments = req.path.slice(LISTINGS_PATH.length + 1).split('/');
@@ -441,7 +478,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
       listing.lastUpdatedDate = new Date().toISOString();
     },
     sellerSku: (sku) => sellerSkuByHub.get(sku),
-    stats: () => ({ ...server.counters, itemsWritten, tokensIssued, ordersApiCalls, messagesReceived: queue?.received ?? 0, messagesDeleted: queue?.deleted ?? 0 }),
+    stats: () => ({ ...server.counters, ...feeds.counters(), itemsWritten, tokensIssued, ordersApiCalls, messagesReceived: queue?.received ?? 0, messagesDeleted: queue?.deleted ?? 0 }),
     setFault: server.setFault,
     notificationsSent: () => sent,
     apiExchanges: () => exchanges,
@@ -477,6 +514,9 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
       stored.lastUpdatedTime = new Date().toISOString();
       if (!delivery.drop) notify(stored, 'Canceled');
     },
-    close: server.close,
+    async close() {
+      feeds.close();
+      await Promise.all([server.close(), feedStorage.close()]);
+    },
   };
 }

@@ -28,3 +28,11 @@ export function getOrderExample(): GetOrderResponse {
   }
   return structuredClone(order);
 }
+
+let feedSchema: Record<string, unknown> | undefined;
+
+/** Amazon's JSON_LISTINGS_FEED schema (schemas/feeds/listings-feed-schema-v2.json), against which uploaded feeds are judged. */
+export function listingsFeedSchema(): Record<string, unknown> {
+  feedSchema ??= fixture('listings-feed-schema-v2.json') as Record<string, unknown>;
+  return feedSchema;
+}
