@@ -26,6 +26,8 @@ interface Grant {
 export class SimulatedFeedStorage {
   readonly #documents = new Map<string, StoredDocument>();
   readonly #grants = new Map<string, Grant>();
+  /** Uploaded documents as text, oldest first (the last 100), for checking them against Amazon's schema. */
+  readonly uploads: string[] = [];
   #url = '';
   readonly #server = createServer((req, res) => {
     this.#handle(req, res).catch(() => res.destroy());
@@ -93,6 +95,8 @@ export class SimulatedFeedStorage {
     if (req.method === 'PUT') {
       if (req.headers['content-type'] !== document.contentType) return refuse(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
       document.bytes = Buffer.concat(chunks);
+      if (this.uploads.length >= 100) this.uploads.shift();
+      this.uploads.push(document.bytes.toString('utf8'));
       res.writeHead(200);
       res.end();
       return;

@@ -85,6 +85,8 @@ export interface AmazonSimulator extends SimulatorHandle<AmazonOptions> {
   cancelOrder(orderId: string, delivery?: Pick<WebhookDelivery, 'drop'>): void;
   /** The ORDER_CHANGE notifications queued so far, as sent (newest last). */
   notificationsSent(): readonly OrderChangeNotification[];
+  /** Feed documents uploaded to the presigned URLs, as text, oldest first. */
+  feedUploads(): readonly string[];
   /** The SP-API requests received so far and what was answered, oldest first (LWA and SQS calls are not kept). */
   apiExchanges(): readonly SpApiExchange[];
 }
@@ -482,6 +484,7 @@ export async function startAmazonSimulator(options: AmazonSimulatorOptions = {})
     setFault: server.setFault,
     notificationsSent: () => sent,
     apiExchanges: () => exchanges,
+    feedUploads: () => feedStorage.uploads,
     queueDepth: () => (queue as SimulatedSqsQueue).depth(),
     sendQueueMessage: (body) => void (queue as SimulatedSqsQueue).send(body),
     revokeAccessTokens: () => accessTokens.clear(),
