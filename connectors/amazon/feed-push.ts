@@ -5,6 +5,7 @@ import {
   FEED_MAX_BYTES,
   FEEDS_PATH,
   LISTINGS_FEED_CONTENT_TYPE,
+  LISTINGS_FEED_MAX_MESSAGES,
   LISTINGS_FEED_TYPE,
   type CreateFeedDocumentResponse,
   type CreateFeedSpecification,
@@ -86,6 +87,8 @@ export function createFeedPush(deps: FeedPushDeps): (updates: readonly StockUpda
   };
 
   return async (updates, signal) => {
+    // The dispatcher honours bulk.maxBatchSize; this guards a host that does not (Amazon would refuse the whole document).
+    if (updates.length > LISTINGS_FEED_MAX_MESSAGES) throw new RejectedError(`amazon takes at most ${LISTINGS_FEED_MAX_MESSAGES} SKUs per listings feed, got ${updates.length}`);
     const results: PushResult[] = [];
     const sent: Array<{ update: StockUpdate; messageId: number }> = [];
     const entries = [];
