@@ -1,4 +1,4 @@
-import { RejectedError, RetryableError, type PushResult, type StockUpdate } from '../../core/sdk.ts';
+import { isRetryableError, RejectedError, RetryableError, retryAfterOf, type PushResult, type StockUpdate } from '../../core/sdk.ts';
 import type { HttpRequest, HttpResponse } from '../_kit/http-client.ts';
 import {
   FEED_DOCUMENTS_PATH,
@@ -35,8 +35,11 @@ const FIRST_POLL_MS = 250;
 const MAX_POLL_MS = 30_000;
 const TERMINAL: ReadonlySet<Feed['processingStatus']> = new Set(['DONE', 'CANCELLED', 'FATAL']);
 
-export const defaultPollDelay = (attempt: number, signal: AbortSignal): Promise<void> =>
-  new Promise<void>((resolve, reject) => {
+export const defaultPollDelay = (attempt: number, signal: AbortSignal): Promise<void> => abortableSleep(Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** Math.min(attempt, 16)), signal);
+
+/** Resolves after `ms`, or rejects with the abort reason as soon as `signal` aborts. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason as Error);
       return;
@@ -48,9 +51,10 @@ export const defaultPollDelay = (attempt: number, signal: AbortSignal): Promise<
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
-    }, Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** Math.min(attempt, 16)));
+    }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
 
 /**
  * The bulk lane: the updates as one JSON_LISTINGS_FEED, through the documented sequence createFeedDocument → PUT the
@@ -68,6 +72,22 @@ export function createFeedPush(deps: FeedPushDeps): (updates: readonly StockUpda
   const expect = (res: HttpResponse, operation: FeedOperation, statuses: readonly number[]): void => {
     // Whatever throwForStatus left (400, 404, 413, 415): our request itself is wrong, and sending it again cannot help.
     if (!statuses.includes(res.status)) throw new RejectedError(`amazon refused ${operation} (${res.status}): ${deps.describe(res.body)}`);
+  };
+
+  /**
+   * Once createFeed answered, Amazon processes the feed whatever happens here: a throttled or failed read of it is
+   * waited out (as long as the signal allows), never thrown, or the hub would send the same SKUs in a second feed.
+   */
+  const untilRead = async <T>(signal: AbortSignal, read: () => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await read();
+      } catch (err) {
+        if (signal.aborted || !isRetryableError(err)) throw err;
+        await abortableSleep(retryAfterOf(err) ?? 0, signal);
+        await pollDelay(attempt, signal);
+      }
+    }
   };
 
   const readReport = async (feed: Feed, signal: AbortSignal): Promise<ReportReading | undefined> => {
@@ -122,9 +142,11 @@ export function createFeedPush(deps: FeedPushDeps): (updates: readonly StockUpda
     let feed: Feed | undefined;
     for (let attempt = 0; !feed || !TERMINAL.has(feed.processingStatus); attempt++) {
       await pollDelay(attempt, signal);
-      const res = await deps.request('getFeed', { method: 'GET', path: `${FEEDS_PATH}/${encodeURIComponent(feedId)}`, signal });
-      expect(res, 'getFeed', [200]);
-      feed = res.body as Feed;
+      feed = await untilRead(signal, async () => {
+        const res = await deps.request('getFeed', { method: 'GET', path: `${FEEDS_PATH}/${encodeURIComponent(feedId)}`, signal });
+        expect(res, 'getFeed', [200]);
+        return res.body as Feed;
+      });
     }
 
     const reason = (status: string): string => `amazon feed ${feedId} ended ${status}`;
@@ -132,7 +154,9 @@ export function createFeedPush(deps: FeedPushDeps): (updates: readonly StockUpda
       for (const { update } of sent) results.push({ sku: update.sku, status: 'retry', reason: reason('CANCELLED') });
       return results;
     }
-    const report = await readReport(feed, signal);
+    const finished = feed;
+    // A fresh getFeedDocument each time: the report's URL lives 5 minutes.
+    const report = await untilRead(signal, () => readReport(finished, signal));
     if (!report) {
       // DONE always comes with a report; FATAL may not. Without one nothing is known of any message: all again.
       for (const { update } of sent) results.push({ sku: update.sku, status: 'retry', reason: `${reason(feed.processingStatus)} without a readable processing report` });

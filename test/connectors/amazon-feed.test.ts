@@ -244,6 +244,14 @@ describe('amazon bulk lane: pushBulk', () => {
     expect((err as ThrottledError).retryAfterMs).toBeGreaterThan(0);
   });
 
+  it('waits out a throttled getFeed once the feed is submitted, instead of failing a job Amazon is processing', async () => {
+    const { sim, pushBulk } = await setup(['S1'], { feedProcessingMs: 1000, feedRates: { getFeed: { perSecond: 0.5, burst: 1 } } });
+    expect(await pushBulk([update('S1', 6)], signal)).toEqual([{ sku: 'S1', status: 'ok', quantity: 6 }]);
+    expect(sim.stats().throttled).toBeGreaterThan(0);
+    expect(sim.stats().feedsCreated).toBe(1);
+    expect(sim.shown('S1')).toBe(6);
+  });
+
   it('throws RetryableError when the Feeds API fails with a 5xx', async () => {
     const { sim, pushBulk } = await setup(['S1']);
     sim.setFault({ kind: 'server-error', status: 503 });
