@@ -69,7 +69,7 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 export function createFeedPush(deps: FeedPushDeps): (updates: readonly StockUpdate[], signal: AbortSignal) => Promise<PushResult[]> {
   const pollDelay = deps.pollDelay ?? defaultPollDelay;
 
-  const expect = (res: HttpResponse, operation: FeedOperation, statuses: readonly number[]): void => {
+  const expectStatus = (res: HttpResponse, operation: FeedOperation, statuses: readonly number[]): void => {
     // Whatever throwForStatus left (400, 404, 413, 415): our request itself is wrong, and sending it again cannot help.
     if (!statuses.includes(res.status)) throw new RejectedError(`amazon refused ${operation} (${res.status}): ${deps.describe(res.body)}`);
   };
@@ -93,7 +93,7 @@ export function createFeedPush(deps: FeedPushDeps): (updates: readonly StockUpda
   const readReport = async (feed: Feed, signal: AbortSignal): Promise<ReportReading | undefined> => {
     if (!feed.resultFeedDocumentId) return undefined;
     const res = await deps.request('getFeedDocument', { method: 'GET', path: `${FEED_DOCUMENTS_PATH}/${encodeURIComponent(feed.resultFeedDocumentId)}`, signal });
-    expect(res, 'getFeedDocument', [200]);
+    expectStatus(res, 'getFeedDocument', [200]);
     const document = res.body as Partial<FeedDocument>;
     if (typeof document?.url !== 'string') throw new RetryableError('amazon getFeedDocument answered without a url');
     const text = await downloadFeedDocument(document.url, document.compressionAlgorithm, signal);
@@ -128,14 +128,14 @@ export function createFeedPush(deps: FeedPushDeps): (updates: readonly StockUpda
     if (Buffer.byteLength(body) > FEED_MAX_BYTES) throw new RejectedError(`amazon feed of ${entries.length} messages is larger than the 10 MiB Amazon accepts; send fewer at once`);
 
     const created = await deps.request('createFeedDocument', { method: 'POST', path: FEED_DOCUMENTS_PATH, body: { contentType: LISTINGS_FEED_CONTENT_TYPE }, signal });
-    expect(created, 'createFeedDocument', [201]);
+    expectStatus(created, 'createFeedDocument', [201]);
     const document = created.body as Partial<CreateFeedDocumentResponse>;
     if (typeof document?.url !== 'string' || typeof document.feedDocumentId !== 'string') throw new RetryableError('amazon createFeedDocument answered without a feedDocumentId and url');
     await uploadFeedDocument(document.url, body, LISTINGS_FEED_CONTENT_TYPE, signal);
 
     const specification: CreateFeedSpecification = { feedType: LISTINGS_FEED_TYPE, marketplaceIds: [deps.marketplaceId], inputFeedDocumentId: document.feedDocumentId };
     const submitted = await deps.request('createFeed', { method: 'POST', path: FEEDS_PATH, body: specification, signal });
-    expect(submitted, 'createFeed', [202]);
+    expectStatus(submitted, 'createFeed', [202]);
     const feedId = (submitted.body as { feedId?: unknown } | undefined)?.feedId;
     if (typeof feedId !== 'string') throw new RetryableError('amazon createFeed answered without a feedId');
 
@@ -144,7 +144,7 @@ export function createFeedPush(deps: FeedPushDeps): (updates: readonly StockUpda
       await pollDelay(attempt, signal);
       feed = await untilRead(signal, async () => {
         const res = await deps.request('getFeed', { method: 'GET', path: `${FEEDS_PATH}/${encodeURIComponent(feedId)}`, signal });
-        expect(res, 'getFeed', [200]);
+        expectStatus(res, 'getFeed', [200]);
         return res.body as Feed;
       });
     }
