@@ -230,6 +230,14 @@ describe('amazon bulk lane: pushBulk', () => {
     expect(sim.shown('S2')).toBeUndefined();
   });
 
+  it('counts a SKU Amazon has no listing for as accepted, as Amazon\'s report does: the feed lane cannot see it (item-unknown)', async () => {
+    const { sim, pushBulk } = await setup(['S1', 'S2'], { skus: { S1: 1, S2: 1 } });
+    sim.setFault({ kind: 'item-unknown', skus: ['S2'] });
+    const results = await pushBulk([update('S1', 3), update('S2', 4)], signal);
+    expect(results.map((result) => result.status)).toEqual(['ok', 'ok']);
+    expect([sim.shown('S1'), sim.shown('S2')]).toEqual([3, 1]);
+  });
+
   it('reads a processing report that comes uncompressed as well', async () => {
     const { sim, pushBulk } = await setup(['S1'], { gzipFeedReports: false });
     expect(await pushBulk([update('S1', 8)], signal)).toEqual([{ sku: 'S1', status: 'ok', quantity: 8 }]);
