@@ -58,6 +58,10 @@ export function stampConnectorErrors(instance: ConnectorInstance, channelId: str
   const wrapped: ConnectorInstance = {
     push: (updates, signal) => guard(() => instance.push(updates, signal)),
   };
+  if (typeof instance.pushBulk === 'function') {
+    const pushBulk = instance.pushBulk.bind(instance);
+    wrapped.pushBulk = (updates, signal) => guard(() => pushBulk(updates, signal));
+  }
   if (typeof instance.handleWebhook === 'function') {
     const handleWebhook = instance.handleWebhook.bind(instance);
     wrapped.handleWebhook = (request, signal) => guard(() => handleWebhook(request, signal));

@@ -19,6 +19,7 @@ export function redactingConnector(instance: ConnectorInstance, secrets: SecretR
   const wrapped: ConnectorInstance = {
     push: (updates, signal) => guard(async () => redactResults(await instance.push(updates, signal), secrets)),
   };
+  if (instance.pushBulk) wrapped.pushBulk = (updates, signal) => guard(async () => redactResults(await instance.pushBulk!(updates, signal), secrets));
   if (instance.handleWebhook) wrapped.handleWebhook = (request, signal) => guard(() => instance.handleWebhook!(request, signal));
   if (instance.pollOrders) wrapped.pollOrders = (signal) => guard(() => instance.pollOrders!(signal));
   if (instance.fetchQuantities) wrapped.fetchQuantities = (skus, signal) => guard(() => instance.fetchQuantities!(skus, signal));
