@@ -8,7 +8,7 @@ import type { WalmartOptions } from '../../connectors/walmart/options.ts';
 import { basicAuthorization } from '../../connectors/walmart/walmart-token.ts';
 import { isThrottledError, type ConnectorInstance, type Logger, type StockUpdate } from '../../core/sdk.ts';
 import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
-import { loadVendorSpec, schemaErrors } from '../support/openapi-schema.ts';
+import { loadVendorSpec, requiredSharedHeaders, schemaErrors } from '../support/openapi-schema.ts';
 
 /**
  * Walmart's bulk lane (the spec 1.4 inventory feed) against Walmart's own artefacts (test/fixtures/vendor/walmart/SOURCE):
@@ -27,12 +27,6 @@ function walmartFeedSchema() {
   ajv.addSchema(file('Inventory.json'), 'Inventory.json');
   return ajv.compile(file('InventoryFeed.json'));
 }
-
-type HeaderParameter = { name: string; in: string; required?: boolean };
-const requiredHeaders = (document: Record<string, unknown>): string[] =>
-  Object.values((document.components as { parameters: Record<string, HeaderParameter> }).parameters)
-    .filter((p) => p.in === 'header' && p.required)
-    .map((p) => p.name.toLowerCase());
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const never = new AbortController().signal;
@@ -115,7 +109,7 @@ describe('walmart bulk lane: the feed as Walmart defines it', () => {
     const upload = calls.find((c) => c.method === 'POST');
     expect(upload?.query).toEqual({ feedType: 'inventory' });
     expect(String(upload?.headers['content-type'])).toMatch(/^multipart\/form-data; boundary=/);
-    const required = new Set([...requiredHeaders(inventorySpec.document), ...requiredHeaders(feedsSpec.document)]);
+    const required = new Set([...requiredSharedHeaders(inventorySpec.document), ...requiredSharedHeaders(feedsSpec.document)]);
     for (const call of calls) for (const name of required) expect(call.headers[name], `${call.method} ${call.path}: ${name}`).toBeTruthy();
     const feedId = inventorySpec.schema('#/components/schemas/FeedId');
     expect(feedId(upload?.response), schemaErrors(feedId)).toBe(true);

@@ -5,7 +5,7 @@ import { startWalmartSimulator, type WalmartSimulator, type WalmartSimulatorOpti
 import type { WalmartOptions } from '../../connectors/walmart/options.ts';
 import { isWebhookPayloadError, type ConnectorContext, type ConnectorInstance, type Logger, type WebhookRequest } from '../../core/sdk.ts';
 import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
-import { loadVendorSpec, schemaErrors } from '../support/openapi-schema.ts';
+import { loadVendorSpec, requiredSharedHeaders, schemaErrors } from '../support/openapi-schema.ts';
 
 /**
  * The Walmart connector and simulator against Walmart's own Marketplace OpenAPI documents
@@ -15,12 +15,6 @@ import { loadVendorSpec, schemaErrors } from '../support/openapi-schema.ts';
 const inventorySpec = loadVendorSpec('walmart/inventory.json');
 const ordersSpec = loadVendorSpec('walmart/orders.json');
 const authSpec = loadVendorSpec('walmart/auth.json');
-
-type HeaderParameter = { name: string; in: string; required?: boolean };
-const requiredHeaders = (document: Record<string, unknown>): string[] =>
-  Object.values((document.components as { parameters: Record<string, HeaderParameter> }).parameters)
-    .filter((p) => p.in === 'header' && p.required)
-    .map((p) => p.name.toLowerCase());
 
 type OrderExamples = Record<string, { value: { order: Record<string, unknown> } }>;
 const orderExamples = (ordersSpec.document.paths as Record<string, { get: { responses: { '200': { content: { 'application/json': { examples: OrderExamples } } } } } }>)[
@@ -68,9 +62,9 @@ describe('walmart: requests as Walmart\'s specs define them', () => {
     await connector.handleWebhook!(webhook(sim, poCreated('1815367951431', [])), signal).catch(() => undefined);
 
     const calls = sim.apiExchanges();
-    const apiHeaders = new Set([...requiredHeaders(inventorySpec.document), ...requiredHeaders(ordersSpec.document)]);
+    const apiHeaders = new Set([...requiredSharedHeaders(inventorySpec.document), ...requiredSharedHeaders(ordersSpec.document)]);
     // The auth document lists the access token among its header parameters too; the token call is how one is obtained.
-    const tokenHeaders = requiredHeaders(authSpec.document).filter((name) => name !== 'wm_sec.access_token');
+    const tokenHeaders = requiredSharedHeaders(authSpec.document).filter((name) => name !== 'wm_sec.access_token');
     expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /v3/token', 'PUT /v3/inventory', 'GET /v3/inventory', 'GET /v3/orders/1815367951431']);
     for (const call of calls) {
       const needed = call.path === '/v3/token' ? tokenHeaders : [...apiHeaders];

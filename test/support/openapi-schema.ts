@@ -47,3 +47,11 @@ export function loadVendorSpec(fixturePath: string): VendorSpec {
 
 /** Ajv's errors in one readable line, for assertion messages. */
 export const schemaErrors = (validate: ValidateFunction): string => (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ');
+
+/** The headers a document's shared parameters mark required (`components.parameters`, `in: header`), lower-cased. */
+export function requiredSharedHeaders(document: Record<string, unknown>): string[] {
+  const parameters = (document.components as { parameters?: Record<string, { name: string; in: string; required?: boolean }> } | undefined)?.parameters ?? {};
+  return Object.values(parameters)
+    .filter((p) => p.in === 'header' && p.required)
+    .map((p) => p.name.toLowerCase());
+}
