@@ -22,14 +22,20 @@ import { checkSellerGoals } from './seller-goals.ts';
 import { groupByClass, shelfFigures } from './shelf-figures.ts';
 import { ShelfRecorder } from './shelf-recorder.ts';
 import { zipfPicker } from '../simulation/zipf.ts';
+import { startShopperThread, type ShopperTally, type ShopperThread } from './shopper-thread.ts';
 
 export interface RunScenarioHooks {
   /** Called about twice a second and once per phase change. */
   onProgress?(progress: ScenarioProgress): void;
   /** The hub's logger. Default: errors only, so a flash sale's oversell warnings do not flood the terminal. */
   logger?: Logger;
-  /** Source of randomness for shoppers. Default `Math.random`. */
+  /**
+   * Source of randomness for shoppers. Default `Math.random`. Without channels the shoppers run in a thread
+   * of their own, which cannot call this function: there `seed` picks their choices instead.
+   */
   random?: () => number;
+  /** Seed of the shoppers' choices in their own thread (the ledger alone). Default: `Math.random`. */
+  seed?: number;
   /** Name written into the result. Default: the config file's name. */
   name?: string;
 }
@@ -114,6 +120,7 @@ export async function runScenario(loaded: LoadedConfig, partial: Partial<Scenari
     hub = await Hub.start(simulated.loaded, { logger: hooks.logger ?? createLogger({ component: 'hub' }, process.env.STOCKRELAY_LOG ?? 'error'), processMetrics: false, httpPort: 0 });
     for (const { channel, simulator } of simulated.channels) simulator.setWebhookTarget?.(`${hub.url}/webhooks/${channel.id}`);
     return await drive(hub, simulated.channels, skus, options, random, progress, {
+      seed: hooks.seed,
       name: hooks.name ?? loaded.path.split('/').pop()?.replace(/\.json$/, '') ?? 'scenario',
       configPath: loaded.path,
       // Phantom and hidden stock are judged against the config's own rules: a `--reserve` override is a cost it shows.
@@ -149,7 +156,7 @@ async function drive(
   options: ScenarioOptions,
   random: () => number,
   progress: (p: Omit<ScenarioProgress, 'durationS'>) => void,
-  meta: { name: string; configPath: string; rules: ReadonlyMap<string, ChannelRules>; startedAt: Date; runId: string; backgroundCpuBusy: number | null },
+  meta: { seed: number | undefined; name: string; configPath: string; rules: ReadonlyMap<string, ChannelRules>; startedAt: Date; runId: string; backgroundCpuBusy: number | null },
 ): Promise<ScenarioResult> {
   const tallies = new Map<string, ChannelTally>();
   const newTally = (id: string, sim: SimulatedChannel | null): ChannelTally => ({
@@ -191,6 +198,10 @@ async function drive(
   let loadOver = false;
   const restockTimers = new Map<string, NodeJS.Timeout>();
   let restocks = 0;
+  /** Units restocked and units oversold per SKU: with the units sold, what the ledger must end at. */
+  const restockedBySku = new Map<string, number>();
+  const oversoldBySku = new Map<string, number>();
+  let restockFailed = false;
   let changedThisSecond = new Set<string>();
   const changedPerSecond: number[] = [];
   const shelf = new ShelfRecorder(skus, new Map(channels.map((c) => [c.channel.id, c.simulator])));
@@ -236,7 +247,10 @@ async function drive(
       if (loadOver) return;
       restocks += 1;
       const event: InventoryEvent = { id: `bench:${meta.runId}:restock:${restocks}`, type: 'stock.adjusted', channel: 'warehouse', occurredAt: new Date().toISOString(), lines: [{ sku, delta: options.restockUnits }] };
-      hub.publish(event).catch(() => undefined);
+      hub.publish(event).then(
+        () => restockedBySku.set(sku, (restockedBySku.get(sku) ?? 0) + options.restockUnits),
+        () => (restockFailed = true),
+      );
     }, options.restockDelayMs);
     restockTimers.set(sku, timer);
   };
@@ -270,6 +284,7 @@ async function drive(
       linesCommitted += outcome.rejectedLines.length + outcome.oversells.filter((o) => o.availableBefore === 0).length;
       for (const o of outcome.oversells) {
         oversoldUnits += o.shortfall;
+        oversoldBySku.set(o.sku, (oversoldBySku.get(o.sku) ?? 0) + o.shortfall);
         const t = tallies.get(o.channel) ?? orphan;
         t.oversoldUnits += o.shortfall;
       }
@@ -287,6 +302,12 @@ async function drive(
   let offered = 0;
   let orderSeq = 0;
   const orderLogger = hub.logger;
+
+  // Without channels nothing the shoppers do depends on this process (no shelf to read or lower): they run in
+  // a thread of their own, so the hub's event loop serves the ledger alone and the figure measures the ledger.
+  let shoppers: ShopperThread | undefined;
+  let shopperTally: ShopperTally | undefined;
+  const placedSoFar = (): number => shoppers?.placed() ?? placed;
 
   const placeOne = (): void => {
     offered += 1;
@@ -339,7 +360,22 @@ async function drive(
     );
   };
 
-  // Hub, simulators and shoppers share this event loop: its delay is part of every latency measured here.
+  if (ledgerOnly) {
+    shoppers = startShopperThread({
+      nats: hub.loaded.config.nats,
+      channel: LEDGER_ONLY_CHANNEL,
+      runId: meta.runId,
+      skus,
+      rate: options.rate,
+      durationMs: options.durationS * 1000,
+      maxLines: options.maxLines,
+      zipfExponent: options.zipfExponent,
+      maxInFlight: options.maxInFlightOrders,
+      ...(meta.seed !== undefined ? { seed: meta.seed } : {}),
+    });
+    await shoppers.started;
+  }
+  // Hub and simulators share this event loop (and the shoppers, with channels): its delay is part of every latency measured here.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const startLevels = await hub.ledger.getLevels(skus);
@@ -362,10 +398,15 @@ async function drive(
   }, 1000);
   const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
   const reporter = setInterval(() => {
-    progress({ phase: loadOver ? 'settling' : 'load', elapsedS: (performance.now() - loadStart) / 1000, ordersPlaced: placed, ordersCommitted, backlog: hub.backlog(), lagP99: overallLag.quantile(0.99), commitP99: commitLag.quantile(0.99) });
+    progress({ phase: loadOver ? 'settling' : 'load', elapsedS: (performance.now() - loadStart) / 1000, ordersPlaced: placedSoFar(), ordersCommitted, backlog: hub.backlog(), lagP99: overallLag.quantile(0.99), commitP99: commitLag.quantile(0.99) });
   }, 500);
 
-  await new Promise<void>((resolve) => {
+  if (shoppers) {
+    const tally = await shoppers.loadOver;
+    placed = tally.placed;
+    offered = tally.offered;
+    dropped = tally.dropped;
+  } else await new Promise<void>((resolve) => {
     // Orders due so far follow the wall clock, so a late timer catches up instead of lowering the rate;
     // at most a tenth of a second is caught up at once, so a stalled process does not burst.
     const tick = (): void => {
@@ -397,6 +438,20 @@ async function drive(
   // --- settle: every order committed, every channel level with the ledger, or the timeout ---
   const settleStart = Date.now();
   const settle = AbortSignal.timeout(options.settleTimeoutMs);
+  if (shoppers) {
+    shopperTally = await Promise.race([shoppers.done, new Promise<undefined>((resolve) => settle.addEventListener('abort', () => resolve(undefined), { once: true }))]);
+    if (!shopperTally) await shoppers.terminate();
+    const tally = shopperTally;
+    if (tally) {
+      placed = tally.placed;
+      failed = tally.failed;
+      unitsSold = tally.unitsSold;
+      orphan.ordersPlaced = tally.placed;
+      orphan.unitsSold = tally.unitsSold;
+      for (const [sku, units] of Object.entries(tally.unitsBySku)) unitsBySku.set(sku, units);
+      for (const error of tally.errors) orderLogger.error('bench: an order did not reach the hub', { channel: LEDGER_ONLY_CHANNEL, error });
+    }
+  }
   while (!settle.aborted && (inFlight > 0 || hub.backlog() > 0 || ordersCommitted + failed < placed)) await sleep(50);
   let convergence = await measureConvergence(hub, sellers, skus);
   while (!settle.aborted) {
@@ -407,6 +462,12 @@ async function drive(
   }
   const settleEndWall = Date.now();
   const settleMs = settleEndWall - settleStart;
+  // Once every order is committed the ledger must stand exactly where the orders put it; a figure from a run
+  // that lost or doubled an order measures nothing. Not judged when an order or a restock failed to publish.
+  const ledgerCheck =
+    failed === 0 && !restockFailed && ordersCommitted === placed && (!ledgerOnly || shopperTally !== undefined)
+      ? await checkLedger(hub, skus, (sku) => options.stock + (restockedBySku.get(sku) ?? 0) - (unitsBySku.get(sku) ?? 0) + (oversoldBySku.get(sku) ?? 0))
+      : null;
   loopDelay.disable();
   clearInterval(sampler);
   clearInterval(rssSampler);
@@ -476,7 +537,8 @@ async function drive(
   // Without channels the promise is about the ledger alone: event → commit against the same target.
   const commitMissed = ledgerOnly && (commitLag.quantile(0.99) ?? 0) > options.targetP99Ms;
   const converged = convergence.pairs === 0 || convergence.converged === convergence.pairs;
-  const pass = missed.length === 0 && !commitMissed && converged && failed === 0;
+  const ledgerExact = ledgerCheck === null || ledgerCheck.mismatched.length === 0;
+  const pass = missed.length === 0 && !commitMissed && converged && failed === 0 && ledgerExact;
   const verdictParts: string[] = [];
   if (missed.length > 0) {
     const short = missed.filter((c) => !c.capacitySuffices).length;
@@ -485,6 +547,7 @@ async function drive(
   if (commitMissed) verdictParts.push(`event → commit p99 ${formatMs(commitLag.quantile(0.99))} > ${formatMs(options.targetP99Ms)}`);
   if (!converged) verdictParts.push(`convergence ${convergence.converged}/${convergence.pairs} after ${formatMs(settleMs)}`);
   if (failed > 0) verdictParts.push(`${failed} order(s) failed to reach the hub`);
+  if (!ledgerExact) verdictParts.push(`the ledger does not match the orders on ${ledgerCheck!.mismatched.length} SKU(s): ${ledgerCheck!.mismatched.slice(0, 3).map((m) => `${m.sku} ${m.available} ≠ ${m.expected}`).join(', ')}`);
   const cpuInfo = cpus();
 
   const measured = {
@@ -525,6 +588,8 @@ async function drive(
     backgroundCpuBusy: meta.backgroundCpuBusy,
     serverCpuCores: serverCores(serversStart, serversEnd, loadSeconds),
     peakRssMb: Math.round(peakRss / 2 ** 20),
+    shoppers: shoppers ? ('own-thread' as const) : ('hub-thread' as const),
+    ledgerCheck,
     eventLoopDelay: { p50: round(loopDelay.percentile(50) / 1e6, 1), p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) },
     channels: channelResults,
     classes,
@@ -543,6 +608,17 @@ async function drive(
         : `PASS: every channel's sync-lag p99 ≤ ${options.targetP99Ms} ms, all channels equal the ledger`
       : `FAIL: ${verdictParts.join('; ')}`,
   };
+}
+
+/** Every SKU's available stock against what the orders, restocks and oversells of the run leave it at. */
+async function checkLedger(hub: Hub, skus: readonly string[], expected: (sku: string) => number): Promise<NonNullable<ScenarioResult['ledgerCheck']>> {
+  const levels = await hub.ledger.getLevels(skus);
+  const mismatched: Array<{ sku: string; available: number | null; expected: number }> = [];
+  for (const sku of skus) {
+    const available = levels.get(sku)?.available ?? null;
+    if (available !== expected(sku)) mismatched.push({ sku, available, expected: expected(sku) });
+  }
+  return { skus: skus.length, mismatched };
 }
 
 async function measureConvergence(hub: Hub, sellers: readonly ChannelTally[], skus: readonly string[]): Promise<{ converged: number; pairs: number; byChannel: Map<string, { converged: number; pairs: number }> }> {

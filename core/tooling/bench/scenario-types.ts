@@ -240,6 +240,18 @@ export interface ScenarioResult {
   /** Share of the machine busy in the second before the run (other work on the box), 0..1. */
   backgroundCpuBusy: number | null;
   peakRssMb: number;
+  /**
+   * Where the shoppers ran: `own-thread` (the ledger alone: a worker thread with its own NATS connection, so
+   * the hub's event loop serves the hub only) or `hub-thread` (with channels: they read and lower the
+   * simulated shelves, which live beside the hub). Either way in this process, whose CPU figure includes them.
+   */
+  shoppers: 'own-thread' | 'hub-thread';
+  /**
+   * After the settle phase, every SKU's available stock against start + restocks − units sold + units oversold;
+   * `mismatched` empty means no order was lost or counted twice. Null when an order or restock failed to
+   * publish or not every order was committed (nothing exact to compare with).
+   */
+  ledgerCheck: { skus: number; mismatched: Array<{ sku: string; available: number | null; expected: number }> } | null;
   /** Delay of this process's event loop beyond the 10 ms sampling timer, ms: time everything here waited for the CPU. */
   eventLoopDelay: { p50: number; p99: number; max: number };
   channels: ChannelResult[];
