@@ -69,9 +69,12 @@ export interface OrderLineWrite extends OrderLineRow {
   readVersion: number;
 }
 
-/** The `order_line` key of one SKU of one order of one channel. */
+/**
+ * The `order_line` key of one SKU of one order of one channel, unambiguous whatever the parts contain: the
+ * first two are prefixed by their length. (A JSON array of the three was a tenth of the time a batch took to plan.)
+ */
 export function orderLineKey(channel: string, orderId: string, sku: string): string {
-  return JSON.stringify([channel, orderId, sku]);
+  return `${channel.length}:${channel}${orderId.length}:${orderId}${sku}`;
 }
 
 /** The order lines the new events of a batch may read or write (events without an `orderId` have none). */
@@ -81,19 +84,10 @@ export function orderLineKeysOf(event: InventoryEvent): Array<{ channel: string;
   return event.lines.map((line) => ({ channel: event.channel, orderId, sku: line.sku }));
 }
 
-const EMPTY_ORDER_LINE = {
-  requested: 0,
-  taken: 0,
-  cancelled: 0,
-  restored: 0,
-  untaken: 0,
-  pending: 0,
-  netted: 0,
-  returned: 0,
-  restocked: 0,
-  version: 0,
-  readVersion: 0,
-} as const;
+/** A line the table does not hold yet. A literal, not a spread of a template: this runs once per order line. */
+function emptyOrderLine(channel: string, orderId: string, sku: string): OrderLineWrite {
+  return { channel, orderId, sku, requested: 0, taken: 0, cancelled: 0, restored: 0, untaken: 0, pending: 0, netted: 0, returned: 0, restocked: 0, version: 0, readVersion: 0 };
+}
 
 /** Units the line holds out of stock now: what it took and was not given back. */
 function held(line: OrderLineRow): number {
@@ -180,7 +174,7 @@ export function planBatch(
     const key = orderLineKey(event.channel, event.orderId, sku);
     let line = orderLines.get(key);
     if (line === undefined) {
-      line = { ...EMPTY_ORDER_LINE, channel: event.channel, orderId: event.orderId, sku };
+      line = emptyOrderLine(event.channel, event.orderId, sku);
       orderLines.set(key, line);
     }
     return line;
