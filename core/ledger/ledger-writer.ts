@@ -5,7 +5,7 @@ import type { InventoryEvent } from '../events/event-types.ts';
 import type { EventOutcome } from './ledger-types.ts';
 import { DatabaseUnavailableError, isConnectionFailure, LedgerConflictError } from './ledger-errors.ts';
 import { anyOf, orderLineRow } from './ledger-rows.ts';
-import { unnestRows } from './unnest-rows.ts';
+import { jsonRecordset } from './json-recordset.ts';
 import { orderLineKey, orderLineKeysOf, planBatch, skusOf, type BatchPlan, type OrderLineRow, type OrderLineWrite, type StockRow } from './plan-batch.ts';
 import type { LedgerSchema } from './schema.ts';
 
@@ -110,7 +110,7 @@ export class LedgerWriter {
       for (const sku of skusOf(event)) skus.add(sku);
       for (const k of orderLineKeysOf(event)) lineKeys.set(orderLineKey(k.channel, k.orderId, k.sku), k);
     }
-    const k = unnestRows('k', { channel: 'text', order_id: 'text', sku: 'text' }, [...lineKeys.values()].map((key) => ({ channel: key.channel, order_id: key.orderId, sku: key.sku })));
+    const k = jsonRecordset('k', { channel: 'text', order_id: 'text', sku: 'text' }, [...lineKeys.values()].map((key) => ({ channel: key.channel, order_id: key.orderId, sku: key.sku })));
     const [row] = await db
       .selectNoFrom((eb) => [
         jsonArrayFrom(eb.selectFrom('processed_event').select('event_id').where('event_id', '=', anyOf(candidates.map((e) => e.id)))).as('processed'),
@@ -138,22 +138,22 @@ export class LedgerWriter {
    * Empty parts are empty arrays, so the statement text is the same for every batch.
    */
   async #write(db: Kysely<LedgerSchema>, fresh: readonly InventoryEvent[], plan: BatchPlan): Promise<void> {
-    const processed = unnestRows(
+    const processed = jsonRecordset(
       'v',
       { event_id: 'text', event_type: 'text', channel: 'text', occurred_at: 'timestamptz' },
       fresh.map((e) => ({ event_id: e.id, event_type: e.type, channel: e.channel, occurred_at: e.occurredAt })),
     );
-    const stockUpdates = unnestRows(
+    const stockUpdates = jsonRecordset(
       'v',
       { sku: 'text', available: 'int', read_version: 'int8', version: 'int8' },
       plan.updates.map((u) => ({ sku: u.sku, available: u.available, read_version: u.readVersion, version: u.version })),
     );
-    const stockInserts = unnestRows('v', { sku: 'text', available: 'int', version: 'int8' }, plan.inserts.map((i) => ({ sku: i.sku, available: i.available, version: i.version })));
+    const stockInserts = jsonRecordset('v', { sku: 'text', available: 'int', version: 'int8' }, plan.inserts.map((i) => ({ sku: i.sku, available: i.available, version: i.version })));
     const lineUpdates = plan.orderLines.filter((l) => l.readVersion > 0);
     const lineInserts = plan.orderLines.filter((l) => l.readVersion === 0);
-    const orderLineUpdates = unnestRows('v', { ...ORDER_LINE_TYPES, read_version: 'int8' }, lineUpdates.map((l) => ({ ...orderLineColumns(l), read_version: l.readVersion })));
-    const orderLineInserts = unnestRows('v', ORDER_LINE_TYPES, lineInserts.map(orderLineColumns));
-    const audit = unnestRows(
+    const orderLineUpdates = jsonRecordset('v', { ...ORDER_LINE_TYPES, read_version: 'int8' }, lineUpdates.map((l) => ({ ...orderLineColumns(l), read_version: l.readVersion })));
+    const orderLineInserts = jsonRecordset('v', ORDER_LINE_TYPES, lineInserts.map(orderLineColumns));
+    const audit = jsonRecordset(
       'v',
       { event_id: 'text', event_type: 'text', channel: 'text', sku: 'text', before: 'int', after: 'int', version: 'int8', clamped: 'int', occurred_at: 'timestamptz' },
       plan.audit.map((a) => ({
@@ -168,12 +168,12 @@ export class LedgerWriter {
         occurred_at: a.occurredAt,
       })),
     );
-    const oversells = unnestRows(
+    const oversells = jsonRecordset(
       'v',
       { event_id: 'text', channel: 'text', sku: 'text', requested: 'int', available_before: 'int', shortfall: 'int' },
       plan.oversells.map((o) => ({ event_id: o.eventId, channel: o.channel, sku: o.sku, requested: o.requested, available_before: o.availableBefore, shortfall: o.shortfall })),
     );
-    const rejected = unnestRows(
+    const rejected = jsonRecordset(
       'v',
       { event_id: 'text', channel: 'text', sku: 'text', qty: 'int', reason: 'text' },
       plan.rejected.map((r) => ({ event_id: r.eventId, channel: r.channel, sku: r.sku, qty: r.qty, reason: r.reason })),
