@@ -222,6 +222,27 @@ describe.each([postgresBackend(), pgliteBackend()])('ledger on $name', (backend:
     expect(change.committedAt.getTime()).toBeGreaterThanOrEqual(before);
   });
 
+  it('stores SKUs and ids with quotes, backslashes, separators and emoji as they came, and a lone surrogate as U+FFFD', async () => {
+    const f = new EventFactory();
+    const odd = f.sku(`q"uo\\te,{a}[b] 📦 'x'`);
+    const lone = f.sku('half\ud800');
+    const order = f.confirmOrder('o"1\\', { [odd]: 2 });
+    await ledger.applyBatch([f.set({ [odd]: 5, [lone]: 4 }), order]);
+    expect(await ledger.getLevel(odd)).toMatchObject({ available: 3, version: 2 });
+    expect(await ledger.getLevel(f.sku('half\ufffd'))).toMatchObject({ available: 4, version: 1 });
+    expect(await ledger.history.isProcessed(order.id)).toBe(true);
+  });
+
+  it('keeps the order lines of different orders apart whatever their ids and SKUs contain', async () => {
+    const f = new EventFactory();
+    const [zx, x] = [`Z${f.sku('x')}`, f.sku('x')];
+    // Order "…A" of SKU "Z…x" and order "…AZ" of SKU "…x": order id and SKU joined without care make one key.
+    await ledger.applyBatch([f.set({ [zx]: 10, [x]: 10 }), f.confirmOrder('A', { [zx]: 2 }), f.confirmOrder('AZ', { [x]: 3 })]);
+    await ledger.applyBatch([f.cancelOrder('AZ', { [x]: 3 })]);
+    expect(await ledger.getLevel(zx)).toMatchObject({ available: 8 });
+    expect(await ledger.getLevel(x)).toMatchObject({ available: 10 });
+  });
+
   it('filters audit rows by channel', async () => {
     const f = new EventFactory();
     const sku = f.sku('a');
