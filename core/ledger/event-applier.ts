@@ -28,7 +28,7 @@ export interface EventApplierOptions {
   logger: Logger;
   /** Most events per ledger transaction. */
   maxBatchEvents: number;
-  /** Called after each commit, before the acks, with the outcomes in stream order. */
+  /** Called after each commit (in the next turn of the event loop, groups in commit order), before the acks, with the outcomes in stream order. */
   onCommitted(outcomes: readonly EventOutcome[], events: readonly InventoryEvent[], commitMs: number): void;
   /** Called once per event sent to the dead-letter stream. */
   onDeadLetter?(reason: string): void;
@@ -75,6 +75,8 @@ export class EventApplier {
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private unavailableSince: number | undefined;
+  /** The listeners and acks of the last group committed, which run once the next group is on its way (see {@link afterCommit}). */
+  private settling: Promise<void> = Promise.resolve();
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly deadLetterRetryMs: number;
@@ -150,6 +152,7 @@ export class EventApplier {
     this.wake?.();
     await this.messages?.close().catch(() => undefined);
     await this.loop;
+    await this.settling;
     for (const msg of this.buffer.splice(0)) msg.nak(GIVE_BACK_DELAY_MS);
   }
 
@@ -226,15 +229,31 @@ export class EventApplier {
         continue;
       }
       this.markAvailable();
-      try {
-        this.options.onCommitted(outcomes, events, performance.now() - started);
-      } catch (err) {
-        // The commit stands whatever a listener does; not acking would only bring the events back as duplicates.
-        this.options.logger.error('commit listener failed', { error: describeError(err) });
-      }
-      for (const item of items) item.msg.ack();
+      this.afterCommit(items, outcomes, events, performance.now() - started);
       return { kind: 'committed' };
     }
+  }
+
+  /**
+   * Tells the listeners of a commit, then acks its messages, in the next turn of the event loop rather than at
+   * once: by then the next group has been parsed and its first statement sent, so this work (a fifth of the
+   * applier's CPU under load: changes to every dispatcher and the other hubs, one ack per message) runs while
+   * the database works on that statement instead of between the two. Groups are told in commit order, and
+   * `stop` waits for the last one. A crash before the acks only redelivers events the ledger already holds.
+   */
+  private afterCommit(items: readonly Item[], outcomes: EventOutcome[], events: InventoryEvent[], commitMs: number): void {
+    this.settling = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        try {
+          this.options.onCommitted(outcomes, events, commitMs);
+        } catch (err) {
+          // The commit stands whatever a listener does; not acking would only bring the events back as duplicates.
+          this.options.logger.error('commit listener failed', { error: describeError(err) });
+        }
+        for (const item of items) item.msg.ack();
+        resolve();
+      }),
+    );
   }
 
   /**
