@@ -23,6 +23,7 @@ import { groupByClass, shelfFigures } from './shelf-figures.ts';
 import { ShelfRecorder } from './shelf-recorder.ts';
 import { zipfPicker } from '../simulation/zipf.ts';
 import { startShopperThread, type ShopperTally, type ShopperThread } from './shopper-thread.ts';
+import { paceOrders } from './order-pacing.ts';
 
 export interface RunScenarioHooks {
   /** Called about twice a second and once per phase change. */
@@ -406,23 +407,9 @@ async function drive(
     placed = tally.placed;
     offered = tally.offered;
     dropped = tally.dropped;
-  } else await new Promise<void>((resolve) => {
-    // Orders due so far follow the wall clock, so a late timer catches up instead of lowering the rate;
-    // at most a tenth of a second is caught up at once, so a stalled process does not burst.
-    const tick = (): void => {
-      const now = performance.now();
-      if (now >= loadEnd) {
-        clearInterval(timer);
-        resolve();
-        return;
-      }
-      const due = Math.floor(((now - loadStart) / 1000) * options.rate);
-      let owed = Math.min(due - offered, Math.ceil(options.rate / 10));
-      if (due - offered > owed) offered = due - owed;
-      while (owed-- > 0) placeOne();
-    };
-    const timer = setInterval(tick, 5);
-  });
+  } else {
+    await paceOrders(options.rate, loadStart, loadEnd, { offered: () => offered, skipTo: (n) => (offered = n), placeOne });
+  }
   loadEnd = performance.now();
   const loadEndWall = Date.now();
   loadOver = true;

@@ -4,6 +4,7 @@ import { describeError } from '../../errors.ts';
 import type { OrderLine } from '../../events/event-types.ts';
 import { seededRandom } from '../simulation/seeded-random.ts';
 import { zipfPicker } from '../simulation/zipf.ts';
+import { paceOrders } from './order-pacing.ts';
 
 /** What the shoppers' thread is told to do: an open-loop order stream, published to JetStream on a connection of its own. */
 export interface ShopperJob {
@@ -185,23 +186,7 @@ async function runShoppers(job: ShopperJob, post: (message: ShopperMessage) => v
     const start = performance.now();
     const end = start + job.durationMs;
     const progress = setInterval(() => post({ type: 'progress', placed: tally.placed }), 250);
-    await new Promise<void>((resolve) => {
-      // Orders due so far follow the wall clock, so a late timer catches up instead of lowering the rate;
-      // at most a tenth of a second is caught up at once, so a stalled thread does not burst.
-      const tick = (): void => {
-        const now = performance.now();
-        if (now >= end) {
-          clearInterval(timer);
-          resolve();
-          return;
-        }
-        const due = Math.floor(((now - start) / 1000) * job.rate);
-        let owed = Math.min(due - tally.offered, Math.ceil(job.rate / 10));
-        if (due - tally.offered > owed) tally.offered = due - owed;
-        while (owed-- > 0) placeOne();
-      };
-      const timer = setInterval(tick, 5);
-    });
+    await paceOrders(job.rate, start, end, { offered: () => tally.offered, skipTo: (n) => (tally.offered = n), placeOne });
     clearInterval(progress);
     tally.endedAt = Date.now();
     post({ type: 'loadOver', tally: structuredClone(tally) });
