@@ -5,7 +5,7 @@
 import type { InventoryEvent } from './events/event-types.ts';
 
 export * from './errors.ts';
-export { untilAborted } from './until-aborted.ts';
+export { abortableDelay, untilAborted } from './until-aborted.ts';
 export { TokenBucket, type BucketClock, type BucketTake } from './token-bucket.ts';
 export type * from './events/event-types.ts';
 

@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 /**
  * Settles with `promise`, or rejects with the abort reason as soon as `signal` aborts, whichever comes first.
  * For a caller that must be able to leave a wait it does not own: a connector call that ignores its signal,
@@ -24,4 +26,18 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undef
       },
     );
   });
+}
+
+/**
+ * Resolves after `ms`, or rejects with the abort reason as soon as `signal` aborts (the timer is cleared
+ * then). Node's own abortable timer does the waiting; only its rejection is turned into the signal's reason,
+ * which is what every other abortable wait of the host and the connectors rejects with.
+ */
+export async function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (err) {
+    if (signal.aborted) throw signal.reason as Error;
+    throw err;
+  }
 }

@@ -1,4 +1,4 @@
-import { isRetryableError, RejectedError, RetryableError, retryAfterOf, type PushResult, type StockUpdate } from '../../core/sdk.ts';
+import { abortableDelay, isRetryableError, RejectedError, RetryableError, retryAfterOf, type PushResult, type StockUpdate } from '../../core/sdk.ts';
 import type { HttpRequest, HttpResponse } from '../_kit/http-client.ts';
 import {
   FEED_DOCUMENTS_PATH,
@@ -35,26 +35,8 @@ const FIRST_POLL_MS = 250;
 const MAX_POLL_MS = 30_000;
 const TERMINAL: ReadonlySet<Feed['processingStatus']> = new Set(['DONE', 'CANCELLED', 'FATAL']);
 
-export const defaultPollDelay = (attempt: number, signal: AbortSignal): Promise<void> => abortableSleep(Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** Math.min(attempt, 16)), signal);
+export const defaultPollDelay = (attempt: number, signal: AbortSignal): Promise<void> => abortableDelay(Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** Math.min(attempt, 16)), signal);
 
-/** Resolves after `ms`, or rejects with the abort reason as soon as `signal` aborts. */
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * The bulk lane: the updates as one JSON_LISTINGS_FEED, through the documented sequence createFeedDocument → PUT the
@@ -84,7 +66,7 @@ export function createFeedPush(deps: FeedPushDeps): (updates: readonly StockUpda
         return await read();
       } catch (err) {
         if (signal.aborted || !isRetryableError(err)) throw err;
-        await abortableSleep(retryAfterOf(err) ?? 0, signal);
+        await abortableDelay(retryAfterOf(err) ?? 0, signal);
         await pollDelay(attempt, signal);
       }
     }

@@ -1,4 +1,5 @@
 import {
+  abortableDelay as sleep,
   defineConnector,
   RejectedError,
   RetryableError,
@@ -47,20 +48,6 @@ interface QuotaState {
   left: number;
   resetAt: number;
 }
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 
 function identifier(mapping: BigCommerceSkuMapping, hubSku: string): { variant_id: number } | { product_id: number } | { sku: string } {
   if (mapping.variantId !== undefined) return { variant_id: mapping.variantId };

@@ -1,5 +1,4 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import { isRetryableError, RejectedError, RetryableError, retryAfterOf, type PushResult, type StockUpdate } from '../../core/sdk.ts';
+import { abortableDelay, isRetryableError, RejectedError, RetryableError, retryAfterOf, type PushResult, type StockUpdate } from '../../core/sdk.ts';
 import type { HttpRequest, HttpResponse } from '../_kit/http-client.ts';
 import {
   FEED_STATUS_PAGE_LIMIT,
@@ -63,7 +62,7 @@ export function createInventoryFeed(deps: InventoryFeedDeps): (updates: readonly
       } catch (err) {
         if (!isRetryableError(err)) throw err;
         pastDeadline(feedId, deadline, err);
-        await delay(Math.max(deps.pollMs, retryAfterOf(err) ?? 0), undefined, { signal });
+        await abortableDelay(Math.max(deps.pollMs, retryAfterOf(err) ?? 0), signal);
       }
     }
   };
@@ -85,7 +84,7 @@ export function createInventoryFeed(deps: InventoryFeedDeps): (updates: readonly
     const path = `${FEEDS_PATH}/${encodeURIComponent(feedId)}?includeDetails=false`;
     for (;;) {
       pastDeadline(feedId, deadline);
-      await delay(deps.pollMs, undefined, { signal });
+      await abortableDelay(deps.pollMs, signal);
       const res = await statusCall(path, feedId, deadline, signal);
       if (res.status === 404) continue;
       const status = readStatus(res, feedId);

@@ -1,5 +1,6 @@
 import type { ChannelListing, ConnectorInstance } from '../sdk.ts';
 import { ErrorCodes, PluginError, isStockrelayError, retryAfterOf } from '../internal.ts';
+import { abortableDelay } from '../until-aborted.ts';
 
 export interface ReadListingsOptions {
   signal: AbortSignal;
@@ -28,7 +29,7 @@ export interface ListingsRead {
 export async function readAllListings(channelId: string, instance: ConnectorInstance, options: ReadListingsOptions): Promise<ListingsRead> {
   const list = instance.listListings?.bind(instance);
   if (!list) throw new PluginError(ErrorCodes.PLUGIN_INVALID, channelId, 'its connector cannot list the channel\'s listings (it has no listListings), so there is nothing to import');
-  const sleep = options.sleep ?? abortableSleep;
+  const sleep = options.sleep ?? abortableDelay;
   const pageTimeoutMs = options.pageTimeoutMs ?? 60_000;
   const maxRetries = options.maxRetries ?? 5;
   const maxThrottleWaitMs = options.maxThrottleWaitMs ?? 120_000;
@@ -69,19 +70,4 @@ export async function readAllListings(channelId: string, instance: ConnectorInst
     seen.add(page.cursor);
     cursor = page.cursor;
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { untilAborted } from '../../core/sdk.ts';
+import { abortableDelay, untilAborted } from '../../core/sdk.ts';
 
 describe('untilAborted', () => {
   it('settles with the promise when the signal stays quiet', async () => {
@@ -25,5 +25,21 @@ describe('untilAborted', () => {
   it('returns the promise itself without a signal', () => {
     const promise = Promise.resolve(1);
     expect(untilAborted(promise, undefined)).toBe(promise);
+  });
+});
+
+describe('abortableDelay', () => {
+  it('resolves once the time has passed while the signal stays quiet', async () => {
+    const started = performance.now();
+    await expect(abortableDelay(20, new AbortController().signal)).resolves.toBeUndefined();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(15);
+  });
+
+  it('rejects with the abort reason, not a generic AbortError, long before the time is up', async () => {
+    const controller = new AbortController();
+    const waiting = abortableDelay(3_600_000, controller.signal);
+    controller.abort(new Error('shutdown'));
+    await expect(waiting).rejects.toThrow('shutdown');
+    await expect(abortableDelay(3_600_000, AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
   });
 });

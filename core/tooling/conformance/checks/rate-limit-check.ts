@@ -1,5 +1,6 @@
 import type { SimulatorOptions } from '../../../sdk.ts';
 import { TokenBucket } from '../../../token-bucket.ts';
+import { abortableDelay as sleep } from '../../../until-aborted.ts';
 import type { CheckEnvironment } from '../check-environment.ts';
 import { fail, skip } from '../check-outcome.ts';
 import { describeOutcome, pushOutcome } from '../push-outcome.ts';
@@ -57,19 +58,4 @@ export async function checkDeclaredRate(env: CheckEnvironment, signal: AbortSign
     if (outcome.kind === 'threw') fail(`a paced push ${describeOutcome(outcome)}, so the rate could not be measured`);
   }
   return `${calls} pushes paced at the declared ${perSecond}/s (burst ${burst}) in ${Math.round(performance.now() - started)} ms, none throttled by the channel's own limit`;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
