@@ -3,8 +3,9 @@ import amazon from '../../connectors/amazon/index.ts';
 import { startAmazonSimulator, type AmazonSimulator, type AmazonSimulatorOptions } from '../../connectors/amazon/simulator.ts';
 import type { AmazonOptions } from '../../connectors/amazon/options.ts';
 import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
-import type { ConnectorContext, ConnectorInstance, InventoryEvent, Logger, OrderPage } from '../../core/sdk.ts';
+import type { ConnectorContext, ConnectorInstance, InventoryEvent, Logger } from '../../core/sdk.ts';
 import { loadVendorSpec, schemaErrors } from '../support/openapi-schema.ts';
+import { readCatchUpPass } from '../support/catch-up-pass.ts';
 
 /**
  * Missed-order catch-up (`listOrders`, Orders 2026-01-01 `searchOrders`) and onboarding (`listListings`, Listings
@@ -39,15 +40,7 @@ async function setup(skus: Record<string, number>, simOptions: AmazonSimulatorOp
   return { sim, connector: await connect(sim.connectorOptions(Object.keys(skus))) };
 }
 
-/** Every page of a catch-up from `cursor`, as the host reads them: again at once while `more`. */
-async function readAll(connector: ConnectorInstance, cursor?: string): Promise<{ events: InventoryEvent[]; pages: OrderPage[] }> {
-  const pages: OrderPage[] = [];
-  for (let page = await connector.listOrders!(cursor, signal); ; page = await connector.listOrders!(pages.at(-1)!.cursor, signal)) {
-    pages.push(page);
-    if (!page.more) break;
-  }
-  return { events: pages.flatMap((p) => p.events), pages };
-}
+const readAll = (connector: ConnectorInstance, cursor?: string) => readCatchUpPass(connector, cursor, signal);
 const ids = (events: readonly InventoryEvent[]): string[] => events.map((e) => e.id).sort();
 const orderIdOf = (event: InventoryEvent | undefined): string | undefined => (event && 'orderId' in event ? event.orderId : undefined);
 

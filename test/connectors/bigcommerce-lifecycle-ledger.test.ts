@@ -9,6 +9,7 @@ import { memoryConnectorState } from '../../core/plugins/memory-connector-state.
 import type { ConnectorInstance, InventoryEvent, Logger } from '../../core/sdk.ts';
 import { postgresBackend, type LedgerBackend } from '../ledger-support/ledger-backends.ts';
 import { uniqueSuffix } from '../support/servers.ts';
+import { readCatchUpPass } from '../support/catch-up-pass.ts';
 
 /**
  * BigCommerce orders through the connector into the ledger. The simulator's orders are BigCommerce's example order
@@ -52,16 +53,7 @@ describe.each([postgresBackend()])('bigcommerce order lifecycle into the ledger 
     sim.setWebhookTarget!(sink.url);
     await ledger.applyBatch([{ id: `set:${uniqueSuffix()}`, type: 'stock.set', channel: 'manual', occurredAt: new Date().toISOString(), lines: [boot, sock].map((sku) => ({ sku, quantity: 10 })) }]);
     const stock = async () => [(await ledger.getLevel(boot))?.available, (await ledger.getLevel(sock))?.available];
-    const catchUp = async (): Promise<InventoryEvent[]> => {
-      const events: InventoryEvent[] = [];
-      let cursor: string | undefined;
-      for (let more = true; more; ) {
-        const page = await connector.listOrders!(cursor, signal);
-        events.push(...page.events);
-        ({ cursor, more } = page);
-      }
-      return events;
-    };
+    const catchUp = async (): Promise<InventoryEvent[]> => (await readCatchUpPass(connector, undefined, signal)).events;
     const apply = async (events: InventoryEvent[]) => {
       for (const event of events) expect(parseEvent(JSON.stringify(event), event.type)).toMatchObject({ ok: true });
       await ledger.applyBatch(events);

@@ -9,6 +9,7 @@ import type { ConnectorInstance, InventoryEvent, Logger, WebhookRequest } from '
 import { postgresBackend, type LedgerBackend } from '../ledger-support/ledger-backends.ts';
 import { uniqueSuffix } from '../support/servers.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+import { readCatchUpPass } from '../support/catch-up-pass.ts';
 
 /**
  * eBay orders through the connector into the ledger. Orders are eBay's Fulfillment `Order` (the template checked
@@ -43,16 +44,7 @@ describe.each([postgresBackend()])('ebay order lifecycle into the ledger on $nam
     cleanup.push(receiver.close);
     await ledger.applyBatch([{ id: `set:${uniqueSuffix()}`, type: 'stock.set', channel: 'manual', occurredAt: new Date().toISOString(), lines: [a, b].map((sku) => ({ sku, quantity: 10 })) }]);
     const stock = async () => [(await ledger.getLevel(a))?.available, (await ledger.getLevel(b))?.available];
-    const catchUp = async (): Promise<InventoryEvent[]> => {
-      const events: InventoryEvent[] = [];
-      let cursor: string | undefined;
-      for (let more = true; more; ) {
-        const page = await connector.listOrders!(cursor, signal);
-        events.push(...page.events);
-        ({ cursor, more } = page);
-      }
-      return events;
-    };
+    const catchUp = async (): Promise<InventoryEvent[]> => (await readCatchUpPass(connector, undefined, signal)).events;
     const apply = async (events: InventoryEvent[]) => {
       for (const event of events) expect(parseEvent(JSON.stringify(event), event.type)).toMatchObject({ ok: true });
       await ledger.applyBatch(events);

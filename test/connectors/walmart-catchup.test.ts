@@ -3,9 +3,10 @@ import walmart from '../../connectors/walmart/index.ts';
 import type { WalmartOptions } from '../../connectors/walmart/options.ts';
 import { startWalmartSimulator, type WalmartSimulator, type WalmartSimulatorOptions } from '../../connectors/walmart/simulator.ts';
 import { memoryConnectorState } from '../../core/plugins/memory-connector-state.ts';
-import type { ConnectorContext, ConnectorInstance, InventoryEvent, OrderPage } from '../../core/sdk.ts';
+import type { ConnectorContext, ConnectorInstance, InventoryEvent } from '../../core/sdk.ts';
 import { loadVendorSpec, schemaErrors } from '../support/openapi-schema.ts';
 import { startWebhookReceiver, type Receiver } from '../support/webhook-receiver.ts';
+import { readCatchUpPass } from '../support/catch-up-pass.ts';
 
 /**
  * Missed-order catch-up (`listOrders`, `GET /v3/orders`) and onboarding (`listListings`, `GET /v3/items` and
@@ -45,14 +46,7 @@ async function setup(skus: Record<string, number>, simOptions: WalmartSimulatorO
   return { sim, connector, receiver };
 }
 
-async function readAll(connector: ConnectorInstance, cursor?: string): Promise<{ events: InventoryEvent[]; pages: OrderPage[] }> {
-  const pages: OrderPage[] = [];
-  for (let page = await connector.listOrders!(cursor, signal); ; page = await connector.listOrders!(pages.at(-1)!.cursor, signal)) {
-    pages.push(page);
-    if (!page.more) break;
-  }
-  return { events: pages.flatMap((p) => p.events), pages };
-}
+const readAll = (connector: ConnectorInstance, cursor?: string) => readCatchUpPass(connector, cursor, signal);
 const ids = (events: readonly InventoryEvent[]): string[] => [...new Set(events.map((e) => e.id))].sort();
 const orderIdOf = (event: InventoryEvent): string | undefined => ('orderId' in event ? event.orderId : undefined);
 
