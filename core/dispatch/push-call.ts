@@ -34,32 +34,30 @@ export class ChannelCalls {
   }
 
   /** Sends one batch. Never throws: what the plugin answered, or why there is no answer, is in the outcome. */
-  async push(updates: readonly StockUpdate[]): Promise<PushCallOutcome> {
-    const { connector, stop, timeoutMs, clock } = this.#o;
-    if (stop.aborted) return { kind: 'stopped' };
-    const startedAt = clock.now();
-    try {
-      const answer = await withCallDeadline(stop, timeoutMs, (signal) => connector.push(updates, signal), clock);
-      return { kind: 'answered', answer, startedAt, callMs: clock.now() - startedAt };
-    } catch (error) {
-      // Stopped: nothing is lost, the durable pushed_version brings these SKUs back on the next start.
-      if (stop.aborted) return { kind: 'stopped' };
-      return { kind: 'failed', error, startedAt };
-    }
+  push(updates: readonly StockUpdate[]): Promise<PushCallOutcome> {
+    const { connector, timeoutMs } = this.#o;
+    return this.#write(timeoutMs, (signal) => connector.push(updates, signal));
   }
 
   /**
    * Sends one bulk job (the connector's `pushBulk`) with its own deadline, `timeoutMs`: a job runs for as
    * long as the channel takes to process it. Never throws, as {@link push}.
    */
-  async pushBulk(updates: readonly StockUpdate[], timeoutMs: number): Promise<PushCallOutcome> {
-    const { connector, stop, clock } = this.#o;
-    if (stop.aborted || !connector.pushBulk) return { kind: 'stopped' };
+  pushBulk(updates: readonly StockUpdate[], timeoutMs: number): Promise<PushCallOutcome> {
+    const { connector } = this.#o;
+    if (!connector.pushBulk) return Promise.resolve({ kind: 'stopped' });
+    return this.#write(timeoutMs, (signal) => connector.pushBulk!(updates, signal));
+  }
+
+  async #write(timeoutMs: number, call: (signal: AbortSignal) => Promise<unknown>): Promise<PushCallOutcome> {
+    const { stop, clock } = this.#o;
+    if (stop.aborted) return { kind: 'stopped' };
     const startedAt = clock.now();
     try {
-      const answer = await withCallDeadline(stop, timeoutMs, (signal) => connector.pushBulk!(updates, signal), clock);
+      const answer = await withCallDeadline(stop, timeoutMs, call, clock);
       return { kind: 'answered', answer, startedAt, callMs: clock.now() - startedAt };
     } catch (error) {
+      // Stopped: nothing is lost, the durable pushed_version brings these SKUs back on the next start.
       if (stop.aborted) return { kind: 'stopped' };
       return { kind: 'failed', error, startedAt };
     }
