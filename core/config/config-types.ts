@@ -24,6 +24,12 @@ export interface ForecastRules {
   enabled: boolean;
   /** Most of what the rules allow the forecast may hide, 0..1 (0.5: shows at least half, rounded up). */
   maxHiddenShare: number;
+  /**
+   * The chance, 0.5 to 0.999, that no more than the units hidden sell before the next refresh lands
+   * (sales counted as a Poisson process at the SKU's rate). 0.5 hides the median of the expected sales;
+   * higher values add a margin for sales that come in a burst.
+   */
+  confidence: number;
   /** The time to the next refresh is taken as at least this, ms (covers latency the estimate misses). */
   minHorizonMs: number;
   /** ...and at most this, ms: a channel stalled for minutes does not hide stock for minutes of sales. */

@@ -2,6 +2,7 @@ import type { ChannelRules } from '../config/config-types.ts';
 import type { InventoryEvent } from '../events/event-types.ts';
 import type { ConnectorInstance } from '../sdk.ts';
 import type { ChannelStateStore, DriftFinding, LedgerChange, ReadBackStore } from '../ledger/ledger-types.ts';
+import { salesQuantile } from './sales-quantile.ts';
 
 /** Effective limits of one channel: the connector's capabilities with config overrides applied. */
 export interface EffectiveLimits {
@@ -202,15 +203,16 @@ export interface Dispatcher {
  * What a channel should show for a SKU now: the one place the rules (and the forecast) are applied.
  * Without `expectedSales` (or with the forecast off) it is what the rules allow: `floor(available ×
  * share) − reserve`, capped at `max`, never below 0. With it, the rules are applied to what will be left
- * once `expectedSales` units (rounded: half a unit expected is not yet a unit hidden) have sold, and the
- * result never hides more than `forecast.maxHiddenShare` of what the rules allow.
+ * once the units expected to sell have sold, counted at the forecast's confidence (see salesQuantile: at
+ * one half, a unit is hidden once it is more likely sold than not), and the result never hides more than
+ * `forecast.maxHiddenShare` of what the rules allow.
  */
 export function shownQuantity(rules: ChannelRules, available: number, expectedSales = 0): number {
   const allowed = byRules(rules, available);
   const forecast = rules.forecast;
-  if (!forecast?.enabled || !(expectedSales >= 0.5)) return allowed;
+  if (!forecast?.enabled || !(expectedSales > 0)) return allowed;
   const lowest = allowed - Math.floor(allowed * forecast.maxHiddenShare);
-  return Math.max(lowest, byRules(rules, available - Math.round(Math.min(expectedSales, Number.MAX_SAFE_INTEGER))));
+  return Math.max(lowest, byRules(rules, available - salesQuantile(expectedSales, forecast.confidence)));
 }
 
 function byRules(rules: ChannelRules, available: number): number {

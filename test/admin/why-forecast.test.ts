@@ -5,7 +5,7 @@ import { explainChannelQuantity, type WhyReads } from '../../core/features/admin
 import { inventoryStatusOf } from '../../core/features/read/inventory-status.ts';
 import type { AuditEntry } from '../../core/ledger/ledger-records.ts';
 
-const FORECAST: ChannelRules = { reserve: 0, share: 1, forecast: { enabled: true, maxHiddenShare: 0.2, minHorizonMs: 0, maxHorizonMs: 30_000 } };
+const FORECAST: ChannelRules = { reserve: 0, share: 1, forecast: { enabled: true, maxHiddenShare: 0.2, confidence: 0.5, minHorizonMs: 0, maxHorizonMs: 30_000 } };
 const AT = new Date('2026-12-02T12:00:00Z');
 
 /** The read models `why` answers from, holding one SKU sold down to 100 and confirmed on the channel as `shown`. */

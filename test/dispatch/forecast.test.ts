@@ -13,7 +13,7 @@ import type { ChannelRead, DriftFinding, ReadBackStore, SkuSyncLevel } from '../
 import { CHANNEL, dispatchHarness, silentLogger, stopDispatchers, until } from '../support/dispatch-harness.ts';
 
 const T0 = 1_000_000;
-const FORECAST: ForecastRules = { enabled: true, maxHiddenShare: 0.5, minHorizonMs: 0, maxHorizonMs: 60_000 };
+const FORECAST: ForecastRules = { enabled: true, maxHiddenShare: 0.5, confidence: 0.5, minHorizonMs: 0, maxHorizonMs: 60_000 };
 const withForecast = (forecast: Partial<ForecastRules> = {}): ChannelRules => ({ reserve: 0, share: 1, forecast: { ...FORECAST, ...forecast } });
 const NO_FORECAST: ChannelRules = { reserve: 0, share: 1 };
 /** One SKU per call, five calls a second: a channel that cannot keep up with a flash sale. */
@@ -105,6 +105,19 @@ describe('Forecast quantities', () => {
     expect(pushedQuantity(plan, 'SLOW')).toBe(30);
   });
 
+  it('hide a margin above the expected sales at a higher confidence, so a burst of orders before the refresh is covered', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    await sell(clock, sales, 'WARM', 0.5, 60);
+    const forecastAt = (confidence: number) => slowChannel(clock, withForecast({ confidence }), sales).pacer.forecastOf({ sku: 'WARM', available: 100 }, clock.now(), 100)!;
+    const median = forecastAt(0.5);
+    const safe = forecastAt(0.99);
+    expect(median.expectedSales).toBeGreaterThan(1);
+    expect(median.allowed - median.quantity).toBeLessThanOrEqual(Math.ceil(median.expectedSales));
+    // Poisson: the 99th percentile lies at least two standard deviations (√λ) above the mean.
+    expect(safe.allowed - safe.quantity).toBeGreaterThanOrEqual(median.expectedSales + 2 * Math.sqrt(median.expectedSales));
+  });
+
   it('stay within the horizon bounds: a longer shortest horizon hides more, a shorter longest horizon less', async () => {
     const clock = new ManualClock({ start: T0 });
     const sales = new SalesRate(clock);
@@ -127,7 +140,8 @@ describe('Forecast quantities', () => {
     state.inFlight = false;
     state.confirm(state.version, shown, clock.now());
     // One more unit sold: the forecast moves by about one unit, far inside the hysteresis.
-    await clock.advance(1_000);
+    await clock.advance(100);
+    sales.sold('HOT', 1);
     state.observe(2, 199, clock.now(), false, clock.now());
     const next = pacer.plan([state, ...queue(20, clock.now())], clock.now(), 1);
     expect(next.unchanged.map((u) => u.state.sku)).toEqual(['HOT']);

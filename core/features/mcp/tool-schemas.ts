@@ -95,7 +95,7 @@ export const whyOutput = {
     share: z.number(),
     reserve: z.number(),
     max: z.number().optional(),
-    forecast: z.object({ enabled: z.boolean(), maxHiddenShare: z.number(), minHorizonMs: z.number(), maxHorizonMs: z.number() }).optional(),
+    forecast: z.object({ enabled: z.boolean(), maxHiddenShare: z.number(), confidence: z.number(), minHorizonMs: z.number(), maxHorizonMs: z.number() }).optional(),
   }),
   ledger: z.object({ available: z.number(), version: z.number(), updatedAt: isoTime }).nullable(),
   confirmed: z.object({ quantity: z.number().nullable(), version: z.number(), at: isoTime.nullable() }),
