@@ -3,7 +3,7 @@ import type { EffectiveLimits } from '../../core/dispatch/dispatch-types.ts';
 import { LateWrites } from '../../core/dispatch/late-writes.ts';
 import { ManualClock } from '../../core/dispatch/manual-clock.ts';
 import { OVERDUE_MS, PushScheduler, RATE_HEADROOM } from '../../core/dispatch/push-scheduler.ts';
-import { SALES_RATE_HALF_LIFE_MS, SALES_RATE_MIN_WINDOW_MS, SalesRate } from '../../core/dispatch/sales-rate.ts';
+import { SALES_GAP_EVIDENCE, SALES_RATE_HALF_LIFE_MS, SALES_RATE_MIN_WINDOW_MS, SalesRate } from '../../core/dispatch/sales-rate.ts';
 import { SkuPushState } from '../../core/dispatch/sku-push-state.ts';
 import { dispatchHarness, stopDispatchers, until } from '../support/dispatch-harness.ts';
 
@@ -251,6 +251,42 @@ describe('SalesRate', () => {
     }
     expect(sales.perSecond('A')).toBeGreaterThan(9);
     expect(sales.perSecond('A')).toBeLessThan(11);
+  });
+
+  it('stops reading a rush within seconds of its end: a silence that long is unlikely at the old rate', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    for (let i = 0; i < 200; i += 1) {
+      sales.sold('A', 1);
+      await clock.advance(100);
+    }
+    expect(sales.perSecond('A')).toBeGreaterThan(9);
+    await clock.advance(10_000);
+    // Without the cap the kernel would still read ten units a second times 2^(−10/30), about 7.9.
+    expect(sales.perSecond('A')).toBeLessThanOrEqual((SALES_GAP_EVIDENCE * 1) / 10 + 1e-9);
+  });
+
+  it('counts a silence in sales, not units: a SKU bought ten at a time is capped ten times higher', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    for (let i = 0; i < 20; i += 1) {
+      sales.sold('A', 10);
+      await clock.advance(1_000);
+    }
+    await clock.advance(9_000);
+    expect(sales.perSecond('A')).toBeCloseTo((SALES_GAP_EVIDENCE * 10) / 10, 6);
+  });
+
+  it('reads a SKU still selling at its rate between two of its sales', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    for (let i = 0; i < (10 * SALES_RATE_HALF_LIFE_MS) / 2_000; i += 1) {
+      sales.sold('A', 1);
+      await clock.advance(2_000);
+    }
+    // Half a unit a second, read just before the next sale is due.
+    expect(sales.perSecond('A')).toBeGreaterThan(0.45);
+    expect(sales.perSecond('A')).toBeLessThan(0.55);
   });
 
   it('does not read one order as a rush: a single sale counts as sold over a few seconds at least', () => {
