@@ -133,8 +133,12 @@ export class PushScheduler {
   readonly #hiding = new Set<SkuPushState>();
   /** Epoch ms of the next look at {@link #hiding}. */
   #recheckAt = 0;
-  /** SKUs due at the last plan: the queue a push joins, for the forecast's horizon. */
-  #queued = 0;
+  /**
+   * SKUs due to fall at the last plan: the queue a SKU that sells waits behind before it is refreshed,
+   * for the forecast's horizon. Rises (stock coming back, forecasts fading) are not counted: they go
+   * after every fall, so a queue of them does not delay the next refresh of a SKU that sells.
+   */
+  #fallsQueued = 0;
   /** The channel's bulk lane, or null (none declared, turned off, or a connector without `pushBulk`). */
   readonly bulkLane: BulkLane | null;
   /** Epoch ms before which a backlog found with nothing fit for a job is not scanned for one again. */
@@ -175,7 +179,7 @@ export class PushScheduler {
    * The forecast of a SKU at `now` (undefined with the forecast off). Its horizon runs until the push
    * after the next one can land: one call for the push sent now, then the queue's turn and that call.
    */
-  forecastOf(state: Pick<SkuPushState, 'sku' | 'available'>, now: number, queued = this.#queued): ForecastNow | undefined {
+  forecastOf(state: Pick<SkuPushState, 'sku' | 'available'>, now: number, queued = this.#fallsQueued): ForecastNow | undefined {
     if (!this.#forecasting) return undefined;
     return forecastNow(this.#rules, state.available, this.#sales?.perSecond(state.sku, now) ?? 0, this.#callMs + this.refreshMs(queued));
   }
@@ -201,6 +205,21 @@ export class PushScheduler {
       }
     }
     return moved;
+  }
+
+  /**
+   * Due SKUs whose channel shows more than the rules allow now (or an unknown quantity): the falls every
+   * refresh of a selling SKU waits behind. A forecast can only lower a quantity, so this counts the
+   * falls the rules alone make and leaves out those only a forecast would add; it is a queue length, not
+   * a plan.
+   */
+  #countFalls(due: ReadonlySet<SkuPushState> | readonly SkuPushState[]): number {
+    let falls = 0;
+    for (const state of due) {
+      const shown = state.confirmedQuantity;
+      if (shown === null || state.unknownShownVersion > state.confirmedVersion || shownQuantity(this.#rules, state.available) < shown) falls += 1;
+    }
+    return falls;
   }
 
   /** Takes back what a SKU had left of its daily revisions at `at` (stored by an earlier process). */
@@ -240,7 +259,7 @@ export class PushScheduler {
    * call it plans, marks planned SKUs in flight, and spends their revisions: the caller must send them all.
    */
   plan(due: ReadonlySet<SkuPushState> | readonly SkuPushState[], now: number, freeCalls: number): PushPlan {
-    this.#queued = 'size' in due ? due.size : due.length;
+    if (this.#forecasting) this.#fallsQueued = this.#countFalls(due);
     // SKUs showing a forecast are looked at again on time even when nothing else wakes the channel.
     const recheckAt = this.#forecasting && this.#hiding.size > 0 ? Math.max(this.#recheckAt, now + 1) : Infinity;
     const plan: PushPlan = { unchanged: [], readBacks: [], pushes: [], bulk: [], wakeAt: recheckAt };
@@ -252,7 +271,7 @@ export class PushScheduler {
     if (freeCalls <= 0 && !bulkReady) return plan;
     const tokenAt = this.#bucket.nextTokenAt(now);
     if (tokenAt > now && !bulkReady) return { ...plan, wakeAt: Math.min(recheckAt, tokenAt) };
-    const queuedAhead = Math.max(0, this.#queued - 1);
+    const queuedAhead = Math.max(0, this.#fallsQueued - 1);
 
     const toVerify: SkuPushState[] = [];
     const candidates: Candidate[] = [];

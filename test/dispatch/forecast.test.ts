@@ -118,6 +118,31 @@ describe('Forecast quantities', () => {
     expect(safe.allowed - safe.quantity).toBeGreaterThanOrEqual(median.expectedSales + 2 * Math.sqrt(median.expectedSales));
   });
 
+  it('count only falls in the queue ahead: stock coming back waits behind a SKU that sells, so it does not lengthen the horizon', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    await sell(clock, sales, 'HOT', 10, 10);
+    /** `count` SKUs the channel shows at `shown` whose ledger now gives `available`. */
+    const behind = (count: number, shown: number, available: number): SkuPushState[] =>
+      Array.from({ length: count }, (_, i) => {
+        const state = new SkuPushState(`Q${i}`);
+        state.observe(1, shown, clock.now(), false, clock.now());
+        state.confirm(1, shown, clock.now());
+        state.observe(2, available, clock.now(), false, clock.now());
+        return state;
+      });
+    const hiddenBehind = (queue: SkuPushState[]): number => {
+      const { pacer } = slowChannel(clock, withForecast(), sales);
+      const plan = pacer.plan([due('HOT', 200, clock.now()), ...queue], clock.now(), 1);
+      return 200 - pushedQuantity(plan, 'HOT')!;
+    };
+    const behindRises = hiddenBehind(behind(100, 50, 100));
+    const behindFalls = hiddenBehind(behind(100, 100, 50));
+    const alone = hiddenBehind([]);
+    expect(behindFalls).toBeGreaterThan(behindRises);
+    expect(behindRises).toBe(alone);
+  });
+
   it('stay within the horizon bounds: a longer shortest horizon hides more, a shorter longest horizon less', async () => {
     const clock = new ManualClock({ start: T0 });
     const sales = new SalesRate(clock);
