@@ -139,6 +139,8 @@ export class PushScheduler {
    * after every fall, so a queue of them does not delay the next refresh of a SKU that sells.
    */
   #fallsQueued = 0;
+  /** Falls among the last plan's candidates, judged with their forecasts (which the count above leaves out). */
+  #forecastFalls = 0;
   /** The channel's bulk lane, or null (none declared, turned off, or a connector without `pushBulk`). */
   readonly bulkLane: BulkLane | null;
   /** Epoch ms before which a backlog found with nothing fit for a job is not scanned for one again. */
@@ -210,8 +212,8 @@ export class PushScheduler {
   /**
    * Due SKUs whose channel shows more than the rules allow now (or an unknown quantity): the falls every
    * refresh of a selling SKU waits behind. A forecast can only lower a quantity, so this counts the
-   * falls the rules alone make and leaves out those only a forecast would add; it is a queue length, not
-   * a plan.
+   * falls the rules alone make and leaves out those only a forecast would add (the last plan counted
+   * those, with the forecasts it computed); it is a queue length, not a plan.
    */
   #countFalls(due: ReadonlySet<SkuPushState> | readonly SkuPushState[]): number {
     let falls = 0;
@@ -259,7 +261,7 @@ export class PushScheduler {
    * call it plans, marks planned SKUs in flight, and spends their revisions: the caller must send them all.
    */
   plan(due: ReadonlySet<SkuPushState> | readonly SkuPushState[], now: number, freeCalls: number): PushPlan {
-    if (this.#forecasting) this.#fallsQueued = this.#countFalls(due);
+    if (this.#forecasting) this.#fallsQueued = Math.max(this.#countFalls(due), this.#forecastFalls);
     // SKUs showing a forecast are looked at again on time even when nothing else wakes the channel.
     const recheckAt = this.#forecasting && this.#hiding.size > 0 ? Math.max(this.#recheckAt, now + 1) : Infinity;
     const plan: PushPlan = { unchanged: [], readBacks: [], pushes: [], bulk: [], wakeAt: recheckAt };
@@ -310,6 +312,7 @@ export class PushScheduler {
       }
     }
 
+    if (this.#forecasting) this.#forecastFalls = candidates.reduce((n, c) => (c.fall ? n + 1 : n), 0);
     const { maxBatchSize } = this.#limits;
     // Read-backs first: each settles a SKU without spending a write (or a revision).
     for (let next = 0; next < toVerify.length && freeCalls > 0; freeCalls -= 1) {

@@ -143,6 +143,40 @@ describe('Forecast quantities', () => {
     expect(behindRises).toBe(alone);
   });
 
+  it('count as falls, from the last plan on, SKUs only their forecast lowers: SKUs still selling that the channel shows below the ledger', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    const selling = Array.from({ length: 100 }, (_, i) => `W${i}`);
+    for (let tick = 0; tick < 50; tick += 1) {
+      // HOT sells fastest against its stock, so it is the one push the single free call makes.
+      sales.sold('HOT', 5);
+      for (const sku of selling) sales.sold(sku, 2);
+      await clock.advance(100);
+    }
+    // Shown 95 when the ledger had 100; the ledger has 98 now: the rules alone would raise it, the forecast lowers it.
+    const shownBelow = (): SkuPushState[] =>
+      selling.map((sku) => {
+        const state = new SkuPushState(sku);
+        state.observe(1, 100, clock.now(), false, clock.now());
+        state.confirm(1, 95, clock.now());
+        state.observe(2, 98, clock.now(), false, clock.now());
+        return state;
+      });
+    const paced = (): PushScheduler => {
+      const { pacer } = slowChannel(clock, withForecast(), sales);
+      pacer.answered(200);
+      return pacer;
+    };
+    const pacer = paced();
+    const first = pacer.plan([due('HOT', 200, clock.now()), ...shownBelow()], clock.now(), 1);
+    const alone = paced().plan([due('HOT', 200, clock.now())], clock.now(), 1);
+    expect(pushedQuantity(first, 'HOT')).toBe(pushedQuantity(alone, 'HOT'));
+    await clock.advance(200);
+    const second = pacer.plan([due('HOT', 200, clock.now()), ...shownBelow()], clock.now(), 1);
+    // A fifth of a second later the rate has barely moved; the queue the horizon counts has.
+    expect(pushedQuantity(second, 'HOT')!).toBeLessThan(pushedQuantity(alone, 'HOT')! - 10);
+  });
+
   it('stay within the horizon bounds: a longer shortest horizon hides more, a shorter longest horizon less', async () => {
     const clock = new ManualClock({ start: T0 });
     const sales = new SalesRate(clock);
