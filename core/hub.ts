@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import type { PubAck } from '@nats-io/jetstream';
 import { adminFeature } from './features/admin/admin-feature.ts';
@@ -398,7 +399,22 @@ export class Hub {
 
   /** Resolves when every dispatcher has nothing left to push (tests, demo summary). */
   async idle(signal?: AbortSignal): Promise<void> {
-    await Promise.all([...this.leased].map((id) => this.dispatchers.get(id)!.idle(signal)));
+    if (!signal) {
+      await Promise.all([...this.leased].map((id) => this.dispatchers.get(id)!.idle()));
+      return;
+    }
+    // Every dispatcher listens for the abort: on a signal of the hub's own, so a caller's signal gets one
+    // listener however many channels there are (forty would trip Node's leak warning on it).
+    const leaving = new AbortController();
+    setMaxListeners(this.leased.size + 1, leaving.signal);
+    const leave = (): void => leaving.abort(signal.reason);
+    if (signal.aborted) leave();
+    else signal.addEventListener('abort', leave, { once: true });
+    try {
+      await Promise.all([...this.leased].map((id) => this.dispatchers.get(id)!.idle(leaving.signal)));
+    } finally {
+      signal.removeEventListener('abort', leave);
+    }
   }
 
   /** Events received from the stream but not yet committed. */
