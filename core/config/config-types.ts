@@ -22,7 +22,7 @@ export interface ChannelRules {
  */
 export interface ForecastRules {
   enabled: boolean;
-  /** Most of what the rules allow the forecast may hide, 0..1 (0.5: shows at least half, rounded up). */
+  /** Most of what the rules allow the forecast may hide, 0..1 (1, the default: all of it; 0.5: shows at least half, rounded up). */
   maxHiddenShare: number;
   /**
    * The chance, 0.5 to 0.999, that no more than the units hidden sell before the next refresh lands

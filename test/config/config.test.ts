@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     expect(config.alerts).toEqual({ evaluateIntervalMs: 5000, windowMs: 300000, syncLagP99Ms: 5000, minSuccessRate: 0.99, oversell: true, deadLetterDepth: 1, driftSkus: 1, backlog: 10000 });
     expect(config.ledger).toEqual({ maxBatchEvents: 500, maxConflictRetries: 8, processedEventRetentionDays: 30, pruneIntervalMs: 300000 });
     expect(config.dispatch).toEqual({ maxAttempts: 8, backoffBaseMs: 250, backoffMaxMs: 30000, reconcileIntervalMs: 30000, pushTimeoutMs: 15000, pollTimeoutMs: 30000, lateWriteWindowMs: 30000, readShare: 0.2, catchUpIntervalMs: 60000 });
-    expect(config.channels).toEqual([{ id: 'shop', connector: 'sandbox', options: {}, rules: { reserve: 0, share: 1, forecast: { enabled: false, maxHiddenShare: 0.5, confidence: 0.5, minHorizonMs: 0, maxHorizonMs: 30000 } }, limits: {}, enabled: true }]);
+    expect(config.channels).toEqual([{ id: 'shop', connector: 'sandbox', options: {}, rules: { reserve: 0, share: 1, forecast: { enabled: false, maxHiddenShare: 1, confidence: 0.5, minHorizonMs: 0, maxHorizonMs: 120000 } }, limits: {}, enabled: true }]);
     expect(warnings).toEqual([EMBEDDED_DATABASE_WARNING]);
   });
 
