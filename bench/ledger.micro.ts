@@ -24,7 +24,8 @@ export async function ledgerMicro(timeMs = 2_000): Promise<MicroRow[]> {
   const database = await openDatabase({ url: url.toString(), poolSize: 4 });
   try {
     await migrateToLatest(database.db);
-    const ledger = new Ledger(database.db);
+    // Batches go through the handle the hub applies them through.
+    const ledger = new Ledger(database.db, { writer: database.writer });
     const skus = Array.from({ length: 200 }, (_, i) => `MB-${i}`);
     await ledger.applyBatch([{ id: 'seed', type: 'stock.set', channel: 'bench', occurredAt: new Date().toISOString(), lines: skus.map((sku) => ({ sku, quantity: 1_000_000_000 })) }]);
     let seq = 0;

@@ -2,6 +2,7 @@ import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { DatabaseUnavailableError } from './ledger-errors.ts';
+import { preparingClient } from './preparing-client.ts';
 import type { LedgerSchema } from './schema.ts';
 
 export interface OpenDatabaseOptions {
@@ -59,7 +60,8 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   const db = postgresHandle(url, options.poolSize ?? 10, connectTimeoutMs);
   // The applier is one loop with one batch in flight: two connections leave room for the probe that
   // settles a broken one (see the ledger writer).
-  const writer = postgresHandle(url, WRITER_CONNECTIONS, connectTimeoutMs);
+  // Its statements are the same two texts batch after batch: prepared once per connection (see preparingClient).
+  const writer = postgresHandle(url, WRITER_CONNECTIONS, connectTimeoutMs, { prepare: true });
   return {
     db,
     writer,
@@ -72,8 +74,14 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
 
 const WRITER_CONNECTIONS = 2;
 
-function postgresHandle(url: string, max: number, connectTimeoutMs: number): Kysely<LedgerSchema> {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: connectTimeoutMs, types: pgTypes });
+function postgresHandle(url: string, max: number, connectTimeoutMs: number, options: { prepare?: boolean } = {}): Kysely<LedgerSchema> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: connectTimeoutMs,
+    types: pgTypes,
+    ...(options.prepare === true ? { Client: preparingClient() } : {}),
+  });
   // An idle connection dropped by the server emits 'error' on the pool; without a listener that
   // would crash the process. The pool discards the connection and the next query reconnects.
   pool.on('error', () => {});

@@ -43,6 +43,30 @@ describe('openDatabase', () => {
     }
   });
 
+  it('applies batches through the writer handle as prepared statements, one per statement text, with the same results', async () => {
+    const name = `sr_ledger_prepared_${uniqueSuffix()}`;
+    created.push(name);
+    const url = new URL(PG_ADMIN_URL);
+    url.pathname = `/${name}`;
+    const handle = await openDatabase({ url: url.toString() });
+    try {
+      await migrateToLatest(handle.db);
+      const f = new EventFactory();
+      const ledger = new Ledger(handle.db, { writer: handle.writer });
+      await ledger.applyBatch([f.set({ [f.sku('a')]: 10 })]);
+      for (let i = 0; i < 7; i++) await ledger.applyBatch([f.order({ [f.sku('a')]: 1 })]);
+      expect(await ledger.getLevel(f.sku('a'))).toMatchObject({ available: 3, version: 8 });
+      const { rows } = await handle.writer
+        .connection()
+        .execute((db) => sql<{ name: string }>`select name from pg_prepared_statements where name like 'stockrelay_%'`.execute(db));
+      // The batch read and the batch write, whatever the batch holds (this query itself is a third text).
+      expect(rows.length).toBeGreaterThanOrEqual(2);
+      expect(rows.length).toBeLessThanOrEqual(3);
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('fails with a database-unavailable error naming the server when it cannot be reached', async () => {
     const attempt = openDatabase({ url: 'postgres://postgres:secret@127.0.0.1:1/stock', connectTimeoutMs: 2000 });
     const err = await attempt.then(() => undefined, (e: unknown) => e);
