@@ -6,6 +6,7 @@ import type { EventOutcome } from './ledger-types.ts';
 import { DatabaseUnavailableError, isConnectionFailure, LedgerConflictError } from './ledger-errors.ts';
 import { anyOf, orderLineRow } from './ledger-rows.ts';
 import { jsonRecordset } from './json-recordset.ts';
+import { KnownRows, type BatchSnapshot } from './known-rows.ts';
 import { orderLineKey, orderLineKeysOf, planBatch, skusOf, type BatchPlan, type OrderLineRow, type OrderLineWrite, type StockRow } from './plan-batch.ts';
 import type { LedgerSchema } from './schema.ts';
 
@@ -34,6 +35,8 @@ const RETRYABLE_PG_CODES = new Set(['40001', '40P01']);
 export class LedgerWriter {
   readonly #db: Kysely<LedgerSchema>;
   readonly #options: Readonly<Required<Omit<LedgerWriterOptions, 'onConflict'>>> & Pick<LedgerWriterOptions, 'onConflict'>;
+  /** The rows as this writer's commits left them: most batches are planned from these, without a read (see KnownRows). */
+  readonly #known = new KnownRows();
 
   constructor(db: Kysely<LedgerSchema>, options: LedgerWriterOptions = {}) {
     this.#db = db;
@@ -53,11 +56,24 @@ export class LedgerWriter {
    */
   async applyBatch(events: readonly InventoryEvent[]): Promise<EventOutcome[]> {
     if (events.length === 0) return [];
+    const firstIndex = new Map<string, number>();
+    events.forEach((event, index) => {
+      if (!firstIndex.has(event.id)) firstIndex.set(event.id, index);
+    });
+    const candidates = [...firstIndex.values()].map((index) => events[index]!);
     for (let attempt = 0; ; attempt++) {
+      const guess = this.#known.guess(candidates);
       try {
-        const plan = await this.#db.connection().execute((db) => this.#applyOnce(db, events).catch((err: unknown) => settleBroken(db, err)));
+        const { plan, snapshot } = await this.#db
+          .connection()
+          .execute((db) => this.#applyOnce(db, events, firstIndex, candidates, guess).catch((err: unknown) => settleBroken(db, err)));
+        this.#known.remember(snapshot, plan, guess !== undefined);
         return plan.outcomes(new Date());
       } catch (err) {
+        // Rows remembered that were not the database's any more are another writer's doing, like a row changed
+        // between the read and the write: the same retry, which reads them.
+        if (guess !== undefined && isConflict(err)) this.#known.missed();
+        else this.#known.forget();
         if (isConnectionFailure(err)) {
           // The commit may or may not have happened; either way redelivery is safe (idempotency record).
           throw new DatabaseUnavailableError('ledger', `connection lost while applying a batch (${describeError(err)})`, { cause: err });
@@ -73,29 +89,28 @@ export class LedgerWriter {
   }
 
   /**
-   * One attempt: a read of everything the batch depends on, the plan in memory, and one write statement.
-   * The write checks every optimistic lock itself and raises a serialization failure when one did not
-   * hold (`stockrelay_write_conflict`, migration 0006), so it commits whole or not at all without a
-   * transaction around the two: the read needs no lock because the write re-checks what it relied on.
+   * One attempt: a read of everything the batch depends on (or the rows remembered, `guess`), the plan in
+   * memory, and one write statement. The write checks every optimistic lock itself and raises a
+   * serialization failure when one did not hold (`stockrelay_write_conflict`, migration 0006), so it commits
+   * whole or not at all without a transaction around the two: the read needs no lock because the write
+   * re-checks what it relied on.
    */
-  async #applyOnce(db: Kysely<LedgerSchema>, events: readonly InventoryEvent[]): Promise<BatchPlan> {
-    const firstIndex = new Map<string, number>();
-    events.forEach((event, index) => {
-      if (!firstIndex.has(event.id)) firstIndex.set(event.id, index);
-    });
-    const candidates = [...firstIndex.values()].map((index) => events[index]!);
-    const snapshot = await this.#read(db, candidates);
+  async #applyOnce(
+    db: Kysely<LedgerSchema>,
+    events: readonly InventoryEvent[],
+    firstIndex: ReadonlyMap<string, number>,
+    candidates: readonly InventoryEvent[],
+    guess: BatchSnapshot | undefined,
+  ): Promise<{ plan: BatchPlan; snapshot: BatchSnapshot }> {
+    const snapshot = guess ?? (await this.#read(db, candidates));
     const isNew = (index: number) => {
       const id = events[index]!.id;
       return !snapshot.processed.has(id) && firstIndex.get(id) === index;
     };
     const plan = planBatch(events, isNew, snapshot.stock, snapshot.orderLines);
-    await this.#write(
-      db,
-      candidates.filter((e) => !snapshot.processed.has(e.id)),
-      plan,
-    );
-    return plan;
+    const fresh = candidates.filter((e) => !snapshot.processed.has(e.id));
+    await this.#write(db, fresh, plan, reliedOn(fresh, snapshot, plan));
+    return { plan, snapshot };
   }
 
   /**
@@ -103,7 +118,7 @@ export class LedgerWriter {
    * in one snapshot. Rows are read for every SKU and order line of the batch, also those only duplicates
    * name: a few more rows read is cheaper than a second round trip.
    */
-  async #read(db: Kysely<LedgerSchema>, candidates: readonly InventoryEvent[]): Promise<{ processed: Set<string>; stock: Map<string, StockRow>; orderLines: Map<string, OrderLineRow> }> {
+  async #read(db: Kysely<LedgerSchema>, candidates: readonly InventoryEvent[]): Promise<BatchSnapshot> {
     const skus = new Set<string>();
     const lineKeys = new Map<string, { channel: string; orderId: string; sku: string }>();
     for (const event of candidates) {
@@ -135,9 +150,12 @@ export class LedgerWriter {
    * Statement 2: every write of the batch as data-modifying CTEs of one statement, which PostgreSQL runs
    * whole and atomically. Each version-guarded write returns the rows it wrote; a count short of the plan
    * means another writer got there first since the read, and the statement raises to undo itself.
-   * Empty parts are empty arrays, so the statement text is the same for every batch.
+   * Empty parts are empty arrays, so the statement text is the same for every batch. `relied` are the stock
+   * rows the plan's new events depend on without changing them (an oversell at 0, a count that changed
+   * nothing): their versions are checked too, or a restock in between would go unseen.
    */
-  async #write(db: Kysely<LedgerSchema>, fresh: readonly InventoryEvent[], plan: BatchPlan): Promise<void> {
+  async #write(db: Kysely<LedgerSchema>, fresh: readonly InventoryEvent[], plan: BatchPlan, relied: readonly StockRow[]): Promise<void> {
+    const reliedRows = jsonRecordset('r', { sku: 'text', version: 'int8' }, relied.map((r) => ({ sku: r.sku, version: r.version })));
     const processed = jsonRecordset(
       'v',
       { event_id: 'text', event_type: 'text', channel: 'text', occurred_at: 'timestamptz' },
@@ -246,10 +264,27 @@ export class LedgerWriter {
           WHEN (SELECT count(*) FROM si) <> ${plan.inserts.length} THEN stockrelay_write_conflict('a stock row was created since it was read')
           WHEN (SELECT count(*) FROM lu) <> ${lineUpdates.length} THEN stockrelay_write_conflict('an order line changed since it was read')
           WHEN (SELECT count(*) FROM li) <> ${lineInserts.length} THEN stockrelay_write_conflict('an order line was created since it was read')
+          WHEN (SELECT count(*) FROM stock AS s JOIN ${reliedRows.table} ON s.sku = r.sku AND s.version = r.version) <> ${relied.length}
+            THEN stockrelay_write_conflict('a stock row the batch relied on changed since it was read')
           ELSE 0 END`.as('checked'),
       )
       .execute();
   }
+}
+
+/** The stock rows the new events name that the plan leaves as they were, as the plan found them. */
+function reliedOn(fresh: readonly InventoryEvent[], snapshot: BatchSnapshot, plan: BatchPlan): StockRow[] {
+  const written = new Set<string>();
+  for (const u of plan.updates) written.add(u.sku);
+  for (const i of plan.inserts) written.add(i.sku);
+  const relied = new Map<string, StockRow>();
+  for (const event of fresh) {
+    for (const sku of skusOf(event)) {
+      const row = snapshot.stock.get(sku);
+      if (row !== undefined && !written.has(sku)) relied.set(sku, row);
+    }
+  }
+  return [...relied.values()];
 }
 
 /** The `order_line` columns a batch writes, with their array element types. */
