@@ -120,6 +120,31 @@ describe('the event applier', () => {
     expect(await redeliveries(bus)).toBe(0);
   });
 
+  it('dead-letters a refused event in a group planned from the rows the applier remembers, applying every other event once and each SKU in stream order', async () => {
+    const bus = await connectBus(natsSettings());
+    const e = new Events();
+    const [big, ok] = [e.sku('big'), e.sku('ok')];
+    await bus.publishEvent(e.set({ [big]: 1_000_000_000, [ok]: 100 }));
+    await startApplier(bus);
+    // Committed: the writer now plans the next groups on these two SKUs from memory.
+    await waitFor('the counts applied', async () => (await ledger.getLevel(ok))?.available === 100);
+
+    const orders = Array.from({ length: 30 }, () => e.order(ok));
+    // The third addition passes PostgreSQL's integer maximum: the database refuses it, and only it.
+    const poison = e.adjust(big, 1_000_000, 500);
+    const stream = [e.adjust(big, 1_000_000, 500), ...orders.slice(0, 15), e.adjust(big, 1_000_000, 500), poison, ...orders.slice(15), e.order(big)];
+    await Promise.all(stream.map((event) => bus.publishEvent(event)));
+    await waitFor('every event settled', () => consumerSettled(bus));
+
+    expect(await ledger.getLevel(ok)).toMatchObject({ available: 70, version: 31 });
+    expect(await ledger.getLevel(big)).toMatchObject({ available: 1_999_999_999 });
+    expect(await ledger.isProcessed(poison.id)).toBe(false);
+    const okAudit = (await ledger.listAudit({ sku: ok })).sort((a, b) => a.version - b.version);
+    expect(okAudit.slice(1).map((a) => a.eventId)).toEqual(orders.map((o) => o.id));
+    const letters = await deadLetters(bus);
+    expect(letters.map((l) => l.letter.msgId)).toEqual([poison.id]);
+  });
+
   it('truncates a dead letter that would not fit the server, keeping a reference to the original, and applies the events behind it', async () => {
     const bus = await connectBus(natsSettings());
     const e = new Events();
