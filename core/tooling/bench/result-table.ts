@@ -49,7 +49,8 @@ export function formatResultTable(result: ScenarioResult): string[] {
     out.push(`convergence ${result.converged}/${result.pairs} (${pct(result.convergence)}) after ${formatMs(result.settleMs)} of settling`);
   }
   const servers = result.serverCpuCores ? Object.entries(result.serverCpuCores).map(([name, cores]) => `${name} ${cores}`).join(', ') : '—';
-  out.push(`CPU: this process ${result.processCpuCores} cores (hub + simulators + shoppers), ${servers} cores, machine ${result.machineCpuBusy === null ? '—' : pct(result.machineCpuBusy)} busy of ${result.machine.cpus} cores (${result.backgroundCpuBusy === null ? '—' : pct(result.backgroundCpuBusy)} before the run); peak RSS ${result.peakRssMb} MB; event-loop delay p99 ${formatMs(result.eventLoopDelay.p99)}, max ${formatMs(result.eventLoopDelay.max)}`);
+  const threads = `shoppers: ${result.shoppers}; hub thread busy ${result.mainThreadBusy === undefined ? '—' : pct(result.mainThreadBusy)}${result.channelThreadBusy == null ? '' : `, channels' thread busy ${pct(result.channelThreadBusy)}`}`;
+  out.push(`CPU: this process ${result.processCpuCores} cores (hub + simulators + shoppers; ${threads}), ${servers} cores, machine ${result.machineCpuBusy === null ? '—' : pct(result.machineCpuBusy)} busy of ${result.machine.cpus} cores (${result.backgroundCpuBusy === null ? '—' : pct(result.backgroundCpuBusy)} before the run); peak RSS ${result.peakRssMb} MB; event-loop delay p99 ${formatMs(result.eventLoopDelay.p99)}, max ${formatMs(result.eventLoopDelay.max)}`);
   if (result.goals.length > 0) {
     out.push('goals:');
     for (const goal of result.goals) out.push(`  ${goalMark(goal.met)} ${goal.goal}: ${goal.measured}`);

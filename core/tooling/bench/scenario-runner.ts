@@ -11,16 +11,18 @@ import type { EventOutcome, LedgerChange } from '../../ledger/ledger-types.ts';
 import { formatMs } from '../../human-format.ts';
 import { createLogger } from '../../logger.ts';
 import type { Logger } from '../../sdk.ts';
-import { startSimulatedChannels, type SimulatedChannel } from '../simulation/simulated-channels.ts';
+import { startSimulatedChannels } from '../simulation/simulated-channels.ts';
 import { isolateConfig } from './bench-environment.ts';
 import { LagHistogram } from './lag-histogram.ts';
 import { busyShare, CLOCK_TICKS, machineCpuTimes, processCpuTimes } from './machine-cpu.ts';
 import { DEFAULT_SCENARIO, LAG_EDGES_MS, type ChannelResult, type ScenarioOptions, type ScenarioProgress, type ScenarioResult } from './scenario-types.ts';
-import type { ChannelRules } from '../../config/config-types.ts';
+import type { ChannelConfig, ChannelRules, HubConfig } from '../../config/config-types.ts';
+import type { SimulatorHandle } from '../../sdk.ts';
+import { startChannelThread, type ChannelShopperTally, type ChannelThread, type ShelfBatch } from './channel-thread.ts';
 import { channelClass } from './channel-class.ts';
 import { checkSellerGoals } from './seller-goals.ts';
 import { groupByClass, shelfFigures } from './shelf-figures.ts';
-import { ShelfRecorder } from './shelf-recorder.ts';
+import { ShelfRecorder, type ShelfSource } from './shelf-recorder.ts';
 import { zipfPicker } from '../simulation/zipf.ts';
 import { startShopperThread, type ShopperTally, type ShopperThread } from './shopper-thread.ts';
 import { paceOrders } from './order-pacing.ts';
@@ -41,9 +43,20 @@ export interface RunScenarioHooks {
   name?: string;
 }
 
+/**
+ * One simulated channel as the bench measures it: `view` answers what it shows (the simulator itself, or its
+ * mirror when the channels run in a thread of their own); `simulator` is there only when it runs beside the hub.
+ */
+interface BenchChannel {
+  channel: ChannelConfig;
+  connector: string;
+  view: ShelfSource;
+  simulator: SimulatorHandle | null;
+}
+
 /** Where the bench's measurements of one channel accumulate. */
 interface ChannelTally {
-  sim: SimulatedChannel | null;
+  sim: BenchChannel | null;
   id: string;
   lag: LagHistogram;
   overhead: LagHistogram;
@@ -108,19 +121,14 @@ export async function runScenario(loaded: LoadedConfig, partial: Partial<Scenari
     backgroundCpuBusy = busyShare(idleFrom, machineCpuTimes());
   } while (backgroundCpuBusy !== null && backgroundCpuBusy > QUIET_BELOW && Date.now() < quietUntil);
 
-  const simulated = await startSimulatedChannels(env.loaded, {
-    skus: Object.fromEntries(skus.map((s) => [s, 0])),
-    simulator: (channel) => ({
-      latency: options.latency,
-      // The simulated API enforces the rate the channel is configured for, so throttles mean the hub misjudged it.
-      ...(channel.limits.perSecond ? { rateLimit: { perSecond: channel.limits.perSecond, burst: channel.limits.burst ?? channel.limits.perSecond } } : {}),
-    }),
-  });
+  const channels = await startChannels(env.loaded, skus, options);
   let hub: Hub | undefined;
   try {
-    hub = await Hub.start(simulated.loaded, { logger: hooks.logger ?? createLogger({ component: 'hub' }, process.env.STOCKRELAY_LOG ?? 'error'), processMetrics: false, httpPort: 0 });
-    for (const { channel, simulator } of simulated.channels) simulator.setWebhookTarget?.(`${hub.url}/webhooks/${channel.id}`);
-    return await drive(hub, simulated.channels, skus, options, random, progress, {
+    hub = await Hub.start(channels.loaded, { logger: hooks.logger ?? createLogger({ component: 'hub' }, process.env.STOCKRELAY_LOG ?? 'error'), processMetrics: false, httpPort: 0 });
+    const hubUrl = hub.url;
+    for (const { channel, simulator } of channels.channels) simulator?.setWebhookTarget?.(`${hubUrl}/webhooks/${channel.id}`);
+    channels.thread?.setWebhookTargets(Object.fromEntries(channels.channels.map((c) => [c.channel.id, `${hubUrl}/webhooks/${c.channel.id}`])));
+    return await drive(hub, channels.channels, channels.thread, skus, options, random, progress, {
       seed: hooks.seed,
       name: hooks.name ?? loaded.path.split('/').pop()?.replace(/\.json$/, '') ?? 'scenario',
       configPath: loaded.path,
@@ -132,9 +140,55 @@ export async function runScenario(loaded: LoadedConfig, partial: Partial<Scenari
     });
   } finally {
     await hub?.stop().catch(() => undefined);
-    await simulated.close();
+    await channels.close();
     if (options.cleanup) await env.destroy();
   }
+}
+
+/**
+ * Starts every channel's simulator. Through webhooks the simulators and the shoppers who buy through them run
+ * in a thread of their own (serving HTTP and signing webhooks costs a busy event loop as much as the hub's own
+ * work); on the publish path, or when a simulator cannot deliver webhooks, they run beside the hub.
+ */
+async function startChannels(
+  loaded: LoadedConfig,
+  skus: readonly string[],
+  options: ScenarioOptions,
+): Promise<{ loaded: LoadedConfig; channels: BenchChannel[]; thread: ChannelThread | null; close(): Promise<void> }> {
+  const enabled = loaded.config.channels.filter((c) => c.enabled);
+  if (options.path === 'webhook' && enabled.length > 0) {
+    const thread = startChannelThread({ loaded, skus, latency: options.latency });
+    const infos = await thread.ready.catch(async (err: unknown) => {
+      await thread.close();
+      throw err;
+    });
+    if (infos.every((i) => i.webhooks)) {
+      const byId = new Map(infos.map((i) => [i.id, i]));
+      const config: HubConfig = { ...loaded.config, channels: loaded.config.channels.map((c) => (byId.has(c.id) ? { ...c, options: byId.get(c.id)!.connectorOptions } : c)) };
+      const channels = infos.map((info): BenchChannel => {
+        const mirror = thread.mirrors.get(info.id)!;
+        // Without a write log the recorder takes a write's time from the hub's confirmation, reading the mirror.
+        const view: ShelfSource = info.writeLog ? mirror : { shown: (sku) => mirror.shown(sku) };
+        return { channel: enabled.find((c) => c.id === info.id)!, connector: info.connector, view, simulator: null };
+      });
+      return { loaded: { ...loaded, config: deepFreeze(config) }, channels, thread, close: () => thread.close() };
+    }
+    await thread.close();
+  }
+  const simulated = await startSimulatedChannels(loaded, {
+    skus: Object.fromEntries(skus.map((s) => [s, 0])),
+    simulator: (channel) => ({
+      latency: options.latency,
+      // The simulated API enforces the rate the channel is configured for, so throttles mean the hub misjudged it.
+      ...(channel.limits.perSecond ? { rateLimit: { perSecond: channel.limits.perSecond, burst: channel.limits.burst ?? channel.limits.perSecond } } : {}),
+    }),
+  });
+  return {
+    loaded: simulated.loaded,
+    channels: simulated.channels.map((c) => ({ channel: c.channel, connector: c.definition.name, view: c.simulator, simulator: c.simulator })),
+    thread: null,
+    close: () => simulated.close(),
+  };
 }
 
 function validateOptions(o: ScenarioOptions): void {
@@ -152,7 +206,8 @@ function validateOptions(o: ScenarioOptions): void {
 
 async function drive(
   hub: Hub,
-  channels: readonly SimulatedChannel[],
+  channels: readonly BenchChannel[],
+  thread: ChannelThread | null,
   skus: readonly string[],
   options: ScenarioOptions,
   random: () => number,
@@ -160,7 +215,7 @@ async function drive(
   meta: { seed: number | undefined; name: string; configPath: string; rules: ReadonlyMap<string, ChannelRules>; startedAt: Date; runId: string; backgroundCpuBusy: number | null },
 ): Promise<ScenarioResult> {
   const tallies = new Map<string, ChannelTally>();
-  const newTally = (id: string, sim: SimulatedChannel | null): ChannelTally => ({
+  const newTally = (id: string, sim: BenchChannel | null): ChannelTally => ({
     sim,
     id,
     lag: new LagHistogram(),
@@ -197,6 +252,8 @@ async function drive(
   let linesCommitted = 0;
   let oversoldUnits = 0;
   let loadOver = false;
+  /** The shelf recorder has started: sales from the channels' thread count from now. */
+  let measuring = false;
   const restockTimers = new Map<string, NodeJS.Timeout>();
   let restocks = 0;
   /** Units restocked and units oversold per SKU: with the units sold, what the ledger must end at. */
@@ -205,7 +262,7 @@ async function drive(
   let restockFailed = false;
   let changedThisSecond = new Set<string>();
   const changedPerSecond: number[] = [];
-  const shelf = new ShelfRecorder(skus, new Map(channels.map((c) => [c.channel.id, c.simulator])));
+  const shelf = new ShelfRecorder(skus, new Map(channels.map((c) => [c.channel.id, c.view])));
   /** Units shoppers bought per SKU during the load, over every channel: the sales rates of the hidden-units bound. */
   const unitsBySku = new Map<string, number>();
 
@@ -220,7 +277,8 @@ async function drive(
         t.overhead.add(lag - callMs);
       }
       const zeroAt = t.pendingZero.get(sku);
-      if (zeroAt !== undefined && t.sim?.simulator.shown(sku) === 0) {
+      // In their own thread, channels report when they went to zero (see resolveZeros): more exact than now.
+      if (!thread && zeroAt !== undefined && t.sim?.view.shown(sku) === 0) {
         t.ttz.add(Date.now() - zeroAt);
         t.pendingZero.delete(sku);
       }
@@ -269,7 +327,7 @@ async function drive(
       if (change.available === 0 && change.before > 0) {
         const zeroAt = change.committedAt.getTime();
         for (const t of sellers) {
-          if (t.sim?.simulator.shown(change.sku) === 0) t.ttz.add(0);
+          if (!thread && t.sim?.view.shown(change.sku) === 0) t.ttz.add(0);
           else t.pendingZero.set(change.sku, zeroAt);
         }
         restock(change.sku);
@@ -292,6 +350,25 @@ async function drive(
     }
   });
 
+  // A mirror is exact up to its batch's time: a SKU the ledger zeroed by then, and the channel shows zero, went
+  // to zero on the channel when the mirror says (before the ledger did: no wait at all).
+  const resolveZeros = (batch: ShelfBatch): void => {
+    for (const t of sellers) {
+      for (const [sku, zeroAt] of t.pendingZero) {
+        if (zeroAt > batch.at) continue;
+        const since = thread!.mirrors.get(t.id)?.zeroSince(sku);
+        if (since === undefined) continue;
+        t.ttz.add(Math.max(0, since - zeroAt));
+        t.pendingZero.delete(sku);
+      }
+    }
+  };
+  thread?.onShelf((batch) => {
+    resolveZeros(batch);
+    if (!measuring) return;
+    for (const o of batch.observations) if (o.kind === 'sold') shelf.sold(o.channel, o.sku, o.units, o.at);
+  });
+
   // --- load ---
   const pick = zipfPicker(skus.length, options.zipfExponent, random);
   let placed = 0;
@@ -308,12 +385,13 @@ async function drive(
   // a thread of their own, so the hub's event loop serves the ledger alone and the figure measures the ledger.
   let shoppers: ShopperThread | undefined;
   let shopperTally: ShopperTally | undefined;
-  const placedSoFar = (): number => shoppers?.placed() ?? placed;
+  let channelTally: ChannelShopperTally | undefined;
+  const placedSoFar = (): number => shoppers?.placed() ?? thread?.placed() ?? placed;
 
   const placeOne = (): void => {
     offered += 1;
     const tally = ledgerOnly ? orphan : sellers[Math.floor(random() * sellers.length)]!;
-    const simulator = tally.sim?.simulator;
+    const simulator = tally.sim?.simulator ?? undefined;
     const lineCount = 1 + Math.floor(random() * options.maxLines);
     const lines: OrderLine[] = [];
     for (let i = 0; i < lineCount; i++) {
@@ -376,14 +454,19 @@ async function drive(
     });
     await shoppers.started;
   }
-  // Hub and simulators share this event loop (and the shoppers, with channels): its delay is part of every latency measured here.
+  // Whatever shares the hub's event loop (simulators and shoppers, unless in a thread of their own) delays every latency measured here.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const startLevels = await hub.ledger.getLevels(skus);
+  // The mirrors must show what the channels show at the start.
+  await thread?.sync();
   shelf.start(Date.now(), new Map([...startLevels].map(([sku, level]) => [sku, level.available])), (channelId, sku) => {
     return inSync(hub.dispatchers.get(channelId)?.skuStatus?.(sku));
   });
+  measuring = true;
   const cpuStart = process.cpuUsage();
+  const mainLoopStart = performance.eventLoopUtilization();
+  const threadLoopStart = thread?.eventLoopUtilization();
   const machineStart = machineCpuTimes();
   const serversStart = processCpuTimes(SERVER_PROCESSES);
   let peakRss = process.memoryUsage().rss;
@@ -407,11 +490,28 @@ async function drive(
     placed = tally.placed;
     offered = tally.offered;
     dropped = tally.dropped;
+  } else if (thread) {
+    thread.startLoad({
+      rate: options.rate,
+      durationMs: loadMs,
+      maxLines: options.maxLines,
+      zipfExponent: options.zipfExponent,
+      closed: options.mode === 'closed',
+      maxInFlight: options.maxInFlightOrders,
+      ...(meta.seed !== undefined ? { seed: meta.seed } : {}),
+    });
+    const tally = await thread.loadOver;
+    placed = tally.placed;
+    offered = tally.offered;
+    dropped = tally.dropped;
+    refused = tally.refused;
   } else {
     await paceOrders(options.rate, loadStart, loadEnd, { offered: () => offered, skipTo: (n) => (offered = n), placeOne });
   }
   loadEnd = performance.now();
   const loadEndWall = Date.now();
+  const mainThreadBusy = performance.eventLoopUtilization(mainLoopStart).utilization;
+  const channelThreadBusy = thread ? thread.eventLoopUtilization(threadLoopStart).utilization : null;
   loadOver = true;
   for (const timer of restockTimers.values()) clearTimeout(timer);
   restockTimers.clear();
@@ -439,10 +539,26 @@ async function drive(
       for (const error of tally.errors) orderLogger.error('bench: an order did not reach the hub', { channel: LEDGER_ONLY_CHANNEL, error });
     }
   }
+  if (thread) {
+    // A failed thread rejects `done`: the run fails with its error instead of waiting out the settle timeout.
+    channelTally = await Promise.race([thread.done, new Promise<undefined>((resolve) => settle.addEventListener('abort', () => resolve(undefined), { once: true }))]);
+    const tally = channelTally ?? (await thread.loadOver);
+    placed = tally.placed;
+    failed = tally.failed;
+    unitsSold = tally.unitsSold;
+    for (const t of sellers) {
+      t.ordersPlaced = tally.byChannel[t.id]?.ordersPlaced ?? 0;
+      t.unitsSold = tally.byChannel[t.id]?.unitsSold ?? 0;
+    }
+    for (const [sku, units] of Object.entries(tally.unitsBySku)) unitsBySku.set(sku, units);
+    for (const error of tally.errors) orderLogger.error('bench: an order did not reach the hub', { error });
+  }
   while (!settle.aborted && (inFlight > 0 || hub.backlog() > 0 || ordersCommitted + failed < placed)) await sleep(50);
+  let simulatorStats = await thread?.sync();
   let convergence = await measureConvergence(hub, sellers, skus);
   while (!settle.aborted) {
     await hub.idle(settle).catch(() => undefined);
+    simulatorStats = (await thread?.sync()) ?? simulatorStats;
     convergence = await measureConvergence(hub, sellers, skus);
     if (convergence.converged === convergence.pairs) break;
     await sleep(250);
@@ -452,7 +568,7 @@ async function drive(
   // Once every order is committed the ledger must stand exactly where the orders put it; a figure from a run
   // that lost or doubled an order measures nothing. Not judged when an order or a restock failed to publish.
   const ledgerCheck =
-    failed === 0 && !restockFailed && ordersCommitted === placed && (!ledgerOnly || shopperTally !== undefined)
+    failed === 0 && !restockFailed && ordersCommitted === placed && (!ledgerOnly || shopperTally !== undefined) && (!thread || channelTally !== undefined)
       ? await checkLedger(hub, skus, (sku) => options.stock + (restockedBySku.get(sku) ?? 0) - (unitsBySku.get(sku) ?? 0) + (oversoldBySku.get(sku) ?? 0))
       : null;
   loopDelay.disable();
@@ -481,7 +597,7 @@ async function drive(
     const shelfTally = shelf.measure(t.id, rules, loadEndWall, settleEndWall);
     histograms.set(t.id, { lag: t.lag, ttz: t.ttz, episodes: shelfTally.episodes });
     allEpisodes.merge(shelfTally.episodes);
-    const stats = sim.simulator.stats();
+    const stats = simulatorStats?.[t.id] ?? sim.simulator?.stats() ?? {};
     const conv = convergence.byChannel.get(t.id) ?? { converged: 0, pairs: 0 };
     overhead.merge(t.overhead);
     ttz.merge(t.ttz);
@@ -492,7 +608,7 @@ async function drive(
     const capacity = limits.perSecond * limits.maxBatchSize;
     return {
       channelId: t.id,
-      connector: sim.definition.name,
+      connector: sim.connector,
       class: channelClass(limits),
       perSecond: limits.perSecond,
       maxBatchSize: limits.maxBatchSize,
@@ -575,7 +691,9 @@ async function drive(
     backgroundCpuBusy: meta.backgroundCpuBusy,
     serverCpuCores: serverCores(serversStart, serversEnd, loadSeconds),
     peakRssMb: Math.round(peakRss / 2 ** 20),
-    shoppers: shoppers ? ('own-thread' as const) : ('hub-thread' as const),
+    shoppers: shoppers ? ('own-thread' as const) : thread ? ('channel-thread' as const) : ('hub-thread' as const),
+    mainThreadBusy: round(mainThreadBusy, 3),
+    channelThreadBusy: channelThreadBusy === null ? null : round(channelThreadBusy, 3),
     ledgerCheck,
     eventLoopDelay: { p50: round(loopDelay.percentile(50) / 1e6, 1), p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) },
     channels: channelResults,
@@ -618,7 +736,7 @@ async function measureConvergence(hub: Hub, sellers: readonly ChannelTally[], sk
     let ok = 0;
     const dispatcher = hub.dispatchers.get(t.id);
     for (const sku of skus) {
-      const shown = sim.simulator.shown(sku);
+      const shown = sim.view.shown(sku);
       const allowed = shownQuantity(sim.channel.rules, levels.get(sku)?.available ?? 0);
       if (shown === allowed) ok += 1;
       // A forecast may show less than the rules allow on purpose: level with the ledger means the hub

@@ -242,10 +242,15 @@ export interface ScenarioResult {
   peakRssMb: number;
   /**
    * Where the shoppers ran: `own-thread` (the ledger alone: a worker thread with its own NATS connection, so
-   * the hub's event loop serves the hub only) or `hub-thread` (with channels: they read and lower the
-   * simulated shelves, which live beside the hub). Either way in this process, whose CPU figure includes them.
+   * the hub's event loop serves the hub only), `channel-thread` (through webhooks: a worker thread with the
+   * simulated channels they buy through, their HTTP servers and webhook delivery) or `hub-thread` (the publish
+   * path: they and the simulated shelves live beside the hub). Always in this process, whose CPU figure includes them.
    */
-  shoppers: 'own-thread' | 'hub-thread';
+  shoppers: 'own-thread' | 'channel-thread' | 'hub-thread';
+  /** Share of the load the hub's thread was busy (event-loop utilization), 0..1. */
+  mainThreadBusy: number;
+  /** Share of the load the channels' thread was busy, 0..1; null when the channels ran beside the hub. */
+  channelThreadBusy: number | null;
   /**
    * After the settle phase, every SKU's available stock against start + restocks − units sold + units oversold;
    * `mismatched` empty means no order was lost or counted twice. Null when an order or restock failed to
