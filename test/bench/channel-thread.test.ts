@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../../core/config/config-types.ts';
 import { validateConfigObject } from '../../core/config/validate-config.ts';
 import { startChannelThread, type ChannelInfo, type ChannelShopperTally, type ChannelThread, type ShelfBatch } from '../../core/tooling/bench/channel-thread.ts';
 import type { ShelfObservation } from '../../core/tooling/bench/shelf-mirror.ts';
+import { WEBHOOK_CONNECTIONS_PER_CHANNEL } from '../../core/tooling/bench/webhook-connections.ts';
 import { NATS_URL, PG_ADMIN_URL } from '../support/servers.ts';
 
 function config(channels: Array<{ id: string; connector: string }>): LoadedConfig {
@@ -18,18 +19,26 @@ function config(channels: Array<{ id: string; connector: string }>): LoadedConfi
   return result.loaded;
 }
 
-/** Stands in for the hub's webhook route: answers every delivery with `status` and keeps the orders' lines. */
-async function startIngress(status: number): Promise<{ server: Server; url: string; lines: Array<{ sku: string; qty: number }> }> {
+/**
+ * Stands in for the hub's webhook route: answers every delivery with `status` (after `holdMs`, a busy hub),
+ * keeps the orders' lines and the client ports each channel's deliveries came from.
+ */
+async function startIngress(status: number, holdMs = 0): Promise<{ server: Server; url: string; lines: Array<{ sku: string; qty: number }>; ports: Map<string, Set<number>> }> {
   const lines: Array<{ sku: string; qty: number }> = [];
+  const ports = new Map<string, Set<number>>();
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString()) as { order: { lines: Array<{ sku: string; qty: number }> } };
     lines.push(...body.order.lines);
+    const path = req.url ?? '';
+    if (!ports.has(path)) ports.set(path, new Set());
+    ports.get(path)!.add(req.socket.remotePort ?? 0);
+    if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
     res.writeHead(status).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, lines };
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, lines, ports };
 }
 
 /** Writes quantities to a simulated sandbox channel as the hub would: one PUT through its HTTP API. */
@@ -122,6 +131,28 @@ describe('the simulated channels and their shoppers in a thread of their own', (
     expect(units).toBe(tally.unitsSold);
     expect(Object.values(tally.byChannel).reduce((a, c) => a + c.ordersPlaced, 0)).toBe(tally.placed);
   });
+});
+
+describe('webhook connections from the channels\' thread', () => {
+  it('each channel delivers over a bounded pool of connections, however many orders wait on a slow hub', async () => {
+    const ingress = await startIngress(200, 100);
+    const thread = startChannelThread({ loaded: config([{ id: 'shop-a', connector: 'sandbox' }, { id: 'shop-b', connector: 'sandbox' }]), skus: SKUS, latency: { p50: 0, p99: 0 } });
+    try {
+      const infos = await thread.ready;
+      thread.setWebhookTargets(Object.fromEntries(infos.map((i) => [i.id, `${ingress.url}/webhooks/${i.id}`])));
+      thread.startLoad({ rate: 200, durationMs: 500, maxLines: 1, zipfExponent: 0, closed: false, maxInFlight: 1_000, seed: 5 });
+      const tally = await thread.done;
+      expect(tally.failed).toBe(0);
+      for (const info of infos) {
+        const used = ingress.ports.get(`/webhooks/${info.id}`)?.size ?? 0;
+        expect(used).toBeGreaterThan(0);
+        expect(used).toBeLessThanOrEqual(WEBHOOK_CONNECTIONS_PER_CHANNEL);
+      }
+    } finally {
+      await thread.close();
+      await new Promise<void>((resolve) => ingress.server.close(() => resolve()));
+    }
+  }, 30_000);
 });
 
 describe('the channels\' thread when something breaks', () => {

@@ -1,5 +1,6 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { setGlobalDispatcher } from 'undici';
 import type { LoadedConfig } from '../../config/config-types.ts';
 import { describeError } from '../../errors.ts';
 import type { OrderLine } from '../../events/event-types.ts';
@@ -8,6 +9,7 @@ import { startSimulatedChannels, type SimulatedChannel } from '../simulation/sim
 import { zipfPicker } from '../simulation/zipf.ts';
 import { paceOrders } from './order-pacing.ts';
 import { ShelfMirror, type ShelfObservation } from './shelf-mirror.ts';
+import { PerChannelWebhookDispatcher } from './webhook-connections.ts';
 
 /** What the channels' thread starts with: every channel of `loaded` swapped for its simulator. */
 export interface ChannelJob {
@@ -225,6 +227,8 @@ export function startChannelThread(job: ChannelJob): ChannelThread {
 
 /** The thread's side: the simulators, the shelf observations and, once told, the shoppers. */
 async function runChannels(job: ChannelJob, port: MessagePort): Promise<void> {
+  // Simulators deliver webhooks through the thread's global dispatcher: one bounded pool per channel.
+  setGlobalDispatcher(new PerChannelWebhookDispatcher());
   const post = (message: FromThread): void => port.postMessage(message);
   const simulated = await startSimulatedChannels(job.loaded, {
     skus: Object.fromEntries(job.skus.map((s) => [s, 0])),
