@@ -1,5 +1,6 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
-import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { startBenchWorker } from './bench-worker.ts';
 import { setGlobalDispatcher } from 'undici';
 import type { LoadedConfig } from '../../config/config-types.ts';
 import { describeError } from '../../errors.ts';
@@ -110,12 +111,7 @@ export interface ChannelThread {
  * depends on a shelf is built from observations carrying the time they happened in that thread.
  */
 export function startChannelThread(job: ChannelJob): ChannelThread {
-  // Node does not hand tsx's loader to worker threads: from the TypeScript sources, the worker registers it first.
-  const self = JSON.stringify(import.meta.url);
-  const entry = import.meta.url.endsWith('.ts')
-    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${self}); })`
-    : `import(${self})`;
-  const worker = new Worker(entry, { eval: true, workerData: { channelJob: job } });
+  const worker = startBenchWorker(import.meta.url, { channelJob: job });
   const mirrors = new Map<string, ShelfMirror>();
   const listeners: Array<(batch: ShelfBatch) => void> = [];
   const syncs = new Map<number, { resolve: (stats: Record<string, Record<string, number>>) => void; reject: (err: Error) => void }>();

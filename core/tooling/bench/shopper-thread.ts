@@ -1,4 +1,5 @@
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { startBenchWorker } from './bench-worker.ts';
 import { NatsBus, type NatsSettings } from '../../bus/nats-bus.ts';
 import { describeError } from '../../errors.ts';
 import type { OrderLine } from '../../events/event-types.ts';
@@ -76,12 +77,7 @@ export interface ShopperThread {
  * Event → commit stays exact: each event carries its `occurredAt`, stamped by the thread as it is published.
  */
 export function startShopperThread(job: ShopperJob): ShopperThread {
-  // Node does not hand tsx's loader to worker threads: from the TypeScript sources, the worker registers it first.
-  const self = JSON.stringify(import.meta.url);
-  const entry = import.meta.url.endsWith('.ts')
-    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${self}); })`
-    : `import(${self})`;
-  const worker = new Worker(entry, { eval: true, workerData: { shopperJob: job } });
+  const worker = startBenchWorker(import.meta.url, { shopperJob: job });
   let placed = 0;
   let settled = false;
   let resolveStarted!: () => void;
