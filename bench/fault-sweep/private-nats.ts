@@ -3,15 +3,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRunning, stopProcess } from './stop-process.ts';
-import { freeLoopbackPort, loopbackPortOpen } from '../../core/tooling/simulation/loopback-port.ts';
-import { findNatsServer } from '../../core/tooling/simulation/private-nats-server.ts';
+import { freeStableLoopbackPort } from '../../core/tooling/simulation/loopback-port.ts';
+import { findNatsServer, natsAnswers } from '../../core/tooling/simulation/private-nats-server.ts';
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await loopbackPortOpen(port))) {
-    if (Date.now() > deadline) throw new Error(`nats-server did not open port ${port} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** What a node said last on stderr, kept short: enough to tell a taken port from a bad flag. */
+const STDERR_TAIL = 2000;
+const START_TIMEOUT_MS = 30_000;
+
+/** The end of what a node printed: a fatal error comes last, after the banner. */
+function lastLines(text: string): string {
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  return lines.length > 0 ? lines.slice(-2).join(' | ') : 'it printed nothing';
 }
 
 /** One nats-server process of ours, on loopback ports of its own, with its JetStream store in a temp folder. */
@@ -32,15 +34,28 @@ export class NatsNode {
     return isRunning(this.#child);
   }
 
+  /** Resolves once the node accepts connections; rejects, with what it printed, if it exits first. */
   async start(): Promise<void> {
     if (this.running) return;
-    const child = spawn(findNatsServer() ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, '-n', this.name, ...this.args], { stdio: 'ignore' });
+    const child = spawn(findNatsServer() ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, '-n', this.name, ...this.args], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-STDERR_TAIL);
+    });
     await new Promise<void>((resolve, reject) => {
       child.once('error', reject);
       child.once('spawn', () => resolve());
     });
-    await waitForPort(this.port, 15_000);
+    // A NATS handshake, not an open port: whatever else holds the port does not pass for the node.
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (!(await natsAnswers([this.url], 1000))) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`nats-server ${this.name} exited (${child.exitCode ?? child.signalCode}) before it listened on port ${this.port}: ${lastLines(stderr)}`);
+      }
+      if (Date.now() > deadline) throw new Error(`nats-server ${this.name} did not listen on port ${this.port} within ${START_TIMEOUT_MS} ms: ${lastLines(stderr)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** kill -9: the node vanishes with whatever it had not written. */
@@ -66,10 +81,45 @@ export interface PrivateNats {
  * touches the machine's NATS.
  */
 export async function startPrivateNats(size: 1 | 3): Promise<PrivateNats> {
-  const root = await mkdtemp(join(tmpdir(), 'stockrelay-sweep-nats-'));
-  const clientPorts = await Promise.all(Array.from({ length: size }, () => freeLoopbackPort()));
-  const clusterPorts = size > 1 ? await Promise.all(Array.from({ length: size }, () => freeLoopbackPort())) : [];
-  const nodes = clientPorts.map((port, i) => {
+  // A port found free can still be bound by someone else before the node binds it; fresh ports and a fresh
+  // store cover that, since nothing has been written yet.
+  for (let attempt = 1; ; attempt++) {
+    const root = await mkdtemp(join(tmpdir(), 'stockrelay-sweep-nats-'));
+    const nodes = await planNodes(size, root);
+    try {
+      await Promise.all(nodes.map((node) => node.start()));
+    } catch (err) {
+      await Promise.all(nodes.map((node) => node.kill()));
+      await rm(root, { recursive: true, force: true });
+      if (attempt >= 3) throw err;
+      continue;
+    }
+    return {
+      nodes,
+      servers: nodes.map((node) => node.url),
+      async close() {
+        await Promise.all(nodes.map((node) => node.kill()));
+        await rm(root, { recursive: true, force: true });
+      },
+    };
+  }
+}
+
+/**
+ * Ports below the ephemeral range: the sweep kills and restarts nodes on their own ports, and a port in
+ * that range could meanwhile be given to one of the many outgoing connections on the machine.
+ */
+async function distinctStablePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freeStableLoopbackPort());
+  return [...ports];
+}
+
+async function planNodes(size: 1 | 3, root: string): Promise<NatsNode[]> {
+  const ports = await distinctStablePorts(size > 1 ? size * 2 : size);
+  const clientPorts = ports.slice(0, size);
+  const clusterPorts = ports.slice(size);
+  return clientPorts.map((port, i) => {
     const args: string[] = [];
     if (size > 1) {
       const routes = clusterPorts.filter((_, j) => j !== i).map((p) => `nats://127.0.0.1:${p}`).join(',');
@@ -77,13 +127,4 @@ export async function startPrivateNats(size: 1 | 3): Promise<PrivateNats> {
     }
     return new NatsNode(`sweep-${i + 1}`, port, args, join(root, `n${i + 1}`));
   });
-  await Promise.all(nodes.map((node) => node.start()));
-  return {
-    nodes,
-    servers: nodes.map((node) => node.url),
-    async close() {
-      await Promise.all(nodes.map((node) => node.kill()));
-      await rm(root, { recursive: true, force: true });
-    },
-  };
 }

@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { freeStableLoopbackPort } from '../../core/tooling/simulation/loopback-port.ts';
 
 /** A TCP proxy a test can cut (every connection dropped, new ones refused) and restore on the same port. */
 export interface TcpProxy {
@@ -13,7 +14,9 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
-  let port = 0;
+  // Below the ephemeral range, so that while it is cut no outgoing connection (the hub's own reconnects
+  // among them) is given the port and `restore` can bind it again.
+  let port = await freeStableLoopbackPort();
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const next = createServer((client) => {
@@ -30,7 +33,6 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       });
       next.once('error', reject);
       next.listen(port, '127.0.0.1', () => {
-        port = (next.address() as { port: number }).port;
         server = next;
         resolve();
       });
@@ -42,7 +44,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     sockets.clear();
     if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
   };
-  await listen();
+  // Found free, yet bound by someone else since: another port then, as nothing knows this one yet.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await listen();
+      break;
+    } catch (err) {
+      if (attempt >= 5 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      port = await freeStableLoopbackPort();
+    }
+  }
   return {
     get port() {
       return port;
