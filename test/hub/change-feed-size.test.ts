@@ -34,7 +34,11 @@ describe('the change feed between hubs', () => {
       committedAt: at,
     }));
     let messages = 0;
-    const counter = b.subscribe(subject, { callback: () => messages++ });
+    const counter = b.subscribe(subject, {
+      callback: () => {
+        messages += 1;
+      },
+    });
     await b.flush();
     sender.publish(changes);
     await waitFor('every change', () => received.length >= changes.length);
