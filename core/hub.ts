@@ -14,6 +14,8 @@ import { changeSubject } from './bus/subjects.ts';
 import type { ChannelConfig, LoadedConfig } from './config/config-types.ts';
 import { dashboardFeature } from './features/dashboard/dashboard-feature.ts';
 import { ChannelDispatcher } from './dispatch/channel-dispatcher.ts';
+import { systemClock } from './dispatch/clock.ts';
+import { recordSales, SalesRate } from './dispatch/sales-rate.ts';
 import { localLeases, postgresLeases, type ChannelLeases } from './dispatch/channel-leases.ts';
 import { channelConfigFingerprint } from './dispatch/config-fingerprint.ts';
 import type { Dispatcher, DispatcherOptions, PushDeadLetter } from './dispatch/dispatch-types.ts';
@@ -87,6 +89,8 @@ export class Hub {
   private stopped = false;
   private leases: ChannelLeases | undefined;
   private changeFeed: ChangeFeed | undefined;
+  /** Every SKU's sales rate, from every commit this hub learns of: one for all its dispatchers, fed once. */
+  private readonly sales = new SalesRate(systemClock);
   private readonly leased = new Set<string>();
   private claimTimer: NodeJS.Timeout | undefined;
   private claiming = false;
@@ -292,6 +296,7 @@ export class Hub {
       logger: this.logger,
       reads: { store: this.ledger.readBacks, share: channel.limits.readShare ?? config.dispatch.readShare, ...(channel.limits.dailyReads !== undefined ? { daily: channel.limits.dailyReads } : {}) },
       catchUp: this.catchUp(channel),
+      sales: this.sales,
     });
   }
 
@@ -378,6 +383,7 @@ export class Hub {
    */
   private notifyPushing(changes: readonly LedgerChange[]): void {
     this.metrics.ledgerChanged(changes);
+    recordSales(this.sales, changes);
     for (const channelId of this.leased) this.dispatchers.get(channelId)!.notify(changes);
   }
 

@@ -22,7 +22,7 @@ import { settleByReadBack, type ReadBackSettling } from './read-back.ts';
 import { ReadBackSweep } from './read-back-sweep.ts';
 import { ReadBudget } from './read-budget.ts';
 import { ReconcilePass } from './reconcile-pass.ts';
-import { SalesRate } from './sales-rate.ts';
+import { recordSales, SalesRate } from './sales-rate.ts';
 import type { SkuPushState } from './sku-push-state.ts';
 import { WakeTimer } from './wake-timer.ts';
 
@@ -46,6 +46,8 @@ export class ChannelDispatcher implements Dispatcher {
   readonly #observer: DispatchObserver;
   readonly #backlog = new PushBacklog();
   readonly #sales: SalesRate;
+  /** Whether this dispatcher feeds {@link #sales} itself (its own), or the owner of a shared one does. */
+  readonly #feedsSales: boolean;
   readonly #scheduler: PushScheduler;
   readonly #calls: ChannelCalls;
   readonly #results: PushResults;
@@ -85,7 +87,8 @@ export class ChannelDispatcher implements Dispatcher {
     // Every call in flight listens for the stop (and a read-back or two besides): with more than ten
     // pushes allowed at once Node would warn of a leak that is none.
     setMaxListeners(o.limits.concurrency + 8, this.#stopController.signal);
-    this.#sales = new SalesRate(this.#clock);
+    this.#feedsSales = o.sales === undefined;
+    this.#sales = o.sales ?? new SalesRate(this.#clock);
     this.#scheduler = new PushScheduler({
       limits: o.limits,
       rules: o.rules,
@@ -184,11 +187,9 @@ export class ChannelDispatcher implements Dispatcher {
     if (this.#stopped) return;
     const now = this.#clock.now();
     let marked = false;
-    for (const change of changes) {
-      // Orders from every channel make the SKU's sales rate, which decides what is most at risk here.
-      if (change.eventType === 'order.confirmed' && change.before > change.available) this.#sales.sold(change.sku, change.before - change.available);
-      marked = this.#backlog.observe(change, change.eventChannel === this.#channelId, now) || marked;
-    }
+    // Orders from every channel make the SKU's sales rate, which decides what is most at risk here.
+    if (this.#feedsSales) recordSales(this.#sales, changes);
+    for (const change of changes) marked = this.#backlog.observe(change, change.eventChannel === this.#channelId, now) || marked;
     if (marked) this.#schedulePump();
   }
 

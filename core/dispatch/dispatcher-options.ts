@@ -2,6 +2,7 @@ import { ConfigError } from '../internal.ts';
 import type { Logger } from '../sdk.ts';
 import type { Clock } from './clock.ts';
 import type { DispatcherOptions } from './dispatch-types.ts';
+import type { SalesRate } from './sales-rate.ts';
 
 export interface ChannelDispatcherOptions extends DispatcherOptions {
   /** Where store outages and connector surprises are reported (the channel is bound to every record). Default: warnings and errors to stderr. */
@@ -10,6 +11,11 @@ export interface ChannelDispatcherOptions extends DispatcherOptions {
   random?: () => number;
   /** Time and timers: pacing, backoff, deadlines and the reconcile pass. Default: the system clock. */
   clock?: Clock;
+  /**
+   * The SKUs' sales rates, shared by every dispatcher of a process and fed by its owner with each commit
+   * (see {@link recordSales}) on the same clock. Default: one of the dispatcher's own, fed from `notify`.
+   */
+  sales?: SalesRate;
 }
 
 /**

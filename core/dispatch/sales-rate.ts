@@ -1,3 +1,4 @@
+import type { LedgerChange } from '../ledger/ledger-types.ts';
 import type { Clock } from './clock.ts';
 
 /**
@@ -93,5 +94,12 @@ export class SalesRate {
       return undefined;
     }
     return { perSecond, salesPerSecond: rate.salesPerSecond * decay, since: rate.since, lastSaleAt: rate.at };
+  }
+}
+
+/** Feeds `sales` with the units each order of a commit took, from every channel. */
+export function recordSales(sales: SalesRate, changes: readonly LedgerChange[]): void {
+  for (const change of changes) {
+    if (change.eventType === 'order.confirmed' && change.before > change.available) sales.sold(change.sku, change.before - change.available);
   }
 }

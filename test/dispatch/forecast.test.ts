@@ -7,10 +7,10 @@ import { ManualClock } from '../../core/dispatch/manual-clock.ts';
 import { PushBacklog } from '../../core/dispatch/push-backlog.ts';
 import { PushScheduler, type PushPlan } from '../../core/dispatch/push-scheduler.ts';
 import { ReadBackSweep } from '../../core/dispatch/read-back-sweep.ts';
-import { SalesRate } from '../../core/dispatch/sales-rate.ts';
+import { recordSales, SalesRate } from '../../core/dispatch/sales-rate.ts';
 import { SkuPushState } from '../../core/dispatch/sku-push-state.ts';
 import type { ChannelRead, DriftFinding, ReadBackStore, SkuSyncLevel } from '../../core/ledger/ledger-types.ts';
-import { CHANNEL, dispatchHarness, silentLogger, stopDispatchers, until } from '../support/dispatch-harness.ts';
+import { CHANNEL, dispatchHarness, harnessClock, silentLogger, stopDispatchers, until } from '../support/dispatch-harness.ts';
 
 const T0 = 1_000_000;
 const FORECAST: ForecastRules = { enabled: true, maxHiddenShare: 0.5, confidence: 0.5, minHorizonMs: 0, maxHorizonMs: 60_000 };
@@ -256,6 +256,25 @@ describe('ChannelDispatcher with a forecast', () => {
     expect(forecast!.quantity).toBeLessThan(forecast!.allowed);
     expect(forecast!.salesPerSecond).toBeGreaterThan(0);
     expect(forecast!.horizonMs).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('reads the sales rate its process shares between channels, fed once per commit by the process, not once per channel', async () => {
+    const clock = harnessClock();
+    const shared = new SalesRate(clock);
+    const rules = withForecast({ minHorizonMs: 10_000 });
+    const channels = [dispatchHarness({ rules, limits: SLOW, clock, sales: shared }), dispatchHarness({ rules, limits: SLOW, clock, sales: shared })];
+    const alone = new SalesRate(clock);
+    for (const { dispatcher } of channels) await dispatcher.start();
+    for (let i = 0; i < 50; i += 1) {
+      const changes = [channels[0]!.store.apply('HOT', 500 - i, { eventType: 'order.confirmed', channel: 'web' })];
+      for (const { dispatcher } of channels) dispatcher.notify(changes);
+      recordSales(shared, changes);
+      recordSales(alone, changes);
+      await clock.advance(100);
+    }
+    expect(shared.perSecond('HOT')).toBeGreaterThan(0);
+    expect(shared.perSecond('HOT')).toBe(alone.perSecond('HOT'));
+    for (const { dispatcher } of channels) expect(dispatcher.skuStatus('HOT')?.forecast?.salesPerSecond).toBe(alone.perSecond('HOT'));
   });
 
   it('looks at forecast SKUs again on its own timer, so a quiet channel still restores them', async () => {
