@@ -26,6 +26,14 @@ const FORGET_BELOW = 0.001;
  */
 export const SALES_RATE_MIN_WINDOW_MS = 5_000;
 
+/**
+ * Orders reach the estimate in commits, each carrying what sold since the one before, so a SKU selling
+ * hundreds of units a second still shows gaps as long as the time between two commits. While commits keep
+ * coming (one within this long), a silence is measured up to the latest commit seen, not to now; once none
+ * came for this long the shop is quiet and a silence runs until now.
+ */
+export const COMMITS_FLOWING_MS = 1_000;
+
 interface Rate {
   /** The kernel's units per second as of `at` (reads low while the SKU has been watched less than a half-life or so). */
   perSecond: number;
@@ -34,6 +42,10 @@ interface Rate {
   at: number;
   /** Epoch ms of the first sale the entry counts. */
   since: number;
+  /** Epoch ms from which a silence counts: the last sale, moved on by the time the SKU then stood at 0. */
+  silentFrom: number;
+  /** Epoch ms at which the SKU went to 0 (a silence it cannot help), while it stands there. */
+  soldOutAt?: number;
 }
 
 /**
@@ -50,6 +62,8 @@ export class SalesRate {
   /** ln 2 / half-life, per ms. */
   readonly #decayPerMs: number;
   readonly #rates = new Map<string, Rate>();
+  /** Epoch ms of the latest commit fed in (see {@link observed}). */
+  #observedAt = -Infinity;
 
   constructor(clock: Clock, halfLifeMs = SALES_RATE_HALF_LIFE_MS) {
     if (!(halfLifeMs > 0)) throw new RangeError(`halfLifeMs must be > 0, got ${halfLifeMs}`);
@@ -68,7 +82,29 @@ export class SalesRate {
       salesPerSecond: (known?.salesPerSecond ?? 0) + weight,
       at: now,
       since: known?.since ?? now,
+      silentFrom: now,
     });
+  }
+
+  /** Every order committed until now has been fed in: a SKU not among them was silent until now. */
+  observed(): void {
+    this.#observedAt = this.#clock.now();
+  }
+
+  /**
+   * `sku` now stands at `available`. Time spent at 0 is no silence (nothing could sell), so when it comes
+   * back its silence counts from then, not from its last sale: a SKU restocked after selling out is read at
+   * the rate it sold at, not capped as a rush that ended.
+   */
+  stands(sku: string, available: number): void {
+    const rate = this.#rates.get(sku);
+    if (!rate) return;
+    const now = this.#clock.now();
+    if (available <= 0) rate.soldOutAt ??= now;
+    else if (rate.soldOutAt !== undefined) {
+      rate.silentFrom += now - rate.soldOutAt;
+      rate.soldOutAt = undefined;
+    }
   }
 
   /** Estimated units of `sku` sold per second at `now` (0 for a SKU not seen selling lately). */
@@ -77,14 +113,17 @@ export class SalesRate {
     if (!rate) return 0;
     const watchedMs = Math.max(SALES_RATE_MIN_WINDOW_MS, now - rate.since);
     const estimate = rate.perSecond / (1 - Math.exp(-this.#decayPerMs * watchedMs));
-    const gapMs = now - rate.lastSaleAt;
+    if (rate.soldOutAt !== undefined) return estimate;
+    // While commits flow, what sold after the latest one is not known yet, so it cannot be silence.
+    const seenUntil = now - this.#observedAt <= COMMITS_FLOWING_MS ? this.#observedAt : now;
+    const gapMs = seenUntil - rate.silentFrom;
     if (!(gapMs > 0)) return estimate;
     const unitsPerSale = rate.perSecond / rate.salesPerSecond;
     return Math.min(estimate, (SALES_GAP_EVIDENCE * unitsPerSale * 1_000) / gapMs);
   }
 
-  /** The kernels' values at `now`, the first sale they count and the last; undefined (and forgotten) once faded out. */
-  #decayed(sku: string, now: number): { perSecond: number; salesPerSecond: number; since: number; lastSaleAt: number } | undefined {
+  /** The kernels' values at `now`, the first sale they count and the silence's start; undefined (and forgotten) once faded out. */
+  #decayed(sku: string, now: number): { perSecond: number; salesPerSecond: number; since: number; silentFrom: number; soldOutAt: number | undefined } | undefined {
     const rate = this.#rates.get(sku);
     if (!rate) return undefined;
     const decay = Math.exp(-this.#decayPerMs * Math.max(0, now - rate.at));
@@ -93,13 +132,15 @@ export class SalesRate {
       this.#rates.delete(sku);
       return undefined;
     }
-    return { perSecond, salesPerSecond: rate.salesPerSecond * decay, since: rate.since, lastSaleAt: rate.at };
+    return { perSecond, salesPerSecond: rate.salesPerSecond * decay, since: rate.since, silentFrom: rate.silentFrom, soldOutAt: rate.soldOutAt };
   }
 }
 
-/** Feeds `sales` with the units each order of a commit took, from every channel. */
+/** Feeds `sales` with a commit: the units each order took, from every channel, and where each SKU now stands. */
 export function recordSales(sales: SalesRate, changes: readonly LedgerChange[]): void {
   for (const change of changes) {
     if (change.eventType === 'order.confirmed' && change.before > change.available) sales.sold(change.sku, change.before - change.available);
+    sales.stands(change.sku, change.available);
   }
+  sales.observed();
 }

@@ -266,6 +266,61 @@ describe('SalesRate', () => {
     expect(sales.perSecond('A')).toBeLessThanOrEqual((SALES_GAP_EVIDENCE * 1) / 10 + 1e-9);
   });
 
+  it('reads a SKU that sells in every commit at its rate, however far apart the commits come', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    // Five hundred units a second, seen in commits 200 ms apart; read 150 ms after the last one.
+    for (let commit = 0; commit < 50; commit += 1) {
+      for (let i = 0; i < 100; i += 1) sales.sold('A', 1);
+      sales.observed();
+      await clock.advance(commit === 49 ? 150 : 200);
+    }
+    expect(sales.perSecond('A')).toBeGreaterThan(450);
+  });
+
+  it('caps a SKU that stopped selling while commits of other SKUs keep coming', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    for (let i = 0; i < 100; i += 1) {
+      sales.sold('A', 1);
+      sales.observed();
+      await clock.advance(100);
+    }
+    for (let i = 0; i < 100; i += 1) {
+      sales.sold('B', 1);
+      sales.observed();
+      await clock.advance(100);
+    }
+    expect(sales.perSecond('A')).toBeLessThanOrEqual(SALES_GAP_EVIDENCE / 9.9);
+  });
+
+  it('does not count the time a SKU stood sold out as silence: restocked, it reads at the rate it sold at', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    for (let i = 0; i < 100; i += 1) {
+      sales.sold('A', 1);
+      sales.observed();
+      await clock.advance(100);
+    }
+    sales.stands('A', 0);
+    for (let i = 0; i < 50; i += 1) {
+      sales.sold('B', 1);
+      sales.observed();
+      await clock.advance(100);
+    }
+    sales.stands('A', 200);
+    // A hundred units over the fifteen seconds watched (the kernel's reading, about 6.7 a second), not a
+    // rush that ended five seconds ago (capped at 4.6 / 5 s, under one a second).
+    expect(sales.perSecond('A')).toBeGreaterThan(6);
+    // A silence after the restock counts again.
+    for (let i = 0; i < 100; i += 1) {
+      sales.sold('B', 1);
+      sales.observed();
+      await clock.advance(100);
+    }
+    expect(sales.perSecond('A')).toBeLessThanOrEqual(SALES_GAP_EVIDENCE / 9.9);
+  });
+
   it('counts a silence in sales, not units: a SKU bought ten at a time is capped ten times higher', async () => {
     const clock = new ManualClock({ start: T0 });
     const sales = new SalesRate(clock);
