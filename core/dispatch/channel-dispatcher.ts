@@ -406,8 +406,11 @@ export class ChannelDispatcher implements Dispatcher {
     const outcome = await this.#calls.push(items.map((item) => item.update));
     if (outcome.kind === 'failed') await this.#results.failed(items, outcome.error, outcome.startedAt);
     else if (outcome.kind === 'answered') {
-      this.#scheduler.answered(outcome.callMs);
       await this.#results.answered(items, outcome.answer, outcome.startedAt, outcome.callMs);
+      // The pace and the forecasts' horizon follow how long a push holds its SKUs and its call slot: the
+      // mark before the call and the confirmation after it as well as the call, which on a busy hub take
+      // longer than the channel does.
+      this.#scheduler.answered(this.#clock.now() - sentAt);
     }
   }
 
