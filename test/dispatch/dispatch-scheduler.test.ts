@@ -213,6 +213,15 @@ describe('ChannelDispatcher: risk first', () => {
   });
 });
 
+/** `count` commits 100 ms apart, each with one unit of `sku` sold (ten units a second), as the hub feeds them. */
+async function commitsOf(clock: ManualClock, sales: SalesRate, sku: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 1) {
+    sales.sold(sku, 1);
+    sales.observed();
+    await clock.advance(100);
+  }
+}
+
 describe('SalesRate', () => {
   it('reads a steady stream of sales as its rate in units per second', async () => {
     const clock = new ManualClock({ start: T0 });
@@ -281,43 +290,23 @@ describe('SalesRate', () => {
   it('caps a SKU that stopped selling while commits of other SKUs keep coming', async () => {
     const clock = new ManualClock({ start: T0 });
     const sales = new SalesRate(clock);
-    for (let i = 0; i < 100; i += 1) {
-      sales.sold('A', 1);
-      sales.observed();
-      await clock.advance(100);
-    }
-    for (let i = 0; i < 100; i += 1) {
-      sales.sold('B', 1);
-      sales.observed();
-      await clock.advance(100);
-    }
+    await commitsOf(clock, sales, 'A', 100);
+    await commitsOf(clock, sales, 'B', 100);
     expect(sales.perSecond('A')).toBeLessThanOrEqual(SALES_GAP_EVIDENCE / 9.9);
   });
 
   it('does not count the time a SKU stood sold out as silence: restocked, it reads at the rate it sold at', async () => {
     const clock = new ManualClock({ start: T0 });
     const sales = new SalesRate(clock);
-    for (let i = 0; i < 100; i += 1) {
-      sales.sold('A', 1);
-      sales.observed();
-      await clock.advance(100);
-    }
+    await commitsOf(clock, sales, 'A', 100);
     sales.stands('A', 0);
-    for (let i = 0; i < 50; i += 1) {
-      sales.sold('B', 1);
-      sales.observed();
-      await clock.advance(100);
-    }
+    await commitsOf(clock, sales, 'B', 50);
     sales.stands('A', 200);
     // A hundred units over the fifteen seconds watched (the kernel's reading, about 6.7 a second), not a
     // rush that ended five seconds ago (capped at 4.6 / 5 s, under one a second).
     expect(sales.perSecond('A')).toBeGreaterThan(6);
     // A silence after the restock counts again.
-    for (let i = 0; i < 100; i += 1) {
-      sales.sold('B', 1);
-      sales.observed();
-      await clock.advance(100);
-    }
+    await commitsOf(clock, sales, 'B', 100);
     expect(sales.perSecond('A')).toBeLessThanOrEqual(SALES_GAP_EVIDENCE / 9.9);
   });
 

@@ -16,11 +16,17 @@ describe('the change feed between hubs', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('delivers a commit of more changes than fit one message whole and in order, in several messages', async () => {
+  /** A hub's feed publishing on `a` and another's listening on `b`, with what the listener received. */
+  async function feeds(): Promise<{ sender: ChangeFeed; listener: ChangeFeed; received: LedgerChange[] }> {
     const received: LedgerChange[] = [];
     const sender = new ChangeFeed(a, subject, () => undefined);
     const listener = new ChangeFeed(b, subject, (changes) => received.push(...changes));
     await b.flush();
+    return { sender, listener, received };
+  }
+
+  it('delivers a commit of more changes than fit one message whole and in order, in several messages', async () => {
+    const { sender, listener, received } = await feeds();
     const at = new Date();
     const changes: LedgerChange[] = Array.from({ length: 20_000 }, (_, i) => ({
       sku: `SKU-${i}-${'x'.repeat(40)}`,
@@ -49,10 +55,7 @@ describe('the change feed between hubs', () => {
   });
 
   it('ignores a message in a form it cannot read (a hub of another version), and reads the next one', async () => {
-    const received: LedgerChange[] = [];
-    const sender = new ChangeFeed(a, subject, () => undefined);
-    const listener = new ChangeFeed(b, subject, (changes) => received.push(...changes));
-    await b.flush();
+    const { sender, listener, received } = await feeds();
     const at = new Date();
     const change: LedgerChange = { sku: 'SKU-1', before: 3, available: 2, version: 7, eventId: 'shop:order:1:confirmed', eventType: 'order.confirmed', eventChannel: 'shop', occurredAt: at, committedAt: at };
     a.publish(subject, JSON.stringify([{ ...change, occurredAt: at.toISOString(), committedAt: at.toISOString() }]));
