@@ -4,17 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRunning, stopProcess } from './stop-process.ts';
 import { freeStableLoopbackPort } from '../../core/tooling/simulation/loopback-port.ts';
-import { findNatsServer, natsAnswers } from '../../core/tooling/simulation/private-nats-server.ts';
+import { findNatsServer, untilNatsAnswers } from '../../core/tooling/simulation/private-nats-server.ts';
 
 /** What a node said last on stderr, kept short: enough to tell a taken port from a bad flag. */
 const STDERR_TAIL = 2000;
 const START_TIMEOUT_MS = 30_000;
-
-/** The end of what a node printed: a fatal error comes last, after the banner. */
-function lastLines(text: string): string {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
-  return lines.length > 0 ? lines.slice(-2).join(' | ') : 'it printed nothing';
-}
 
 /** One nats-server process of ours, on loopback ports of its own, with its JetStream store in a temp folder. */
 export class NatsNode {
@@ -47,15 +41,7 @@ export class NatsNode {
       child.once('error', reject);
       child.once('spawn', () => resolve());
     });
-    // A NATS handshake, not an open port: whatever else holds the port does not pass for the node.
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!(await natsAnswers([this.url], 1000))) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`nats-server ${this.name} exited (${child.exitCode ?? child.signalCode}) before it listened on port ${this.port}: ${lastLines(stderr)}`);
-      }
-      if (Date.now() > deadline) throw new Error(`nats-server ${this.name} did not listen on port ${this.port} within ${START_TIMEOUT_MS} ms: ${lastLines(stderr)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await untilNatsAnswers(child, this.url, START_TIMEOUT_MS, () => stderr);
   }
 
   /** kill -9: the node vanishes with whatever it had not written. */

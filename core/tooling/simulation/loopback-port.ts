@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 
 /** A TCP port nothing listens on right now, on the loopback interface. */
 export function freeLoopbackPort(): Promise<number> {
@@ -38,12 +38,12 @@ export function ephemeralPortStart(rangeFile = '/proc/sys/net/ipv4/ip_local_port
  * started) any outgoing connection on the machine can be given it as its local port, and the server then
  * cannot bind it; below the range only an explicit bind can take it.
  */
-export async function freeStableLoopbackPort(random: () => number = Math.random): Promise<number> {
+export async function freeStableLoopbackPort(): Promise<number> {
   const high = ephemeralPortStart();
   const low = Math.max(1025, high - 12_000);
   let lastError: unknown;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = low + Math.floor(random() * (high - low));
+    const port = low + Math.floor(Math.random() * (high - low));
     try {
       return await listenOnce(port);
     } catch (err) {
@@ -51,16 +51,4 @@ export async function freeStableLoopbackPort(random: () => number = Math.random)
     }
   }
   throw new Error(`no free loopback port between ${low} and ${high - 1} after 50 tries: ${String(lastError)}`);
-}
-
-/** Whether something accepts TCP connections on this loopback port now. */
-export function loopbackPortOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { freeLoopbackPort, loopbackPortOpen } from './loopback-port.ts';
+import { freeLoopbackPort } from './loopback-port.ts';
 
 /** A nats-server process of our own, with JetStream, on a free loopback port and a throw-away store. */
 export interface PrivateNatsServer {
@@ -75,6 +75,26 @@ function running(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
+/** The end of what a server printed, for an error: a fatal line comes last, after the banner. */
+function lastLines(text: string): string {
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  return lines.length > 0 ? `: ${lines.slice(-2).join(' | ')}` : '';
+}
+
+/**
+ * Resolves once the nats-server `child` answers a NATS handshake at `url` (not just an open port: whatever
+ * else holds the port does not pass for it). Rejects when it exits first or `timeoutMs` passes, with the
+ * end of `printed()` (its stderr, where the caller keeps it) in the message.
+ */
+export async function untilNatsAnswers(child: ChildProcess, url: string, timeoutMs: number, printed: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await natsAnswers([url], 1000))) {
+    if (!running(child)) throw new Error(`nats-server exited (${child.exitCode ?? child.signalCode}) before it answered at ${url}${lastLines(printed())}`);
+    if (Date.now() > deadline) throw new Error(`nats-server did not answer at ${url} within ${timeoutMs} ms${lastLines(printed())}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /**
  * Starts `nats-server -js` on a free loopback port with its store in a new temporary folder.
  *
@@ -117,12 +137,7 @@ export async function startPrivateNatsServer(options: { binary?: string; startTi
         child.once('error', reject);
         child.once('spawn', () => resolve());
       });
-      const deadline = Date.now() + timeoutMs;
-      while (!(await loopbackPortOpen(port))) {
-        if (!running(child)) throw new Error(`nats-server exited (${child.exitCode ?? child.signalCode}) before it listened on port ${port}`);
-        if (Date.now() > deadline) throw new Error(`nats-server did not listen on port ${port} within ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await untilNatsAnswers(child, `nats://127.0.0.1:${port}`, timeoutMs);
     } catch (err) {
       await stop();
       if (attempt >= 2 || (err as NodeJS.ErrnoException).code === 'ENOENT') throw err;
