@@ -46,8 +46,6 @@ export class ChannelDispatcher implements Dispatcher {
   readonly #observer: DispatchObserver;
   readonly #backlog = new PushBacklog();
   readonly #sales: SalesRate;
-  /** Whether this dispatcher feeds {@link #sales} itself (its own), or the owner of a shared one does. */
-  readonly #feedsSales: boolean;
   readonly #scheduler: PushScheduler;
   readonly #calls: ChannelCalls;
   readonly #results: PushResults;
@@ -87,7 +85,6 @@ export class ChannelDispatcher implements Dispatcher {
     // Every call in flight listens for the stop (and a read-back or two besides): with more than ten
     // pushes allowed at once Node would warn of a leak that is none.
     setMaxListeners(o.limits.concurrency + 8, this.#stopController.signal);
-    this.#feedsSales = o.sales === undefined;
     this.#sales = o.sales ?? new SalesRate(this.#clock);
     this.#scheduler = new PushScheduler({
       limits: o.limits,
@@ -187,8 +184,9 @@ export class ChannelDispatcher implements Dispatcher {
     if (this.#stopped) return;
     const now = this.#clock.now();
     let marked = false;
-    // Orders from every channel make the SKU's sales rate, which decides what is most at risk here.
-    if (this.#feedsSales) recordSales(this.#sales, changes);
+    // Orders from every channel make the SKU's sales rate, which decides what is most at risk here; a
+    // shared estimate is fed once per commit by its owner, not by each channel.
+    if (this.#options.sales === undefined) recordSales(this.#sales, changes);
     for (const change of changes) marked = this.#backlog.observe(change, change.eventChannel === this.#channelId, now) || marked;
     if (marked) this.#schedulePump();
   }

@@ -60,8 +60,8 @@ export const PRIOR_SALES_PER_SECOND = 0.01;
  */
 const BULK_RESCAN_MS = 1_000;
 
-/** How much the estimate of one call's duration moves towards each new one. */
-const CALL_MS_WEIGHT = 0.2;
+/** How much the estimate of how long a push holds its SKUs moves towards each new one. */
+const HOLD_MS_WEIGHT = 0.2;
 
 interface Candidate {
   state: SkuPushState;
@@ -124,8 +124,11 @@ export class PushScheduler {
   readonly #bucket: TokenBucket;
   readonly #revisions: RevisionBudget | null;
   readonly #sales: SalesRate | null;
-  /** Estimated duration of one push call, ms (moves with every answered call). */
-  #callMs = 0;
+  /**
+   * How long a push holds its SKUs and its call slot, ms: the mark in the store, the call and the
+   * confirmation (moves with every push answered). On a busy hub the store's part exceeds the channel's.
+   */
+  #holdMs = 0;
   #pausedUntil = 0;
   #throttlesInARow = 0;
   readonly #forecasting: boolean;
@@ -160,21 +163,21 @@ export class PushScheduler {
     this.bulkLane = limits.bulk && options.canBulk ? new BulkLane(limits.bulk, options.now) : null;
   }
 
-  /** A push call was answered after `callMs`: the refresh-time estimate follows the channel's pace. */
-  answered(callMs: number): void {
-    if (!(callMs >= 0)) return;
-    this.#callMs = this.#callMs === 0 ? callMs : this.#callMs + CALL_MS_WEIGHT * (callMs - this.#callMs);
+  /** A push was answered and confirmed `holdMs` after it took its SKUs: the refresh-time estimate follows. */
+  answered(holdMs: number): void {
+    if (!(holdMs >= 0)) return;
+    this.#holdMs = this.#holdMs === 0 ? holdMs : this.#holdMs + HOLD_MS_WEIGHT * (holdMs - this.#holdMs);
   }
 
   /**
    * How long until a push for a SKU that joins the back of `queued` others lands on the channel, ms:
    * the calls needed to work through the queue at the channel's pace (its rate, or its calls in flight
-   * at the measured call time when that is slower), plus one call.
+   * at the measured hold time when that is slower), plus one push's hold.
    */
   refreshMs(queued: number): number {
     const { perSecond, maxBatchSize, concurrency } = this.#limits;
-    const callsPerSecond = Math.min(perSecond * RATE_HEADROOM, this.#callMs > 0 ? (concurrency * 1_000) / this.#callMs : Infinity);
-    return this.#callMs + (Math.ceil(Math.max(0, queued) / maxBatchSize) * 1_000) / callsPerSecond;
+    const callsPerSecond = Math.min(perSecond * RATE_HEADROOM, this.#holdMs > 0 ? (concurrency * 1_000) / this.#holdMs : Infinity);
+    return this.#holdMs + (Math.ceil(Math.max(0, queued) / maxBatchSize) * 1_000) / callsPerSecond;
   }
 
   /**
@@ -183,7 +186,7 @@ export class PushScheduler {
    */
   forecastOf(state: Pick<SkuPushState, 'sku' | 'available'>, now: number, queued = this.#fallsQueued): ForecastNow | undefined {
     if (!this.#forecasting) return undefined;
-    return forecastNow(this.#rules, state.available, this.#sales?.perSecond(state.sku, now) ?? 0, this.#callMs + this.refreshMs(queued));
+    return forecastNow(this.#rules, state.available, this.#sales?.perSecond(state.sku, now) ?? 0, this.#holdMs + this.refreshMs(queued));
   }
 
   /**
