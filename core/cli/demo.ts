@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { InventoryEvent } from '../events/event-types.ts';
 import { deepFreeze } from '../config/deep-freeze.ts';
@@ -18,6 +19,7 @@ import { natsAnswers, startPrivateNatsServer } from '../tooling/simulation/priva
 import { startSimulatedChannels } from '../tooling/simulation/simulated-channels.ts';
 import type { HubConfig, LoadedConfig } from '../config/config-types.ts';
 import { zipfPicker } from '../tooling/simulation/zipf.ts';
+import { untilAborted } from '../until-aborted.ts';
 
 const DEFAULT_CONFIG = new URL('../../config/demo.json', import.meta.url).pathname;
 
@@ -146,14 +148,20 @@ async function runLoad(base: LoadedConfig, opts: LoadOptions, out: (line: string
 
   let oversoldLines = 0;
   let oversoldUnits = 0;
+  // Shoppers' orders the ledger has committed: the summary waits for every placed order before it compares.
+  let ordersCommitted = 0;
   hub.onChange((_changes, outcomes) => {
-    for (const outcome of outcomes) for (const o of outcome.oversells) {
-      oversoldLines += 1;
-      oversoldUnits += o.shortfall;
+    for (const outcome of outcomes) {
+      if (outcome.status === 'applied' && !outcome.eventId.startsWith(`demo:${runId}:`)) ordersCommitted += 1;
+      for (const o of outcome.oversells) {
+        oversoldLines += 1;
+        oversoldUnits += o.shortfall;
+      }
     }
   });
   const pick = zipfPicker(skus.length);
   let placed = 0;
+  let failed = 0;
   let refused = 0;
   let restocks = 0;
   let stopping = false;
@@ -174,14 +182,25 @@ async function runLoad(base: LoadedConfig, opts: LoadOptions, out: (line: string
       return;
     }
     placed += 1;
-    await seller.simulator.placeOrder!([{ sku, qty }]);
+    try {
+      await seller.simulator.placeOrder!([{ sku, qty }]);
+    } catch (err) {
+      failed += 1;
+      throw err;
+    }
   };
+  // Orders still on their way to the hub when the load stops: the summary waits for them.
+  const inFlight = new Set<Promise<void>>();
 
   const loadTimer = setInterval(() => {
     if (stopping) return;
     const perTick = rate / 10;
     const count = Math.floor(perTick) + (Math.random() < perTick % 1 ? 1 : 0);
-    for (let i = 0; i < count; i++) placeOne().catch((err: unknown) => logger.warn('demo order failed', { error: String(err) }));
+    for (let i = 0; i < count; i++) {
+      const order = placeOne().catch((err: unknown) => logger.warn('demo order failed', { error: String(err) }));
+      inFlight.add(order);
+      void order.finally(() => inFlight.delete(order));
+    }
   }, 100);
 
   const printTable = (): void => {
@@ -205,18 +224,27 @@ async function runLoad(base: LoadedConfig, opts: LoadOptions, out: (line: string
   clearInterval(tableTimer);
   out('\nstopping the load; letting every channel catch up…');
   const settle = AbortSignal.timeout(15_000);
-  while (hub.backlog() > 0 && !settle.aborted) await new Promise((r) => setTimeout(r, 100));
-  await new Promise((r) => setTimeout(r, 300));
-  await hub.idle(settle).catch(() => undefined);
-
-  const levels = await hub.ledger.getLevels(skus);
-  let converged = 0;
-  let total = 0;
-  for (const { channel, simulator } of simulated.channels) {
-    for (const sku of skus) {
-      total += 1;
-      if (simulator.shown(sku) === shownQuantity(channel.rules, levels.get(sku)?.available ?? 0)) converged += 1;
+    // Every order delivered to the hub and committed, then every channel level with the ledger (or the timeout):
+  // an order whose webhook is still on its way has lowered its channel but not yet the ledger.
+  await untilAborted(Promise.allSettled([...inFlight]), settle).catch(() => undefined);
+  while (!settle.aborted && (hub.backlog() > 0 || ordersCommitted + failed < placed)) await delay(50);
+  const measure = async (): Promise<{ converged: number; total: number }> => {
+    const levels = await hub.ledger.getLevels(skus);
+    let converged = 0;
+    let total = 0;
+    for (const { channel, simulator } of simulated.channels) {
+      for (const sku of skus) {
+        total += 1;
+        if (simulator.shown(sku) === shownQuantity(channel.rules, levels.get(sku)?.available ?? 0)) converged += 1;
+      }
     }
+    return { converged, total };
+  };
+  let { converged, total } = await measure();
+  while (converged < total && !settle.aborted) {
+    await hub.idle(settle).catch(() => undefined);
+    ({ converged, total } = await measure());
+    if (converged < total) await delay(250);
   }
   printTable();
   out(`\nsummary: ${formatCount(placed)} orders in ${formatMs(Date.now() - started)}; ${formatCount(oversoldLines)} oversold line(s) (${formatCount(oversoldUnits)} units); convergence ${converged}/${total} channel×SKU pairs equal the ledger`);
