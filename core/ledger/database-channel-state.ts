@@ -5,16 +5,22 @@ import type { BehindSku, ChannelFence, ChannelStateStore, PushConfirmation, Revi
 import { anyOf, behindSku, CHANNEL_STATE_COLUMNS, STOCK_LEVEL_COLUMNS } from './ledger-rows.ts';
 import { unnestRows } from './unnest-rows.ts';
 import type { LedgerSchema } from './schema.ts';
+import { WriteGroup } from './write-group.ts';
 
 /**
  * The dispatchers' durable state in the ledger database: per (channel, SKU) the version and quantity the
  * channel confirmed, dead-letter, not-listed and in-flight marks and revision budgets; per channel the
- * lease epoch of its pusher. Every call is one statement. A write that carries a {@link ChannelFence} is
- * refused by the database (a `ChannelFencedError`, nothing written) once a newer pusher claimed the channel.
+ * lease epoch of its pusher. Every call is one statement, except confirmations and in-flight marks: those of
+ * all channels are sent together while the previous such statement runs (see {@link WriteGroup}). A write
+ * that carries a {@link ChannelFence} is refused by the database (a `ChannelFencedError`, nothing written)
+ * once a newer pusher claimed the channel.
  */
 export class DatabaseChannelState implements ChannelStateStore {
   readonly #db: Kysely<LedgerSchema>;
   readonly #inventory: InventoryView;
+  /** Confirmations and in-flight marks are the dispatchers' hot writes: each kind goes in groups. */
+  readonly #confirming = new WriteGroup<FencedRows<PushConfirmation>>((writes) => this.#recordConfirmedGroup(writes), oneEpochPerChannel);
+  readonly #marking = new WriteGroup<FencedRows<WriteMark>>((writes) => this.#recordWritingGroup(writes), oneEpochPerChannel);
 
   constructor(db: Kysely<LedgerSchema>) {
     this.#db = db;
@@ -57,23 +63,38 @@ export class DatabaseChannelState implements ChannelStateStore {
    * never lowers `pushedVersion` nor overwrites the newer quantity; every confirmed SKU's dead-letter,
    * not-listed and write marks are cleared, since the channel answered for it.
    */
-  async recordConfirmed(channelId: string, confirmations: readonly PushConfirmation[], fence?: ChannelFence): Promise<void> {
-    // One upsert may not touch a row twice: keep the newest confirmation per SKU.
-    const newest = new Map<string, PushConfirmation>();
-    for (const c of confirmations) {
-      const seen = newest.get(c.sku);
-      if (seen === undefined || c.version >= seen.version) newest.set(c.sku, c);
+  recordConfirmed(channelId: string, confirmations: readonly PushConfirmation[], fence?: ChannelFence): Promise<void> {
+    if (confirmations.length === 0) return Promise.resolve();
+    return this.#confirming.write({ channelId, fence, rows: confirmations });
+  }
+
+  /** One statement for the confirmations of every dispatcher that recorded some meanwhile: see {@link WriteGroup}. */
+  async #recordConfirmedGroup(writes: ReadonlyArray<FencedRows<PushConfirmation>>): Promise<Array<Error | undefined>> {
+    // One upsert may not touch a row twice: keep the newest confirmation per channel and SKU.
+    const newest = new Map<string, { channelId: string; epoch: number | null; c: PushConfirmation }>();
+    for (const { channelId, fence, rows } of writes) {
+      for (const c of rows) {
+        const key = rowKey(channelId, c.sku);
+        const seen = newest.get(key);
+        if (seen === undefined || c.version >= seen.c.version) newest.set(key, { channelId, epoch: fence?.epoch ?? null, c });
+      }
     }
-    if (newest.size === 0) return;
     const v = unnestRows(
       'v',
-      { channel_id: 'text', sku: 'text', pushed_version: 'int8', pushed_quantity: 'int', confirmed_at: 'timestamptz' },
-      [...newest.values()].map((c) => ({ channel_id: channelId, sku: c.sku, pushed_version: c.version, pushed_quantity: c.quantity, confirmed_at: c.confirmedAt.toISOString() })),
+      { channel_id: 'text', sku: 'text', pushed_version: 'int8', pushed_quantity: 'int', confirmed_at: 'timestamptz', epoch: 'int8' },
+      inLockOrder(newest).map(({ channelId, epoch, c }) => ({
+        channel_id: channelId,
+        sku: c.sku,
+        pushed_version: c.version,
+        pushed_quantity: c.quantity,
+        confirmed_at: c.confirmedAt.toISOString(),
+        epoch,
+      })),
     );
     const written = await this.#db
       .insertInto('channel_state')
-      .columns(v.columns)
-      .expression((eb) => eb.selectFrom(v.table).selectAll().where(leaseHeld(channelId, fence)))
+      .columns(['channel_id', 'sku', 'pushed_version', 'pushed_quantity', 'confirmed_at'])
+      .expression((eb) => eb.selectFrom(v.table).select(['v.channel_id', 'v.sku', 'v.pushed_version', 'v.pushed_quantity', 'v.confirmed_at']).where(leaseHeldByRow))
       .onConflict((oc) =>
         oc.columns(['channel_id', 'sku']).doUpdateSet((eb) => {
           const newer = eb('excluded.pushed_version', '>=', eb.ref('channel_state.pushed_version'));
@@ -90,9 +111,9 @@ export class DatabaseChannelState implements ChannelStateStore {
           };
         }),
       )
-      .returning(WRITTEN)
+      .returning('channel_state.channel_id')
       .execute();
-    refusedUnlessWritten(written.length, channelId, fence);
+    return refusedPerWrite(writes, written);
   }
 
   /**
@@ -132,25 +153,41 @@ export class DatabaseChannelState implements ChannelStateStore {
    * Written before a push is sent: each SKU's write may land on the channel until its `until` (a later
    * mark never moves it earlier), and its revision budget is as given. A confirmation clears the mark.
    */
-  async recordWriting(channelId: string, marks: readonly WriteMark[], fence?: ChannelFence): Promise<void> {
-    const bySku = new Map<string, WriteMark>();
-    for (const mark of marks) bySku.set(mark.sku, mark);
-    if (bySku.size === 0) return;
+  recordWriting(channelId: string, marks: readonly WriteMark[], fence?: ChannelFence): Promise<void> {
+    if (marks.length === 0) return Promise.resolve();
+    return this.#marking.write({ channelId, fence, rows: marks });
+  }
+
+  /** One statement for the marks of every dispatcher that marked writes meanwhile: see {@link WriteGroup}. */
+  async #recordWritingGroup(writes: ReadonlyArray<FencedRows<WriteMark>>): Promise<Array<Error | undefined>> {
+    // One upsert may not touch a row twice: per channel and SKU the latest mark, with the latest budget
+    // given and the furthest `until` (the store never moves it earlier either).
+    const merged = new Map<string, { channelId: string; epoch: number | null; m: WriteMark }>();
+    for (const { channelId, fence, rows } of writes) {
+      for (const m of rows) {
+        const key = rowKey(channelId, m.sku);
+        const seen = merged.get(key)?.m;
+        const until = seen && seen.until > m.until ? seen.until : m.until;
+        const revision = m.revision ?? seen?.revision;
+        merged.set(key, { channelId, epoch: fence?.epoch ?? null, m: revision ? { sku: m.sku, until, revision } : { sku: m.sku, until } });
+      }
+    }
     const v = unnestRows(
       'v',
-      { channel_id: 'text', sku: 'text', write_until: 'timestamptz', revision_tokens: 'float8', revision_at: 'timestamptz' },
-      [...bySku.values()].map((m) => ({
+      { channel_id: 'text', sku: 'text', write_until: 'timestamptz', revision_tokens: 'float8', revision_at: 'timestamptz', epoch: 'int8' },
+      inLockOrder(merged).map(({ channelId, epoch, m }) => ({
         channel_id: channelId,
         sku: m.sku,
         write_until: m.until.toISOString(),
         revision_tokens: m.revision?.tokens ?? null,
         revision_at: m.revision?.at.toISOString() ?? null,
+        epoch,
       })),
     );
     const written = await this.#db
       .insertInto('channel_state')
-      .columns(v.columns)
-      .expression((eb) => eb.selectFrom(v.table).selectAll().where(leaseHeld(channelId, fence)))
+      .columns(['channel_id', 'sku', 'write_until', 'revision_tokens', 'revision_at'])
+      .expression((eb) => eb.selectFrom(v.table).select(['v.channel_id', 'v.sku', 'v.write_until', 'v.revision_tokens', 'v.revision_at']).where(leaseHeldByRow))
       .onConflict((oc) =>
         oc.columns(['channel_id', 'sku']).doUpdateSet((eb) => ({
           write_until: eb.fn<Date | null>('greatest', [eb.ref('channel_state.write_until'), eb.ref('excluded.write_until')]),
@@ -158,9 +195,9 @@ export class DatabaseChannelState implements ChannelStateStore {
           revision_at: eb.fn.coalesce('excluded.revision_at', 'channel_state.revision_at'),
         })),
       )
-      .returning(WRITTEN)
+      .returning('channel_state.channel_id')
       .execute();
-    refusedUnlessWritten(written.length, channelId, fence);
+    return refusedPerWrite(writes, written);
   }
 
   /** The channel answered these SKUs' writes: none can land later, so their in-flight marks go. */
@@ -246,4 +283,41 @@ function leaseHeld(channelId: string, fence: ChannelFence | undefined) {
 /** A fenced write that changed no row was refused: the channel has a newer pusher. */
 function refusedUnlessWritten(rows: number, channelId: string, fence: ChannelFence | undefined): void {
   if (fence !== undefined && rows === 0) throw new ChannelFencedError(channelId, fence.epoch);
+}
+
+/** One channel's rows of a grouped write, with the fence they were written under. */
+interface FencedRows<R> {
+  channelId: string;
+  fence: ChannelFence | undefined;
+  rows: readonly R[];
+}
+
+/** A group holds each channel under one fence: rows of an older pusher must be refused, not merged. */
+function oneEpochPerChannel(group: ReadonlyArray<FencedRows<unknown>>, write: FencedRows<unknown>): boolean {
+  return group.every((other) => other.channelId !== write.channelId || other.fence?.epoch === write.fence?.epoch);
+}
+
+function rowKey(channelId: string, sku: string): string {
+  return `${channelId}\u0000${sku}`;
+}
+
+/**
+ * The map's values sorted by channel and SKU (its keys, from {@link rowKey}): every grouped upsert then
+ * locks rows in the same order, so two running at once (marks and confirmations) wait for each other
+ * instead of deadlocking.
+ */
+function inLockOrder<T>(rows: ReadonlyMap<string, T>): T[] {
+  return [...rows.keys()].sort().map((key) => rows.get(key)!);
+}
+
+/**
+ * The condition a grouped row carries: its writer's epoch (null: unfenced) is still its channel's. As in
+ * {@link leaseHeld}, the lease row is read FOR SHARE so a takeover waits for this statement.
+ */
+const leaseHeldByRow = sql<boolean>`(v.epoch IS NULL OR EXISTS (SELECT 1 FROM channel_lease l WHERE l.channel_id = v.channel_id AND l.epoch = v.epoch FOR SHARE))`;
+
+/** Per grouped write: a fenced channel none of whose rows were written has a newer pusher. */
+function refusedPerWrite(writes: ReadonlyArray<FencedRows<unknown>>, written: ReadonlyArray<{ channel_id: string }>): Array<Error | undefined> {
+  const channels = new Set(written.map((row) => row.channel_id));
+  return writes.map(({ channelId, fence }) => (fence !== undefined && !channels.has(channelId) ? new ChannelFencedError(channelId, fence.epoch) : undefined));
 }
