@@ -1,12 +1,5 @@
 import type { LateWrites } from './late-writes.ts';
 
-/** One ledger change a channel has not confirmed yet: kept only to measure its sync lag. */
-export interface UnconfirmedChange {
-  version: number;
-  /** Epoch ms the change happened at its source. */
-  occurredAt: number;
-}
-
 /**
  * Occurrence times kept per SKU. A flash-sale SKU can change thousands of times while its channel is
  * down; the oldest changes carry the largest lag, so those are the ones kept.
@@ -31,7 +24,13 @@ export class SkuPushState {
    * channel itself, or was found in the store without its origin): such a change is always pushed.
    */
   unknownShownVersion = 0;
-  readonly unconfirmed: UnconfirmedChange[] = [];
+  /**
+   * The changes the channel has not confirmed yet, oldest first, kept only to measure their sync lag:
+   * version and epoch ms it happened at its source, in two arrays of plain numbers, since every change
+   * of a flash sale lands here once per channel and an object each was a measurable share of the GC.
+   */
+  readonly #unconfirmedVersions: number[] = [];
+  readonly #unconfirmedAt: number[] = [];
   /** Epoch ms the SKU last fell behind; orders SKUs whose changes were not tracked. */
   behindSince = 0;
   /** Failed attempts since the last confirmation (throttles excluded). */
@@ -66,7 +65,7 @@ export class SkuPushState {
 
   /** Oldest unconfirmed change's time, or when the SKU fell behind if none was tracked. */
   get oldestPendingAt(): number {
-    return this.unconfirmed[0]?.occurredAt ?? this.behindSince;
+    return this.#unconfirmedAt[0] ?? this.behindSince;
   }
 
   /** True when a push may be replaced by recording the confirmation: the channel already shows `quantity`. */
@@ -84,7 +83,10 @@ export class SkuPushState {
     this.version = version;
     this.available = available;
     if (unknownShown) this.unknownShownVersion = version;
-    if (this.unconfirmed.length < MAX_TRACKED_CHANGES) this.unconfirmed.push({ version, occurredAt });
+    if (this.#unconfirmedVersions.length < MAX_TRACKED_CHANGES) {
+      this.#unconfirmedVersions.push(version);
+      this.#unconfirmedAt.push(occurredAt);
+    }
     return true;
   }
 
@@ -97,13 +99,10 @@ export class SkuPushState {
       this.confirmedVersion = version;
       this.confirmedQuantity = quantity;
     }
-    const lags: number[] = [];
-    let covered = 0;
-    while (covered < this.unconfirmed.length && this.unconfirmed[covered]!.version <= version) {
-      lags.push(Math.max(0, confirmedAt - this.unconfirmed[covered]!.occurredAt));
-      covered += 1;
-    }
-    this.unconfirmed.splice(0, covered);
+    const covered = this.#coveredBy(version);
+    const lags = this.#unconfirmedAt.splice(0, covered);
+    this.#unconfirmedVersions.splice(0, covered);
+    for (let i = 0; i < lags.length; i++) lags[i] = Math.max(0, confirmedAt - lags[i]!);
     return lags;
   }
 
@@ -140,8 +139,15 @@ export class SkuPushState {
     if (version <= this.confirmedVersion) return;
     this.confirmedVersion = version;
     this.confirmedQuantity = quantity;
+    const covered = this.#coveredBy(version);
+    this.#unconfirmedVersions.splice(0, covered);
+    this.#unconfirmedAt.splice(0, covered);
+  }
+
+  /** How many of the oldest unconfirmed changes a confirmation of `version` covers. */
+  #coveredBy(version: number): number {
     let covered = 0;
-    while (covered < this.unconfirmed.length && this.unconfirmed[covered]!.version <= version) covered += 1;
-    this.unconfirmed.splice(0, covered);
+    while (covered < this.#unconfirmedVersions.length && this.#unconfirmedVersions[covered]! <= version) covered += 1;
+    return covered;
   }
 }
