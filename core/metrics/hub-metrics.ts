@@ -147,9 +147,11 @@ export class HubMetrics implements DispatchObserver {
   confirmed(channelId: string, sku: string, lagMs: readonly number[], callMs: number, shown?: ConfirmedShown): void {
     if (shown) this.#shelf.shown(channelId, sku, shown.quantity, shown);
     const window = this.recentLag.get(channelId);
+    const labels = { channel: channelId };
+    const at = Date.now();
     for (const lag of lagMs) {
-      this.syncLag.observe({ channel: channelId }, lag);
-      window?.add(lag);
+      this.syncLag.observe(labels, lag);
+      window?.add(lag, at);
     }
     if (callMs > 0) this.channelCall.observe({ channel: channelId }, callMs);
     for (const tap of this.taps) tap.confirmed?.(channelId, sku, lagMs, callMs, shown);

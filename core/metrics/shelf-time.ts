@@ -48,7 +48,8 @@ export class ShelfTime {
   readonly #channels = new Map<string, Channel>();
   /** Newest ledger state per SKU some channel tracks. */
   readonly #ledger = new Map<string, { available: number; version: number }>();
-  readonly #bySku = new Map<string, Set<Channel>>();
+  /** Per SKU, the channels counting it and their pair for it. */
+  readonly #bySku = new Map<string, Map<Channel, Pair>>();
   readonly #now: () => number;
   readonly #onEpisode: (channelId: string, ms: number) => void;
 
@@ -67,15 +68,19 @@ export class ShelfTime {
   /** The hub learned these ledger changes (version-ordered per SKU; older or repeated ones are ignored). */
   ledger(changes: ReadonlyArray<{ sku: string; available: number; version: number; eventChannel?: string; eventType?: string }>, at = this.#now()): void {
     for (const change of changes) {
-      const channels = this.#bySku.get(change.sku);
-      if (!channels) continue;
+      const pairs = this.#bySku.get(change.sku);
+      if (!pairs) continue;
       const known = this.#ledger.get(change.sku);
       if (known && known.version >= change.version) continue;
-      for (const channel of channels) this.#advance(channel, channel.pairs.get(change.sku)!, at);
-      this.#ledger.set(change.sku, { available: change.available, version: change.version });
-      for (const channel of channels) {
-        const pair = channel.pairs.get(change.sku)!;
-        if (change.eventType === 'order.confirmed' && change.eventChannel !== undefined && channel.id === change.eventChannel) this.#unknown(channel, pair, at);
+      for (const [channel, pair] of pairs) this.#advance(channel, pair, at);
+      // Updated in place: a flash sale brings thousands of changes a second.
+      if (known) {
+        known.available = change.available;
+        known.version = change.version;
+      } else this.#ledger.set(change.sku, { available: change.available, version: change.version });
+      const ownOrder = change.eventType === 'order.confirmed' ? change.eventChannel : undefined;
+      for (const [channel, pair] of pairs) {
+        if (ownOrder !== undefined && channel.id === ownOrder) this.#unknown(channel, pair, at);
         this.#judge(channel, pair, at);
       }
     }
@@ -94,13 +99,17 @@ export class ShelfTime {
     if (!pair) {
       pair = { sku, shown: null, since: at, phantomSince: null };
       channel.pairs.set(sku, pair);
-      const set = this.#bySku.get(sku) ?? new Set();
-      set.add(channel);
-      this.#bySku.set(sku, set);
+      const pairs = this.#bySku.get(sku) ?? new Map<Channel, Pair>();
+      pairs.set(channel, pair);
+      this.#bySku.set(sku, pairs);
     }
     this.#advance(channel, pair, at);
     const known = this.#ledger.get(sku);
-    if (!known || known.version < ledger.version) this.#ledger.set(sku, { available: ledger.available, version: ledger.version });
+    if (!known) this.#ledger.set(sku, { available: ledger.available, version: ledger.version });
+    else if (known.version < ledger.version) {
+      known.available = ledger.available;
+      known.version = ledger.version;
+    }
     pair.shown = quantity;
     this.#judge(channel, pair, at);
   }

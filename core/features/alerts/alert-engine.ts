@@ -92,7 +92,8 @@ export class AlertEngine implements Partial<DispatchObserver> {
 
   confirmed(channelId: string, _sku: string, lagMs: readonly number[]): void {
     const window = this.#lag.get(channelId);
-    if (window) for (const lag of lagMs) window.add(lag);
+    const at = Date.now();
+    if (window) for (const lag of lagMs) window.add(lag, at);
   }
 
   attempted(channelId: string, ok: boolean): void {
