@@ -1,20 +1,8 @@
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseChannelState } from '../../core/ledger/database-channel-state.ts';
 import { Ledger } from '../../core/ledger/ledger.ts';
 import { EventFactory, pgliteBackend, postgresBackend, type LedgerBackend } from '../ledger-support/ledger-backends.ts';
-
-/** Counts the statements a Kysely handle sends. */
-class StatementCounter implements KyselyPlugin {
-  count = 0;
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    this.count += 1;
-    return args.node;
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return args.result;
-  }
-}
+import { StatementCounter } from '../ledger-support/statement-counter.ts';
 
 const soon = (ms: number): Date => new Date(Date.now() + ms);
 

@@ -1,19 +1,7 @@
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../core/ledger/ledger.ts';
 import { EventFactory, pgliteBackend, postgresBackend, type LedgerBackend } from '../ledger-support/ledger-backends.ts';
-
-/** Counts the statements a Kysely handle sends (transaction control excluded). */
-class StatementCounter implements KyselyPlugin {
-  constructor(private readonly onStatement: () => void) {}
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    this.onStatement();
-    return args.node;
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return args.result;
-  }
-}
+import { StatementCounter } from '../ledger-support/statement-counter.ts';
 
 describe.each([postgresBackend(), pgliteBackend()])('ledger on $name', (backend: LedgerBackend) => {
   let ledger: Ledger;
@@ -202,12 +190,12 @@ describe.each([postgresBackend(), pgliteBackend()])('ledger on $name', (backend:
     const events = Array.from({ length: 500 }, (_, i) =>
       i % 5 === 4 ? f.cancel({ [skus[i % 50]!]: 1 }) : f.order({ [skus[i % 50]!]: 1, [f.sku('unknown')]: 1 }),
     );
-    let statements = 0;
-    const counting = new Ledger(backend.primary().db.withPlugin(new StatementCounter(() => statements++)));
+    const counter = new StatementCounter();
+    const counting = new Ledger(backend.primary().db.withPlugin(counter));
     const outcomes = await counting.applyBatch(events);
     expect(outcomes.filter((o) => o.oversells.length > 0).length).toBeGreaterThan(0);
     // One read (processed ids, stock rows, order lines) and one write (every table, its locks checked).
-    expect(statements).toBe(2);
+    expect(counter.count).toBe(2);
   });
 
   it('reports changes with the event that caused them and the commit time', async () => {
