@@ -171,13 +171,16 @@ export class PushScheduler {
 
   /**
    * How long until a push for a SKU that joins the back of `queued` others lands on the channel, ms:
-   * the calls needed to work through the queue at the channel's pace (its rate, or its calls in flight
-   * at the measured hold time when that is slower), plus one push's hold.
+   * the calls needed to work through the queue and then its own, at the channel's pace (its rate, or its
+   * calls in flight at the measured hold time when that is slower), plus one push's hold. Its own call
+   * counts even with nothing queued: the push after the one going now waits for a call slot too, and a
+   * forecast that left it out lost a whole call interval (half a second at 2 calls/s) each time the queue
+   * ahead of a hot SKU emptied, and showed units again just before they ran out.
    */
   refreshMs(queued: number): number {
     const { perSecond, maxBatchSize, concurrency } = this.#limits;
     const callsPerSecond = Math.min(perSecond * RATE_HEADROOM, this.#holdMs > 0 ? (concurrency * 1_000) / this.#holdMs : Infinity);
-    return this.#holdMs + (Math.ceil(Math.max(0, queued) / maxBatchSize) * 1_000) / callsPerSecond;
+    return this.#holdMs + (Math.ceil((Math.max(0, queued) + 1) / maxBatchSize) * 1_000) / callsPerSecond;
   }
 
   /**

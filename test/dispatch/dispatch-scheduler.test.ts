@@ -187,11 +187,11 @@ describe('PushScheduler: risk first when the channel cannot keep up', () => {
   it('expects a refresh to take longer the longer the queue and the slower the calls', () => {
     const clock = new ManualClock({ start: T0 });
     const { pacer } = riskScheduler(clock);
-    // 5 calls/s less headroom, one SKU per call: ten queued SKUs take two seconds and a bit.
-    expect(pacer.refreshMs(10)).toBeCloseTo((10 * 1_000) / (5 * RATE_HEADROOM), 5);
+    // 5 calls/s less headroom, one SKU per call: a SKU behind ten queued ones waits for eleven calls.
+    expect(pacer.refreshMs(10)).toBeCloseTo((11 * 1_000) / (5 * RATE_HEADROOM), 5);
     // One call in flight taking 500 ms: two calls a second at most, whatever the rate.
     pacer.answered(500);
-    expect(pacer.refreshMs(10)).toBeCloseTo(500 + 10 * 500, 5);
+    expect(pacer.refreshMs(10)).toBeCloseTo(500 + 11 * 500, 5);
   });
 });
 

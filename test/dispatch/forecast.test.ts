@@ -77,6 +77,20 @@ describe('Forecast quantities', () => {
     }
   });
 
+  it("on a batching channel, hide a hot SKU's sales until the next call slot even when nothing else is queued", async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    // 250 SKUs a call at 2 calls a second: a push just sent, the next can go about half a second later.
+    const limits: EffectiveLimits = { maxBatchSize: 250, perSecond: 2, burst: 2, concurrency: 4, compareAndSet: false };
+    const pacer = new PushScheduler({ limits, rules: withForecast({ maxHiddenShare: 1 }), canReadBack: () => false, now: clock.now(), sales });
+    await sell(clock, sales, 'HOT', 100, 10);
+    const alone = pacer.forecastOf({ sku: 'HOT', available: 1_000 }, clock.now(), 0)!;
+    const behindOthers = pacer.forecastOf({ sku: 'HOT', available: 1_000 }, clock.now(), 100)!;
+    expect(alone.horizonMs).toBeGreaterThanOrEqual(1_000 / 2);
+    // Whether another SKU waits in the same call does not move it: both go in one call.
+    expect(alone.quantity).toBe(behindOthers.quantity);
+  });
+
   it('hide everything of a SKU about to sell out when the bound allows it', async () => {
     const clock = new ManualClock({ start: T0 });
     const { pacer, sales } = slowChannel(clock, withForecast({ maxHiddenShare: 1 }));
