@@ -15,6 +15,7 @@ import type { ChannelConfig, LoadedConfig } from './config/config-types.ts';
 import { dashboardFeature } from './features/dashboard/dashboard-feature.ts';
 import { ChannelDispatcher } from './dispatch/channel-dispatcher.ts';
 import { systemClock } from './dispatch/clock.ts';
+import { HiddenEverywhere } from './dispatch/hidden-everywhere.ts';
 import { recordSales, SalesRate } from './dispatch/sales-rate.ts';
 import { localLeases, postgresLeases, type ChannelLeases } from './dispatch/channel-leases.ts';
 import { channelConfigFingerprint } from './dispatch/config-fingerprint.ts';
@@ -92,6 +93,11 @@ export class Hub {
   /** Every SKU's sales rate, from every commit this hub learns of: one for all its dispatchers, fed once. */
   private readonly sales = new SalesRate(systemClock);
   private readonly leased = new Set<string>();
+  /** SKUs every channel this hub pushes shows at 0: the sales rate does not count that time as silence. */
+  private readonly hiddenEverywhere = new HiddenEverywhere(
+    () => this.leased.size,
+    (sku, hidden) => this.sales.hiddenEverywhere(sku, hidden),
+  );
   private claimTimer: NodeJS.Timeout | undefined;
   private claiming = false;
 
@@ -107,6 +113,11 @@ export class Hub {
     this.secrets = secrets;
     const rules = new Map(loaded.config.channels.map((c) => [c.id, c.rules]));
     this.metrics = new HubMetrics({ processMetrics: options.processMetrics ?? true, rules: (channelId) => rules.get(channelId) });
+    this.metrics.tap({
+      confirmed: (channelId, sku, _lags, _callMs, shown) => {
+        if (shown) this.hiddenEverywhere.confirmed(channelId, sku, shown.quantity);
+      },
+    });
     this.deadLetters = hubDeadLetters({ bus, isProcessed: (eventId) => ledger.history.isProcessed(eventId), dispatcher: (channelId) => this.dispatchers.get(channelId) });
   }
 
@@ -357,6 +368,7 @@ export class Hub {
   private leasesLost(): void {
     for (const channelId of this.leased) {
       this.metrics.channelReleased(channelId);
+      this.hiddenEverywhere.released(channelId);
       const lost = this.dispatchers.get(channelId)!;
       this.dispatchers.set(channelId, this.makeDispatcher(channelId));
       void lost.stop();
@@ -371,6 +383,7 @@ export class Hub {
   private async channelFenced(channelId: string): Promise<void> {
     if (!this.leased.delete(channelId) || this.stopped) return;
     this.metrics.channelReleased(channelId);
+    this.hiddenEverywhere.released(channelId);
     const fenced = this.dispatchers.get(channelId)!;
     this.dispatchers.set(channelId, this.makeDispatcher(channelId));
     await fenced.stop();

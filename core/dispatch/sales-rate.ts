@@ -42,10 +42,14 @@ interface Rate {
   at: number;
   /** Epoch ms of the first sale the entry counts. */
   since: number;
-  /** Epoch ms from which a silence counts: the last sale, moved on by the time the SKU then stood at 0. */
+  /** Epoch ms from which a silence counts: the last sale, moved on by the time the SKU then could not sell. */
   silentFrom: number;
-  /** Epoch ms at which the SKU went to 0 (a silence it cannot help), while it stands there. */
-  soldOutAt?: number;
+  /** It stands at 0. */
+  soldOut: boolean;
+  /** Every channel shows it at 0 (forecasts hid it everywhere). */
+  hidden: boolean;
+  /** Epoch ms since which it could not sell (sold out or hidden everywhere: a silence it cannot help), while so. */
+  pausedAt?: number;
 }
 
 /**
@@ -77,12 +81,16 @@ export class SalesRate {
     const now = this.#clock.now();
     const known = this.#decayed(sku, now);
     const weight = this.#decayPerMs * 1_000;
+    const kept = this.#rates.get(sku);
     this.#rates.set(sku, {
       perSecond: (known?.perSecond ?? 0) + units * weight,
       salesPerSecond: (known?.salesPerSecond ?? 0) + weight,
       at: now,
       since: known?.since ?? now,
       silentFrom: now,
+      soldOut: false,
+      hidden: kept?.hidden ?? false,
+      ...(kept?.hidden ? { pausedAt: now } : {}),
     });
   }
 
@@ -99,11 +107,30 @@ export class SalesRate {
   stands(sku: string, available: number): void {
     const rate = this.#rates.get(sku);
     if (!rate) return;
+    rate.soldOut = available <= 0;
+    this.#pause(rate);
+  }
+
+  /**
+   * Every channel shows `sku` at 0 (`hidden`), or some channel shows it again. A SKU that forecasts hide
+   * everywhere cannot sell, so that time is no silence either: counting it, the estimate fell with the
+   * hiding (traced: from about 600 units/s to 20 within two seconds), the forecasts then showed the last
+   * units on every channel at once, and they sold several times over.
+   */
+  hiddenEverywhere(sku: string, hidden: boolean): void {
+    const rate = this.#rates.get(sku);
+    if (!rate) return;
+    rate.hidden = hidden;
+    this.#pause(rate);
+  }
+
+  /** Starts or ends the time the SKU could not sell; when it ends, its silence is moved on by that time. */
+  #pause(rate: Rate): void {
     const now = this.#clock.now();
-    if (available <= 0) rate.soldOutAt ??= now;
-    else if (rate.soldOutAt !== undefined) {
-      rate.silentFrom += now - rate.soldOutAt;
-      rate.soldOutAt = undefined;
+    if (rate.soldOut || rate.hidden) rate.pausedAt ??= now;
+    else if (rate.pausedAt !== undefined) {
+      rate.silentFrom += now - rate.pausedAt;
+      rate.pausedAt = undefined;
     }
   }
 
@@ -113,7 +140,7 @@ export class SalesRate {
     if (!rate) return 0;
     const watchedMs = Math.max(SALES_RATE_MIN_WINDOW_MS, now - rate.since);
     const estimate = rate.perSecond / (1 - Math.exp(-this.#decayPerMs * watchedMs));
-    if (rate.soldOutAt !== undefined) return estimate;
+    if (rate.pausedAt !== undefined) return estimate;
     // While commits flow, what sold after the latest one is not known yet, so it cannot be silence.
     const seenUntil = now - this.#observedAt <= COMMITS_FLOWING_MS ? this.#observedAt : now;
     const gapMs = seenUntil - rate.silentFrom;
@@ -123,7 +150,7 @@ export class SalesRate {
   }
 
   /** The kernels' values at `now`, the first sale they count and the silence's start; undefined (and forgotten) once faded out. */
-  #decayed(sku: string, now: number): { perSecond: number; salesPerSecond: number; since: number; silentFrom: number; soldOutAt: number | undefined } | undefined {
+  #decayed(sku: string, now: number): { perSecond: number; salesPerSecond: number; since: number; silentFrom: number; pausedAt: number | undefined } | undefined {
     const rate = this.#rates.get(sku);
     if (!rate) return undefined;
     const decay = Math.exp(-this.#decayPerMs * Math.max(0, now - rate.at));
@@ -132,7 +159,7 @@ export class SalesRate {
       this.#rates.delete(sku);
       return undefined;
     }
-    return { perSecond, salesPerSecond: rate.salesPerSecond * decay, since: rate.since, silentFrom: rate.silentFrom, soldOutAt: rate.soldOutAt };
+    return { perSecond, salesPerSecond: rate.salesPerSecond * decay, since: rate.since, silentFrom: rate.silentFrom, pausedAt: rate.pausedAt };
   }
 }
 

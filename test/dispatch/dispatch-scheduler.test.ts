@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EffectiveLimits } from '../../core/dispatch/dispatch-types.ts';
+import { HiddenEverywhere } from '../../core/dispatch/hidden-everywhere.ts';
 import { LateWrites } from '../../core/dispatch/late-writes.ts';
 import { ManualClock } from '../../core/dispatch/manual-clock.ts';
 import { OVERDUE_MS, PushScheduler, RATE_HEADROOM } from '../../core/dispatch/push-scheduler.ts';
@@ -308,6 +309,40 @@ describe('SalesRate', () => {
     // A silence after the restock counts again.
     await commitsOf(clock, sales, 'B', 100);
     expect(sales.perSecond('A')).toBeLessThanOrEqual(SALES_GAP_EVIDENCE / 9.9);
+  });
+
+  it('does not count the time every channel showed a SKU at 0 as silence: shown again, it reads at the rate it sold at', async () => {
+    const clock = new ManualClock({ start: T0 });
+    const sales = new SalesRate(clock);
+    await commitsOf(clock, sales, 'A', 100);
+    sales.hiddenEverywhere('A', true);
+    await commitsOf(clock, sales, 'B', 50);
+    // While hidden everywhere nothing could sell: the rate it sold at stands.
+    expect(sales.perSecond('A')).toBeGreaterThan(6);
+    sales.hiddenEverywhere('A', false);
+    expect(sales.perSecond('A')).toBeGreaterThan(6);
+    // Shown somewhere again, a silence counts.
+    await commitsOf(clock, sales, 'B', 100);
+    expect(sales.perSecond('A')).toBeLessThanOrEqual(SALES_GAP_EVIDENCE / 9.9);
+  });
+
+  it('knows a SKU hidden everywhere once every channel pushed was confirmed showing it at 0, and shown again once one shows it', () => {
+    const flips: Array<[string, boolean]> = [];
+    const hidden = new HiddenEverywhere(() => 3, (sku, h) => flips.push([sku, h]));
+    hidden.confirmed('a', 'HOT', 0);
+    hidden.confirmed('b', 'HOT', 0);
+    expect(flips).toEqual([]);
+    hidden.confirmed('c', 'HOT', 0);
+    hidden.confirmed('c', 'HOT', 0);
+    expect(flips).toEqual([['HOT', true]]);
+    hidden.confirmed('b', 'HOT', 4);
+    expect(flips).toEqual([
+      ['HOT', true],
+      ['HOT', false],
+    ]);
+    hidden.confirmed('b', 'HOT', 0);
+    hidden.released('a');
+    expect(flips.at(-1)).toEqual(['HOT', false]);
   });
 
   it('counts a silence in sales, not units: a SKU bought ten at a time is capped ten times higher', async () => {
