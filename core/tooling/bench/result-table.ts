@@ -46,7 +46,8 @@ export function formatResultTable(result: ScenarioResult): string[] {
     out.push(`time to zero   ${summary(result.timeToZero)}`);
     out.push(`phantom stock: ${formatCount(result.phantomEpisodes.count)} episodes, p50 ${ms(result.phantomEpisodes.p50)}, p99 ${ms(result.phantomEpisodes.p99)}, ${formatNumber(result.phantomUnitSeconds)} unit-s; hidden ${formatNumber(result.hiddenUnitSeconds)} unit-s, of which held back ${formatNumber(result.heldBackUnitSeconds)}`);
     out.push(`oversold ${result.oversoldUnits} of ${result.unitsSold} units sold (${pct(result.oversoldRatio)}); API calls per order ${result.apiCallsPerOrder}; 429s ${result.throttled}; retries ${result.retries}; dead letters ${result.deadLetters}`);
-    out.push(`convergence ${result.converged}/${result.pairs} (${pct(result.convergence)}) after ${formatMs(result.settleMs)} of settling`);
+    const heldBack = result.heldBackAtEnd && result.heldBackAtEnd.pairs > 0 ? `; still held back by forecasts: ${formatCount(result.heldBackAtEnd.pairs)} pair(s), ${formatCount(result.heldBackAtEnd.units)} units` : '';
+    out.push(`convergence ${result.converged}/${result.pairs} (${pct(result.convergence)}) after ${formatMs(result.settleMs)} of settling${heldBack}`);
   }
   const servers = result.serverCpuCores ? Object.entries(result.serverCpuCores).map(([name, cores]) => `${name} ${cores}`).join(', ') : '—';
   const threads = `shoppers: ${result.shoppers}; hub thread busy ${result.mainThreadBusy === undefined ? '—' : pct(result.mainThreadBusy)}${result.channelThreadBusy == null ? '' : `, channels' thread busy ${pct(result.channelThreadBusy)}`}`;

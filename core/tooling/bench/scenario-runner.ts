@@ -686,6 +686,7 @@ async function drive(
     pairs: convergence.pairs,
     convergence: convergence.pairs === 0 ? 1 : convergence.converged / convergence.pairs,
     settleMs,
+    heldBackAtEnd: { pairs: convergence.heldBackPairs, units: convergence.heldBackUnits },
     processCpuCores: round((cpu.user + cpu.system) / 1e6 / wallS, 2),
     machineCpuBusy: busyShare(machineStart, machineLoadEnd),
     backgroundCpuBusy: meta.backgroundCpuBusy,
@@ -726,11 +727,17 @@ async function checkLedger(hub: Hub, skus: readonly string[], expected: (sku: st
   return { skus: skus.length, mismatched };
 }
 
-async function measureConvergence(hub: Hub, sellers: readonly ChannelTally[], skus: readonly string[]): Promise<{ converged: number; pairs: number; byChannel: Map<string, { converged: number; pairs: number }> }> {
+async function measureConvergence(
+  hub: Hub,
+  sellers: readonly ChannelTally[],
+  skus: readonly string[],
+): Promise<{ converged: number; pairs: number; heldBackPairs: number; heldBackUnits: number; byChannel: Map<string, { converged: number; pairs: number }> }> {
   const levels = await hub.ledger.getLevels(skus);
   const byChannel = new Map<string, { converged: number; pairs: number }>();
   let converged = 0;
   let pairs = 0;
+  let heldBackPairs = 0;
+  let heldBackUnits = 0;
   for (const t of sellers) {
     const sim = t.sim!;
     let ok = 0;
@@ -741,13 +748,17 @@ async function measureConvergence(hub: Hub, sellers: readonly ChannelTally[], sk
       if (shown === allowed) ok += 1;
       // A forecast may show less than the rules allow on purpose: level with the ledger means the hub
       // confirmed the newest version and the channel shows no more than the rules allow.
-      else if (shown !== undefined && shown < allowed && inSync(dispatcher?.skuStatus?.(sku))) ok += 1;
+      else if (shown !== undefined && shown < allowed && inSync(dispatcher?.skuStatus?.(sku))) {
+        ok += 1;
+        heldBackPairs += 1;
+        heldBackUnits += allowed - shown;
+      }
     }
     byChannel.set(t.id, { converged: ok, pairs: skus.length });
     converged += ok;
     pairs += skus.length;
   }
-  return { converged, pairs, byChannel };
+  return { converged, pairs, heldBackPairs, heldBackUnits, byChannel };
 }
 
 const inSync = (status: DispatchSkuStatus | undefined): boolean => status !== undefined && !status.inFlight && status.confirmedVersion >= status.version;

@@ -231,6 +231,11 @@ export interface ScenarioResult {
   pairs: number;
   convergence: number;
   settleMs: number;
+  /**
+   * When settling ended: (channel, SKU) pairs a forecast still showed below what the rules allow, and those
+   * units. Forecasts give stock back as sales fade; what is left here was still held back after the load.
+   */
+  heldBackAtEnd?: { pairs: number; units: number };
   /** CPU seconds of this process (hub, simulators and shoppers: one process) per second of wall time. */
   processCpuCores: number;
   /** Share of the whole machine busy during the load (hub, NATS, Postgres, everything), 0..1. */
