@@ -296,32 +296,21 @@ describe('SalesRate', () => {
     expect(sales.perSecond('A')).toBeLessThanOrEqual(SALES_GAP_EVIDENCE / 9.9);
   });
 
-  it('does not count the time a SKU stood sold out as silence: restocked, it reads at the rate it sold at', async () => {
+  // Two reasons a SKU cannot sell: it stands at 0, or every channel shows it at 0 (forecasts hid it everywhere).
+  it.each([
+    { cause: 'stood sold out', stop: (s: SalesRate) => s.stands('A', 0), resume: (s: SalesRate) => s.stands('A', 200) },
+    { cause: 'was shown at 0 on every channel', stop: (s: SalesRate) => s.hiddenEverywhere('A', true), resume: (s: SalesRate) => s.hiddenEverywhere('A', false) },
+  ])('does not count the time a SKU $cause as silence: it reads at the rate it sold at, and a silence after counts again', async ({ stop, resume }) => {
     const clock = new ManualClock({ start: T0 });
     const sales = new SalesRate(clock);
     await commitsOf(clock, sales, 'A', 100);
-    sales.stands('A', 0);
+    stop(sales);
     await commitsOf(clock, sales, 'B', 50);
-    sales.stands('A', 200);
     // A hundred units over the fifteen seconds watched (the kernel's reading, about 6.7 a second), not a
     // rush that ended five seconds ago (capped at 4.6 / 5 s, under one a second).
     expect(sales.perSecond('A')).toBeGreaterThan(6);
-    // A silence after the restock counts again.
-    await commitsOf(clock, sales, 'B', 100);
-    expect(sales.perSecond('A')).toBeLessThanOrEqual(SALES_GAP_EVIDENCE / 9.9);
-  });
-
-  it('does not count the time every channel showed a SKU at 0 as silence: shown again, it reads at the rate it sold at', async () => {
-    const clock = new ManualClock({ start: T0 });
-    const sales = new SalesRate(clock);
-    await commitsOf(clock, sales, 'A', 100);
-    sales.hiddenEverywhere('A', true);
-    await commitsOf(clock, sales, 'B', 50);
-    // While hidden everywhere nothing could sell: the rate it sold at stands.
+    resume(sales);
     expect(sales.perSecond('A')).toBeGreaterThan(6);
-    sales.hiddenEverywhere('A', false);
-    expect(sales.perSecond('A')).toBeGreaterThan(6);
-    // Shown somewhere again, a silence counts.
     await commitsOf(clock, sales, 'B', 100);
     expect(sales.perSecond('A')).toBeLessThanOrEqual(SALES_GAP_EVIDENCE / 9.9);
   });
