@@ -224,7 +224,7 @@ async function runLoad(base: LoadedConfig, opts: LoadOptions, out: (line: string
   clearInterval(tableTimer);
   out('\nstopping the load; letting every channel catch up…');
   const settle = AbortSignal.timeout(15_000);
-    // Every order delivered to the hub and committed, then every channel level with the ledger (or the timeout):
+  // Every order delivered to the hub and committed, then every channel level with the ledger (or the timeout):
   // an order whose webhook is still on its way has lowered its channel but not yet the ledger.
   await untilAborted(Promise.allSettled([...inFlight]), settle).catch(() => undefined);
   while (!settle.aborted && (hub.backlog() > 0 || ordersCommitted + failed < placed)) await delay(50);

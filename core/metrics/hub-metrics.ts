@@ -153,7 +153,7 @@ export class HubMetrics implements DispatchObserver {
       this.syncLag.observe(labels, lag);
       window?.add(lag, at);
     }
-    if (callMs > 0) this.channelCall.observe({ channel: channelId }, callMs);
+    if (callMs > 0) this.channelCall.observe(labels, callMs);
     for (const tap of this.taps) tap.confirmed?.(channelId, sku, lagMs, callMs, shown);
   }
 
