@@ -15,11 +15,11 @@ import type { ChannelConfig, LoadedConfig } from './config/config-types.ts';
 import { dashboardFeature } from './features/dashboard/dashboard-feature.ts';
 import { ChannelDispatcher } from './dispatch/channel-dispatcher.ts';
 import { systemClock } from './dispatch/clock.ts';
-import { HiddenEverywhere } from './dispatch/hidden-everywhere.ts';
+import { LastUnits } from './dispatch/last-units.ts';
 import { recordSales, SalesRate } from './dispatch/sales-rate.ts';
 import { localLeases, postgresLeases, type ChannelLeases } from './dispatch/channel-leases.ts';
 import { channelConfigFingerprint } from './dispatch/config-fingerprint.ts';
-import type { Dispatcher, DispatcherOptions, PushDeadLetter } from './dispatch/dispatch-types.ts';
+import { shownQuantity, type Dispatcher, type DispatcherOptions, type PushDeadLetter } from './dispatch/dispatch-types.ts';
 import { describeError } from './errors.ts';
 import type { InventoryEvent } from './events/event-types.ts';
 import { checkOrderEvent } from './http/check-webhook-events.ts';
@@ -93,11 +93,11 @@ export class Hub {
   /** Every SKU's sales rate, from every commit this hub learns of: one for all its dispatchers, fed once. */
   private readonly sales = new SalesRate(systemClock);
   private readonly leased = new Set<string>();
-  /** SKUs every channel this hub pushes shows at 0: the sales rate does not count that time as silence. */
-  private readonly hiddenEverywhere = new HiddenEverywhere(
-    () => this.leased.size,
-    (sku, hidden) => this.sales.hiddenEverywhere(sku, hidden),
-  );
+  /**
+   * SKUs every channel this hub pushes shows at 0 (the sales rate does not count that time as silence),
+   * and the one channel each one's last units are offered on meanwhile.
+   */
+  private readonly lastUnits: LastUnits;
   private claimTimer: NodeJS.Timeout | undefined;
   private claiming = false;
 
@@ -113,9 +113,19 @@ export class Hub {
     this.secrets = secrets;
     const rules = new Map(loaded.config.channels.map((c) => [c.id, c.rules]));
     this.metrics = new HubMetrics({ processMetrics: options.processMetrics ?? true, rules: (channelId) => rules.get(channelId) });
+    this.lastUnits = new LastUnits({
+      pushing: () => this.leased,
+      pushesAll: () => this.leased.size === this.dispatchers.size,
+      canHold: (channelId, available) => {
+        const channelRules = rules.get(channelId);
+        return channelRules?.forecast?.enabled === true && shownQuantity(channelRules, available) > 0;
+      },
+      landingMs: (channelId) => this.dispatchers.get(channelId)?.landingMs?.() ?? Infinity,
+      hiddenChanged: (sku, hidden) => this.sales.hiddenEverywhere(sku, hidden),
+    });
     this.metrics.tap({
       confirmed: (channelId, sku, _lags, _callMs, shown) => {
-        if (shown) this.hiddenEverywhere.confirmed(channelId, sku, shown.quantity);
+        if (shown) this.lastUnits.confirmed(channelId, sku, shown.quantity, shown.available);
       },
     });
     this.deadLetters = hubDeadLetters({ bus, isProcessed: (eventId) => ledger.history.isProcessed(eventId), dispatcher: (channelId) => this.dispatchers.get(channelId) });
@@ -308,6 +318,7 @@ export class Hub {
       reads: { store: this.ledger.readBacks, share: channel.limits.readShare ?? config.dispatch.readShare, ...(channel.limits.dailyReads !== undefined ? { daily: channel.limits.dailyReads } : {}) },
       catchUp: this.catchUp(channel),
       sales: this.sales,
+      lastUnits: this.lastUnits,
     });
   }
 
@@ -368,7 +379,7 @@ export class Hub {
   private leasesLost(): void {
     for (const channelId of this.leased) {
       this.metrics.channelReleased(channelId);
-      this.hiddenEverywhere.released(channelId);
+      this.lastUnits.released(channelId);
       const lost = this.dispatchers.get(channelId)!;
       this.dispatchers.set(channelId, this.makeDispatcher(channelId));
       void lost.stop();
@@ -383,7 +394,7 @@ export class Hub {
   private async channelFenced(channelId: string): Promise<void> {
     if (!this.leased.delete(channelId) || this.stopped) return;
     this.metrics.channelReleased(channelId);
-    this.hiddenEverywhere.released(channelId);
+    this.lastUnits.released(channelId);
     const fenced = this.dispatchers.get(channelId)!;
     this.dispatchers.set(channelId, this.makeDispatcher(channelId));
     await fenced.stop();
@@ -397,6 +408,7 @@ export class Hub {
   private notifyPushing(changes: readonly LedgerChange[]): void {
     this.metrics.ledgerChanged(changes);
     recordSales(this.sales, changes);
+    for (const change of changes) this.lastUnits.stands(change.sku, change.available);
     for (const channelId of this.leased) this.dispatchers.get(channelId)!.notify(changes);
   }
 

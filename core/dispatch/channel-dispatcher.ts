@@ -92,6 +92,8 @@ export class ChannelDispatcher implements Dispatcher {
       canReadBack: () => Boolean(o.connector.fetchQuantities),
       now: this.#clock.now(),
       sales: this.#sales,
+      channelId: o.channelId,
+      ...(o.lastUnits ? { lastUnits: o.lastUnits } : {}),
       canBulk: typeof o.connector.pushBulk === 'function',
     });
     if (o.limits.bulk && !this.#scheduler.bulkLane) {
@@ -214,7 +216,11 @@ export class ChannelDispatcher implements Dispatcher {
     if (!state) return undefined;
     const status = skuStatusOf(state, now, this.#scheduler.pausedUntil(now));
     const forecast = this.#scheduler.forecastOf(state, now);
-    return forecast && forecast.quantity < forecast.allowed ? { ...status, forecast } : status;
+    return forecast && (forecast.quantity < forecast.allowed || forecast.lastUnitsOn !== undefined) ? { ...status, forecast } : status;
+  }
+
+  landingMs(): number {
+    return this.#scheduler.landingMs();
   }
 
   idle(signal?: AbortSignal): Promise<void> {

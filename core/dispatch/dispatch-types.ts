@@ -177,6 +177,11 @@ export interface ForecastNow {
   horizonMs: number;
   /** Units expected to sell within the horizon. */
   expectedSales: number;
+  /**
+   * The one channel that offers the SKU's last units while forecasts hide them everywhere else (this
+   * channel: it shows what the rules allow; another: this one shows the least it may), when one does.
+   */
+  lastUnitsOn?: string;
 }
 
 export interface Dispatcher {
@@ -187,6 +192,8 @@ export interface Dispatcher {
   snapshot(): DispatcherSnapshot;
   /** The SKU's in-memory push state, or undefined when the dispatcher has never seen it. Cheap: no I/O. */
   skuStatus?(sku: string): DispatchSkuStatus | undefined;
+  /** Time until a push for a SKU that sells, sent now, could land, ms (the forecast's horizon). */
+  landingMs?(): number;
   /** Resolves once nothing is pending or in flight (or the signal aborts). For tests and shutdown. */
   idle(signal?: AbortSignal): Promise<void>;
   /** Stops pushing, aborts in-flight calls, and resolves when they settled. */

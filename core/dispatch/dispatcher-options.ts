@@ -2,6 +2,7 @@ import { ConfigError } from '../internal.ts';
 import type { Logger } from '../sdk.ts';
 import type { Clock } from './clock.ts';
 import type { DispatcherOptions } from './dispatch-types.ts';
+import type { LastUnitsView } from './last-units.ts';
 import type { SalesRate } from './sales-rate.ts';
 
 export interface ChannelDispatcherOptions extends DispatcherOptions {
@@ -16,6 +17,8 @@ export interface ChannelDispatcherOptions extends DispatcherOptions {
    * (see {@link recordSales}) on the same clock. Default: one of the dispatcher's own, fed from `notify`.
    */
   sales?: SalesRate;
+  /** Which channel alone offers a SKU's last units, shared by every dispatcher of a hub. Default: none. */
+  lastUnits?: LastUnitsView;
 }
 
 /**

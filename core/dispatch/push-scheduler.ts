@@ -3,7 +3,8 @@ import type { StockUpdate } from '../sdk.ts';
 import type { EffectiveLimits, ForecastNow } from './dispatch-types.ts';
 import { shownQuantity } from './dispatch-types.ts';
 import { BULK_MAX_RISK, BulkLane } from './bulk-lane.ts';
-import { FORECAST_RECHECK_MS, forecastHolds, forecastNow } from './forecast.ts';
+import { FORECAST_RECHECK_MS, forecastBand, forecastHolds, forecastNow } from './forecast.ts';
+import type { LastUnitsView } from './last-units.ts';
 import { RevisionBudget } from './revision-budget.ts';
 import type { SalesRate } from './sales-rate.ts';
 import type { SkuPushState } from './sku-push-state.ts';
@@ -109,6 +110,9 @@ export interface PushSchedulerOptions {
   sales?: SalesRate;
   /** Whether the connector can take bulk jobs (`pushBulk`): the lane of `limits.bulk` is used only then. */
   canBulk?: boolean;
+  /** The channel's id and the hub's last-units holds (see {@link LastUnitsView}); without them no SKU is held. */
+  channelId?: string;
+  lastUnits?: LastUnitsView;
 }
 
 /**
@@ -124,6 +128,8 @@ export class PushScheduler {
   readonly #bucket: TokenBucket;
   readonly #revisions: RevisionBudget | null;
   readonly #sales: SalesRate | null;
+  readonly #channelId: string | undefined;
+  readonly #lastUnits: LastUnitsView | null;
   /**
    * How long a push holds its SKUs and its call slot, ms: the mark in the store, the call and the
    * confirmation (moves with every push answered). On a busy hub the store's part exceeds the channel's.
@@ -159,6 +165,8 @@ export class PushScheduler {
     this.#bucket = new TokenBucket(limits.perSecond * RATE_HEADROOM, Math.max(1, limits.burst - 1), options.now);
     this.#revisions = limits.dailyRevisionsPerSku !== undefined ? new RevisionBudget(limits.dailyRevisionsPerSku) : null;
     this.#sales = options.sales ?? null;
+    this.#channelId = options.channelId;
+    this.#lastUnits = options.lastUnits ?? null;
     this.#forecasting = options.rules.forecast?.enabled === true;
     this.bulkLane = limits.bulk && options.canBulk ? new BulkLane(limits.bulk, options.now) : null;
   }
@@ -189,7 +197,32 @@ export class PushScheduler {
    */
   forecastOf(state: Pick<SkuPushState, 'sku' | 'available'>, now: number, queued = this.#fallsQueued): ForecastNow | undefined {
     if (!this.#forecasting) return undefined;
-    return forecastNow(this.#rules, state.available, this.#sales?.perSecond(state.sku, now) ?? 0, this.#holdMs + this.refreshMs(queued));
+    return this.#forecast(state, this.#sales?.perSecond(state.sku, now) ?? 0, this.#holdMs + this.refreshMs(queued));
+  }
+
+  /** Time until a push for a SKU that sells, sent now, could land, ms: the horizon its forecast counts. */
+  landingMs(): number {
+    return this.#holdMs + this.refreshMs(this.#fallsQueued);
+  }
+
+  /**
+   * The forecast over `refreshMs`, as a last-units hold makes it (see {@link LastUnitsView}): the holder
+   * shows what its rules allow; another channel shows the least its band allows (0 unless
+   * `maxHiddenShare` is below 1) as long as its own forecast would hide any unit.
+   */
+  #forecast(state: Pick<SkuPushState, 'sku' | 'available'>, salesPerSecond: number, refreshMs: number): ForecastNow | undefined {
+    const forecast = forecastNow(this.#rules, state.available, salesPerSecond, refreshMs);
+    const holder = forecast && this.#lastUnits?.holderOf(state.sku);
+    if (!forecast || holder === undefined) return forecast;
+    if (holder === this.#channelId) return { ...forecast, quantity: forecast.allowed, lastUnitsOn: holder };
+    if (forecast.quantity >= forecast.allowed) return forecast;
+    return { ...forecast, quantity: forecastBand(this.#rules, state.available).lowest, lastUnitsOn: holder };
+  }
+
+  /** True when another channel alone offers the SKU's last units: this one must show exactly its forecast, no hysteresis. */
+  #heldElsewhere(sku: string): boolean {
+    const holder = this.#lastUnits?.holderOf(sku);
+    return holder !== undefined && holder !== this.#channelId;
   }
 
   /**
@@ -207,7 +240,7 @@ export class PushScheduler {
       const forecast = this.forecastOf(state, now);
       if (shown === null || !forecast || (shown >= forecast.allowed && forecast.quantity >= forecast.allowed)) {
         this.#hiding.delete(state);
-      } else if (!forecastHolds(this.#rules, state.available, shown, forecast.quantity)) {
+      } else if (!forecastHolds(this.#rules, state.available, shown, forecast.quantity) || (shown > forecast.quantity && this.#heldElsewhere(state.sku))) {
         this.#hiding.delete(state);
         moved.push(state);
       }
@@ -373,7 +406,7 @@ export class PushScheduler {
       const { state } = candidate;
       const salesPerSecond = this.#sales?.perSecond(state.sku, now) ?? 0;
       // With a forecast, what the channel shows must hold until the job lands, not the next per-SKU call.
-      const quantity = this.#forecasting ? (forecastNow(this.#rules, state.available, salesPerSecond, jobMs)?.quantity ?? candidate.quantity) : candidate.quantity;
+      const quantity = this.#forecasting ? (this.#forecast(state, salesPerSecond, jobMs)?.quantity ?? candidate.quantity) : candidate.quantity;
       const canWait = quantity > 0 && this.refreshMs(aheadPerSku) > jobMs && sellOutRisk(salesPerSecond, state.available, 0, jobMs) < BULK_MAX_RISK;
       if (!canWait) {
         aheadPerSku += 1;
@@ -436,6 +469,7 @@ export class PushScheduler {
   #unchanged(state: SkuPushState, quantity: number): number | null {
     const shown = state.confirmedQuantity;
     if (shown === null || !state.canSkip(shown)) return null;
+    if (shown > quantity && this.#heldElsewhere(state.sku)) return null;
     return forecastHolds(this.#rules, state.available, shown, quantity) ? shown : null;
   }
 

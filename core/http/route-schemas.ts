@@ -43,13 +43,14 @@ const channelInventoryStatus: Schema = {
     target: { type: 'integer', description: "What the channel's rules (and forecast, when it has one) say it should show for the ledger quantity now." },
     forecast: {
       type: 'object',
-      description: 'Present when a forecast holds back units on this channel now: target is allowed less hidden.',
+      description: 'Present when a forecast holds back units on this channel now (target is allowed less hidden), or this channel alone offers the last units (lastUnitsOn).',
       required: ['allowed', 'hidden', 'salesPerSecond', 'horizonMs'],
       properties: {
         allowed: { type: 'integer', minimum: 0, description: 'What the rules allow without the forecast.' },
         hidden: { type: 'integer', minimum: 0, description: "Units held back: the sales expected before the channel's next refresh can land (bounded)." },
         salesPerSecond: { type: 'number', minimum: 0 },
         horizonMs: { type: 'number', minimum: 0 },
+        lastUnitsOn: { type: 'string', description: 'The one channel offering the last units while forecasts hide them on every other: this one (it shows what the rules allow) or another (this one shows 0 meanwhile).' },
       },
     },
     confirmedAt: isoTimeOrNull,

@@ -40,7 +40,13 @@ const channelStatus = z.object({
   shown: z.number().nullable().describe('The quantity the channel last confirmed showing; null when it never confirmed one.'),
   target: z.number().describe("What the channel's rules (and forecast, when it has one) make of the ledger quantity now."),
   forecast: z
-    .object({ allowed: z.number(), hidden: z.number(), salesPerSecond: z.number(), horizonMs: z.number() })
+    .object({
+      allowed: z.number(),
+      hidden: z.number(),
+      salesPerSecond: z.number(),
+      horizonMs: z.number(),
+      lastUnitsOn: z.string().optional().describe('The one channel offering the last units while forecasts hide them on every other.'),
+    })
     .optional()
     .describe('Present when a forecast holds back units: target is allowed less hidden (sales expected before the next refresh).'),
   confirmedAt: isoTime.nullable(),

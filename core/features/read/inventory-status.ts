@@ -46,6 +46,11 @@ export interface ChannelForecastStatus {
   salesPerSecond: number;
   /** The time to the channel's next refresh the forecast assumes, ms. */
   horizonMs: number;
+  /**
+   * The one channel offering the SKU's last units while forecasts hide them on every other: this channel
+   * (it shows what the rules allow) or another (this one shows 0 meanwhile). Absent when none does.
+   */
+  lastUnitsOn?: string;
 }
 
 /** What an agent can act on without reading the channels. */
@@ -195,7 +200,13 @@ function channelStatus(
     shown: stored?.pushedQuantity ?? null,
     target: forecast?.quantity ?? shownQuantity(rules, level.available),
     ...(forecast && {
-      forecast: { allowed: forecast.allowed, hidden: forecast.allowed - forecast.quantity, salesPerSecond: round(forecast.salesPerSecond), horizonMs: Math.round(forecast.horizonMs) },
+      forecast: {
+        allowed: forecast.allowed,
+        hidden: forecast.allowed - forecast.quantity,
+        salesPerSecond: round(forecast.salesPerSecond),
+        horizonMs: Math.round(forecast.horizonMs),
+        ...(forecast.lastUnitsOn !== undefined && { lastUnitsOn: forecast.lastUnitsOn }),
+      },
     }),
     confirmedAt: stored?.confirmedAt ? stored.confirmedAt.toISOString() : null,
     pushedVersion,

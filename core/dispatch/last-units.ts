@@ -1,0 +1,97 @@
+import { HiddenEverywhere } from './hidden-everywhere.ts';
+
+/** What a dispatcher asks: which channel, if any, alone offers a SKU's last units now. */
+export interface LastUnitsView {
+  holderOf(sku: string): string | undefined;
+}
+
+export interface LastUnitsOptions {
+  /** The channels the hub pushes now. */
+  pushing: () => ReadonlySet<string>;
+  /**
+   * True when the hub pushes every channel of its config. Only then can it make one channel the only one
+   * showing a SKU: a channel another hub pushes could show the same units.
+   */
+  pushesAll: () => boolean;
+  /** True when `channelId` shows forecasts and its rules give more than 0 for `available`. */
+  canHold: (channelId: string, available: number) => boolean;
+  /** Time until a push sent to `channelId` now could land, ms (its forecast's horizon). */
+  landingMs: (channelId: string) => number;
+  /** Hears every SKU that becomes hidden everywhere, or is shown again (see {@link HiddenEverywhere}). */
+  hiddenChanged: (sku: string, hidden: boolean) => void;
+}
+
+interface Hold {
+  channelId: string;
+  /** The ledger's available quantity the hold was made for, lowered by each sale since. */
+  available: number;
+}
+
+/**
+ * The last units of a SKU that forecasts hide on every channel, offered on one channel alone.
+ *
+ * A forecast hides a SKU's units when more are expected to sell before the channel's next refresh than
+ * it has; in a rush every channel does, and the last units stay hidden everywhere until the rush fades
+ * (measured: a fifth fewer units sold in a flash sale). Shown on one channel only, they cannot be sold
+ * twice: that channel takes what it sells off its own listing, and every other one shows 0. So when every
+ * channel the hub pushes was confirmed showing a SKU at 0 while the ledger still has some, the channel
+ * whose push would land soonest is made its holder: it shows what its rules allow, without forecast, and
+ * every other forecasting channel shows 0 as long as its own forecast would hide any unit. The hold ends
+ * when the ledger reaches 0, when stock comes back (forecasts apply again), or when the hub stops pushing
+ * any channel.
+ */
+export class LastUnits implements LastUnitsView {
+  readonly #options: LastUnitsOptions;
+  readonly #holds = new Map<string, Hold>();
+  readonly #hidden: HiddenEverywhere;
+
+  constructor(options: LastUnitsOptions) {
+    this.#options = options;
+    this.#hidden = new HiddenEverywhere(
+      () => options.pushing().size,
+      (sku, hidden) => options.hiddenChanged(sku, hidden),
+      (sku) => this.#holds.get(sku)?.channelId,
+    );
+  }
+
+  holderOf(sku: string): string | undefined {
+    return this.#holds.get(sku)?.channelId;
+  }
+
+  /** `channelId` was confirmed showing `quantity` of `sku`, the ledger having `available` of it. */
+  confirmed(channelId: string, sku: string, quantity: number, available: number): void {
+    this.#hidden.confirmed(channelId, sku, quantity);
+    if (this.#hidden.isHidden(sku) && !this.#holds.has(sku) && available > 0) this.#appoint(sku, available);
+  }
+
+  /** The ledger now has `available` of `sku`. */
+  stands(sku: string, available: number): void {
+    const hold = this.#holds.get(sku);
+    if (!hold) return;
+    if (available > 0 && available <= hold.available) hold.available = available;
+    else this.#end(sku);
+  }
+
+  /** The hub stopped pushing `channelId`: no channel is the only one showing anything any more. */
+  released(channelId: string): void {
+    this.#holds.clear();
+    this.#hidden.released(channelId);
+  }
+
+  #appoint(sku: string, available: number): void {
+    const { pushing, pushesAll, canHold, landingMs } = this.#options;
+    if (!pushesAll()) return;
+    let best: { channelId: string; ms: number } | undefined;
+    for (const channelId of pushing()) {
+      if (!canHold(channelId, available)) continue;
+      const ms = landingMs(channelId);
+      if (!best || ms < best.ms) best = { channelId, ms };
+    }
+    if (best) this.#holds.set(sku, { channelId: best.channelId, available });
+  }
+
+  #end(sku: string): void {
+    this.#holds.delete(sku);
+    this.#hidden.recount(sku);
+  }
+}
