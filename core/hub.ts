@@ -120,6 +120,7 @@ export class Hub {
         const channelRules = rules.get(channelId);
         return channelRules?.forecast?.enabled === true && shownQuantity(channelRules, available) > 0;
       },
+      targetOf: (channelId, sku) => this.dispatchers.get(channelId)?.targetOf?.(sku),
       landingMs: (channelId) => this.dispatchers.get(channelId)?.landingMs?.() ?? Infinity,
       hiddenChanged: (sku, hidden) => this.sales.hiddenEverywhere(sku, hidden),
     });

@@ -8,7 +8,7 @@ import type { BackoffPolicy } from './backoff.ts';
 import { ChannelStateWriter } from './channel-state-writer.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { skuStatusOf, snapshotOf } from './dispatch-status.ts';
-import type { DispatchObserver, Dispatcher, DispatcherSnapshot, DispatchSkuStatus } from './dispatch-types.ts';
+import { shownQuantity, type DispatchObserver, type Dispatcher, type DispatcherSnapshot, type DispatchSkuStatus } from './dispatch-types.ts';
 import { checkedDispatcherOptions, type ChannelDispatcherOptions } from './dispatcher-options.ts';
 import { guardedObserver } from './guarded-observer.ts';
 import { IdleWaiters } from './idle-waiters.ts';
@@ -221,6 +221,12 @@ export class ChannelDispatcher implements Dispatcher {
 
   landingMs(): number {
     return this.#scheduler.landingMs();
+  }
+
+  targetOf(sku: string): number | undefined {
+    const state = this.#backlog.get(sku);
+    if (!state) return undefined;
+    return this.#scheduler.forecastOf(state, this.#clock.now())?.quantity ?? shownQuantity(this.#options.rules, state.available);
   }
 
   idle(signal?: AbortSignal): Promise<void> {

@@ -194,6 +194,8 @@ export interface Dispatcher {
   skuStatus?(sku: string): DispatchSkuStatus | undefined;
   /** Time until a push for a SKU that sells, sent now, could land, ms (the forecast's horizon). */
   landingMs?(): number;
+  /** What the channel's rules and forecast give the SKU now; undefined when the dispatcher has never seen it. */
+  targetOf?(sku: string): number | undefined;
   /** Resolves once nothing is pending or in flight (or the signal aborts). For tests and shutdown. */
   idle(signal?: AbortSignal): Promise<void>;
   /** Stops pushing, aborts in-flight calls, and resolves when they settled. */

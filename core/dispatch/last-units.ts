@@ -15,6 +15,12 @@ export interface LastUnitsOptions {
   pushesAll: () => boolean;
   /** True when `channelId` shows forecasts and its rules give more than 0 for `available`. */
   canHold: (channelId: string, available: number) => boolean;
+  /**
+   * What `channelId`'s rules and forecast give `sku` now, undefined when unknown. A hold is made only
+   * while every channel's is 0: a confirmation of 0 can be older than a restock, and a hold made then
+   * would hide stock the forecasts no longer hide.
+   */
+  targetOf: (channelId: string, sku: string) => number | undefined;
   /** Time until a push sent to `channelId` now could land, ms (its forecast's horizon). */
   landingMs: (channelId: string) => number;
   /** Hears every SKU that becomes hidden everywhere, or is shown again (see {@link HiddenEverywhere}). */
@@ -34,7 +40,7 @@ interface Hold {
  * it has; in a rush every channel does, and the last units stay hidden everywhere until the rush fades
  * (measured: a fifth fewer units sold in a flash sale). Shown on one channel only, they cannot be sold
  * twice: that channel takes what it sells off its own listing, and every other one shows 0. So when every
- * channel the hub pushes was confirmed showing a SKU at 0 while the ledger still has some, the channel
+ * channel the hub pushes was confirmed showing a SKU at 0, and is to show 0 now, while the ledger still has some, the channel
  * whose push would land soonest is made its holder: it shows what its rules allow, without forecast, and
  * every other forecasting channel shows 0 as long as its own forecast would hide any unit. The hold ends
  * when the ledger reaches 0, when stock comes back (forecasts apply again), or when the hub stops pushing
@@ -79,10 +85,11 @@ export class LastUnits implements LastUnitsView {
   }
 
   #appoint(sku: string, available: number): void {
-    const { pushing, pushesAll, canHold, landingMs } = this.#options;
+    const { pushing, pushesAll, canHold, landingMs, targetOf } = this.#options;
     if (!pushesAll()) return;
     let best: { channelId: string; ms: number } | undefined;
     for (const channelId of pushing()) {
+      if (targetOf(channelId, sku) !== 0) return;
       if (!canHold(channelId, available)) continue;
       const ms = landingMs(channelId);
       if (!best || ms < best.ms) best = { channelId, ms };

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChannelRules } from '../../core/config/config-types.ts';
 import type { DispatchObserver, EffectiveLimits } from '../../core/dispatch/dispatch-types.ts';
+import type { ChannelDispatcher } from '../../core/dispatch/channel-dispatcher.ts';
 import { LastUnits, type LastUnitsOptions } from '../../core/dispatch/last-units.ts';
 import { ManualClock } from '../../core/dispatch/manual-clock.ts';
 import { PushScheduler, type PushPlan } from '../../core/dispatch/push-scheduler.ts';
@@ -23,6 +24,7 @@ function threeChannels(overrides: Partial<LastUnitsOptions> = {}): { units: Last
     pushing: () => new Set(Object.keys(landing)),
     pushesAll: () => true,
     canHold: () => true,
+    targetOf: () => 0,
     landingMs: (channelId) => landing[channelId]!,
     hiddenChanged: (sku, hidden) => flips.push([sku, hidden]),
     ...overrides,
@@ -84,6 +86,12 @@ describe('LastUnits', () => {
       ['HOT', true],
       ['HOT', false],
     ]);
+  });
+
+  it('offers nothing while a channel is to show some of it: its confirmation of 0 came before a restock', () => {
+    const { units } = threeChannels({ targetOf: (channelId) => (channelId === 'slow' ? 150 : 0) });
+    hideEverywhere(units, 'HOT', 212);
+    expect(units.holderOf('HOT')).toBeUndefined();
   });
 
   it('ends when stock comes back: forecasts decide on every channel again', () => {
@@ -171,12 +179,13 @@ describe('Two channels of one process sharing their last-units holds', () => {
     const clock = harnessClock();
     const store = new MemoryChannelState();
     const sales = new SalesRate(clock);
-    const landing = new Map<string, () => number>();
-    const units = new LastUnits({
+    const dispatchers = new Map<string, ChannelDispatcher>();
+    const units: LastUnits = new LastUnits({
       pushing: () => new Set(['fast', 'slow']),
       pushesAll: () => true,
       canHold: () => true,
-      landingMs: (channelId) => landing.get(channelId)!(),
+      targetOf: (channelId, sku) => dispatchers.get(channelId)!.targetOf(sku),
+      landingMs: (channelId) => dispatchers.get(channelId)!.landingMs(),
       hiddenChanged: (sku, hidden) => sales.hiddenEverywhere(sku, hidden),
     });
     const observer: DispatchObserver = {
@@ -188,10 +197,8 @@ describe('Two channels of one process sharing their last-units holds', () => {
     const rules: ChannelRules = { ...FORECASTING, forecast: { ...FORECASTING.forecast!, minHorizonMs: 10_000 } };
     const fast = dispatchHarness({ channelId: 'fast', rules, limits: { ...SLOW, perSecond: 10 }, clock, store, sales, lastUnits: units, observer });
     const slow = dispatchHarness({ channelId: 'slow', rules, limits: SLOW, clock, store, sales, lastUnits: units, observer });
-    for (const { dispatcher } of [fast, slow]) {
-      landing.set(dispatcher === fast.dispatcher ? 'fast' : 'slow', () => dispatcher.landingMs());
-      await dispatcher.start();
-    }
+    dispatchers.set('fast', fast.dispatcher).set('slow', slow.dispatcher);
+    for (const { dispatcher } of [fast, slow]) await dispatcher.start();
     const commit = (change: LedgerChange): void => {
       recordSales(sales, [change]);
       units.stands(change.sku, change.available);
