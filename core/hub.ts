@@ -123,6 +123,7 @@ export class Hub {
       targetOf: (channelId, sku) => this.dispatchers.get(channelId)?.targetOf?.(sku),
       landingMs: (channelId) => this.dispatchers.get(channelId)?.landingMs?.() ?? Infinity,
       hiddenChanged: (sku, hidden) => this.sales.hiddenEverywhere(sku, hidden),
+      now: () => systemClock.now(),
     });
     this.metrics.tap({
       confirmed: (channelId, sku, _lags, _callMs, shown) => {

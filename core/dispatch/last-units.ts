@@ -1,5 +1,14 @@
 import { HiddenEverywhere } from './hidden-everywhere.ts';
 
+/**
+ * A holder has max(this, 3 × its landing time) to confirm showing the units, ms; one that does not (its
+ * API down, its queue stuck) gives them back to every channel's forecast, so the last units of a SKU
+ * never wait on a channel that cannot show them.
+ */
+export const HOLDER_CONFIRM_MIN_MS = 10_000;
+/** A channel that missed that deadline is not made a holder again for this long, ms. */
+export const HOLDER_PASSED_OVER_MS = 60_000;
+
 /** What a dispatcher asks: which channel, if any, alone offers a SKU's last units now. */
 export interface LastUnitsView {
   holderOf(sku: string): string | undefined;
@@ -25,12 +34,16 @@ export interface LastUnitsOptions {
   landingMs: (channelId: string) => number;
   /** Hears every SKU that becomes hidden everywhere, or is shown again (see {@link HiddenEverywhere}). */
   hiddenChanged: (sku: string, hidden: boolean) => void;
+  /** Epoch ms now. */
+  now: () => number;
 }
 
 interface Hold {
   channelId: string;
   /** The ledger's available quantity the hold was made for, lowered by each sale since. */
   available: number;
+  /** Epoch ms by which the holder must confirm showing units, or null once it has. */
+  confirmBy: number | null;
 }
 
 /**
@@ -43,12 +56,14 @@ interface Hold {
  * channel the hub pushes was confirmed showing a SKU at 0, and is to show 0 now, while the ledger still has some, the channel
  * whose push would land soonest is made its holder: it shows what its rules allow, without forecast, and
  * every other forecasting channel shows 0 as long as its own forecast would hide any unit. The hold ends
- * when the ledger reaches 0, when stock comes back (forecasts apply again), or when the hub stops pushing
- * any channel.
+ * when the ledger reaches 0, when stock comes back (forecasts apply again), when the holder does not
+ * show the units in time (see {@link HOLDER_CONFIRM_MIN_MS}), or when the hub stops pushing any channel.
  */
 export class LastUnits implements LastUnitsView {
   readonly #options: LastUnitsOptions;
   readonly #holds = new Map<string, Hold>();
+  /** Channels that missed a hold's deadline, until when they are passed over. */
+  readonly #passedOver = new Map<string, number>();
   readonly #hidden: HiddenEverywhere;
 
   constructor(options: LastUnitsOptions) {
@@ -61,13 +76,26 @@ export class LastUnits implements LastUnitsView {
   }
 
   holderOf(sku: string): string | undefined {
-    return this.#holds.get(sku)?.channelId;
+    const hold = this.#holds.get(sku);
+    if (!hold) return undefined;
+    if (hold.confirmBy !== null) {
+      const now = this.#options.now();
+      if (now > hold.confirmBy) {
+        this.#passedOver.set(hold.channelId, now + HOLDER_PASSED_OVER_MS);
+        this.#end(sku);
+        return undefined;
+      }
+    }
+    return hold.channelId;
   }
 
   /** `channelId` was confirmed showing `quantity` of `sku`, the ledger having `available` of it. */
   confirmed(channelId: string, sku: string, quantity: number, available: number): void {
     this.#hidden.confirmed(channelId, sku, quantity);
-    if (this.#hidden.isHidden(sku) && !this.#holds.has(sku) && available > 0) this.#appoint(sku, available);
+    const hold = this.#holds.get(sku);
+    if (hold) {
+      if (hold.channelId === channelId && quantity > 0) hold.confirmBy = null;
+    } else if (this.#hidden.isHidden(sku) && available > 0) this.#appoint(sku, available);
   }
 
   /** The ledger now has `available` of `sku`. */
@@ -85,16 +113,17 @@ export class LastUnits implements LastUnitsView {
   }
 
   #appoint(sku: string, available: number): void {
-    const { pushing, pushesAll, canHold, landingMs, targetOf } = this.#options;
+    const { pushing, pushesAll, canHold, landingMs, targetOf, now } = this.#options;
     if (!pushesAll()) return;
+    const at = now();
     let best: { channelId: string; ms: number } | undefined;
     for (const channelId of pushing()) {
       if (targetOf(channelId, sku) !== 0) return;
-      if (!canHold(channelId, available)) continue;
+      if (!canHold(channelId, available) || (this.#passedOver.get(channelId) ?? 0) > at) continue;
       const ms = landingMs(channelId);
       if (!best || ms < best.ms) best = { channelId, ms };
     }
-    if (best) this.#holds.set(sku, { channelId: best.channelId, available });
+    if (best) this.#holds.set(sku, { channelId: best.channelId, available, confirmBy: at + Math.max(HOLDER_CONFIRM_MIN_MS, 3 * best.ms) });
   }
 
   #end(sku: string): void {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChannelRules } from '../../core/config/config-types.ts';
 import type { DispatchObserver, EffectiveLimits } from '../../core/dispatch/dispatch-types.ts';
 import type { ChannelDispatcher } from '../../core/dispatch/channel-dispatcher.ts';
-import { LastUnits, type LastUnitsOptions } from '../../core/dispatch/last-units.ts';
+import { HOLDER_CONFIRM_MIN_MS, LastUnits, type LastUnitsOptions } from '../../core/dispatch/last-units.ts';
 import { ManualClock } from '../../core/dispatch/manual-clock.ts';
 import { PushScheduler, type PushPlan } from '../../core/dispatch/push-scheduler.ts';
 import { recordSales, SalesRate } from '../../core/dispatch/sales-rate.ts';
@@ -17,9 +17,10 @@ const FORECASTING: ChannelRules = { reserve: 0, share: 1, forecast: { enabled: t
 const SLOW: EffectiveLimits = { maxBatchSize: 1, perSecond: 5, burst: 5, concurrency: 1, compareAndSet: false };
 
 /** Three channels a hub pushes, `fast` landing soonest, and what the sales rate heard. */
-function threeChannels(overrides: Partial<LastUnitsOptions> = {}): { units: LastUnits; flips: Array<[string, boolean]> } {
+function threeChannels(overrides: Partial<LastUnitsOptions> = {}): { units: LastUnits; flips: Array<[string, boolean]>; clock: ManualClock } {
   const landing: Record<string, number> = { slow: 4_000, fast: 300, middle: 1_000 };
   const flips: Array<[string, boolean]> = [];
+  const clock = new ManualClock({ start: T0 });
   const units = new LastUnits({
     pushing: () => new Set(Object.keys(landing)),
     pushesAll: () => true,
@@ -27,9 +28,10 @@ function threeChannels(overrides: Partial<LastUnitsOptions> = {}): { units: Last
     targetOf: () => 0,
     landingMs: (channelId) => landing[channelId]!,
     hiddenChanged: (sku, hidden) => flips.push([sku, hidden]),
+    now: () => clock.now(),
     ...overrides,
   });
-  return { units, flips };
+  return { units, flips, clock };
 }
 
 /** Every channel confirms showing `sku` at 0 while the ledger has `available`. */
@@ -99,6 +101,24 @@ describe('LastUnits', () => {
     hideEverywhere(units, 'HOT', 12);
     units.stands('HOT', 212);
     expect(units.holderOf('HOT')).toBeUndefined();
+  });
+
+  it('gives the units back to every channel when the holder does not show them in time, and passes it over for the next hold', async () => {
+    const { units, clock } = threeChannels();
+    hideEverywhere(units, 'HOT', 12);
+    expect(units.holderOf('HOT')).toBe('fast');
+    await clock.advance(HOLDER_CONFIRM_MIN_MS + 1);
+    expect(units.holderOf('HOT')).toBeUndefined();
+    units.confirmed('slow', 'HOT', 0, 12);
+    expect(units.holderOf('HOT')).toBe('middle');
+  });
+
+  it('keeps a holder that showed the units, however long they take to sell', async () => {
+    const { units, clock } = threeChannels();
+    hideEverywhere(units, 'HOT', 12);
+    units.confirmed('fast', 'HOT', 12, 12);
+    await clock.advance(HOLDER_CONFIRM_MIN_MS * 10);
+    expect(units.holderOf('HOT')).toBe('fast');
   });
 
   it('ends every hold when the hub stops pushing a channel', () => {
@@ -187,6 +207,7 @@ describe('Two channels of one process sharing their last-units holds', () => {
       targetOf: (channelId, sku) => dispatchers.get(channelId)!.targetOf(sku),
       landingMs: (channelId) => dispatchers.get(channelId)!.landingMs(),
       hiddenChanged: (sku, hidden) => sales.hiddenEverywhere(sku, hidden),
+      now: () => clock.now(),
     });
     const observer: DispatchObserver = {
       confirmed: (channelId, sku, _lags, _callMs, shown) => shown && units.confirmed(channelId, sku, shown.quantity, shown.available),
