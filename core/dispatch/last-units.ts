@@ -8,6 +8,12 @@ import { HiddenEverywhere } from './hidden-everywhere.ts';
 export const HOLDER_CONFIRM_MIN_MS = 10_000;
 /** A channel that missed that deadline is not made a holder again for this long, ms. */
 export const HOLDER_PASSED_OVER_MS = 60_000;
+/**
+ * A hold whose units have not sold for this long since the holder showed them ends, ms: the rush is over,
+ * and each channel's forecast decides again (while held, the SKU's sales rate does not read silence, so
+ * without this its last units would wait on one channel for as long as the rate takes to fade).
+ */
+export const HOLD_IDLE_MS = 10_000;
 
 /** What a dispatcher asks: which channel, if any, alone offers a SKU's last units now. */
 export interface LastUnitsView {
@@ -44,6 +50,8 @@ interface Hold {
   available: number;
   /** Epoch ms by which the holder must confirm showing units, or null once it has. */
   confirmBy: number | null;
+  /** Epoch ms of the last sale since the holder showed the units, or of that confirmation. */
+  soldAt: number;
 }
 
 /**
@@ -57,7 +65,8 @@ interface Hold {
  * whose push would land soonest is made its holder: it shows what its rules allow, without forecast, and
  * every other forecasting channel shows 0 as long as its own forecast would hide any unit. The hold ends
  * when the ledger reaches 0, when stock comes back (forecasts apply again), when the holder does not
- * show the units in time (see {@link HOLDER_CONFIRM_MIN_MS}), or when the hub stops pushing any channel.
+ * show the units in time (see {@link HOLDER_CONFIRM_MIN_MS}), when they stop selling (see
+ * {@link HOLD_IDLE_MS}), or when the hub stops pushing any channel.
  */
 export class LastUnits implements LastUnitsView {
   readonly #options: LastUnitsOptions;
@@ -78,13 +87,15 @@ export class LastUnits implements LastUnitsView {
   holderOf(sku: string): string | undefined {
     const hold = this.#holds.get(sku);
     if (!hold) return undefined;
-    if (hold.confirmBy !== null) {
-      const now = this.#options.now();
-      if (now > hold.confirmBy) {
-        this.#passedOver.set(hold.channelId, now + HOLDER_PASSED_OVER_MS);
-        this.#end(sku);
-        return undefined;
-      }
+    const now = this.#options.now();
+    if (hold.confirmBy !== null && now > hold.confirmBy) {
+      this.#passedOver.set(hold.channelId, now + HOLDER_PASSED_OVER_MS);
+      this.#end(sku);
+      return undefined;
+    }
+    if (hold.confirmBy === null && now - hold.soldAt > HOLD_IDLE_MS) {
+      this.#end(sku);
+      return undefined;
     }
     return hold.channelId;
   }
@@ -94,7 +105,10 @@ export class LastUnits implements LastUnitsView {
     this.#hidden.confirmed(channelId, sku, quantity);
     const hold = this.#holds.get(sku);
     if (hold) {
-      if (hold.channelId === channelId && quantity > 0) hold.confirmBy = null;
+      if (hold.channelId === channelId && quantity > 0 && hold.confirmBy !== null) {
+        hold.confirmBy = null;
+        hold.soldAt = this.#options.now();
+      }
     } else if (this.#hidden.isHidden(sku) && available > 0) this.#appoint(sku, available);
   }
 
@@ -102,8 +116,11 @@ export class LastUnits implements LastUnitsView {
   stands(sku: string, available: number): void {
     const hold = this.#holds.get(sku);
     if (!hold) return;
-    if (available > 0 && available <= hold.available) hold.available = available;
-    else this.#end(sku);
+    if (available <= 0 || available > hold.available) this.#end(sku);
+    else if (available < hold.available) {
+      hold.available = available;
+      hold.soldAt = this.#options.now();
+    }
   }
 
   /** The hub stopped pushing `channelId`: no channel is the only one showing anything any more. */
@@ -123,7 +140,7 @@ export class LastUnits implements LastUnitsView {
       const ms = landingMs(channelId);
       if (!best || ms < best.ms) best = { channelId, ms };
     }
-    if (best) this.#holds.set(sku, { channelId: best.channelId, available, confirmBy: at + Math.max(HOLDER_CONFIRM_MIN_MS, 3 * best.ms) });
+    if (best) this.#holds.set(sku, { channelId: best.channelId, available, confirmBy: at + Math.max(HOLDER_CONFIRM_MIN_MS, 3 * best.ms), soldAt: at });
   }
 
   #end(sku: string): void {

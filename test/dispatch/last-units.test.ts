@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChannelRules } from '../../core/config/config-types.ts';
 import type { DispatchObserver, EffectiveLimits } from '../../core/dispatch/dispatch-types.ts';
 import type { ChannelDispatcher } from '../../core/dispatch/channel-dispatcher.ts';
-import { HOLDER_CONFIRM_MIN_MS, LastUnits, type LastUnitsOptions } from '../../core/dispatch/last-units.ts';
+import { HOLD_IDLE_MS, HOLDER_CONFIRM_MIN_MS, LastUnits, type LastUnitsOptions } from '../../core/dispatch/last-units.ts';
 import { ManualClock } from '../../core/dispatch/manual-clock.ts';
 import { PushScheduler, type PushPlan } from '../../core/dispatch/push-scheduler.ts';
 import { recordSales, SalesRate } from '../../core/dispatch/sales-rate.ts';
@@ -113,12 +113,18 @@ describe('LastUnits', () => {
     expect(units.holderOf('HOT')).toBe('middle');
   });
 
-  it('keeps a holder that showed the units, however long they take to sell', async () => {
+  it('keeps a holder that showed the units while they keep selling, and ends once they stop: the rush is over', async () => {
     const { units, clock } = threeChannels();
     hideEverywhere(units, 'HOT', 12);
+    await clock.advance(HOLDER_CONFIRM_MIN_MS / 2);
     units.confirmed('fast', 'HOT', 12, 12);
-    await clock.advance(HOLDER_CONFIRM_MIN_MS * 10);
-    expect(units.holderOf('HOT')).toBe('fast');
+    for (let available = 11; available > 6; available -= 1) {
+      await clock.advance(HOLD_IDLE_MS - 1);
+      units.stands('HOT', available);
+      expect(units.holderOf('HOT')).toBe('fast');
+    }
+    await clock.advance(HOLD_IDLE_MS + 1);
+    expect(units.holderOf('HOT')).toBeUndefined();
   });
 
   it('ends every hold when the hub stops pushing a channel', () => {
