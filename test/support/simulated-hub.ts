@@ -19,7 +19,7 @@ export interface SimulatedHub {
  * (listing `skus`), with webhooks pointed at the hub.
  */
 export async function startSimulatedHub(options: {
-  channels: Array<{ id: string; connector: string; limits?: Record<string, number>; rules?: Record<string, number> }>;
+  channels: Array<{ id: string; connector: string; limits?: Record<string, number>; rules?: Record<string, unknown> }>;
   skus: Record<string, number>;
   simulator?: (channelId: string) => SimulatorOptions;
   dispatch?: Record<string, unknown>;
