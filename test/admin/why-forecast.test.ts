@@ -64,5 +64,21 @@ describe('Inventory status, on a channel with a forecast', () => {
       now: AT.getTime(),
     });
     expect(status.channels[0]).toMatchObject({ shown: 85, target: 85, state: 'in_sync', forecast: { allowed: 100, hidden: 15, salesPerSecond: 3, horizonMs: 5_000 } });
+    expect(status.channels[0]!.forecast).not.toHaveProperty('lastUnitsOn');
+  });
+
+  it('names the one channel offering the last units, on that channel (nothing hidden) and on the others (everything hidden)', () => {
+    const channel = (id: string, quantity: number): Parameters<typeof inventoryStatusOf>[1]['channels'][number] => ({
+      id,
+      rules: FORECAST,
+      stored: { channelId: id, sku: 'HOT', pushedVersion: 4, pushedQuantity: quantity, confirmedAt: AT, deadLetteredAt: null, lastError: null },
+      memory: {
+        sku: 'HOT', version: 4, confirmedVersion: 4, inFlight: false, attempts: 0, retryAt: 0, deadLettered: false, oldestPendingAt: null, lastError: null, channelThrottledUntil: 0,
+        forecast: { allowed: 12, quantity, salesPerSecond: 300, horizonMs: 500, expectedSales: 150, lastUnitsOn: 'amazon' },
+      },
+    });
+    const status = inventoryStatusOf('HOT', { level: { sku: 'HOT', available: 12, version: 4, updatedAt: AT }, channels: [channel('amazon', 12), channel('ebay', 0)], lagHalfLifeMs: 5_000, now: AT.getTime() });
+    expect(status.channels[0]).toMatchObject({ target: 12, forecast: { allowed: 12, hidden: 0, lastUnitsOn: 'amazon' } });
+    expect(status.channels[1]).toMatchObject({ target: 0, forecast: { allowed: 12, hidden: 12, lastUnitsOn: 'amazon' } });
   });
 });

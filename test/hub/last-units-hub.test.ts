@@ -38,6 +38,9 @@ describe('last units of a rush in a running hub', () => {
     await waitFor('the ledger to record the orders', async () => (await env.hub.ledger.getLevel(SKU))?.available === 40);
     const shown = (): [number | undefined, number | undefined] => [env.simulator('fast').shown(SKU), env.simulator('slow').shown(SKU)];
     await waitFor('the fast channel alone to offer the last 40 units', () => shown()[0] === 40 && shown()[1] === 0, 20_000);
+    // What the read API and the MCP tools answer from: the slow channel hides them because the fast one offers them.
+    expect(env.hub.dispatchers.get('slow')?.skuStatus?.(SKU)?.forecast).toMatchObject({ quantity: 0, allowed: 40, lastUnitsOn: 'fast' });
+    expect(env.hub.dispatchers.get('fast')?.skuStatus?.(SKU)?.forecast).toMatchObject({ quantity: 40, allowed: 40, lastUnitsOn: 'fast' });
     // No sale for a while: the rush is over, and the slow channel's own forecast decides again (with its
     // 30 s horizon it gives the units back over the next minutes, as the silence lowers the sales rate).
     await waitFor('the slow channel to show units again once they stop selling', () => (shown()[1] ?? 0) > 0, HOLD_IDLE_MS + 30_000);
