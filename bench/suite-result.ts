@@ -53,6 +53,8 @@ export interface ClassRow {
   channels: number;
   lagP50Ms: number | null;
   lagP99Ms: number | null;
+  /** The least lag p99 the class's pace allowed on the run (see core/tooling/bench/lag-floor.ts); absent in older rows. */
+  lagFloorP99Ms?: number | null;
   ttzP99Ms: number | null;
   phantomP50Ms: number | null;
   phantomP99Ms: number | null;
@@ -101,6 +103,7 @@ export function scenarioRow(result: ScenarioResult, file?: string): ScenarioRow 
       channels: c.channels.length,
       lagP50Ms: c.lag.p50,
       lagP99Ms: c.lag.p99,
+      lagFloorP99Ms: c.lagFloor.p99,
       ttzP99Ms: c.timeToZero.p99,
       phantomP50Ms: c.phantomEpisodes.p50,
       phantomP99Ms: c.phantomEpisodes.p99,

@@ -84,6 +84,18 @@ describe('flash-sale scenario runner on the real hub, NATS and Postgres', () => 
     }
   });
 
+  it('gives each channel and class the sync lag its pace allowed at best on the run\'s changes, below what it measured', () => {
+    for (const c of [...closed.channels, ...closed.classes]) {
+      // One floor sample per ledger change of the run; the hub measures the changes it confirmed.
+      expect(c.lagFloor.count).toBeGreaterThanOrEqual(c.lag.count);
+      expect(c.lagFloor.p99).not.toBeNull();
+      expect(c.lagFloor.p99!).toBeLessThanOrEqual(c.lag.p99!);
+    }
+    const lagGoals = closed.goals.filter((g) => g.goal.startsWith('sync lag p99'));
+    expect(lagGoals.map((g) => g.floor)).toEqual(closed.classes.map((c) => c.lagFloor.p99));
+    expect(lagGoals[0]!.measured).toMatch(/floor at this pace/);
+  });
+
   it('measures phantom and hidden stock per channel from what the simulated channel showed, beside the physical bound', () => {
     for (const c of closed.channels) {
       const s = c.shelf;

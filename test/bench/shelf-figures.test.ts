@@ -176,9 +176,9 @@ describe('channel classes', () => {
       return h;
     };
     const histograms = new Map([
-      ['a', { lag: lag([100, 200]), ttz: lag([]), episodes: lag([50]) }],
-      ['b', { lag: lag([300, 400]), ttz: lag([]), episodes: lag([900]) }],
-      ['c', { lag: lag([10]), ttz: lag([]), episodes: lag([]) }],
+      ['a', { lag: lag([100, 200]), lagFloor: lag([0, 100]), ttz: lag([]), episodes: lag([50]) }],
+      ['b', { lag: lag([300, 400]), lagFloor: lag([0, 100]), ttz: lag([]), episodes: lag([900]) }],
+      ['c', { lag: lag([10]), lagFloor: lag([0]), ttz: lag([]), episodes: lag([]) }],
     ]);
     const classes = groupByClass([channel('a', '5/s × 1', 1.2), channel('b', '5/s × 1', 2), channel('c', '2/s × 250', null)], histograms);
     expect(classes.map((c) => c.class)).toEqual(['5/s × 1', '2/s × 250']);

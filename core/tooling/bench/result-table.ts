@@ -67,12 +67,13 @@ export function goalMark(met: boolean | null): string {
 
 /** Sync lag, phantom and hidden stock per channel class. */
 export function formatClassTable(result: ScenarioResult): string[] {
-  const head = ['class', 'channels', 'lag p50', 'lag p99', 'ttz p99', 'phantom episodes', 'p50', 'p99', 'phantom unit-s', 'hidden unit-s', 'held back', 'worst held-back share', 'held back / bound'];
+  const head = ['class', 'channels', 'lag p50', 'lag p99', 'floor p99', 'ttz p99', 'phantom episodes', 'p50', 'p99', 'phantom unit-s', 'hidden unit-s', 'held back', 'worst held-back share', 'held back / bound'];
   const rows = result.classes.map((c) => [
     c.class,
     String(c.channels.length),
     ms(c.lag.p50),
     ms(c.lag.p99),
+    ms(c.lagFloor.p99),
     ms(c.timeToZero.p99),
     formatCount(c.phantomEpisodes.count),
     ms(c.phantomEpisodes.p50),
@@ -85,7 +86,7 @@ export function formatClassTable(result: ScenarioResult): string[] {
   ]);
   return [
     ...alignedTable(head, rows),
-    '(per class, over every channel of it: phantom = a SKU shown above what the rules give for the ledger, episode durations; hidden = shown below it, unit-seconds; held back = the part the last write left out on purpose (forecast, reserve); bound = (Σ√vᵢ)²/(2C), median channel)',
+    '(per class, over every channel of it: floor = a floor under lag p99 at the class\'s pace on these changes: each SKU waits for its first push, busiest first, then a perfect forecast; phantom = a SKU shown above what the rules give for the ledger, episode durations; hidden = shown below it, unit-seconds; held back = the part the last write left out on purpose (forecast, reserve); bound = (Σ√vᵢ)²/(2C), median channel)',
   ];
 }
 

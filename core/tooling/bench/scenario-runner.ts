@@ -13,6 +13,7 @@ import { createLogger } from '../../logger.ts';
 import type { Logger } from '../../sdk.ts';
 import { startSimulatedChannels } from '../simulation/simulated-channels.ts';
 import { isolateConfig } from './bench-environment.ts';
+import { FirstPassFloor, type ChannelPace } from './lag-floor.ts';
 import { LagHistogram } from './lag-histogram.ts';
 import { busyShare, CLOCK_TICKS, machineCpuTimes, processCpuTimes } from './machine-cpu.ts';
 import { DEFAULT_SCENARIO, LAG_EDGES_MS, type ChannelResult, type ScenarioOptions, type ScenarioProgress, type ScenarioResult } from './scenario-types.ts';
@@ -265,6 +266,8 @@ async function drive(
   const shelf = new ShelfRecorder(skus, new Map(channels.map((c) => [c.channel.id, c.view])));
   /** Units shoppers bought per SKU during the load, over every channel: the sales rates of the hidden-units bound. */
   const unitsBySku = new Map<string, number>();
+  /** Every ledger change of the run, for the least sync lag each channel's pace allows (see lag-floor.ts). */
+  const lagFloor = new FirstPassFloor();
 
   const untap = hub.metrics.tap({
     confirmed(channelId, sku, lagMs, callMs) {
@@ -317,6 +320,7 @@ async function drive(
   const unlisten = hub.onChange((changes: readonly LedgerChange[], outcomes: readonly EventOutcome[]) => {
     for (const change of changes) {
       shelf.ledger(change.sku, change.available, change.committedAt.getTime());
+      lagFloor.change(change.sku, change.occurredAt.getTime(), change.committedAt.getTime());
       if (change.eventType === 'order.confirmed') {
         linesCommitted += 1;
         const ms = change.committedAt.getTime() - change.occurredAt.getTime();
@@ -587,7 +591,15 @@ async function drive(
   let throttled = 0;
   let retries = 0;
   let deadLetters = 0;
-  const histograms = new Map<string, { lag: LagHistogram; ttz: LagHistogram; episodes: LagHistogram }>();
+  const histograms = new Map<string, { lag: LagHistogram; lagFloor: LagHistogram; ttz: LagHistogram; episodes: LagHistogram }>();
+  // Channels of one pace share one floor: forty channels are three or four paces.
+  const floors = new Map<string, LagHistogram>();
+  const floorOf = (pace: ChannelPace): LagHistogram => {
+    const key = `${pace.perSecond}/${pace.burst}/${pace.maxBatchSize}`;
+    let floor = floors.get(key);
+    if (!floor) floors.set(key, (floor = lagFloor.measure(pace, wallStart)));
+    return floor;
+  };
   const allEpisodes = new LagHistogram(3_600_000);
   const salesPerSecond = [...unitsBySku.values()].map((units) => units / loadSeconds);
   const channelResults: ChannelResult[] = sellers.map((t) => {
@@ -595,7 +607,8 @@ async function drive(
     const limits = hub.connectors.get(t.id)!.limits;
     const rules = meta.rules.get(t.id) ?? sim.channel.rules;
     const shelfTally = shelf.measure(t.id, rules, loadEndWall, settleEndWall);
-    histograms.set(t.id, { lag: t.lag, ttz: t.ttz, episodes: shelfTally.episodes });
+    const floor = floorOf({ perSecond: limits.perSecond, burst: limits.burst, maxBatchSize: limits.maxBatchSize });
+    histograms.set(t.id, { lag: t.lag, lagFloor: floor, ttz: t.ttz, episodes: shelfTally.episodes });
     allEpisodes.merge(shelfTally.episodes);
     const stats = simulatorStats?.[t.id] ?? sim.simulator?.stats() ?? {};
     const conv = convergence.byChannel.get(t.id) ?? { converged: 0, pairs: 0 };
@@ -615,6 +628,7 @@ async function drive(
       capacity,
       capacitySuffices: capacity >= skusChangedPerSecond,
       lag: t.lag.summary(),
+      lagFloor: floor.summary(),
       overhead: t.overhead.summary(),
       timeToZero: t.ttz.summary(),
       eventToCommit: t.commit.summary(),

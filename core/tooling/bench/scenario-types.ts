@@ -125,6 +125,8 @@ export interface ClassResult {
   channels: string[];
   /** Sync lag over every channel of the class. */
   lag: LagSummary;
+  /** The floor under the class's sync lag on this run (see {@link ChannelResult.lagFloor}). */
+  lagFloor: LagSummary;
   timeToZero: LagSummary;
   phantomSkuSeconds: number;
   phantomUnitSeconds: number;
@@ -148,6 +150,8 @@ export interface GoalCheck {
   value: number | null;
   limit: number;
   met: boolean | null;
+  /** A floor under the figure on this run, where one is known (sync lag: its first-pass floor, see lag-floor.ts). */
+  floor?: number | null;
 }
 
 export interface ChannelResult {
@@ -162,6 +166,12 @@ export interface ChannelResult {
   /** Whether capacity covers the distinct SKUs changing per second during the load. */
   capacitySuffices: boolean;
   lag: LagSummary;
+  /**
+   * A floor under the sync lag a channel of this pace could have had on this run: each SKU's changes wait
+   * for its first push, the pushes go at full pace from the start, busiest SKU first, and later changes
+   * are covered the moment they commit (see lag-floor.ts). What a one-SKU channel measures in a short sale.
+   */
+  lagFloor: LagSummary;
   /** Sync lag minus the channel call's own duration. */
   overhead: LagSummary;
   timeToZero: LagSummary;

@@ -46,7 +46,12 @@ export function checkSellerGoals(result: Measured): GoalCheck[] {
   const goals: GoalCheck[] = [check(`oversold ≤ ${pct(g.oversoldRatio)} of units sold`, `${formatCount(result.oversoldUnits)} of ${formatCount(result.unitsSold)} units (${pct(result.oversoldRatio)})`, result.unitsSold > 0 ? result.oversoldRatio : null, g.oversoldRatio, true)];
   const target = result.options.targetP99Ms;
   for (const c of result.classes) {
-    goals.push(check(`sync lag p99 ≤ ${formatMs(target)}, ${c.class} channels`, `${formatMs(c.lag.p99)} over ${c.channels.length} channel(s)`, c.lag.p99, target, true));
+    // The floor says whether the channel's pace could meet the target at all on this run's changes.
+    const floor = c.lagFloor?.p99 ?? null;
+    goals.push({
+      ...check(`sync lag p99 ≤ ${formatMs(target)}, ${c.class} channels`, `${formatMs(c.lag.p99)} over ${c.channels.length} channel(s)${floor === null ? '' : `; floor at this pace ${formatMs(floor)}`}`, c.lag.p99, target, true),
+      floor,
+    });
     goals.push(check(`phantom stock p99 ≤ ${formatMs(g.phantomP99Ms)}, ${c.class} channels`, `${formatMs(c.phantomEpisodes.p99)} (${formatCount(c.phantomEpisodes.count)} episodes, ${formatNumber(c.phantomUnitSeconds)} unit-s)`, c.phantomEpisodes.count === 0 ? 0 : c.phantomEpisodes.p99, g.phantomP99Ms, true));
     if (c.maxBatchSize === 1 && c.heldBackUnitSeconds === 0) {
       // The bound says how little a channel must hide to never show more than will be left; a channel that

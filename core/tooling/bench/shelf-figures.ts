@@ -39,17 +39,19 @@ const median = (values: readonly number[]): number | null => {
  * Channels grouped by class, in the order each class first appears. Percentiles are over every sample
  * of the class (lag, time to zero and episodes of all its channels merged), not averages of channels.
  */
-export function groupByClass(channels: readonly ChannelResult[], histograms: ReadonlyMap<string, { lag: LagHistogram; ttz: LagHistogram; episodes: LagHistogram }>): ClassResult[] {
+export function groupByClass(channels: readonly ChannelResult[], histograms: ReadonlyMap<string, { lag: LagHistogram; lagFloor: LagHistogram; ttz: LagHistogram; episodes: LagHistogram }>): ClassResult[] {
   const classes = new Map<string, ChannelResult[]>();
   for (const c of channels) classes.set(c.class, [...(classes.get(c.class) ?? []), c]);
   return [...classes].map(([name, members]) => {
     const lag = new LagHistogram();
+    const lagFloor = new LagHistogram();
     const ttz = new LagHistogram();
     const episodes = new LagHistogram(3_600_000);
     for (const c of members) {
       const h = histograms.get(c.channelId);
       if (!h) continue;
       lag.merge(h.lag);
+      lagFloor.merge(h.lagFloor);
       ttz.merge(h.ttz);
       episodes.merge(h.episodes);
     }
@@ -61,6 +63,7 @@ export function groupByClass(channels: readonly ChannelResult[], histograms: Rea
       maxBatchSize: members[0]!.maxBatchSize,
       channels: members.map((c) => c.channelId),
       lag: lag.summary(),
+      lagFloor: lagFloor.summary(),
       timeToZero: ttz.summary(),
       phantomSkuSeconds: sum((c) => c.shelf.phantomSkuSeconds),
       phantomUnitSeconds: sum((c) => c.shelf.phantomUnitSeconds),
