@@ -15,8 +15,9 @@ export const BENCH_USAGE = `stockrelay bench --config <file> [options]
   Drives a flash sale through the real hub, NATS and Postgres with every channel of the config
   swapped for its simulator (no real channel is ever called; the ledger and streams are throw-away).
   Reports per channel and per channel class (requests/s × SKUs per request): sync lag next to the floor
-  the channel's pace allows on the run's changes, time to zero, oversold units, phantom stock (shown above what the rules give for the ledger: unit-seconds, episode
-  p50/p99), hidden units (shown below it) next to the bound (Σ√vᵢ)²/(2C), and each goal met or missed.
+  the channel's pace allows on the run's changes, time to zero, oversold units, phantom stock (shown
+  above what the rules give for the ledger: unit-seconds, episode p50/p99), hidden units (shown below
+  it) next to the bound (Σ√vᵢ)²/(2C), and each goal met or missed.
   --rate <orders/s>        offered orders per second (default ${DEFAULT_SCENARIO.rate})
   --duration <s>           seconds of load (default ${DEFAULT_SCENARIO.durationS})
   --skus <n>               SKUs on sale (default ${DEFAULT_SCENARIO.skus})
