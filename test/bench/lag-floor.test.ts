@@ -57,6 +57,14 @@ describe('the first-pass floor of sync lag', () => {
     expect(samples(floor, { perSecond: 5, burst: 5, maxBatchSize: 1 })).toEqual([0, 0, 0, 0, 0, 200]);
   });
 
+  it('keeps its pace on an epoch-ms clock at rates that do not divide a second', () => {
+    const now = 1_764_806_400_123;
+    const floor = new FirstPassFloor();
+    for (let i = 0; i < 300; i++) floor.change(`sku-${i}`, now, now);
+    // 299 slots of a third of a second after the first (a slot summed to just under a token used to wait forever).
+    expect(Math.round(floor.measure({ perSecond: 3, burst: 1, maxBatchSize: 1 }, now).max)).toBe(99_667);
+  });
+
   it('has no samples for a run without changes, and none to give for a channel that cannot push', () => {
     expect(new FirstPassFloor().measure(oneSkuPerSecond, T0).count).toBe(0);
     const floor = new FirstPassFloor();

@@ -65,7 +65,11 @@ export class FirstPassFloor {
         continue;
       }
       if (tokens < 1) {
-        refill(now + ((1 - tokens) * 1_000) / pace.perSecond);
+        // Wait for the next call slot; the token is taken whole (a refill to just under 1 by rounding
+        // would otherwise wait again for a step too small to move an epoch-ms clock).
+        const wait = ((1 - tokens) * 1_000) / pace.perSecond;
+        tokens = 1;
+        now += wait;
         continue;
       }
       tokens -= 1;
