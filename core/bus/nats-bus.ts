@@ -7,6 +7,7 @@ import type { InventoryEvent } from '../events/event-types.ts';
 import type { DeadLetter } from './dead-letter.ts';
 import { fitDeadLetter } from './fit-dead-letter.ts';
 import { deadLetterFilter, deadLetterSubject, inboundFilter, inboundSubject } from './subjects.ts';
+import { TurnBatch } from './turn-batch.ts';
 
 export type NatsSettings = HubConfig['nats'];
 export type { DeadLetter } from './dead-letter.ts';
@@ -21,6 +22,9 @@ const DEAD_LETTER_HEADROOM = 4096;
  * stream and the durable pull consumer, created or updated to match the config at start.
  */
 export class NatsBus {
+  /** Inbound events published in one turn of the event loop share one socket write (see {@link TurnBatch}). */
+  readonly #inbound = new TurnBatch();
+
   private constructor(
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,
@@ -101,10 +105,9 @@ export class NatsBus {
 
   /** Publishes an inbound event with `Nats-Msg-Id` = event id; `ack.duplicate` tells a dedup hit. */
   publishEvent(event: InventoryEvent, options: { timeoutMs?: number } = {}): Promise<PubAck> {
-    return this.js.publish(inboundSubject(this.settings.subjectPrefix, event.type), JSON.stringify(event), {
-      msgID: event.id,
-      timeout: options.timeoutMs ?? 5_000,
-    });
+    const subject = inboundSubject(this.settings.subjectPrefix, event.type);
+    const data = JSON.stringify(event);
+    return this.#inbound.run(() => this.js.publish(subject, data, { msgID: event.id, timeout: options.timeoutMs ?? 5_000 }));
   }
 
   /** Publishes raw bytes to an inbound subject (used to replay dead letters and by tests of bad input). */
