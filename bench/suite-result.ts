@@ -53,7 +53,7 @@ export interface ClassRow {
   channels: number;
   lagP50Ms: number | null;
   lagP99Ms: number | null;
-  /** The least lag p99 the class's pace allowed on the run (see core/tooling/bench/lag-floor.ts); absent in older rows. */
+  /** The floor under the class's lag p99 on the run (see core/tooling/bench/lag-floor.ts); absent in older rows. */
   lagFloorP99Ms?: number | null;
   ttzP99Ms: number | null;
   phantomP50Ms: number | null;
